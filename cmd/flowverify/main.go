@@ -1,0 +1,133 @@
+// Command flowverify replays packet captures against AWS VPC Network ACLs:
+// it rebuilds conversations (flows), shows which packets a stateless NACL
+// would drop (check, diff), lints and explains NACLs (lint, explain), and
+// generates the minimal NACL that allows the recorded traffic (synth).
+//
+// Exit codes: 0 ok, 1 findings (denied packets, lint errors, ...), 2 error
+// (bad usage, unreadable or incomplete input).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitError    = 2
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// command is one subcommand. run parses args itself (with newFlagSet) and
+// returns the exit code.
+type command struct {
+	name    string
+	summary string
+	run     func(env *runEnv, args []string) int
+}
+
+// runEnv carries the process's streams so that commands can be tested.
+type runEnv struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// stdoutIsTerminal enables colour in text output.
+	stdoutIsTerminal bool
+}
+
+var commands = map[string]*command{}
+
+// register adds a subcommand; called from init functions of the command files.
+func register(c *command) { commands[c.name] = c }
+
+func main() {
+	env := &runEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stdoutIsTerminal: isTerminal(os.Stdout)}
+	os.Exit(run(env, os.Args[1:]))
+}
+
+func run(env *runEnv, args []string) int {
+	if len(args) == 0 {
+		usage(env.stderr)
+		return exitError
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				return c.run(env, []string{"--help"})
+			}
+			fmt.Fprintf(env.stderr, "flowverify: unknown command %q\n", args[1])
+			return exitError
+		}
+		usage(env.stdout)
+		return exitOK
+	case "--version", "version":
+		fmt.Fprintf(env.stdout, "flowverify %s\n", version)
+		return exitOK
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(env.stderr, "flowverify: unknown command %q (see 'flowverify help')\n", args[0])
+		return exitError
+	}
+	return c.run(env, args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "flowverify: replay packet captures against AWS VPC Network ACLs")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: flowverify COMMAND [flags] [args]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "'flowverify help COMMAND' shows a command's flags; 'flowverify --version' the version.")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 findings (denied packets, lint errors), 2 error.")
+}
+
+// newFlagSet returns a pflag set that reports errors instead of exiting.
+func newFlagSet(env *runEnv, name, synopsis string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.SortFlags = true
+	fs.Usage = func() {
+		fmt.Fprintf(env.stderr, "Usage: flowverify %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; it returns (exit code, false) when the command
+// should stop (help requested: 0, bad flags: 2).
+func parseFlags(env *runEnv, fs *pflag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK, false
+		}
+		fmt.Fprintf(env.stderr, "flowverify %s: %v\n", fs.Name(), err)
+		return exitError, false
+	}
+	return 0, true
+}
+
+// fail prints "flowverify CMD: MSG" on stderr and returns exitError.
+func fail(env *runEnv, cmd string, err error) int {
+	fmt.Fprintf(env.stderr, "flowverify %s: %s\n", cmd, strings.TrimSpace(err.Error()))
+	return exitError
+}

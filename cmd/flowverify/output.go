@@ -1,0 +1,177 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// checkFormat returns an error unless format is one of allowed.
+func checkFormat(format string, allowed ...string) error {
+	if slices.Contains(allowed, format) {
+		return nil
+	}
+	return fmt.Errorf("unknown --format %q (want %s)", format, strings.Join(allowed, ", "))
+}
+
+// textTable is an aligned plain-text table. Columns listed in right are
+// right-aligned (numbers).
+type textTable struct {
+	headers []string
+	rows    [][]string
+	right   map[int]bool
+	// colour optionally returns an ANSI colour code for a cell ("" for none).
+	colour func(row, col int, cell string) string
+}
+
+func newTextTable(headers ...string) *textTable {
+	return &textTable{headers: headers, right: map[int]bool{}}
+}
+
+// alignRight marks columns (by index) as right-aligned.
+func (t *textTable) alignRight(cols ...int) *textTable {
+	for _, c := range cols {
+		t.right[c] = true
+	}
+	return t
+}
+
+func (t *textTable) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+// write prints the table with two spaces between columns and no trailing
+// blanks. Colour is applied only when useColour is true.
+func (t *textTable) write(w io.Writer, useColour bool) error {
+	width := make([]int, len(t.headers))
+	for i, h := range t.headers {
+		width[i] = utf8.RuneCountInString(h)
+	}
+	for _, r := range t.rows {
+		for i, c := range r {
+			if i < len(width) {
+				width[i] = max(width[i], utf8.RuneCountInString(c))
+			}
+		}
+	}
+	var b strings.Builder
+	line := func(row int, cells []string) {
+		var l strings.Builder
+		for i, c := range cells {
+			if i >= len(width) {
+				break
+			}
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			cell := c
+			if useColour && row >= 0 && t.colour != nil {
+				if code := t.colour(row, i, c); code != "" {
+					cell = "\x1b[" + code + "m" + c + "\x1b[0m"
+				}
+			}
+			if i > 0 {
+				l.WriteString("  ")
+			}
+			if t.right[i] {
+				l.WriteString(pad + cell)
+			} else if i == len(cells)-1 {
+				l.WriteString(cell)
+			} else {
+				l.WriteString(cell + pad)
+			}
+		}
+		b.WriteString(strings.TrimRight(l.String(), " "))
+		b.WriteByte('\n')
+	}
+	hdr := t.headers
+	if useColour {
+		line(-1, boldAll(hdr))
+	} else {
+		line(-1, hdr)
+	}
+	for i, r := range t.rows {
+		line(i, r)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// boldAll leaves header cells unchanged; headers are printed in upper case
+// by convention, so no escape codes are needed (keeps widths exact).
+func boldAll(h []string) []string { return h }
+
+// colourText wraps s in an ANSI colour code when on is true.
+func colourText(s, code string, on bool) string {
+	if !on || code == "" {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// ANSI colour codes used in reports.
+const (
+	ansiRed    = "31"
+	ansiGreen  = "32"
+	ansiYellow = "33"
+	ansiBold   = "1"
+)
+
+// writeJSON writes v as one indented JSON document.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// jsonLines writes one compact JSON object per line.
+type jsonLines struct{ enc *json.Encoder }
+
+func newJSONLines(w io.Writer) *jsonLines {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &jsonLines{enc: enc}
+}
+
+func (j *jsonLines) write(v any) error { return j.enc.Encode(v) }
+
+// writeCSV writes a header and rows as RFC 4180 CSV.
+func writeCSV(w io.Writer, header []string, rows [][]string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	if err := cw.WriteAll(rows); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// rfc3339 formats t in UTC with nanoseconds when nano is true, else
+// microseconds, trailing zeros kept so columns line up.
+func rfc3339(t time.Time, nano bool) string {
+	if t.IsZero() {
+		return ""
+	}
+	if nano {
+		return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+}
+
+// humanDuration prints a duration rounded for people: 0s, 1.234s, 2m03s.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Second:
+		return d.Round(time.Microsecond).String()
+	case d < time.Minute:
+		return d.Round(time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}
