@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Times flowverify against tcpdump (plain copy) and tshark (TCP conversation
+# table) on the same large generated capture, and prints the ratios and
+# flowverify's peak memory.
+#
+#   bash bench/bench.sh [SIZE] [RUNS]     e.g. bash bench/bench.sh 2GB 3
+#
+# Needs: go, tcpdump, tshark, GNU time (Debian: tcpdump tshark time).
+# The capture is generated once into bench/out/ (git-ignored) with a fixed
+# seed, so every run measures the same file. Each tool reads the file from
+# the page cache (it is read once before timing). Wall times are the best of
+# RUNS runs (default 3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size=${1:-2GB}
+runs=${2:-3}
+out=bench/out
+mkdir -p "$out"
+file=$out/synthetic-$size.pcap
+for tool in tcpdump tshark /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install tcpdump tshark time)" >&2; exit 2; }
+done
+go build -o "$out/flowverify" ./cmd/flowverify
+if [ ! -s "$file" ]; then
+  "$out/flowverify" gencap --out "$file" --size "$size" --seed 1
+fi
+cat "$file" > /dev/null
+
+# best_of CMD...: prints "SECONDS MAXRSS_KB" of the fastest of $runs runs.
+best_of() {
+  local best="" rss=""
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" > /dev/null 2> "$out/stderr.txt" || {
+      code=$?; [ $code -le 1 ] || { echo "bench: '$*' failed ($code):" >&2; cat "$out/stderr.txt" >&2; exit 2; }; }
+    read -r t m < <(tail -n 1 "$out/time.txt")
+    if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$t; rss=$m; fi
+  done
+  echo "$best $rss"
+}
+
+read -r t_tcpdump m_tcpdump < <(best_of tcpdump -r "$file" -w /dev/null)
+read -r t_flows m_flows < <(best_of "$out/flowverify" flows --format jsonl "$file")
+read -r t_check m_check < <(best_of "$out/flowverify" check --fail-on never --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
+read -r t_tshark m_tshark < <(runs=1 best_of tshark -n -q -z conv,tcp -r "$file")
+
+convs=$("$out/flowverify" flows --format json "$file" | grep -c '"id":' || true)
+bytes=$(stat -c %s "$file")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b == 0) print "inf"; else printf "%.2f", a/b }'; }
+echo "capture: $file ($bytes bytes, $convs conversations), best of $runs runs (tshark: 1 run)"
+printf '%-44s %8s s  %9s KiB peak RSS\n' "tcpdump -r FILE -w /dev/null" "$t_tcpdump" "$m_tcpdump"
+printf '%-44s %8s s  %9s KiB peak RSS\n' "tshark -n -q -z conv,tcp -r FILE" "$t_tshark" "$m_tshark"
+printf '%-44s %8s s  %9s KiB peak RSS\n' "flowverify flows --format jsonl FILE" "$t_flows" "$m_flows"
+printf '%-44s %8s s  %9s KiB peak RSS\n' "flowverify check (webserver.nacl) FILE" "$t_check" "$m_check"
+echo "flows / tcpdump wall time:  $(ratio "$t_flows" "$t_tcpdump")  (goal <= 1.00)"
+echo "tshark / flows wall time:   $(ratio "$t_tshark" "$t_flows")  (goal > 10)"
+echo "check / flows wall time:    $(ratio "$t_check" "$t_flows")  (goal <= 1.20)"
+if [ "$convs" -gt 0 ]; then
+  echo "flowverify peak memory per conversation: $(awk -v m="$m_flows" -v c="$convs" 'BEGIN{printf "%.0f", m*1024/c}') bytes (whole process RSS / conversations; goal < 200)"
+fi

@@ -1,0 +1,440 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/flows"
+)
+
+func init() {
+	register(&command{
+		name:    "flows",
+		summary: "rebuild the TCP/UDP/ICMP conversations of captures, with client/server and evidence",
+		run:     runFlows,
+	})
+}
+
+func runFlows(env *runEnv, args []string) int {
+	fs := newFlagSet(env, "flows", "[flags] CAPTURE... (pcap, pcapng, .gz; - for stdin)")
+	cf := addCaptureFlags(fs)
+	format := fs.String("format", "text", "output format: text, json, jsonl or csv")
+	if code, ok := parseFlags(env, fs, args); !ok {
+		return code
+	}
+	if err := checkFormat(*format, "text", "json", "jsonl", "csv"); err != nil {
+		return fail(env, "flows", err)
+	}
+	stream, err := cf.openStream(fs.Args())
+	if err != nil {
+		return fail(env, "flows", err)
+	}
+	defer stream.Close()
+	stopOnInterrupt(stream, cf.live != "")
+
+	convs, sum := buildConversations(stream, cf.cfg)
+	rep := newFlowsReport(stream, convs, sum)
+	if err := rep.write(env, *format); err != nil {
+		return fail(env, "flows", err)
+	}
+	if reportProblems(env.stderr, "flows", stream) {
+		return exitError
+	}
+	return exitOK
+}
+
+// stopOnInterrupt closes a live stream on Ctrl-C so that the report is
+// still printed. Files are read to their end regardless.
+func stopOnInterrupt(s *capture.Stream, live bool) {
+	if !live {
+		return
+	}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt)
+	go func() {
+		<-ch
+		signal.Stop(ch)
+		s.Close()
+	}()
+}
+
+// buildConversations reads the whole stream into a conversation table.
+func buildConversations(s *capture.Stream, cfg flows.Config) ([]*flows.Conversation, flows.Summary) {
+	t := flows.NewTable(cfg)
+	var p capture.Packet
+	for s.Next(&p) == nil {
+		t.Add(&p)
+	}
+	return t.Finish()
+}
+
+// flowsReport is the data of `flowverify flows`, shared by every format.
+type flowsReport struct {
+	files []capture.FileInfo
+	convs []*flows.Conversation
+	sum   flows.Summary
+	nano  bool
+	probs []capture.Problem
+}
+
+func newFlowsReport(s *capture.Stream, convs []*flows.Conversation, sum flows.Summary) *flowsReport {
+	r := &flowsReport{files: s.Files(), convs: convs, sum: sum, probs: s.Problems()}
+	for _, f := range r.files {
+		r.nano = r.nano || f.Nanosecond
+	}
+	return r
+}
+
+func (r *flowsReport) write(env *runEnv, format string) error {
+	switch format {
+	case "json":
+		return writeJSON(env.stdout, r.document())
+	case "jsonl":
+		jl := newJSONLines(env.stdout)
+		for _, c := range r.convs {
+			if err := jl.write(r.convJSON(c)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "csv":
+		rows := make([][]string, 0, len(r.convs))
+		for _, c := range r.convs {
+			rows = append(rows, r.csvRow(c))
+		}
+		return writeCSV(env.stdout, flowsCSVHeader, rows)
+	}
+	return r.writeText(env.stdout, env.stdoutIsTerminal)
+}
+
+// endpointJSON is {"addr": "...", "port": N}; port is absent for ICMP and
+// other protocols without ports.
+type endpointJSON struct {
+	Addr string  `json:"addr"`
+	Port *uint16 `json:"port,omitempty"`
+}
+
+type dirJSON struct {
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+}
+
+// convJSON is one conversation in json/jsonl output. Field names are
+// stable: fields may be added, never renamed.
+type convJSON struct {
+	ID             int          `json:"id"`
+	Proto          string       `json:"proto"`
+	IPVersion      uint8        `json:"ip_version"`
+	Client         endpointJSON `json:"client"`
+	Server         endpointJSON `json:"server"`
+	ServicePort    *uint16      `json:"service_port,omitempty"`
+	EchoID         *uint16      `json:"echo_id,omitempty"`
+	Evidence       string       `json:"evidence"`
+	Confidence     string       `json:"confidence"`
+	ClientProfiles []string     `json:"client_profiles"`
+	State          string       `json:"state"`
+	Handshake      bool         `json:"handshake"`
+	First          string       `json:"first"`
+	Last           string       `json:"last"`
+	DurationSec    float64      `json:"duration_s"`
+	FirstFile      string       `json:"first_file"`
+	FirstFrame     int64        `json:"first_frame"`
+	ToServer       dirJSON      `json:"to_server"`
+	ToClient       dirJSON      `json:"to_client"`
+	ICMPErrors     uint64       `json:"icmp_errors"`
+	Fragments      uint64       `json:"fragments"`
+}
+
+func (r *flowsReport) convJSON(c *flows.Conversation) convJSON {
+	j := convJSON{
+		ID:             c.ID,
+		Proto:          protoName(c.Proto),
+		IPVersion:      c.Version,
+		Client:         endpointJSON{Addr: c.Client.Addr.String()},
+		Server:         endpointJSON{Addr: c.Server.Addr.String()},
+		Evidence:       string(c.Evidence),
+		Confidence:     string(c.Confidence),
+		ClientProfiles: c.ClientProfiles,
+		State:          string(c.State),
+		Handshake:      c.HandshakeSeen,
+		First:          rfc3339(c.First(), r.nano),
+		Last:           rfc3339(c.Last(), r.nano),
+		DurationSec:    c.Duration().Seconds(),
+		FirstFile:      r.fileName(c.FirstFrame().File),
+		FirstFrame:     c.FirstFrame().Frame,
+		ToServer:       dirJSON{c.ToServer.Packets, c.ToServer.Bytes},
+		ToClient:       dirJSON{c.ToClient.Packets, c.ToClient.Bytes},
+		ICMPErrors:     c.ICMPErrors,
+		Fragments:      c.Fragments,
+	}
+	if j.ClientProfiles == nil {
+		j.ClientProfiles = []string{}
+	}
+	if c.HasPorts() {
+		cp, sp := c.Client.Port, c.Server.Port
+		j.Client.Port, j.Server.Port, j.ServicePort = &cp, &sp, &sp
+	}
+	if (c.Proto == capture.ProtoICMP || c.Proto == capture.ProtoICMPv6) && c.Evidence == flows.EvidenceICMPEcho {
+		id := c.EchoID
+		j.EchoID = &id
+	}
+	return j
+}
+
+func (r *flowsReport) fileName(i int) string {
+	if i >= 0 && i < len(r.files) {
+		return r.files[i].Name
+	}
+	return ""
+}
+
+// flowsDocument is the whole report in --format json.
+type flowsDocument struct {
+	Files         []fileJSON    `json:"files"`
+	Summary       summaryJSON   `json:"summary"`
+	Conversations []convJSON    `json:"conversations"`
+	Problems      []problemJSON `json:"problems"`
+}
+
+type fileJSON struct {
+	Name       string   `json:"name"`
+	Format     string   `json:"format"`
+	Gzip       bool     `json:"gzip"`
+	Nanosecond bool     `json:"nanosecond"`
+	LinkTypes  []uint16 `json:"link_types"`
+	Records    int64    `json:"records"`
+	Complete   bool     `json:"complete"`
+}
+
+type summaryJSON struct {
+	Packets              uint64            `json:"packets"`
+	IP                   uint64            `json:"ip"`
+	NonIP                uint64            `json:"non_ip"`
+	Undecodable          uint64            `json:"undecodable"`
+	Conversations        int               `json:"conversations"`
+	ConversationsByProto map[string]int    `json:"conversations_by_proto"`
+	Anomalies            map[string]uint64 `json:"anomalies"`
+}
+
+type problemJSON struct {
+	File   string `json:"file"`
+	Frame  int64  `json:"frame,omitempty"`
+	Offset int64  `json:"offset"`
+	Reason string `json:"reason"`
+	Fatal  bool   `json:"fatal"`
+}
+
+func (r *flowsReport) document() flowsDocument {
+	d := flowsDocument{
+		Files:         filesJSON(r.files),
+		Summary:       r.summaryJSON(),
+		Conversations: make([]convJSON, 0, len(r.convs)),
+		Problems:      problemsJSON(r.probs),
+	}
+	for _, c := range r.convs {
+		d.Conversations = append(d.Conversations, r.convJSON(c))
+	}
+	return d
+}
+
+func filesJSON(files []capture.FileInfo) []fileJSON {
+	out := make([]fileJSON, 0, len(files))
+	for _, f := range files {
+		lt := f.LinkTypes
+		if lt == nil {
+			lt = []uint16{}
+		}
+		out = append(out, fileJSON{f.Name, f.Format, f.Gzip, f.Nanosecond, lt, f.Records, f.Complete})
+	}
+	return out
+}
+
+func problemsJSON(probs []capture.Problem) []problemJSON {
+	out := make([]problemJSON, 0, len(probs))
+	for _, p := range probs {
+		out = append(out, problemJSON{p.File, p.Frame, p.Offset, p.Reason, p.Fatal})
+	}
+	return out
+}
+
+func (r *flowsReport) summaryJSON() summaryJSON {
+	s := summaryJSON{
+		Packets: r.sum.Packets, IP: r.sum.IP, NonIP: r.sum.NonIP, Undecodable: r.sum.Undecodable,
+		Conversations:        len(r.convs),
+		ConversationsByProto: r.sum.ConversationsByProto,
+		Anomalies:            r.sum.Anomalies,
+	}
+	if s.ConversationsByProto == nil {
+		s.ConversationsByProto = map[string]int{}
+	}
+	if s.Anomalies == nil {
+		s.Anomalies = map[string]uint64{}
+	}
+	return s
+}
+
+// flowsCSVHeader names the CSV columns of the conversation table.
+var flowsCSVHeader = []string{
+	"id", "proto", "client_addr", "client_port", "server_addr", "server_port", "client_profiles",
+	"to_server_packets", "to_server_bytes", "to_client_packets", "to_client_bytes",
+	"state", "handshake", "evidence", "confidence", "first", "last", "duration_s", "first_file", "first_frame",
+}
+
+func (r *flowsReport) csvRow(c *flows.Conversation) []string {
+	cp, sp := "", ""
+	if c.HasPorts() {
+		cp, sp = strconv.Itoa(int(c.Client.Port)), strconv.Itoa(int(c.Server.Port))
+	}
+	ff := c.FirstFrame()
+	return []string{
+		strconv.Itoa(c.ID), protoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
+		strings.Join(c.ClientProfiles, " "),
+		u64(c.ToServer.Packets), u64(c.ToServer.Bytes), u64(c.ToClient.Packets), u64(c.ToClient.Bytes),
+		string(c.State), strconv.FormatBool(c.HandshakeSeen), string(c.Evidence), string(c.Confidence),
+		rfc3339(c.First(), r.nano), rfc3339(c.Last(), r.nano),
+		strconv.FormatFloat(c.Duration().Seconds(), 'f', -1, 64), r.fileName(ff.File), strconv.FormatInt(ff.Frame, 10),
+	}
+}
+
+func (r *flowsReport) writeText(w io.Writer, colour bool) error {
+	t := newTextTable("ID", "PROTO", "CLIENT", "SERVER", "CLIENT-PROFILES", "PKTS>", "BYTES>", "PKTS<", "BYTES<",
+		"STATE", "EVIDENCE", "CONF", "DURATION").alignRight(0, 5, 6, 7, 8)
+	t.colour = func(_, col int, cell string) string {
+		switch {
+		case col == 9 && (cell == string(flows.StateRejected) || cell == string(flows.StateUnanswered)):
+			return ansiYellow
+		case col == 11 && cell == string(flows.Low):
+			return ansiYellow
+		}
+		return ""
+	}
+	for _, c := range r.convs {
+		profiles := strings.Join(c.ClientProfiles, ",")
+		if profiles == "" {
+			profiles = "-"
+		}
+		t.add(strconv.Itoa(c.ID), protoName(c.Proto), endpointText(c, c.Client), endpointText(c, c.Server), profiles,
+			u64(c.ToServer.Packets), u64(c.ToServer.Bytes), u64(c.ToClient.Packets), u64(c.ToClient.Bytes),
+			string(c.State), string(c.Evidence), string(c.Confidence), humanDuration(c.Duration()))
+	}
+	if len(r.convs) > 0 {
+		if err := t.write(w, colour); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	return r.writeSummaryText(w, colour)
+}
+
+func (r *flowsReport) writeSummaryText(w io.Writer, colour bool) error {
+	fmt.Fprintln(w, colourText("Summary", ansiBold, colour))
+	for _, f := range r.files {
+		state := "complete"
+		if !f.Complete {
+			state = colourText("INCOMPLETE", ansiRed, colour)
+		}
+		kind := f.Format
+		if f.Gzip {
+			kind += "+gzip"
+		}
+		fmt.Fprintf(w, "  file %s: %s, link types %s, %d records, %s\n", f.Name, kind, linkTypesText(f.LinkTypes), f.Records, state)
+	}
+	s := r.sum
+	fmt.Fprintf(w, "  packets read: %d (ip %d, non-ip %d, undecodable %d)\n", s.Packets, s.IP, s.NonIP, s.Undecodable)
+	fmt.Fprintf(w, "  conversations: %d%s\n", len(r.convs), countsText(s.ConversationsByProto))
+	if len(s.Anomalies) > 0 {
+		fmt.Fprintf(w, "  anomalies:%s\n", anomaliesText(s.Anomalies))
+	}
+	return nil
+}
+
+// endpointText prints addr:port ([v6]:port) or the address alone for
+// protocols without ports (with the echo id for ICMP echo).
+func endpointText(c *flows.Conversation, e flows.Endpoint) string {
+	if c.HasPorts() {
+		return netip.AddrPortFrom(e.Addr, e.Port).String()
+	}
+	if c.Evidence == flows.EvidenceICMPEcho && e == c.Client {
+		return fmt.Sprintf("%s id=%d", e.Addr, c.EchoID)
+	}
+	return e.Addr.String()
+}
+
+func countsText(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func anomaliesText(m map[string]uint64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "\n    %-40s %d", k, m[k])
+	}
+	return b.String()
+}
+
+// linkTypeNames names the link types flowverify decodes.
+var linkTypeNames = map[uint16]string{
+	0: "NULL", 1: "Ethernet", 12: "RAW", 14: "RAW", 101: "RAW", 108: "LOOP", 113: "Linux SLL",
+	228: "IPv4", 229: "IPv6", 276: "Linux SLL2",
+}
+
+func linkTypesText(lts []uint16) string {
+	if len(lts) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(lts))
+	for i, lt := range lts {
+		if n, ok := linkTypeNames[lt]; ok {
+			parts[i] = fmt.Sprintf("%s(%d)", n, lt)
+		} else {
+			parts[i] = strconv.Itoa(int(lt))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// protoName returns tcp, udp, icmp, icmpv6 or the protocol number.
+func protoName(p uint8) string {
+	switch p {
+	case capture.ProtoTCP:
+		return "tcp"
+	case capture.ProtoUDP:
+		return "udp"
+	case capture.ProtoICMP:
+		return "icmp"
+	case capture.ProtoICMPv6:
+		return "icmpv6"
+	}
+	return strconv.Itoa(int(p))
+}
+
+func u64(v uint64) string { return strconv.FormatUint(v, 10) }
