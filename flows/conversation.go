@@ -82,6 +82,7 @@ const (
 	EvidenceICMPEcho    Evidence = "icmp-echo"      // echo request sender is the client
 	EvidenceServicePort Evidence = "service-port"   // exactly one side is a known service port
 	EvidenceEphemeral   Evidence = "ephemeral-port" // exactly one side is in an ephemeral range
+	EvidenceKnownRole   Evidence = "known-role"     // an endpoint has that role, by stronger evidence, in another conversation
 	EvidenceFanIn       Evidence = "fan-in"         // one address:port talked to by many peers
 	EvidenceFirstPacket Evidence = "first-packet"   // the sender of the first packet
 	EvidenceLowerPort   Evidence = "lower-port"     // last tie-break: the lower port is the server

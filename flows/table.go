@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
@@ -29,6 +31,27 @@ func DefaultConfig() Config {
 	return Config{TCPIdle: 5 * time.Minute, TCPClosedLinger: 5 * time.Second, UDPIdle: 60 * time.Second, OtherIdle: 60 * time.Second, FanInPeers: 3}
 }
 
+// withDefaults replaces zero (or negative) fields by the defaults.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.TCPIdle <= 0 {
+		c.TCPIdle = d.TCPIdle
+	}
+	if c.TCPClosedLinger <= 0 {
+		c.TCPClosedLinger = d.TCPClosedLinger
+	}
+	if c.UDPIdle <= 0 {
+		c.UDPIdle = d.UDPIdle
+	}
+	if c.OtherIdle <= 0 {
+		c.OtherIdle = d.OtherIdle
+	}
+	if c.FanInPeers <= 0 {
+		c.FanInPeers = d.FanInPeers
+	}
+	return c
+}
+
 // Ref identifies the conversation a packet was added to.
 type Ref struct {
 	// ID is the conversation ID, 0 when the packet joined no conversation
@@ -55,18 +78,208 @@ type Summary struct {
 	Anomalies map[string]uint64
 }
 
+// maxConversations bounds the table: 2^31 records fit the 2^32-slot index
+// at its 70% load limit (and would need about 320 GB of memory).
+const maxConversations = 1 << 31
+
 // Table is the conversation table. It is not safe for concurrent use.
 //
-// STUB: the flows package owner replaces this.
-type Table struct{}
+// Memory grows with conversations, never with packets: each conversation
+// is one 144-byte record in a chunked store plus its share of 8-byte index
+// slots (about 160 bytes per conversation measured, see mem_test.go).
+type Table struct {
+	cfg   Config
+	recs  store
+	idx   index
+	sum   Summary
+	idle  [3]int64 // TCP, UDP, other, in ns
+	lingr int64
+}
 
-// NewTable returns an empty table.
-func NewTable(cfg Config) *Table { return &Table{} }
+// NewTable returns an empty table. Zero fields of cfg take the defaults.
+func NewTable(cfg Config) *Table {
+	cfg = cfg.withDefaults()
+	return &Table{
+		cfg:   cfg,
+		idx:   index{seed: rand.Uint64()},
+		sum:   Summary{ConversationsByProto: map[string]int{}, Anomalies: map[string]uint64{}},
+		idle:  [3]int64{int64(cfg.TCPIdle), int64(cfg.UDPIdle), int64(cfg.OtherIdle)},
+		lingr: int64(cfg.TCPClosedLinger),
+	}
+}
 
 // Add accounts one packet (any Kind) and returns the conversation it joined.
-func (t *Table) Add(p *capture.Packet) Ref { return Ref{} }
+func (t *Table) Add(p *capture.Packet) Ref {
+	if p == nil {
+		return Ref{}
+	}
+	t.sum.Packets++
+	switch p.Kind {
+	case capture.KindIP:
+		t.sum.IP++
+	case capture.KindNonIP:
+		t.sum.NonIP++
+		return Ref{}
+	default:
+		t.sum.Undecodable++
+		t.anomaly(p.Reason, "undecodable record")
+		return Ref{}
+	}
+	if p.Reason != "" {
+		t.anomaly(p.Reason, "")
+	}
+	if !p.Src.IsValid() || !p.Dst.IsValid() {
+		t.anomaly("ip packet without addresses", "")
+		return Ref{}
+	}
+	nonFirst := p.Fragment && p.FragOffset != 0
+	ns := toNS(p.Time)
+	if p.HasICMP && !nonFirst && isICMP(p.Proto) && isICMPError(p.Proto, p.ICMPType) {
+		if ref, ok := t.attachError(p, ns); ok {
+			return ref
+		}
+		t.anomaly("icmp error quoting no known conversation", "")
+	}
+	k, side, why := packetKey(p, nonFirst)
+	if why != "" {
+		t.anomaly(why, "")
+		return Ref{}
+	}
+	id, r := t.lookup(&k, side, p, ns)
+	if r == nil {
+		return Ref{}
+	}
+	r.count(side, ns, p.IPLen, p.File, p.Frame)
+	r.side[side] |= sSent
+	if nonFirst {
+		r.fragments = satInc(r.fragments)
+	} else {
+		t.protoUpdate(r, side, p, ns)
+	}
+	return Ref{ID: id, From: Side(side ^ r.aSide())}
+}
 
-// Finish classifies every conversation (client/server, evidence,
-// confidence, profiles, final state) and returns them ordered by ID, with
-// the summary. The table must not be used afterwards.
-func (t *Table) Finish() ([]*Conversation, Summary) { return nil, Summary{} }
+// protoUpdate follows TCP state and ICMP echo roles for a packet that
+// carries its transport header.
+func (t *Table) protoUpdate(r *rec, side uint8, p *capture.Packet, ns int64) {
+	switch {
+	case p.Proto == capture.ProtoTCP:
+		if a := tcpUpdate(r, side, p.TCPFlags, p.Seq, p.PayloadLen, ns); a != "" {
+			t.anomaly(a, "")
+		}
+	case isICMP(p.Proto) && p.HasICMP:
+		switch echoRole(p.Proto, p.ICMPType) {
+		case 1:
+			r.side[side] |= sSYN
+		case 2:
+			r.side[side] |= sSYNACK
+		}
+	}
+}
+
+// lookup finds the live conversation for k or starts a new one (new key,
+// idle timeout, TCP close or reuse). It returns the 1-based ID and the
+// record, or a nil record when the table is full.
+func (t *Table) lookup(k *key, side uint8, p *capture.Packet, ns int64) (int, *rec) {
+	i := t.idx.find(&t.recs, k)
+	continued := false
+	if i >= 0 {
+		r := t.recs.at(i)
+		startNew, reuse := false, false
+		if idleFor(ns, r.lastNS()) > t.idle[protoClass(k.proto)] {
+			startNew = true
+		} else if k.proto == capture.ProtoTCP && p.IsFirstFragmentOrWhole() {
+			startNew, reuse = tcpStartsNew(r, side, p.TCPFlags, p.Seq, ns, t.lingr)
+		}
+		if !startNew {
+			return i + 1, r
+		}
+		if reuse {
+			t.anomaly("tcp port reuse without close", "")
+		}
+		continued = k.proto == capture.ProtoTCP && !isPureSYN(p)
+	}
+	if t.recs.n >= maxConversations {
+		t.anomaly("conversation table full", "")
+		return 0, nil
+	}
+	i, r := t.recs.add()
+	r.k = *k
+	if side == 1 {
+		r.flags |= fA1
+	}
+	if continued {
+		r.flags |= fContinued
+	}
+	t.idx.set(&t.recs, k, i)
+	return i + 1, r
+}
+
+// attachError adds an ICMP error to the conversation it quotes, when that
+// conversation exists and is not idle.
+func (t *Table) attachError(p *capture.Packet, ns int64) (Ref, bool) {
+	k, qside, ok := quotedKey(&p.Quote)
+	if !ok {
+		return Ref{}, false
+	}
+	i := t.idx.find(&t.recs, &k)
+	if i < 0 {
+		return Ref{}, false
+	}
+	r := t.recs.at(i)
+	if idleFor(ns, r.lastNS()) > t.idle[protoClass(k.proto)] {
+		return Ref{}, false
+	}
+	from := 1 - qside // the quoted packet's receiver side
+	r.count(from, ns, p.IPLen, p.File, p.Frame)
+	r.icmpErr = satInc(r.icmpErr)
+	if k.proto == capture.ProtoTCP && r.flags&fEstablished == 0 {
+		r.flags |= fErrorToSyn
+	}
+	return Ref{ID: i + 1, From: Side(from ^ r.aSide()), ICMPError: true}, true
+}
+
+// idleFor is now-last, never negative (captures may step back in time).
+func idleFor(now, last int64) int64 {
+	if now <= last {
+		return 0
+	}
+	if last < 0 && now > math.MaxInt64+last {
+		return math.MaxInt64
+	}
+	return now - last
+}
+
+// protoClass indexes Table.idle: 0 TCP, 1 UDP, 2 other.
+func protoClass(proto uint8) int {
+	switch proto {
+	case capture.ProtoTCP:
+		return 0
+	case capture.ProtoUDP:
+		return 1
+	}
+	return 2
+}
+
+// isPureSYN reports a TCP SYN without ACK or RST.
+func isPureSYN(p *capture.Packet) bool {
+	return p.TCPFlags&(capture.TCPSyn|capture.TCPAck|capture.TCPRst) == capture.TCPSyn
+}
+
+// satInc adds one, saturating.
+func satInc(v uint32) uint32 {
+	if v == math.MaxUint32 {
+		return v
+	}
+	return v + 1
+}
+
+// anomaly counts reason (or fallback when reason is empty).
+func (t *Table) anomaly(reason, fallback string) {
+	if reason == "" {
+		reason = fallback
+	}
+	if reason != "" {
+		t.sum.Anomalies[reason]++
+	}
+}

@@ -1,0 +1,156 @@
+package flows
+
+import (
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/flows/ephemeral"
+)
+
+// decision is the classifier's verdict: the canonical side of the client.
+type decision struct {
+	client     uint8
+	evidence   Evidence
+	confidence Confidence
+}
+
+// classify decides client and server of r, strongest evidence first:
+//
+//  1. TCP SYN without ACK: its sender is the client (certain; high when
+//     both sides sent a SYN, a simultaneous open, and the first SYN wins).
+//  2. TCP SYN-ACK without any SYN: its sender is the server (high when
+//     the other side then sent an ACK or data, medium for a lone SYN-ACK).
+//  3. ICMP echo: the request sender is the client (certain); with replies
+//     only, the replier is the server (high).
+//  4. Other protocols (GRE, ESP, ...): no roles, A is called client
+//     (evidence none, low). ICMP other than echo: first-packet, low.
+//  5. Ports (TCP without handshake, UDP), see classifyPorts.
+func classify(r *rec, fan *fanIn) decision {
+	s0, s1 := r.side[0], r.side[1]
+	switch {
+	case r.k.proto == capture.ProtoTCP && (s0|s1)&sSYN != 0:
+		if s0&sSYN != 0 && s1&sSYN != 0 {
+			return decision{r.firstSynSide(), EvidenceSYN, High}
+		}
+		return decision{sideWith(s0, sSYN), EvidenceSYN, Certain}
+	case r.k.proto == capture.ProtoTCP && (s0^s1)&sSYNACK != 0:
+		server := sideWith(s0, sSYNACK)
+		client := 1 - server
+		if r.side[client]&sAckAfterSynAck != 0 {
+			return decision{client, EvidenceSYNACK, High}
+		}
+		return decision{client, EvidenceSYNACK, Medium}
+	case r.k.kind&^kindV6 == kindEcho:
+		switch {
+		case s0&sSYN != 0 && s1&sSYN != 0:
+			// Both sides sent requests with one identifier: the first packet's
+			// sender (whose request started the conversation) is the client.
+			return decision{r.aSide(), EvidenceICMPEcho, High}
+		case (s0|s1)&sSYN != 0:
+			return decision{sideWith(s0, sSYN), EvidenceICMPEcho, Certain}
+		case (s0^s1)&sSYNACK != 0:
+			return decision{1 - sideWith(s0, sSYNACK), EvidenceICMPEcho, High}
+		}
+		return decision{r.aSide(), EvidenceFirstPacket, Low}
+	case r.k.kind&^kindV6 == kindAddrs:
+		if isICMP(r.k.proto) {
+			return decision{r.aSide(), EvidenceFirstPacket, Low}
+		}
+		return decision{r.aSide(), EvidenceNone, Low}
+	}
+	return classifyPorts(r, fan)
+}
+
+// sideWith returns 0 when bits of side 0 contain bit, else 1.
+func sideWith(side0, bit uint8) uint8 {
+	if side0&bit != 0 {
+		return 0
+	}
+	return 1
+}
+
+// classifyPorts decides by port evidence, in this order:
+//
+//  1. service-port: exactly one side is in ServicePorts; it is the server
+//     (high when the other port is >= 1024, i.e. in an ephemeral range;
+//     medium when it is below 1024, e.g. an NFS client's privileged port).
+//  2. ephemeral-port: one port is below 1024 (in no ephemeral profile) and
+//     the other in at least one: the low port is the server (medium).
+//  3. known-role (applied in Finish, see knownRoles.apply): an endpoint
+//     is the client, or the server, of another conversation decided by a
+//     SYN, a confirmed SYN-ACK or a service port (medium).
+//  4. fan-in: exactly one endpoint (address:port) talked to at least
+//     Config.FanInPeers distinct peers over the whole capture; when both
+//     did, the one with more peers (medium).
+//  5. ephemeral-port: one port lies only in the narrow "registered" part of
+//     the profiles (1024-9999) and the other in a modern dynamic range
+//     (a profile starting at 10000 or above): the former is the server (low).
+//  6. first-packet: the sender of the first packet is the client (low);
+//     skipped for TCP conversations that began by splitting an idle or
+//     closed one, whose first packet says nothing.
+//  7. lower-port: the lower port is the server (low).
+//
+// Equal ports (NTP 123<->123, IKE 4500<->4500) and two service ports
+// (BGP 179<->179, DNS 53<->53) are thus left to known-role, fan-in,
+// first-packet and lower-port.
+func classifyPorts(r *rec, fan *fanIn) decision {
+	pa, pb := r.k.pa, r.k.pb
+	sa, sb := IsServicePort(pa), IsServicePort(pb)
+	if sa != sb {
+		server, other := uint8(0), pb
+		if sb {
+			server, other = 1, pa
+		}
+		conf := High
+		if other < 1024 {
+			conf = Medium
+		}
+		return decision{1 - server, EvidenceServicePort, conf}
+	}
+	ra, rb := ephemeralRank(pa), ephemeralRank(pb)
+	if (ra == 0) != (rb == 0) {
+		return decision{serverIf(ra == 0), EvidenceEphemeral, Medium}
+	}
+	if fan != nil {
+		fa, fb := fan.peers(r, 0), fan.peers(r, 1)
+		qa, qb := fa >= fan.min, fb >= fan.min
+		switch {
+		case qa && !qb, qa && qb && fa > fb:
+			return decision{1, EvidenceFanIn, Medium}
+		case qb && !qa, qa && qb && fb > fa:
+			return decision{0, EvidenceFanIn, Medium}
+		}
+	}
+	if ra != rb {
+		return decision{serverIf(ra < rb), EvidenceEphemeral, Low}
+	}
+	if r.flags&fContinued == 0 || pa == pb {
+		return decision{r.aSide(), EvidenceFirstPacket, Low}
+	}
+	return decision{serverIf(pa < pb), EvidenceLowerPort, Low}
+}
+
+// serverIf returns the client side given whether side 0 is the server.
+func serverIf(side0IsServer bool) uint8 {
+	if side0IsServer {
+		return 1
+	}
+	return 0
+}
+
+// ephemeralRank grades how much a port looks like a client port: 0 when
+// it is in no ephemeral profile (below 1024), 2 when it is in a modern
+// dynamic range (a profile starting at 10000 or above: Linux, Windows,
+// IANA, FreeBSD), 1 otherwise (1024-9999: only the wide AWS-managed range
+// or the old Windows 2003 range).
+func ephemeralRank(port uint16) int {
+	rank := 0
+	for _, p := range ephemeral.Profiles {
+		if !p.Contains(port) {
+			continue
+		}
+		if p.From >= 10000 {
+			return 2
+		}
+		rank = 1
+	}
+	return rank
+}

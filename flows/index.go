@@ -1,0 +1,93 @@
+package flows
+
+import "math/bits"
+
+// index maps a key to the index of its most recent record, by open
+// addressing with linear probing. Each 8-byte slot holds the top 32 bits
+// of the key's hash (the tag) and the record index + 1 (0 is empty). Keys
+// live in the records: a record is only read when the tags match, and the
+// table grows from the tags alone. Entries are never deleted: a reused key
+// points at its newest record.
+type index struct {
+	slots []uint64
+	used  int
+	// shift turns a tag into a slot position: tag >> shift (32 - log2(len)).
+	shift uint
+	seed  uint64
+}
+
+// maxSlotsLog bounds the table at 2^32 slots (positions come from the 32-bit tag).
+const maxSlotsLog = 32
+
+// find returns the record index for k, or -1.
+func (x *index) find(s *store, k *key) int {
+	if len(x.slots) == 0 {
+		return -1
+	}
+	tag := uint32(k.hash(x.seed) >> 32)
+	mask := uint64(len(x.slots) - 1)
+	for i := uint64(tag) >> x.shift; ; i = (i + 1) & mask {
+		v := x.slots[i]
+		if v == 0 {
+			return -1
+		}
+		if uint32(v>>32) == tag && s.at(int(uint32(v)-1)).k == *k {
+			return int(uint32(v) - 1)
+		}
+	}
+}
+
+// set points k at record idx, inserting k when it is new.
+func (x *index) set(s *store, k *key, idx int) {
+	if (x.used+1)*10 > len(x.slots)*7 {
+		x.grow()
+	}
+	tag := uint32(k.hash(x.seed) >> 32)
+	entry := uint64(tag)<<32 | uint64(uint32(idx+1))
+	mask := uint64(len(x.slots) - 1)
+	for i := uint64(tag) >> x.shift; ; i = (i + 1) & mask {
+		v := x.slots[i]
+		if v == 0 {
+			x.slots[i] = entry
+			x.used++
+			return
+		}
+		if uint32(v>>32) == tag && s.at(int(uint32(v)-1)).k == *k {
+			x.slots[i] = entry
+			return
+		}
+	}
+}
+
+// grow doubles the slot array (64 slots at first) and reinserts every
+// entry by its tag, without reading the records.
+func (x *index) grow() {
+	old := x.slots
+	n := max(64, 2*len(old))
+	logn := bits.Len(uint(n)) - 1
+	if logn > maxSlotsLog {
+		panic("flows: conversation index full") // unreachable: maxConversations is below the bound
+	}
+	x.slots = make([]uint64, n)
+	x.shift = uint(32 - logn)
+	mask := uint64(n - 1)
+	for _, v := range old {
+		if v == 0 {
+			continue
+		}
+		i := (v >> 32) >> x.shift
+		for x.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		x.slots[i] = v
+	}
+}
+
+// each calls fn with the newest record index of every distinct key.
+func (x *index) each(fn func(idx int)) {
+	for _, v := range x.slots {
+		if v != 0 {
+			fn(int(uint32(v) - 1))
+		}
+	}
+}

@@ -1,0 +1,40 @@
+package flows
+
+import "github.com/flowverify/flowverify/capture"
+
+// packetKey returns the conversation key of an IP packet and the
+// canonical side of its sender, or the reason it joins no conversation:
+//   - TCP/UDP: addresses and ports; a non-first fragment needs the ports
+//     the capture package copied from its first fragment;
+//   - ICMP/ICMPv6 echo: addresses and identifier; other ICMP (including
+//     errors that quote no known conversation): addresses;
+//   - any other protocol: addresses, so fragments need no attribution.
+func packetKey(p *capture.Packet, nonFirst bool) (key, uint8, string) {
+	switch {
+	case p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP:
+		if nonFirst && !p.FragmentAttributed {
+			return key{}, 0, "unattributed fragment"
+		}
+		if !p.HasPorts {
+			return key{}, 0, ProtoName(p.Proto) + " packet without ports"
+		}
+		k, side := makeKey(kindPorts, p.Proto, p.Src, p.SrcPort, p.Dst, p.DstPort)
+		return k, side, ""
+	case isICMP(p.Proto):
+		if nonFirst && !p.FragmentAttributed {
+			return key{}, 0, "unattributed fragment"
+		}
+		role := echoRole(p.Proto, p.ICMPType)
+		if !p.HasICMP || role == 0 {
+			k, side := makeKey(kindAddrs, p.Proto, p.Src, 0, p.Dst, 0)
+			return k, side, ""
+		}
+		k, side := makeKey(kindEcho, p.Proto, p.Src, p.ICMPID, p.Dst, 0)
+		if p.Src == p.Dst && role == 2 {
+			side = 1 // ping to oneself: replies are the other direction
+		}
+		return k, side, ""
+	}
+	k, side := makeKey(kindAddrs, p.Proto, p.Src, 0, p.Dst, 0)
+	return k, side, ""
+}

@@ -1,0 +1,151 @@
+package flows
+
+import (
+	"math"
+	"time"
+)
+
+// Per-side flag bits of a record (rec.side[s]). For ICMP echo
+// conversations sSYN means "sent an echo request" and sSYNACK "sent an
+// echo reply".
+const (
+	sSent             uint8 = 1 << iota // sent a packet that is not an attached ICMP error
+	sSYN                                // sent a SYN without ACK
+	sSYNACK                             // sent a SYN-ACK
+	sFIN                                // sent a FIN
+	sRST                                // sent a RST
+	sNonSyn                             // sent an ACK/data segment (no SYN, no RST)
+	sAckAfterSynAck                     // sent an ACK/data segment after the peer's SYN-ACK
+	sDataAfterPeerFin                   // sent payload after the peer's FIN (half-close in use)
+)
+
+// Record-wide flag bits (rec.flags).
+const (
+	fA1          uint8 = 1 << iota // canonical side 1 sent the first packet (is side A)
+	fEstablished                   // TCP handshake completed, or mid-stream segments both ways
+	fClosed                        // TCP closed by both FINs or a RST (closeNS is set)
+	fContinued                     // started by splitting a live 5-tuple (idle or after close), not by a SYN
+	fFirstSyn1                     // the first SYN came from canonical side 1
+	fErrorToSyn                    // an ICMP error came back before the TCP handshake completed
+)
+
+// dir is the compact per-direction counter of a record; times are
+// nanoseconds since the Unix epoch.
+type dir struct {
+	pkts    uint64
+	bytes   uint64
+	firstNS int64
+	lastNS  int64
+	// frame packs FrameRef: file index in the top 16 bits, frame number below.
+	frame uint64
+}
+
+// rec is the compact internal conversation record (144 bytes). Exported
+// Conversation values are built from it only in Finish.
+type rec struct {
+	k key
+	// d is indexed by canonical side: d[0] counts packets sent by k.a.
+	d         [2]dir
+	closeNS   int64
+	icmpErr   uint32
+	fragments uint32
+	// synSeq is the sequence number of the first SYN.
+	synSeq uint32
+	side   [2]uint8
+	flags  uint8
+}
+
+// aSide is the canonical side of A (the sender of the first packet).
+func (r *rec) aSide() uint8 {
+	if r.flags&fA1 != 0 {
+		return 1
+	}
+	return 0
+}
+
+// lastNS is the time of the record's latest packet.
+func (r *rec) lastNS() int64 { return max(r.d[0].lastNS, r.d[1].lastNS) }
+
+// count adds one packet sent by canonical side s to the direction counters.
+func (r *rec) count(s uint8, ns int64, ipLen int, file int, frame int64) {
+	d := &r.d[s]
+	if d.pkts == 0 {
+		d.firstNS, d.lastNS = ns, ns
+		d.frame = packFrame(file, frame)
+	}
+	d.pkts++
+	if ipLen > 0 {
+		d.bytes += uint64(ipLen)
+	}
+	if ns > d.lastNS {
+		d.lastNS = ns
+	}
+}
+
+const frameBits = 48
+
+// packFrame packs a file index and frame number into 64 bits. Values out
+// of range (more than 65535 files, frames beyond 2^48) saturate.
+func packFrame(file int, frame int64) uint64 {
+	f := uint64(min(max(file, 0), math.MaxUint16))
+	n := uint64(min(max(frame, 0), 1<<frameBits-1))
+	return f<<frameBits | n
+}
+
+// unpackFrame reverses packFrame.
+func unpackFrame(v uint64) FrameRef {
+	return FrameRef{File: int(v >> frameBits), Frame: int64(v & (1<<frameBits - 1))}
+}
+
+// Bounds of times representable as int64 nanoseconds (years 1678 to 2262).
+var (
+	minNSTime = time.Unix(0, math.MinInt64)
+	maxNSTime = time.Unix(0, math.MaxInt64)
+)
+
+// toNS converts t to nanoseconds since the epoch, clamping times outside
+// the int64 range (years before 1678 or after 2262).
+func toNS(t time.Time) int64 {
+	switch {
+	case t.Before(minNSTime):
+		return math.MinInt64
+	case t.After(maxNSTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// fromNS converts nanoseconds since the epoch to a UTC time.
+func fromNS(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// chunkBits sizes the record chunks (4096 records, 576 KiB): records never
+// move once their chunk is full, and growth never copies the whole store.
+// The first chunk starts small and grows by appending, so that small
+// captures stay small.
+const chunkBits = 12
+
+// store holds records in fixed-size chunks, indexed from 0. Pointers
+// returned by add and at are valid until the next add.
+type store struct {
+	chunks [][]rec
+	n      int
+}
+
+// add appends a zero record and returns its index and address.
+func (s *store) add() (int, *rec) {
+	if s.n>>chunkBits == len(s.chunks) {
+		c := 1 << chunkBits
+		if s.n == 0 {
+			c = 16
+		}
+		s.chunks = append(s.chunks, make([]rec, 0, c))
+	}
+	last := &s.chunks[len(s.chunks)-1]
+	*last = append(*last, rec{})
+	i := s.n
+	s.n++
+	return i, &(*last)[len(*last)-1]
+}
+
+// at returns the record with index i.
+func (s *store) at(i int) *rec { return &s.chunks[i>>chunkBits][i&(1<<chunkBits-1)] }
