@@ -1,0 +1,84 @@
+// Package lint checks AWS Network ACLs for rules that never apply, rules
+// that change nothing, rules partly overridden by earlier rules, quota
+// problems and the classic stateless pitfalls (replies denied, ephemeral
+// ranges too narrow for some clients, path MTU discovery blocked).
+//
+// Each direction and IP family is analysed separately, as AWS evaluates
+// them. Every entry is a box in the space protocol x address x destination
+// port x ICMP type x ICMP code, and reachability and redundancy are decided
+// exactly by box subtraction, not by pairwise comparison. Non-first
+// fragments (packets without ports) are outside the model: AWS does not
+// document how NACLs treat them.
+package lint
+
+import (
+	"fmt"
+
+	"github.com/flowverify/flowverify/flows/ephemeral"
+	"github.com/flowverify/flowverify/nacl"
+)
+
+// DefaultMaxCoverChecks is the default work limit of the smallest hiding
+// set search (coverage tests per unreachable rule).
+const DefaultMaxCoverChecks = 20000
+
+// Options tune Lint. The zero value is ready to use.
+type Options struct {
+	// Profiles are the client ephemeral ranges replies are checked
+	// against; nil means ephemeral.Profiles.
+	Profiles []ephemeral.Profile
+	// MaxCoverChecks caps the exhaustive smallest-hiding-set search per
+	// unreachable rule; beyond it a greedy irreducible set is reported.
+	// 0 means DefaultMaxCoverChecks.
+	MaxCoverChecks int
+}
+
+// Lint analyses acl and returns its findings, sorted by direction, family,
+// rule number and code. It never modifies acl.
+func Lint(acl *nacl.ACL, opts Options) []Finding {
+	if opts.Profiles == nil {
+		opts.Profiles = ephemeral.Profiles
+	}
+	if opts.MaxCoverChecks <= 0 {
+		opts.MaxCoverChecks = DefaultMaxCoverChecks
+	}
+	gs := analyzeACL(acl)
+	hasV6 := len(gs[groupKey{nacl.Ingress, true}].rules)+len(gs[groupKey{nacl.Egress, true}].rules) > 0
+	var out []Finding
+	for _, k := range groupOrder() {
+		g := gs[k]
+		if f, ok := g.quotaFinding(); ok {
+			out = append(out, f)
+		}
+		if g.err != nil {
+			out = append(out, Finding{Severity: nacl.SevInfo, Code: CodeIncomplete, Direction: g.dir, IPv6: g.v6,
+				Message: fmt.Sprintf("%s %s rules are too intricate to analyse within the work limit (%v): unreachable, redundant, override and return-path findings are not reported for them",
+					g.dir, g.family(), g.err),
+				Fix: "split the ACL or simplify overlapping rules"})
+		}
+		out = append(out, g.ruleFindings(opts.MaxCoverChecks)...)
+		rep := gs[groupKey{1 - g.dir, g.v6}]
+		out = append(out, returnPathFindings(g, rep, opts.Profiles, usedNumbers(gs, rep.dir))...)
+		if g.dir == nacl.Ingress && (!g.v6 || hasV6) {
+			if f, ok := pmtudFinding(g, usedNumbers(gs, g.dir)); ok {
+				out = append(out, f)
+			}
+		}
+	}
+	sortFindings(out)
+	return out
+}
+
+// groupOrder lists the groups in report order.
+func groupOrder() []groupKey {
+	return []groupKey{{nacl.Ingress, false}, {nacl.Ingress, true}, {nacl.Egress, false}, {nacl.Egress, true}}
+}
+
+// analyzeACL splits acl into its four groups and analyses each.
+func analyzeACL(acl *nacl.ACL) map[groupKey]*group {
+	gs := splitGroups(acl)
+	for _, g := range gs {
+		g.analyze()
+	}
+	return gs
+}
