@@ -1,14 +1,21 @@
 // Package aclfile reads and writes NACL files in every supported format,
 // detecting the format when not given.
-//
-// STUB: the nacl core owner replaces this file (API below is the contract).
 package aclfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"slices"
+	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/awsjson"
+	"github.com/flowverify/flowverify/nacl/formats/cfn"
+	"github.com/flowverify/flowverify/nacl/formats/cli"
+	"github.com/flowverify/flowverify/nacl/formats/terraform"
+	"github.com/flowverify/flowverify/nacl/formats/text"
 )
 
 // Format names a NACL file format.
@@ -25,6 +32,35 @@ const (
 	FormatCLI            Format = "cli"            // aws ec2 create-network-acl-entry commands (write only)
 )
 
+// ReadFormats lists the formats Read accepts, for flag help.
+var ReadFormats = []Format{FormatAWSJSON, FormatTerraform, FormatTerraformJSON, FormatCloudFormation, FormatText}
+
+// WriteFormats lists the formats Write accepts, for flag help.
+var WriteFormats = []Format{FormatAWSJSON, FormatCLI, FormatText, FormatTerraform, FormatCloudFormation}
+
+// ParseFormat converts a flag value to a Format. "" and "auto" mean
+// FormatAuto; "json"/"aws" mean aws-json, "tf" terraform, "cfn"
+// cloudformation, "native" text.
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return FormatAuto, nil
+	case "aws-json", "awsjson", "aws", "json", "describe":
+		return FormatAWSJSON, nil
+	case "terraform", "tf", "hcl":
+		return FormatTerraform, nil
+	case "terraform-json", "tfjson", "tf-json":
+		return FormatTerraformJSON, nil
+	case "cloudformation", "cfn", "cloud-formation":
+		return FormatCloudFormation, nil
+	case "text", "native", "txt":
+		return FormatText, nil
+	case "cli", "aws-cli":
+		return FormatCLI, nil
+	}
+	return FormatAuto, fmt.Errorf("unknown NACL format %q (want auto, aws-json, terraform, terraform-json, cloudformation, text or cli)", s)
+}
+
 // File is the result of reading one NACL file.
 type File struct {
 	Path   string
@@ -39,16 +75,161 @@ type File struct {
 // supported). It returns an error naming file, line/column or JSON path and
 // field for syntax errors and for validation errors (all of them are also
 // in File.Diagnostics when File is non-nil).
-func Read(path string, format Format) (*File, error) { return nil, errors.New("not implemented") }
+func Read(path string, format Format) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading NACL file: %w", err)
+	}
+	return Parse(path, data, format)
+}
 
 // Parse is Read on data already in memory; name is used in messages.
+// Every ACL is also checked with nacl.Validate. The File is returned even
+// with an error, holding every ACL and entry that could be read.
 func Parse(name string, data []byte, format Format) (*File, error) {
-	return nil, errors.New("not implemented")
+	if format == FormatAuto {
+		format = Detect(name, data)
+	}
+	f := &File{Path: name, Format: format}
+	var (
+		acls  []*nacl.ACL
+		diags []nacl.Diagnostic
+		err   error
+	)
+	switch format {
+	case FormatAWSJSON:
+		acls, diags, err = awsjson.Parse(name, data)
+	case FormatText:
+		acls, diags, err = text.Parse(name, data)
+	case FormatTerraform:
+		acls, diags, err = terraform.Parse(name, data)
+	case FormatTerraformJSON:
+		acls, diags, err = terraform.ParseJSON(name, data)
+	case FormatCloudFormation:
+		acls, diags, err = cfn.Parse(name, data)
+	case FormatCLI:
+		return nil, fmt.Errorf("%s: the cli format is write-only", name)
+	default:
+		return nil, fmt.Errorf("%s: unknown NACL format %q", name, format)
+	}
+	f.ACLs, f.Diagnostics = acls, diags
+	ids := map[string]bool{}
+	for _, a := range acls {
+		if ids[a.ID] {
+			f.Diagnostics = append(f.Diagnostics, nacl.Diagnostic{Severity: nacl.SevError, Pos: a.Pos, Field: "acl",
+				Msg: fmt.Sprintf("ACL %q defined twice in this file", a.ID)})
+		}
+		ids[a.ID] = true
+		f.Diagnostics = append(f.Diagnostics, nacl.Validate(a)...)
+	}
+	f.Diagnostics = dedup(f.Diagnostics)
+	nacl.SortDiagnostics(f.Diagnostics)
+	if err != nil {
+		return f, fmt.Errorf("%s (%s): %w", name, format, err)
+	}
+	if nacl.HasErrors(f.Diagnostics) {
+		return f, fmt.Errorf("%s (%s): %s", name, format, summarise(f.Diagnostics))
+	}
+	if len(acls) == 0 {
+		return f, fmt.Errorf("%s (%s): no network ACL found", name, format)
+	}
+	return f, nil
+}
+
+// dedup drops diagnostics repeated verbatim (a parser and Validate may
+// both notice a non-canonical CIDR), keeping the first.
+func dedup(ds []nacl.Diagnostic) []nacl.Diagnostic {
+	seen := map[string]bool{}
+	out := ds[:0]
+	for _, d := range ds {
+		k := string(d.Severity) + "\x00" + d.Pos.File + "\x00" + fmt.Sprint(d.Pos.Line) + "\x00" + d.Pos.Path + "\x00" + d.Msg
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	return out
+}
+
+// summarise formats the first error and a count of the others.
+func summarise(ds []nacl.Diagnostic) string {
+	var errs []string
+	for _, d := range ds {
+		if d.Severity == nacl.SevError {
+			errs = append(errs, d.Error())
+		}
+	}
+	if len(errs) == 0 {
+		return ""
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return fmt.Sprintf("%s (and %d more errors)", errs[0], len(errs)-1)
 }
 
 // Select returns the ACL whose ID or Name equals sel. With sel empty it
 // returns the only ACL, or an error listing the IDs when there are several.
-func (f *File) Select(sel string) (*nacl.ACL, error) { return nil, errors.New("not implemented") }
+func (f *File) Select(sel string) (*nacl.ACL, error) {
+	if sel == "" {
+		switch len(f.ACLs) {
+		case 0:
+			return nil, fmt.Errorf("%s: no network ACL in the file", f.Path)
+		case 1:
+			return f.ACLs[0], nil
+		}
+		return nil, fmt.Errorf("%s holds %d ACLs (%s); choose one with --acl ID|NAME", f.Path, len(f.ACLs), f.labels())
+	}
+	for _, a := range f.ACLs {
+		if a.ID == sel {
+			return a, nil
+		}
+	}
+	var byName []*nacl.ACL
+	for _, a := range f.ACLs {
+		if a.Name == sel {
+			byName = append(byName, a)
+		}
+	}
+	switch len(byName) {
+	case 1:
+		return byName[0], nil
+	case 0:
+		return nil, fmt.Errorf("%s: no ACL with ID or Name %q (have %s)", f.Path, sel, f.labels())
+	}
+	return nil, fmt.Errorf("%s: %d ACLs are named %q; select one by ID (have %s)", f.Path, len(byName), sel, f.labels())
+}
+
+// labels lists the ACLs as "ID (Name), ...".
+func (f *File) labels() string {
+	var ls []string
+	for _, a := range f.ACLs {
+		ls = append(ls, a.Label())
+	}
+	return strings.Join(ls, ", ")
+}
 
 // Write writes acls in format (not FormatAuto).
-func Write(w io.Writer, acls []*nacl.ACL, format Format) error { return errors.New("not implemented") }
+func Write(w io.Writer, acls []*nacl.ACL, format Format) error {
+	switch format {
+	case FormatAWSJSON:
+		return awsjson.Write(w, acls)
+	case FormatText:
+		return text.Write(w, acls)
+	case FormatCLI:
+		return cli.Write(w, acls)
+	case FormatTerraform:
+		return terraform.Write(w, acls)
+	case FormatCloudFormation:
+		return cfn.Write(w, acls)
+	case FormatTerraformJSON:
+		return errors.New("writing terraform-json is not supported; write terraform (HCL) instead")
+	case FormatAuto:
+		return errors.New("no output format given")
+	}
+	if !slices.Contains(WriteFormats, format) {
+		return fmt.Errorf("unknown NACL format %q", format)
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const explainNACL = `acl acl-0123 name web-server
+in  100 allow tcp    0.0.0.0/0      22
+in  110 allow tcp    0.0.0.0/0      80
+in  130 deny  tcp    0.0.0.0/0      1024-65535   # no ephemeral replies
+in  140 allow icmp   0.0.0.0/0      3:4
+in  150 allow tcp    ::/0           0-65535
+out 100 allow all    0.0.0.0/0
+`
+
+func runExplainArgs(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "web.nacl")
+	if err := os.WriteFile(path, []byte(explainNACL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	env := &runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
+	code := run(env, append([]string{"explain", "--nacl", path}, args...))
+	return code, out.String(), errb.String()
+}
+
+func TestExplainDeniedReply(t *testing.T) {
+	code, out, errs := runExplainArgs(t, "--subnet", "10.0.1.0/24", "tcp 198.51.100.20:80 > 10.0.1.10:34372")
+	if code != exitFindings {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"direction: inbound: destination 10.0.1.10 is in subnet 10.0.1.0/24",
+		"100  in   allow   tcp 0.0.0.0/0 port 22",
+		"no: destination port 34372 not in 22",
+		"130  in   deny    tcp 0.0.0.0/0 ports 1024-65535  # no ephemeral replies  MATCH, decides",
+		"verdict:   DENY by inbound rule 130 (",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "140") {
+		t.Errorf("rules after the decider are listed:\n%s", out)
+	}
+}
+
+func TestExplainAllowedJSON(t *testing.T) {
+	code, out, errs := runExplainArgs(t, "--subnet", "10.0.1.0/24", "--format", "json", "icmp", "1.2.3.4", ">", "10.0.1.10", "type", "3", "code", "4")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	var res explainResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != "allow" || res.Rule != 140 || res.Direction != "inbound" || len(res.Steps) != 4 || res.Steps[0].Miss != "protocol" {
+		t.Fatalf("%+v", res)
+	}
+}
+
+func TestExplainOutboundDefaultAndIPv6(t *testing.T) {
+	code, out, _ := runExplainArgs(t, "--subnet", "2001:db8:1::/64", "udp [2001:db8:1::10]:5353 > [2600::1]:53")
+	if code != exitFindings || !strings.Contains(out, "the implicit default outbound rule * (32768)") || !strings.Contains(out, "IPv4 entry, IPv6 packet") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	code, out, _ = runExplainArgs(t, "--subnet", "2001:db8:1::/64", "tcp [2600::1]:5353 > [2001:db8:1::10]:22")
+	if code != exitOK || !strings.Contains(out, "ALLOW by inbound rule 150") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestExplainAllRules(t *testing.T) {
+	code, out, _ := runExplainArgs(t, "--subnet", "10.0.1.0/24", "--all-rules", "tcp 198.51.100.20:80 > 10.0.1.10:22")
+	for _, want := range []string{
+		"100  in   allow   tcp 0.0.0.0/0 port 22           MATCH, decides",
+		"110  in   allow   tcp 0.0.0.0/0 port 80           not reached: rule 100 decided first",
+		"100  out  allow   all 0.0.0.0/0                   n/a: outbound rule, the packet is inbound",
+	} {
+		if code != exitOK || !strings.Contains(squash(out), squash(want)) {
+			t.Errorf("exit %d, output lacks %q:\n%s", code, want, out)
+		}
+	}
+}
+
+// squash collapses runs of blanks so tests do not depend on column widths.
+func squash(s string) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		lines = append(lines, strings.Join(strings.Fields(l), " "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestExplainNotFiltered(t *testing.T) {
+	code, out, _ := runExplainArgs(t, "--subnet", "10.0.1.0/24", "tcp 10.0.1.5:80 > 10.0.1.10:34372")
+	if code != exitOK || !strings.Contains(out, "NOT FILTERED: source and destination are both in subnet 10.0.1.0/24") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	code, out, _ = runExplainArgs(t, "--subnet", "10.0.1.0/24", "tcp 10.0.2.5:80 > 10.0.3.10:34372")
+	if code != exitOK || !strings.Contains(out, "does not cross this NACL") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestExplainErrors(t *testing.T) {
+	cases := [][]string{
+		{"--subnet", "10.0.1.0/24", "tcp 1.2.3.4 > 10.0.1.1"},     // no destination port
+		{"tcp 1.2.3.4:1 > 10.0.1.1:2"},                            // no subnet or direction
+		{"--subnet", "nonsense", "tcp 1.2.3.4:1 > 10.0.1.1:2"},    // bad subnet
+		{"--direction", "sideways", "tcp 1.2.3.4:1 > 10.0.1.1:2"}, // bad direction
+		{"--subnet", "10.0.1.0/24", "--acl", "nope", "tcp 1.2.3.4:1 > 10.0.1.1:2"},
+		{"--subnet", "10.0.1.0/24", "--format", "xml", "tcp 1.2.3.4:1 > 10.0.1.1:2"},
+	}
+	for _, c := range cases {
+		if code, out, errs := runExplainArgs(t, c...); code != exitError || errs == "" {
+			t.Errorf("%q: exit %d, stderr %q, stdout %q", c, code, errs, out)
+		}
+	}
+	if code, _, _ := runExplainArgs(t, "--direction", "out", "tcp 10.0.1.1:1 > 1.2.3.4:2"); code != exitOK {
+		t.Errorf("--direction out: exit %d", code)
+	}
+}

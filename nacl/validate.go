@@ -1,0 +1,113 @@
+package nacl
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// Validate checks an ACL as AWS would when its entries are created and
+// returns every problem found, in entry order: rule numbers outside
+// 1-32766 (32767/32768 are the implicit defaults and must not be listed),
+// duplicate rule numbers in one direction (reported at both entries),
+// protocols outside -1..255, missing or non-canonical CIDRs, port ranges
+// with From > To, ICMP type/code outside -1..255, and entries that can
+// never match (ICMPv6 with an IPv4 CIDR is matched by AWS as "every ICMPv6
+// type", but ICMPv6 packets are IPv6 and never meet IPv4 entries).
+// Each diagnostic carries the entry's Pos and the field in AWS API
+// spelling (RuleNumber, Protocol, CidrBlock, PortRange, IcmpTypeCode).
+func Validate(acl *ACL) []Diagnostic {
+	var ds []Diagnostic
+	add := func(sev Severity, e *Entry, field, format string, args ...any) {
+		ds = append(ds, Diagnostic{Severity: sev, Pos: e.Pos, Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	type key struct {
+		dir Direction
+		num int
+	}
+	first := map[key]int{}
+	for i := range acl.Entries {
+		e := &acl.Entries[i]
+		switch {
+		case IsDefaultRuleNumber(e.RuleNumber):
+			add(SevError, e, "RuleNumber", "rule %d is the implicit default deny rule; it cannot be listed among the entries", e.RuleNumber)
+		case e.RuleNumber < 1 || e.RuleNumber > MaxRuleNumber:
+			add(SevError, e, "RuleNumber", "rule number %d outside 1-%d", e.RuleNumber, MaxRuleNumber)
+		}
+		k := key{e.Direction, e.RuleNumber}
+		if j, ok := first[k]; ok {
+			o := &acl.Entries[j]
+			note := ""
+			if o.IsIPv6() != e.IsIPv6() {
+				note = " (AWS numbers entries per direction; UNCONFIRMED whether an IPv4 and an IPv6 entry may share a number)"
+			}
+			add(SevError, e, "RuleNumber", "duplicate %s rule number %d (also %s)%s", e.Direction, e.RuleNumber, posOrIndex(o, j), note)
+			add(SevError, o, "RuleNumber", "duplicate %s rule number %d (also %s)%s", e.Direction, e.RuleNumber, posOrIndex(e, i), note)
+		} else {
+			first[k] = i
+		}
+		if e.Protocol < ProtoAll || e.Protocol > 255 {
+			add(SevError, e, "Protocol", "protocol %d outside -1..255", e.Protocol)
+		}
+		cidrField := "CidrBlock"
+		if e.IsIPv6() {
+			cidrField = "Ipv6CidrBlock"
+		}
+		switch {
+		case !e.CIDR.IsValid():
+			add(SevError, e, "CidrBlock", "missing CidrBlock or Ipv6CidrBlock")
+		case e.CIDR.Masked() != e.CIDR:
+			add(SevWarning, e, cidrField, "%s is not canonical; AWS stores %s", e.CIDR, e.CIDR.Masked())
+		}
+		if e.UsesPorts() && e.Ports.From > e.Ports.To {
+			add(SevError, e, "PortRange", "port range %d-%d: From is greater than To", e.Ports.From, e.Ports.To)
+		}
+		if e.UsesICMP() {
+			if err := CheckICMP("type", e.ICMPType); err != nil {
+				add(SevError, e, "IcmpTypeCode", "%v", err)
+			}
+			if err := CheckICMP("code", e.ICMPCode); err != nil {
+				add(SevError, e, "IcmpTypeCode", "%v", err)
+			}
+			if e.ICMPType == -1 && e.ICMPCode != -1 {
+				add(SevWarning, e, "IcmpTypeCode", "code %d is ignored when type is -1 (all types)", e.ICMPCode)
+			}
+		}
+		if e.CIDR.IsValid() {
+			if e.Protocol == ProtoICMPv6 && !e.IsIPv6() {
+				add(SevWarning, e, "Protocol", "ICMPv6 (58) with IPv4 CIDR %s never matches: ICMPv6 packets are IPv6 (AWS ignores the ICMP type/code here)", e.CIDR)
+			}
+			if e.Protocol == ProtoICMP && e.IsIPv6() {
+				add(SevWarning, e, "Protocol", "ICMP (1) with IPv6 CIDR %s: IPv6 uses ICMPv6 (58); this entry only matches protocol 1 inside IPv6", e.CIDR)
+			}
+		}
+	}
+	return ds
+}
+
+// posOrIndex names an entry by its position, or by its index when unknown.
+func posOrIndex(e *Entry, i int) string {
+	if s := e.Pos.String(); s != "" {
+		return "at " + s
+	}
+	return fmt.Sprintf("entry %d", i)
+}
+
+// HasErrors reports whether any diagnostic is an error.
+func HasErrors(ds []Diagnostic) bool {
+	return slices.ContainsFunc(ds, func(d Diagnostic) bool { return d.Severity == SevError })
+}
+
+// SortDiagnostics orders diagnostics by file, line and column, keeping the
+// original order otherwise (stable).
+func SortDiagnostics(ds []Diagnostic) {
+	slices.SortStableFunc(ds, func(a, b Diagnostic) int {
+		if c := cmp.Compare(a.Pos.File, b.Pos.File); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Pos.Line, b.Pos.Line); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Pos.Col, b.Pos.Col)
+	})
+}
