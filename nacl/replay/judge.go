@@ -1,13 +1,18 @@
 // Package replay places NACLs on subnets and judges observed packets the
 // way the VPC would: which NACL checks a packet meets (source subnet's
 // outbound rules, destination subnet's inbound rules), traffic NACLs never
-// filter (Amazon DNS, metadata, Time Sync, ...), same-subnet traffic.
-//
-// STUB: the replay owner replaces this file (API below is the contract).
+// filter (Amazon DNS, metadata, Time Sync, ...), same-subnet traffic. It
+// also accumulates a capture's packets per conversation and direction
+// (Recorder), turns them into a per-conversation report with plain-sentence
+// explanations and fix suggestions (BuildReport) and compares two reports
+// (Compare).
 package replay
 
 import (
+	"cmp"
+	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/flowverify/flowverify/nacl"
 )
@@ -48,6 +53,11 @@ type Check struct {
 	Action    nacl.Action
 	// Uncertain: see nacl.Decision.Uncertain.
 	Uncertain bool
+	// Entry is the index of the deciding entry in the ACL's Entries, -1 for
+	// the default rule.
+	Entry int
+	// ACLRef is the ACL that was evaluated (for describing the rule).
+	ACLRef *nacl.ACL
 }
 
 // Judgement is the verdict for one packet and the checks that produced it
@@ -55,17 +65,131 @@ type Check struct {
 type Judgement struct {
 	Verdict Verdict
 	// Reason explains Exempt and NotFiltered ("amazon-dns", "instance-metadata",
-	// "time-sync", "windows-activation", "dhcp", "same-subnet", "not-crossing").
+	// "time-sync", "windows-activation", "dhcp", "vpc-router",
+	// "ecs-task-metadata", "same-subnet", "not-crossing", "link-local", "neighbor-discovery").
 	Reason string
 	Checks [2]Check
 	NCheck int
 }
 
-// Judge judges packets against a Topology. Safe for concurrent use.
-type Judge struct{}
+// Uncertain reports whether any check passed over a rule because the
+// packet's port or ICMP type was unknown (non-first fragment).
+func (j *Judgement) Uncertain() bool {
+	for i := 0; i < j.NCheck; i++ {
+		if j.Checks[i].Uncertain {
+			return true
+		}
+	}
+	return false
+}
 
-// NewJudge compiles the topology's ACLs.
-func NewJudge(t *Topology) (*Judge, error) { return &Judge{}, nil }
+// CheckList returns the checks as a slice (allocates).
+func (j *Judgement) CheckList() []Check { return slices.Clone(j.Checks[:j.NCheck]) }
+
+// compiledSubnet is a Subnet with its ACL compiled.
+type compiledSubnet struct {
+	id  string
+	acl *nacl.ACL
+	ev  *nacl.Evaluator
+}
+
+// prefixRef maps one subnet CIDR to its subnet.
+type prefixRef struct {
+	p   netip.Prefix
+	idx int
+}
+
+// Judge judges packets against a Topology. Safe for concurrent use.
+type Judge struct {
+	subnets  []compiledSubnet
+	prefixes []prefixRef // longest prefix first
+	special  []specialAddr
+	topo     *Topology
+}
+
+// NewJudge compiles the topology's ACLs. It fails when a subnet has no
+// ACL or no CIDR, or when two subnets claim the same CIDR.
+func NewJudge(t *Topology) (*Judge, error) {
+	j := &Judge{topo: t}
+	seen := map[netip.Prefix]string{}
+	for i, s := range t.Subnets {
+		if s.ACL == nil {
+			return nil, fmt.Errorf("subnet %s: no network ACL", s.ID)
+		}
+		if len(s.CIDRs) == 0 {
+			return nil, fmt.Errorf("subnet %s: no CIDR block", s.ID)
+		}
+		j.subnets = append(j.subnets, compiledSubnet{id: s.ID, acl: s.ACL, ev: nacl.Compile(s.ACL)})
+		for _, p := range s.CIDRs {
+			p = p.Masked()
+			if other, dup := seen[p]; dup {
+				return nil, fmt.Errorf("subnet %s: CIDR %s is also given for subnet %s", s.ID, p, other)
+			}
+			seen[p] = s.ID
+			j.prefixes = append(j.prefixes, prefixRef{p: p, idx: i})
+		}
+	}
+	slices.SortStableFunc(j.prefixes, func(a, b prefixRef) int { return cmp.Compare(b.p.Bits(), a.p.Bits()) })
+	j.special = specialAddrs(t)
+	return j, nil
+}
+
+// Topology returns the topology the judge was built from.
+func (j *Judge) Topology() *Topology { return j.topo }
+
+// lookup returns the subnet index and CIDR containing a, or -1.
+func (j *Judge) lookup(a netip.Addr) (int, netip.Prefix) {
+	for _, pr := range j.prefixes {
+		if pr.p.Contains(a) {
+			return pr.idx, pr.p
+		}
+	}
+	return -1, netip.Prefix{}
+}
 
 // Judge returns the judgement for one packet. It does not allocate.
-func (j *Judge) Judge(p *nacl.Packet) Judgement { return Judgement{} }
+func (j *Judge) Judge(p *nacl.Packet) Judgement {
+	if reason := j.exemptReason(p); reason != "" {
+		return Judgement{Verdict: Exempt, Reason: reason}
+	}
+	if isLinkScoped(p.Src) || isLinkScoped(p.Dst) {
+		return Judgement{Verdict: NotFiltered, Reason: ReasonLinkLocal}
+	}
+	if p.Proto == nacl.ProtoICMPv6 && p.HasICMP && p.ICMPType >= 133 && p.ICMPType <= 137 {
+		return Judgement{Verdict: NotFiltered, Reason: ReasonNDP}
+	}
+	si, sp := j.lookup(p.Src)
+	di, dp := j.lookup(p.Dst)
+	if si < 0 && di < 0 {
+		return Judgement{Verdict: NotFiltered, Reason: ReasonNotCrossing}
+	}
+	if si == di {
+		return Judgement{Verdict: NotFiltered, Reason: ReasonSameSubnet}
+	}
+	var jd Judgement
+	jd.Verdict = Allow
+	if si >= 0 {
+		jd.Checks[jd.NCheck] = j.check(si, sp, nacl.Egress, p)
+		jd.NCheck++
+	}
+	if di >= 0 {
+		jd.Checks[jd.NCheck] = j.check(di, dp, nacl.Ingress, p)
+		jd.NCheck++
+	}
+	for i := 0; i < jd.NCheck; i++ {
+		if jd.Checks[i].Action == nacl.Deny {
+			jd.Verdict = Deny
+		}
+	}
+	return jd
+}
+
+// check evaluates p against subnet idx's rules of direction dir.
+func (j *Judge) check(idx int, pfx netip.Prefix, dir nacl.Direction, p *nacl.Packet) Check {
+	s := &j.subnets[idx]
+	d := s.ev.Evaluate(dir, p)
+	return Check{
+		ACL: s.acl.ID, Subnet: pfx, SubnetID: s.id, Direction: dir,
+		Rule: d.RuleNumber, Action: d.Action, Uncertain: d.Uncertain, Entry: d.Entry, ACLRef: s.acl,
+	}
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/aclfile"
+	"github.com/flowverify/flowverify/nacl/replay"
+	"github.com/spf13/pflag"
+)
+
+// replayFlags are the flags check and diff share: where the NACL sits and
+// which part of the capture is judged.
+type replayFlags struct {
+	naclFormat  string
+	acl         string
+	subnets     []string
+	subnetsFile string
+	vpcCIDRs    []string
+	since       string
+	until       string
+}
+
+// addReplayFlags registers the topology and window flags on fs.
+func addReplayFlags(fs *pflag.FlagSet) *replayFlags {
+	rf := &replayFlags{}
+	fs.StringVar(&rf.naclFormat, "nacl-format", "auto", "NACL file format: auto, aws-json, terraform, terraform-json, cloudformation, text")
+	fs.StringVar(&rf.acl, "acl", "", "ACL ID or Name to use when the NACL file holds several (simple mode)")
+	fs.StringArrayVar(&rf.subnets, "subnet", nil, "CIDR of the subnet behind the NACL (repeatable); default: the detected capture host as /32 or /128")
+	fs.StringVar(&rf.subnetsFile, "subnets", "", "VPC mode: 'aws ec2 describe-subnets' JSON; each subnet gets its associated ACL from --nacl (describe-network-acls JSON)")
+	fs.StringArrayVar(&rf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): its base+2 address is the Amazon DNS resolver, which NACLs never filter")
+	fs.StringVar(&rf.since, "since", "", "judge only packets at or after this time: RFC 3339, or a duration after the capture start (5m, +90s)")
+	fs.StringVar(&rf.until, "until", "", "judge only packets at or before this time: RFC 3339, or a duration after the capture start")
+	return rf
+}
+
+// window parses --since/--until.
+func (rf *replayFlags) window() (replay.Window, error) {
+	var w replay.Window
+	var err error
+	if w.Since, err = replay.ParseTimeBound(rf.since); err != nil {
+		return w, fmt.Errorf("--since: %w", err)
+	}
+	if w.Until, err = replay.ParseTimeBound(rf.until); err != nil {
+		return w, fmt.Errorf("--until: %w", err)
+	}
+	return w, nil
+}
+
+// prefixes parses --subnet or --vpc-cidr values.
+func parsePrefixes(flag string, vals []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				a, aerr := netip.ParseAddr(s)
+				if aerr != nil {
+					return nil, fmt.Errorf("--%s %q: not a CIDR", flag, s)
+				}
+				p = replay.HostPrefix(a)
+			}
+			out = append(out, p.Masked())
+		}
+	}
+	return out, nil
+}
+
+// readNACL reads a NACL file and prints its warnings on stderr.
+func readNACL(env *runEnv, cmd, path, format string) (*aclfile.File, error) {
+	f, err := aclfile.ParseFormat(format)
+	if err != nil {
+		return nil, fmt.Errorf("--nacl-format: %w", err)
+	}
+	file, err := aclfile.Read(path, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range file.Diagnostics {
+		if d.Severity != nacl.SevError {
+			fmt.Fprintf(env.stderr, "flowverify %s: %s: %s\n", cmd, d.Severity, d.Error())
+		}
+	}
+	return file, nil
+}
+
+// topology places the ACL(s) of file as the flags say; in host-detection
+// mode it uses rec's conversations and prints a notice on stderr.
+func (rf *replayFlags) topology(env *runEnv, cmd string, file *aclfile.File, sel string, rec *replay.Recording) (*replay.Topology, []string, error) {
+	vpc, err := parsePrefixes("vpc-cidr", rf.vpcCIDRs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var notes []string
+	if rf.subnetsFile != "" {
+		if len(rf.subnets) > 0 {
+			return nil, nil, errors.New("--subnet and --subnets are exclusive (simple mode or VPC mode)")
+		}
+		infos, err := replay.ReadSubnets(rf.subnetsFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		topo, skipped, err := replay.VPCTopology(file.ACLs, infos, vpc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s with %s: %w", file.Path, rf.subnetsFile, err)
+		}
+		for _, s := range skipped {
+			fmt.Fprintf(env.stderr, "flowverify %s: warning: subnet %s: left out\n", cmd, s)
+		}
+		if len(vpc) == 0 {
+			notes = append(notes, "no --vpc-cidr given: describe-subnets does not hold the VPC CIDR, so the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
+		}
+		return topo, notes, nil
+	}
+	acl, err := file.Select(sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	cidrs, err := parsePrefixes("subnet", rf.subnets)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(cidrs) == 0 {
+		host, n, ok := replay.DetectHost(rec.Conversations)
+		if !ok {
+			return nil, nil, errors.New("no --subnet given and no capture host could be detected (no unicast conversation): give --subnet CIDR")
+		}
+		hp := replay.HostPrefix(host)
+		fmt.Fprintf(env.stderr, "flowverify %s: notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s; override with --subnet CIDR or --subnets FILE\n",
+			cmd, host, n, len(rec.Conversations), hp)
+		notes = append(notes, fmt.Sprintf("subnet %s is the detected capture host (no --subnet given)", hp))
+		cidrs = []netip.Prefix{hp}
+	}
+	if len(vpc) == 0 {
+		notes = append(notes, "no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
+	}
+	topo, err := replay.SimpleTopology(acl, cidrs, vpc)
+	return topo, notes, err
+}
+
+// replayInput is the capture side of a replay: the paths to read (standard
+// input spooled to a file when it must be read twice) and the first pass.
+type replayInput struct {
+	paths   []string
+	names   []string // as given, for output ("-" for stdin)
+	files   []capture.FileInfo
+	nano    []bool
+	spool   string
+	rec     *replay.Recording
+	stream  *capture.Stream
+	twoPass bool
+}
+
+// close removes the spool file.
+func (in *replayInput) close() {
+	if in.spool != "" {
+		os.Remove(in.spool)
+	}
+}
+
+// openReplayInput prepares the inputs. With twoPass, standard input is
+// copied to a temporary file first, since it cannot be read twice.
+func openReplayInput(env *runEnv, cf *captureFlags, paths []string, twoPass bool) (*replayInput, error) {
+	in := &replayInput{paths: append([]string(nil), paths...), names: paths, twoPass: twoPass}
+	if twoPass && cf.live != "" {
+		return nil, errors.New("--packets needs capture files: a live capture cannot be read twice")
+	}
+	if twoPass {
+		for i, p := range in.paths {
+			if p != "-" {
+				continue
+			}
+			if in.spool == "" {
+				f, err := os.CreateTemp("", "flowverify-stdin-*.pcap")
+				if err != nil {
+					return nil, fmt.Errorf("spooling standard input: %w", err)
+				}
+				_, err = io.Copy(f, env.stdin)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				in.spool = f.Name()
+				if err != nil {
+					in.close()
+					return nil, fmt.Errorf("spooling standard input to %s: %w", in.spool, err)
+				}
+			}
+			in.paths[i] = in.spool
+		}
+	}
+	return in, nil
+}
+
+// record runs the first pass.
+func (in *replayInput) record(cf *captureFlags, w replay.Window) error {
+	s, err := cf.openStream(in.paths)
+	if err != nil {
+		return err
+	}
+	in.stream = s
+	stopOnInterrupt(s, cf.live != "")
+	r := replay.NewRecorder(cf.cfg, w)
+	var p capture.Packet
+	for s.Next(&p) == nil {
+		r.Add(&p)
+	}
+	in.rec = r.Finish()
+	in.files = s.Files()
+	for i := range in.files {
+		if i < len(in.names) && in.paths[i] != in.names[i] {
+			in.files[i].Name = in.names[i]
+		}
+		in.nano = append(in.nano, in.files[i].Nanosecond)
+	}
+	return nil
+}
+
+// anyNano reports whether any file has nanosecond timestamps.
+func (in *replayInput) anyNano() bool {
+	for _, n := range in.nano {
+		if n {
+			return true
+		}
+	}
+	return false
+}
+
+// fileName returns the name of file i as given.
+func (in *replayInput) fileName(i int) string {
+	if i >= 0 && i < len(in.files) {
+		return in.files[i].Name
+	}
+	return ""
+}
+
+// problems prints the capture problems and reports whether the input is incomplete.
+func (in *replayInput) problems(env *runEnv, cmd string) bool {
+	if in.stream == nil {
+		return false
+	}
+	return reportProblems(env.stderr, cmd, in.stream)
+}
+
+// conversationSides maps conversation IDs to their client side for the second pass.
+func conversationSides(convs []*flows.Conversation) map[int]flows.Side {
+	m := make(map[int]flows.Side, len(convs))
+	for _, c := range convs {
+		m[c.ID] = c.ClientSide
+	}
+	return m
+}

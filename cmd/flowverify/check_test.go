@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var updateCheckGolden = flag.Bool("update-check", false, "rewrite cmd/flowverify/testdata/check golden files")
+
+const samples = "../../pcaps/"
+
+// runCmd runs the CLI with args and returns stdout, stderr and the exit code.
+func runCmd(t *testing.T, stdin []byte, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &runEnv{stdin: bytes.NewReader(stdin), stdout: &out, stderr: &errb}
+	code := run(env, args)
+	return out.String(), errb.String(), code
+}
+
+// golden compares got with testdata/check/name, rewriting it with -update-check.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "check", name)
+	if *updateCheckGolden {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update-check to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file; got:\n%s", path, got)
+	}
+}
+
+func TestCheckGolden(t *testing.T) {
+	cases := []struct {
+		golden string
+		args   []string
+		exit   int
+	}{
+		{"webserver.txt", []string{"--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", samples + "webserver.pcap"}, exitFindings},
+		{"vpc-two-subnets.txt", []string{"--nacl", samples + "vpc-acls.json", "--subnets", samples + "vpc-subnets.json", "--vpc-cidr", "10.0.0.0/16", samples + "vpc-two-subnets.pcap"}, exitFindings},
+		{"ipv6.txt", []string{"--nacl", samples + "ipv6.nacl", "--subnet", "2001:db8:10:1::/64", samples + "ipv6.pcap"}, exitFindings},
+		{"exempt.txt", []string{"--nacl", samples + "exempt.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", samples + "exempt.pcap"}, exitOK},
+		{"webserver-packets.jsonl", []string{"--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--packets", "--format", "jsonl", samples + "webserver.pcap"}, exitFindings},
+		{"vpc-two-subnets.csv", []string{"--nacl", samples + "vpc-acls.json", "--subnets", samples + "vpc-subnets.json", "--vpc-cidr", "10.0.0.0/16", "--format", "csv", samples + "vpc-two-subnets.pcap"}, exitFindings},
+	}
+	for _, c := range cases {
+		t.Run(c.golden, func(t *testing.T) {
+			out, errs, code := runCmd(t, nil, append([]string{"check"}, c.args...)...)
+			if code != c.exit {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, c.exit, errs)
+			}
+			golden(t, c.golden, out)
+		})
+	}
+}
+
+func TestCheckPacketsJSONL(t *testing.T) {
+	out, _, code := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
+		"--packets", "--format", "jsonl", samples+"webserver.pcap")
+	if code != exitFindings {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 192 { // 194 records, 2 of them ARP
+		t.Fatalf("%d lines, want one per IP packet (192)", len(lines))
+	}
+	lastFrame := int64(0)
+	verdicts := map[string]int{}
+	for i, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		for _, f := range []string{"file", "frame", "time", "proto", "src", "dst", "conversation", "leg", "verdict", "checks"} {
+			if _, ok := m[f]; !ok {
+				t.Fatalf("line %d lacks %q: %s", i+1, f, l)
+			}
+		}
+		frame := int64(m["frame"].(float64))
+		if frame <= lastFrame {
+			t.Fatalf("line %d: frame %d not in capture order", i+1, frame)
+		}
+		lastFrame = frame
+		if m["proto"] == "tcp" || m["proto"] == "udp" {
+			if _, ok := m["sport"]; !ok {
+				t.Fatalf("line %d: tcp/udp without sport", i+1)
+			}
+		} else if _, ok := m["dport"]; ok {
+			t.Fatalf("line %d: dport on %v", i+1, m["proto"])
+		}
+		v := m["verdict"].(string)
+		verdicts[v]++
+		checks := m["checks"].([]any)
+		if (v == "allow" || v == "deny") != (len(checks) == 1) {
+			t.Fatalf("line %d: verdict %s with %d checks", i+1, v, len(checks))
+		}
+		if !strings.HasSuffix(m["time"].(string), "Z") {
+			t.Fatalf("line %d: time %v not UTC", i+1, m["time"])
+		}
+	}
+	// Must agree with the report's summary.
+	rep, _, _ := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
+		"--format", "json", samples+"webserver.pcap")
+	var doc struct {
+		Summary struct{ Allowed, Denied, Exempt int } `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(rep), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if verdicts["allow"] != doc.Summary.Allowed || verdicts["deny"] != doc.Summary.Denied || verdicts["exempt"] != doc.Summary.Exempt {
+		t.Errorf("per-packet verdicts %v, report summary %+v", verdicts, doc.Summary)
+	}
+}
+
+func TestCheckJSONWithPackets(t *testing.T) {
+	out, _, code := runCmd(t, nil, "check", "--nacl", samples+"ipv6.nacl", "--subnet", "2001:db8:10:1::/64", "--format", "json", "--packets", samples+"ipv6.pcap")
+	if code != exitFindings {
+		t.Fatalf("exit %d", code)
+	}
+	var doc struct {
+		Conversations []struct {
+			Status string `json:"status"`
+		} `json:"conversations"`
+		Packets []map[string]any `json:"packets"`
+		Fixes   []struct {
+			Rule string `json:"rule"`
+		} `json:"fixes"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, out)
+	}
+	if len(doc.Packets) != 56 || len(doc.Conversations) == 0 || len(doc.Fixes) != 1 {
+		t.Errorf("%d packets, %d conversations, fixes %+v", len(doc.Packets), len(doc.Conversations), doc.Fixes)
+	}
+}
+
+func TestCheckHostDetectionAndStdin(t *testing.T) {
+	data, err := os.ReadFile(samples + "webserver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCmd(t, data, "check", "--nacl", samples+"webserver.nacl", "--packets", "--format", "jsonl", "-")
+	if code != exitFindings {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "using the capture host 10.0.1.10") || !strings.Contains(errs, "--subnet") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("stderr should hold one notice naming the host and the override:\n%s", errs)
+	}
+	if n := strings.Count(out, "\n"); n != 192 {
+		t.Errorf("%d packet lines from spooled stdin, want 192", n)
+	}
+	if !strings.Contains(out, `"file":"-"`) {
+		t.Errorf("stdin packets should name file \"-\"")
+	}
+}
+
+func TestCheckExitCodesAndErrors(t *testing.T) {
+	base := []string{"check", "--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24"}
+	if _, _, code := runCmd(t, nil, append(base, "--fail-on", "never", samples+"webserver.pcap")...); code != exitOK {
+		t.Errorf("--fail-on never: exit %d", code)
+	}
+	bad := [][]string{
+		{"check", samples + "webserver.pcap"},
+		append(base, "--since", "yesterday", samples+"webserver.pcap"),
+		append(base, "--subnet", "10.0.1.0/33", samples+"webserver.pcap"),
+		append(base, "--format", "xml", samples+"webserver.pcap"),
+		{"check", "--nacl", samples + "vpc-acls.json", "--subnets", samples + "vpc-subnets.json", "--subnet", "10.0.1.0/24", samples + "webserver.pcap"},
+	}
+	for _, args := range bad {
+		if _, errs, code := runCmd(t, nil, args...); code != exitError || !strings.HasPrefix(errs, "flowverify check: ") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+	// An incomplete capture: the report is printed, then exit 2.
+	data, err := os.ReadFile(samples + "webserver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, data[:len(data)/2+7], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCmd(t, nil, append(base, cut)...)
+	if code != exitError || !strings.Contains(out, "Summary:") || !strings.Contains(errs, "error") {
+		t.Errorf("truncated capture: exit %d, stdout %d bytes, stderr %q", code, len(out), errs)
+	}
+}
+
+func TestCheckWindow(t *testing.T) {
+	out, _, code := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
+		"--since", "+5s", "--format", "json", samples+"webserver.pcap")
+	if code > exitFindings {
+		t.Fatalf("exit %d", code)
+	}
+	var doc struct {
+		Summary struct {
+			Evaluated     int `json:"evaluated"`
+			OutsideWindow int `json:"outside_window"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Summary.OutsideWindow == 0 || doc.Summary.Evaluated+doc.Summary.OutsideWindow != 192 {
+		t.Errorf("window: %+v", doc.Summary)
+	}
+}
+
+func TestDiffGolden(t *testing.T) {
+	dir := t.TempDir()
+	fixed := filepath.Join(dir, "fixed.nacl")
+	broken := filepath.Join(dir, "broken.nacl")
+	orig, err := os.ReadFile(samples + "webserver.nacl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fixed: the suggested rule added; broken: HTTPS inbound removed.
+	if err := os.WriteFile(fixed, append(orig, []byte("in 125 allow tcp 192.0.2.80/32 32768-65535\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(broken, []byte(strings.Replace(string(orig), "in  120 allow tcp 0.0.0.0/0 443\n", "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"diff", "--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16"}
+	out, errs, code := runCmd(t, nil, append(args, "--nacl-new", fixed, samples+"webserver.pcap")...)
+	if code != exitOK {
+		t.Errorf("fixed: exit %d (%s)", code, errs)
+	}
+	golden(t, "diff-fixed.txt", strings.ReplaceAll(out, fixed, "fixed.nacl"))
+	out, errs, code = runCmd(t, nil, append(args, "--nacl-new", broken, samples+"webserver.pcap")...)
+	if code != exitFindings {
+		t.Errorf("broken: exit %d (%s)", code, errs)
+	}
+	golden(t, "diff-broken.txt", strings.ReplaceAll(out, broken, "broken.nacl"))
+}

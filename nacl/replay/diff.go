@@ -1,0 +1,142 @@
+package replay
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/flowverify/flowverify/flows"
+)
+
+// Change kinds.
+const (
+	NewlyDenied  = "newly-denied"
+	NewlyAllowed = "newly-allowed"
+)
+
+// Change is one leg of one conversation whose packets are treated
+// differently by the new NACL.
+type Change struct {
+	Conv *flows.Conversation
+	Role string
+	// Kind is NewlyDenied (denied by the new NACL, not by the old) or NewlyAllowed.
+	Kind string
+	// Packets counts the packets of the leg whose verdict changed this way.
+	Packets uint64
+	// First is when the change would first have been felt: the first such packet.
+	First      time.Time
+	FirstFrame flows.FrameRef
+	// Old and New are the deciding checks of that first packet under each NACL.
+	Old, New []Check
+	// OldVerdict and NewVerdict are the leg verdicts under each NACL.
+	OldVerdict, NewVerdict Verdict
+	// Explanation is the new report's sentence for a newly denied leg.
+	Explanation string
+}
+
+// Diff compares two reports of the same recording.
+type Diff struct {
+	Old, New *Report
+	Changes  []Change
+	// NewlyDenied and NewlyAllowed count conversations with such a change.
+	NewlyDenied, NewlyAllowed int
+	// PacketsNewlyDenied and PacketsNewlyAllowed count packets.
+	PacketsNewlyDenied, PacketsNewlyAllowed uint64
+	// UnattributedChanged counts packets outside conversations whose verdict changed.
+	UnattributedChanged uint64
+}
+
+// Compare returns the legs whose verdict changes from old to new; both
+// reports must come from BuildReport on the same Recording. Changes are
+// ordered by conversation ID, request before response, newly denied first.
+func Compare(old, new *Report) (*Diff, error) {
+	if len(old.Conversations) != len(new.Conversations) || len(old.Unattributed) != len(new.Unattributed) {
+		return nil, fmt.Errorf("reports of different recordings: %d and %d conversations", len(old.Conversations), len(new.Conversations))
+	}
+	d := &Diff{Old: old, New: new}
+	for i, oc := range old.Conversations {
+		nc := new.Conversations[i]
+		if oc.Conv.ID != nc.Conv.ID {
+			return nil, fmt.Errorf("reports of different recordings: conversation %d vs %d", oc.Conv.ID, nc.Conv.ID)
+		}
+		denied, allowed := false, false
+		for _, role := range []string{RoleRequest, RoleResponse} {
+			ol, nl := oc.Leg(role), nc.Leg(role)
+			for _, kind := range []string{NewlyDenied, NewlyAllowed} {
+				ch, ok := compareLeg(ol, nl, kind)
+				if !ok {
+					continue
+				}
+				ch.Conv, ch.Role = oc.Conv, role
+				if kind == NewlyDenied {
+					denied = true
+					d.PacketsNewlyDenied += ch.Packets
+					ch.Explanation = legExplanation(nc, role)
+				} else {
+					allowed = true
+					d.PacketsNewlyAllowed += ch.Packets
+				}
+				d.Changes = append(d.Changes, ch)
+			}
+		}
+		if denied {
+			d.NewlyDenied++
+		}
+		if allowed {
+			d.NewlyAllowed++
+		}
+	}
+	for i := range old.Unattributed {
+		o, n := &old.Unattributed[i], &new.Unattributed[i]
+		if (o.Judgement.Verdict == Deny) != (n.Judgement.Verdict == Deny) {
+			d.UnattributedChanged += o.Packets
+			if n.Judgement.Verdict == Deny {
+				d.PacketsNewlyDenied += o.Packets
+			} else {
+				d.PacketsNewlyAllowed += o.Packets
+			}
+		}
+	}
+	return d, nil
+}
+
+// compareLeg finds the keys of one leg whose verdict changed as kind says.
+func compareLeg(ol, nl *Leg, kind string) (Change, bool) {
+	var ch Change
+	found := false
+	for k := range ol.Keys {
+		if k >= len(nl.Keys) {
+			break
+		}
+		o, n := &ol.Keys[k], &nl.Keys[k]
+		od, nd := o.Judgement.Verdict == Deny, n.Judgement.Verdict == Deny
+		if od == nd || (kind == NewlyDenied) != nd {
+			continue
+		}
+		ch.Packets += o.Packets
+		if !found || o.First.Before(ch.First) {
+			ch.First, ch.FirstFrame = o.First, o.FirstFrame
+			ch.Old, ch.New = o.Judgement.CheckList(), n.Judgement.CheckList()
+		}
+		found = true
+	}
+	ch.Kind, ch.OldVerdict, ch.NewVerdict = kind, ol.Verdict, nl.Verdict
+	return ch, found
+}
+
+// legExplanation returns the first explanation of the conversation that
+// concerns the given leg.
+func legExplanation(cr *ConvResult, role string) string {
+	prefix := "responses"
+	if role == RoleRequest {
+		prefix = "requests"
+	}
+	for _, e := range cr.Explanations {
+		if len(e) >= len(prefix) && e[:len(prefix)] == prefix {
+			return e
+		}
+	}
+	if len(cr.Explanations) > 0 {
+		return cr.Explanations[0]
+	}
+	return ""
+}

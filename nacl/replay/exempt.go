@@ -1,0 +1,134 @@
+package replay
+
+import (
+	"net/netip"
+
+	"github.com/flowverify/flowverify/nacl"
+)
+
+// Exemption reasons (Judgement.Reason for Exempt verdicts).
+const (
+	ReasonAmazonDNS         = "amazon-dns"
+	ReasonMetadata          = "instance-metadata"
+	ReasonTimeSync          = "time-sync"
+	ReasonWindowsActivation = "windows-activation"
+	ReasonDHCP              = "dhcp"
+	ReasonVPCRouter         = "vpc-router"
+	// ReasonECSMetadata is exempt because AWS lists "Amazon ECS task metadata
+	// endpoints" among the traffic NACLs do not filter; the address
+	// 169.254.170.2 itself is not confirmed by an AWS page (see ExemptNotes).
+	ReasonECSMetadata = "ecs-task-metadata"
+)
+
+// Not-filtered reasons (Judgement.Reason for NotFiltered verdicts).
+const (
+	ReasonSameSubnet  = "same-subnet"
+	ReasonNotCrossing = "not-crossing"
+	ReasonLinkLocal   = "link-local"
+	// ReasonNDP is IPv6 neighbour discovery (ICMPv6 133-137), which is
+	// link-scoped (hop limit 255) and never crosses a subnet boundary.
+	ReasonNDP = "neighbor-discovery"
+)
+
+// ExemptNotes explains the reasons whose basis is weaker than an AWS
+// statement, for reports to print next to their counts.
+var ExemptNotes = map[string]string{
+	ReasonECSMetadata: "AWS says NACLs do not filter ECS task metadata endpoints; the address 169.254.170.2 is UNCONFIRMED by an AWS page",
+}
+
+// specialAddr is one address NACLs never filter.
+type specialAddr struct {
+	a      netip.Addr
+	reason string
+}
+
+// fixedSpecial are the link-local service addresses of every VPC.
+var fixedSpecial = []specialAddr{
+	{netip.MustParseAddr("169.254.169.253"), ReasonAmazonDNS},
+	{netip.MustParseAddr("fd00:ec2::253"), ReasonAmazonDNS},
+	{netip.MustParseAddr("169.254.169.254"), ReasonMetadata},
+	{netip.MustParseAddr("fd00:ec2::254"), ReasonMetadata},
+	{netip.MustParseAddr("169.254.169.123"), ReasonTimeSync},
+	{netip.MustParseAddr("fd00:ec2::123"), ReasonTimeSync},
+	{netip.MustParseAddr("169.254.169.250"), ReasonWindowsActivation},
+	{netip.MustParseAddr("169.254.169.251"), ReasonWindowsActivation},
+	{netip.MustParseAddr("169.254.170.2"), ReasonECSMetadata},
+}
+
+// specialAddrs lists the fixed service addresses plus, for the topology,
+// the Amazon DNS resolver at each VPC CIDR's base+2 and the VPC router at
+// each subnet CIDR's base+1 (IPv4 /28 or larger, IPv6 /120 or larger; a
+// /32 or /128 host has no router address). AWS reserves the first four
+// addresses of every subnet CIDR; base+1 is the VPC router.
+func specialAddrs(t *Topology) []specialAddr {
+	out := append([]specialAddr(nil), fixedSpecial...)
+	for _, p := range t.VPCCIDRs {
+		if a, ok := baseOffset(p, 2); ok {
+			out = append(out, specialAddr{a, ReasonAmazonDNS})
+		}
+	}
+	for _, s := range t.Subnets {
+		for _, p := range s.CIDRs {
+			if (p.Addr().Is4() && p.Bits() <= 28) || (p.Addr().Is6() && p.Bits() <= 120) {
+				if a, ok := baseOffset(p, 1); ok {
+					out = append(out, specialAddr{a, ReasonVPCRouter})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// baseOffset returns the prefix's network address plus n.
+func baseOffset(p netip.Prefix, n int) (netip.Addr, bool) {
+	if p.Bits() > p.Addr().BitLen()-2 {
+		return netip.Addr{}, false
+	}
+	a := p.Masked().Addr()
+	for range n {
+		a = a.Next()
+	}
+	return a, true
+}
+
+// exemptReason returns why NACLs never filter p, or "".
+func (j *Judge) exemptReason(p *nacl.Packet) string {
+	for i := range j.special {
+		if j.special[i].a == p.Src || j.special[i].a == p.Dst {
+			return j.special[i].reason
+		}
+	}
+	if p.Proto == nacl.ProtoUDP && p.HasPort {
+		if p.Dst.Is4() && (p.DstPort == 67 || p.DstPort == 68) {
+			return ReasonDHCP
+		}
+		if p.Dst.Is6() && (p.DstPort == 546 || p.DstPort == 547) {
+			return ReasonDHCP
+		}
+	}
+	return ""
+}
+
+// isLinkScoped reports whether a never leaves its link: IPv4/IPv6
+// link-local unicast and multicast, IPv4 limited broadcast, unspecified.
+// Such packets never cross a subnet boundary, so no NACL sees them.
+func isLinkScoped(a netip.Addr) bool {
+	if a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a.IsUnspecified() {
+		return true
+	}
+	if a.Is4() && a == broadcast4 {
+		return true
+	}
+	return false
+}
+
+var broadcast4 = netip.MustParseAddr("255.255.255.255")
+
+// IsExemptReason reports whether reason is one of the exemption reasons.
+func IsExemptReason(reason string) bool {
+	switch reason {
+	case ReasonAmazonDNS, ReasonMetadata, ReasonTimeSync, ReasonWindowsActivation, ReasonDHCP, ReasonVPCRouter, ReasonECSMetadata:
+		return true
+	}
+	return false
+}

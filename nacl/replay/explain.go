@@ -1,0 +1,177 @@
+package replay
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
+)
+
+// DescribeRule describes the rule a check stopped at the way the issue
+// tracker and the console would: "deny tcp 1024-65535", "allow all",
+// "deny tcp 10.0.0.0/8 22", or "* default deny" for 32767/32768.
+func DescribeRule(c *Check) string {
+	if c.Entry < 0 || c.ACLRef == nil || c.Entry >= len(c.ACLRef.Entries) {
+		return "* default deny"
+	}
+	return DescribeEntry(&c.ACLRef.Entries[c.Entry])
+}
+
+// DescribeEntry formats an entry as "ACTION PROTO [CIDR] [PORTS|TYPE:CODE]";
+// the CIDR is left out when it is 0.0.0.0/0 or ::/0.
+func DescribeEntry(e *nacl.Entry) string {
+	var b strings.Builder
+	b.WriteString(e.Action.String())
+	b.WriteByte(' ')
+	b.WriteString(entryProto(e.Protocol))
+	if e.CIDR.Bits() != 0 {
+		b.WriteByte(' ')
+		b.WriteString(e.CIDR.String())
+	}
+	if p := entryPorts(e); p != "" {
+		b.WriteByte(' ')
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// entryProto names a NACL protocol as the native text format does.
+func entryProto(p int) string {
+	if p == nacl.ProtoAll {
+		return "all"
+	}
+	return ProtoName(uint8(p))
+}
+
+// entryPorts is the port range (TCP/UDP) or TYPE[:CODE] (ICMP) of e, "" if none.
+func entryPorts(e *nacl.Entry) string {
+	switch e.Protocol {
+	case nacl.ProtoTCP, nacl.ProtoUDP:
+		return e.Ports.String()
+	case nacl.ProtoICMP, nacl.ProtoICMPv6:
+		if e.Protocol == nacl.ProtoICMPv6 && !e.IsIPv6() {
+			return ""
+		}
+		if e.ICMPType < 0 {
+			return ""
+		}
+		if e.ICMPCode < 0 {
+			return fmt.Sprint(e.ICMPType)
+		}
+		return fmt.Sprintf("%d:%d", e.ICMPType, e.ICMPCode)
+	}
+	return ""
+}
+
+// CheckPhrase is "inbound by rule 130 (deny tcp 1024-65535) of acl-0123",
+// naming the subnet too when it is a VPC subnet id.
+func CheckPhrase(c *Check) string {
+	s := fmt.Sprintf("%s by rule %s (%s) of %s", c.Direction, ruleNumber(c.Rule), DescribeRule(c), aclLabel(c))
+	if strings.HasPrefix(c.SubnetID, "subnet-") {
+		s += " on " + c.SubnetID
+	}
+	return s
+}
+
+func aclLabel(c *Check) string {
+	if c.ACLRef != nil {
+		return c.ACLRef.Label()
+	}
+	return c.ACL
+}
+
+func ruleNumber(n int) string { return itoa(n) }
+
+// endpoint formats an address and port ("198.51.100.20:80", "[2001:db8::1]:443").
+func endpoint(e flows.Endpoint, hasPorts bool) string {
+	if !hasPorts {
+		return e.Addr.String()
+	}
+	return netip.AddrPortFrom(e.Addr, e.Port).String()
+}
+
+// explain returns one sentence per denied check of the conversation's legs.
+func explain(cr *ConvResult) []string {
+	var out []string
+	for _, l := range []*Leg{&cr.Request, &cr.Response} {
+		if l.Denied == 0 {
+			continue
+		}
+		var kr *KeyResult
+		for i := range l.Keys {
+			k := &l.Keys[i]
+			if k.Judgement.Verdict == Deny && (kr == nil || (kr.ICMPError && !k.ICMPError) || (kr.ICMPError == k.ICMPError && k.First.Before(kr.First))) {
+				kr = k
+			}
+		}
+		for i := 0; i < kr.Judgement.NCheck; i++ {
+			c := &kr.Judgement.Checks[i]
+			if c.Action != nacl.Deny {
+				continue
+			}
+			out = append(out, sentence(cr.Conv, l, kr, c))
+		}
+		// Attached ICMP errors denied besides the leg's own packets.
+		if !kr.ICMPError {
+			for i := range l.Keys {
+				k := &l.Keys[i]
+				if k.ICMPError && k.Judgement.Verdict == Deny {
+					for n := 0; n < k.Judgement.NCheck; n++ {
+						if c := &k.Judgement.Checks[n]; c.Action == nacl.Deny {
+							out = append(out, sentence(cr.Conv, l, k, c))
+						}
+					}
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// sentence explains one denied check in plain words.
+func sentence(c *flows.Conversation, l *Leg, kr *KeyResult, chk *Check) string {
+	ports := c.HasPorts()
+	var s string
+	if kr.ICMPError {
+		what := "ICMP errors"
+		if kr.Key.HasICMP {
+			what = fmt.Sprintf("%s errors (type %d code %d)", ProtoName(kr.Key.Proto), kr.Key.ICMPType, kr.Key.ICMPCode)
+		}
+		s = fmt.Sprintf("%s from %s to %s about this conversation are denied %s", what, kr.Key.Src, kr.Key.Dst, CheckPhrase(chk))
+		if isPMTU(&kr.Key) {
+			return s + ": path MTU discovery breaks, large transfers stall"
+		}
+		return s + ": the sender never learns why its packets fail"
+	}
+	if l.Role == RoleResponse {
+		if ports {
+			s = fmt.Sprintf("responses from %s to client port %d are denied %s", endpoint(c.Server, true), c.Client.Port, CheckPhrase(chk))
+		} else {
+			s = fmt.Sprintf("responses from %s to %s are denied %s", endpoint(c.Server, false), endpoint(c.Client, false), CheckPhrase(chk))
+		}
+		if chk.Direction == nacl.Ingress {
+			s += ": the client's requests leave, its replies never arrive"
+		} else {
+			s += ": the server gets the requests, its replies never leave"
+		}
+	} else {
+		s = fmt.Sprintf("requests from %s to %s are denied %s", endpoint(c.Client, false), endpoint(c.Server, ports), CheckPhrase(chk))
+		if chk.Direction == nacl.Ingress {
+			s += ": they never reach the server"
+		} else {
+			s += ": they never leave the client's subnet"
+		}
+	}
+	if kr.Fragment || chk.Uncertain {
+		s += " (uncertain: non-first fragments without ports; AWS does not document how NACLs treat them)"
+	}
+	return s
+}
+
+// isPMTU reports whether k is ICMP fragmentation-needed or ICMPv6 packet-too-big.
+func isPMTU(k *nacl.Packet) bool {
+	return k.HasICMP && ((k.Proto == nacl.ProtoICMP && k.ICMPType == 3 && k.ICMPCode == 4) || (k.Proto == nacl.ProtoICMPv6 && k.ICMPType == 2))
+}

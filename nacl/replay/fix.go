@@ -1,0 +1,315 @@
+package replay
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/flowverify/flowverify/flows/ephemeral"
+	"github.com/flowverify/flowverify/nacl"
+)
+
+// Fix is the smallest rule that would let a group of denied packets
+// through one NACL check, numbered below the rule that blocks them.
+type Fix struct {
+	ACL       string
+	ACLRef    *nacl.ACL
+	SubnetID  string
+	Direction nacl.Direction
+	// Blocking is the rule number that denies the packets today.
+	Blocking int
+	// Role is the leg the fix is for (request or response).
+	Role string
+	// Entry is the suggested rule (RuleNumber 0 when no free number exists).
+	Entry nacl.Entry
+	// Line is Entry in the native text format ("in 125 allow tcp 198.51.100.20/32 32768-60999").
+	Line string
+	// Profile names the ephemeral profile used for the port range, "" if none.
+	Profile string
+	// Conversations are the IDs of the conversations the fix repairs.
+	Conversations []int
+	// Note adds advice (common choice of CIDR, renumbering needed, ...).
+	Note string
+}
+
+// fixKey groups denied packets that one rule can let through.
+type fixKey struct {
+	acl      *nacl.ACL
+	subnetID string
+	dir      nacl.Direction
+	rule     int
+	role     string
+	proto    uint8
+	v6       bool
+	port     uint16 // request legs: the destination (server) port
+	icmpT    int
+	icmpC    int
+}
+
+type fixGroup struct {
+	key   fixKey
+	peers []netip.Addr
+	ports []uint16 // response legs: the destination (client) ports
+	convs []int
+}
+
+// suggestFixes groups the denied checks of every conversation and
+// proposes one rule per group; it records the fix indexes on each
+// conversation. When every peer of a group lies in one modelled subnet,
+// the rule names that subnet's CIDR.
+func suggestFixes(j *Judge, convs []*ConvResult) []Fix {
+	subnetOf := func(peers []netip.Addr) (netip.Prefix, bool) {
+		if j == nil || len(peers) == 0 {
+			return netip.Prefix{}, false
+		}
+		_, p := j.lookup(peers[0])
+		if !p.IsValid() || p.Bits() == p.Addr().BitLen() {
+			return netip.Prefix{}, false
+		}
+		for _, a := range peers[1:] {
+			if !p.Contains(a) {
+				return netip.Prefix{}, false
+			}
+		}
+		return p, true
+	}
+	groups := map[fixKey]*fixGroup{}
+	var order []fixKey
+	for _, cr := range convs {
+		for _, l := range []*Leg{&cr.Request, &cr.Response} {
+			for i := range l.Keys {
+				kr := &l.Keys[i]
+				if kr.Judgement.Verdict != Deny || kr.Fragment {
+					continue
+				}
+				for n := 0; n < kr.Judgement.NCheck; n++ {
+					c := &kr.Judgement.Checks[n]
+					if c.Action != nacl.Deny || c.ACLRef == nil {
+						continue
+					}
+					k := fixKey{acl: c.ACLRef, subnetID: c.SubnetID, dir: c.Direction, rule: c.Rule, role: l.Role,
+						proto: kr.Key.Proto, v6: kr.Key.Src.Is6(), icmpT: -1, icmpC: -1}
+					isPorts := kr.Key.Proto == nacl.ProtoTCP || kr.Key.Proto == nacl.ProtoUDP
+					if isPorts && l.Role == RoleRequest && kr.Key.HasPort {
+						k.port = kr.Key.DstPort
+					}
+					if (kr.Key.Proto == nacl.ProtoICMP || kr.Key.Proto == nacl.ProtoICMPv6) && kr.Key.HasICMP {
+						k.icmpT, k.icmpC = int(kr.Key.ICMPType), int(kr.Key.ICMPCode)
+					}
+					g := groups[k]
+					if g == nil {
+						g = &fixGroup{key: k}
+						groups[k] = g
+						order = append(order, k)
+					}
+					peer := kr.Key.Src
+					if c.Direction == nacl.Egress {
+						peer = kr.Key.Dst
+					}
+					g.peers = append(g.peers, peer)
+					if isPorts && l.Role == RoleResponse && kr.Key.HasPort {
+						g.ports = append(g.ports, kr.Key.DstPort)
+					}
+					if len(g.convs) == 0 || g.convs[len(g.convs)-1] != cr.Conv.ID {
+						g.convs = append(g.convs, cr.Conv.ID)
+					}
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(order, func(a, b fixKey) int {
+		return cmp.Or(cmp.Compare(a.acl.ID, b.acl.ID), cmp.Compare(a.subnetID, b.subnetID), cmp.Compare(a.dir, b.dir),
+			cmp.Compare(a.rule, b.rule), cmp.Compare(a.role, b.role), cmp.Compare(a.proto, b.proto),
+			cmp.Compare(a.port, b.port), cmp.Compare(a.icmpT, b.icmpT), cmp.Compare(a.icmpC, b.icmpC))
+	})
+	used := map[usedKey]map[int]bool{}
+	var fixes []Fix
+	byConv := map[int][]int{}
+	for _, k := range order {
+		g := groups[k]
+		f := buildFix(g, used, subnetOf)
+		idx := len(fixes)
+		fixes = append(fixes, f)
+		for _, id := range g.convs {
+			byConv[id] = append(byConv[id], idx)
+		}
+	}
+	for _, cr := range convs {
+		cr.Fixes = byConv[cr.Conv.ID]
+	}
+	return fixes
+}
+
+type usedKey struct {
+	acl *nacl.ACL
+	dir nacl.Direction
+}
+
+// buildFix proposes the rule for one group.
+func buildFix(g *fixGroup, used map[usedKey]map[int]bool, subnetOf func([]netip.Addr) (netip.Prefix, bool)) Fix {
+	fromSubnet := func(p netip.Prefix) bool { s, ok := subnetOf(g.peers); return ok && s == p }
+	k := g.key
+	f := Fix{ACL: k.acl.ID, ACLRef: k.acl, SubnetID: k.subnetID, Direction: k.dir, Blocking: k.rule, Role: k.role, Conversations: g.convs}
+	e := nacl.Entry{Direction: k.dir, Action: nacl.Allow, Protocol: int(k.proto), ICMPType: -1, ICMPCode: -1,
+		Comment: fmt.Sprintf("flowverify: lets %d conversation(s) through (blocked by rule %d)", len(g.convs), k.rule)}
+	e.CIDR = covering(g.peers, k.v6)
+	if sub, ok := subnetOf(g.peers); ok {
+		e.CIDR = sub
+	}
+	var notes []string
+	switch k.proto {
+	case nacl.ProtoTCP, nacl.ProtoUDP:
+		if k.role == RoleRequest {
+			e.Ports = nacl.PortRange{From: k.port, To: k.port}
+		} else if lo, hi, name, desc, ok := clientRange(g.ports); ok {
+			e.Ports = nacl.PortRange{From: lo, To: hi}
+			f.Profile = name
+			notes = append(notes, "ports: "+desc)
+		} else {
+			lo, hi := slices.Min(g.ports), slices.Max(g.ports)
+			e.Ports = nacl.PortRange{From: lo, To: hi}
+			notes = append(notes, "ports: the observed client ports fit no known ephemeral profile, so the rule covers exactly the observed range")
+		}
+	case nacl.ProtoICMP, nacl.ProtoICMPv6:
+		e.ICMPType, e.ICMPCode = k.icmpT, k.icmpC
+	}
+	if e.CIDR.Bits() > 0 && !fromSubnet(e.CIDR) && k.role == RoleResponse && (k.proto == nacl.ProtoTCP || k.proto == nacl.ProtoUDP) {
+		all := "0.0.0.0/0"
+		if k.v6 {
+			all = "::/0"
+		}
+		notes = append(notes, "with many peers "+all+" is the common choice for the CIDR")
+	}
+	num, why := pickRuleNumber(k.acl, k.dir, k.rule, used)
+	e.RuleNumber = num
+	if why != "" {
+		notes = append(notes, why)
+	}
+	f.Entry = e
+	f.Line = TextLine(&e)
+	f.Note = strings.Join(notes, "; ")
+	return f
+}
+
+// covering returns the smallest prefix covering every peer; when that is
+// wider than a /16 (IPv4) or /32 (IPv6) it returns 0.0.0.0/0 or ::/0.
+func covering(peers []netip.Addr, v6 bool) netip.Prefix {
+	all := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	minBits := 16
+	if v6 {
+		all = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		minBits = 32
+	}
+	if len(peers) == 0 {
+		return all
+	}
+	p := HostPrefix(peers[0])
+	for _, a := range peers[1:] {
+		for !p.Contains(a) && p.Bits() > 0 {
+			p, _ = p.Addr().Prefix(p.Bits() - 1)
+		}
+	}
+	if p.Bits() < minBits {
+		return all
+	}
+	return p
+}
+
+// pickRuleNumber returns a free rule number below the blocking rule so
+// that the blocking rule cannot shadow the new rule: blocking-5 when that
+// is above every existing lower rule, else the nearest free number below
+// the blocking rule. Below a default rule it is the next multiple of 10
+// after the highest existing rule. It returns 0 and a reason when no
+// number is free.
+func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, used map[usedKey]map[int]bool) (int, string) {
+	uk := usedKey{acl, dir}
+	if used[uk] == nil {
+		used[uk] = map[int]bool{}
+		for _, e := range acl.Entries {
+			if e.Direction == dir {
+				used[uk][e.RuleNumber] = true
+			}
+		}
+	}
+	taken := used[uk]
+	below := 0
+	for n := range taken {
+		if n < blocking && n > below && n <= nacl.MaxRuleNumber {
+			below = n
+		}
+	}
+	take := func(n int) (int, string) { taken[n] = true; return n, "" }
+	if blocking > nacl.MaxRuleNumber {
+		n := (below/10 + 1) * 10
+		for ; n <= nacl.MaxRuleNumber; n++ {
+			if !taken[n] {
+				return take(n)
+			}
+		}
+		for n = below; n >= 1; n-- {
+			if !taken[n] {
+				return take(n)
+			}
+		}
+		return 0, "no free rule number: the ACL uses every number"
+	}
+	if n := blocking - 5; n > below && !taken[n] {
+		return take(n)
+	}
+	for n := blocking - 1; n > below; n-- {
+		if !taken[n] {
+			return take(n)
+		}
+	}
+	return 0, fmt.Sprintf("no free rule number between %d and the blocking rule %d: renumber the rules to make room", below, blocking)
+}
+
+// TextLine formats e in the native text format:
+// "in 125 allow tcp 198.51.100.20/32 32768-60999".
+func TextLine(e *nacl.Entry) string {
+	dir := "in"
+	if e.Direction == nacl.Egress {
+		dir = "out"
+	}
+	num := "?"
+	if e.RuleNumber > 0 {
+		num = itoa(e.RuleNumber)
+	}
+	s := fmt.Sprintf("%s %d %s %s %s", dir, 0, e.Action, entryProto(e.Protocol), e.CIDR)
+	s = strings.Replace(s, " 0 ", " "+num+" ", 1)
+	switch e.Protocol {
+	case nacl.ProtoTCP, nacl.ProtoUDP:
+		s += " " + e.Ports.String()
+	case nacl.ProtoICMP, nacl.ProtoICMPv6:
+		if e.ICMPType >= 0 {
+			s += " " + itoa(e.ICMPType)
+			if e.ICMPCode >= 0 {
+				s += ":" + itoa(e.ICMPCode)
+			}
+		}
+	}
+	return s
+}
+
+// clientRange picks the port range for a response rule from the observed
+// client ports: the narrowest ephemeral profile covering them, except that
+// when both the Linux and the Windows/IANA ranges cover them (ports in
+// 49152-60999 say nothing about the client's OS) it is 32768-65535, the
+// union of both and the range AWS's own example NACL uses.
+func clientRange(ports []uint16) (lo, hi uint16, name, desc string, ok bool) {
+	p, ok := ephemeral.Narrowest(ports)
+	if !ok {
+		return 0, 0, "", "", false
+	}
+	linux, _ := ephemeral.ByName("linux")
+	win, _ := ephemeral.ByName("windows")
+	a, b := slices.Min(ports), slices.Max(ports)
+	if linux.Contains(a) && linux.Contains(b) && win.Contains(a) && win.Contains(b) {
+		return linux.From, win.To, "linux+windows", fmt.Sprintf("the observed client ports fit both the Linux (%s) and the Windows/IANA (%s) ephemeral ranges; %d-%d covers both", rangeText(linux), rangeText(win), linux.From, win.To), true
+	}
+	return p.From, p.To, p.Name, fmt.Sprintf("the %s ephemeral range %s (%s)", p.Name, rangeText(p), p.Description), true
+}
+
+func rangeText(p ephemeral.Profile) string { return fmt.Sprintf("%d-%d", p.From, p.To) }

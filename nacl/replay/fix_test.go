@@ -1,0 +1,82 @@
+package replay
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/flowverify/flowverify/nacl"
+)
+
+func TestPickRuleNumber(t *testing.T) {
+	acl := webACL(t) // inbound 100, 110, 120, 130
+	used := map[usedKey]map[int]bool{}
+	if n, why := pickRuleNumber(acl, nacl.Ingress, 130, used); n != 125 || why != "" {
+		t.Errorf("below 130: %d %q, want 125", n, why)
+	}
+	if n, _ := pickRuleNumber(acl, nacl.Ingress, 130, used); n != 129 {
+		t.Errorf("second fix below 130: %d, want 129 (125 taken)", n)
+	}
+	if n, _ := pickRuleNumber(acl, nacl.Ingress, nacl.DefaultRuleIPv4, used); n != 140 {
+		t.Errorf("below the default rule: %d, want 140", n)
+	}
+	tight := &nacl.ACL{ID: "t", Entries: []nacl.Entry{ent(t, "in", 1, nacl.Allow, 6, "0.0.0.0/0", 1, 1), ent(t, "in", 2, nacl.Deny, 6, "0.0.0.0/0", 1, 2)}}
+	if n, why := pickRuleNumber(tight, nacl.Ingress, 2, map[usedKey]map[int]bool{}); n != 0 || why == "" {
+		t.Errorf("no room: %d %q, want 0 and a reason", n, why)
+	}
+}
+
+func TestCoveringAndClientRange(t *testing.T) {
+	a := func(s string) netip.Addr { return netip.MustParseAddr(s) }
+	if got := covering([]netip.Addr{a("192.0.2.80")}, false); got.String() != "192.0.2.80/32" {
+		t.Errorf("one peer: %v", got)
+	}
+	if got := covering([]netip.Addr{a("10.0.1.11"), a("10.0.1.12")}, false); got.String() != "10.0.1.8/29" {
+		t.Errorf("two peers: %v", got)
+	}
+	if got := covering([]netip.Addr{a("198.51.100.1"), a("203.0.113.1")}, false); got.String() != "0.0.0.0/0" {
+		t.Errorf("far peers: %v", got)
+	}
+	cases := []struct {
+		ports  []uint16
+		lo, hi uint16
+		name   string
+	}{
+		{[]uint16{34372, 40000}, 32768, 60999, "linux"},
+		{[]uint16{50382, 57644}, 32768, 65535, "linux+windows"},
+		{[]uint16{65478}, 49152, 65535, "windows"},
+		{[]uint16{1500, 4000}, 1025, 5000, "windows-2003"},
+	}
+	for _, c := range cases {
+		lo, hi, name, _, ok := clientRange(c.ports)
+		if !ok || lo != c.lo || hi != c.hi || name != c.name {
+			t.Errorf("%v: %d-%d %s, want %d-%d %s", c.ports, lo, hi, name, c.lo, c.hi, c.name)
+		}
+	}
+	if _, _, _, _, ok := clientRange([]uint16{80}); ok {
+		t.Error("port 80 fits an ephemeral profile")
+	}
+}
+
+func TestTextLineAndDescribe(t *testing.T) {
+	e := nacl.Entry{RuleNumber: 125, Direction: nacl.Ingress, Action: nacl.Allow, Protocol: 6,
+		CIDR: netip.MustParsePrefix("192.0.2.80/32"), Ports: nacl.PortRange{From: 32768, To: 60999}}
+	if got := TextLine(&e); got != "in 125 allow tcp 192.0.2.80/32 32768-60999" {
+		t.Errorf("TextLine: %q", got)
+	}
+	icmp := nacl.Entry{RuleNumber: 7, Direction: nacl.Egress, Action: nacl.Allow, Protocol: 1, CIDR: netip.MustParsePrefix("0.0.0.0/0"), ICMPType: 3, ICMPCode: 4}
+	if got := TextLine(&icmp); got != "out 7 allow icmp 0.0.0.0/0 3:4" {
+		t.Errorf("TextLine icmp: %q", got)
+	}
+	deny := ent(t, "in", 130, nacl.Deny, 6, "0.0.0.0/0", 1024, 65535)
+	if got := DescribeEntry(&deny); got != "deny tcp 1024-65535" {
+		t.Errorf("DescribeEntry: %q", got)
+	}
+	all := ent(t, "out", 1, nacl.Allow, -1, "10.0.0.0/8", 0, 0)
+	if got := DescribeEntry(&all); got != "allow all 10.0.0.0/8" {
+		t.Errorf("DescribeEntry all: %q", got)
+	}
+	c := Check{Entry: -1, Rule: 32767}
+	if got := DescribeRule(&c); got != "* default deny" {
+		t.Errorf("DescribeRule default: %q", got)
+	}
+}

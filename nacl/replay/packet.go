@@ -1,0 +1,64 @@
+package replay
+
+import (
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/nacl"
+)
+
+// FromCapture returns what a NACL sees of a decoded IP packet: addresses,
+// protocol, destination port (TCP/UDP with known ports) and ICMP type and
+// code. A non-first fragment whose first fragment was not seen has
+// HasPort/HasICMP false. The result is meaningful only for capture.KindIP.
+func FromCapture(p *capture.Packet) nacl.Packet {
+	np := nacl.Packet{Src: p.Src, Dst: p.Dst, Proto: p.Proto}
+	switch p.Proto {
+	case capture.ProtoTCP, capture.ProtoUDP:
+		if p.HasPorts {
+			np.HasPort = true
+			np.DstPort = p.DstPort
+		}
+	case capture.ProtoICMP, capture.ProtoICMPv6:
+		if p.HasICMP {
+			np.HasICMP = true
+			np.ICMPType, np.ICMPCode = p.ICMPType, p.ICMPCode
+		}
+	}
+	return np
+}
+
+// ProtoName returns "tcp", "udp", "icmp", "icmpv6" or the protocol number.
+func ProtoName(proto uint8) string {
+	switch proto {
+	case capture.ProtoTCP:
+		return "tcp"
+	case capture.ProtoUDP:
+		return "udp"
+	case capture.ProtoICMP:
+		return "icmp"
+	case capture.ProtoICMPv6:
+		return "icmpv6"
+	}
+	return itoa(int(proto))
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,212 @@
+package replay
+
+import (
+	"encoding/json"
+	"net/netip"
+	"strconv"
+
+	"github.com/flowverify/flowverify/capture"
+)
+
+// PacketWriter formats per-packet lines (--packets) without reflection,
+// reusing one buffer: JSON lines, CSV rows and text lines.
+type PacketWriter struct {
+	opts   *RenderOptions
+	buf    []byte
+	quoted map[string][]byte
+}
+
+// NewPacketWriter returns a writer using opts for file names and times.
+func NewPacketWriter(opts *RenderOptions) *PacketWriter {
+	return &PacketWriter{opts: opts, quoted: map[string][]byte{}}
+}
+
+// q appends s as a JSON string, caching the few distinct file and ACL names.
+func (w *PacketWriter) q(b []byte, s string) []byte {
+	if v, ok := w.quoted[s]; ok {
+		return append(b, v...)
+	}
+	v, _ := json.Marshal(s)
+	if len(w.quoted) < 4096 {
+		w.quoted[s] = v
+	}
+	return append(b, v...)
+}
+
+// JSON returns one JSON object (with a trailing newline) for the packet:
+// file, frame, time, proto, src, dst, sport/dport (when the protocol has
+// them), icmp_type/icmp_code (ICMP), conversation, leg, verdict, reason
+// (exempt/not-filtered), uncertain (when true) and checks. The slice is
+// reused by the next call.
+func (w *PacketWriter) JSON(p *capture.Packet, r *PacketResult) []byte {
+	b := w.buf[:0]
+	b = append(b, `{"file":`...)
+	b = w.q(b, w.opts.file(p.File))
+	b = append(b, `,"frame":`...)
+	b = strconv.AppendInt(b, p.Frame, 10)
+	b = append(b, `,"time":"`...)
+	b = w.opts.appendTime(b, p)
+	b = append(b, `","proto":"`...)
+	b = append(b, ProtoName(p.Proto)...)
+	b = append(b, `","src":"`...)
+	b = p.Src.AppendTo(b)
+	b = append(b, `","dst":"`...)
+	b = p.Dst.AppendTo(b)
+	b = append(b, '"')
+	if (p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP) && p.HasPorts {
+		b = append(b, `,"sport":`...)
+		b = strconv.AppendUint(b, uint64(p.SrcPort), 10)
+		b = append(b, `,"dport":`...)
+		b = strconv.AppendUint(b, uint64(p.DstPort), 10)
+	}
+	if (p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6) && p.HasICMP {
+		b = append(b, `,"icmp_type":`...)
+		b = strconv.AppendUint(b, uint64(p.ICMPType), 10)
+		b = append(b, `,"icmp_code":`...)
+		b = strconv.AppendUint(b, uint64(p.ICMPCode), 10)
+	}
+	b = append(b, `,"conversation":`...)
+	b = strconv.AppendInt(b, int64(r.Ref.ID), 10)
+	if r.Role != "" {
+		b = append(b, `,"leg":"`...)
+		b = append(b, r.Role...)
+		b = append(b, '"')
+	}
+	if r.Ref.ICMPError {
+		b = append(b, `,"icmp_error":true`...)
+	}
+	b = append(b, `,"verdict":"`...)
+	b = append(b, r.Judgement.Verdict...)
+	b = append(b, '"')
+	if r.Judgement.Reason != "" {
+		b = append(b, `,"reason":"`...)
+		b = append(b, r.Judgement.Reason...)
+		b = append(b, '"')
+	}
+	if r.Judgement.Uncertain() {
+		b = append(b, `,"uncertain":true`...)
+	}
+	b = append(b, `,"checks":[`...)
+	for i := 0; i < r.Judgement.NCheck; i++ {
+		c := &r.Judgement.Checks[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"acl":`...)
+		b = w.q(b, c.ACL)
+		b = append(b, `,"subnet":"`...)
+		b = c.Subnet.AppendTo(b)
+		b = append(b, `","direction":"`...)
+		b = append(b, c.Direction.String()...)
+		b = append(b, `","rule":`...)
+		b = strconv.AppendInt(b, int64(c.Rule), 10)
+		b = append(b, `,"action":"`...)
+		b = append(b, c.Action.String()...)
+		b = append(b, `"}`...)
+	}
+	b = append(b, "]}\n"...)
+	w.buf = b
+	return b
+}
+
+// PacketCSVHeader is the header of --packets --format csv.
+var PacketCSVHeader = []string{"file", "frame", "time", "proto", "src", "sport", "dst", "dport", "conversation", "leg", "verdict", "reason", "checks"}
+
+// CSV returns the packet's CSV cells (see PacketCSVHeader).
+func (w *PacketWriter) CSV(p *capture.Packet, r *PacketResult) []string {
+	sp, dp := "", ""
+	if (p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP) && p.HasPorts {
+		sp, dp = strconv.Itoa(int(p.SrcPort)), strconv.Itoa(int(p.DstPort))
+	}
+	return []string{w.opts.file(p.File), strconv.FormatInt(p.Frame, 10), w.opts.packetTime(p.Time, p.File), ProtoName(p.Proto),
+		p.Src.String(), sp, p.Dst.String(), dp, strconv.Itoa(r.Ref.ID), r.Role, string(r.Judgement.Verdict), r.Judgement.Reason,
+		ChecksText(r.Judgement.Checks[:r.Judgement.NCheck], true)}
+}
+
+// Text returns one human line for the packet.
+func (w *PacketWriter) Text(p *capture.Packet, r *PacketResult) []byte {
+	b := w.buf[:0]
+	b = append(b, w.opts.file(p.File)...)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, p.Frame, 10)
+	b = append(b, ' ')
+	b = w.opts.appendTime(b, p)
+	b = append(b, ' ')
+	b = append(b, ProtoName(p.Proto)...)
+	b = append(b, ' ')
+	ports := (p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP) && p.HasPorts
+	b = appendHostPort(b, p.Src, p.SrcPort, ports)
+	b = append(b, " > "...)
+	b = appendHostPort(b, p.Dst, p.DstPort, ports)
+	if r.Ref.ID > 0 {
+		b = append(b, " #"...)
+		b = strconv.AppendInt(b, int64(r.Ref.ID), 10)
+		b = append(b, ' ')
+		b = append(b, r.Role...)
+	}
+	b = append(b, ' ')
+	b = append(b, r.Judgement.Verdict...)
+	if r.Judgement.Reason != "" {
+		b = append(b, " ("...)
+		b = append(b, r.Judgement.Reason...)
+		b = append(b, ')')
+	}
+	if r.Judgement.NCheck > 0 {
+		b = append(b, ' ')
+		b = append(b, ChecksText(r.Judgement.Checks[:r.Judgement.NCheck], true)...)
+	}
+	b = append(b, '\n')
+	w.buf = b
+	return b
+}
+
+func appendHostPort(b []byte, a netip.Addr, port uint16, ports bool) []byte {
+	if !ports {
+		return a.AppendTo(b)
+	}
+	if a.Is6() {
+		b = append(b, '[')
+		b = a.AppendTo(b)
+		b = append(b, ']')
+	} else {
+		b = a.AppendTo(b)
+	}
+	b = append(b, ':')
+	return strconv.AppendUint(b, uint64(port), 10)
+}
+
+// ChecksText formats checks compactly: "in#130" for one check (the
+// verdict says its action) or, with several, "out#100:allow, in#130:deny";
+// withACL prefixes each with its ACL id ("acl-a out#100:allow").
+func ChecksText(cs []Check, withACL bool) string {
+	s := ""
+	for i := range cs {
+		c := &cs[i]
+		if i > 0 {
+			s += ", "
+		}
+		if withACL {
+			s += c.ACL + " "
+		}
+		s += dirWord(c.Direction) + "#" + itoa(c.Rule)
+		if len(cs) > 1 {
+			s += ":" + c.Action.String()
+		}
+		if c.Uncertain {
+			s += "?"
+		}
+	}
+	return s
+}
+
+// appendTime appends the packet's time with its file's precision, without allocating.
+func (o *RenderOptions) appendTime(b []byte, p *capture.Packet) []byte {
+	nano := o.Nano
+	if p.File >= 0 && p.File < len(o.FileNano) {
+		nano = o.FileNano[p.File]
+	}
+	if nano {
+		return p.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
+	}
+	return p.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+}

@@ -1,0 +1,296 @@
+package replay
+
+import (
+	"time"
+
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
+)
+
+// RenderOptions say how to print times and file names.
+type RenderOptions struct {
+	// Files are the input names by file index.
+	Files []string
+	// Nano prints nanosecond timestamps (else microseconds).
+	Nano bool
+	// FileNano, when set, gives the precision per file for per-packet
+	// times (a packet's time has its own file's precision).
+	FileNano []bool
+	// Colour enables ANSI colours in text output.
+	Colour bool
+}
+
+// FormatTime formats t in RFC 3339 UTC with micro- or nanosecond precision; "" for zero.
+func (o *RenderOptions) FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if o.Nano {
+		return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+}
+
+// packetTime formats a packet's time with its file's precision.
+func (o *RenderOptions) packetTime(t time.Time, file int) string {
+	if file >= 0 && file < len(o.FileNano) {
+		if o.FileNano[file] {
+			return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+		}
+		return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	}
+	return o.FormatTime(t)
+}
+
+func (o *RenderOptions) file(i int) string {
+	if i >= 0 && i < len(o.Files) {
+		return o.Files[i]
+	}
+	return ""
+}
+
+// CheckJSON is one NACL check in JSON output. Fields are stable.
+type CheckJSON struct {
+	ACL       string `json:"acl"`
+	Subnet    string `json:"subnet"`
+	SubnetID  string `json:"subnet_id,omitempty"`
+	Direction string `json:"direction"`
+	Rule      int    `json:"rule"`
+	Action    string `json:"action"`
+	RuleText  string `json:"rule_text,omitempty"`
+	Uncertain bool   `json:"uncertain,omitempty"`
+}
+
+// NewCheckJSON converts a check.
+func NewCheckJSON(c *Check) CheckJSON {
+	j := CheckJSON{ACL: c.ACL, Subnet: c.Subnet.String(), Direction: c.Direction.String(), Rule: c.Rule,
+		Action: c.Action.String(), RuleText: DescribeRule(c), Uncertain: c.Uncertain}
+	if c.SubnetID != c.Subnet.String() {
+		j.SubnetID = c.SubnetID
+	}
+	return j
+}
+
+// ChecksJSON converts checks, never returning nil.
+func ChecksJSON(cs []Check) []CheckJSON {
+	out := make([]CheckJSON, 0, len(cs))
+	for i := range cs {
+		out = append(out, NewCheckJSON(&cs[i]))
+	}
+	return out
+}
+
+// EndpointJSON is {"addr": "...", "port": N}; port absent without ports.
+type EndpointJSON struct {
+	Addr string  `json:"addr"`
+	Port *uint16 `json:"port,omitempty"`
+}
+
+func endpointJSON(e flows.Endpoint, ports bool) EndpointJSON {
+	j := EndpointJSON{Addr: e.Addr.String()}
+	if ports {
+		p := e.Port
+		j.Port = &p
+	}
+	return j
+}
+
+// FrameJSON points at a record.
+type FrameJSON struct {
+	File  string `json:"file"`
+	Frame int64  `json:"frame"`
+}
+
+// LegJSON is one leg in JSON output.
+type LegJSON struct {
+	From             EndpointJSON `json:"from"`
+	To               EndpointJSON `json:"to"`
+	Verdict          string       `json:"verdict"`
+	Reason           string       `json:"reason,omitempty"`
+	Checks           []CheckJSON  `json:"checks"`
+	Packets          uint64       `json:"packets"`
+	Allowed          uint64       `json:"allowed"`
+	Denied           uint64       `json:"denied"`
+	Exempt           uint64       `json:"exempt"`
+	NotFiltered      uint64       `json:"not_filtered"`
+	Uncertain        uint64       `json:"uncertain"`
+	ICMPErrors       uint64       `json:"icmp_errors"`
+	First            string       `json:"first,omitempty"`
+	FirstFrame       *FrameJSON   `json:"first_frame,omitempty"`
+	FirstDenied      string       `json:"first_denied,omitempty"`
+	FirstDeniedFrame *FrameJSON   `json:"first_denied_frame,omitempty"`
+}
+
+func (o *RenderOptions) legJSON(l *Leg, ports bool) LegJSON {
+	j := LegJSON{From: endpointJSON(l.From, ports), To: endpointJSON(l.To, ports), Verdict: string(l.Verdict), Reason: l.Reason,
+		Checks: ChecksJSON(l.Checks), Packets: l.Packets, Allowed: l.Allowed, Denied: l.Denied, Exempt: l.Exempt,
+		NotFiltered: l.NotFiltered, Uncertain: l.Uncertain, ICMPErrors: l.ICMPErrors, First: o.FormatTime(l.First),
+		FirstDenied: o.FormatTime(l.FirstDenied)}
+	if j.Verdict == "" {
+		j.Verdict = "none"
+	}
+	if l.Packets > 0 {
+		j.FirstFrame = &FrameJSON{o.file(l.FirstFrame.File), l.FirstFrame.Frame}
+	}
+	if l.Denied > 0 {
+		j.FirstDeniedFrame = &FrameJSON{o.file(l.FirstDeniedFrame.File), l.FirstDeniedFrame.Frame}
+	}
+	return j
+}
+
+// ConvJSON is one conversation in check output.
+type ConvJSON struct {
+	ID           int          `json:"id"`
+	Proto        string       `json:"proto"`
+	Client       EndpointJSON `json:"client"`
+	Server       EndpointJSON `json:"server"`
+	State        string       `json:"state"`
+	Evidence     string       `json:"evidence"`
+	Confidence   string       `json:"confidence"`
+	Status       string       `json:"status"`
+	Request      LegJSON      `json:"request"`
+	Response     LegJSON      `json:"response"`
+	Explanations []string     `json:"explanations"`
+	Fixes        []int        `json:"fixes"`
+}
+
+// ConvJSON converts one conversation result.
+func (o *RenderOptions) ConvJSON(cr *ConvResult) ConvJSON {
+	c := cr.Conv
+	ports := c.HasPorts()
+	j := ConvJSON{ID: c.ID, Proto: ProtoName(c.Proto), Client: endpointJSON(c.Client, ports), Server: endpointJSON(c.Server, ports),
+		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: cr.Status,
+		Request: o.legJSON(&cr.Request, ports), Response: o.legJSON(&cr.Response, ports),
+		Explanations: cr.Explanations, Fixes: cr.Fixes}
+	if j.Explanations == nil {
+		j.Explanations = []string{}
+	}
+	if j.Fixes == nil {
+		j.Fixes = []int{}
+	}
+	return j
+}
+
+// FixJSON is one suggested rule.
+type FixJSON struct {
+	ACL           string `json:"acl"`
+	SubnetID      string `json:"subnet"`
+	Direction     string `json:"direction"`
+	BlockingRule  int    `json:"blocking_rule"`
+	Leg           string `json:"leg"`
+	Rule          string `json:"rule"`
+	RuleNumber    int    `json:"rule_number"`
+	Profile       string `json:"profile,omitempty"`
+	Conversations []int  `json:"conversations"`
+	Note          string `json:"note,omitempty"`
+}
+
+// FixJSON converts a fix.
+func NewFixJSON(f *Fix) FixJSON {
+	return FixJSON{ACL: f.ACL, SubnetID: f.SubnetID, Direction: f.Direction.String(), BlockingRule: f.Blocking, Leg: f.Role,
+		Rule: f.Line, RuleNumber: f.Entry.RuleNumber, Profile: f.Profile, Conversations: f.Conversations, Note: f.Note}
+}
+
+// SummaryJSON is the summary in JSON output.
+type SummaryJSON struct {
+	Records               uint64            `json:"records"`
+	IPPackets             uint64            `json:"ip_packets"`
+	NonIP                 uint64            `json:"non_ip"`
+	Undecodable           uint64            `json:"undecodable"`
+	OutsideWindow         uint64            `json:"outside_window"`
+	Evaluated             uint64            `json:"evaluated"`
+	Allowed               uint64            `json:"allowed"`
+	Denied                uint64            `json:"denied"`
+	Exempt                uint64            `json:"exempt"`
+	NotFiltered           uint64            `json:"not_filtered"`
+	Uncertain             uint64            `json:"uncertain"`
+	Unattributed          uint64            `json:"unattributed"`
+	ExemptBy              map[string]uint64 `json:"exempt_by"`
+	NotFilteredBy         map[string]uint64 `json:"not_filtered_by"`
+	Conversations         int               `json:"conversations"`
+	ConversationsAffected int               `json:"conversations_affected"`
+	Start                 string            `json:"start,omitempty"`
+	End                   string            `json:"end,omitempty"`
+	Since                 string            `json:"since,omitempty"`
+	Until                 string            `json:"until,omitempty"`
+}
+
+// SummaryJSON converts the summary.
+func (o *RenderOptions) SummaryJSON(s *Summary) SummaryJSON {
+	return SummaryJSON{Records: s.Records, IPPackets: s.IP, NonIP: s.NonIP, Undecodable: s.Undecodable, OutsideWindow: s.OutsideWindow,
+		Evaluated: s.Evaluated, Allowed: s.Allowed, Denied: s.Denied, Exempt: s.Exempt, NotFiltered: s.NotFiltered,
+		Uncertain: s.Uncertain, Unattributed: s.Unattributed, ExemptBy: s.ExemptBy, NotFilteredBy: s.NotFilteredBy,
+		Conversations: s.Conversations, ConversationsAffected: s.Affected, Start: o.FormatTime(s.Start), End: o.FormatTime(s.End),
+		Since: o.FormatTime(s.Since), Until: o.FormatTime(s.Until)}
+}
+
+// SubnetJSON describes one modelled subnet.
+type SubnetJSON struct {
+	ID    string   `json:"id"`
+	CIDRs []string `json:"cidrs"`
+	ACL   string   `json:"acl"`
+}
+
+// TopologyJSON describes the modelled topology.
+type TopologyJSON struct {
+	Subnets  []SubnetJSON `json:"subnets"`
+	VPCCIDRs []string     `json:"vpc_cidrs"`
+}
+
+// NewTopologyJSON converts a topology.
+func NewTopologyJSON(t *Topology) TopologyJSON {
+	j := TopologyJSON{Subnets: []SubnetJSON{}, VPCCIDRs: []string{}}
+	for _, s := range t.Subnets {
+		sj := SubnetJSON{ID: s.ID, ACL: s.ACL.ID}
+		for _, p := range s.CIDRs {
+			sj.CIDRs = append(sj.CIDRs, p.String())
+		}
+		j.Subnets = append(j.Subnets, sj)
+	}
+	for _, p := range t.VPCCIDRs {
+		j.VPCCIDRs = append(j.VPCCIDRs, p.String())
+	}
+	return j
+}
+
+// ReportJSON is the whole check report as one document (without packets).
+type ReportJSON struct {
+	Files         []string     `json:"files"`
+	Topology      TopologyJSON `json:"topology"`
+	Summary       SummaryJSON  `json:"summary"`
+	Conversations []ConvJSON   `json:"conversations"`
+	Fixes         []FixJSON    `json:"fixes"`
+	Notes         []string     `json:"notes"`
+}
+
+// ReportJSON converts the report.
+func (o *RenderOptions) ReportJSON(r *Report, t *Topology) ReportJSON {
+	j := ReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.SummaryJSON(&r.Summary),
+		Conversations: []ConvJSON{}, Fixes: []FixJSON{}, Notes: r.Notes}
+	if j.Files == nil {
+		j.Files = []string{}
+	}
+	if j.Notes == nil {
+		j.Notes = []string{}
+	}
+	for _, cr := range r.Conversations {
+		j.Conversations = append(j.Conversations, o.ConvJSON(cr))
+	}
+	for i := range r.Fixes {
+		j.Fixes = append(j.Fixes, NewFixJSON(&r.Fixes[i]))
+	}
+	return j
+}
+
+// dirWord is "in" or "out".
+func dirWord(d nacl.Direction) string {
+	if d == nacl.Egress {
+		return "out"
+	}
+	return "in"
+}
+
+// NewConvJSONEndpoints returns the client and server of c in JSON form.
+func NewConvJSONEndpoints(c *flows.Conversation) [2]EndpointJSON {
+	return [2]EndpointJSON{endpointJSON(c.Client, c.HasPorts()), endpointJSON(c.Server, c.HasPorts())}
+}

@@ -1,0 +1,182 @@
+package replay
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+)
+
+// SubnetInfo is one subnet read from `aws ec2 describe-subnets` output.
+type SubnetInfo struct {
+	ID    string
+	VPCID string
+	Name  string
+	// CIDRs are the IPv4 CidrBlock (absent on IPv6-only subnets) and the
+	// associated IPv6 blocks, canonical.
+	CIDRs []netip.Prefix
+	// Path is the JSON path of the subnet object, e.g. "$.Subnets[2]".
+	Path string
+}
+
+type rawSubnet struct {
+	SubnetID                    *string `json:"SubnetId"`
+	VpcID                       string  `json:"VpcId"`
+	CidrBlock                   *string `json:"CidrBlock"`
+	Ipv6CidrBlockAssociationSet []struct {
+		Ipv6CidrBlock      *string `json:"Ipv6CidrBlock"`
+		Ipv6CidrBlockState *struct {
+			State string `json:"State"`
+		} `json:"Ipv6CidrBlockState"`
+	} `json:"Ipv6CidrBlockAssociationSet"`
+	Tags []struct {
+		Key   string `json:"Key"`
+		Value string `json:"Value"`
+	} `json:"Tags"`
+}
+
+// ReadSubnets reads a describe-subnets JSON file.
+func ReadSubnets(path string) ([]SubnetInfo, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading subnets: %w", err)
+	}
+	return ParseSubnets(path, data)
+}
+
+// ParseSubnets parses `aws ec2 describe-subnets` output ({"Subnets": [...]}),
+// a single {"Subnet": {...}} (create-subnet output) or a bare array of
+// subnet objects. Errors name the file, the line and column or JSON path,
+// and the field. IPv6 blocks whose association state is disassociating,
+// disassociated, failing or failed are skipped.
+func ParseSubnets(name string, data []byte) ([]SubnetInfo, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, fmt.Errorf("%s: empty file, want describe-subnets JSON", name)
+	}
+	var raws []rawSubnet
+	var base string
+	single := false
+	if trimmed[0] == '[' {
+		base = "$"
+		if err := json.Unmarshal(trimmed, &raws); err != nil {
+			return nil, jsonError(name, data, base, err)
+		}
+	} else {
+		var doc struct {
+			Subnets []rawSubnet `json:"Subnets"`
+			Subnet  *rawSubnet  `json:"Subnet"`
+		}
+		if err := json.Unmarshal(trimmed, &doc); err != nil {
+			return nil, jsonError(name, data, "$", err)
+		}
+		switch {
+		case doc.Subnets != nil:
+			raws, base = doc.Subnets, "$.Subnets"
+		case doc.Subnet != nil:
+			raws, base, single = []rawSubnet{*doc.Subnet}, "$", true
+		default:
+			return nil, fmt.Errorf("%s: $: no \"Subnets\" array: not describe-subnets output", name)
+		}
+	}
+	out := make([]SubnetInfo, 0, len(raws))
+	ids := map[string]string{}
+	for i, r := range raws {
+		path := fmt.Sprintf("%s[%d]", base, i)
+		if single {
+			path = "$.Subnet"
+		}
+		s, err := convertSubnet(name, path, &r)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := ids[s.ID]; dup {
+			return nil, fmt.Errorf("%s: %s.SubnetId: %s is listed twice (also at %s)", name, path, s.ID, prev)
+		}
+		ids[s.ID] = path
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func convertSubnet(name, path string, r *rawSubnet) (SubnetInfo, error) {
+	s := SubnetInfo{VPCID: r.VpcID, Path: path}
+	if r.SubnetID == nil || *r.SubnetID == "" {
+		return s, fmt.Errorf("%s: %s.SubnetId: missing", name, path)
+	}
+	s.ID = *r.SubnetID
+	for _, t := range r.Tags {
+		if t.Key == "Name" {
+			s.Name = t.Value
+		}
+	}
+	if r.CidrBlock != nil && *r.CidrBlock != "" {
+		p, err := netip.ParsePrefix(*r.CidrBlock)
+		if err != nil || !p.Addr().Is4() {
+			return s, fmt.Errorf("%s: %s.CidrBlock: %q is not an IPv4 CIDR", name, path, *r.CidrBlock)
+		}
+		s.CIDRs = append(s.CIDRs, p.Masked())
+	}
+	for k, a := range r.Ipv6CidrBlockAssociationSet {
+		if a.Ipv6CidrBlockState != nil {
+			switch a.Ipv6CidrBlockState.State {
+			case "disassociating", "disassociated", "failing", "failed":
+				continue
+			}
+		}
+		if a.Ipv6CidrBlock == nil {
+			return s, fmt.Errorf("%s: %s.Ipv6CidrBlockAssociationSet[%d].Ipv6CidrBlock: missing", name, path, k)
+		}
+		p, err := netip.ParsePrefix(*a.Ipv6CidrBlock)
+		if err != nil || !p.Addr().Is6() || p.Addr().Is4In6() {
+			return s, fmt.Errorf("%s: %s.Ipv6CidrBlockAssociationSet[%d].Ipv6CidrBlock: %q is not an IPv6 CIDR", name, path, k, *a.Ipv6CidrBlock)
+		}
+		s.CIDRs = append(s.CIDRs, p.Masked())
+	}
+	if len(s.CIDRs) == 0 {
+		return s, fmt.Errorf("%s: %s: subnet %s has neither CidrBlock nor an associated Ipv6CidrBlock", name, path, s.ID)
+	}
+	return s, nil
+}
+
+// jsonError wraps a decoding error with the file name, line and column
+// (syntax errors) or the JSON path of the offending field (type errors).
+func jsonError(name string, data []byte, base string, err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col := lineCol(data, se.Offset)
+		return fmt.Errorf("%s:%d:%d: invalid JSON: %w", name, line, col, err)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		line, col := lineCol(data, te.Offset)
+		field := te.Field
+		if field == "" {
+			field = "(document)"
+		}
+		return fmt.Errorf("%s:%d:%d: %s.%s: got JSON %s, want %s", name, line, col, base, field, te.Value, te.Type)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// lineCol converts a byte offset to a 1-based line and column.
+func lineCol(data []byte, off int64) (int, int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	if off < 0 {
+		off = 0
+	}
+	line, col := 1, 1
+	for _, c := range data[:off] {
+		if c == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
