@@ -1,21 +1,38 @@
 // Package cfn reads NACLs from CloudFormation templates (YAML with
 // short-form intrinsics, or JSON) and writes them as YAML.
 //
-// STUB: the IaC formats owner replaces this file (API below is the contract).
+// Read: AWS::EC2::NetworkAcl (ACL.ID is the logical ID, Name the Name tag),
+// AWS::EC2::NetworkAclEntry joined through NetworkAclId (!Ref ACL,
+// !GetAtt ACL.Id or the long forms), and
+// AWS::EC2::SubnetNetworkAclAssociation for ACL.Subnets. Values may be
+// literals, !Ref to a Parameter with a Default, or !Sub over those; other
+// intrinsics in rule properties are errors naming the function, resource
+// and line:col.
 package cfn
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/flowverify/flowverify/nacl"
 )
 
 // Parse reads AWS::EC2::NetworkAcl and AWS::EC2::NetworkAclEntry resources
-// joined through NetworkAclId (!Ref / Ref / Fn::GetAtt ... .Id).
-func Parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
-	return nil, nil, errors.New("not implemented")
+// joined through NetworkAclId (!Ref / Ref / Fn::GetAtt ... .Id). On errors
+// it still returns every ACL and entry that could be read; all problems
+// are in the diagnostics and the error quotes the first.
+func Parse(name string, data []byte) (acls []*nacl.ACL, diags []nacl.Diagnostic, err error) {
+	defer func() {
+		// A panic is a bug: report it instead of crashing the caller.
+		if r := recover(); r != nil {
+			d := nacl.Diagnostic{Severity: nacl.SevError, Pos: nacl.Pos{File: name}, Msg: fmt.Sprintf("internal error while reading the template (please report): %v", r)}
+			diags = append(diags, d)
+			err = errors.New(d.Error())
+		}
+	}()
+	return parse(name, data)
 }
 
 // Write writes the ACLs as a CloudFormation YAML template.
-func Write(w io.Writer, acls []*nacl.ACL) error { return errors.New("not implemented") }
+func Write(w io.Writer, acls []*nacl.ACL) error { return write(w, acls) }

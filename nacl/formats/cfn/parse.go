@@ -1,0 +1,470 @@
+package cfn
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/flowverify/flowverify/nacl"
+	"gopkg.in/yaml.v3"
+)
+
+// Resource types this package reads.
+const (
+	typeACL   = "AWS::EC2::NetworkAcl"
+	typeEntry = "AWS::EC2::NetworkAclEntry"
+	typeAssoc = "AWS::EC2::SubnetNetworkAclAssociation"
+)
+
+// knownEntryProps are the properties of AWS::EC2::NetworkAclEntry.
+var knownEntryProps = map[string]bool{
+	"NetworkAclId": true, "RuleNumber": true, "Protocol": true, "RuleAction": true, "Egress": true,
+	"CidrBlock": true, "Ipv6CidrBlock": true, "PortRange": true, "Icmp": true,
+}
+
+// resource is one entry of the Resources section.
+type resource struct {
+	id, typ string
+	key     *yaml.Node
+	props   *yaml.Node
+	path    string
+}
+
+// parser reads one template.
+type parser struct {
+	name string
+	c    *collector
+	r    *resolver
+	acls []*nacl.ACL
+	byID map[string]*nacl.ACL
+}
+
+// parse implements Parse.
+func parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
+	p := &parser{name: name, c: &collector{}, r: &resolver{params: map[string]*yaml.Node{}, resources: map[string]string{}}, byID: map[string]*nacl.ACL{}}
+	root, pos, err := decode(name, data)
+	if err != nil {
+		p.c.errorf(pos, "", "%v", err)
+		return nil, p.c.diags, p.c.err()
+	}
+	if root.Kind != yaml.MappingNode {
+		p.c.errorf(p.pos(root, ""), "", "want a CloudFormation template (a mapping), got a %s", kindName(root))
+		return nil, p.c.diags, p.c.err()
+	}
+	if params := resolveAlias(mapGet(root, "Parameters")); params != nil && params.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(params.Content); i += 2 {
+			p.r.params[params.Content[i].Value] = resolveAlias(params.Content[i+1])
+		}
+	}
+	resNode := resolveAlias(mapGet(root, "Resources"))
+	if resNode == nil || resNode.Kind != yaml.MappingNode {
+		p.c.errorf(p.pos(root, "Resources"), "Resources", "template has no Resources mapping")
+		return nil, p.c.diags, p.c.err()
+	}
+	var res []resource
+	for i := 0; i+1 < len(resNode.Content); i += 2 {
+		k, v := resNode.Content[i], resolveAlias(resNode.Content[i+1])
+		path := "Resources." + k.Value
+		if _, dup := p.r.resources[k.Value]; dup {
+			p.c.errorf(p.pos(k, path), "", "duplicate logical ID %s", k.Value)
+			continue
+		}
+		if v == nil || v.Kind != yaml.MappingNode {
+			p.c.errorf(p.pos(k, path), "", "resource %s: want a mapping, got a %s", k.Value, kindName(v))
+			continue
+		}
+		typ := mapGet(v, "Type")
+		if typ == nil || typ.Kind != yaml.ScalarNode {
+			p.c.errorf(p.pos(v, path), "Type", "resource %s has no Type", k.Value)
+			continue
+		}
+		p.r.resources[k.Value] = typ.Value
+		r := resource{id: k.Value, typ: typ.Value, key: k, path: path}
+		if props := resolveAlias(mapGet(v, "Properties")); props != nil {
+			if props.Kind != yaml.MappingNode {
+				if name, _, ok := intrinsic(props); ok {
+					p.c.errorf(p.pos(props, path+".Properties"), "Properties", "resource %s: intrinsic function %s (%s) is not supported here", k.Value, name, shortForm(name))
+				} else {
+					p.c.errorf(p.pos(props, path+".Properties"), "Properties", "resource %s: want a mapping, got a %s", k.Value, kindName(props))
+				}
+				continue
+			}
+			r.props = props
+		}
+		if cond := mapGet(v, "Condition"); cond != nil && (typ.Value == typeACL || typ.Value == typeEntry || typ.Value == typeAssoc) {
+			p.c.warnf(p.pos(cond, path), "Condition", "resource %s has Condition %s; it is read as if the condition were true", k.Value, cond.Value)
+		}
+		res = append(res, r)
+	}
+	for _, r := range res {
+		if r.typ == typeACL {
+			p.acl(r)
+		}
+	}
+	for _, r := range res {
+		switch r.typ {
+		case typeEntry:
+			p.entry(r)
+		case typeAssoc:
+			p.assoc(r)
+		}
+	}
+	return p.acls, p.c.diags, p.c.err()
+}
+
+// pos is the position of node n with path.
+func (p *parser) pos(n *yaml.Node, path string) nacl.Pos {
+	if n == nil {
+		return nacl.Pos{File: p.name, Path: path}
+	}
+	return nacl.Pos{File: p.name, Line: n.Line, Col: n.Column, Path: path}
+}
+
+// prop returns property name of r and the position to report it at
+// (the property's value, or the resource when absent).
+func (p *parser) prop(r resource, name string) (*yaml.Node, nacl.Pos) {
+	n := resolveAlias(mapGet(r.props, name))
+	if n == nil {
+		return nil, p.pos(r.key, r.path+".Properties")
+	}
+	return n, p.pos(n, r.path+".Properties")
+}
+
+// acl reads an AWS::EC2::NetworkAcl.
+func (p *parser) acl(r resource) {
+	acl := &nacl.ACL{ID: r.id, Pos: p.pos(r.key, r.path)}
+	p.acls = append(p.acls, acl)
+	p.byID[r.id] = acl
+	if v, _ := p.prop(r, "VpcId"); v != nil {
+		acl.VPCID = p.r.text(v)
+	}
+	tags, tpos := p.prop(r, "Tags")
+	if tags == nil {
+		return
+	}
+	if tags.Kind != yaml.SequenceNode {
+		p.c.warnf(tpos, "Tags", "want a list of {Key, Value}, got a %s; ignored", kindName(tags))
+		return
+	}
+	for _, t := range tags.Content {
+		t = resolveAlias(t)
+		if k := resolveAlias(mapGet(t, "Key")); k == nil || k.Value != "Name" {
+			continue
+		}
+		vn := resolveAlias(mapGet(t, "Value"))
+		if vn == nil {
+			continue
+		}
+		v, e := p.r.eval(vn)
+		if e != nil || v.kind != valScalar {
+			p.c.infof(p.pos(vn, r.path+".Properties"), "Tags.Name", "tag Name cannot be evaluated; the ACL is named by its logical ID")
+			continue
+		}
+		acl.Name = v.text
+	}
+}
+
+// join finds the ACL a NetworkAclId property refers to.
+func (p *parser) join(r resource) *nacl.ACL {
+	n, pos := p.prop(r, "NetworkAclId")
+	if n == nil {
+		p.c.errorf(pos, "NetworkAclId", "required property is missing")
+		return nil
+	}
+	v, e := p.r.eval(n)
+	if e != nil {
+		p.c.errorf(p.pos(e.node, r.path+".Properties"), "NetworkAclId", "resource %s: %s", r.id, e.msg)
+		return nil
+	}
+	switch v.kind {
+	case valRef, valGetAtt:
+		if p.r.resources[v.resource] != typeACL {
+			p.c.errorf(pos, "NetworkAclId", "resource %s: %s is a %s, not an %s", r.id, v.resource, p.r.resources[v.resource], typeACL)
+			return nil
+		}
+		if v.kind == valGetAtt && v.attr != "Id" {
+			p.c.errorf(pos, "NetworkAclId", "resource %s: !GetAtt %s.%s: want the Id attribute", r.id, v.resource, v.attr)
+			return nil
+		}
+		return p.byID[v.resource]
+	case valScalar:
+		if v.tag == "!!null" || v.text == "" {
+			p.c.errorf(pos, "NetworkAclId", "resource %s: NetworkAclId is empty", r.id)
+			return nil
+		}
+		if acl, ok := p.byID[v.text]; ok {
+			return acl
+		}
+		acl := &nacl.ACL{ID: v.text, Pos: pos}
+		p.c.warnf(pos, "NetworkAclId", "network ACL %s is not defined in this template; its entries are read as ACL %q (other attributes unknown)", v.text, v.text)
+		p.acls = append(p.acls, acl)
+		p.byID[v.text] = acl
+		return acl
+	}
+	p.c.errorf(pos, "NetworkAclId", "resource %s: want a !Ref to an %s, got a %s", r.id, typeACL, kindName(v.node))
+	return nil
+}
+
+// assoc reads an AWS::EC2::SubnetNetworkAclAssociation.
+func (p *parser) assoc(r resource) {
+	acl := p.join(r)
+	if acl == nil {
+		return
+	}
+	n, pos := p.prop(r, "SubnetId")
+	if n == nil {
+		p.c.errorf(pos, "SubnetId", "resource %s: required property is missing", r.id)
+		return
+	}
+	if s := p.r.text(n); s != "" {
+		acl.Subnets = append(acl.Subnets, s)
+	}
+}
+
+// entry reads an AWS::EC2::NetworkAclEntry.
+func (p *parser) entry(r resource) {
+	if r.props == nil {
+		p.c.errorf(p.pos(r.key, r.path), "Properties", "resource %s has no Properties", r.id)
+		return
+	}
+	for i := 0; i+1 < len(r.props.Content); i += 2 {
+		if k := r.props.Content[i]; !knownEntryProps[k.Value] {
+			p.c.warnf(p.pos(k, r.path+".Properties"), k.Value, "unknown property %s of %s ignored", k.Value, typeEntry)
+		}
+	}
+	acl := p.join(r)
+	b := &entryBuilder{p: p, r: r, ok: acl != nil}
+	e := b.build()
+	if b.ok {
+		acl.Entries = append(acl.Entries, e)
+	}
+}
+
+// entryBuilder converts one NetworkAclEntry's properties.
+type entryBuilder struct {
+	p  *parser
+	r  resource
+	ok bool
+}
+
+func (b *entryBuilder) fail(pos nacl.Pos, field, format string, args ...any) {
+	b.p.c.errorf(pos, field, format, args...)
+	b.ok = false
+}
+
+// scalar resolves field (a property path such as PortRange.From) in
+// mapping m to a literal.
+func (b *entryBuilder) scalar(m *yaml.Node, field string, required bool) (value, nacl.Pos, bool) {
+	key := field[strings.LastIndexByte(field, '.')+1:]
+	n := resolveAlias(mapGet(m, key))
+	path := b.r.path + ".Properties"
+	if n == nil {
+		pos := b.p.pos(m, path)
+		if m == b.r.props {
+			pos = b.p.pos(b.r.key, path)
+		}
+		if required {
+			b.fail(pos, field, "required property is missing")
+		}
+		return value{}, pos, false
+	}
+	pos := b.p.pos(n, path)
+	v, e := b.p.r.eval(n)
+	if e != nil {
+		b.fail(b.p.pos(e.node, path), field, "resource %s: %s", b.r.id, e.msg)
+		return value{}, pos, false
+	}
+	switch v.kind {
+	case valRef, valGetAtt:
+		b.fail(pos, field, "resource %s: refers to resource %s; a rule value must be a literal or a Parameter with a Default", b.r.id, v.resource)
+		return value{}, pos, false
+	case valComplex:
+		b.fail(pos, field, "want a scalar, got a %s", kindName(v.node))
+		return value{}, pos, false
+	}
+	if v.tag == "!!null" {
+		if required {
+			b.fail(pos, field, "required property is null")
+		}
+		return value{}, pos, false
+	}
+	return v, pos, true
+}
+
+// integer resolves an integer property (numbers or numeric strings, as
+// CloudFormation converts them).
+func (b *entryBuilder) integer(m *yaml.Node, field string, required bool) (int, nacl.Pos, bool) {
+	v, pos, ok := b.scalar(m, field, required)
+	if !ok {
+		return 0, pos, false
+	}
+	if v.tag == "!!bool" {
+		b.fail(pos, field, "want an integer, got %s", v.text)
+		return 0, pos, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v.text))
+	if err != nil {
+		b.fail(pos, field, "want an integer, got %q", v.text)
+		return 0, pos, false
+	}
+	return n, pos, true
+}
+
+// build converts the properties; b.ok tells whether the entry is usable.
+func (b *entryBuilder) build() nacl.Entry {
+	props := b.r.props
+	e := nacl.Entry{ICMPType: -1, ICMPCode: -1, Pos: b.p.pos(b.r.key, b.r.path)}
+	if n, _, ok := b.integer(props, "RuleNumber", true); ok {
+		e.RuleNumber = n
+	}
+	if v, pos, ok := b.scalar(props, "RuleAction", true); ok {
+		switch strings.ToLower(v.text) {
+		case "allow":
+			e.Action = nacl.Allow
+		case "deny":
+			e.Action = nacl.Deny
+		default:
+			b.fail(pos, "RuleAction", "unknown rule action %q (want allow or deny)", v.text)
+		}
+	}
+	if v, pos, ok := b.scalar(props, "Egress", false); ok {
+		switch strings.ToLower(v.text) {
+		case "true":
+			e.Direction = nacl.Egress
+		case "false":
+		default:
+			b.fail(pos, "Egress", "want true or false, got %q", v.text)
+		}
+	}
+	protoOK := false
+	if v, pos, ok := b.scalar(props, "Protocol", true); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v.text))
+		switch {
+		case err != nil:
+			hint := ""
+			switch strings.ToLower(v.text) {
+			case "tcp":
+				hint = " (tcp is 6)"
+			case "udp":
+				hint = " (udp is 17)"
+			case "icmp":
+				hint = " (icmp is 1)"
+			case "all":
+				hint = " (all is -1)"
+			}
+			b.fail(pos, "Protocol", "want a protocol number (-1 for all), got %q%s", v.text, hint)
+		case n < -1 || n > 255:
+			b.fail(pos, "Protocol", "protocol %d outside -1..255", n)
+		default:
+			e.Protocol, protoOK = n, true
+		}
+	}
+	b.cidr(&e)
+	if !protoOK {
+		return e
+	}
+	if e.Protocol == nacl.ProtoTCP || e.Protocol == nacl.ProtoUDP {
+		pr, pos := b.p.prop(b.r, "PortRange")
+		switch {
+		case pr == nil:
+			b.fail(pos, "PortRange", "required for protocol %d", e.Protocol)
+		case pr.Kind != yaml.MappingNode:
+			b.fail(pos, "PortRange", "want a mapping {From, To}, got a %s", kindName(pr))
+		default:
+			from, fpos, ok1 := b.integer(pr, "PortRange.From", true)
+			to, tpos, ok2 := b.integer(pr, "PortRange.To", true)
+			switch {
+			case ok1 && (from < 0 || from > 65535):
+				b.fail(fpos, "PortRange.From", "port %d outside 0..65535", from)
+			case ok2 && (to < 0 || to > 65535):
+				b.fail(tpos, "PortRange.To", "port %d outside 0..65535", to)
+			case ok1 && ok2:
+				e.Ports = nacl.PortRange{From: uint16(from), To: uint16(to)}
+			}
+		}
+	}
+	if e.Protocol == nacl.ProtoICMP || (e.Protocol == nacl.ProtoICMPv6 && e.CIDR.IsValid() && e.CIDR.Addr().Is6()) {
+		b.icmp(&e)
+	}
+	return e
+}
+
+// cidr reads CidrBlock or Ipv6CidrBlock (exactly one).
+func (b *entryBuilder) cidr(e *nacl.Entry) {
+	v4, pos4, has4 := b.scalar(b.r.props, "CidrBlock", false)
+	v6, pos6, has6 := b.scalar(b.r.props, "Ipv6CidrBlock", false)
+	if !b.ok {
+		return
+	}
+	switch {
+	case has4 && has6:
+		b.fail(pos6, "Ipv6CidrBlock", "only one of CidrBlock and Ipv6CidrBlock may be set")
+		return
+	case !has4 && !has6:
+		b.fail(pos4, "CidrBlock", "one of CidrBlock or Ipv6CidrBlock is required")
+		return
+	}
+	field, text, pos, want6 := "CidrBlock", v4.text, pos4, false
+	if has6 {
+		field, text, pos, want6 = "Ipv6CidrBlock", v6.text, pos6, true
+	}
+	pfx, err := netip.ParsePrefix(strings.TrimSpace(text))
+	if err != nil {
+		b.fail(pos, field, "invalid CIDR block %q", text)
+		return
+	}
+	if pfx.Addr().Is6() != want6 || pfx.Addr().Is4In6() {
+		fam := "IPv4"
+		if want6 {
+			fam = "IPv6"
+		}
+		b.fail(pos, field, "%s must be an %s CIDR block, got %s", field, fam, text)
+		return
+	}
+	if m := pfx.Masked(); m != pfx {
+		b.p.c.warnf(pos, field, "%s is not canonical; AWS stores %s", pfx, m)
+		pfx = m
+	}
+	e.CIDR = pfx
+}
+
+// icmp reads Icmp {Type, Code} of an ICMP entry.
+func (b *entryBuilder) icmp(e *nacl.Entry) {
+	ic, pos := b.p.prop(b.r, "Icmp")
+	if ic == nil {
+		b.fail(pos, "Icmp", "required for protocol %d (use Type: -1, Code: -1 for all ICMP types)", e.Protocol)
+		return
+	}
+	if ic.Kind != yaml.MappingNode {
+		b.fail(pos, "Icmp", "want a mapping {Type, Code}, got a %s", kindName(ic))
+		return
+	}
+	t, tpos, okT := b.integer(ic, "Icmp.Type", false)
+	c, cpos, okC := b.integer(ic, "Icmp.Code", false)
+	if !b.ok {
+		return
+	}
+	if !okT {
+		t = -1
+		b.p.c.warnf(tpos, "Icmp.Type", "Icmp.Type not set; read as -1 (all types): AWS behaviour when it is absent is UNCONFIRMED")
+	}
+	if !okC && t != -1 {
+		b.p.c.warnf(cpos, "Icmp.Code", "Icmp.Code not set; read as -1 (all codes of type %d): AWS behaviour when it is absent is UNCONFIRMED", t)
+	}
+	if !okC {
+		c = -1
+	}
+	if t < -1 || t > 255 {
+		b.fail(tpos, "Icmp.Type", "ICMP type %d outside -1..255", t)
+		return
+	}
+	if c < -1 || c > 255 {
+		b.fail(cpos, "Icmp.Code", "ICMP code %d outside -1..255", c)
+		return
+	}
+	if t == -1 {
+		c = -1
+	}
+	e.ICMPType, e.ICMPCode = t, c
+
+}

@@ -1,0 +1,204 @@
+package cfn
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/flowverify/flowverify/nacl"
+)
+
+// short renders an entry as "in 100 allow 6 10.0.0.0/8 80-80 -1/-1".
+func short(e nacl.Entry) string {
+	d := "in"
+	if e.Direction == nacl.Egress {
+		d = "out"
+	}
+	return fmt.Sprintf("%s %d %s %d %s %d-%d %d/%d", d, e.RuleNumber, e.Action, e.Protocol, e.CIDR, e.Ports.From, e.Ports.To, e.ICMPType, e.ICMPCode)
+}
+
+func shorts(a *nacl.ACL) []string {
+	var out []string
+	for _, e := range a.Entries {
+		out = append(out, short(e))
+	}
+	return out
+}
+
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func hasDiag(diags []nacl.Diagnostic, sev nacl.Severity, line int, field, substr string) bool {
+	for _, d := range diags {
+		if d.Severity == sev && (line == 0 || d.Pos.Line == line) && (field == "" || d.Field == field) && strings.Contains(d.Msg, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestParseDocExample(t *testing.T) {
+	for _, name := range []string{"doc_example.yaml", "doc_example.json"} {
+		t.Run(name, func(t *testing.T) {
+			acls, diags, err := Parse(name, readTestdata(t, name))
+			if err != nil || len(diags) != 0 {
+				t.Fatalf("err %v diags %v", err, diags)
+			}
+			if len(acls) != 1 || acls[0].ID != "MyNACL" || acls[0].VPCID != "vpc-1122334455aabbccd" {
+				t.Fatalf("acls %+v", acls)
+			}
+			want := []string{"in 100 allow 6 172.16.0.0/24 22-22 -1/-1", "out 100 allow -1 0.0.0.0/0 0-0 -1/-1"}
+			if got := shorts(acls[0]); !reflect.DeepEqual(got, want) {
+				t.Errorf("entries %q, want %q", got, want)
+			}
+			if p := acls[0].Entries[0].Pos; p.File != name || p.Line == 0 || p.Path != "Resources.InboundRule" {
+				t.Errorf("pos %+v", p)
+			}
+		})
+	}
+	acls, _, _ := Parse("j", readTestdata(t, "doc_example.json"))
+	if acls[0].Name != "test-nacl" || !reflect.DeepEqual(acls[0].Subnets, []string{"Fn::ImportValue(shared-private-subnet)"}) {
+		t.Errorf("name %q subnets %q", acls[0].Name, acls[0].Subnets)
+	}
+}
+
+func TestParseVPCTemplate(t *testing.T) {
+	acls, diags, err := Parse("vpc.yaml", readTestdata(t, "vpc_two_nacls.yaml"))
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("err %v diags %v", err, diags)
+	}
+	if len(acls) != 2 {
+		t.Fatalf("%d ACLs", len(acls))
+	}
+	pub, priv := acls[0], acls[1]
+	if pub.ID != "PublicAcl" || pub.Name != "prod-public" || pub.VPCID != "VPC" || !reflect.DeepEqual(pub.Subnets, []string{"PublicSubnet"}) {
+		t.Errorf("public %+v", pub)
+	}
+	wantPub := []string{
+		"in 100 allow 6 0.0.0.0/0 443-443 -1/-1",
+		"in 110 allow 6 198.51.100.0/24 22-22 -1/-1",
+		"in 120 allow 6 0.0.0.0/0 1024-65535 -1/-1",
+		"in 130 allow 1 0.0.0.0/0 0-0 3/4",
+		"in 140 allow 58 ::/0 0-0 2/-1",
+		"out 100 allow -1 0.0.0.0/0 0-0 -1/-1",
+	}
+	if got := shorts(pub); !reflect.DeepEqual(got, wantPub) {
+		t.Errorf("public\n got %q\nwant %q", got, wantPub)
+	}
+	wantPriv := []string{
+		"in 90 deny 6 10.20.0.0/16 23-23 -1/-1",
+		"in 100 allow -1 10.20.0.0/16 0-0 -1/-1",
+		"in 110 allow 6 0.0.0.0/0 32768-60999 -1/-1",
+		"out 100 allow 6 0.0.0.0/0 443-443 -1/-1",
+		"out 110 allow -1 10.20.0.0/16 0-0 -1/-1",
+		"out 120 allow 17 0.0.0.0/0 53-53 -1/-1",
+	}
+	if got := shorts(priv); priv.Name != "prod-private" || !reflect.DeepEqual(got, wantPriv) || !reflect.DeepEqual(priv.Subnets, []string{"PrivateSubnet"}) {
+		t.Errorf("private %q %q\n got %q\nwant %q", priv.Name, priv.Subnets, got, wantPriv)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	const head = "Parameters:\n  NoDefault:\n    Type: String\nResources:\n  Acl:\n    Type: AWS::EC2::NetworkAcl\n  Vpc:\n    Type: AWS::EC2::VPC\n  E:\n    Type: AWS::EC2::NetworkAclEntry\n    Properties:\n      NetworkAclId: !Ref Acl\n"
+	// Line 13 is the first property after NetworkAclId.
+	const base = "      RuleNumber: 100\n      RuleAction: allow\n      Protocol: 6\n      PortRange: {From: 80, To: 80}\n"
+	tests := []struct {
+		name, src string
+		line      int
+		field     string
+		msg       string
+	}{
+		{"select", head + base + "      CidrBlock: !Select [0, !GetAZs '']\n", 17, "CidrBlock", "intrinsic function Fn::Select (!Select) is not supported"},
+		{"long form if", head + base + "      CidrBlock: {\"Fn::If\": [C, a, b]}\n", 17, "CidrBlock", "Fn::If (!If) is not supported"},
+		{"param without default", head + base + "      CidrBlock: !Ref NoDefault\n", 17, "CidrBlock", "parameter NoDefault has no Default"},
+		{"pseudo param", head + base + "      CidrBlock: !Ref AWS::Region\n", 17, "CidrBlock", "pseudo parameters are not supported"},
+		{"resource attr", head + base + "      CidrBlock: !GetAtt Vpc.CidrBlock\n", 17, "CidrBlock", "refers to resource Vpc"},
+		{"protocol name", head + "      RuleNumber: 1\n      RuleAction: allow\n      Protocol: tcp\n      CidrBlock: 10.0.0.0/8\n      PortRange: {From: 1, To: 2}\n", 15, "Protocol", "(tcp is 6)"},
+		{"no port range", head + "      RuleNumber: 1\n      RuleAction: allow\n      Protocol: 17\n      CidrBlock: 10.0.0.0/8\n", 9, "PortRange", "required for protocol 17"},
+		{"no icmp", head + "      RuleNumber: 1\n      RuleAction: allow\n      Protocol: 1\n      CidrBlock: 10.0.0.0/8\n", 9, "Icmp", "required for protocol 1"},
+		{"missing rule number", head + "      RuleAction: allow\n      Protocol: -1\n      CidrBlock: 10.0.0.0/8\n", 9, "RuleNumber", "required property is missing"},
+		{"bad port", head + "      RuleNumber: 1\n      RuleAction: allow\n      Protocol: 6\n      CidrBlock: 10.0.0.0/8\n      PortRange: {From: 1, To: 65536}\n", 17, "PortRange.To", "outside 0..65535"},
+		{"bad egress", head + base + "      CidrBlock: 10.0.0.0/8\n      Egress: maybe\n", 18, "Egress", "want true or false"},
+		{"join to vpc", strings.Replace(head, "!Ref Acl", "!Ref Vpc", 1) + base + "      CidrBlock: 10.0.0.0/8\n", 12, "NetworkAclId", "Vpc is a AWS::EC2::VPC"},
+		{"getatt wrong attr", strings.Replace(head, "!Ref Acl", "!GetAtt Acl.Arn", 1) + base + "      CidrBlock: 10.0.0.0/8\n", 12, "NetworkAclId", "want the Id attribute"},
+		{"sub resource", head + base + "      CidrBlock: !Sub '${Vpc.CidrBlock}'\n", 17, "CidrBlock", "${Vpc.CidrBlock} is not supported"},
+		{"yaml syntax", "Resources:\n  A: [\n", 2, "", "invalid YAML"},
+		{"json syntax", "{\n  \"Resources\": {,}\n}", 2, "", "invalid JSON"},
+		{"no resources", "Parameters: {}\n", 1, "Resources", "no Resources"},
+		{"both cidrs", head + base + "      CidrBlock: 10.0.0.0/8\n      Ipv6CidrBlock: ::/0\n", 18, "Ipv6CidrBlock", "only one of"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags, err := Parse("t.yaml", []byte(tc.src))
+			if err == nil {
+				t.Fatalf("no error; diags %v", diags)
+			}
+			if !strings.HasPrefix(err.Error(), "t.yaml") {
+				t.Errorf("error %q does not name the file", err)
+			}
+			if !hasDiag(diags, nacl.SevError, tc.line, tc.field, tc.msg) {
+				t.Errorf("no error at line %d field %q containing %q; got %v", tc.line, tc.field, tc.msg, diags)
+			}
+		})
+	}
+}
+
+func TestParseErrorNamesResource(t *testing.T) {
+	src := "Resources:\n  Acl:\n    Type: AWS::EC2::NetworkAcl\n  WebIn:\n    Type: AWS::EC2::NetworkAclEntry\n    Properties:\n      NetworkAclId: !Ref Acl\n      RuleNumber: 100\n      RuleAction: allow\n      Protocol: -1\n      CidrBlock: !Select [0, [a]]\n"
+	acls, _, err := Parse("t.yaml", []byte(src))
+	want := "t.yaml:11:18: Resources.WebIn.Properties: CidrBlock: resource WebIn: intrinsic function Fn::Select (!Select) is not supported"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("err %v\nwant %s", err, want)
+	}
+	if len(acls) != 1 || acls[0].ID != "Acl" {
+		t.Errorf("the ACL read before the error is lost: %+v", acls)
+	}
+}
+
+func TestParseWarnings(t *testing.T) {
+	src := `Resources:
+  Acl:
+    Type: AWS::EC2::NetworkAcl
+    Condition: IsProd
+  Ping:
+    Type: AWS::EC2::NetworkAclEntry
+    Properties:
+      NetworkAclId: acl-0abc
+      RuleNumber: 100
+      RuleAction: allow
+      Protocol: 1
+      CidrBlock: 10.1.2.3/8
+      Icmp: {Type: 8}
+      Colour: blue
+`
+	acls, diags, err := Parse("w.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acls) != 2 || acls[1].ID != "acl-0abc" || !reflect.DeepEqual(shorts(acls[1]), []string{"in 100 allow 1 10.0.0.0/8 0-0 8/-1"}) {
+		t.Fatalf("acls %+v", acls)
+	}
+	for _, w := range []struct {
+		line        int
+		field, text string
+	}{
+		{4, "Condition", "read as if the condition were true"},
+		{8, "NetworkAclId", "not defined in this template"},
+		{12, "CidrBlock", "not canonical; AWS stores 10.0.0.0/8"},
+		{13, "Icmp.Code", "UNCONFIRMED"},
+		{14, "Colour", "unknown property"},
+	} {
+		if !hasDiag(diags, nacl.SevWarning, w.line, w.field, w.text) {
+			t.Errorf("no warning at %d %s %q in %v", w.line, w.field, w.text, diags)
+		}
+	}
+}

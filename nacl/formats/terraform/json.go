@@ -1,0 +1,329 @@
+package terraform
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/flowverify/flowverify/nacl"
+	"gopkg.in/yaml.v3"
+)
+
+// jsonParser reads `terraform show -json` output.
+type jsonParser struct {
+	name string
+	c    *collector
+	acls []*nacl.ACL
+	// byID finds ACLs by their id attribute; byAddr by resource address
+	// without instance keys.
+	byID, byAddr map[string]*nacl.ACL
+	// refs maps a configuration address of aws_network_acl_rule to the
+	// references of its network_acl_id expression (plan output).
+	refs  map[string][]string
+	rules []jsonRule
+}
+
+// jsonRule is an aws_network_acl_rule waiting to be joined.
+type jsonRule struct {
+	n          *yaml.Node
+	addr, path string
+	cfgAddr    string
+	modAddr    string
+	// assoc marks an aws_network_acl_association (subnet_id, network_acl_id).
+	assoc bool
+}
+
+// parseJSON implements ParseJSON.
+func parseJSON(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
+	p := &jsonParser{name: name, c: &collector{}, byID: map[string]*nacl.ACL{}, byAddr: map[string]*nacl.ACL{}, refs: map[string][]string{}}
+	root, pos, err := decodeJSON(name, data)
+	if err != nil {
+		p.c.errorf(pos, "", "%v", err)
+		return nil, p.c.diags, p.c.err()
+	}
+	if root.Kind != yaml.MappingNode {
+		p.c.errorf(p.pos(root, "$"), "", "want a JSON object (terraform show -json output), got a %s", kindName(root))
+		return nil, p.c.diags, p.c.err()
+	}
+	top, key := get(root, "planned_values"), "planned_values"
+	if top == nil {
+		top, key = get(root, "values"), "values"
+	}
+	if top == nil {
+		if get(root, "format_version") == nil {
+			p.c.errorf(p.pos(root, "$"), "values", "not terraform show -json output: no values or planned_values")
+		}
+		// An empty state has no values at all: no ACLs, not an error.
+		return nil, p.c.diags, p.c.err()
+	}
+	if cfg := get(get(root, "configuration"), "root_module"); cfg != nil {
+		p.configRefs(cfg, "")
+	}
+	if rm := get(top, "root_module"); rm != nil {
+		p.module(rm, key+".root_module", "")
+	}
+	for _, r := range p.rules {
+		p.rule(r)
+	}
+	return p.acls, p.c.diags, p.c.err()
+}
+
+// pos is the position of node n with JSON path path.
+func (p *jsonParser) pos(n *yaml.Node, path string) nacl.Pos {
+	return nacl.Pos{File: p.name, Line: n.Line, Col: n.Column, Path: path}
+}
+
+// stripKeys removes instance keys: module.a["x"].aws_x.y[0] -> module.a.aws_x.y.
+func stripKeys(addr string) string {
+	var b strings.Builder
+	depth := 0
+	inStr := false
+	for i := 0; i < len(addr); i++ {
+		ch := addr[i]
+		switch {
+		case inStr:
+			if ch == '\\' {
+				i++
+			} else if ch == '"' {
+				inStr = false
+			}
+		case ch == '"' && depth > 0:
+			inStr = true
+		case ch == '[':
+			depth++
+		case ch == ']':
+			if depth > 0 {
+				depth--
+			}
+		case depth == 0:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
+}
+
+// configRefs records network_acl_id references of rule resources in the
+// configuration section of plan output, recursively through module calls.
+func (p *jsonParser) configRefs(mod *yaml.Node, prefix string) {
+	if rs := get(mod, "resources"); rs != nil && rs.Kind == yaml.SequenceNode {
+		for _, r := range rs.Content {
+			if t := str(get(r, "type")); t != typeRule && t != typeAssoc {
+				continue
+			}
+			refs := get(get(get(r, "expressions"), "network_acl_id"), "references")
+			if refs == nil || refs.Kind != yaml.SequenceNode {
+				continue
+			}
+			var list []string
+			for _, x := range refs.Content {
+				list = append(list, str(x))
+			}
+			p.refs[prefix+str(get(r, "address"))] = list
+		}
+	}
+	if mc := get(mod, "module_calls"); mc != nil && mc.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(mc.Content); i += 2 {
+			p.configRefs(get(mc.Content[i+1], "module"), prefix+"module."+mc.Content[i].Value+".")
+		}
+	}
+}
+
+// module reads the resources of one module and its child modules.
+func (p *jsonParser) module(mod *yaml.Node, path, modAddr string) {
+	if mod.Kind != yaml.MappingNode {
+		p.c.errorf(p.pos(mod, path), "", "want an object, got a %s", kindName(mod))
+		return
+	}
+	if rs := get(mod, "resources"); rs != nil {
+		if rs.Kind != yaml.SequenceNode {
+			p.c.errorf(p.pos(rs, path+".resources"), "resources", "want a list, got a %s", kindName(rs))
+		} else {
+			for i, r := range rs.Content {
+				p.resource(r, fmt.Sprintf("%s.resources[%d]", path, i), modAddr)
+			}
+		}
+	}
+	if cm := get(mod, "child_modules"); cm != nil {
+		if cm.Kind != yaml.SequenceNode {
+			p.c.errorf(p.pos(cm, path+".child_modules"), "child_modules", "want a list, got a %s", kindName(cm))
+			return
+		}
+		for i, m := range cm.Content {
+			p.module(m, fmt.Sprintf("%s.child_modules[%d]", path, i), str(get(m, "address")))
+		}
+	}
+}
+
+// resource reads one resource object.
+func (p *jsonParser) resource(r *yaml.Node, path, modAddr string) {
+	if r.Kind != yaml.MappingNode {
+		p.c.errorf(p.pos(r, path), "", "want a resource object, got a %s", kindName(r))
+		return
+	}
+	if m := str(get(r, "mode")); m != "" && m != "managed" {
+		return
+	}
+	typ := str(get(r, "type"))
+	if typ != typeACL && typ != typeDefaultACL && typ != typeRule && typ != typeAssoc {
+		return
+	}
+	addr := str(get(r, "address"))
+	if addr == "" {
+		addr = typ + "." + str(get(r, "name"))
+		if modAddr != "" {
+			addr = modAddr + "." + addr
+		}
+	}
+	vals := get(r, "values")
+	vpath := path + ".values"
+	if vals == nil || vals.Kind != yaml.MappingNode {
+		p.c.errorf(p.pos(r, path), "values", "%s has no values object", addr)
+		return
+	}
+	if typ == typeRule || typ == typeAssoc {
+		cfg := stripKeys(modAddr)
+		if cfg != "" {
+			cfg += "."
+		}
+		cfg += typ + "." + str(get(r, "name"))
+		if typ == typeAssoc && get(vals, "subnet_id") == nil {
+			p.c.infof(p.pos(r, path), "subnet_id", "%s: subnet_id not known yet (plan); the subnet is not listed", addr)
+			return
+		}
+		p.rules = append(p.rules, jsonRule{n: vals, addr: addr, path: vpath, cfgAddr: cfg, modAddr: stripKeys(modAddr), assoc: typ == typeAssoc})
+		return
+	}
+	acl := &nacl.ACL{ID: str(get(vals, "id")), IsDefault: typ == typeDefaultACL, Pos: p.pos(r, path)}
+	if acl.ID == "" {
+		acl.ID = addr
+	} else {
+		p.byID[acl.ID] = acl
+	}
+	p.byAddr[stripKeys(addr)] = acl
+	acl.VPCID = str(get(vals, "vpc_id"))
+	acl.Name = str(get(get(vals, "tags"), "Name"))
+	if s := get(vals, "subnet_ids"); s != nil && s.Kind == yaml.SequenceNode {
+		for _, x := range s.Content {
+			if v := str(x); v != "" {
+				acl.Subnets = append(acl.Subnets, v)
+			}
+		}
+	}
+	if id := str(get(vals, "default_network_acl_id")); id != "" && acl.IsDefault {
+		p.byID[id] = acl
+	}
+	p.acls = append(p.acls, acl)
+	for _, dir := range []string{"ingress", "egress"} {
+		list := get(vals, dir)
+		if list == nil || list.Tag == "!!null" {
+			continue
+		}
+		lpath := vpath + "." + dir
+		if list.Kind != yaml.SequenceNode {
+			p.c.errorf(p.pos(list, lpath), dir, "want a list of rules, got a %s", kindName(list))
+			continue
+		}
+		for i, rn := range list.Content {
+			rp := fmt.Sprintf("%s[%d]", lpath, i)
+			a, ok := p.attrs(rn, rp)
+			if !ok {
+				continue
+			}
+			schema := inlineSchema
+			schema.state = true
+			b := newRuleBuilder(p.c, a, p.pos(rn, rp), schema)
+			if e, ok := b.build(dirOf(dir)); ok {
+				acl.Entries = append(acl.Entries, e)
+			}
+		}
+	}
+}
+
+// attrs converts a rule object's scalar members.
+func (p *jsonParser) attrs(n *yaml.Node, path string) (attrs, bool) {
+	if n.Kind != yaml.MappingNode {
+		p.c.errorf(p.pos(n, path), "", "want a rule object, got a %s", kindName(n))
+		return nil, false
+	}
+	a := attrs{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i].Value, n.Content[i+1]
+		if !inlineFields[k] && !ruleFields[k] && k != "egress" {
+			continue
+		}
+		at, err := nodeAttr(v, p.pos(v, path+"."+k))
+		if err != nil {
+			p.c.errorf(at.pos, k, "%v", err)
+		}
+		at.pos.Path = path
+		a[k] = at
+	}
+	return a, true
+}
+
+// rule joins one aws_network_acl_rule to its ACL and adds its entry, or
+// one aws_network_acl_association and adds its subnet.
+func (p *jsonParser) rule(r jsonRule) {
+	pos := p.pos(r.n, r.path)
+	if r.assoc {
+		sub := str(get(r.n, "subnet_id"))
+		if sub == "" {
+			p.c.errorf(pos, "subnet_id", "%s: subnet_id is missing or unknown", r.addr)
+			return
+		}
+		if acl := p.joinTarget(r, pos); acl != nil {
+			acl.Subnets = append(acl.Subnets, sub)
+		}
+		return
+	}
+	a, ok := p.attrs(r.n, r.path)
+	if !ok {
+		return
+	}
+	acl := p.joinTarget(r, pos)
+	if acl == nil {
+		return
+	}
+	schema := ruleResourceSchema
+	schema.state = true
+	b := newRuleBuilder(p.c, a, pos, schema)
+	egress, _ := b.boolean("egress")
+	ok = b.ok
+	dir := nacl.Ingress
+	if egress {
+		dir = nacl.Egress
+	}
+	if e, built := b.build(dir); ok && built {
+		acl.Entries = append(acl.Entries, e)
+	}
+}
+
+// joinTarget finds the ACL of a rule: by the network_acl_id value, else
+// (plan output, id unknown) by the configuration reference.
+func (p *jsonParser) joinTarget(r jsonRule, pos nacl.Pos) *nacl.ACL {
+	id := str(get(r.n, "network_acl_id"))
+	if acl, ok := p.byID[id]; ok && id != "" {
+		return acl
+	}
+	for _, ref := range p.refs[r.cfgAddr] {
+		parts := strings.Split(ref, ".")
+		if len(parts) < 2 || (parts[0] != typeACL && parts[0] != typeDefaultACL) {
+			continue
+		}
+		addr := parts[0] + "." + stripKeys(parts[1])
+		if r.modAddr != "" {
+			addr = r.modAddr + "." + addr
+		}
+		if acl, ok := p.byAddr[addr]; ok {
+			return acl
+		}
+	}
+	if id == "" {
+		p.c.errorf(pos, "network_acl_id", "%s: network_acl_id is unknown and no configuration reference names an ACL in this output", r.addr)
+		return nil
+	}
+	acl := &nacl.ACL{ID: id, Pos: pos}
+	p.c.warnf(pos, "network_acl_id", "%s: network ACL %s is not in this output; its rules and associations are read as ACL %q (other attributes unknown)", r.addr, id, id)
+	p.acls = append(p.acls, acl)
+	p.byID[id] = acl
+	return acl
+}

@@ -1,0 +1,133 @@
+package terraform
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/flowverify/flowverify/nacl"
+)
+
+func TestParseJSONState(t *testing.T) {
+	acls, diags, err := ParseJSON("state.json", readTestdata(t, "state.json"))
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("err %v diags %v", err, diags)
+	}
+	if len(acls) != 3 {
+		t.Fatalf("%d ACLs", len(acls))
+	}
+	def, pub, db := acls[0], acls[1], acls[2]
+	if def.ID != "acl-0d0e0f1011121314a" || !def.IsDefault || def.VPCID != "vpc-0a1b2c3d4e5f60718" {
+		t.Errorf("default ACL %+v", def)
+	}
+	if pub.ID != "acl-0a1b2c3d4e5f60718" || pub.Name != "shop-prod-public" || !reflect.DeepEqual(pub.Subnets, []string{"subnet-0a0b0c0d0e0f10111", "subnet-0b1c2d3e4f5a6b7c8"}) {
+		t.Errorf("public ACL %+v", pub)
+	}
+	wantPub := []string{
+		"in 120 allow 6 0.0.0.0/0 1024-65535 -1/-1",
+		"in 130 allow 1 0.0.0.0/0 0-0 3/4",
+		"in 100 allow 6 0.0.0.0/0 443-443 -1/-1",
+		"in 110 allow 6 198.51.100.0/24 22-22 -1/-1",
+		"in 140 allow 58 ::/0 0-0 2/-1",
+		"out 101 allow -1 ::/0 0-0 -1/-1",
+		"out 100 allow -1 0.0.0.0/0 0-0 -1/-1",
+	}
+	if got := shorts(pub); !reflect.DeepEqual(got, wantPub) {
+		t.Errorf("public entries\n got %q\nwant %q", got, wantPub)
+	}
+	// Rules of a child module join their ACL by network_acl_id; the data
+	// source is ignored.
+	wantDB := []string{"in 100 allow 6 10.40.1.0/24 5432-5432 -1/-1", "out 100 allow 6 10.40.0.0/16 32768-60999 -1/-1"}
+	if got := shorts(db); db.Name != "shop-prod-db" || !reflect.DeepEqual(got, wantDB) {
+		t.Errorf("db %q entries %q", db.Name, got)
+	}
+	if want := []string{"subnet-0c1d2e3f4a5b6c7d8", "subnet-0d2e3f4a5b6c7d8e9"}; !reflect.DeepEqual(db.Subnets, want) {
+		t.Errorf("db subnets %q, want %q (subnet_ids plus aws_network_acl_association)", db.Subnets, want)
+	}
+	if p := pub.Entries[3].Pos; p.Line != 50 || p.Path != "values.root_module.resources[1].values.ingress[3]" {
+		t.Errorf("pos %+v", p)
+	}
+}
+
+func TestParseJSONPlan(t *testing.T) {
+	acls, diags, err := ParseJSON("plan.json", readTestdata(t, "plan.json"))
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("err %v diags %v", err, diags)
+	}
+	// The ACL id is unknown before apply: the ACL is named by its address
+	// and the rules join it through the configuration's references.
+	if len(acls) != 1 || acls[0].ID != "aws_network_acl.app" || acls[0].Name != "app" {
+		t.Fatalf("acls %+v", acls)
+	}
+	want := []string{"in 100 allow 6 0.0.0.0/0 443-443 -1/-1", "out 100 allow 6 0.0.0.0/0 1024-65535 -1/-1"}
+	if got := shorts(acls[0]); !reflect.DeepEqual(got, want) {
+		t.Errorf("entries %q", got)
+	}
+}
+
+func TestParseJSONErrors(t *testing.T) {
+	tests := []struct {
+		name, src string
+		line      int
+		field     string
+		msg       string
+	}{
+		{"syntax", "{\n  \"values\": {\n    \"root_module\": [}\n}", 3, "", "invalid JSON"},
+		{"not object", "[1]", 1, "", "want a JSON object"},
+		{"no values", `{"foo": 1}`, 1, "values", "not terraform show -json output"},
+		{"resources not list", `{"values": {"root_module": {"resources": {}}}}`, 1, "resources", "want a list"},
+		{"bad rule", `{"values": {"root_module": {"resources": [
+  {"address": "aws_network_acl.a", "mode": "managed", "type": "aws_network_acl", "name": "a",
+   "values": {"id": "acl-1", "ingress": [{"action": "allow", "cidr_block": "10.0.0.0/8", "from_port": "x", "protocol": "6", "rule_no": 1, "to_port": 2}]}}]}}}`, 3, "from_port", "want an integer"},
+		{"unjoinable rule", `{"planned_values": {"root_module": {"resources": [
+  {"address": "aws_network_acl_rule.r", "mode": "managed", "type": "aws_network_acl_rule", "name": "r",
+   "values": {"rule_number": 1, "protocol": "-1", "rule_action": "allow", "cidr_block": "0.0.0.0/0"}}]}}}`, 3, "network_acl_id", "network_acl_id is unknown"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags, err := ParseJSON("s.json", []byte(tc.src))
+			if err == nil {
+				t.Fatalf("no error; diags %v", diags)
+			}
+			if !strings.HasPrefix(err.Error(), "s.json") {
+				t.Errorf("error %q does not name the file", err)
+			}
+			if !hasDiag(diags, nacl.SevError, tc.line, tc.field, tc.msg) {
+				t.Errorf("no error at line %d field %q containing %q; got %v", tc.line, tc.field, tc.msg, diags)
+			}
+		})
+	}
+}
+
+func TestParseJSONEmptyState(t *testing.T) {
+	acls, diags, err := ParseJSON("empty.json", []byte(`{"format_version": "1.0"}`))
+	if err != nil || len(acls) != 0 || len(diags) != 0 {
+		t.Errorf("acls %v diags %v err %v", acls, diags, err)
+	}
+}
+
+func TestParseJSONPlanChildModule(t *testing.T) {
+	src := `{"format_version": "1.2",
+ "planned_values": {"root_module": {"child_modules": [{"address": "module.net[0]", "resources": [
+   {"address": "module.net[0].aws_network_acl.this[\"a\"]", "mode": "managed", "type": "aws_network_acl", "name": "this", "index": "a",
+    "values": {"vpc_id": "vpc-1", "tags": {"Name": "net-a"}}},
+   {"address": "module.net[0].aws_network_acl_rule.in", "mode": "managed", "type": "aws_network_acl_rule", "name": "in",
+    "values": {"rule_number": 10, "egress": false, "protocol": "udp", "rule_action": "deny", "cidr_block": "192.0.2.0/24", "from_port": 53, "to_port": 53}},
+   {"address": "module.net[0].aws_network_acl_association.a", "mode": "managed", "type": "aws_network_acl_association", "name": "a",
+    "values": {"subnet_id": "subnet-9"}}]}]}},
+ "configuration": {"root_module": {"module_calls": {"net": {"module": {"resources": [
+   {"address": "aws_network_acl_rule.in", "type": "aws_network_acl_rule", "expressions": {"network_acl_id": {"references": ["aws_network_acl.this[\"a\"].id", "aws_network_acl.this[\"a\"]", "aws_network_acl.this"]}}},
+   {"address": "aws_network_acl_association.a", "type": "aws_network_acl_association", "expressions": {"network_acl_id": {"references": ["aws_network_acl.this[\"a\"].id", "aws_network_acl.this"]}}}
+ ]}}}}}}`
+	acls, diags, err := ParseJSON("plan.json", []byte(src))
+	if err != nil || len(diags) != 0 || len(acls) != 1 {
+		t.Fatalf("err %v diags %v acls %+v", err, diags, acls)
+	}
+	a := acls[0]
+	if a.ID != `module.net[0].aws_network_acl.this["a"]` || a.Name != "net-a" || !reflect.DeepEqual(a.Subnets, []string{"subnet-9"}) {
+		t.Errorf("acl %+v", a)
+	}
+	if got := shorts(a); !reflect.DeepEqual(got, []string{"in 10 deny 17 192.0.2.0/24 53-53 -1/-1"}) {
+		t.Errorf("entries %q", got)
+	}
+}

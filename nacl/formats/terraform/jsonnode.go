@@ -1,0 +1,94 @@
+package terraform
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/flowverify/flowverify/nacl"
+	"gopkg.in/yaml.v3"
+)
+
+// decodeJSON parses JSON into a yaml.Node tree, which keeps the line and
+// column of every value. On a syntax error it returns its position.
+func decodeJSON(name string, data []byte) (*yaml.Node, nacl.Pos, error) {
+	pos := nacl.Pos{File: name}
+	var probe any
+	if err := json.Unmarshal(data, &probe); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			pos.Line, pos.Col = lineCol(data, int(se.Offset))
+		}
+		return nil, pos, fmt.Errorf("invalid JSON: %v", err)
+	}
+	// In valid JSON a tab can only be whitespace; YAML rejects some tabs.
+	clean := bytes.ReplaceAll(data, []byte("\t"), []byte(" "))
+	var doc yaml.Node
+	if err := yaml.Unmarshal(clean, &doc); err != nil {
+		return nil, pos, fmt.Errorf("reading JSON: %v", err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return nil, pos, errors.New("empty JSON document")
+	}
+	return doc.Content[0], pos, nil
+}
+
+// lineCol converts a byte offset to a 1-based line and column.
+func lineCol(data []byte, off int) (int, int) {
+	off = min(max(off, 0), len(data))
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off - bytes.LastIndexByte(data[:off], '\n')
+	return line, col
+}
+
+// get returns the value of key in mapping n, or nil.
+func get(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// str returns the string value of a scalar node, "" otherwise.
+func str(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return ""
+	}
+	return n.Value
+}
+
+// nodeAttr converts a scalar node to an attr.
+func nodeAttr(n *yaml.Node, pos nacl.Pos) (attr, error) {
+	a := attr{pos: pos}
+	if n.Kind != yaml.ScalarNode {
+		return attr{kind: kindInvalid, pos: pos}, fmt.Errorf("want a string, number or bool, got a %s", kindName(n))
+	}
+	switch n.Tag {
+	case "!!null":
+		a.kind = kindNull
+	case "!!int", "!!float":
+		a.kind, a.text = kindNumber, n.Value
+	case "!!bool":
+		a.kind, a.text = kindBool, n.Value
+	default:
+		a.kind, a.text = kindString, n.Value
+	}
+	return a, nil
+}
+
+// kindName names a node's kind for messages.
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "object"
+	case yaml.SequenceNode:
+		return "list"
+	}
+	return "value"
+}
