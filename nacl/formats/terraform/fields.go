@@ -335,8 +335,8 @@ func protoText(p int) string {
 		return "tcp"
 	case nacl.ProtoUDP:
 		return "udp"
-	case nacl.ProtoICMPv6:
-		return "icmpv6"
 	}
+	// ICMPv6 is written as "58": the provider's aws_network_acl rejects the
+	// name ("unsupported NACL protocol: icmpv6", seen with terraform validate).
 	return strconv.Itoa(p)
 }

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/aclfile"
+	"github.com/flowverify/flowverify/nacl/replay"
+	"github.com/flowverify/flowverify/nacl/synth"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{name: "synth", summary: "generate the minimal NACL that allows the recorded traffic", run: runSynth})
+}
+
+// synthFlags are the flags of flowverify synth.
+type synthFlags struct {
+	subnets, vpcCIDRs []string
+	subnetIDs         []string
+	includeFailed     bool
+	ephemeral         string
+	peerPrefix        int
+	peerPrefix6       int
+	maxPeers          int
+	noPMTUD           bool
+	maxRules          int
+	first, step       int
+	keepDenies        string
+	keepDeniesFormat  string
+	keepDeniesACL     string
+	format            string
+	output            string
+	report            string
+	reportFormat      string
+	aclID, aclName    string
+}
+
+func addSynthFlags(fs *pflag.FlagSet) *synthFlags {
+	sf := &synthFlags{}
+	d := synth.DefaultOptions()
+	fs.StringArrayVar(&sf.subnets, "subnet", nil, "CIDR of the subnet the ACL protects (repeatable; each is its own subnet); default: the detected capture host as /32 or /128")
+	fs.StringArrayVar(&sf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): its base+2 address is the Amazon DNS resolver, whose traffic needs no rule")
+	fs.StringArrayVar(&sf.subnetIDs, "subnet-id", nil, "subnet ID to associate the generated ACL with in the output (repeatable)")
+	fs.BoolVar(&sf.includeFailed, "include-failed", false, "also allow conversations that never worked (SYN answered by RST or unanswered, incomplete handshake, unanswered ping)")
+	fs.StringVar(&sf.ephemeral, "ephemeral", "", "force the response port range: a profile (linux, aws-doc-linux, windows, iana, windows-2003, freebsd, aws-managed) or FROM-TO; default: the narrowest profile per client")
+	fs.IntVar(&sf.peerPrefix, "peer-prefix", d.PeerPrefix4, "widen each IPv4 peer to its /N before aggregation")
+	fs.IntVar(&sf.peerPrefix6, "peer-prefix6", d.PeerPrefix6, "widen each IPv6 peer to its /N before aggregation")
+	fs.IntVar(&sf.maxPeers, "max-peers", d.MaxPeers, "a service with more distinct peers than this allows 0.0.0.0/0 (::/0)")
+	fs.BoolVar(&sf.noPMTUD, "no-pmtud", false, "omit the inbound ICMP 3:4 / ICMPv6 2 rule for path MTU discovery")
+	fs.IntVar(&sf.maxRules, "max-rules", d.MaxRules, "rule quota per direction and IP family, including the default deny rule (AWS default 20, at most 40)")
+	fs.IntVar(&sf.first, "first", d.First, "number of the first rule in each direction")
+	fs.IntVar(&sf.step, "step", d.Step, "step between rule numbers")
+	fs.StringVar(&sf.keepDenies, "keep-denies", "", "existing NACL file whose deny rules are carried over, numbered before the allows")
+	fs.StringVar(&sf.keepDeniesFormat, "keep-denies-format", "auto", "format of --keep-denies: auto, aws-json, terraform, terraform-json, cloudformation, text")
+	fs.StringVar(&sf.keepDeniesACL, "keep-denies-acl", "", "ACL ID or Name in --keep-denies when it holds several")
+	fs.StringVar(&sf.format, "format", "text", "output format: aws-json, cli, terraform, cloudformation, text")
+	fs.StringVarP(&sf.output, "output", "o", "", "write the ACL to this file instead of standard output")
+	fs.StringVar(&sf.report, "report", "", "write the report to this file instead of standard error")
+	fs.StringVar(&sf.reportFormat, "report-format", "text", "report format: text or json")
+	fs.StringVar(&sf.aclID, "acl-id", d.ID, "ID (resource name) of the generated ACL")
+	fs.StringVar(&sf.aclName, "acl-name", d.Name, "Name tag of the generated ACL")
+	return sf
+}
+
+// options converts the flags (except the subnets) to synth.Options.
+func (sf *synthFlags) options() (synth.Options, error) {
+	o := synth.DefaultOptions()
+	var err error
+	if o.VPCCIDRs, err = parseCIDRs("vpc-cidr", sf.vpcCIDRs); err != nil {
+		return o, err
+	}
+	if sf.ephemeral != "" {
+		if o.Ephemeral, err = synth.ParseEphemeral(sf.ephemeral); err != nil {
+			return o, fmt.Errorf("--ephemeral: %w", err)
+		}
+	}
+	o.IncludeFailed, o.PMTUD = sf.includeFailed, !sf.noPMTUD
+	o.PeerPrefix4, o.PeerPrefix6, o.MaxPeers = sf.peerPrefix, sf.peerPrefix6, sf.maxPeers
+	o.MaxRules, o.First, o.Step = sf.maxRules, sf.first, sf.step
+	o.ID, o.Name, o.SubnetIDs = sf.aclID, sf.aclName, sf.subnetIDs
+	if sf.maxRules > synth.HardMaxRules {
+		return o, fmt.Errorf("--max-rules %d: AWS allows at most %d rules per direction and family (including the default rule)", sf.maxRules, synth.HardMaxRules)
+	}
+	if sf.keepDenies != "" {
+		f, err := aclfile.ParseFormat(sf.keepDeniesFormat)
+		if err != nil {
+			return o, fmt.Errorf("--keep-denies-format: %w", err)
+		}
+		file, err := aclfile.Read(sf.keepDenies, f)
+		if err != nil {
+			return o, fmt.Errorf("--keep-denies: %w", err)
+		}
+		if o.KeepDenies, err = file.Select(sf.keepDeniesACL); err != nil {
+			return o, fmt.Errorf("--keep-denies %s: %w", sf.keepDenies, err)
+		}
+	}
+	return o, nil
+}
+
+// parseCIDRs parses repeatable, comma-separated CIDR (or address) flags.
+func parseCIDRs(flag string, vals []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				a, aerr := netip.ParseAddr(s)
+				if aerr != nil {
+					return nil, fmt.Errorf("--%s %q: not a CIDR", flag, s)
+				}
+				p = replay.HostPrefix(a)
+			}
+			out = append(out, p.Masked())
+		}
+	}
+	return out, nil
+}
+
+func runSynth(env *runEnv, args []string) int {
+	fs := newFlagSet(env, "synth", "[flags] CAPTURE... (- for standard input)")
+	cf := addCaptureFlags(fs)
+	sf := addSynthFlags(fs)
+	if code, ok := parseFlags(env, fs, args); !ok {
+		return code
+	}
+	if err := checkFormat(sf.format, "aws-json", "cli", "terraform", "cloudformation", "text"); err != nil {
+		return fail(env, "synth", err)
+	}
+	if err := checkFormat(sf.reportFormat, "text", "json"); err != nil {
+		return fail(env, "synth", fmt.Errorf("--report-format: %w", err))
+	}
+	opts, err := sf.options()
+	if err != nil {
+		return fail(env, "synth", err)
+	}
+	if opts.Subnets, err = parseCIDRs("subnet", sf.subnets); err != nil {
+		return fail(env, "synth", err)
+	}
+	stream, err := cf.openStream(fs.Args())
+	if err != nil {
+		return fail(env, "synth", err)
+	}
+	defer stream.Close()
+	rec := replay.NewRecorder(cf.cfg, replay.Window{})
+	var pkt capture.Packet
+	for {
+		if err := stream.Next(&pkt); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return fail(env, "synth", err)
+		}
+		rec.Add(&pkt)
+	}
+	incomplete := reportProblems(env.stderr, "synth", stream)
+	recording := rec.Finish()
+	if len(opts.Subnets) == 0 {
+		host, n, ok := replay.DetectHost(recording.Conversations)
+		if !ok {
+			return fail(env, "synth", errors.New("no --subnet given and no capture host could be detected (no unicast conversation): give --subnet CIDR"))
+		}
+		opts.Subnets = []netip.Prefix{replay.HostPrefix(host)}
+		fmt.Fprintf(env.stderr, "flowverify synth: notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s\n",
+			host, n, len(recording.Conversations), opts.Subnets[0])
+	}
+	if len(opts.VPCCIDRs) == 0 {
+		fmt.Fprintln(env.stderr, "flowverify synth: notice: no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not recognised as exempt (169.254.169.253 still is)")
+	}
+	opts.Observations = synth.FromRecording(recording)
+	res, err := synth.Synthesize(recording.Conversations, opts)
+	if err != nil {
+		return fail(env, "synth", err)
+	}
+	check, err := synth.SelfCheck(res, opts.Observations)
+	if err != nil {
+		return fail(env, "synth", err)
+	}
+	if err := writeSynthReport(env, sf, res, check); err != nil {
+		return fail(env, "synth", err)
+	}
+	if !check.OK() {
+		return fail(env, "synth", fmt.Errorf("BUG: the self-check replay denied %d packets of conversations the generated ACL should allow; no ACL written (please report this with the capture)", check.FailedPackets))
+	}
+	if err := writeSynthACL(env, sf, res.ACL); err != nil {
+		return fail(env, "synth", err)
+	}
+	if incomplete {
+		fmt.Fprintln(env.stderr, "flowverify synth: error: the input is incomplete (see above): rules cover only what was read")
+		return exitError
+	}
+	if len(res.Conflicts) > 0 {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// writeSynthACL writes the ACL to --output or standard output.
+func writeSynthACL(env *runEnv, sf *synthFlags, acl *nacl.ACL) error {
+	w := env.stdout
+	if sf.output != "" {
+		f, err := os.Create(sf.output)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	if err := aclfile.Write(w, []*nacl.ACL{acl}, aclfile.Format(sf.format)); err != nil {
+		return fmt.Errorf("writing the ACL as %s: %w", sf.format, err)
+	}
+	return nil
+}
+
+// writeSynthReport writes the report to --report or standard error.
+func writeSynthReport(env *runEnv, sf *synthFlags, res *synth.Result, check *synth.CheckResult) error {
+	w := env.stderr
+	if sf.report != "" {
+		f, err := os.Create(sf.report)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	if sf.reportFormat == "json" {
+		return writeJSON(w, res.JSON(check))
+	}
+	return res.WriteText(w, check)
+}

@@ -1,0 +1,165 @@
+package synth
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/flowverify/flowverify/nacl"
+)
+
+// groupKey is one quota: a direction and an IP family.
+type groupKey struct {
+	dir nacl.Direction
+	v6  bool
+}
+
+var groupOrder = []groupKey{{nacl.Ingress, false}, {nacl.Ingress, true}, {nacl.Egress, false}, {nacl.Egress, true}}
+
+// keptDenies returns the explicit deny entries of acl, by direction and
+// rule number.
+func keptDenies(acl *nacl.ACL) []nacl.Entry {
+	if acl == nil {
+		return nil
+	}
+	var out []nacl.Entry
+	for _, e := range acl.Entries {
+		if e.Action == nacl.Deny && e.RuleNumber <= nacl.MaxRuleNumber {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b nacl.Entry) int {
+		if a.Direction != b.Direction {
+			return cmp.Compare(a.Direction, b.Direction)
+		}
+		return cmp.Compare(a.RuleNumber, b.RuleNumber)
+	})
+	return out
+}
+
+// pmtudBox is the inbound path-MTU-discovery rule of one family.
+func pmtudBox(v6 bool) *box {
+	b := &box{dir: nacl.Ingress, v6: v6, proto: nacl.ProtoICMP, prefix: netip.MustParsePrefix("0.0.0.0/0"), icmpType: 3, icmpCode: 4, kind: KindPMTUD}
+	if v6 {
+		b.proto, b.prefix, b.icmpType, b.icmpCode = nacl.ProtoICMPv6, netip.MustParsePrefix("::/0"), 2, 0
+	}
+	b.intended = b.volume()
+	return b
+}
+
+// finish applies the budget, numbers the rules and builds the ACL.
+func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
+	groups := map[groupKey][]*box{}
+	for _, bx := range boxes {
+		k := groupKey{bx.dir, bx.v6}
+		groups[k] = append(groups[k], bx)
+	}
+	if b.opts.PMTUD {
+		for _, v6 := range []bool{false, true} {
+			if len(groups[groupKey{nacl.Ingress, v6}])+len(groups[groupKey{nacl.Egress, v6}]) > 0 {
+				k := groupKey{nacl.Ingress, v6}
+				groups[k] = append(groups[k], pmtudBox(v6))
+				slices.SortFunc(groups[k], compareBoxes)
+			}
+		}
+	}
+	keptBy := map[groupKey][]nacl.Entry{}
+	for _, e := range kept {
+		k := groupKey{e.Direction, e.IsIPv6()}
+		keptBy[k] = append(keptBy[k], e)
+	}
+	acl := &nacl.ACL{ID: b.opts.ID, Name: b.opts.Name, Subnets: slices.Clone(b.opts.SubnetIDs)}
+	final := map[groupKey][]*box{}
+	for _, k := range groupOrder {
+		budget := b.opts.MaxRules - 1 - len(keptBy[k])
+		if budget < 0 {
+			return fmt.Errorf("%s %s: %d kept deny rules plus the default rule exceed --max-rules %d", k.dir, family(k.v6), len(keptBy[k]), b.opts.MaxRules)
+		}
+		if len(groups[k]) > 0 && budget < 1 {
+			return fmt.Errorf("%s %s: the %d kept deny rules leave no room for allow rules within --max-rules %d (including the default rule)",
+				k.dir, family(k.v6), len(keptBy[k]), b.opts.MaxRules)
+		}
+		final[k] = b.reduce(groups[k], budget, k.dir, k.v6)
+		if n := len(final[k]) + len(keptBy[k]); n > 0 {
+			b.res.Counts = append(b.res.Counts, Count{Direction: k.dir, IPv6: k.v6, Rules: n + 1, Budget: b.opts.MaxRules})
+		}
+	}
+	for _, dir := range []nacl.Direction{nacl.Ingress, nacl.Egress} {
+		num := b.opts.First
+		for _, e := range kept {
+			if e.Direction != dir {
+				continue
+			}
+			orig := e.RuleNumber
+			e.RuleNumber, e.Pos = num, nacl.Pos{}
+			e.Comment = keptComment(b.opts.KeepDenies, orig, e.Comment)
+			acl.Entries = append(acl.Entries, e)
+			b.res.Rules = append(b.res.Rules, Rule{Entry: e, Kind: KindKeptDeny})
+			num += b.opts.Step
+		}
+		for _, v6 := range []bool{false, true} {
+			for _, bx := range final[groupKey{dir, v6}] {
+				e := bx.entry()
+				e.RuleNumber = num
+				num += b.opts.Step
+				r := b.ruleInfo(bx, e)
+				e.Comment = comment(&r)
+				r.Entry = e
+				acl.Entries = append(acl.Entries, e)
+				b.res.Rules = append(b.res.Rules, r)
+			}
+		}
+	}
+	b.res.ACL = acl
+	b.res.OverBits = math.Log2(1 + b.res.OverPermission)
+	return nil
+}
+
+// ruleInfo fills the report fields of one generated rule.
+func (b *builder) ruleInfo(bx *box, e nacl.Entry) Rule {
+	r := Rule{Entry: e, Kind: bx.kind, Profile: bx.profile, Conversations: bx.use.convs, Example: bx.use.example,
+		First: bx.use.first, Last: bx.use.last, Allowed: bx.volume(), Intended: min(bx.intended, bx.volume())}
+	over := r.Allowed - r.Intended
+	r.OverBits = math.Log2(1 + over)
+	b.res.OverPermission += over
+	return r
+}
+
+func family(v6 bool) string {
+	if v6 {
+		return "IPv6"
+	}
+	return "IPv4"
+}
+
+func keptComment(src *nacl.ACL, orig int, c string) string {
+	s := fmt.Sprintf("kept deny: rule %d of %s", orig, src.Label())
+	if c != "" {
+		s += ": " + c
+	}
+	return s
+}
+
+// comment says which conversations a rule serves.
+func comment(r *Rule) string {
+	if r.Kind == KindPMTUD {
+		return "path MTU discovery (not observed; AWS recommends it)"
+	}
+	what := r.Kind
+	if r.Kind == KindResponse && r.Profile != "" {
+		what += " (" + r.Profile + ")"
+	}
+	s := fmt.Sprintf("%s: %d conversation(s)", what, r.Conversations)
+	if r.Example.IsValid() {
+		s += ", e.g. " + r.Example.String()
+	}
+	if !r.First.IsZero() {
+		s += ", " + stamp(r.First) + " .. " + stamp(r.Last)
+	}
+	return s
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }

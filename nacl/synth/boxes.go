@@ -1,0 +1,80 @@
+package synth
+
+import (
+	"net/netip"
+	"slices"
+
+	"go4.org/netipx"
+)
+
+// boxes turns every service's peer set into rules: peers widened to the
+// peer prefix, aggregated into the fewest exact prefixes, or replaced by
+// the whole address family when there are more than MaxPeers.
+func (b *builder) boxes() []*box {
+	keys := make([]svcKey, 0, len(b.services))
+	for k := range b.services {
+		keys = append(keys, k)
+	}
+	var out []*box
+	for _, k := range keys {
+		out = append(out, b.serviceBoxes(k, b.services[k])...)
+	}
+	slices.SortFunc(out, compareBoxes)
+	return out
+}
+
+// serviceBoxes builds the boxes of one service.
+func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
+	addrs := make([]netip.Addr, 0, len(peers))
+	for a := range peers {
+		addrs = append(addrs, a)
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare)
+	bits := b.opts.PeerPrefix4
+	if k.v6 {
+		bits = b.opts.PeerPrefix6
+	}
+	widened := make([]netip.Prefix, 0, len(addrs))
+	for _, a := range addrs {
+		p, _ := a.Prefix(bits)
+		if len(widened) == 0 || widened[len(widened)-1] != p {
+			widened = append(widened, p)
+		}
+	}
+	proto := &box{dir: k.dir, v6: k.v6, proto: k.proto, ports: k.ports, icmpType: k.icmpT, icmpCode: k.icmpC, kind: k.kind, profile: k.profile}
+	units := proto.serviceUnits()
+	var prefixes []netip.Prefix
+	if len(widened) > b.opts.MaxPeers {
+		all := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		if k.v6 {
+			all = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		}
+		prefixes = []netip.Prefix{all}
+	} else {
+		var sb netipx.IPSetBuilder
+		for _, p := range widened {
+			sb.AddPrefix(p)
+		}
+		set, err := sb.IPSet()
+		if err != nil {
+			// Cannot happen with valid prefixes; keep each peer exact.
+			prefixes = widened
+		} else {
+			prefixes = set.Prefixes()
+		}
+	}
+	out := make([]*box, 0, len(prefixes))
+	i := 0
+	for _, p := range prefixes {
+		bx := *proto
+		bx.prefix = p
+		// prefixes and addrs are both sorted: walk them together.
+		for i < len(addrs) && p.Contains(addrs[i]) {
+			bx.use.merge(peers[addrs[i]].usage(addrs[i]))
+			bx.intended += units
+			i++
+		}
+		out = append(out, &bx)
+	}
+	return out
+}

@@ -1,0 +1,101 @@
+package synth
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/replay"
+)
+
+// allowAll is the ACL used to ask replay where a packet crosses a subnet
+// boundary: it allows everything in both directions and families.
+func allowAll() *nacl.ACL {
+	a := &nacl.ACL{ID: "synth-allow-all"}
+	for _, d := range []nacl.Direction{nacl.Ingress, nacl.Egress} {
+		for _, p := range []string{"0.0.0.0/0", "::/0"} {
+			a.Entries = append(a.Entries, nacl.Entry{RuleNumber: 100, Direction: d, Action: nacl.Allow, Protocol: nacl.ProtoAll,
+				CIDR: mustPrefix(p), ICMPType: -1, ICMPCode: -1})
+		}
+	}
+	// IPv4 and IPv6 entries get distinct numbers (AWS documents numbers
+	// as unique per direction).
+	a.Entries[1].RuleNumber, a.Entries[3].RuleNumber = 101, 101
+	return a
+}
+
+// Topology places acl on every subnet CIDR of opts, each CIDR a subnet of
+// its own (traffic between two given subnets crosses both boundaries, as
+// in AWS), with the VPC CIDRs for the Amazon DNS exemption.
+func Topology(acl *nacl.ACL, opts *Options) *replay.Topology {
+	t := &replay.Topology{VPCCIDRs: opts.VPCCIDRs}
+	seen := map[string]bool{}
+	for _, p := range opts.Subnets {
+		p = p.Masked()
+		if seen[p.String()] {
+			continue
+		}
+		seen[p.String()] = true
+		t.Subnets = append(t.Subnets, replay.Subnet{ID: p.String(), CIDRs: []netip.Prefix{p}, ACL: acl})
+	}
+	return t
+}
+
+// failedReason says why a conversation never worked, or "" when it did.
+func failedReason(c *flows.Conversation) string {
+	switch {
+	case c.Proto == capture.ProtoTCP && c.State == flows.StateRejected:
+		return "rejected: SYN answered by RST"
+	case c.Proto == capture.ProtoTCP && c.State == flows.StateUnanswered:
+		return "unanswered: SYN never answered"
+	case c.Proto == capture.ProtoTCP && c.State == flows.StateHandshake:
+		return "handshake never completed (half-open scan or failed attempt)"
+	case isEcho(c) && c.ToClient.Packets == 0:
+		return "ping never answered"
+	}
+	return ""
+}
+
+func isEcho(c *flows.Conversation) bool {
+	return (c.Proto == capture.ProtoICMP || c.Proto == capture.ProtoICMPv6) && c.Evidence == flows.EvidenceICMPEcho
+}
+
+// legPackets returns what a NACL sees of the request (client to server)
+// and response legs of c.
+func legPackets(c *flows.Conversation) (req, resp nacl.Packet) {
+	req = nacl.Packet{Src: c.Client.Addr, Dst: c.Server.Addr, Proto: c.Proto}
+	resp = nacl.Packet{Src: c.Server.Addr, Dst: c.Client.Addr, Proto: c.Proto}
+	switch {
+	case c.HasPorts():
+		req.DstPort, req.HasPort = c.Server.Port, true
+		resp.DstPort, resp.HasPort = c.Client.Port, true
+	case isEcho(c):
+		req.HasICMP, resp.HasICMP = true, true
+		if c.Proto == capture.ProtoICMP {
+			req.ICMPType, resp.ICMPType = 8, 0
+		} else {
+			req.ICMPType, resp.ICMPType = 128, 129
+		}
+	}
+	return req, resp
+}
+
+// convLabel is "#ID tcp 10.0.0.1:40000 -> 10.0.0.2:443".
+func convLabel(c *flows.Conversation) string {
+	if c.HasPorts() {
+		return fmt.Sprintf("#%d %s %s -> %s", c.ID, replay.ProtoName(c.Proto),
+			endpoint(c.Client), endpoint(c.Server))
+	}
+	return fmt.Sprintf("#%d %s %s -> %s", c.ID, replay.ProtoName(c.Proto), c.Client.Addr, c.Server.Addr)
+}
+
+func endpoint(e flows.Endpoint) string {
+	if e.Addr.Is6() {
+		return fmt.Sprintf("[%s]:%d", e.Addr, e.Port)
+	}
+	return fmt.Sprintf("%s:%d", e.Addr, e.Port)
+}
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }

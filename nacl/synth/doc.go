@@ -1,0 +1,36 @@
+// Package synth generates the minimal AWS Network ACL that allows exactly
+// the traffic of recorded conversations (flowverify synth).
+//
+// The algorithm, in order:
+//
+//  1. Every conversation is classified: traffic NACLs never filter (Amazon
+//     DNS, metadata, Time Sync, ...), same-subnet traffic and conversations
+//     that never worked (SYN answered by RST, SYN never answered, handshake
+//     never completed, ping never answered) produce no rule and are listed
+//     as excluded. Placement and exemptions come from nacl/replay, judged
+//     with an allow-all ACL on the given subnets, so synth and replay agree.
+//  2. Each observed leg of the remaining conversations becomes a
+//     requirement in every NACL direction it crosses: the request leg on the
+//     server's service port, the response leg on the client group's
+//     ephemeral range (a profile from flows/ephemeral covering every
+//     observed port of that client, never the observed ports themselves).
+//  3. Peers of one service are aggregated into exact prefixes (netipx),
+//     optionally widened (--peer-prefix) and replaced by 0.0.0.0/0 (::/0)
+//     above MaxPeers. Each prefix x port range is a box.
+//  4. Boxes whose union is itself a box are merged for free (adjacent ports,
+//     sibling prefixes, contained boxes). While a direction and IP family
+//     holds more boxes than its budget, the pair whose merge admits the
+//     least new address x service space is merged and the merge reported.
+//  5. Kept deny rules come first, then allows in a deterministic order;
+//     rule numbers start at First in steps of Step.
+//
+// Over-permission is measured in "address x service units": a TCP/UDP
+// rule allows |CIDR| x |port range| units, an ICMP rule |CIDR| x 1 per
+// type:code (256 for a type with any code, 65536 for all ICMP), another
+// protocol |CIDR| x 65536 and protocol all |CIDR| x 65536 x 256. The
+// intended space of a rule is what the observations asked for: one unit
+// per distinct (peer address, service port or ICMP type:code) and
+// |ephemeral range| units per distinct (client address, response range).
+// A rule's over-permission is allowed minus intended; it is reported in
+// bits, log2(1 + over-permission), per rule and for the total.
+package synth

@@ -1,0 +1,106 @@
+package synth
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/flows/ephemeral"
+	"github.com/flowverify/flowverify/nacl"
+)
+
+var t0 = time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+
+// conv builds a finished conversation by hand, as flows.Table would.
+func conv(id int, proto uint8, client string, cport uint16, server string, sport uint16) *flows.Conversation {
+	c := &flows.Conversation{
+		ID: id, Proto: proto,
+		Client:     flows.Endpoint{Addr: netip.MustParseAddr(client), Port: cport},
+		Server:     flows.Endpoint{Addr: netip.MustParseAddr(server), Port: sport},
+		Evidence:   flows.EvidenceSYN,
+		Confidence: flows.Certain,
+		State:      flows.StateClosedFIN,
+	}
+	c.Version = 4
+	if c.Client.Addr.Is6() {
+		c.Version = 6
+	}
+	if proto != 6 {
+		c.State, c.Evidence, c.Confidence = flows.StateTwoWay, flows.EvidenceServicePort, flows.Medium
+	}
+	start := t0.Add(time.Duration(id) * time.Second)
+	c.ToServer = flows.DirStats{Packets: 5, Bytes: 500, First: start, Last: start.Add(time.Second)}
+	c.ToClient = flows.DirStats{Packets: 4, Bytes: 4000, First: start.Add(time.Millisecond), Last: start.Add(time.Second)}
+	if proto == 6 || proto == 17 {
+		c.ClientProfiles = ephemeral.Matching(cport)
+	}
+	return c
+}
+
+// echo builds an ICMP echo conversation.
+func echo(id int, client, server string) *flows.Conversation {
+	c := conv(id, 1, client, 0, server, 0)
+	if c.Version == 6 {
+		c.Proto = 58
+	}
+	c.Evidence, c.Confidence = flows.EvidenceICMPEcho, flows.Certain
+	return c
+}
+
+// observe records the packet shapes of the conversations' observed legs.
+func observe(convs []*flows.Conversation) *Observations {
+	o := NewObservations()
+	for _, c := range convs {
+		req, resp := legPackets(c)
+		if c.ToServer.Packets > 0 {
+			o.addCount(c.ID, req, false, flows.FrameRef{Frame: int64(c.ID)}, c.ToServer.Packets)
+		}
+		if c.ToClient.Packets > 0 {
+			o.addCount(c.ID, resp, false, flows.FrameRef{Frame: int64(c.ID)}, c.ToClient.Packets)
+		}
+	}
+	return o
+}
+
+func opts(subnets ...string) Options {
+	o := DefaultOptions()
+	for _, s := range subnets {
+		o.Subnets = append(o.Subnets, netip.MustParsePrefix(s))
+	}
+	return o
+}
+
+// rules renders the ACL's entries in the native text format, in order.
+func rules(a *nacl.ACL) string {
+	var lines []string
+	for _, e := range a.Entries {
+		lines = append(lines, ruleText(e))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func mustSynth(t testing.TB, convs []*flows.Conversation, o Options) *Result {
+	t.Helper()
+	r, err := Synthesize(convs, o)
+	if err != nil {
+		t.Fatalf("Synthesize: %v", err)
+	}
+	return r
+}
+
+// mustPass runs the self-check and fails the test on any denied packet.
+func mustPass(t testing.TB, r *Result, obs *Observations) *CheckResult {
+	t.Helper()
+	cr, err := SelfCheck(r, obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cr.OK() {
+		var b strings.Builder
+		_ = r.WriteText(&b, cr)
+		t.Fatalf("self-check failed:\n%s\nrules:\n%s", b.String(), rules(r.ACL))
+	}
+	return cr
+}

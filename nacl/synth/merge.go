@@ -1,0 +1,146 @@
+package synth
+
+import (
+	"math"
+	"slices"
+
+	"github.com/flowverify/flowverify/nacl"
+)
+
+// allPairsLimit bounds the group size for which every pair is a merge
+// candidate; larger groups are first reduced by merging neighbours in
+// three sort orders.
+const allPairsLimit = 160
+
+type pair struct{ i, j int }
+
+// reduce merges boxes of one direction and family: free merges always,
+// then the cheapest lossy merges until at most budget remain.
+func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) []*box {
+	for len(group) > allPairsLimit {
+		best, cost := pair{-1, -1}, math.Inf(1)
+		for _, pr := range neighbours(group) {
+			if c := mergeCost(group[pr.i], group[pr.j]); c < cost {
+				best, cost = pr, c
+			}
+		}
+		b.record(group[best.i], group[best.j], cost, dir, v6)
+		group[best.i] = mergeBoxes(group[best.i], group[best.j])
+		group = slices.Delete(group, best.j, best.j+1)
+		slices.SortFunc(group, compareBoxes)
+	}
+	n := len(group)
+	if n < 2 {
+		return group
+	}
+	// Pair costs are cached; a merge replaces box i and retires box j, so
+	// only row/column i is recomputed.
+	cost := make([][]float64, n)
+	for i := range cost {
+		cost[i] = make([]float64, n)
+		for j := i + 1; j < n; j++ {
+			cost[i][j] = mergeCost(group[i], group[j])
+		}
+	}
+	alive := make([]bool, n)
+	for i := range alive {
+		alive[i] = true
+	}
+	left := n
+	for left > 1 {
+		best, bestCost := pair{-1, -1}, math.Inf(1)
+		for i := 0; i < n; i++ {
+			if !alive[i] {
+				continue
+			}
+			row := cost[i]
+			for j := i + 1; j < n; j++ {
+				if alive[j] && row[j] < bestCost {
+					best, bestCost = pair{i, j}, row[j]
+				}
+			}
+		}
+		if best.i < 0 || (bestCost > 0 && left <= budget) {
+			break
+		}
+		b.record(group[best.i], group[best.j], bestCost, dir, v6)
+		group[best.i] = mergeBoxes(group[best.i], group[best.j])
+		alive[best.j] = false
+		left--
+		i := best.i
+		for k := 0; k < n; k++ {
+			if !alive[k] || k == i {
+				continue
+			}
+			c := mergeCost(group[min(i, k)], group[max(i, k)])
+			cost[min(i, k)][max(i, k)] = c
+		}
+	}
+	out := make([]*box, 0, left)
+	for i, bx := range group {
+		if alive[i] {
+			out = append(out, bx)
+		}
+	}
+	slices.SortFunc(out, compareBoxes)
+	return out
+}
+
+// record counts a free merge or reports a lossy one.
+func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool) {
+	if cost == 0 {
+		b.res.Lossless++
+		return
+	}
+	m := mergeBoxes(a, c)
+	b.res.Merges = append(b.res.Merges, Merge{Direction: dir, IPv6: v6,
+		A: ruleText(a.entry()), B: ruleText(c.entry()), To: ruleText(m.entry()),
+		Added: cost, AddedBits: math.Log2(1 + cost)})
+}
+
+// neighbours returns candidate pairs (i < j) of a large group: boxes next
+// to each other in service order, in address order, and in protocol then
+// prefix-length order.
+func neighbours(group []*box) []pair {
+	n := len(group)
+	seen := map[pair]bool{}
+	var out []pair
+	idx := make([]int, n)
+	add := func(cmpf func(x, y int) int) {
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, cmpf)
+		for k := 0; k+1 < n; k++ {
+			p := pair{min(idx[k], idx[k+1]), max(idx[k], idx[k+1])}
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	add(func(x, y int) int { return x - y }) // group is in service order
+	add(func(x, y int) int {
+		if r := group[x].prefix.Addr().Compare(group[y].prefix.Addr()); r != 0 {
+			return r
+		}
+		return x - y
+	})
+	add(func(x, y int) int {
+		a, c := group[x], group[y]
+		if a.proto != c.proto {
+			return protoOrder(a.proto) - protoOrder(c.proto)
+		}
+		if r := a.prefix.Bits() - c.prefix.Bits(); r != 0 {
+			return r
+		}
+		return x - y
+	})
+	slices.SortFunc(out, func(p, q pair) int {
+		if p.i != q.i {
+			return p.i - q.i
+		}
+		return p.j - q.j
+	})
+	return out
+}

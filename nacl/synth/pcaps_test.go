@@ -1,0 +1,234 @@
+package synth
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/aclfile"
+	"github.com/flowverify/flowverify/nacl/replay"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// record reads a sample capture of pcaps/ through the same pass as the CLI.
+func record(t *testing.T, name string) *replay.Recording {
+	t.Helper()
+	path := filepath.Join("..", "..", "pcaps", name)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("sample %s not recorded yet: %v", path, err)
+	}
+	s, err := capture.Open([]string{path}, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec := replay.NewRecorder(flows.DefaultConfig(), replay.Window{})
+	var p capture.Packet
+	for {
+		if err := s.Next(&p); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			t.Fatal(err)
+		}
+		rec.Add(&p)
+	}
+	if !s.Complete() {
+		t.Fatalf("%s: incomplete read: %v", name, s.Problems())
+	}
+	return rec.Finish()
+}
+
+// sampleOpts are the options a user would give for each sample.
+func sampleOpts(subnets ...string) Options {
+	o := opts(subnets...)
+	o.VPCCIDRs = []netip.Prefix{mustPrefix("10.0.0.0/16")}
+	return o
+}
+
+func synthSample(t *testing.T, name string, o Options) (*Result, *CheckResult) {
+	t.Helper()
+	rec := record(t, name)
+	o.Observations = FromRecording(rec)
+	r := mustSynth(t, rec.Conversations, o)
+	return r, mustPass(t, r, o.Observations)
+}
+
+func TestGoldenSamples(t *testing.T) {
+	for _, tc := range []struct {
+		name, pcap string
+		subnets    []string
+		mod        func(*Options)
+	}{
+		{"webserver", "webserver.pcap", []string{"10.0.1.0/24"}, nil},
+		{"webserver-peer24", "webserver.pcap", []string{"10.0.1.0/24"}, func(o *Options) { o.PeerPrefix4 = 24 }},
+		{"ipv6", "ipv6.pcap", []string{"2001:db8:10:1::/64"}, nil},
+		{"exempt", "exempt.pcap", []string{"10.0.1.0/24"}, nil},
+		{"portscan", "portscan.pcap", []string{"10.0.1.0/24"}, nil},
+		{"vpc-two-subnets", "vpc-two-subnets.pcap", []string{"10.0.1.0/24", "10.0.2.0/24"}, nil},
+		{"webserver-budget4", "webserver.pcap", []string{"10.0.1.0/24"}, func(o *Options) { o.MaxRules = 4 }},
+		{"webserver-2", "webserver-2.pcap", []string{"10.0.1.0/24"}, nil},
+		{"portscan-include-failed", "portscan.pcap", []string{"10.0.1.0/24"}, func(o *Options) { o.IncludeFailed = true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := sampleOpts(tc.subnets...)
+			if tc.mod != nil {
+				tc.mod(&o)
+			}
+			r, cr := synthSample(t, tc.pcap, o)
+			var b bytes.Buffer
+			if err := aclfile.Write(&b, []*nacl.ACL{r.ACL}, aclfile.FormatText); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString("\n")
+			if err := r.WriteText(&b, cr); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "golden", tc.name+".golden"), b.Bytes())
+		})
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test -update rewrites it); got:\n%s", path, got)
+	}
+}
+
+// TestGeneralisesToSecondRecording synthesises from webserver.pcap and
+// replays the independent recording webserver-2.pcap (new ephemeral ports,
+// new client addresses in the same /24s, same services): no packet of a
+// conversation that worked may be denied.
+func TestGeneralisesToSecondRecording(t *testing.T) {
+	o := sampleOpts("10.0.1.0/24")
+	o.PeerPrefix4 = 24
+	r, _ := synthSample(t, "webserver.pcap", o)
+	rec2 := record(t, "webserver-2.pcap")
+	failed := map[int]bool{}
+	for _, c := range rec2.Conversations {
+		failed[c.ID] = failedReason(c) != ""
+	}
+	cr, err := CheckAgainst(r, FromRecording(rec2), func(id int) bool { return failed[id] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cr.OK() || cr.Allowed == 0 {
+		var b strings.Builder
+		_ = r.WriteText(&b, cr)
+		t.Fatalf("webserver-2.pcap against rules from webserver.pcap: %s\n%s", cr, b.String())
+	}
+	// Without widening the peers, the new clients are (rightly) denied:
+	// the test above is not vacuous.
+	o.PeerPrefix4 = 32
+	r32, _ := synthSample(t, "webserver.pcap", o)
+	cr32, err := CheckAgainst(r32, FromRecording(rec2), func(id int) bool { return failed[id] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr32.OK() {
+		t.Errorf("rules for /32 peers allowed the second recording's new clients: %s", cr32)
+	}
+}
+
+// TestOutputFormatsRoundTrip writes the synthesised ACL in every readable
+// format and reads it back: the entries must survive unchanged.
+func TestOutputFormatsRoundTrip(t *testing.T) {
+	r, _ := synthSample(t, "webserver.pcap", sampleOpts("10.0.1.0/24"))
+	for _, f := range []aclfile.Format{aclfile.FormatAWSJSON, aclfile.FormatTerraform, aclfile.FormatCloudFormation, aclfile.FormatText} {
+		var b bytes.Buffer
+		if err := aclfile.Write(&b, []*nacl.ACL{r.ACL}, f); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		file, err := aclfile.Parse("synth."+string(f), b.Bytes(), f)
+		if err != nil {
+			t.Fatalf("%s: reading back: %v\n%s", f, err, b.String())
+		}
+		if len(file.ACLs) != 1 || len(file.ACLs[0].Entries) != len(r.ACL.Entries) {
+			t.Fatalf("%s: read back %d ACLs", f, len(file.ACLs))
+		}
+		got := map[string]bool{}
+		for _, e := range file.ACLs[0].Entries {
+			got[ruleText(e)] = true
+		}
+		for _, e := range r.ACL.Entries {
+			if !got[ruleText(e)] {
+				t.Errorf("%s: entry %q lost in the round trip", f, ruleText(e))
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := aclfile.Write(&b, []*nacl.ACL{r.ACL}, aclfile.FormatCLI); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "create-network-acl-entry"); n != len(r.ACL.Entries) {
+		t.Errorf("cli: %d create-network-acl-entry commands for %d entries", n, len(r.ACL.Entries))
+	}
+}
+
+// TestTerraformValidate runs `terraform validate` on the Terraform output
+// when terraform and a local AWS provider mirror are available
+// (FLOWVERIFY_TF_PLUGINS, default /opt/tf-plugins).
+func TestTerraformValidate(t *testing.T) {
+	tf, err := exec.LookPath("terraform")
+	if err != nil {
+		t.Skip("terraform not installed")
+	}
+	plugins := os.Getenv("FLOWVERIFY_TF_PLUGINS")
+	if plugins == "" {
+		plugins = "/opt/tf-plugins"
+	}
+	if _, err := os.Stat(plugins); err != nil {
+		t.Skipf("no local provider mirror at %s (set FLOWVERIFY_TF_PLUGINS)", plugins)
+	}
+	dir := t.TempDir()
+	for _, s := range []struct{ pcap, subnet string }{{"webserver.pcap", "10.0.1.0/24"}, {"ipv6.pcap", "2001:db8:10:1::/64"}} {
+		o := sampleOpts(s.subnet)
+		o.ID = strings.TrimSuffix(s.pcap, ".pcap")
+		o.Name = o.ID
+		r, _ := synthSample(t, s.pcap, o)
+		var b bytes.Buffer
+		if err := aclfile.Write(&b, []*nacl.ACL{r.ACL}, aclfile.FormatTerraform); err != nil {
+			t.Fatal(err)
+		}
+		sub := filepath.Join(dir, o.ID)
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sub, "main.tf"), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"init", "-backend=false", "-input=false", "-plugin-dir=" + plugins}, {"validate", "-no-color"}} {
+			cmd := exec.Command(tf, args...)
+			cmd.Dir = sub
+			cmd.Env = append(os.Environ(), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s: terraform %s: %v\n%s\n%s", s.pcap, args[0], err, out, b.String())
+			}
+		}
+	}
+}

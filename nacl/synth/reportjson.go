@@ -1,0 +1,148 @@
+package synth
+
+import (
+	"time"
+)
+
+// JSONReport is the machine-readable report (--report-format json).
+type JSONReport struct {
+	Used           int            `json:"conversations_used"`
+	First          *time.Time     `json:"first_seen,omitempty"`
+	Last           *time.Time     `json:"last_seen,omitempty"`
+	Rules          []JSONRule     `json:"rules"`
+	Counts         []JSONCount    `json:"rule_counts"`
+	OverBits       float64        `json:"over_permission_bits"`
+	OverPermission float64        `json:"over_permission_units"`
+	Clients        []JSONClient   `json:"client_ranges"`
+	Excluded       []JSONExcluded `json:"excluded"`
+	Conflicts      []JSONExcluded `json:"conflicts"`
+	Merges         []JSONMerge    `json:"merges"`
+	Lossless       int            `json:"free_merges"`
+	Notes          []string       `json:"notes"`
+	Warnings       []string       `json:"warnings"`
+	SelfCheck      *JSONCheck     `json:"self_check,omitempty"`
+}
+
+// JSONRule is one generated rule.
+type JSONRule struct {
+	Direction     string     `json:"direction"`
+	Rule          string     `json:"rule"`
+	RuleNumber    int        `json:"rule_number"`
+	Kind          string     `json:"kind"`
+	Profile       string     `json:"profile,omitempty"`
+	Conversations int        `json:"conversations"`
+	Example       string     `json:"example_peer,omitempty"`
+	First         *time.Time `json:"first_seen,omitempty"`
+	Last          *time.Time `json:"last_seen,omitempty"`
+	OverBits      float64    `json:"over_permission_bits"`
+	Comment       string     `json:"comment"`
+}
+
+// JSONMerge is one lossy budget merge.
+type JSONMerge struct {
+	Direction string  `json:"direction"`
+	Family    string  `json:"family"`
+	A         string  `json:"a"`
+	B         string  `json:"b"`
+	To        string  `json:"merged"`
+	AddedBits float64 `json:"added_bits"`
+}
+
+// JSONCount is the rule count of one direction and family.
+type JSONCount struct {
+	Direction string `json:"direction"`
+	Family    string `json:"family"`
+	Rules     int    `json:"rules_including_default"`
+	Budget    int    `json:"budget"`
+}
+
+// JSONClient is a client group's response range.
+type JSONClient struct {
+	Client  string   `json:"client"`
+	Proto   string   `json:"protocol"`
+	Convs   int      `json:"conversations"`
+	Lo      uint16   `json:"lowest_port"`
+	Hi      uint16   `json:"highest_port"`
+	Profile string   `json:"profile"`
+	Range   string   `json:"range,omitempty"`
+	Exact   []uint16 `json:"exact_ports,omitempty"`
+}
+
+// JSONExcluded is an excluded (or conflicting) conversation.
+type JSONExcluded struct {
+	ID       int    `json:"conversation"`
+	Label    string `json:"label"`
+	Category string `json:"category"`
+	Reason   string `json:"reason"`
+}
+
+// JSONCheck is the self-check result.
+type JSONCheck struct {
+	OK            bool   `json:"ok"`
+	Summary       string `json:"summary"`
+	Packets       uint64 `json:"packets"`
+	Allowed       uint64 `json:"allowed"`
+	Exempt        uint64 `json:"exempt"`
+	NotFiltered   uint64 `json:"not_filtered"`
+	Expected      uint64 `json:"denied_as_intended"`
+	Uncertain     uint64 `json:"denied_unknown_ports"`
+	FailedPackets uint64 `json:"denied_bug"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// JSON returns the report as JSON-ready values (check may be nil).
+func (r *Result) JSON(check *CheckResult) *JSONReport {
+	j := &JSONReport{Used: r.Used, First: timePtr(r.First), Last: timePtr(r.Last), OverBits: r.OverBits, OverPermission: r.OverPermission,
+		Merges: []JSONMerge{}, Lossless: r.Lossless, Notes: r.Notes, Warnings: r.Warnings,
+		Rules: []JSONRule{}, Counts: []JSONCount{}, Clients: []JSONClient{}, Excluded: []JSONExcluded{}, Conflicts: []JSONExcluded{}}
+	for _, m := range r.Merges {
+		j.Merges = append(j.Merges, JSONMerge{Direction: m.Direction.String(), Family: family(m.IPv6), A: m.A, B: m.B, To: m.To, AddedBits: m.AddedBits})
+	}
+	for _, ru := range r.Rules {
+		jr := JSONRule{Direction: ru.Entry.Direction.String(), Rule: ruleText(ru.Entry), RuleNumber: ru.Entry.RuleNumber, Kind: ru.Kind,
+			Profile: ru.Profile, Conversations: ru.Conversations, First: timePtr(ru.First), Last: timePtr(ru.Last), OverBits: ru.OverBits, Comment: ru.Entry.Comment}
+		if ru.Example.IsValid() {
+			jr.Example = ru.Example.String()
+		}
+		j.Rules = append(j.Rules, jr)
+	}
+	for _, c := range r.Counts {
+		j.Counts = append(j.Counts, JSONCount{Direction: c.Direction.String(), Family: family(c.IPv6), Rules: c.Rules, Budget: c.Budget})
+	}
+	for _, c := range r.Clients {
+		jc := JSONClient{Client: c.Client.String(), Proto: protoName(c.Proto), Convs: c.Convs, Lo: c.Lo, Hi: c.Hi, Profile: c.Profile, Exact: c.Outside}
+		if c.Profile != "exact" {
+			jc.Range = c.Range.String()
+		}
+		j.Clients = append(j.Clients, jc)
+	}
+	for _, e := range r.Excluded {
+		j.Excluded = append(j.Excluded, JSONExcluded{ID: e.Conv.ID, Label: convLabel(e.Conv), Category: e.Category, Reason: e.Reason})
+	}
+	for _, c := range r.Conflicts {
+		j.Conflicts = append(j.Conflicts, JSONExcluded{ID: c.Conv.ID, Label: convLabel(c.Conv), Category: ExclConflict,
+			Reason: "denied by kept rule " + c.Direction.String() + " " + itoaInt(c.Rule)})
+	}
+	if check != nil {
+		j.SelfCheck = &JSONCheck{OK: check.OK(), Summary: check.String(), Packets: check.Packets, Allowed: check.Allowed, Exempt: check.Exempt,
+			NotFiltered: check.NotFiltered, Expected: check.Expected, Uncertain: check.Uncertain, FailedPackets: check.FailedPackets}
+	}
+	return j
+}
+
+func itoaInt(n int) string {
+	if n < 0 {
+		return "-" + itoaInt(-n)
+	}
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoaInt(n/10) + string(rune('0'+n%10))
+}

@@ -1,0 +1,181 @@
+package synth
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/replay"
+)
+
+// noteClient records the client port of a conversation whose response
+// crosses a boundary.
+func (b *builder) noteClient(u *usedConv) {
+	c := u.c
+	if !c.HasPorts() || !u.seenResp || u.resp == 0 {
+		return
+	}
+	k := clientKey{addr: c.Client.Addr, proto: c.Proto}
+	g := b.clients[k]
+	if g == nil {
+		g = &clientPorts{}
+		b.clients[k] = g
+	}
+	g.add(c.Client.Port, b.opts.Ephemeral)
+}
+
+// chooseRanges decides every client group's response range, in a
+// deterministic order.
+func (b *builder) chooseRanges() {
+	keys := make([]clientKey, 0, len(b.clients))
+	for k := range b.clients {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y clientKey) int {
+		if c := x.addr.Compare(y.addr); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.proto, y.proto)
+	})
+	warns, notes := newAggregate(), newAggregate()
+	for _, k := range keys {
+		g := b.clients[k]
+		w, n, ex := g.choose(k, b.opts.Ephemeral)
+		warns.add(w, ex)
+		notes.add(n, ex)
+		b.res.Clients = append(b.res.Clients, g.chosen)
+	}
+	b.res.Warnings = append(b.res.Warnings, warns.lines()...)
+	b.res.Notes = append(b.res.Notes, notes.lines()...)
+}
+
+// add records that peer needs service k, on behalf of one conversation leg.
+func (b *builder) add(k svcKey, peer netip.Addr, first, last time.Time) {
+	m := b.services[k]
+	if m == nil {
+		m = map[netip.Addr]peerUse{}
+		b.services[k] = m
+	}
+	u := m[peer]
+	u.add(first, last)
+	m[peer] = u
+}
+
+// addLeg adds one observed leg in every direction it crosses.
+func (b *builder) addLeg(p *nacl.Packet, dirs dirSet, base svcKey, first, last time.Time) {
+	for _, dir := range []nacl.Direction{nacl.Ingress, nacl.Egress} {
+		if dirs&(1<<dir) == 0 {
+			continue
+		}
+		k := base
+		k.dir = dir
+		k.v6 = p.Src.Is6()
+		peer := p.Src
+		if k.dir == nacl.Egress {
+			peer = p.Dst
+		}
+		b.add(k, peer, first, last)
+	}
+}
+
+// require turns a classified conversation into service requirements.
+func (b *builder) require(u *usedConv) {
+	c := u.c
+	req, resp := legPackets(c)
+	proto := int(c.Proto)
+	switch {
+	case c.HasPorts():
+		if u.seenReq {
+			b.addLeg(&req, u.req, svcKey{proto: proto, ports: nacl.PortRange{From: c.Server.Port, To: c.Server.Port}, kind: KindService},
+				c.ToServer.First, c.ToServer.Last)
+		}
+		if u.seenResp && u.resp != 0 {
+			g := b.clients[clientKey{addr: c.Client.Addr, proto: c.Proto}]
+			// The group's range always gets a rule (a forced range too, even
+			// when no observed port lies in it); ports outside it get exact
+			// rules so that every observed response is allowed.
+			if g.chosen.Profile != "exact" {
+				k := svcKey{proto: proto, kind: KindResponse, profile: g.chosen.Profile, ports: g.chosen.Range}
+				b.addLeg(&resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
+			}
+			if g.chosen.Profile == "exact" || !g.chosen.Range.Contains(c.Client.Port) {
+				k := svcKey{proto: proto, kind: KindResponse, profile: "exact", ports: nacl.PortRange{From: c.Client.Port, To: c.Client.Port}}
+				b.addLeg(&resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
+			}
+		}
+	case c.Proto == capture.ProtoICMP || c.Proto == capture.ProtoICMPv6:
+		obs := b.opts.Observations.icmpOf(c.ID)
+		switch {
+		case len(obs) > 0:
+			// Handled with the ICMP shapes below.
+		case isEcho(c):
+			b.addICMPLeg(&req, u.req, c.ToServer, int(req.ICMPType), 0)
+			b.addICMPLeg(&resp, u.resp, c.ToClient, int(resp.ICMPType), 0)
+		default:
+			b.unknownICMP++
+			b.addICMPLeg(&req, u.req, c.ToServer, -1, -1)
+			b.addICMPLeg(&resp, u.resp, c.ToClient, -1, -1)
+		}
+	default:
+		if u.seenReq {
+			b.addLeg(&req, u.req, svcKey{proto: proto, kind: KindProtocol}, c.ToServer.First, c.ToServer.Last)
+		}
+		if u.seenResp {
+			b.addLeg(&resp, u.resp, svcKey{proto: proto, kind: KindProtocol}, c.ToClient.First, c.ToClient.Last)
+		}
+	}
+	// Every ICMP shape of the conversation: echo, other types, and ICMP
+	// errors quoting its packets.
+	for _, o := range b.opts.Observations.icmpOf(c.ID) {
+		if !o.Packet.HasICMP {
+			continue
+		}
+		jd := b.judge.Judge(&o.Packet)
+		if jd.Verdict != replay.Allow {
+			continue
+		}
+		if b.denies != nil && b.deniedShape(&o.Packet, &jd) {
+			continue
+		}
+		k := svcKey{proto: int(o.Packet.Proto), icmpT: int(o.Packet.ICMPType), icmpC: int(o.Packet.ICMPCode), kind: KindICMP}
+		b.addLeg(&o.Packet, dirsOf(&jd), k, c.First(), c.Last())
+	}
+}
+
+// deniedShape reports (and records as a conflict) an ICMP shape a kept
+// deny rule drops.
+func (b *builder) deniedShape(p *nacl.Packet, jd *replay.Judgement) bool {
+	for i := 0; i < jd.NCheck; i++ {
+		d := b.denies.Evaluate(jd.Checks[i].Direction, p)
+		if d.Action == nacl.Deny && !d.IsDefault() {
+			b.warn("ICMP %s -> %s type %d code %d is denied by kept rule %s %d", p.Src, p.Dst, p.ICMPType, p.ICMPCode, jd.Checks[i].Direction, d.RuleNumber)
+			return true
+		}
+	}
+	return false
+}
+
+func (b *builder) addICMPLeg(p *nacl.Packet, dirs dirSet, st flows.DirStats, t, code int) {
+	if st.Packets == 0 {
+		return
+	}
+	b.addLeg(p, dirs, svcKey{proto: int(p.Proto), icmpT: t, icmpC: code, kind: KindICMP}, st.First, st.Last)
+}
+
+func joinMax(s []string, n int) string {
+	out := ""
+	for i, x := range s {
+		if i == n {
+			break
+		}
+		if i > 0 {
+			out += "; "
+		}
+		out += x
+	}
+	return out
+}

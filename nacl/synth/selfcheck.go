@@ -1,0 +1,129 @@
+package synth
+
+import (
+	"fmt"
+
+	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/replay"
+)
+
+// Denied is an observed packet shape the generated ACL would drop.
+type Denied struct {
+	Observed
+	Rule      int
+	Direction nacl.Direction
+}
+
+// CheckResult is the outcome of replaying the observations against the
+// generated ACL.
+type CheckResult struct {
+	// Shapes and Packets count what was replayed (IP packets only).
+	Shapes  int
+	Packets uint64
+	// Allowed, Exempt and NotFiltered count packets by verdict.
+	Allowed, Exempt, NotFiltered uint64
+	// Expected counts denied packets of excluded (failed or conflicting)
+	// conversations: denying them is the intent.
+	Expected uint64
+	// Uncertain counts denied packets whose ports were unknown (non-first
+	// fragments, or packets joined to no conversation): AWS does not
+	// document how NACLs treat them.
+	Uncertain uint64
+	// Failures are denied packets of conversations that produced rules:
+	// each is a bug in the synthesis.
+	Failures []Denied
+	// FailedPackets counts the packets of Failures.
+	FailedPackets uint64
+}
+
+// OK reports whether no packet of a used conversation was denied.
+func (c *CheckResult) OK() bool { return len(c.Failures) == 0 }
+
+// String summarises the self-check in one line.
+func (c *CheckResult) String() string {
+	s := fmt.Sprintf("%d packets replayed: %d allowed, %d exempt, %d not filtered, %d denied as intended (excluded conversations)",
+		c.Packets, c.Allowed, c.Exempt, c.NotFiltered, c.Expected)
+	if c.Uncertain > 0 {
+		s += fmt.Sprintf(", %d denied with unknown ports (fragments; AWS behaviour UNCONFIRMED)", c.Uncertain)
+	}
+	if c.OK() {
+		return "PASS: " + s
+	}
+	return fmt.Sprintf("FAIL: %d packets of used conversations denied (%d distinct shapes); %s", c.FailedPackets, len(c.Failures), s)
+}
+
+// SelfCheck replays every observed packet shape through replay.Judge with
+// the generated ACL on the same subnets. A denied packet of a conversation
+// that was not excluded (failed or conflicting) is a failure.
+func SelfCheck(res *Result, obs *Observations) (*CheckResult, error) {
+	j, err := replay.NewJudge(Topology(res.ACL, &res.opts))
+	if err != nil {
+		return nil, fmt.Errorf("self-check: placing the generated ACL: %w", err)
+	}
+	return checkWith(j, res, obs.List()), nil
+}
+
+// CheckAgainst replays obs through the generated ACL like SelfCheck, but
+// counts every denied packet of a conversation as a failure unless
+// expected(convID) says it is meant to be denied. It serves to test a
+// synthesis against a second, independent recording.
+func CheckAgainst(res *Result, obs *Observations, expected func(convID int) bool) (*CheckResult, error) {
+	j, err := replay.NewJudge(Topology(res.ACL, &res.opts))
+	if err != nil {
+		return nil, fmt.Errorf("replay: placing the generated ACL: %w", err)
+	}
+	r := &Result{opts: res.opts, excluded: map[int]string{}}
+	for _, x := range obs.List() {
+		if expected != nil && expected(x.ConvID) {
+			r.excluded[x.ConvID] = ExclFailed
+		}
+	}
+	return checkWith(j, r, obs.List()), nil
+}
+
+func checkWith(j *replay.Judge, res *Result, list []Observed) *CheckResult {
+	cr := &CheckResult{Shapes: len(list)}
+	for i := range list {
+		x := &list[i]
+		cr.Packets += x.Packets
+		jd := j.Judge(&x.Packet)
+		switch jd.Verdict {
+		case replay.Allow:
+			cr.Allowed += x.Packets
+		case replay.Exempt:
+			cr.Exempt += x.Packets
+		case replay.NotFiltered:
+			cr.NotFiltered += x.Packets
+		case replay.Deny:
+			switch {
+			case res.IsExcluded(x.ConvID):
+				cr.Expected += x.Packets
+			case x.ConvID == 0 || jd.Uncertain() || !knownPorts(&x.Packet):
+				cr.Uncertain += x.Packets
+			default:
+				d := Denied{Observed: *x}
+				for k := 0; k < jd.NCheck; k++ {
+					if jd.Checks[k].Action == nacl.Deny {
+						d.Rule, d.Direction = jd.Checks[k].Rule, jd.Checks[k].Direction
+						break
+					}
+				}
+				cr.Failures = append(cr.Failures, d)
+				cr.FailedPackets += x.Packets
+			}
+		}
+	}
+	return cr
+}
+
+// knownPorts is false for a TCP/UDP packet without ports or an ICMP
+// packet without type (non-first fragments).
+func knownPorts(p *nacl.Packet) bool {
+	switch p.Proto {
+	case 6, 17:
+		return p.HasPort
+	case 1, 58:
+		return p.HasICMP
+	}
+	return true
+}
