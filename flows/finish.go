@@ -5,10 +5,20 @@ import (
 	"github.com/flowverify/flowverify/flows/ephemeral"
 )
 
-// Finish classifies every conversation (client/server, evidence,
-// confidence, profiles, final state) and returns them ordered by ID, with
-// the summary. The table must not be used afterwards.
-func (t *Table) Finish() ([]*Conversation, Summary) {
+// Classified holds a finished table: every conversation's client/server
+// decision, with the compact records kept so that exported Conversation
+// values are built on demand, one at a time. Streaming through Each keeps
+// memory at the table's size (about 160 bytes per conversation) instead of
+// materialising every Conversation (about 500 bytes each).
+type Classified struct {
+	t         *Table
+	decisions []packedDecision
+	sum       Summary
+}
+
+// Classify decides client and server for every conversation, computes the
+// summary, and returns the result. The table must not be used afterwards.
+func (t *Table) Classify() *Classified {
 	fan := newFanIn(&t.idx, &t.recs, t.cfg.FanInPeers)
 	decisions := make([]decision, t.recs.n)
 	known := knownRoles{}
@@ -17,22 +27,18 @@ func (t *Table) Finish() ([]*Conversation, Summary) {
 		decisions[i] = classify(r, fan)
 		known.learn(r, decisions[i])
 	}
-	convs := make([]Conversation, t.recs.n)
-	out := make([]*Conversation, t.recs.n)
-	for i := range convs {
+	fan = nil
+	packed := make([]packedDecision, t.recs.n)
+	for i, d := range decisions {
 		r := t.recs.at(i)
-		c := &convs[i]
-		d := decisions[i]
 		if weak(d) {
 			if kd, ok := known.apply(r); ok {
 				d = kd
 			}
 		}
-		t.build(c, r, d)
-		c.ID = i + 1
-		out[i] = c
-		t.sum.ConversationsByProto[ProtoName(c.Proto)]++
-		if c.Proto == capture.ProtoTCP {
+		packed[i] = pack(d)
+		t.sum.ConversationsByProto[ProtoName(r.k.proto)]++
+		if r.k.proto == capture.ProtoTCP {
 			if both := r.side[0] | r.side[1]; both&(sSYN|sSYNACK) == 0 {
 				t.sum.Anomalies["tcp without handshake"]++
 			} else if both&sSYN == 0 {
@@ -41,10 +47,57 @@ func (t *Table) Finish() ([]*Conversation, Summary) {
 			}
 		}
 	}
-	sum := t.sum
-	t.recs = store{}
 	t.idx = index{}
-	return out, sum
+	return &Classified{t: t, decisions: packed, sum: t.sum}
+}
+
+// Len is the number of conversations; their IDs are 1..Len().
+func (c *Classified) Len() int { return len(c.decisions) }
+
+// Summary returns the table's summary.
+func (c *Classified) Summary() Summary { return c.sum }
+
+// Conversation fills dst with the conversation whose ID is id (1-based).
+func (c *Classified) Conversation(id int, dst *Conversation) {
+	*dst = Conversation{}
+	c.t.build(dst, c.t.recs.at(id-1), c.decisions[id-1].unpack())
+	dst.ID = id
+}
+
+// Each calls fn for every conversation in ID order, reusing one
+// Conversation value (fn must copy what it keeps). It stops at the first
+// error fn returns.
+func (c *Classified) Each(fn func(*Conversation) error) error {
+	var conv Conversation
+	for id := 1; id <= c.Len(); id++ {
+		c.Conversation(id, &conv)
+		if err := fn(&conv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// All materialises every conversation, ordered by ID.
+func (c *Classified) All() []*Conversation {
+	convs := make([]Conversation, c.Len())
+	out := make([]*Conversation, c.Len())
+	for i := range convs {
+		c.Conversation(i+1, &convs[i])
+		out[i] = &convs[i]
+	}
+	return out
+}
+
+// Finish classifies every conversation (client/server, evidence,
+// confidence, profiles, final state) and returns them ordered by ID, with
+// the summary. The table must not be used afterwards. For large captures
+// prefer Classify and Each, which do not materialise every conversation.
+func (t *Table) Finish() ([]*Conversation, Summary) {
+	c := t.Classify()
+	out := c.All()
+	t.recs = store{}
+	return out, c.sum
 }
 
 // build fills c from r and the classifier's decision.
@@ -80,4 +133,32 @@ func dirStats(d *dir) DirStats {
 		return DirStats{}
 	}
 	return DirStats{Packets: d.pkts, Bytes: d.bytes, First: fromNS(d.firstNS), Last: fromNS(d.lastNS), FirstFrame: unpackFrame(d.frame)}
+}
+
+// packedDecision stores a decision in one byte: the client side in bit 0,
+// the evidence index in bits 1-4, the confidence index in bits 5-7.
+type packedDecision uint8
+
+var (
+	evidenceCodes   = []Evidence{EvidenceSYN, EvidenceSYNACK, EvidenceICMPEcho, EvidenceServicePort, EvidenceEphemeral, EvidenceKnownRole, EvidenceFanIn, EvidenceFirstPacket, EvidenceLowerPort, EvidenceNone}
+	confidenceCodes = []Confidence{Certain, High, Medium, Low}
+)
+
+func pack(d decision) packedDecision {
+	e, c := 0, 0
+	for i, v := range evidenceCodes {
+		if v == d.evidence {
+			e = i
+		}
+	}
+	for i, v := range confidenceCodes {
+		if v == d.confidence {
+			c = i
+		}
+	}
+	return packedDecision(d.client&1 | uint8(e)<<1 | uint8(c)<<5)
+}
+
+func (p packedDecision) unpack() decision {
+	return decision{client: uint8(p & 1), evidence: evidenceCodes[p>>1&0xf], confidence: confidenceCodes[p>>5&0x7]}
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
@@ -39,8 +42,7 @@ func runFlows(env *runEnv, args []string) int {
 	defer stream.Close()
 	stopOnInterrupt(stream, cf.live != "")
 
-	convs, sum := buildConversations(stream, cf.cfg)
-	rep := newFlowsReport(stream, convs, sum)
+	rep := newFlowsReport(stream, classifyStream(stream, cf.cfg))
 	if err := rep.write(env, *format); err != nil {
 		return fail(env, "flows", err)
 	}
@@ -65,27 +67,29 @@ func stopOnInterrupt(s *capture.Stream, live bool) {
 	}()
 }
 
-// buildConversations reads the whole stream into a conversation table.
-func buildConversations(s *capture.Stream, cfg flows.Config) ([]*flows.Conversation, flows.Summary) {
+// classifyStream reads the whole stream into a conversation table and
+// classifies it. Conversations are then built one at a time (Each), so
+// memory stays at the table's compact size.
+func classifyStream(s *capture.Stream, cfg flows.Config) *flows.Classified {
 	t := flows.NewTable(cfg)
 	var p capture.Packet
 	for s.Next(&p) == nil {
 		t.Add(&p)
 	}
-	return t.Finish()
+	return t.Classify()
 }
 
 // flowsReport is the data of `flowverify flows`, shared by every format.
 type flowsReport struct {
 	files []capture.FileInfo
-	convs []*flows.Conversation
+	convs *flows.Classified
 	sum   flows.Summary
 	nano  bool
 	probs []capture.Problem
 }
 
-func newFlowsReport(s *capture.Stream, convs []*flows.Conversation, sum flows.Summary) *flowsReport {
-	r := &flowsReport{files: s.Files(), convs: convs, sum: sum, probs: s.Problems()}
+func newFlowsReport(s *capture.Stream, convs *flows.Classified) *flowsReport {
+	r := &flowsReport{files: s.Files(), convs: convs, sum: convs.Summary(), probs: s.Problems()}
 	for _, f := range r.files {
 		r.nano = r.nano || f.Nanosecond
 	}
@@ -93,25 +97,31 @@ func newFlowsReport(s *capture.Stream, convs []*flows.Conversation, sum flows.Su
 }
 
 func (r *flowsReport) write(env *runEnv, format string) error {
+	w := bufio.NewWriterSize(env.stdout, 1<<16)
+	var err error
 	switch format {
 	case "json":
-		return writeJSON(env.stdout, r.document())
+		err = r.writeJSONDocument(w)
 	case "jsonl":
-		jl := newJSONLines(env.stdout)
-		for _, c := range r.convs {
-			if err := jl.write(r.convJSON(c)); err != nil {
-				return err
-			}
-		}
-		return nil
+		jl := newJSONLines(w)
+		err = r.convs.Each(func(c *flows.Conversation) error { return jl.write(r.convJSON(c)) })
 	case "csv":
-		rows := make([][]string, 0, len(r.convs))
-		for _, c := range r.convs {
-			rows = append(rows, r.csvRow(c))
+		cw := csv.NewWriter(w)
+		err = cw.Write(flowsCSVHeader)
+		if err == nil {
+			err = r.convs.Each(func(c *flows.Conversation) error { return cw.Write(r.csvRow(c)) })
 		}
-		return writeCSV(env.stdout, flowsCSVHeader, rows)
+		cw.Flush()
+		if err == nil {
+			err = cw.Error()
+		}
+	default:
+		err = r.writeText(w, env.stdoutIsTerminal)
 	}
-	return r.writeText(env.stdout, env.stdoutIsTerminal)
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // endpointJSON is {"addr": "...", "port": N}; port is absent for ICMP and
@@ -195,7 +205,8 @@ func (r *flowsReport) fileName(i int) string {
 	return ""
 }
 
-// flowsDocument is the whole report in --format json.
+// flowsDocument is the whole report in --format json (conversations last,
+// so that the document can be streamed).
 type flowsDocument struct {
 	Files         []fileJSON    `json:"files"`
 	Summary       summaryJSON   `json:"summary"`
@@ -231,17 +242,44 @@ type problemJSON struct {
 	Fatal  bool   `json:"fatal"`
 }
 
-func (r *flowsReport) document() flowsDocument {
-	d := flowsDocument{
-		Files:         filesJSON(r.files),
-		Summary:       r.summaryJSON(),
-		Conversations: make([]convJSON, 0, len(r.convs)),
-		Problems:      problemsJSON(r.probs),
+// writeJSONDocument streams a flowsDocument: the head fields, then one
+// conversation at a time.
+func (r *flowsReport) writeJSONDocument(w io.Writer) error {
+	head := []struct {
+		name string
+		v    any
+	}{{"files", filesJSON(r.files)}, {"summary", r.summaryJSON()}, {"problems", problemsJSON(r.probs)}}
+	io.WriteString(w, "{\n")
+	for _, h := range head {
+		b, err := json.MarshalIndent(h.v, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  %q: %s,\n", h.name, b)
 	}
-	for _, c := range r.convs {
-		d.Conversations = append(d.Conversations, r.convJSON(c))
+	io.WriteString(w, `  "conversations": [`)
+	first := true
+	err := r.convs.Each(func(c *flows.Conversation) error {
+		b, err := json.MarshalIndent(r.convJSON(c), "    ", "  ")
+		if err != nil {
+			return err
+		}
+		sep := ",\n    "
+		if first {
+			sep, first = "\n    ", false
+		}
+		io.WriteString(w, sep)
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	return d
+	if !first {
+		io.WriteString(w, "\n  ")
+	}
+	_, err = io.WriteString(w, "]\n}\n")
+	return err
 }
 
 func filesJSON(files []capture.FileInfo) []fileJSON {
@@ -267,7 +305,7 @@ func problemsJSON(probs []capture.Problem) []problemJSON {
 func (r *flowsReport) summaryJSON() summaryJSON {
 	s := summaryJSON{
 		Packets: r.sum.Packets, IP: r.sum.IP, NonIP: r.sum.NonIP, Undecodable: r.sum.Undecodable,
-		Conversations:        len(r.convs),
+		Conversations:        r.convs.Len(),
 		ConversationsByProto: r.sum.ConversationsByProto,
 		Anomalies:            r.sum.Anomalies,
 	}
@@ -304,7 +342,7 @@ func (r *flowsReport) csvRow(c *flows.Conversation) []string {
 }
 
 func (r *flowsReport) writeText(w io.Writer, colour bool) error {
-	t := newTextTable("ID", "PROTO", "CLIENT", "SERVER", "CLIENT-PROFILES", "PKTS>", "BYTES>", "PKTS<", "BYTES<",
+	t := newStreamTable("ID", "PROTO", "CLIENT", "SERVER", "CLIENT-PROFILES", "PKTS>", "BYTES>", "PKTS<", "BYTES<",
 		"STATE", "EVIDENCE", "CONF", "DURATION").alignRight(0, 5, 6, 7, 8)
 	t.colour = func(_, col int, cell string) string {
 		switch {
@@ -315,17 +353,19 @@ func (r *flowsReport) writeText(w io.Writer, colour bool) error {
 		}
 		return ""
 	}
-	for _, c := range r.convs {
-		profiles := strings.Join(c.ClientProfiles, ",")
-		if profiles == "" {
-			profiles = "-"
+	if r.convs.Len() > 0 {
+		rows := func(emit func(cells ...string) error) error {
+			return r.convs.Each(func(c *flows.Conversation) error {
+				profiles := strings.Join(c.ClientProfiles, ",")
+				if profiles == "" {
+					profiles = "-"
+				}
+				return emit(strconv.Itoa(c.ID), protoName(c.Proto), endpointText(c, c.Client), endpointText(c, c.Server), profiles,
+					u64(c.ToServer.Packets), u64(c.ToServer.Bytes), u64(c.ToClient.Packets), u64(c.ToClient.Bytes),
+					string(c.State), string(c.Evidence), string(c.Confidence), humanDuration(c.Duration()))
+			})
 		}
-		t.add(strconv.Itoa(c.ID), protoName(c.Proto), endpointText(c, c.Client), endpointText(c, c.Server), profiles,
-			u64(c.ToServer.Packets), u64(c.ToServer.Bytes), u64(c.ToClient.Packets), u64(c.ToClient.Bytes),
-			string(c.State), string(c.Evidence), string(c.Confidence), humanDuration(c.Duration()))
-	}
-	if len(r.convs) > 0 {
-		if err := t.write(w, colour); err != nil {
+		if err := t.write(w, colour, rows); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
@@ -348,7 +388,7 @@ func (r *flowsReport) writeSummaryText(w io.Writer, colour bool) error {
 	}
 	s := r.sum
 	fmt.Fprintf(w, "  packets read: %d (ip %d, non-ip %d, undecodable %d)\n", s.Packets, s.IP, s.NonIP, s.Undecodable)
-	fmt.Fprintf(w, "  conversations: %d%s\n", len(r.convs), countsText(s.ConversationsByProto))
+	fmt.Fprintf(w, "  conversations: %d%s\n", r.convs.Len(), countsText(s.ConversationsByProto))
 	if len(s.Anomalies) > 0 {
 		fmt.Fprintf(w, "  anomalies:%s\n", anomaliesText(s.Anomalies))
 	}

@@ -19,25 +19,20 @@ func checkFormat(format string, allowed ...string) error {
 	return fmt.Errorf("unknown --format %q (want %s)", format, strings.Join(allowed, ", "))
 }
 
-// textTable is an aligned plain-text table. Columns listed in right are
-// right-aligned (numbers).
+// textTable is an aligned plain-text table held in memory. Columns listed
+// in right are right-aligned (numbers).
 type textTable struct {
-	headers []string
-	rows    [][]string
-	right   map[int]bool
-	// colour optionally returns an ANSI colour code for a cell ("" for none).
-	colour func(row, col int, cell string) string
+	streamTable
+	rows [][]string
 }
 
 func newTextTable(headers ...string) *textTable {
-	return &textTable{headers: headers, right: map[int]bool{}}
+	return &textTable{streamTable: *newStreamTable(headers...)}
 }
 
 // alignRight marks columns (by index) as right-aligned.
 func (t *textTable) alignRight(cols ...int) *textTable {
-	for _, c := range cols {
-		t.right[c] = true
-	}
+	t.streamTable.alignRight(cols...)
 	return t
 }
 
@@ -46,20 +41,60 @@ func (t *textTable) add(cells ...string) { t.rows = append(t.rows, cells) }
 // write prints the table with two spaces between columns and no trailing
 // blanks. Colour is applied only when useColour is true.
 func (t *textTable) write(w io.Writer, useColour bool) error {
+	return t.streamTable.write(w, useColour, func(emit func(cells ...string) error) error {
+		for _, r := range t.rows {
+			if err := emit(r...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// streamTable is an aligned plain-text table whose rows are produced twice
+// by a generator (once to measure the columns, once to print), so that
+// large tables need no memory per row.
+type streamTable struct {
+	headers []string
+	right   map[int]bool
+	// colour optionally returns an ANSI colour code for a cell ("" for none).
+	colour func(row, col int, cell string) string
+}
+
+func newStreamTable(headers ...string) *streamTable {
+	return &streamTable{headers: headers, right: map[int]bool{}}
+}
+
+// alignRight marks columns (by index) as right-aligned.
+func (t *streamTable) alignRight(cols ...int) *streamTable {
+	for _, c := range cols {
+		t.right[c] = true
+	}
+	return t
+}
+
+// rowGenerator calls emit once per row, in order, and returns emit's first error.
+type rowGenerator func(emit func(cells ...string) error) error
+
+// write prints the header and the generated rows, aligned.
+func (t *streamTable) write(w io.Writer, useColour bool, rows rowGenerator) error {
 	width := make([]int, len(t.headers))
 	for i, h := range t.headers {
 		width[i] = utf8.RuneCountInString(h)
 	}
-	for _, r := range t.rows {
-		for i, c := range r {
+	if err := rows(func(cells ...string) error {
+		for i, c := range cells {
 			if i < len(width) {
 				width[i] = max(width[i], utf8.RuneCountInString(c))
 			}
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
-	var b strings.Builder
-	line := func(row int, cells []string) {
-		var l strings.Builder
+	var l strings.Builder
+	line := func(row int, cells []string) error {
+		l.Reset()
 		for i, c := range cells {
 			if i >= len(width) {
 				break
@@ -82,25 +117,19 @@ func (t *textTable) write(w io.Writer, useColour bool) error {
 				l.WriteString(cell + pad)
 			}
 		}
-		b.WriteString(strings.TrimRight(l.String(), " "))
-		b.WriteByte('\n')
+		_, err := io.WriteString(w, strings.TrimRight(l.String(), " ")+"\n")
+		return err
 	}
-	hdr := t.headers
-	if useColour {
-		line(-1, boldAll(hdr))
-	} else {
-		line(-1, hdr)
+	if err := line(-1, t.headers); err != nil {
+		return err
 	}
-	for i, r := range t.rows {
-		line(i, r)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	row := 0
+	return rows(func(cells ...string) error {
+		err := line(row, cells)
+		row++
+		return err
+	})
 }
-
-// boldAll leaves header cells unchanged; headers are printed in upper case
-// by convention, so no escape codes are needed (keeps widths exact).
-func boldAll(h []string) []string { return h }
 
 // colourText wraps s in an ANSI colour code when on is true.
 func colourText(s, code string, on bool) string {

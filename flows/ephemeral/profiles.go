@@ -45,15 +45,41 @@ func ByName(name string) (Profile, bool) {
 }
 
 // Matching returns the names of the profiles whose range contains port, in
-// the order of Profiles (narrowest first).
+// the order of Profiles (narrowest first). The slice is shared between
+// calls (it does not allocate): callers must not modify it.
 func Matching(port uint16) []string {
-	var names []string
-	for _, p := range Profiles {
-		if p.Contains(port) {
-			names = append(names, p.Name)
+	return matchingByMask[portMask[port]]
+}
+
+// portMask[port] has bit i set when Profiles[i] contains port; the few
+// distinct masks map to shared name lists.
+var (
+	portMask       [65536]uint8
+	matchingByMask = map[uint8][]string{}
+)
+
+func init() {
+	if len(Profiles) > 8 {
+		panic("ephemeral: more than 8 profiles do not fit the port mask")
+	}
+	for port := 0; port < 65536; port++ {
+		var m uint8
+		for i, p := range Profiles {
+			if p.Contains(uint16(port)) {
+				m |= 1 << i
+			}
+		}
+		portMask[port] = m
+		if _, ok := matchingByMask[m]; !ok {
+			var names []string
+			for i, p := range Profiles {
+				if m&(1<<i) != 0 {
+					names = append(names, p.Name)
+				}
+			}
+			matchingByMask[m] = names
 		}
 	}
-	return names
 }
 
 // Narrowest returns the narrowest profile covering every port in ports, and

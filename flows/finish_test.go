@@ -1,0 +1,62 @@
+package flows
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+)
+
+func TestPackedDecisionRoundTrip(t *testing.T) {
+	for _, e := range evidenceCodes {
+		for _, c := range confidenceCodes {
+			for cl := uint8(0); cl < 2; cl++ {
+				d := decision{client: cl, evidence: e, confidence: c}
+				if got := pack(d).unpack(); got != d {
+					t.Errorf("pack/unpack(%+v) = %+v", d, got)
+				}
+			}
+		}
+	}
+	if len(evidenceCodes) > 16 || len(confidenceCodes) > 8 {
+		t.Fatalf("codes no longer fit their bits: %d evidence, %d confidence", len(evidenceCodes), len(confidenceCodes))
+	}
+}
+
+// TestClassifyEachMatchesFinish checks that streaming conversations one at
+// a time yields exactly what Finish materialises.
+func TestClassifyEachMatchesFinish(t *testing.T) {
+	build := func() *Table {
+		var q seq
+		q.tcp(0, "198.51.100.7:40000", "10.0.1.10:443", capture.TCPSyn)
+		q.tcp(time.Millisecond, "10.0.1.10:443", "198.51.100.7:40000", capture.TCPSyn|capture.TCPAck)
+		q.data(2*time.Millisecond, "198.51.100.7:40000", "10.0.1.10:443", 300)
+		q.udp(3*time.Millisecond, "10.0.1.10:53000", "192.0.2.53:53")
+		q.udp(4*time.Millisecond, "192.0.2.53:53", "10.0.1.10:53000")
+		q.icmp(5*time.Millisecond, "10.0.1.10", "192.0.2.80", 8, 7)
+		q.udp(6*time.Millisecond, "203.0.113.9:5000", "10.0.1.10:41000")
+		tb := NewTable(DefaultConfig())
+		for _, p := range q.pkts {
+			tb.Add(p)
+		}
+		return tb
+	}
+	want, wantSum := build().Finish()
+	c := build().Classify()
+	if c.Len() != len(want) || c.Len() != 4 {
+		t.Fatalf("Len %d, Finish %d conversations, want 4", c.Len(), len(want))
+	}
+	var got []Conversation
+	if err := c.Each(func(conv *Conversation) error { got = append(got, *conv); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], *want[i]) {
+			t.Errorf("conversation %d: Each %+v, Finish %+v", i+1, got[i], *want[i])
+		}
+	}
+	if !reflect.DeepEqual(c.Summary(), wantSum) {
+		t.Errorf("summary %+v, want %+v", c.Summary(), wantSum)
+	}
+}
