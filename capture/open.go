@@ -1,36 +1,276 @@
 package capture
 
-import "errors"
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"sync/atomic"
+)
+
+// fileState is one input of a Stream and its next pending record.
+type fileState struct {
+	index  int
+	info   FileInfo
+	rr     recordReader
+	closer io.Closer
+	rec    record
+	frame  int64
+	// last is set when the pending record is the file's last (a partial
+	// record before a fatal problem).
+	last   bool
+	filter filter
+	// stop ends the file's read-ahead goroutine (nil without one); set
+	// once before reading, safe to call from any goroutine.
+	stop func()
+}
 
 // Stream delivers the packets of one or more capture files in timestamp
 // order (files are merged as mergecap does), decoding each record.
-//
-// STUB: the capture package owner replaces this file.
-type Stream struct{}
+type Stream struct {
+	files    []*fileState
+	heap     []int // indexes into files of those with a pending record
+	current  int   // file whose record was delivered last, -1 if none
+	dec      *decoder
+	problems []Problem
+	stopped  atomic.Bool
+	// started is set once the first record of every file was read (on
+	// the first Next, so that OpenLive does not wait for a packet).
+	started bool
+	// filterExpr is the BPF expression applied to file records.
+	filterExpr string
+}
 
 // Open opens the capture files ("-" is standard input). Per-file problems
 // (missing file, not a capture, corrupt header) do not fail Open: they are
 // recorded as fatal Problems and the other files are still read. Open fails
 // only when paths is empty or Options are invalid (e.g. Filter without pcap).
-func Open(paths []string, opts Options) (*Stream, error) { return nil, errors.New("not implemented") }
+func Open(paths []string, opts Options) (*Stream, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("capture: no input files")
+	}
+	s, err := newStream(opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range paths {
+		f := s.addFile(path)
+		rc, err := openPath(path)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is already in the Problem
+			}
+			s.fatal(f, &fileProblem{offset: -1, reason: "cannot open: " + err.Error()})
+			continue
+		}
+		f.closer = rc
+		s.attach(f, rc, readAhead && len(paths) <= maxPrefetchFiles)
+	}
+	return s, nil
+}
+
+// OpenReaders is Open over already-open readers (standard input, tests,
+// in-memory data). names label the inputs in FileInfo and Problems.
+func OpenReaders(names []string, readers []io.Reader, opts Options) (*Stream, error) {
+	if len(readers) == 0 || len(names) != len(readers) {
+		return nil, errors.New("capture: need one name per reader")
+	}
+	s, err := newStream(opts)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range readers {
+		s.attach(s.addFile(names[i]), r, readAhead && len(readers) <= maxPrefetchFiles)
+	}
+	return s, nil
+}
+
+func newStream(opts Options) (*Stream, error) {
+	s := &Stream{current: -1, dec: newDecoder(opts), filterExpr: opts.Filter}
+	if opts.Filter != "" {
+		if _, err := newFilter(opts.Filter); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// addFile appends an input.
+func (s *Stream) addFile(name string) *fileState {
+	f := &fileState{index: len(s.files), info: FileInfo{Name: name}}
+	if s.filterExpr != "" {
+		f.filter, _ = newFilter(s.filterExpr) // checked by newStream
+	}
+	s.files = append(s.files, f)
+	return f
+}
+
+// attach recognises the format of r and readies f's record reader.
+func (s *Stream) attach(f *fileState, r io.Reader, readAhead bool) {
+	warn := func(fp *fileProblem) {
+		s.problems = append(s.problems, Problem{File: f.info.Name, Frame: fp.frame, Offset: fp.offset, Reason: fp.reason})
+	}
+	rr, err := openReader(r, &f.info, readAhead, warn)
+	if err != nil {
+		s.fatal(f, err)
+		return
+	}
+	f.rr = rr
+	switch r := rr.(type) {
+	case *pcapReader:
+		if r.pf != nil {
+			f.stop = r.pf.close
+		}
+	case *ngReader:
+		if r.pf != nil {
+			f.stop = r.pf.close
+		}
+	}
+}
+
+// start reads the first record of every file and builds the merge heap.
+func (s *Stream) start() {
+	s.started = true
+	for _, f := range s.files {
+		if f.rr != nil && s.advance(f) {
+			s.heap = append(s.heap, f.index)
+			s.up(len(s.heap) - 1)
+		}
+	}
+}
+
+// fatal records a problem that stops reading f.
+func (s *Stream) fatal(f *fileState, err error) {
+	p := Problem{File: f.info.Name, Offset: -1, Reason: err.Error(), Fatal: true}
+	var fp *fileProblem
+	if errors.As(err, &fp) {
+		p.Frame, p.Offset = fp.frame, fp.offset
+	}
+	s.problems = append(s.problems, p)
+	s.drop(f)
+	f.info.Complete = false
+}
+
+// drop stops reading f (and its read-ahead goroutine).
+func (s *Stream) drop(f *fileState) {
+	if f.stop != nil {
+		f.stop()
+	}
+	f.rr = nil
+}
+
+// advance reads f's next record (skipping records the filter rejects)
+// and reports whether one is pending.
+func (s *Stream) advance(f *fileState) bool {
+	for {
+		if f.rr == nil || f.last {
+			s.drop(f)
+			return false
+		}
+		f.rec.data = nil
+		err := f.rr.next(&f.rec)
+		switch {
+		case err == nil:
+		case err == io.EOF:
+			s.drop(f)
+			f.info.Complete = true
+			return false
+		default:
+			s.fatal(f, err)
+			if f.rec.data == nil {
+				return false
+			}
+			// Deliver the partial record that preceded the problem.
+			f.last = true
+		}
+		f.frame++
+		f.info.Records++
+		if f.filter == nil {
+			return true
+		}
+		ok, err := f.filter.match(f.rec.linkType, &f.rec)
+		if err != nil {
+			s.fatal(f, &fileProblem{frame: f.frame, offset: f.rec.offset, reason: err.Error()})
+			return false
+		}
+		if ok {
+			return true
+		}
+		if f.last {
+			return false
+		}
+	}
+}
 
 // Next fills p with the next packet in timestamp order and returns nil, or
 // returns io.EOF when every file is exhausted. It does not return per-file
 // read errors: those are recorded in Problems and reading goes on.
-func (s *Stream) Next(p *Packet) error { return errors.New("not implemented") }
+func (s *Stream) Next(p *Packet) error {
+	if !s.started {
+		s.start()
+	}
+	if s.current >= 0 {
+		f := s.files[s.current]
+		s.current = -1
+		if s.advance(f) {
+			s.down(0)
+		} else {
+			s.pop()
+		}
+	}
+	if len(s.heap) == 0 || s.stopped.Load() {
+		return io.EOF
+	}
+	f := s.files[s.heap[0]]
+	s.current = f.index
+	*p = Packet{
+		File: f.index, Frame: f.frame, Time: f.rec.ts,
+		WireLen: f.rec.wireLen, CapLen: f.rec.capLen, LinkType: f.rec.linkType,
+	}
+	s.dec.decode(p, f.rec.data)
+	return nil
+}
 
 // Files describes the input files in the order given to Open.
-func (s *Stream) Files() []FileInfo { return nil }
+func (s *Stream) Files() []FileInfo {
+	out := make([]FileInfo, len(s.files))
+	for i, f := range s.files {
+		out[i] = f.info
+		out[i].LinkTypes = append([]uint16(nil), f.info.LinkTypes...)
+	}
+	return out
+}
 
 // Problems returns every problem met so far, in the order met.
-func (s *Stream) Problems() []Problem { return nil }
+func (s *Stream) Problems() []Problem {
+	return append([]Problem(nil), s.problems...)
+}
 
 // Complete reports whether every file was read to its end without a fatal problem.
-func (s *Stream) Complete() bool { return false }
+func (s *Stream) Complete() bool {
+	for _, f := range s.files {
+		if !f.info.Complete {
+			return false
+		}
+	}
+	return len(s.files) > 0
+}
 
-// Close releases the files.
-func (s *Stream) Close() error { return nil }
-
-// OpenLive captures from a network interface with an optional BPF filter
-// (opts.Filter). It needs the build tag "pcap"; otherwise it returns ErrNoLive.
-func OpenLive(iface string, opts Options) (*Stream, error) { return nil, ErrNoLive }
+// Close releases the files. For a live capture it may be called from
+// another goroutine to stop it: Next then returns io.EOF.
+func (s *Stream) Close() error {
+	s.stopped.Store(true)
+	var first error
+	for _, f := range s.files {
+		if f.stop != nil {
+			f.stop()
+		}
+		if f.closer != nil {
+			if err := f.closer.Close(); err != nil && first == nil {
+				first = err
+			}
+			f.closer = nil
+		}
+	}
+	return first
+}

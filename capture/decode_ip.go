@@ -1,0 +1,176 @@
+package capture
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// maxIPv6ExtHeaders bounds the IPv6 extension-header chain walked.
+const maxIPv6ExtHeaders = 16
+
+// IPv6 extension header numbers.
+const (
+	ip6HopByHop = 0
+	ip6Routing  = 43
+	ip6Fragment = 44
+	ip6AH       = 51
+	ip6NoNext   = 59
+	ip6DestOpts = 60
+	ip6Mobility = 135
+	ip6HIP      = 139
+	ip6Shim6    = 140
+)
+
+// decodeIP decodes an IPv4 or IPv6 packet. want is 4 or 6 when the link
+// layer says which, 0 when the version nibble decides.
+func (d *decoder) decodeIP(p *Packet, data []byte, want uint8) {
+	if len(data) < 1 {
+		d.undecodable(p, "truncated ip header")
+		return
+	}
+	v := data[0] >> 4
+	if want != 0 && v != want {
+		if want == 4 {
+			d.undecodable(p, "ipv4 version mismatch")
+		} else {
+			d.undecodable(p, "ipv6 version mismatch")
+		}
+		return
+	}
+	// Bytes of this IP packet that were on the wire (the captured bytes
+	// plus what the snaplen cut off).
+	wire := len(data) + d.cut
+	switch v {
+	case 4:
+		d.decodeIPv4(p, data, wire)
+	case 6:
+		d.decodeIPv6(p, data, wire)
+	default:
+		d.undecodable(p, "bad ip version")
+	}
+}
+
+// decodeIPv4 decodes an IPv4 header; wire is the packet's length on the wire.
+func (d *decoder) decodeIPv4(p *Packet, data []byte, wire int) {
+	if len(data) < 20 {
+		d.undecodable(p, "truncated ipv4 header")
+		return
+	}
+	ihl := int(data[0]&0x0f) * 4
+	if ihl < 20 {
+		d.undecodable(p, "ipv4 header length < 20")
+		return
+	}
+	if len(data) < ihl {
+		d.undecodable(p, "truncated ipv4 options")
+		return
+	}
+	p.Kind = KindIP
+	p.Version = 4
+	p.Src = netip.AddrFrom4([4]byte(data[12:16]))
+	p.Dst = netip.AddrFrom4([4]byte(data[16:20]))
+	p.Proto = data[9]
+	p.IPID = uint32(binary.BigEndian.Uint16(data[4:6]))
+	total := int(binary.BigEndian.Uint16(data[2:4]))
+	switch {
+	case total == 0:
+		// TSO/GSO super-packet captured before segmentation.
+		total = wire
+	case total < ihl:
+		p.Kind = KindUndecodable
+		p.Reason = "ipv4 total length < header length"
+		return
+	case total > wire:
+		p.Truncated = true
+		p.Reason = "ipv4 total length exceeds frame"
+		total = wire
+	}
+	p.IPLen = total
+	frag := binary.BigEndian.Uint16(data[6:8])
+	p.MoreFragments = frag&0x2000 != 0
+	p.FragOffset = frag & 0x1fff
+	p.Fragment = p.MoreFragments || p.FragOffset != 0
+	end := min(total, len(data))
+	d.decodeTransport(p, data[ihl:end], total-ihl)
+}
+
+// decodeIPv6 decodes an IPv6 header and its extension-header chain.
+func (d *decoder) decodeIPv6(p *Packet, data []byte, wire int) {
+	if len(data) < 40 {
+		d.undecodable(p, "truncated ipv6 header")
+		return
+	}
+	p.Kind = KindIP
+	p.Version = 6
+	p.Src = netip.AddrFrom16([16]byte(data[8:24]))
+	p.Dst = netip.AddrFrom16([16]byte(data[24:40]))
+	plen := int(binary.BigEndian.Uint16(data[4:6]))
+	total := 40 + plen
+	switch {
+	case plen == 0:
+		// Jumbogram or GSO super-packet: use what was on the wire.
+		total = wire
+	case total > wire:
+		p.Truncated = true
+		p.Reason = "ipv6 payload length exceeds frame"
+		total = wire
+	}
+	p.IPLen = total
+	end := min(total, len(data))
+	next := data[6]
+	off := 40
+	for i := 0; ; i++ {
+		if i == maxIPv6ExtHeaders {
+			p.Proto = next
+			d.undecodable(p, "too many ipv6 extension headers")
+			return
+		}
+		var hlen int
+		switch next {
+		case ip6HopByHop, ip6Routing, ip6DestOpts, ip6Mobility, ip6HIP, ip6Shim6:
+			if end-off < 2 {
+				p.Proto = next
+				d.cutOrBad(p, off+2 > total, "truncated ipv6 extension header")
+				return
+			}
+			hlen = (int(data[off+1]) + 1) * 8
+		case ip6AH:
+			if end-off < 2 {
+				p.Proto = next
+				d.cutOrBad(p, off+2 > total, "truncated ipv6 extension header")
+				return
+			}
+			hlen = (int(data[off+1]) + 2) * 4
+		case ip6Fragment:
+			if end-off < 8 {
+				p.Proto = next
+				d.cutOrBad(p, off+8 > total, "truncated ipv6 fragment header")
+				return
+			}
+			fo := binary.BigEndian.Uint16(data[off+2 : off+4])
+			p.FragOffset = fo >> 3
+			p.MoreFragments = fo&1 != 0
+			// An atomic fragment (offset 0, no more) is a whole datagram.
+			p.Fragment = p.FragOffset != 0 || p.MoreFragments
+			p.IPID = binary.BigEndian.Uint32(data[off+4 : off+8])
+			hlen = 8
+		default:
+			p.Proto = next
+			d.decodeTransport(p, data[off:end], total-off)
+			return
+		}
+		if off+hlen > end {
+			p.Proto = next
+			d.cutOrBad(p, off+hlen > total, "truncated ipv6 extension header")
+			return
+		}
+		next = data[off]
+		off += hlen
+		if p.Fragment && p.FragOffset != 0 {
+			// Non-first fragment: the rest is payload of the first.
+			p.Proto = next
+			d.decodeTransport(p, data[off:end], total-off)
+			return
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package capture
+
+import (
+	"io"
+	"sync"
+)
+
+// Read-ahead for classic pcap: a goroutine reads the next chunks of the
+// file while the caller decodes the current one (the machine's second
+// core does the kernel copy or the gunzip). Chunks are handed over
+// without copying; each buffer has headroom in front where the reader
+// moves the partial record left at the end of the previous chunk.
+const (
+	// Chunks start at prefetchFirst bytes and double up to prefetchChunk,
+	// so that small files cost little memory.
+	prefetchFirst   = 64 << 10
+	prefetchChunk   = 1 << 20
+	prefetchBuffers = 3
+	// maxHeadroom bounds the room kept in front of a chunk for the partial
+	// record left over from the previous one; longer leftovers are copied.
+	maxHeadroom = 64 << 10
+	// maxPrefetchFiles: beyond this many inputs, files are read
+	// synchronously so that memory stays small (3 MiB per file).
+	maxPrefetchFiles = 8
+)
+
+// readAhead enables the read-ahead goroutine (benchmarks compare both).
+var readAhead = true
+
+// chunk is one filled buffer: data is buf[headroom : headroom+n].
+type chunk struct {
+	buf []byte
+	n   int
+	err error
+}
+
+// prefetcher owns the read-ahead goroutine of one file.
+type prefetcher struct {
+	headroom int
+	free     chan []byte
+	full     chan chunk
+	stop     chan struct{}
+	once     sync.Once
+}
+
+// startPrefetch starts reading r ahead; headroom is the longest partial
+// record that must fit in front of a chunk.
+func startPrefetch(r io.Reader, headroom int) *prefetcher {
+	p := &prefetcher{
+		headroom: headroom,
+		free:     make(chan []byte, prefetchBuffers),
+		full:     make(chan chunk, prefetchBuffers),
+		stop:     make(chan struct{}),
+	}
+	go p.run(r)
+	return p
+}
+
+func (p *prefetcher) run(r io.Reader) {
+	size, allocated := prefetchFirst, 0
+	for {
+		var b []byte
+		if allocated < prefetchBuffers {
+			b = make([]byte, p.headroom+size)
+			allocated++
+		} else {
+			select {
+			case <-p.stop:
+				return
+			case b = <-p.free:
+			}
+			if len(b) < p.headroom+size {
+				b = make([]byte, p.headroom+size) // grow: drop the small one
+			}
+		}
+		size = min(2*size, prefetchChunk)
+		n, err := readFull(r, b[p.headroom:])
+		select {
+		case <-p.stop:
+			return
+		case p.full <- chunk{buf: b, n: n, err: err}:
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// readFull reads until b is full or r fails (io.EOF at the end).
+func readFull(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// release gives a buffer back to the goroutine.
+func (p *prefetcher) release(b []byte) {
+	select {
+	case p.free <- b:
+	default:
+	}
+}
+
+// close stops the goroutine (it may still be blocked in a Read of r
+// until that returns).
+func (p *prefetcher) close() {
+	p.once.Do(func() { close(p.stop) })
+}
+
+// fillPrefetched is fill for a reader with read-ahead: it takes the next
+// chunk and moves the unread bytes in front of it.
+func (pr *pcapReader) fillPrefetched(n int) bool {
+	pf := pr.pf
+	for pr.end-pr.start < n {
+		if pr.eof || pr.err != nil {
+			return false
+		}
+		c := <-pf.full
+		left := pr.buf[pr.start:pr.end]
+		var nb []byte
+		var ns int
+		if len(left) <= pf.headroom {
+			nb, ns = c.buf, pf.headroom-len(left)
+			copy(nb[ns:], left)
+		} else {
+			// A record longer than the headroom: rare, copy both.
+			nb = make([]byte, len(left)+c.n)
+			copy(nb, left)
+			copy(nb[len(left):], c.buf[pf.headroom:pf.headroom+c.n])
+			pf.release(c.buf)
+		}
+		if pr.pooled {
+			pf.release(pr.buf)
+		}
+		pr.pooled = len(left) <= pf.headroom
+		pr.base += int64(pr.start) - int64(ns)
+		pr.buf, pr.start = nb, ns
+		pr.end = ns + len(left) + c.n
+		if c.err == io.EOF {
+			pr.eof = true
+		} else if c.err != nil {
+			pr.err = c.err
+		}
+	}
+	return true
+}
+
+// prefetchReader is an io.Reader over a prefetcher, for readers (pcapng)
+// that copy anyway: the read-ahead goroutine does the file reads and the
+// gunzip while the caller decodes.
+type prefetchReader struct {
+	pf  *prefetcher
+	cur []byte // the chunk being consumed
+	buf []byte // its buffer, released when consumed
+	err error
+}
+
+func (r *prefetchReader) Read(p []byte) (int, error) {
+	for len(r.cur) == 0 {
+		if r.buf != nil {
+			r.pf.release(r.buf)
+			r.buf = nil
+		}
+		if r.err != nil {
+			return 0, r.err
+		}
+		c := <-r.pf.full
+		r.buf, r.cur, r.err = c.buf, c.buf[:c.n], c.err
+	}
+	n := copy(p, r.cur)
+	r.cur = r.cur[n:]
+	return n, nil
+}

@@ -1,0 +1,5 @@
+//go:build !pcap
+
+package capture
+
+const hasPcapTag = false
