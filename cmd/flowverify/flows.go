@@ -165,7 +165,7 @@ type convJSON struct {
 func (r *flowsReport) convJSON(c *flows.Conversation) convJSON {
 	j := convJSON{
 		ID:             c.ID,
-		Proto:          protoName(c.Proto),
+		Proto:          flows.ProtoName(c.Proto),
 		IPVersion:      c.Version,
 		Client:         endpointJSON{Addr: c.Client.Addr.String()},
 		Server:         endpointJSON{Addr: c.Server.Addr.String()},
@@ -332,7 +332,7 @@ func (r *flowsReport) csvRow(c *flows.Conversation) []string {
 	}
 	ff := c.FirstFrame()
 	return []string{
-		strconv.Itoa(c.ID), protoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
+		strconv.Itoa(c.ID), flows.ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
 		strings.Join(c.ClientProfiles, " "),
 		u64(c.ToServer.Packets), u64(c.ToServer.Bytes), u64(c.ToClient.Packets), u64(c.ToClient.Bytes),
 		string(c.State), strconv.FormatBool(c.HandshakeSeen), string(c.Evidence), string(c.Confidence),
@@ -360,7 +360,7 @@ func (r *flowsReport) writeText(w io.Writer, colour bool) error {
 				if profiles == "" {
 					profiles = "-"
 				}
-				return emit(strconv.Itoa(c.ID), protoName(c.Proto), endpointText(c, c.Client), endpointText(c, c.Server), profiles,
+				return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpointText(c, c.Client), endpointText(c, c.Server), profiles,
 					u64(c.ToServer.Packets), u64(c.ToServer.Bytes), u64(c.ToClient.Packets), u64(c.ToClient.Bytes),
 					string(c.State), string(c.Evidence), string(c.Confidence), humanDuration(c.Duration()))
 			})
@@ -460,21 +460,6 @@ func linkTypesText(lts []uint16) string {
 		}
 	}
 	return strings.Join(parts, ",")
-}
-
-// protoName returns tcp, udp, icmp, icmpv6 or the protocol number.
-func protoName(p uint8) string {
-	switch p {
-	case capture.ProtoTCP:
-		return "tcp"
-	case capture.ProtoUDP:
-		return "udp"
-	case capture.ProtoICMP:
-		return "icmp"
-	case capture.ProtoICMPv6:
-		return "icmpv6"
-	}
-	return strconv.Itoa(int(p))
 }
 
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }
