@@ -180,3 +180,24 @@ func TestFlowsUsageErrors(t *testing.T) {
 		t.Errorf("missing file: exit %d, %q", code, errs)
 	}
 }
+
+func TestHelpAndVersion(t *testing.T) {
+	out, _, code := runCLI(t, "help")
+	if code != exitOK {
+		t.Fatalf("help exit %d", code)
+	}
+	for _, c := range []string{"check", "diff", "explain", "flows", "lint", "synth"} {
+		if !strings.Contains(out, "\n  "+c+" ") {
+			t.Errorf("help does not list %s:\n%s", c, out)
+		}
+	}
+	out, _, code = runCLI(t, "--version")
+	if code != exitOK || !strings.HasPrefix(out, "flowverify ") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+	if _, errs, code := runCLI(t, "frobnicate"); code != exitError || !strings.Contains(errs, "unknown command") {
+		t.Errorf("unknown command: exit %d, %q", code, errs)
+	}
+}
+
+func splitLines(s string) []string { return strings.Split(s, "\n") }

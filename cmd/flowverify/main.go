@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -71,7 +72,7 @@ func run(env *runEnv, args []string) int {
 		usage(env.stdout)
 		return exitOK
 	case "--version", "version":
-		fmt.Fprintf(env.stdout, "flowverify %s\n", version)
+		fmt.Fprintf(env.stdout, "flowverify %s\n", versionString())
 		return exitOK
 	}
 	c, ok := commands[args[0]]
@@ -80,6 +81,40 @@ func run(env *runEnv, args []string) int {
 		return exitError
 	}
 	return c.run(env, args[1:])
+}
+
+// versionString returns the -ldflags version, or else the module version
+// and VCS revision recorded by the Go toolchain.
+func versionString() string {
+	if version != "dev" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = version
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+modified"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += " (" + rev + modified + ")"
+	}
+	return v + " " + bi.GoVersion
 }
 
 func usage(w io.Writer) {

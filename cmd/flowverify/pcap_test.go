@@ -1,0 +1,23 @@
+//go:build pcap
+
+package main
+
+import "testing"
+
+// TestFilterWithPcapBuild checks that a BPF filter selects packets while
+// frame numbers keep counting every record.
+func TestFilterWithPcapBuild(t *testing.T) {
+	out, errs, code := runCLI(t, "flows", "--format", "csv", "--filter", "tcp port 22", sample("webserver.pcap"))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := 0
+	for _, l := range splitLines(out) {
+		if l != "" {
+			lines++
+		}
+	}
+	if lines != 2 { // header and the one SSH conversation
+		t.Errorf("filtered csv has %d lines, want 2:\n%s", lines, out)
+	}
+}
