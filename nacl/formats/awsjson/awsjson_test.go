@@ -3,22 +3,17 @@ package awsjson
 import (
 	"bytes"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/formattest"
 )
 
 func read(t *testing.T, name string) []*nacl.ACL {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	acls, diags, err := Parse(name, data)
+	acls, diags, err := Parse(name, formattest.ReadTestdata(t, name))
 	if err != nil {
 		t.Fatalf("%s: %v (%v)", name, err, diags)
 	}
@@ -140,29 +135,13 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: reading written output: %v\n%s", name, err, buf.String())
 		}
-		if !reflect.DeepEqual(stripPos(acls), stripPos(again)) {
+		if !reflect.DeepEqual(formattest.StripPos(acls), formattest.StripPos(again)) {
 			t.Fatalf("%s: round trip differs\n%+v\n%+v", name, acls[0], again[0])
 		}
 		if name == "describe-network-acls.json" && !strings.Contains(buf.String(), `"RuleNumber": 32768`) {
 			t.Fatalf("IPv6 default entry missing:\n%s", buf.String())
 		}
 	}
-}
-
-// stripPos clears positions for comparison.
-func stripPos(acls []*nacl.ACL) []nacl.ACL {
-	var out []nacl.ACL
-	for _, a := range acls {
-		c := *a
-		c.Pos = nacl.Pos{}
-		c.Entries = append([]nacl.Entry(nil), a.Entries...)
-		c.SortEntries()
-		for i := range c.Entries {
-			c.Entries[i].Pos = nacl.Pos{}
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 func TestWriteIsSortedEgressFirstWithDefaults(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/diag"
 )
 
 // Parse reads every ACL in data. name is used in positions and messages.
@@ -37,20 +38,7 @@ func Parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
 		return nil, []nacl.Diagnostic{d}, errors.New(d.Error())
 	}
 	p.document(root)
-	var errs []string
-	for _, d := range p.diags {
-		if d.Severity == nacl.SevError {
-			errs = append(errs, d.Error())
-		}
-	}
-	if len(errs) > 0 {
-		msg := errs[0]
-		if len(errs) > 1 {
-			msg += fmt.Sprintf(" (and %d more errors)", len(errs)-1)
-		}
-		return p.acls, p.diags, errors.New(msg)
-	}
-	return p.acls, p.diags, nil
+	return p.acls, p.diags, diag.Summary(p.diags)
 }
 
 // parser holds the state of one Parse call.

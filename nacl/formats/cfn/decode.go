@@ -2,13 +2,13 @@ package cfn
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
 	"gopkg.in/yaml.v3"
 )
 
@@ -19,17 +19,11 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func decode(name string, data []byte) (*yaml.Node, nacl.Pos, error) {
 	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	if len(trim) > 0 && trim[0] == '{' {
-		var probe any
-		if err := json.Unmarshal(data, &probe); err != nil {
-			var se *json.SyntaxError
-			if errors.As(err, &se) {
-				line, col := lineCol(data, int(se.Offset))
-				return nil, nacl.Pos{File: name, Line: line, Col: col}, fmt.Errorf("invalid JSON: %v", err)
-			}
-			return nil, nacl.Pos{File: name}, fmt.Errorf("invalid JSON: %v", err)
+		clean, pos, err := yamlnode.PrepareJSON(name, data)
+		if err != nil {
+			return nil, pos, err
 		}
-		// In valid JSON a tab can only be whitespace; YAML rejects some tabs.
-		data = bytes.ReplaceAll(data, []byte("\t"), []byte(" "))
+		data = clean
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -45,27 +39,6 @@ func decode(name string, data []byte) (*yaml.Node, nacl.Pos, error) {
 		return nil, nacl.Pos{File: name}, errors.New("empty template")
 	}
 	return doc.Content[0], nacl.Pos{}, nil
-}
-
-// lineCol converts a byte offset to a 1-based line and column.
-func lineCol(data []byte, off int) (int, int) {
-	off = min(max(off, 0), len(data))
-	line := 1 + bytes.Count(data[:off], []byte("\n"))
-	col := off - bytes.LastIndexByte(data[:off], '\n')
-	return line, col
-}
-
-// mapGet returns the value of key in mapping n, or nil.
-func mapGet(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // kindName names a node's kind for messages.

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
 	"gopkg.in/yaml.v3"
 )
 
@@ -105,7 +106,7 @@ func (r *resolver) evalDepth(n *yaml.Node, depth int) (value, *evalError) {
 		}
 		x := arg.Value
 		if p, ok := r.params[x]; ok {
-			def := resolveAlias(mapGet(p, "Default"))
+			def := resolveAlias(yamlnode.Get(p, "Default"))
 			if def == nil {
 				return value{}, &evalError{n, fmt.Sprintf("!Ref %s: parameter %s has no Default (flowverify reads templates without parameter values)", x, x)}
 			}

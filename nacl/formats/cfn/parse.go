@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/diag"
+	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
 	"gopkg.in/yaml.v3"
 )
 
@@ -33,7 +35,7 @@ type resource struct {
 // parser reads one template.
 type parser struct {
 	name string
-	c    *collector
+	c    *diag.Collector
 	r    *resolver
 	acls []*nacl.ACL
 	byID map[string]*nacl.ACL
@@ -41,58 +43,58 @@ type parser struct {
 
 // parse implements Parse.
 func parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
-	p := &parser{name: name, c: &collector{}, r: &resolver{params: map[string]*yaml.Node{}, resources: map[string]string{}}, byID: map[string]*nacl.ACL{}}
+	p := &parser{name: name, c: &diag.Collector{}, r: &resolver{params: map[string]*yaml.Node{}, resources: map[string]string{}}, byID: map[string]*nacl.ACL{}}
 	root, pos, err := decode(name, data)
 	if err != nil {
-		p.c.errorf(pos, "", "%v", err)
-		return nil, p.c.diags, p.c.err()
+		p.c.Errorf(pos, "", "%v", err)
+		return nil, p.c.Diags, p.c.Err()
 	}
 	if root.Kind != yaml.MappingNode {
-		p.c.errorf(p.pos(root, ""), "", "want a CloudFormation template (a mapping), got a %s", kindName(root))
-		return nil, p.c.diags, p.c.err()
+		p.c.Errorf(p.pos(root, ""), "", "want a CloudFormation template (a mapping), got a %s", kindName(root))
+		return nil, p.c.Diags, p.c.Err()
 	}
-	if params := resolveAlias(mapGet(root, "Parameters")); params != nil && params.Kind == yaml.MappingNode {
+	if params := resolveAlias(yamlnode.Get(root, "Parameters")); params != nil && params.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(params.Content); i += 2 {
 			p.r.params[params.Content[i].Value] = resolveAlias(params.Content[i+1])
 		}
 	}
-	resNode := resolveAlias(mapGet(root, "Resources"))
+	resNode := resolveAlias(yamlnode.Get(root, "Resources"))
 	if resNode == nil || resNode.Kind != yaml.MappingNode {
-		p.c.errorf(p.pos(root, "Resources"), "Resources", "template has no Resources mapping")
-		return nil, p.c.diags, p.c.err()
+		p.c.Errorf(p.pos(root, "Resources"), "Resources", "template has no Resources mapping")
+		return nil, p.c.Diags, p.c.Err()
 	}
 	var res []resource
 	for i := 0; i+1 < len(resNode.Content); i += 2 {
 		k, v := resNode.Content[i], resolveAlias(resNode.Content[i+1])
 		path := "Resources." + k.Value
 		if _, dup := p.r.resources[k.Value]; dup {
-			p.c.errorf(p.pos(k, path), "", "duplicate logical ID %s", k.Value)
+			p.c.Errorf(p.pos(k, path), "", "duplicate logical ID %s", k.Value)
 			continue
 		}
 		if v == nil || v.Kind != yaml.MappingNode {
-			p.c.errorf(p.pos(k, path), "", "resource %s: want a mapping, got a %s", k.Value, kindName(v))
+			p.c.Errorf(p.pos(k, path), "", "resource %s: want a mapping, got a %s", k.Value, kindName(v))
 			continue
 		}
-		typ := mapGet(v, "Type")
+		typ := yamlnode.Get(v, "Type")
 		if typ == nil || typ.Kind != yaml.ScalarNode {
-			p.c.errorf(p.pos(v, path), "Type", "resource %s has no Type", k.Value)
+			p.c.Errorf(p.pos(v, path), "Type", "resource %s has no Type", k.Value)
 			continue
 		}
 		p.r.resources[k.Value] = typ.Value
 		r := resource{id: k.Value, typ: typ.Value, key: k, path: path}
-		if props := resolveAlias(mapGet(v, "Properties")); props != nil {
+		if props := resolveAlias(yamlnode.Get(v, "Properties")); props != nil {
 			if props.Kind != yaml.MappingNode {
 				if name, _, ok := intrinsic(props); ok {
-					p.c.errorf(p.pos(props, path+".Properties"), "Properties", "resource %s: intrinsic function %s (%s) is not supported here", k.Value, name, shortForm(name))
+					p.c.Errorf(p.pos(props, path+".Properties"), "Properties", "resource %s: intrinsic function %s (%s) is not supported here", k.Value, name, shortForm(name))
 				} else {
-					p.c.errorf(p.pos(props, path+".Properties"), "Properties", "resource %s: want a mapping, got a %s", k.Value, kindName(props))
+					p.c.Errorf(p.pos(props, path+".Properties"), "Properties", "resource %s: want a mapping, got a %s", k.Value, kindName(props))
 				}
 				continue
 			}
 			r.props = props
 		}
-		if cond := mapGet(v, "Condition"); cond != nil && (typ.Value == typeACL || typ.Value == typeEntry || typ.Value == typeAssoc) {
-			p.c.warnf(p.pos(cond, path), "Condition", "resource %s has Condition %s; it is read as if the condition were true", k.Value, cond.Value)
+		if cond := yamlnode.Get(v, "Condition"); cond != nil && (typ.Value == typeACL || typ.Value == typeEntry || typ.Value == typeAssoc) {
+			p.c.Warnf(p.pos(cond, path), "Condition", "resource %s has Condition %s; it is read as if the condition were true", k.Value, cond.Value)
 		}
 		res = append(res, r)
 	}
@@ -109,7 +111,7 @@ func parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
 			p.assoc(r)
 		}
 	}
-	return p.acls, p.c.diags, p.c.err()
+	return p.acls, p.c.Diags, p.c.Err()
 }
 
 // pos is the position of node n with path.
@@ -123,7 +125,7 @@ func (p *parser) pos(n *yaml.Node, path string) nacl.Pos {
 // prop returns property name of r and the position to report it at
 // (the property's value, or the resource when absent).
 func (p *parser) prop(r resource, name string) (*yaml.Node, nacl.Pos) {
-	n := resolveAlias(mapGet(r.props, name))
+	n := resolveAlias(yamlnode.Get(r.props, name))
 	if n == nil {
 		return nil, p.pos(r.key, r.path+".Properties")
 	}
@@ -143,21 +145,21 @@ func (p *parser) acl(r resource) {
 		return
 	}
 	if tags.Kind != yaml.SequenceNode {
-		p.c.warnf(tpos, "Tags", "want a list of {Key, Value}, got a %s; ignored", kindName(tags))
+		p.c.Warnf(tpos, "Tags", "want a list of {Key, Value}, got a %s; ignored", kindName(tags))
 		return
 	}
 	for _, t := range tags.Content {
 		t = resolveAlias(t)
-		if k := resolveAlias(mapGet(t, "Key")); k == nil || k.Value != "Name" {
+		if k := resolveAlias(yamlnode.Get(t, "Key")); k == nil || k.Value != "Name" {
 			continue
 		}
-		vn := resolveAlias(mapGet(t, "Value"))
+		vn := resolveAlias(yamlnode.Get(t, "Value"))
 		if vn == nil {
 			continue
 		}
 		v, e := p.r.eval(vn)
 		if e != nil || v.kind != valScalar {
-			p.c.infof(p.pos(vn, r.path+".Properties"), "Tags.Name", "tag Name cannot be evaluated; the ACL is named by its logical ID")
+			p.c.Infof(p.pos(vn, r.path+".Properties"), "Tags.Name", "tag Name cannot be evaluated; the ACL is named by its logical ID")
 			continue
 		}
 		acl.Name = v.text
@@ -168,40 +170,40 @@ func (p *parser) acl(r resource) {
 func (p *parser) join(r resource) *nacl.ACL {
 	n, pos := p.prop(r, "NetworkAclId")
 	if n == nil {
-		p.c.errorf(pos, "NetworkAclId", "required property is missing")
+		p.c.Errorf(pos, "NetworkAclId", "required property is missing")
 		return nil
 	}
 	v, e := p.r.eval(n)
 	if e != nil {
-		p.c.errorf(p.pos(e.node, r.path+".Properties"), "NetworkAclId", "resource %s: %s", r.id, e.msg)
+		p.c.Errorf(p.pos(e.node, r.path+".Properties"), "NetworkAclId", "resource %s: %s", r.id, e.msg)
 		return nil
 	}
 	switch v.kind {
 	case valRef, valGetAtt:
 		if p.r.resources[v.resource] != typeACL {
-			p.c.errorf(pos, "NetworkAclId", "resource %s: %s is a %s, not an %s", r.id, v.resource, p.r.resources[v.resource], typeACL)
+			p.c.Errorf(pos, "NetworkAclId", "resource %s: %s is a %s, not an %s", r.id, v.resource, p.r.resources[v.resource], typeACL)
 			return nil
 		}
 		if v.kind == valGetAtt && v.attr != "Id" {
-			p.c.errorf(pos, "NetworkAclId", "resource %s: !GetAtt %s.%s: want the Id attribute", r.id, v.resource, v.attr)
+			p.c.Errorf(pos, "NetworkAclId", "resource %s: !GetAtt %s.%s: want the Id attribute", r.id, v.resource, v.attr)
 			return nil
 		}
 		return p.byID[v.resource]
 	case valScalar:
 		if v.tag == "!!null" || v.text == "" {
-			p.c.errorf(pos, "NetworkAclId", "resource %s: NetworkAclId is empty", r.id)
+			p.c.Errorf(pos, "NetworkAclId", "resource %s: NetworkAclId is empty", r.id)
 			return nil
 		}
 		if acl, ok := p.byID[v.text]; ok {
 			return acl
 		}
 		acl := &nacl.ACL{ID: v.text, Pos: pos}
-		p.c.warnf(pos, "NetworkAclId", "network ACL %s is not defined in this template; its entries are read as ACL %q (other attributes unknown)", v.text, v.text)
+		p.c.Warnf(pos, "NetworkAclId", "network ACL %s is not defined in this template; its entries are read as ACL %q (other attributes unknown)", v.text, v.text)
 		p.acls = append(p.acls, acl)
 		p.byID[v.text] = acl
 		return acl
 	}
-	p.c.errorf(pos, "NetworkAclId", "resource %s: want a !Ref to an %s, got a %s", r.id, typeACL, kindName(v.node))
+	p.c.Errorf(pos, "NetworkAclId", "resource %s: want a !Ref to an %s, got a %s", r.id, typeACL, kindName(v.node))
 	return nil
 }
 
@@ -213,7 +215,7 @@ func (p *parser) assoc(r resource) {
 	}
 	n, pos := p.prop(r, "SubnetId")
 	if n == nil {
-		p.c.errorf(pos, "SubnetId", "resource %s: required property is missing", r.id)
+		p.c.Errorf(pos, "SubnetId", "resource %s: required property is missing", r.id)
 		return
 	}
 	if s := p.r.text(n); s != "" {
@@ -224,12 +226,12 @@ func (p *parser) assoc(r resource) {
 // entry reads an AWS::EC2::NetworkAclEntry.
 func (p *parser) entry(r resource) {
 	if r.props == nil {
-		p.c.errorf(p.pos(r.key, r.path), "Properties", "resource %s has no Properties", r.id)
+		p.c.Errorf(p.pos(r.key, r.path), "Properties", "resource %s has no Properties", r.id)
 		return
 	}
 	for i := 0; i+1 < len(r.props.Content); i += 2 {
 		if k := r.props.Content[i]; !knownEntryProps[k.Value] {
-			p.c.warnf(p.pos(k, r.path+".Properties"), k.Value, "unknown property %s of %s ignored", k.Value, typeEntry)
+			p.c.Warnf(p.pos(k, r.path+".Properties"), k.Value, "unknown property %s of %s ignored", k.Value, typeEntry)
 		}
 	}
 	acl := p.join(r)
@@ -248,7 +250,7 @@ type entryBuilder struct {
 }
 
 func (b *entryBuilder) fail(pos nacl.Pos, field, format string, args ...any) {
-	b.p.c.errorf(pos, field, format, args...)
+	b.p.c.Errorf(pos, field, format, args...)
 	b.ok = false
 }
 
@@ -256,7 +258,7 @@ func (b *entryBuilder) fail(pos nacl.Pos, field, format string, args ...any) {
 // mapping m to a literal.
 func (b *entryBuilder) scalar(m *yaml.Node, field string, required bool) (value, nacl.Pos, bool) {
 	key := field[strings.LastIndexByte(field, '.')+1:]
-	n := resolveAlias(mapGet(m, key))
+	n := resolveAlias(yamlnode.Get(m, key))
 	path := b.r.path + ".Properties"
 	if n == nil {
 		pos := b.p.pos(m, path)
@@ -422,7 +424,7 @@ func (b *entryBuilder) cidr(e *nacl.Entry) {
 		return
 	}
 	if m := pfx.Masked(); m != pfx {
-		b.p.c.warnf(pos, field, "%s is not canonical; AWS stores %s", pfx, m)
+		b.p.c.Warnf(pos, field, "%s is not canonical; AWS stores %s", pfx, m)
 		pfx = m
 	}
 	e.CIDR = pfx
@@ -446,10 +448,10 @@ func (b *entryBuilder) icmp(e *nacl.Entry) {
 	}
 	if !okT {
 		t = -1
-		b.p.c.warnf(tpos, "Icmp.Type", "Icmp.Type not set; read as -1 (all types): AWS behaviour when it is absent is UNCONFIRMED")
+		b.p.c.Warnf(tpos, "Icmp.Type", "Icmp.Type not set; read as -1 (all types): AWS behaviour when it is absent is UNCONFIRMED")
 	}
 	if !okC && t != -1 {
-		b.p.c.warnf(cpos, "Icmp.Code", "Icmp.Code not set; read as -1 (all codes of type %d): AWS behaviour when it is absent is UNCONFIRMED", t)
+		b.p.c.Warnf(cpos, "Icmp.Code", "Icmp.Code not set; read as -1 (all codes of type %d): AWS behaviour when it is absent is UNCONFIRMED", t)
 	}
 	if !okC {
 		c = -1

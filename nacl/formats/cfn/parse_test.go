@@ -1,55 +1,18 @@
 package cfn
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/formattest"
 )
-
-// short renders an entry as "in 100 allow 6 10.0.0.0/8 80-80 -1/-1".
-func short(e nacl.Entry) string {
-	d := "in"
-	if e.Direction == nacl.Egress {
-		d = "out"
-	}
-	return fmt.Sprintf("%s %d %s %d %s %d-%d %d/%d", d, e.RuleNumber, e.Action, e.Protocol, e.CIDR, e.Ports.From, e.Ports.To, e.ICMPType, e.ICMPCode)
-}
-
-func shorts(a *nacl.ACL) []string {
-	var out []string
-	for _, e := range a.Entries {
-		out = append(out, short(e))
-	}
-	return out
-}
-
-func readTestdata(t *testing.T, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-func hasDiag(diags []nacl.Diagnostic, sev nacl.Severity, line int, field, substr string) bool {
-	for _, d := range diags {
-		if d.Severity == sev && (line == 0 || d.Pos.Line == line) && (field == "" || d.Field == field) && strings.Contains(d.Msg, substr) {
-			return true
-		}
-	}
-	return false
-}
 
 func TestParseDocExample(t *testing.T) {
 	for _, name := range []string{"doc_example.yaml", "doc_example.json"} {
 		t.Run(name, func(t *testing.T) {
-			acls, diags, err := Parse(name, readTestdata(t, name))
+			acls, diags, err := Parse(name, formattest.ReadTestdata(t, name))
 			if err != nil || len(diags) != 0 {
 				t.Fatalf("err %v diags %v", err, diags)
 			}
@@ -57,7 +20,7 @@ func TestParseDocExample(t *testing.T) {
 				t.Fatalf("acls %+v", acls)
 			}
 			want := []string{"in 100 allow 6 172.16.0.0/24 22-22 -1/-1", "out 100 allow -1 0.0.0.0/0 0-0 -1/-1"}
-			if got := shorts(acls[0]); !reflect.DeepEqual(got, want) {
+			if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, want) {
 				t.Errorf("entries %q, want %q", got, want)
 			}
 			if p := acls[0].Entries[0].Pos; p.File != name || p.Line == 0 || p.Path != "Resources.InboundRule" {
@@ -65,14 +28,14 @@ func TestParseDocExample(t *testing.T) {
 			}
 		})
 	}
-	acls, _, _ := Parse("j", readTestdata(t, "doc_example.json"))
+	acls, _, _ := Parse("j", formattest.ReadTestdata(t, "doc_example.json"))
 	if acls[0].Name != "test-nacl" || !reflect.DeepEqual(acls[0].Subnets, []string{"Fn::ImportValue(shared-private-subnet)"}) {
 		t.Errorf("name %q subnets %q", acls[0].Name, acls[0].Subnets)
 	}
 }
 
 func TestParseVPCTemplate(t *testing.T) {
-	acls, diags, err := Parse("vpc.yaml", readTestdata(t, "vpc_two_nacls.yaml"))
+	acls, diags, err := Parse("vpc.yaml", formattest.ReadTestdata(t, "vpc_two_nacls.yaml"))
 	if err != nil || len(diags) != 0 {
 		t.Fatalf("err %v diags %v", err, diags)
 	}
@@ -91,7 +54,7 @@ func TestParseVPCTemplate(t *testing.T) {
 		"in 140 allow 58 ::/0 0-0 2/-1",
 		"out 100 allow -1 0.0.0.0/0 0-0 -1/-1",
 	}
-	if got := shorts(pub); !reflect.DeepEqual(got, wantPub) {
+	if got := formattest.Shorts(pub); !reflect.DeepEqual(got, wantPub) {
 		t.Errorf("public\n got %q\nwant %q", got, wantPub)
 	}
 	wantPriv := []string{
@@ -102,7 +65,7 @@ func TestParseVPCTemplate(t *testing.T) {
 		"out 110 allow -1 10.20.0.0/16 0-0 -1/-1",
 		"out 120 allow 17 0.0.0.0/0 53-53 -1/-1",
 	}
-	if got := shorts(priv); priv.Name != "prod-private" || !reflect.DeepEqual(got, wantPriv) || !reflect.DeepEqual(priv.Subnets, []string{"PrivateSubnet"}) {
+	if got := formattest.Shorts(priv); priv.Name != "prod-private" || !reflect.DeepEqual(got, wantPriv) || !reflect.DeepEqual(priv.Subnets, []string{"PrivateSubnet"}) {
 		t.Errorf("private %q %q\n got %q\nwant %q", priv.Name, priv.Subnets, got, wantPriv)
 	}
 }
@@ -138,16 +101,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, diags, err := Parse("t.yaml", []byte(tc.src))
-			if err == nil {
-				t.Fatalf("no error; diags %v", diags)
-			}
-			if !strings.HasPrefix(err.Error(), "t.yaml") {
-				t.Errorf("error %q does not name the file", err)
-			}
-			if !hasDiag(diags, nacl.SevError, tc.line, tc.field, tc.msg) {
-				t.Errorf("no error at line %d field %q containing %q; got %v", tc.line, tc.field, tc.msg, diags)
-			}
+			formattest.ExpectError(t, Parse, "t.yaml", "t.yaml", tc.src, tc.line, tc.field, tc.msg)
 		})
 	}
 }
@@ -184,7 +138,7 @@ func TestParseWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(acls) != 2 || acls[1].ID != "acl-0abc" || !reflect.DeepEqual(shorts(acls[1]), []string{"in 100 allow 1 10.0.0.0/8 0-0 8/-1"}) {
+	if len(acls) != 2 || acls[1].ID != "acl-0abc" || !reflect.DeepEqual(formattest.Shorts(acls[1]), []string{"in 100 allow 1 10.0.0.0/8 0-0 8/-1"}) {
 		t.Fatalf("acls %+v", acls)
 	}
 	for _, w := range []struct {
@@ -197,7 +151,7 @@ func TestParseWarnings(t *testing.T) {
 		{13, "Icmp.Code", "UNCONFIRMED"},
 		{14, "Colour", "unknown property"},
 	} {
-		if !hasDiag(diags, nacl.SevWarning, w.line, w.field, w.text) {
+		if !formattest.HasDiag(diags, nacl.SevWarning, w.line, w.field, w.text) {
 			t.Errorf("no warning at %d %s %q in %v", w.line, w.field, w.text, diags)
 		}
 	}

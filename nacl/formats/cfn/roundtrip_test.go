@@ -2,175 +2,17 @@ package cfn
 
 import (
 	"bytes"
-	"fmt"
-	"math/rand"
 	"net/netip"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/formattest"
 )
 
-// randomACLs builds n random ACLs with literal IDs, unique rule numbers
-// per direction and every protocol shape the format carries.
-func randomACLs(r *rand.Rand, n int) []*nacl.ACL {
-	var out []*nacl.ACL
-	for i := 0; i < n; i++ {
-		a := &nacl.ACL{ID: fmt.Sprintf("acl-%08x", r.Uint32()), IsDefault: r.Intn(5) == 0}
-		if r.Intn(2) == 0 {
-			a.Name = fmt.Sprintf("web server %d", i)
-		}
-		if r.Intn(2) == 0 && !a.IsDefault {
-			a.VPCID = fmt.Sprintf("vpc-%08x", r.Uint32())
-		}
-		for k := r.Intn(3); k > 0; k-- {
-			a.Subnets = append(a.Subnets, fmt.Sprintf("subnet-%08x", r.Uint32()))
-		}
-		used := map[[2]int]bool{}
-		for k := r.Intn(12); k > 0; k-- {
-			e := randomEntry(r)
-			key := [2]int{int(e.Direction), e.RuleNumber}
-			if used[key] {
-				continue
-			}
-			used[key] = true
-			a.Entries = append(a.Entries, e)
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
-func randomEntry(r *rand.Rand) nacl.Entry {
-	e := nacl.Entry{RuleNumber: 1 + r.Intn(nacl.MaxRuleNumber), Direction: nacl.Direction(r.Intn(2)), Action: nacl.Action(r.Intn(2)), ICMPType: -1, ICMPCode: -1}
-	protos := []int{nacl.ProtoAll, nacl.ProtoTCP, nacl.ProtoUDP, nacl.ProtoICMP, nacl.ProtoICMPv6, 47, 132}
-	e.Protocol = protos[r.Intn(len(protos))]
-	if r.Intn(3) == 0 {
-		var b [16]byte
-		r.Read(b[:])
-		e.CIDR = netip.PrefixFrom(netip.AddrFrom16(b), r.Intn(129)).Masked()
-	} else {
-		var b [4]byte
-		r.Read(b[:])
-		e.CIDR = netip.PrefixFrom(netip.AddrFrom4(b), r.Intn(33)).Masked()
-	}
-	if e.Protocol == nacl.ProtoTCP || e.Protocol == nacl.ProtoUDP {
-		from := uint16(r.Intn(65536))
-		e.Ports = nacl.PortRange{From: from, To: from + uint16(r.Intn(int(65536-int(from))))}
-	}
-	if e.Protocol == nacl.ProtoICMP || (e.Protocol == nacl.ProtoICMPv6 && e.CIDR.Addr().Is6()) {
-		e.ICMPType = r.Intn(257) - 1
-		if e.ICMPType != -1 {
-			e.ICMPCode = r.Intn(257) - 1
-		}
-	}
-	if r.Intn(4) == 0 {
-		e.Comment = fmt.Sprintf("rule %d\nsecond line", e.RuleNumber)
-	}
-	return e
-}
-
-// comparable strips what the format cannot carry (Pos, comments, IDs)
-// and sorts the entries.
-func comparableEntries(in []nacl.Entry) []nacl.Entry {
-	out := make([]nacl.Entry, len(in))
-	for i, e := range in {
-		e.Pos, e.Comment = nacl.Pos{}, ""
-		out[i] = e
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Direction != out[j].Direction {
-			return out[i].Direction < out[j].Direction
-		}
-		return out[i].RuleNumber < out[j].RuleNumber
-	})
-	return out
-}
-
-// randomPacket builds a packet of the entry-rich kinds the ACLs test.
-func randomPacket(r *rand.Rand, v6 bool) nacl.Packet {
-	var p nacl.Packet
-	if v6 {
-		var a, b [16]byte
-		r.Read(a[:])
-		r.Read(b[:])
-		p.Src, p.Dst = netip.AddrFrom16(a), netip.AddrFrom16(b)
-	} else {
-		var a, b [4]byte
-		r.Read(a[:])
-		r.Read(b[:])
-		p.Src, p.Dst = netip.AddrFrom4(a), netip.AddrFrom4(b)
-	}
-	protos := []uint8{6, 17, 1, 58, 47, 50}
-	p.Proto = protos[r.Intn(len(protos))]
-	p.DstPort, p.HasPort = uint16(r.Intn(65536)), p.Proto == 6 || p.Proto == 17
-	p.ICMPType, p.ICMPCode, p.HasICMP = uint8(r.Intn(256)), uint8(r.Intn(256)), p.Proto == 1 || p.Proto == 58
-	return p
-}
-
-// samePackets evaluates packets aimed at each entry's CIDR plus random
-// ones against both ACLs and reports the first difference.
-func sameDecisions(t *testing.T, r *rand.Rand, a, b *nacl.ACL) {
-	t.Helper()
-	ea, eb := nacl.Compile(a), nacl.Compile(b)
-	for i := 0; i < 300; i++ {
-		p := randomPacket(r, r.Intn(2) == 0)
-		if len(a.Entries) > 0 && r.Intn(2) == 0 {
-			e := a.Entries[r.Intn(len(a.Entries))]
-			p = randomPacket(r, e.CIDR.Addr().Is6())
-			p.Src, p.Dst = e.CIDR.Addr(), e.CIDR.Addr()
-			if e.Protocol >= 0 {
-				p.Proto = uint8(e.Protocol)
-			}
-			p.DstPort, p.ICMPType = e.Ports.From, uint8(max(e.ICMPType, 0))
-		}
-		for _, dir := range []nacl.Direction{nacl.Ingress, nacl.Egress} {
-			da, db := ea.Evaluate(dir, &p), eb.Evaluate(dir, &p)
-			if da.Action != db.Action || da.RuleNumber != db.RuleNumber {
-				t.Fatalf("%s %+v: before %v rule %d, after %v rule %d", dir, p, da.Action, da.RuleNumber, db.Action, db.RuleNumber)
-			}
-		}
-	}
-}
-
 func TestRoundTripRandom(t *testing.T) {
-	r := rand.New(rand.NewSource(11))
-	for iter := 0; iter < 60; iter++ {
-		acls := randomACLs(r, 1+r.Intn(4))
-		var buf bytes.Buffer
-		if err := Write(&buf, acls); err != nil {
-			t.Fatal(err)
-		}
-		var again bytes.Buffer
-		if err := Write(&again, acls); err != nil || !bytes.Equal(buf.Bytes(), again.Bytes()) {
-			t.Fatalf("Write is not deterministic (err %v)", err)
-		}
-		got, diags, err := Parse("rt.yaml", buf.Bytes())
-		if err != nil {
-			t.Fatalf("iteration %d: %v\n%s", iter, err, buf.String())
-		}
-		if len(diags) != 0 {
-			t.Errorf("iteration %d: unexpected diagnostics %v", iter, diags)
-		}
-		if len(got) != len(acls) {
-			t.Fatalf("iteration %d: %d ACLs, want %d", iter, len(got), len(acls))
-		}
-		for i, want := range acls {
-			g := got[i]
-			if g.Name != want.Name || !reflect.DeepEqual(g.Subnets, want.Subnets) {
-				t.Errorf("iteration %d ACL %d: got name %q subnets %v, want %q %v", iter, i, g.Name, g.Subnets, want.Name, want.Subnets)
-			}
-			if want.VPCID != "" && g.VPCID != want.VPCID {
-				t.Errorf("iteration %d ACL %d: VPC %q, want %q", iter, i, g.VPCID, want.VPCID)
-			}
-			if ge, we := comparableEntries(g.Entries), comparableEntries(want.Entries); !reflect.DeepEqual(ge, we) {
-				t.Fatalf("iteration %d ACL %d entries differ:\n got %+v\nwant %+v\n%s", iter, i, ge, we, buf.String())
-			}
-			sameDecisions(t, r, want, g)
-		}
-	}
+	formattest.RoundTripRandom(t, formattest.RoundTrip{Seed: 11, Name: "rt.yaml", Write: Write, Parse: Parse})
 }
 
 func TestWriteShape(t *testing.T) {

@@ -3,12 +3,11 @@ package cfn
 import (
 	"fmt"
 	"io"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/emit"
 	"gopkg.in/yaml.v3"
 )
 
@@ -26,7 +25,7 @@ func write(w io.Writer, acls []*nacl.ACL) error {
 		id := aclIDs[i]
 		props := mapping()
 		switch {
-		case isLiteralID(a.VPCID, "vpc-"):
+		case emit.IsLiteralID(a.VPCID, "vpc-"):
 			add(props, "VpcId", str(a.VPCID))
 		case a.VPCID == "":
 			p, ok := vpcParams[""]
@@ -58,7 +57,7 @@ func write(w io.Writer, acls []*nacl.ACL) error {
 			key.HeadComment += "\nThis was the VPC's default network ACL: CloudFormation cannot adopt it,\nso this template creates a new ACL with the same rules."
 		}
 		resources.Content = append(resources.Content, key, res)
-		for _, e := range sortedEntries(a.Entries) {
+		for _, e := range emit.SortedEntries(a.Entries) {
 			eid := ids.claim(entryBaseID(id, e))
 			k := str(eid)
 			k.HeadComment = sanitizeComment(e.Comment)
@@ -66,7 +65,7 @@ func write(w io.Writer, acls []*nacl.ACL) error {
 		}
 		for j, s := range a.Subnets {
 			props := mapping()
-			if isLiteralID(s, "subnet-") {
+			if emit.IsLiteralID(s, "subnet-") {
 				add(props, "SubnetId", str(s))
 			} else {
 				p := ids.claim(fmt.Sprintf("%sSubnet%d", id, j+1))
@@ -111,17 +110,14 @@ func entryProps(aclID string, e nacl.Entry) *yaml.Node {
 	} else {
 		add(p, "CidrBlock", str(e.CIDR.Masked().String()))
 	}
-	if e.Protocol == nacl.ProtoTCP || e.Protocol == nacl.ProtoUDP {
+	if e.UsesPorts() {
 		pr := mapping()
 		add(pr, "From", num(int(e.Ports.From)))
 		add(pr, "To", num(int(e.Ports.To)))
 		add(p, "PortRange", pr)
 	}
-	if e.Protocol == nacl.ProtoICMP || (e.Protocol == nacl.ProtoICMPv6 && e.CIDR.Addr().Is6()) {
-		t, c := e.ICMPType, e.ICMPCode
-		if t == -1 {
-			c = -1
-		}
+	if e.UsesICMP() {
+		t, c := emit.ICMPTypeCode(&e)
 		ic := mapping()
 		add(ic, "Type", num(t))
 		add(ic, "Code", num(c))
@@ -164,35 +160,6 @@ func param(typ, desc, def string) *yaml.Node {
 // sanitizeComment makes free text safe for a YAML comment.
 func sanitizeComment(s string) string {
 	return strings.TrimSpace(strings.ReplaceAll(s, "\r", ""))
-}
-
-var literalIDRE = regexp.MustCompile(`^[a-z]+-[0-9a-zA-Z]+$`)
-
-// isLiteralID reports whether s looks like an AWS ID with the prefix.
-func isLiteralID(s, prefix string) bool {
-	return strings.HasPrefix(s, prefix) && literalIDRE.MatchString(s)
-}
-
-// sortedEntries returns the user entries ingress first, each direction by
-// rule number (IPv4 before IPv6), without the implicit default rules.
-func sortedEntries(in []nacl.Entry) []nacl.Entry {
-	out := make([]nacl.Entry, 0, len(in))
-	for _, e := range in {
-		if e.RuleNumber != nacl.DefaultRuleIPv4 && e.RuleNumber != nacl.DefaultRuleIPv6 {
-			out = append(out, e)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Direction != b.Direction {
-			return a.Direction < b.Direction
-		}
-		if a.RuleNumber != b.RuleNumber {
-			return a.RuleNumber < b.RuleNumber
-		}
-		return !a.CIDR.Addr().Is6() && b.CIDR.Addr().Is6()
-	})
-	return out
 }
 
 // logicalIDs hands out unique logical IDs.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/emit"
 )
 
 // Write writes, per ACL, a leading comment and one create-network-acl-entry
@@ -19,24 +20,17 @@ import (
 // and for ICMPv6 with an IPv6 CIDR; the implicit default rules are not
 // written (AWS creates them with the ACL).
 func Write(w io.Writer, acls []*nacl.ACL) error {
-	bw := bufio.NewWriter(w)
-	for i, a := range acls {
-		if i > 0 {
-			bw.WriteString("\n")
-		}
-		writeACL(bw, a)
-	}
-	return bw.Flush()
+	return emit.EachACL(w, acls, writeACL)
 }
 
 func writeACL(w *bufio.Writer, a *nacl.ACL) {
-	fmt.Fprintf(w, "# flowverify: %d entries for network ACL %s; the default deny rules (32767/32768) exist already.\n", len(a.Entries), oneLine(a.Label()))
+	fmt.Fprintf(w, "# flowverify: %d entries for network ACL %s; the default deny rules (32767/32768) exist already.\n", len(a.Entries), emit.OneLine(a.Label()))
 	if !strings.HasPrefix(a.ID, "acl-") {
 		fmt.Fprintf(w, "# %q is not a NetworkAclId: create the ACL (aws ec2 create-network-acl --vpc-id VPC-ID) and replace it.\n", a.ID)
 	}
 	for _, dir := range []nacl.Direction{nacl.Ingress, nacl.Egress} {
 		for _, e := range nacl.SortedEntries(a, dir) {
-			if c := oneLine(e.Comment); c != "" {
+			if c := emit.OneLine(e.Comment); c != "" {
 				fmt.Fprintf(w, "# %s\n", c)
 			}
 			w.WriteString(Command(a.ID, e) + "\n")
@@ -86,9 +80,4 @@ func quote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// oneLine keeps a comment on one line.
-func oneLine(s string) string {
-	return strings.TrimSpace(strings.NewReplacer("\r", " ", "\n", " ").Replace(s))
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/diag"
 )
 
 // valKind is the type of a scalar attribute value.
@@ -101,7 +102,7 @@ func (a attrs) get(name string) (attr, bool) {
 
 // ruleBuilder turns one rule's attributes into an Entry.
 type ruleBuilder struct {
-	c *collector
+	c *diag.Collector
 	a attrs
 	// pos is the rule's own position, used for absent attributes.
 	pos    nacl.Pos
@@ -111,7 +112,7 @@ type ruleBuilder struct {
 }
 
 // newRuleBuilder returns a builder for one rule.
-func newRuleBuilder(c *collector, a attrs, pos nacl.Pos, schema ruleSchema) *ruleBuilder {
+func newRuleBuilder(c *diag.Collector, a attrs, pos nacl.Pos, schema ruleSchema) *ruleBuilder {
 	return &ruleBuilder{c: c, a: a, pos: pos, schema: schema, ok: true}
 }
 
@@ -136,7 +137,7 @@ func (b *ruleBuilder) missing(name string, required bool) {
 }
 
 func (b *ruleBuilder) fail(name, format string, args ...any) {
-	b.c.errorf(b.fieldPos(name), name, format, args...)
+	b.c.Errorf(b.fieldPos(name), name, format, args...)
 	b.ok = false
 }
 
@@ -200,6 +201,15 @@ func (b *ruleBuilder) boolean(name string) (bool, bool) {
 	return false, false
 }
 
+// direction reads the rule resource's egress attribute: Egress when it is
+// true, else (false, absent or invalid) Ingress.
+func (b *ruleBuilder) direction() nacl.Direction {
+	if egress, _ := b.boolean("egress"); egress {
+		return nacl.Egress
+	}
+	return nacl.Ingress
+}
+
 // build converts the attributes to an entry of direction dir. ok is false
 // when an error was recorded; the entry is then not usable.
 func (b *ruleBuilder) build(dir nacl.Direction) (nacl.Entry, bool) {
@@ -248,7 +258,7 @@ func (b *ruleBuilder) build(dir nacl.Direction) (nacl.Entry, bool) {
 			}
 		}
 	} else if protoOK && e.Protocol == nacl.ProtoAll && b.schema.portsRequired && !b.schema.state && ((hasFrom && from != 0) || (hasTo && to != 0)) {
-		b.c.warnf(b.fieldPos("from_port"), "from_port", "protocol -1 (all) ignores ports; the provider documentation requires from_port = 0 and to_port = 0")
+		b.c.Warnf(b.fieldPos("from_port"), "from_port", "protocol -1 (all) ignores ports; the provider documentation requires from_port = 0 and to_port = 0")
 	}
 	if protoOK && (e.Protocol == nacl.ProtoICMP || (e.Protocol == nacl.ProtoICMPv6 && e.CIDR.IsValid() && e.CIDR.Addr().Is6())) {
 		b.icmp(&e)
@@ -290,7 +300,7 @@ func (b *ruleBuilder) cidr(e *nacl.Entry) {
 		return
 	}
 	if m := p.Masked(); m != p {
-		b.c.warnf(b.fieldPos(field), field, "%s is not canonical; AWS stores %s", p, m)
+		b.c.Warnf(b.fieldPos(field), field, "%s is not canonical; AWS stores %s", p, m)
 		p = m
 	}
 	e.CIDR = p
@@ -302,13 +312,13 @@ func (b *ruleBuilder) icmp(e *nacl.Entry) {
 	c, hasC := b.integer("icmp_code", false)
 	if !hasT && !b.schema.state {
 		if b.schema.portsRequired {
-			b.c.warnf(b.pos, "icmp_type", "icmp_type not set: in inline rules it defaults to 0 (echo reply), not -1 (all types)")
+			b.c.Warnf(b.pos, "icmp_type", "icmp_type not set: in inline rules it defaults to 0 (echo reply), not -1 (all types)")
 		} else {
-			b.c.warnf(b.pos, "icmp_type", "icmp_type not set for an ICMP rule: the provider sends 0 (echo reply), not -1 (all types); AWS behaviour when the type is absent is UNCONFIRMED")
+			b.c.Warnf(b.pos, "icmp_type", "icmp_type not set for an ICMP rule: the provider sends 0 (echo reply), not -1 (all types); AWS behaviour when the type is absent is UNCONFIRMED")
 		}
 	}
 	if !hasC && hasT && t != -1 && !b.schema.state {
-		b.c.infof(b.pos, "icmp_code", "icmp_code not set: defaults to 0, not -1 (all codes)")
+		b.c.Infof(b.pos, "icmp_code", "icmp_code not set: defaults to 0, not -1 (all codes)")
 	}
 	if t < -1 || t > 255 {
 		b.fail("icmp_type", "ICMP type %d outside -1..255", t)

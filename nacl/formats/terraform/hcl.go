@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/diag"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -37,7 +38,7 @@ var ruleFields = map[string]bool{
 type hclParser struct {
 	// name is the file being parsed, for diagnostics without a range.
 	name string
-	c    *collector
+	c    *diag.Collector
 	s    *scope
 	acls []*nacl.ACL
 	// byAddr finds ACLs by resource address or, for ACLs known only by an
@@ -59,7 +60,7 @@ type file struct {
 // variables and locals of every file are visible in all of them.
 func parseHCL(files []file) ([]*nacl.ACL, []nacl.Diagnostic, error) {
 	p := &hclParser{
-		c:      &collector{},
+		c:      &diag.Collector{},
 		s:      &scope{src: map[string][]byte{}, vars: map[string]*variable{}, locals: map[string]*local{}},
 		byAddr: map[string]*nacl.ACL{}, defaultRefs: map[string]*nacl.ACL{},
 		hasInline: map[*nacl.ACL]bool{}, hasRules: map[*nacl.ACL]bool{},
@@ -101,10 +102,10 @@ func parseHCL(files []file) ([]*nacl.ACL, []nacl.Diagnostic, error) {
 	}
 	for _, a := range p.acls {
 		if p.hasInline[a] && p.hasRules[a] {
-			p.c.warnf(a.Pos, "", "%s has inline rules and aws_network_acl_rule resources; the provider documentation says they cannot be used together (they overwrite each other)", a.ID)
+			p.c.Warnf(a.Pos, "", "%s has inline rules and aws_network_acl_rule resources; the provider documentation says they cannot be used together (they overwrite each other)", a.ID)
 		}
 	}
-	return p.acls, p.c.diags, p.c.err()
+	return p.acls, p.c.Diags, p.c.Err()
 }
 
 // hclDiag records an HCL syntax diagnostic.
@@ -118,9 +119,9 @@ func (p *hclParser) hclDiag(d *hcl.Diagnostic) {
 		msg += ": " + d.Detail
 	}
 	if d.Severity == hcl.DiagError {
-		p.c.errorf(pos, "", "%s", msg)
+		p.c.Errorf(pos, "", "%s", msg)
 	} else {
-		p.c.warnf(pos, "", "%s", msg)
+		p.c.Warnf(pos, "", "%s", msg)
 	}
 }
 
@@ -148,7 +149,7 @@ func (p *hclParser) declarations(body *hclsyntax.Body) {
 		case b.Type == "locals":
 			for _, a := range sortedAttrs(b.Body) {
 				if _, dup := p.s.locals[a.Name]; dup {
-					p.c.errorf(p.pos(a.NameRange, "local."+a.Name), a.Name, "duplicate local value %s", a.Name)
+					p.c.Errorf(p.pos(a.NameRange, "local."+a.Name), a.Name, "duplicate local value %s", a.Name)
 					continue
 				}
 				p.s.locals[a.Name] = &local{expr: a.Expr}
@@ -172,7 +173,7 @@ func sortedAttrs(body *hclsyntax.Body) []*hclsyntax.Attribute {
 func (p *hclParser) metaArgs(b *hclsyntax.Block, addr string) bool {
 	for _, m := range []string{"count", "for_each"} {
 		if a, ok := b.Body.Attributes[m]; ok {
-			p.c.errorf(p.pos(a.SrcRange, addr), m, "%s on %s is not supported: flowverify reads each resource block as one resource", m, b.Labels[0])
+			p.c.Errorf(p.pos(a.SrcRange, addr), m, "%s on %s is not supported: flowverify reads each resource block as one resource", m, b.Labels[0])
 			return false
 		}
 	}
@@ -183,7 +184,7 @@ func (p *hclParser) metaArgs(b *hclsyntax.Block, addr string) bool {
 func (p *hclParser) aclResource(b *hclsyntax.Block) {
 	addr := b.Labels[0] + "." + b.Labels[1]
 	if _, dup := p.byAddr[addr]; dup {
-		p.c.errorf(p.pos(b.DefRange(), addr), "", "duplicate resource %s", addr)
+		p.c.Errorf(p.pos(b.DefRange(), addr), "", "duplicate resource %s", addr)
 		return
 	}
 	if !p.metaArgs(b, addr) {
@@ -195,7 +196,7 @@ func (p *hclParser) aclResource(b *hclsyntax.Block) {
 	attrsByName := b.Body.Attributes
 	if a, ok := attrsByName["vpc_id"]; ok {
 		if acl.IsDefault {
-			p.c.warnf(p.pos(a.SrcRange, addr), "vpc_id", "aws_default_network_acl has no vpc_id argument (it is computed); ignored")
+			p.c.Warnf(p.pos(a.SrcRange, addr), "vpc_id", "aws_default_network_acl has no vpc_id argument (it is computed); ignored")
 		} else {
 			acl.VPCID = p.s.refText(a.Expr)
 		}
@@ -203,7 +204,7 @@ func (p *hclParser) aclResource(b *hclsyntax.Block) {
 	if a, ok := attrsByName["default_network_acl_id"]; ok && acl.IsDefault {
 		p.defaultRefs[p.s.refText(a.Expr)] = acl
 	} else if acl.IsDefault {
-		p.c.errorf(acl.Pos, "default_network_acl_id", "required attribute is missing")
+		p.c.Errorf(acl.Pos, "default_network_acl_id", "required attribute is missing")
 	}
 	if a, ok := attrsByName["subnet_ids"]; ok {
 		acl.Subnets = p.s.refList(a.Expr)
@@ -253,7 +254,7 @@ func (p *hclParser) bodyAttrs(body *hclsyntax.Body, path string, known map[strin
 		evaluate, isKnown := known[a.Name]
 		if !evaluate {
 			if !isKnown && a.Name != "provider" && a.Name != "depends_on" {
-				p.c.warnf(p.pos(a.SrcRange, path), a.Name, "unknown argument %s ignored", a.Name)
+				p.c.Warnf(p.pos(a.SrcRange, path), a.Name, "unknown argument %s ignored", a.Name)
 			}
 			continue
 		}
@@ -267,12 +268,12 @@ func (p *hclParser) scalar(expr hclsyntax.Expression, path, field string) attr {
 	pos := p.pos(expr.Range(), path)
 	v, prob := p.s.eval(expr, nil)
 	if prob != nil {
-		p.c.errorf(p.pos(prob.rng, path), field, "%s", prob.msg)
+		p.c.Errorf(p.pos(prob.rng, path), field, "%s", prob.msg)
 		return attr{kind: kindInvalid, pos: pos}
 	}
 	a, err := ctyScalar(v)
 	if err != nil {
-		p.c.errorf(pos, field, "%s: %v", p.s.text(expr.Range()), err)
+		p.c.Errorf(pos, field, "%s: %v", p.s.text(expr.Range()), err)
 		return attr{kind: kindInvalid, pos: pos}
 	}
 	a.pos = pos
@@ -314,14 +315,14 @@ func (p *hclParser) tagName(expr hclsyntax.Expression, addr string) string {
 			if v, prob := p.s.eval(item.ValueExpr, nil); prob == nil && !v.IsNull() && v.Type() == cty.String {
 				return v.AsString()
 			}
-			p.c.infof(p.pos(item.ValueExpr.Range(), addr), "tags.Name", "tag Name %s cannot be evaluated; the ACL is named by its address", p.s.text(item.ValueExpr.Range()))
+			p.c.Infof(p.pos(item.ValueExpr.Range(), addr), "tags.Name", "tag Name %s cannot be evaluated; the ACL is named by its address", p.s.text(item.ValueExpr.Range()))
 			return ""
 		}
 		return ""
 	}
 	v, prob := p.s.eval(expr, nil)
 	if prob != nil || v.IsNull() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
-		p.c.infof(p.pos(expr.Range(), addr), "tags", "tags %s cannot be evaluated; the ACL is named by its address", p.s.text(expr.Range()))
+		p.c.Infof(p.pos(expr.Range(), addr), "tags", "tags %s cannot be evaluated; the ACL is named by its address", p.s.text(expr.Range()))
 		return ""
 	}
 	var n cty.Value
@@ -359,7 +360,7 @@ func (p *hclParser) inlineAttr(acl *nacl.ACL, a *hclsyntax.Attribute, addr strin
 						}
 					}
 					if !inlineFields[key] {
-						p.c.warnf(p.pos(it.KeyExpr.Range(), path), key, "unknown argument %s ignored", key)
+						p.c.Warnf(p.pos(it.KeyExpr.Range(), path), key, "unknown argument %s ignored", key)
 						continue
 					}
 					at[key] = p.scalar(it.ValueExpr, path, key)
@@ -379,7 +380,7 @@ func (p *hclParser) inlineAttr(acl *nacl.ACL, a *hclsyntax.Attribute, addr strin
 func (p *hclParser) addValueRules(acl *nacl.ACL, dir string, expr hclsyntax.Expression, path string, collection bool, counts map[string]int) {
 	v, prob := p.s.eval(expr, nil)
 	if prob != nil {
-		p.c.errorf(p.pos(prob.rng, path), dir, "%s", prob.msg)
+		p.c.Errorf(p.pos(prob.rng, path), dir, "%s", prob.msg)
 		return
 	}
 	if v.IsNull() {
@@ -388,7 +389,7 @@ func (p *hclParser) addValueRules(acl *nacl.ACL, dir string, expr hclsyntax.Expr
 	var objs []cty.Value
 	if collection {
 		if !v.CanIterateElements() || v.Type().IsObjectType() || v.Type().IsMapType() {
-			p.c.errorf(p.pos(expr.Range(), path), dir, "want a list of rule objects, got %s", v.Type().FriendlyName())
+			p.c.Errorf(p.pos(expr.Range(), path), dir, "want a list of rule objects, got %s", v.Type().FriendlyName())
 			return
 		}
 		for it := v.ElementIterator(); it.Next(); {
@@ -416,7 +417,7 @@ func (p *hclParser) addValueRules(acl *nacl.ACL, dir string, expr hclsyntax.Expr
 // objectAttrs converts an evaluated rule object to attrs positioned at pos.
 func (p *hclParser) objectAttrs(o cty.Value, pos nacl.Pos, field string) (attrs, bool) {
 	if o.IsNull() || !(o.Type().IsObjectType() || o.Type().IsMapType()) {
-		p.c.errorf(pos, field, "want a rule object, got %s", o.Type().FriendlyName())
+		p.c.Errorf(pos, field, "want a rule object, got %s", o.Type().FriendlyName())
 		return nil, false
 	}
 	at := attrs{}
@@ -428,7 +429,7 @@ func (p *hclParser) objectAttrs(o cty.Value, pos nacl.Pos, field string) (attrs,
 		}
 		a, err := ctyScalar(ev)
 		if err != nil {
-			p.c.errorf(pos, key, "%v", err)
+			p.c.Errorf(pos, key, "%v", err)
 			a = attr{kind: kindInvalid}
 		}
 		a.pos = pos
@@ -446,16 +447,16 @@ func (p *hclParser) dynamic(acl *nacl.ACL, blk *hclsyntax.Block, addr string) {
 	path := fmt.Sprintf("%s.dynamic.%s", addr, dir)
 	fe, ok := blk.Body.Attributes["for_each"]
 	if !ok {
-		p.c.errorf(p.pos(blk.DefRange(), path), "for_each", "required attribute is missing")
+		p.c.Errorf(p.pos(blk.DefRange(), path), "for_each", "required attribute is missing")
 		return
 	}
 	coll, prob := p.s.eval(fe.Expr, nil)
 	if prob != nil {
-		p.c.errorf(p.pos(prob.rng, path), "for_each", "%s", prob.msg)
+		p.c.Errorf(p.pos(prob.rng, path), "for_each", "%s", prob.msg)
 		return
 	}
 	if coll.IsNull() || !coll.CanIterateElements() {
-		p.c.errorf(p.pos(fe.Expr.Range(), path), "for_each", "want a list, set or map, got %s", coll.Type().FriendlyName())
+		p.c.Errorf(p.pos(fe.Expr.Range(), path), "for_each", "want a list, set or map, got %s", coll.Type().FriendlyName())
 		return
 	}
 	iterName := dir
@@ -463,7 +464,7 @@ func (p *hclParser) dynamic(acl *nacl.ACL, blk *hclsyntax.Block, addr string) {
 		if kw := hcl.ExprAsKeyword(it.Expr); kw != "" {
 			iterName = kw
 		} else {
-			p.c.errorf(p.pos(it.Expr.Range(), path), "iterator", "want a bare name")
+			p.c.Errorf(p.pos(it.Expr.Range(), path), "iterator", "want a bare name")
 			return
 		}
 	}
@@ -474,7 +475,7 @@ func (p *hclParser) dynamic(acl *nacl.ACL, blk *hclsyntax.Block, addr string) {
 		}
 	}
 	if content == nil {
-		p.c.errorf(p.pos(blk.DefRange(), path), "content", "dynamic block has no content block")
+		p.c.Errorf(p.pos(blk.DefRange(), path), "content", "dynamic block has no content block")
 		return
 	}
 	defer func() { p.s.iter = nil }()
@@ -495,27 +496,34 @@ func (p *hclParser) dynamic(acl *nacl.ACL, blk *hclsyntax.Block, addr string) {
 	}
 }
 
+// joinedBlock starts reading a resource joined to its ACL through
+// network_acl_id (aws_network_acl_rule, aws_network_acl_association): it
+// checks the meta-arguments and finds network_acl_id, recording an error
+// when it is missing. ok is false when the block is not to be read.
+func (p *hclParser) joinedBlock(b *hclsyntax.Block) (addr string, pos nacl.Pos, idAttr *hclsyntax.Attribute, ok bool) {
+	addr = b.Labels[0] + "." + b.Labels[1]
+	if !p.metaArgs(b, addr) {
+		return addr, pos, nil, false
+	}
+	pos = p.pos(b.DefRange(), addr)
+	idAttr, ok = b.Body.Attributes["network_acl_id"]
+	if !ok {
+		p.c.Errorf(pos, "network_acl_id", "required attribute is missing")
+	}
+	return addr, pos, idAttr, ok
+}
+
 // ruleResource reads aws_network_acl_rule and joins it to its ACL.
 func (p *hclParser) ruleResource(b *hclsyntax.Block) {
-	addr := b.Labels[0] + "." + b.Labels[1]
-	if !p.metaArgs(b, addr) {
-		return
-	}
-	pos := p.pos(b.DefRange(), addr)
-	idAttr, ok := b.Body.Attributes["network_acl_id"]
+	addr, pos, idAttr, ok := p.joinedBlock(b)
 	if !ok {
-		p.c.errorf(pos, "network_acl_id", "required attribute is missing")
 		return
 	}
 	acl := p.joinTarget(idAttr.Expr, addr)
 	a := p.bodyAttrs(b.Body, addr, ruleFields)
 	rb := newRuleBuilder(p.c, a, pos, ruleResourceSchema)
-	egress, _ := rb.boolean("egress")
+	dir := rb.direction()
 	ok = rb.ok
-	dir := nacl.Ingress
-	if egress {
-		dir = nacl.Egress
-	}
 	e, built := rb.build(dir)
 	if !ok || !built {
 		return
@@ -526,19 +534,13 @@ func (p *hclParser) ruleResource(b *hclsyntax.Block) {
 
 // assocResource reads aws_network_acl_association into the ACL's subnets.
 func (p *hclParser) assocResource(b *hclsyntax.Block) {
-	addr := b.Labels[0] + "." + b.Labels[1]
-	if !p.metaArgs(b, addr) {
-		return
-	}
-	pos := p.pos(b.DefRange(), addr)
-	idAttr, ok := b.Body.Attributes["network_acl_id"]
+	addr, pos, idAttr, ok := p.joinedBlock(b)
 	if !ok {
-		p.c.errorf(pos, "network_acl_id", "required attribute is missing")
 		return
 	}
 	sub, ok := b.Body.Attributes["subnet_id"]
 	if !ok {
-		p.c.errorf(pos, "subnet_id", "required attribute is missing")
+		p.c.Errorf(pos, "subnet_id", "required attribute is missing")
 		return
 	}
 	acl := p.joinTarget(idAttr.Expr, addr)
@@ -566,7 +568,7 @@ func (p *hclParser) joinTarget(expr hclsyntax.Expression, addr string) *nacl.ACL
 		return acl
 	}
 	acl := &nacl.ACL{ID: text, Pos: p.pos(expr.Range(), addr)}
-	p.c.warnf(acl.Pos, "network_acl_id", "network ACL %s is not defined in this file; its rules and associations are read as ACL %q (inline rules and the ACL's other attributes are unknown)", text, text)
+	p.c.Warnf(acl.Pos, "network_acl_id", "network ACL %s is not defined in this file; its rules and associations are read as ACL %q (inline rules and the ACL's other attributes are unknown)", text, text)
 	p.acls = append(p.acls, acl)
 	p.byAddr[text] = acl
 	return acl

@@ -5,13 +5,15 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/diag"
+	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
 	"gopkg.in/yaml.v3"
 )
 
 // jsonParser reads `terraform show -json` output.
 type jsonParser struct {
 	name string
-	c    *collector
+	c    *diag.Collector
 	acls []*nacl.ACL
 	// byID finds ACLs by their id attribute; byAddr by resource address
 	// without instance keys.
@@ -34,37 +36,37 @@ type jsonRule struct {
 
 // parseJSON implements ParseJSON.
 func parseJSON(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
-	p := &jsonParser{name: name, c: &collector{}, byID: map[string]*nacl.ACL{}, byAddr: map[string]*nacl.ACL{}, refs: map[string][]string{}}
+	p := &jsonParser{name: name, c: &diag.Collector{}, byID: map[string]*nacl.ACL{}, byAddr: map[string]*nacl.ACL{}, refs: map[string][]string{}}
 	root, pos, err := decodeJSON(name, data)
 	if err != nil {
-		p.c.errorf(pos, "", "%v", err)
-		return nil, p.c.diags, p.c.err()
+		p.c.Errorf(pos, "", "%v", err)
+		return nil, p.c.Diags, p.c.Err()
 	}
 	if root.Kind != yaml.MappingNode {
-		p.c.errorf(p.pos(root, "$"), "", "want a JSON object (terraform show -json output), got a %s", kindName(root))
-		return nil, p.c.diags, p.c.err()
+		p.c.Errorf(p.pos(root, "$"), "", "want a JSON object (terraform show -json output), got a %s", kindName(root))
+		return nil, p.c.Diags, p.c.Err()
 	}
-	top, key := get(root, "planned_values"), "planned_values"
+	top, key := yamlnode.Get(root, "planned_values"), "planned_values"
 	if top == nil {
-		top, key = get(root, "values"), "values"
+		top, key = yamlnode.Get(root, "values"), "values"
 	}
 	if top == nil {
-		if get(root, "format_version") == nil {
-			p.c.errorf(p.pos(root, "$"), "values", "not terraform show -json output: no values or planned_values")
+		if yamlnode.Get(root, "format_version") == nil {
+			p.c.Errorf(p.pos(root, "$"), "values", "not terraform show -json output: no values or planned_values")
 		}
 		// An empty state has no values at all: no ACLs, not an error.
-		return nil, p.c.diags, p.c.err()
+		return nil, p.c.Diags, p.c.Err()
 	}
-	if cfg := get(get(root, "configuration"), "root_module"); cfg != nil {
+	if cfg := yamlnode.Get(yamlnode.Get(root, "configuration"), "root_module"); cfg != nil {
 		p.configRefs(cfg, "")
 	}
-	if rm := get(top, "root_module"); rm != nil {
+	if rm := yamlnode.Get(top, "root_module"); rm != nil {
 		p.module(rm, key+".root_module", "")
 	}
 	for _, r := range p.rules {
 		p.rule(r)
 	}
-	return p.acls, p.c.diags, p.c.err()
+	return p.acls, p.c.Diags, p.c.Err()
 }
 
 // pos is the position of node n with JSON path path.
@@ -104,12 +106,12 @@ func stripKeys(addr string) string {
 // configRefs records network_acl_id references of rule resources in the
 // configuration section of plan output, recursively through module calls.
 func (p *jsonParser) configRefs(mod *yaml.Node, prefix string) {
-	if rs := get(mod, "resources"); rs != nil && rs.Kind == yaml.SequenceNode {
+	if rs := yamlnode.Get(mod, "resources"); rs != nil && rs.Kind == yaml.SequenceNode {
 		for _, r := range rs.Content {
-			if t := str(get(r, "type")); t != typeRule && t != typeAssoc {
+			if t := str(yamlnode.Get(r, "type")); t != typeRule && t != typeAssoc {
 				continue
 			}
-			refs := get(get(get(r, "expressions"), "network_acl_id"), "references")
+			refs := yamlnode.Get(yamlnode.Get(yamlnode.Get(r, "expressions"), "network_acl_id"), "references")
 			if refs == nil || refs.Kind != yaml.SequenceNode {
 				continue
 			}
@@ -117,12 +119,12 @@ func (p *jsonParser) configRefs(mod *yaml.Node, prefix string) {
 			for _, x := range refs.Content {
 				list = append(list, str(x))
 			}
-			p.refs[prefix+str(get(r, "address"))] = list
+			p.refs[prefix+str(yamlnode.Get(r, "address"))] = list
 		}
 	}
-	if mc := get(mod, "module_calls"); mc != nil && mc.Kind == yaml.MappingNode {
+	if mc := yamlnode.Get(mod, "module_calls"); mc != nil && mc.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(mc.Content); i += 2 {
-			p.configRefs(get(mc.Content[i+1], "module"), prefix+"module."+mc.Content[i].Value+".")
+			p.configRefs(yamlnode.Get(mc.Content[i+1], "module"), prefix+"module."+mc.Content[i].Value+".")
 		}
 	}
 }
@@ -130,25 +132,25 @@ func (p *jsonParser) configRefs(mod *yaml.Node, prefix string) {
 // module reads the resources of one module and its child modules.
 func (p *jsonParser) module(mod *yaml.Node, path, modAddr string) {
 	if mod.Kind != yaml.MappingNode {
-		p.c.errorf(p.pos(mod, path), "", "want an object, got a %s", kindName(mod))
+		p.c.Errorf(p.pos(mod, path), "", "want an object, got a %s", kindName(mod))
 		return
 	}
-	if rs := get(mod, "resources"); rs != nil {
+	if rs := yamlnode.Get(mod, "resources"); rs != nil {
 		if rs.Kind != yaml.SequenceNode {
-			p.c.errorf(p.pos(rs, path+".resources"), "resources", "want a list, got a %s", kindName(rs))
+			p.c.Errorf(p.pos(rs, path+".resources"), "resources", "want a list, got a %s", kindName(rs))
 		} else {
 			for i, r := range rs.Content {
 				p.resource(r, fmt.Sprintf("%s.resources[%d]", path, i), modAddr)
 			}
 		}
 	}
-	if cm := get(mod, "child_modules"); cm != nil {
+	if cm := yamlnode.Get(mod, "child_modules"); cm != nil {
 		if cm.Kind != yaml.SequenceNode {
-			p.c.errorf(p.pos(cm, path+".child_modules"), "child_modules", "want a list, got a %s", kindName(cm))
+			p.c.Errorf(p.pos(cm, path+".child_modules"), "child_modules", "want a list, got a %s", kindName(cm))
 			return
 		}
 		for i, m := range cm.Content {
-			p.module(m, fmt.Sprintf("%s.child_modules[%d]", path, i), str(get(m, "address")))
+			p.module(m, fmt.Sprintf("%s.child_modules[%d]", path, i), str(yamlnode.Get(m, "address")))
 		}
 	}
 }
@@ -156,27 +158,27 @@ func (p *jsonParser) module(mod *yaml.Node, path, modAddr string) {
 // resource reads one resource object.
 func (p *jsonParser) resource(r *yaml.Node, path, modAddr string) {
 	if r.Kind != yaml.MappingNode {
-		p.c.errorf(p.pos(r, path), "", "want a resource object, got a %s", kindName(r))
+		p.c.Errorf(p.pos(r, path), "", "want a resource object, got a %s", kindName(r))
 		return
 	}
-	if m := str(get(r, "mode")); m != "" && m != "managed" {
+	if m := str(yamlnode.Get(r, "mode")); m != "" && m != "managed" {
 		return
 	}
-	typ := str(get(r, "type"))
+	typ := str(yamlnode.Get(r, "type"))
 	if typ != typeACL && typ != typeDefaultACL && typ != typeRule && typ != typeAssoc {
 		return
 	}
-	addr := str(get(r, "address"))
+	addr := str(yamlnode.Get(r, "address"))
 	if addr == "" {
-		addr = typ + "." + str(get(r, "name"))
+		addr = typ + "." + str(yamlnode.Get(r, "name"))
 		if modAddr != "" {
 			addr = modAddr + "." + addr
 		}
 	}
-	vals := get(r, "values")
+	vals := yamlnode.Get(r, "values")
 	vpath := path + ".values"
 	if vals == nil || vals.Kind != yaml.MappingNode {
-		p.c.errorf(p.pos(r, path), "values", "%s has no values object", addr)
+		p.c.Errorf(p.pos(r, path), "values", "%s has no values object", addr)
 		return
 	}
 	if typ == typeRule || typ == typeAssoc {
@@ -184,42 +186,42 @@ func (p *jsonParser) resource(r *yaml.Node, path, modAddr string) {
 		if cfg != "" {
 			cfg += "."
 		}
-		cfg += typ + "." + str(get(r, "name"))
-		if typ == typeAssoc && get(vals, "subnet_id") == nil {
-			p.c.infof(p.pos(r, path), "subnet_id", "%s: subnet_id not known yet (plan); the subnet is not listed", addr)
+		cfg += typ + "." + str(yamlnode.Get(r, "name"))
+		if typ == typeAssoc && yamlnode.Get(vals, "subnet_id") == nil {
+			p.c.Infof(p.pos(r, path), "subnet_id", "%s: subnet_id not known yet (plan); the subnet is not listed", addr)
 			return
 		}
 		p.rules = append(p.rules, jsonRule{n: vals, addr: addr, path: vpath, cfgAddr: cfg, modAddr: stripKeys(modAddr), assoc: typ == typeAssoc})
 		return
 	}
-	acl := &nacl.ACL{ID: str(get(vals, "id")), IsDefault: typ == typeDefaultACL, Pos: p.pos(r, path)}
+	acl := &nacl.ACL{ID: str(yamlnode.Get(vals, "id")), IsDefault: typ == typeDefaultACL, Pos: p.pos(r, path)}
 	if acl.ID == "" {
 		acl.ID = addr
 	} else {
 		p.byID[acl.ID] = acl
 	}
 	p.byAddr[stripKeys(addr)] = acl
-	acl.VPCID = str(get(vals, "vpc_id"))
-	acl.Name = str(get(get(vals, "tags"), "Name"))
-	if s := get(vals, "subnet_ids"); s != nil && s.Kind == yaml.SequenceNode {
+	acl.VPCID = str(yamlnode.Get(vals, "vpc_id"))
+	acl.Name = str(yamlnode.Get(yamlnode.Get(vals, "tags"), "Name"))
+	if s := yamlnode.Get(vals, "subnet_ids"); s != nil && s.Kind == yaml.SequenceNode {
 		for _, x := range s.Content {
 			if v := str(x); v != "" {
 				acl.Subnets = append(acl.Subnets, v)
 			}
 		}
 	}
-	if id := str(get(vals, "default_network_acl_id")); id != "" && acl.IsDefault {
+	if id := str(yamlnode.Get(vals, "default_network_acl_id")); id != "" && acl.IsDefault {
 		p.byID[id] = acl
 	}
 	p.acls = append(p.acls, acl)
 	for _, dir := range []string{"ingress", "egress"} {
-		list := get(vals, dir)
+		list := yamlnode.Get(vals, dir)
 		if list == nil || list.Tag == "!!null" {
 			continue
 		}
 		lpath := vpath + "." + dir
 		if list.Kind != yaml.SequenceNode {
-			p.c.errorf(p.pos(list, lpath), dir, "want a list of rules, got a %s", kindName(list))
+			p.c.Errorf(p.pos(list, lpath), dir, "want a list of rules, got a %s", kindName(list))
 			continue
 		}
 		for i, rn := range list.Content {
@@ -241,7 +243,7 @@ func (p *jsonParser) resource(r *yaml.Node, path, modAddr string) {
 // attrs converts a rule object's scalar members.
 func (p *jsonParser) attrs(n *yaml.Node, path string) (attrs, bool) {
 	if n.Kind != yaml.MappingNode {
-		p.c.errorf(p.pos(n, path), "", "want a rule object, got a %s", kindName(n))
+		p.c.Errorf(p.pos(n, path), "", "want a rule object, got a %s", kindName(n))
 		return nil, false
 	}
 	a := attrs{}
@@ -252,7 +254,7 @@ func (p *jsonParser) attrs(n *yaml.Node, path string) (attrs, bool) {
 		}
 		at, err := nodeAttr(v, p.pos(v, path+"."+k))
 		if err != nil {
-			p.c.errorf(at.pos, k, "%v", err)
+			p.c.Errorf(at.pos, k, "%v", err)
 		}
 		at.pos.Path = path
 		a[k] = at
@@ -265,9 +267,9 @@ func (p *jsonParser) attrs(n *yaml.Node, path string) (attrs, bool) {
 func (p *jsonParser) rule(r jsonRule) {
 	pos := p.pos(r.n, r.path)
 	if r.assoc {
-		sub := str(get(r.n, "subnet_id"))
+		sub := str(yamlnode.Get(r.n, "subnet_id"))
 		if sub == "" {
-			p.c.errorf(pos, "subnet_id", "%s: subnet_id is missing or unknown", r.addr)
+			p.c.Errorf(pos, "subnet_id", "%s: subnet_id is missing or unknown", r.addr)
 			return
 		}
 		if acl := p.joinTarget(r, pos); acl != nil {
@@ -286,12 +288,8 @@ func (p *jsonParser) rule(r jsonRule) {
 	schema := ruleResourceSchema
 	schema.state = true
 	b := newRuleBuilder(p.c, a, pos, schema)
-	egress, _ := b.boolean("egress")
+	dir := b.direction()
 	ok = b.ok
-	dir := nacl.Ingress
-	if egress {
-		dir = nacl.Egress
-	}
 	if e, built := b.build(dir); ok && built {
 		acl.Entries = append(acl.Entries, e)
 	}
@@ -300,7 +298,7 @@ func (p *jsonParser) rule(r jsonRule) {
 // joinTarget finds the ACL of a rule: by the network_acl_id value, else
 // (plan output, id unknown) by the configuration reference.
 func (p *jsonParser) joinTarget(r jsonRule, pos nacl.Pos) *nacl.ACL {
-	id := str(get(r.n, "network_acl_id"))
+	id := str(yamlnode.Get(r.n, "network_acl_id"))
 	if acl, ok := p.byID[id]; ok && id != "" {
 		return acl
 	}
@@ -318,11 +316,11 @@ func (p *jsonParser) joinTarget(r jsonRule, pos nacl.Pos) *nacl.ACL {
 		}
 	}
 	if id == "" {
-		p.c.errorf(pos, "network_acl_id", "%s: network_acl_id is unknown and no configuration reference names an ACL in this output", r.addr)
+		p.c.Errorf(pos, "network_acl_id", "%s: network_acl_id is unknown and no configuration reference names an ACL in this output", r.addr)
 		return nil
 	}
 	acl := &nacl.ACL{ID: id, Pos: pos}
-	p.c.warnf(pos, "network_acl_id", "%s: network ACL %s is not in this output; its rules and associations are read as ACL %q (other attributes unknown)", r.addr, id, id)
+	p.c.Warnf(pos, "network_acl_id", "%s: network ACL %s is not in this output; its rules and associations are read as ACL %q (other attributes unknown)", r.addr, id, id)
 	p.acls = append(p.acls, acl)
 	p.byID[id] = acl
 	return acl

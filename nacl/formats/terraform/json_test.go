@@ -2,14 +2,13 @@ package terraform
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 
-	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/formattest"
 )
 
 func TestParseJSONState(t *testing.T) {
-	acls, diags, err := ParseJSON("state.json", readTestdata(t, "state.json"))
+	acls, diags, err := ParseJSON("state.json", formattest.ReadTestdata(t, "state.json"))
 	if err != nil || len(diags) != 0 {
 		t.Fatalf("err %v diags %v", err, diags)
 	}
@@ -32,13 +31,13 @@ func TestParseJSONState(t *testing.T) {
 		"out 101 allow -1 ::/0 0-0 -1/-1",
 		"out 100 allow -1 0.0.0.0/0 0-0 -1/-1",
 	}
-	if got := shorts(pub); !reflect.DeepEqual(got, wantPub) {
+	if got := formattest.Shorts(pub); !reflect.DeepEqual(got, wantPub) {
 		t.Errorf("public entries\n got %q\nwant %q", got, wantPub)
 	}
 	// Rules of a child module join their ACL by network_acl_id; the data
 	// source is ignored.
 	wantDB := []string{"in 100 allow 6 10.40.1.0/24 5432-5432 -1/-1", "out 100 allow 6 10.40.0.0/16 32768-60999 -1/-1"}
-	if got := shorts(db); db.Name != "shop-prod-db" || !reflect.DeepEqual(got, wantDB) {
+	if got := formattest.Shorts(db); db.Name != "shop-prod-db" || !reflect.DeepEqual(got, wantDB) {
 		t.Errorf("db %q entries %q", db.Name, got)
 	}
 	if want := []string{"subnet-0c1d2e3f4a5b6c7d8", "subnet-0d2e3f4a5b6c7d8e9"}; !reflect.DeepEqual(db.Subnets, want) {
@@ -50,7 +49,7 @@ func TestParseJSONState(t *testing.T) {
 }
 
 func TestParseJSONPlan(t *testing.T) {
-	acls, diags, err := ParseJSON("plan.json", readTestdata(t, "plan.json"))
+	acls, diags, err := ParseJSON("plan.json", formattest.ReadTestdata(t, "plan.json"))
 	if err != nil || len(diags) != 0 {
 		t.Fatalf("err %v diags %v", err, diags)
 	}
@@ -60,7 +59,7 @@ func TestParseJSONPlan(t *testing.T) {
 		t.Fatalf("acls %+v", acls)
 	}
 	want := []string{"in 100 allow 6 0.0.0.0/0 443-443 -1/-1", "out 100 allow 6 0.0.0.0/0 1024-65535 -1/-1"}
-	if got := shorts(acls[0]); !reflect.DeepEqual(got, want) {
+	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, want) {
 		t.Errorf("entries %q", got)
 	}
 }
@@ -85,16 +84,7 @@ func TestParseJSONErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, diags, err := ParseJSON("s.json", []byte(tc.src))
-			if err == nil {
-				t.Fatalf("no error; diags %v", diags)
-			}
-			if !strings.HasPrefix(err.Error(), "s.json") {
-				t.Errorf("error %q does not name the file", err)
-			}
-			if !hasDiag(diags, nacl.SevError, tc.line, tc.field, tc.msg) {
-				t.Errorf("no error at line %d field %q containing %q; got %v", tc.line, tc.field, tc.msg, diags)
-			}
+			formattest.ExpectError(t, ParseJSON, "s.json", "s.json", tc.src, tc.line, tc.field, tc.msg)
 		})
 	}
 }
@@ -127,7 +117,7 @@ func TestParseJSONPlanChildModule(t *testing.T) {
 	if a.ID != `module.net[0].aws_network_acl.this["a"]` || a.Name != "net-a" || !reflect.DeepEqual(a.Subnets, []string{"subnet-9"}) {
 		t.Errorf("acl %+v", a)
 	}
-	if got := shorts(a); !reflect.DeepEqual(got, []string{"in 10 deny 17 192.0.2.0/24 53-53 -1/-1"}) {
+	if got := formattest.Shorts(a); !reflect.DeepEqual(got, []string{"in 10 deny 17 192.0.2.0/24 53-53 -1/-1"}) {
 		t.Errorf("entries %q", got)
 	}
 }

@@ -1,29 +1,22 @@
 package terraform
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
 	"gopkg.in/yaml.v3"
 )
 
 // decodeJSON parses JSON into a yaml.Node tree, which keeps the line and
 // column of every value. On a syntax error it returns its position.
 func decodeJSON(name string, data []byte) (*yaml.Node, nacl.Pos, error) {
-	pos := nacl.Pos{File: name}
-	var probe any
-	if err := json.Unmarshal(data, &probe); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			pos.Line, pos.Col = lineCol(data, int(se.Offset))
-		}
-		return nil, pos, fmt.Errorf("invalid JSON: %v", err)
+	clean, pos, err := yamlnode.PrepareJSON(name, data)
+	if err != nil {
+		return nil, pos, err
 	}
-	// In valid JSON a tab can only be whitespace; YAML rejects some tabs.
-	clean := bytes.ReplaceAll(data, []byte("\t"), []byte(" "))
+	pos = nacl.Pos{File: name}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(clean, &doc); err != nil {
 		return nil, pos, fmt.Errorf("reading JSON: %v", err)
@@ -32,27 +25,6 @@ func decodeJSON(name string, data []byte) (*yaml.Node, nacl.Pos, error) {
 		return nil, pos, errors.New("empty JSON document")
 	}
 	return doc.Content[0], pos, nil
-}
-
-// lineCol converts a byte offset to a 1-based line and column.
-func lineCol(data []byte, off int) (int, int) {
-	off = min(max(off, 0), len(data))
-	line := 1 + bytes.Count(data[:off], []byte("\n"))
-	col := off - bytes.LastIndexByte(data[:off], '\n')
-	return line, col
-}
-
-// get returns the value of key in mapping n, or nil.
-func get(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // str returns the string value of a scalar node, "" otherwise.

@@ -1,53 +1,17 @@
 package terraform
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/formattest"
 )
 
-// short renders an entry as "in 100 allow 6 10.0.0.0/8 80-80 -1/-1".
-func short(e nacl.Entry) string {
-	d := "in"
-	if e.Direction == nacl.Egress {
-		d = "out"
-	}
-	return fmt.Sprintf("%s %d %s %d %s %d-%d %d/%d", d, e.RuleNumber, e.Action, e.Protocol, e.CIDR, e.Ports.From, e.Ports.To, e.ICMPType, e.ICMPCode)
-}
-
-func shorts(a *nacl.ACL) []string {
-	var out []string
-	for _, e := range a.Entries {
-		out = append(out, short(e))
-	}
-	return out
-}
-
-func readTestdata(t *testing.T, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-func hasDiag(diags []nacl.Diagnostic, sev nacl.Severity, line int, field, substr string) bool {
-	for _, d := range diags {
-		if d.Severity == sev && (line == 0 || d.Pos.Line == line) && (field == "" || d.Field == field) && strings.Contains(d.Msg, substr) {
-			return true
-		}
-	}
-	return false
-}
-
 func TestParseDocNetworkACL(t *testing.T) {
-	acls, diags, err := Parse("doc.tf", readTestdata(t, "doc_network_acl.tf"))
+	acls, diags, err := Parse("doc.tf", formattest.ReadTestdata(t, "doc_network_acl.tf"))
 	if err != nil || len(diags) != 0 {
 		t.Fatalf("err %v diags %v", err, diags)
 	}
@@ -59,7 +23,7 @@ func TestParseDocNetworkACL(t *testing.T) {
 		t.Errorf("ACL %+v", a)
 	}
 	want := []string{"out 200 allow 6 10.3.0.0/18 443-443 -1/-1", "in 100 allow 6 10.3.0.0/18 80-80 -1/-1"}
-	if got := shorts(a); !reflect.DeepEqual(got, want) {
+	if got := formattest.Shorts(a); !reflect.DeepEqual(got, want) {
 		t.Errorf("entries %q, want %q", got, want)
 	}
 	if p := a.Entries[1].Pos; p.File != "doc.tf" || p.Line != 14 || p.Col != 3 || p.Path != "aws_network_acl.main.ingress[0]" {
@@ -70,7 +34,7 @@ func TestParseDocNetworkACL(t *testing.T) {
 func TestParseDocNetworkACLRule(t *testing.T) {
 	// The doc example takes cidr_block from aws_vpc.foo.cidr_block, which
 	// cannot be known from configuration: a clear error at 14:20.
-	acls, diags, err := Parse("rule.tf", readTestdata(t, "doc_network_acl_rule.tf"))
+	acls, diags, err := Parse("rule.tf", formattest.ReadTestdata(t, "doc_network_acl_rule.tf"))
 	if err == nil || !strings.Contains(err.Error(), "rule.tf:14:20: aws_network_acl_rule.bar: cidr_block: unsupported reference aws_vpc.foo.cidr_block") {
 		t.Fatalf("err = %v", err)
 	}
@@ -81,12 +45,12 @@ func TestParseDocNetworkACLRule(t *testing.T) {
 		t.Errorf("want exactly one diagnostic (no follow-on 'missing' error), got %v", diags)
 	}
 	// With a literal CIDR the rule joins the ACL through network_acl_id.
-	fixed := strings.Replace(string(readTestdata(t, "doc_network_acl_rule.tf")), "aws_vpc.foo.cidr_block", `"10.0.0.0/16"`, 1)
+	fixed := strings.Replace(string(formattest.ReadTestdata(t, "doc_network_acl_rule.tf")), "aws_vpc.foo.cidr_block", `"10.0.0.0/16"`, 1)
 	acls, _, err = Parse("rule.tf", []byte(fixed))
 	if err != nil || len(acls) != 1 {
 		t.Fatalf("err %v acls %v", err, acls)
 	}
-	if got := shorts(acls[0]); !reflect.DeepEqual(got, []string{"in 200 allow 6 10.0.0.0/16 22-22 -1/-1"}) {
+	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, []string{"in 200 allow 6 10.0.0.0/16 22-22 -1/-1"}) {
 		t.Errorf("entries %q", got)
 	}
 	if acls[0].Entries[0].Pos.Path != "aws_network_acl_rule.bar" {
@@ -95,22 +59,22 @@ func TestParseDocNetworkACLRule(t *testing.T) {
 }
 
 func TestParseDocDefaultNetworkACL(t *testing.T) {
-	acls, _, err := Parse("deny.tf", readTestdata(t, "doc_default_network_acl_deny.tf"))
+	acls, _, err := Parse("deny.tf", formattest.ReadTestdata(t, "doc_default_network_acl_deny.tf"))
 	if err != nil || len(acls) != 1 || !acls[0].IsDefault || len(acls[0].Entries) != 0 || acls[0].ID != "aws_default_network_acl.default" {
 		t.Fatalf("err %v acls %+v", err, acls)
 	}
-	acls, _, err = Parse("allow.tf", readTestdata(t, "doc_default_network_acl.tf"))
+	acls, _, err = Parse("allow.tf", formattest.ReadTestdata(t, "doc_default_network_acl.tf"))
 	if err == nil || !strings.Contains(err.Error(), "allow.tf:14:18") || !strings.Contains(err.Error(), "aws_vpc.mainvpc.cidr_block") {
 		t.Fatalf("err = %v", err)
 	}
 	// The egress rule that could be read is kept.
-	if len(acls) != 1 || !reflect.DeepEqual(shorts(acls[0]), []string{"out 100 allow -1 0.0.0.0/0 0-0 -1/-1"}) {
+	if len(acls) != 1 || !reflect.DeepEqual(formattest.Shorts(acls[0]), []string{"out 100 allow -1 0.0.0.0/0 0-0 -1/-1"}) {
 		t.Errorf("acls %+v", acls)
 	}
 }
 
 func TestParseModule(t *testing.T) {
-	acls, diags, err := Parse("module.tf", readTestdata(t, "module.tf"))
+	acls, diags, err := Parse("module.tf", formattest.ReadTestdata(t, "module.tf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +97,7 @@ func TestParseModule(t *testing.T) {
 		"out 100 allow -1 0.0.0.0/0 0-0 -1/-1",
 		"out 101 allow -1 ::/0 0-0 -1/-1",
 	}
-	if got := shorts(pub); !reflect.DeepEqual(got, wantPub) {
+	if got := formattest.Shorts(pub); !reflect.DeepEqual(got, wantPub) {
 		t.Errorf("public entries\n got %q\nwant %q", got, wantPub)
 	}
 	if priv.Name != "shop-prod-private" || !reflect.DeepEqual(priv.Subnets, []string{"subnet-0c1d2e3f4a5b6c7d8"}) {
@@ -145,7 +109,7 @@ func TestParseModule(t *testing.T) {
 		"in 110 allow 17 0.0.0.0/0 32768-60999 -1/-1",
 		"out 100 allow -1 0.0.0.0/0 0-0 -1/-1",
 	}
-	if got := shorts(priv); !reflect.DeepEqual(got, wantPriv) {
+	if got := formattest.Shorts(priv); !reflect.DeepEqual(got, wantPriv) {
 		t.Errorf("private entries\n got %q\nwant %q", got, wantPriv)
 	}
 	wantDB := []string{
@@ -153,7 +117,7 @@ func TestParseModule(t *testing.T) {
 		"in 100 allow 6 10.40.1.0/24 5432-5432 -1/-1",
 		"in 110 allow 6 10.40.2.0/24 5432-5432 -1/-1",
 	}
-	if got := shorts(db); !reflect.DeepEqual(got, wantDB) {
+	if got := formattest.Shorts(db); !reflect.DeepEqual(got, wantDB) {
 		t.Errorf("db entries\n got %q\nwant %q", got, wantDB)
 	}
 	if p := db.Entries[2].Pos.Path; p != "aws_network_acl.db.dynamic.ingress[1]" {
@@ -191,16 +155,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, diags, err := Parse("e.tf", []byte(tc.src))
-			if err == nil {
-				t.Fatalf("no error; diags %v", diags)
-			}
-			if !strings.HasPrefix(err.Error(), "e.tf:") {
-				t.Errorf("error %q does not name the file", err)
-			}
-			if !hasDiag(diags, nacl.SevError, tc.line, tc.field, tc.msg) {
-				t.Errorf("no error at line %d field %q containing %q; got %v", tc.line, tc.field, tc.msg, diags)
-			}
+			formattest.ExpectError(t, Parse, "e.tf", "e.tf:", tc.src, tc.line, tc.field, tc.msg)
 		})
 	}
 }
@@ -249,7 +204,7 @@ resource "aws_network_acl_rule" "elsewhere" {
 		t.Fatalf("acls %+v", acls)
 	}
 	want := []string{"in 100 allow 1 10.0.0.0/8 0-0 0/0", "out 100 allow -1 0.0.0.0/0 0-0 -1/-1", "in 200 allow 17 0.0.0.0/0 53-53 -1/-1"}
-	if got := shorts(acls[0]); !reflect.DeepEqual(got, want) {
+	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, want) {
 		t.Errorf("entries %q, want %q", got, want)
 	}
 	for _, w := range []struct {
@@ -262,7 +217,7 @@ resource "aws_network_acl_rule" "elsewhere" {
 		{1, "", "cannot be used together"},
 		{29, "network_acl_id", "not defined in this file"},
 	} {
-		if !hasDiag(diags, nacl.SevWarning, w.line, w.field, w.text) {
+		if !formattest.HasDiag(diags, nacl.SevWarning, w.line, w.field, w.text) {
 			t.Errorf("no warning at %d %s %q in %v", w.line, w.field, w.text, diags)
 		}
 	}
@@ -308,14 +263,14 @@ resource "aws_network_acl" "a" {
 		t.Fatalf("%v %v", err, diags)
 	}
 	want := []string{"in 100 allow 6 10.8.3.0/24 443-443 -1/-1", "in 110 deny 6 2001:db8:102::/48 22-22 -1/-1", "in 120 allow 6 10.8.255.254/32 25-25 -1/-1"}
-	if got := shorts(acls[0]); !reflect.DeepEqual(got, want) || acls[0].Name != "EDGE" {
+	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, want) || acls[0].Name != "EDGE" {
 		t.Errorf("entries %q name %q, want %q", got, acls[0].Name, want)
 	}
 }
 
 func TestReadModuleSplitFiles(t *testing.T) {
 	// Alone, main.tf cannot resolve var.office_cidr...
-	_, _, err := Parse("main.tf", readTestdata(t, filepath.Join("split", "main.tf")))
+	_, _, err := Parse("main.tf", formattest.ReadTestdata(t, filepath.Join("split", "main.tf")))
 	if err == nil || !strings.Contains(err.Error(), "main.tf:8:18") || !strings.Contains(err.Error(), "undeclared variable var.office_cidr") {
 		t.Fatalf("err = %v", err)
 	}
@@ -324,7 +279,7 @@ func TestReadModuleSplitFiles(t *testing.T) {
 	if err != nil || len(diags) != 0 || len(acls) != 1 {
 		t.Fatalf("err %v diags %v acls %v", err, diags, acls)
 	}
-	if got := shorts(acls[0]); !reflect.DeepEqual(got, []string{"in 100 allow 6 203.0.113.0/24 22-22 -1/-1"}) {
+	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, []string{"in 100 allow 6 203.0.113.0/24 22-22 -1/-1"}) {
 		t.Errorf("entries %q", got)
 	}
 	if f := acls[0].Entries[0].Pos.File; f != filepath.Join("testdata", "split", "main.tf") {

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/emit"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -47,7 +46,7 @@ func writeHCL(w io.Writer, acls []*nacl.ACL) error {
 		}
 		body := rb.AppendNewBlock("resource", []string{typ, name}).Body()
 		if acl.IsDefault {
-			if isLiteralID(acl.ID, "acl-") {
+			if emit.IsLiteralID(acl.ID, "acl-") {
 				body.SetAttributeValue("default_network_acl_id", cty.StringVal(acl.ID))
 			} else {
 				v := name + "_default_network_acl_id"
@@ -55,7 +54,7 @@ func writeHCL(w io.Writer, acls []*nacl.ACL) error {
 				body.SetAttributeTraversal("default_network_acl_id", varRef(v))
 			}
 		} else {
-			if isLiteralID(acl.VPCID, "vpc-") {
+			if emit.IsLiteralID(acl.VPCID, "vpc-") {
 				body.SetAttributeValue("vpc_id", cty.StringVal(acl.VPCID))
 			} else {
 				v, ok := vpcVars[acl.VPCID]
@@ -78,7 +77,7 @@ func writeHCL(w io.Writer, acls []*nacl.ACL) error {
 			refs := false
 			vals := make([]cty.Value, 0, len(acl.Subnets))
 			for _, s := range acl.Subnets {
-				refs = refs || !isLiteralID(s, "subnet-")
+				refs = refs || !emit.IsLiteralID(s, "subnet-")
 				vals = append(vals, cty.StringVal(s))
 			}
 			if refs {
@@ -89,7 +88,7 @@ func writeHCL(w io.Writer, acls []*nacl.ACL) error {
 				body.SetAttributeValue("subnet_ids", cty.ListVal(vals))
 			}
 		}
-		for _, e := range sortedEntries(acl.Entries) {
+		for _, e := range emit.SortedEntries(acl.Entries) {
 			body.AppendNewline()
 			if e.Comment != "" {
 				comment(body, e.Comment)
@@ -132,42 +131,16 @@ func writeEntry(body *hclwrite.Body, e nacl.Entry) {
 		b.SetAttributeValue("cidr_block", cty.StringVal(e.CIDR.Masked().String()))
 	}
 	from, to := 0, 0
-	if e.Protocol == nacl.ProtoTCP || e.Protocol == nacl.ProtoUDP {
+	if e.UsesPorts() {
 		from, to = int(e.Ports.From), int(e.Ports.To)
 	}
 	b.SetAttributeValue("from_port", cty.NumberIntVal(int64(from)))
 	b.SetAttributeValue("to_port", cty.NumberIntVal(int64(to)))
-	if e.Protocol == nacl.ProtoICMP || (e.Protocol == nacl.ProtoICMPv6 && e.CIDR.Addr().Is6()) {
-		t, c := e.ICMPType, e.ICMPCode
-		if t == -1 {
-			c = -1
-		}
+	if e.UsesICMP() {
+		t, c := emit.ICMPTypeCode(&e)
 		b.SetAttributeValue("icmp_type", cty.NumberIntVal(int64(t)))
 		b.SetAttributeValue("icmp_code", cty.NumberIntVal(int64(c)))
 	}
-}
-
-// sortedEntries returns the user entries ingress first, each direction by
-// rule number (IPv4 before IPv6), without the implicit default rules.
-func sortedEntries(in []nacl.Entry) []nacl.Entry {
-	out := make([]nacl.Entry, 0, len(in))
-	for _, e := range in {
-		if e.RuleNumber == nacl.DefaultRuleIPv4 || e.RuleNumber == nacl.DefaultRuleIPv6 {
-			continue
-		}
-		out = append(out, e)
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Direction != b.Direction {
-			return a.Direction < b.Direction
-		}
-		if a.RuleNumber != b.RuleNumber {
-			return a.RuleNumber < b.RuleNumber
-		}
-		return !a.CIDR.Addr().Is6() && b.CIDR.Addr().Is6()
-	})
-	return out
 }
 
 // comment appends text as # comment lines.
@@ -190,14 +163,6 @@ func commentTokens(text string) hclwrite.Tokens {
 // varRef is the traversal var.NAME.
 func varRef(name string) hcl.Traversal {
 	return hcl.Traversal{hcl.TraverseRoot{Name: "var"}, hcl.TraverseAttr{Name: name}}
-}
-
-var literalIDRE = regexp.MustCompile(`^[a-z]+-[0-9a-zA-Z]+$`)
-
-// isLiteralID reports whether s looks like an AWS ID with the prefix
-// (vpc-0abc, subnet-0abc, acl-0abc) rather than a reference or other text.
-func isLiteralID(s, prefix string) bool {
-	return strings.HasPrefix(s, prefix) && literalIDRE.MatchString(s)
 }
 
 // uniqueNames derives a valid, unique resource name for each ACL: the name

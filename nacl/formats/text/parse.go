@@ -15,13 +15,13 @@ package text
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/diag"
 )
 
 // Parse reads every ACL in data. name is used in positions and messages.
@@ -35,20 +35,7 @@ func Parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
 	for i, l := range bytes.Split(data, []byte("\n")) {
 		p.line(i+1, string(l))
 	}
-	var errs []string
-	for _, d := range p.diags {
-		if d.Severity == nacl.SevError {
-			errs = append(errs, d.Error())
-		}
-	}
-	if len(errs) > 0 {
-		msg := errs[0]
-		if len(errs) > 1 {
-			msg += fmt.Sprintf(" (and %d more errors)", len(errs)-1)
-		}
-		return p.acls, p.diags, errors.New(msg)
-	}
-	return p.acls, p.diags, nil
+	return p.acls, p.diags, diag.Summary(p.diags)
 }
 
 // parser holds the state of one Parse call.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/formattest"
 )
 
 func TestReadmeExample(t *testing.T) {
@@ -113,27 +114,12 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}
-	if !reflect.DeepEqual(strip(acls), strip(again)) {
-		t.Fatalf("round trip differs:\n%s\n%+v\n%+v", buf.String(), strip(acls), strip(again))
+	if !reflect.DeepEqual(formattest.StripPos(acls), formattest.StripPos(again)) {
+		t.Fatalf("round trip differs:\n%s\n%+v\n%+v", buf.String(), formattest.StripPos(acls), formattest.StripPos(again))
 	}
 	// Written output is sorted and aligned.
 	lines := strings.Split(buf.String(), "\n")
 	if lines[1] != "in  100 allow tcp    0.0.0.0/0     22          # with \"quotes\" and # hash" {
 		t.Fatalf("line 2 is %q\n%s", lines[1], buf.String())
 	}
-}
-
-func strip(acls []*nacl.ACL) []nacl.ACL {
-	var out []nacl.ACL
-	for _, a := range acls {
-		c := *a
-		c.Pos = nacl.Pos{}
-		c.Entries = append([]nacl.Entry(nil), a.Entries...)
-		c.SortEntries()
-		for i := range c.Entries {
-			c.Entries[i].Pos = nacl.Pos{}
-		}
-		out = append(out, c)
-	}
-	return out
 }

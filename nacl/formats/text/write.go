@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/emit"
 )
 
 // Write writes the ACLs in the native format: per ACL an "acl" line, then
@@ -14,14 +15,7 @@ import (
 // aligned columns, with Entry.Comment as a trailing "# comment". The
 // implicit default rules are not written.
 func Write(w io.Writer, acls []*nacl.ACL) error {
-	bw := bufio.NewWriter(w)
-	for i, a := range acls {
-		if i > 0 {
-			bw.WriteString("\n")
-		}
-		writeACL(bw, a)
-	}
-	return bw.Flush()
+	return emit.EachACL(w, acls, writeACL)
 }
 
 // writeACL writes one ACL.
@@ -69,7 +63,7 @@ func writeACL(w *bufio.Writer, a *nacl.ACL) {
 			}
 		}
 		line := strings.TrimRight(b.String(), " ")
-		if c := oneLine(comments[i]); c != "" {
+		if c := emit.OneLine(comments[i]); c != "" {
 			line = fmt.Sprintf("%-*s  # %s", lineWidth(width), line, c)
 		}
 		w.WriteString(line + "\n")
@@ -105,9 +99,4 @@ func row(e *nacl.Entry) [6]string {
 		}
 	}
 	return [6]string{dir, fmt.Sprint(e.RuleNumber), e.Action.String(), nacl.ProtocolName(e.Protocol), e.CIDR.String(), extra}
-}
-
-// oneLine makes a comment fit on one line.
-func oneLine(s string) string {
-	return strings.TrimSpace(strings.NewReplacer("\r", " ", "\n", " ").Replace(s))
 }
