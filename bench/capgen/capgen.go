@@ -302,7 +302,7 @@ func (g *gen) build(c *conv, src, dst netip.Addr, sp, dp uint16, flags uint8, pa
 			binary.BigEndian.PutUint32(h[8:], ack)
 		}
 		*seq += uint32(payload)
-		if flags&0x03 != 0 {
+		if flags&0x03 != 0 && c.kind != 3 { // retransmitted SYNs keep their sequence number
 			*seq++
 		}
 		h[12] = 5 << 4
