@@ -113,14 +113,9 @@ func (t *Table) build(c *Conversation, r *rec, d decision) {
 	c.ToServer, c.ToClient = dirStats(&r.d[cl]), dirStats(&r.d[sv])
 	c.ICMPErrors, c.Fragments = uint64(r.icmpErr), uint64(r.fragments)
 	c.Evidence, c.Confidence = d.evidence, d.confidence
-	switch {
-	case r.k.proto == capture.ProtoTCP:
-		c.State = tcpState(r)
+	c.State = recState(r)
+	if r.k.proto == capture.ProtoTCP {
 		c.HandshakeSeen = (r.side[0]|r.side[1])&(sSYN|sSYNACK) != 0
-	case r.side[0]&sSent != 0 && r.side[1]&sSent != 0:
-		c.State = StateTwoWay
-	default:
-		c.State = StateOneWay
 	}
 	if c.HasPorts() {
 		c.ClientProfiles = ephemeral.Matching(c.Client.Port)
@@ -161,4 +156,34 @@ func pack(d decision) packedDecision {
 
 func (p packedDecision) unpack() decision {
 	return decision{client: uint8(p & 1), evidence: evidenceCodes[p>>1&0xf], confidence: confidenceCodes[p>>5&0x7]}
+}
+
+// Endpoints returns the protocol of conversation id (1-based) and its
+// endpoints as first seen: a is side A (the sender of its first packet),
+// b side B. Ports are zero for protocols without ports. It builds nothing,
+// so callers that only need the addresses avoid Conversation's cost.
+func (c *Classified) Endpoints(id int) (proto uint8, a, b Endpoint) {
+	r := c.t.recs.at(id - 1)
+	as := r.aSide()
+	return r.k.proto, Endpoint{Addr: r.k.addr(as), Port: r.k.port(as)}, Endpoint{Addr: r.k.addr(1 - as), Port: r.k.port(1 - as)}
+}
+
+// ClientSide returns which side (A or B) of conversation id is the client,
+// as Conversation.ClientSide would.
+func (c *Classified) ClientSide(id int) Side {
+	return Side(c.decisions[id-1].unpack().client ^ c.t.recs.at(id-1).aSide())
+}
+
+// State returns the final state of conversation id, as Conversation.State.
+func (c *Classified) State(id int) State { return recState(c.t.recs.at(id - 1)) }
+
+// recState is the final state of a record.
+func recState(r *rec) State {
+	switch {
+	case r.k.proto == capture.ProtoTCP:
+		return tcpState(r)
+	case r.side[0]&sSent != 0 && r.side[1]&sSent != 0:
+		return StateTwoWay
+	}
+	return StateOneWay
 }

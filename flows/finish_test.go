@@ -60,3 +60,34 @@ func TestClassifyEachMatchesFinish(t *testing.T) {
 		t.Errorf("summary %+v, want %+v", c.Summary(), wantSum)
 	}
 }
+
+func TestClassifiedEndpointsAndClientSide(t *testing.T) {
+	var q seq
+	q.tcp(0, "10.0.1.10:443", "198.51.100.7:40000", capture.TCPSyn|capture.TCPAck) // server first: A is the server
+	q.tcp(time.Millisecond, "198.51.100.7:40000", "10.0.1.10:443", capture.TCPAck)
+	q.udp(2*time.Millisecond, "10.0.1.10:53000", "192.0.2.53:53")
+	q.icmp(3*time.Millisecond, "10.0.1.10", "192.0.2.80", 8, 7)
+	tb := NewTable(DefaultConfig())
+	for _, p := range q.pkts {
+		tb.Add(p)
+	}
+	c := tb.Classify()
+	for id := 1; id <= c.Len(); id++ {
+		var conv Conversation
+		c.Conversation(id, &conv)
+		proto, a, b := c.Endpoints(id)
+		cl, sv := a, b
+		if conv.ClientSide == SideB {
+			cl, sv = b, a
+		}
+		if proto != conv.Proto || cl.Addr != conv.Client.Addr || sv.Addr != conv.Server.Addr ||
+			(conv.HasPorts() && (cl.Port != conv.Client.Port || sv.Port != conv.Server.Port)) || c.ClientSide(id) != conv.ClientSide || c.State(id) != conv.State {
+			t.Errorf("conversation %d: Endpoints %d %v %v, ClientSide %v; conversation %+v", id, proto, a, b, c.ClientSide(id), conv)
+		}
+	}
+	var first Conversation
+	c.Conversation(1, &first)
+	if first.ClientSide != SideB {
+		t.Errorf("conversation 1: client side %v, want B", first.ClientSide)
+	}
+}

@@ -2,9 +2,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"fmt"
+	"io"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -73,12 +73,15 @@ func runCheck(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	rep := replay.BuildReport(judge, in.rec)
+	rep := replay.Summarize(judge, in.rec)
 	rep.Notes = append(notes, rep.Notes...)
 	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, nano: in.anyNano()}
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
+	denied := rep.Summary.Denied > 0
 	if err := out.write(o, func(emit func(*capture.Packet, replay.PacketResult) error) error {
+		// The report is written: let the second pass reuse its memory.
+		out.rep = nil
 		return in.secondPass(cf, judge, emit)
 	}); err != nil {
 		w.Flush()
@@ -90,7 +93,7 @@ func runCheck(env *runEnv, args []string) int {
 	if in.problems(env, cmd) {
 		return exitError
 	}
-	if rep.Summary.Denied > 0 && o.failOn != "never" {
+	if denied && o.failOn != "never" {
 		return exitFindings
 	}
 	return exitOK
@@ -105,6 +108,7 @@ func (in *replayInput) secondPass(cf *captureFlags, j *replay.Judge, emit func(*
 	}
 	defer s.Close()
 	pp := replay.NewPacketPass(j, cf.cfg, in.rec)
+	in.rec = nil // the pass keeps what it needs (one bit per conversation)
 	var p capture.Packet
 	for s.Next(&p) == nil {
 		r, ok := pp.Next(&p)
@@ -143,39 +147,32 @@ func (o *checkOutput) write(opts checkOpts, pass2 func(emit func(*capture.Packet
 	pw := replay.NewPacketWriter(ro)
 	switch opts.format {
 	case "json":
-		doc, err := jsonBytes(ro.ReportJSON(o.rep, o.topo))
-		if err != nil {
-			return err
-		}
 		if !opts.packets {
-			_, err = o.w.Write(doc)
-			return err
+			return ro.WriteReportJSON(o.w, o.rep, o.topo, nil)
 		}
 		// Stream the packets as a last member of the document.
-		doc = bytes.TrimRight(doc, "\n")
-		doc = bytes.TrimSuffix(doc, []byte("}"))
-		doc = bytes.TrimRight(doc, "\n ")
-		o.w.Write(doc)
-		o.w.WriteString(",\n  \"packets\": [")
-		first := true
-		err = pass2(func(p *capture.Packet, r replay.PacketResult) error {
-			if !first {
-				o.w.WriteByte(',')
+		return ro.WriteReportJSON(o.w, o.rep, o.topo, func(io.Writer) error {
+			o.w.WriteString("  \"packets\": [")
+			first := true
+			err := pass2(func(p *capture.Packet, r replay.PacketResult) error {
+				if !first {
+					o.w.WriteByte(',')
+				}
+				first = false
+				o.w.WriteString("\n    ")
+				line := pw.JSON(p, &r)
+				_, err := o.w.Write(line[:len(line)-1])
+				return err
+			})
+			if err != nil {
+				return err
 			}
-			first = false
-			o.w.WriteString("\n    ")
-			line := pw.JSON(p, &r)
-			_, err := o.w.Write(line[:len(line)-1])
+			if !first {
+				o.w.WriteString("\n  ")
+			}
+			_, err = o.w.WriteString("]")
 			return err
 		})
-		if err != nil {
-			return err
-		}
-		if !first {
-			o.w.WriteString("\n  ")
-		}
-		_, err = o.w.WriteString("]\n}\n")
-		return err
 	case "jsonl":
 		if opts.packets {
 			return pass2(func(p *capture.Packet, r replay.PacketResult) error {
@@ -184,12 +181,7 @@ func (o *checkOutput) write(opts checkOpts, pass2 func(emit func(*capture.Packet
 			})
 		}
 		jl := newJSONLines(o.w)
-		for _, cr := range o.rep.Conversations {
-			if err := jl.write(ro.ConvJSON(cr)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return o.rep.EachConversation(func(cr *replay.ConvResult) error { return jl.write(ro.ConvJSON(cr)) })
 	case "csv":
 		cw := csv.NewWriter(o.w)
 		if opts.packets {
@@ -203,7 +195,14 @@ func (o *checkOutput) write(opts checkOpts, pass2 func(emit func(*capture.Packet
 			}
 			return cw.Error()
 		}
-		return writeCSV(o.w, replay.ConvCSVHeader, ro.ConvCSVRows(o.rep))
+		if err := cw.Write(replay.ConvCSVHeader); err != nil {
+			return err
+		}
+		if err := ro.EachConvCSVRow(o.rep, cw.Write); err != nil {
+			return err
+		}
+		cw.Flush()
+		return cw.Error()
 	}
 	if err := ro.WriteText(o.w, o.rep, o.topo); err != nil {
 		return err
@@ -216,13 +215,4 @@ func (o *checkOutput) write(opts checkOpts, pass2 func(emit func(*capture.Packet
 		_, err := o.w.Write(pw.Text(p, &r))
 		return err
 	})
-}
-
-// jsonBytes encodes v as indented JSON without HTML escaping.
-func jsonBytes(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := writeJSON(&buf, v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

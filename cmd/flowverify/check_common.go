@@ -6,10 +6,10 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -132,13 +132,13 @@ func (rf *replayFlags) topology(env *runEnv, cmd string, file *aclfile.File, sel
 		return nil, nil, err
 	}
 	if len(cidrs) == 0 {
-		host, n, ok := replay.DetectHost(rec.Conversations)
+		host, n, ok := replay.DetectHostIn(rec)
 		if !ok {
 			return nil, nil, errors.New("no --subnet given and no capture host could be detected (no unicast conversation): give --subnet CIDR")
 		}
 		hp := replay.HostPrefix(host)
 		fmt.Fprintf(env.stderr, "flowverify %s: notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s; override with --subnet CIDR or --subnets FILE\n",
-			cmd, host, n, len(rec.Conversations), hp)
+			cmd, host, n, rec.NumConversations(), hp)
 		notes = append(notes, fmt.Sprintf("subnet %s is the detected capture host (no --subnet given)", hp))
 		cidrs = []netip.Prefix{hp}
 	}
@@ -215,7 +215,11 @@ func (in *replayInput) record(cf *captureFlags, w replay.Window) error {
 	for s.Next(&p) == nil {
 		r.Add(&p)
 	}
-	in.rec = r.Finish()
+	in.rec = r.Classify()
+	// The table's index and the classifier's temporaries are garbage now:
+	// collect them so that the heap goal follows the (much smaller) live
+	// heap of the report phase rather than the peak of the first pass.
+	runtime.GC()
 	in.files = s.Files()
 	for i := range in.files {
 		if i < len(in.names) && in.paths[i] != in.names[i] {
@@ -250,13 +254,4 @@ func (in *replayInput) problems(env *runEnv, cmd string) bool {
 		return false
 	}
 	return reportProblems(env.stderr, cmd, in.stream)
-}
-
-// conversationSides maps conversation IDs to their client side for the second pass.
-func conversationSides(convs []*flows.Conversation) map[int]flows.Side {
-	m := make(map[int]flows.Side, len(convs))
-	for _, c := range convs {
-		m[c.ID] = c.ClientSide
-	}
-	return m
 }

@@ -88,7 +88,7 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	oldRep, newRep := replay.BuildReport(oldJudge, in.rec), replay.BuildReport(newJudge, in.rec)
+	oldRep, newRep := replay.Summarize(oldJudge, in.rec), replay.Summarize(newJudge, in.rec)
 	d, err := replay.Compare(oldRep, newRep)
 	if err != nil {
 		return fail(env, cmd, err)

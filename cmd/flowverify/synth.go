@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/flowverify/flowverify/capture"
@@ -164,21 +165,22 @@ func runSynth(env *runEnv, args []string) int {
 		rec.Add(&pkt)
 	}
 	incomplete := reportProblems(env.stderr, "synth", stream)
-	recording := rec.Finish()
+	recording := rec.Classify()
+	runtime.GC() // see replayInput.record
 	if len(opts.Subnets) == 0 {
-		host, n, ok := replay.DetectHost(recording.Conversations)
+		host, n, ok := replay.DetectHostIn(recording)
 		if !ok {
 			return fail(env, "synth", errors.New("no --subnet given and no capture host could be detected (no unicast conversation): give --subnet CIDR"))
 		}
 		opts.Subnets = []netip.Prefix{replay.HostPrefix(host)}
 		fmt.Fprintf(env.stderr, "flowverify synth: notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s\n",
-			host, n, len(recording.Conversations), opts.Subnets[0])
+			host, n, recording.NumConversations(), opts.Subnets[0])
 	}
 	if len(opts.VPCCIDRs) == 0 {
 		fmt.Fprintln(env.stderr, "flowverify synth: notice: no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not recognised as exempt (169.254.169.253 still is)")
 	}
 	opts.Observations = synth.FromRecording(recording)
-	res, err := synth.Synthesize(recording.Conversations, opts)
+	res, err := synth.SynthesizeRecording(recording, opts)
 	if err != nil {
 		return fail(env, "synth", err)
 	}

@@ -46,43 +46,38 @@ type Diff struct {
 }
 
 // Compare returns the legs whose verdict changes from old to new; both
-// reports must come from BuildReport on the same Recording. Changes are
-// ordered by conversation ID, request before response, newly denied first.
+// reports must come from BuildReport (or both from Summarize) on the same
+// Recording. Changes are ordered by conversation ID, request before
+// response, newly denied first.
 func Compare(old, new *Report) (*Diff, error) {
-	if len(old.Conversations) != len(new.Conversations) || len(old.Unattributed) != len(new.Unattributed) {
-		return nil, fmt.Errorf("reports of different recordings: %d and %d conversations", len(old.Conversations), len(new.Conversations))
+	if len(old.Unattributed) != len(new.Unattributed) || (old.lazy == nil) != (new.lazy == nil) ||
+		(old.lazy == nil && len(old.Conversations) != len(new.Conversations)) ||
+		(old.lazy != nil && old.lazy.rec != new.lazy.rec) {
+		return nil, fmt.Errorf("reports of different recordings: %d and %d conversations", old.Summary.Conversations, new.Summary.Conversations)
 	}
 	d := &Diff{Old: old, New: new}
-	for i, oc := range old.Conversations {
-		nc := new.Conversations[i]
-		if oc.Conv.ID != nc.Conv.ID {
-			return nil, fmt.Errorf("reports of different recordings: conversation %d vs %d", oc.Conv.ID, nc.Conv.ID)
-		}
-		denied, allowed := false, false
-		for _, role := range []string{RoleRequest, RoleResponse} {
-			ol, nl := oc.Leg(role), nc.Leg(role)
-			for _, kind := range []string{NewlyDenied, NewlyAllowed} {
-				ch, ok := compareLeg(ol, nl, kind)
-				if !ok {
-					continue
-				}
-				ch.Conv, ch.Role = oc.Conv, role
-				if kind == NewlyDenied {
-					denied = true
-					d.PacketsNewlyDenied += ch.Packets
-					ch.Explanation = legExplanation(nc, role)
-				} else {
-					allowed = true
-					d.PacketsNewlyAllowed += ch.Packets
-				}
-				d.Changes = append(d.Changes, ch)
+	if old.lazy != nil {
+		ob := &convBuilder{j: old.lazy.j, rec: old.lazy.rec, rolesOnly: true}
+		nb := &convBuilder{j: new.lazy.j, rec: new.lazy.rec, rolesOnly: true}
+		for id := 1; id <= ob.rec.NumConversations(); id++ {
+			oc, ok := ob.result(id)
+			if !ok {
+				continue
 			}
+			nc, _ := nb.result(id)
+			d.compareConv(oc, nc, func() { nc.Explanations = explain(nc) }, func() *flows.Conversation {
+				c := &flows.Conversation{}
+				ob.rec.Conversation(id, c)
+				return c
+			})
 		}
-		if denied {
-			d.NewlyDenied++
-		}
-		if allowed {
-			d.NewlyAllowed++
+	} else {
+		for i, oc := range old.Conversations {
+			nc := new.Conversations[i]
+			if oc.Conv.ID != nc.Conv.ID {
+				return nil, fmt.Errorf("reports of different recordings: conversation %d vs %d", oc.Conv.ID, nc.Conv.ID)
+			}
+			d.compareConv(oc, nc, func() {}, nil)
 		}
 	}
 	for i := range old.Unattributed {
@@ -97,6 +92,51 @@ func Compare(old, new *Report) (*Diff, error) {
 		}
 	}
 	return d, nil
+}
+
+// compareConv adds the changes of one conversation; explain fills the
+// new result's explanations when needed, and full, when not nil, builds
+// the whole conversation for the changes (oc.Conv is then partial and
+// reused by the caller).
+func (d *Diff) compareConv(oc, nc *ConvResult, explain func(), full func() *flows.Conversation) {
+	denied, allowed := false, false
+	var conv *flows.Conversation
+	explained := false
+	for _, role := range []string{RoleRequest, RoleResponse} {
+		ol, nl := oc.Leg(role), nc.Leg(role)
+		for _, kind := range []string{NewlyDenied, NewlyAllowed} {
+			ch, ok := compareLeg(ol, nl, kind)
+			if !ok {
+				continue
+			}
+			if conv == nil {
+				conv = oc.Conv
+				if full != nil {
+					conv = full()
+				}
+			}
+			ch.Conv, ch.Role = conv, role
+			if kind == NewlyDenied {
+				denied = true
+				d.PacketsNewlyDenied += ch.Packets
+				if !explained {
+					explain()
+					explained = true
+				}
+				ch.Explanation = legExplanation(nc, role)
+			} else {
+				allowed = true
+				d.PacketsNewlyAllowed += ch.Packets
+			}
+			d.Changes = append(d.Changes, ch)
+		}
+	}
+	if denied {
+		d.NewlyDenied++
+	}
+	if allowed {
+		d.NewlyAllowed++
+	}
 }
 
 // compareLeg finds the keys of one leg whose verdict changed as kind says.

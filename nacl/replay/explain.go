@@ -3,6 +3,7 @@ package replay
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/flowverify/flowverify/flows"
@@ -93,7 +94,39 @@ func endpoint(e flows.Endpoint, hasPorts bool) string {
 }
 
 // explain returns one sentence per denied check of the conversation's legs.
-func explain(cr *ConvResult) []string {
+func explain(cr *ConvResult) []string { return explainWith(cr, nil) }
+
+// phraseKey identifies what CheckPhrase depends on.
+type phraseKey struct {
+	acl      *nacl.ACL
+	aclID    string
+	subnetID string
+	dir      nacl.Direction
+	rule     int
+	entry    int
+}
+
+// phraseCache remembers CheckPhrase per check: a report's denied checks
+// name few distinct rules, and the phrase is the costly part of a sentence.
+type phraseCache map[phraseKey]string
+
+func (pc phraseCache) phrase(c *Check) string {
+	if pc == nil {
+		return CheckPhrase(c)
+	}
+	k := phraseKey{acl: c.ACLRef, aclID: c.ACL, subnetID: c.SubnetID, dir: c.Direction, rule: c.Rule, entry: c.Entry}
+	s, ok := pc[k]
+	if !ok {
+		s = CheckPhrase(c)
+		if len(pc) < 4096 {
+			pc[k] = s
+		}
+	}
+	return s
+}
+
+// explainWith is explain with a phrase cache (nil for none).
+func explainWith(cr *ConvResult, pc phraseCache) []string {
 	var out []string
 	for _, l := range []*Leg{&cr.Request, &cr.Response} {
 		if l.Denied == 0 {
@@ -111,7 +144,7 @@ func explain(cr *ConvResult) []string {
 			if c.Action != nacl.Deny {
 				continue
 			}
-			out = append(out, sentence(cr.Conv, l, kr, c))
+			out = append(out, sentence(cr.Conv, l, kr, c, pc))
 		}
 		// Attached ICMP errors denied besides the leg's own packets.
 		if !kr.ICMPError {
@@ -120,7 +153,7 @@ func explain(cr *ConvResult) []string {
 				if k.ICMPError && k.Judgement.Verdict == Deny {
 					for n := 0; n < k.Judgement.NCheck; n++ {
 						if c := &k.Judgement.Checks[n]; c.Action == nacl.Deny {
-							out = append(out, sentence(cr.Conv, l, k, c))
+							out = append(out, sentence(cr.Conv, l, k, c, pc))
 						}
 					}
 					break
@@ -132,7 +165,7 @@ func explain(cr *ConvResult) []string {
 }
 
 // sentence explains one denied check in plain words.
-func sentence(c *flows.Conversation, l *Leg, kr *KeyResult, chk *Check) string {
+func sentence(c *flows.Conversation, l *Leg, kr *KeyResult, chk *Check, pc phraseCache) string {
 	ports := c.HasPorts()
 	var s string
 	if kr.ICMPError {
@@ -140,7 +173,7 @@ func sentence(c *flows.Conversation, l *Leg, kr *KeyResult, chk *Check) string {
 		if kr.Key.HasICMP {
 			what = fmt.Sprintf("%s errors (type %d code %d)", ProtoName(kr.Key.Proto), kr.Key.ICMPType, kr.Key.ICMPCode)
 		}
-		s = fmt.Sprintf("%s from %s to %s about this conversation are denied %s", what, kr.Key.Src, kr.Key.Dst, CheckPhrase(chk))
+		s = fmt.Sprintf("%s from %s to %s about this conversation are denied %s", what, kr.Key.Src, kr.Key.Dst, pc.phrase(chk))
 		if isPMTU(&kr.Key) {
 			return s + ": path MTU discovery breaks, large transfers stall"
 		}
@@ -148,9 +181,9 @@ func sentence(c *flows.Conversation, l *Leg, kr *KeyResult, chk *Check) string {
 	}
 	if l.Role == RoleResponse {
 		if ports {
-			s = fmt.Sprintf("responses from %s to client port %d are denied %s", endpoint(c.Server, true), c.Client.Port, CheckPhrase(chk))
+			s = "responses from " + endpoint(c.Server, true) + " to client port " + strconv.Itoa(int(c.Client.Port)) + " are denied " + pc.phrase(chk)
 		} else {
-			s = fmt.Sprintf("responses from %s to %s are denied %s", endpoint(c.Server, false), endpoint(c.Client, false), CheckPhrase(chk))
+			s = "responses from " + endpoint(c.Server, false) + " to " + endpoint(c.Client, false) + " are denied " + pc.phrase(chk)
 		}
 		if chk.Direction == nacl.Ingress {
 			s += ": the client's requests leave, its replies never arrive"
@@ -158,7 +191,7 @@ func sentence(c *flows.Conversation, l *Leg, kr *KeyResult, chk *Check) string {
 			s += ": the server gets the requests, its replies never leave"
 		}
 	} else {
-		s = fmt.Sprintf("requests from %s to %s are denied %s", endpoint(c.Client, false), endpoint(c.Server, ports), CheckPhrase(chk))
+		s = "requests from " + endpoint(c.Client, false) + " to " + endpoint(c.Server, ports) + " are denied " + pc.phrase(chk)
 		if chk.Direction == nacl.Ingress {
 			s += ": they never reach the server"
 		} else {

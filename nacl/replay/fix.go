@@ -48,77 +48,106 @@ type fixKey struct {
 	icmpC    int
 }
 
+// fixGroup accumulates one group incrementally: the smallest prefix
+// covering its peers, whether they all lie in the first peer's subnet,
+// and the range of its response ports (all a fix depends on).
 type fixGroup struct {
-	key   fixKey
-	peers []netip.Addr
-	ports []uint16 // response legs: the destination (client) ports
-	convs []int
+	key      fixKey
+	cover    netip.Prefix // valid once a peer was added
+	sub      netip.Prefix // the first peer's modelled subnet, when subOK
+	subOK    bool
+	lo, hi   uint16
+	hasPorts bool
+	convs    []int
 }
 
-// suggestFixes groups the denied checks of every conversation and
-// proposes one rule per group; it records the fix indexes on each
-// conversation. When every peer of a group lies in one modelled subnet,
-// the rule names that subnet's CIDR.
-func suggestFixes(j *Judge, convs []*ConvResult) []Fix {
-	subnetOf := func(peers []netip.Addr) (netip.Prefix, bool) {
-		if j == nil || len(peers) == 0 {
-			return netip.Prefix{}, false
+// fixer groups the denied checks of conversations (add) and proposes one
+// rule per group (fixes).
+type fixer struct {
+	j      *Judge
+	groups map[fixKey]*fixGroup
+	order  []fixKey
+	index  map[fixKey]int
+}
+
+func newFixer(j *Judge) *fixer { return &fixer{j: j, groups: map[fixKey]*fixGroup{}} }
+
+// eachFixKey calls fn for every denied check of cr's denied keys, with the
+// group key, the peer and, for response legs with ports, the client port.
+func eachFixKey(cr *ConvResult, fn func(k fixKey, peer netip.Addr, port uint16, hasPort bool)) {
+	for _, l := range []*Leg{&cr.Request, &cr.Response} {
+		if l.Denied == 0 {
+			continue
 		}
-		_, p := j.lookup(peers[0])
-		if !p.IsValid() || p.Bits() == p.Addr().BitLen() {
-			return netip.Prefix{}, false
-		}
-		for _, a := range peers[1:] {
-			if !p.Contains(a) {
-				return netip.Prefix{}, false
+		for i := range l.Keys {
+			kr := &l.Keys[i]
+			if kr.Judgement.Verdict != Deny || kr.Fragment {
+				continue
 			}
-		}
-		return p, true
-	}
-	groups := map[fixKey]*fixGroup{}
-	var order []fixKey
-	for _, cr := range convs {
-		for _, l := range []*Leg{&cr.Request, &cr.Response} {
-			for i := range l.Keys {
-				kr := &l.Keys[i]
-				if kr.Judgement.Verdict != Deny || kr.Fragment {
+			for n := 0; n < kr.Judgement.NCheck; n++ {
+				c := &kr.Judgement.Checks[n]
+				if c.Action != nacl.Deny || c.ACLRef == nil {
 					continue
 				}
-				for n := 0; n < kr.Judgement.NCheck; n++ {
-					c := &kr.Judgement.Checks[n]
-					if c.Action != nacl.Deny || c.ACLRef == nil {
-						continue
-					}
-					k := fixKey{acl: c.ACLRef, subnetID: c.SubnetID, dir: c.Direction, rule: c.Rule, role: l.Role,
-						proto: kr.Key.Proto, v6: kr.Key.Src.Is6(), icmpT: -1, icmpC: -1}
-					isPorts := kr.Key.Proto == nacl.ProtoTCP || kr.Key.Proto == nacl.ProtoUDP
-					if isPorts && l.Role == RoleRequest && kr.Key.HasPort {
-						k.port = kr.Key.DstPort
-					}
-					if (kr.Key.Proto == nacl.ProtoICMP || kr.Key.Proto == nacl.ProtoICMPv6) && kr.Key.HasICMP {
-						k.icmpT, k.icmpC = int(kr.Key.ICMPType), int(kr.Key.ICMPCode)
-					}
-					g := groups[k]
-					if g == nil {
-						g = &fixGroup{key: k}
-						groups[k] = g
-						order = append(order, k)
-					}
-					peer := kr.Key.Src
-					if c.Direction == nacl.Egress {
-						peer = kr.Key.Dst
-					}
-					g.peers = append(g.peers, peer)
-					if isPorts && l.Role == RoleResponse && kr.Key.HasPort {
-						g.ports = append(g.ports, kr.Key.DstPort)
-					}
-					if len(g.convs) == 0 || g.convs[len(g.convs)-1] != cr.Conv.ID {
-						g.convs = append(g.convs, cr.Conv.ID)
-					}
+				k := fixKey{acl: c.ACLRef, subnetID: c.SubnetID, dir: c.Direction, rule: c.Rule, role: l.Role,
+					proto: kr.Key.Proto, v6: kr.Key.Src.Is6(), icmpT: -1, icmpC: -1}
+				isPorts := kr.Key.Proto == nacl.ProtoTCP || kr.Key.Proto == nacl.ProtoUDP
+				if isPorts && l.Role == RoleRequest && kr.Key.HasPort {
+					k.port = kr.Key.DstPort
 				}
+				if (kr.Key.Proto == nacl.ProtoICMP || kr.Key.Proto == nacl.ProtoICMPv6) && kr.Key.HasICMP {
+					k.icmpT, k.icmpC = int(kr.Key.ICMPType), int(kr.Key.ICMPCode)
+				}
+				peer := kr.Key.Src
+				if c.Direction == nacl.Egress {
+					peer = kr.Key.Dst
+				}
+				fn(k, peer, kr.Key.DstPort, isPorts && l.Role == RoleResponse && kr.Key.HasPort)
 			}
 		}
 	}
+}
+
+// add groups the denied checks of one conversation.
+func (fx *fixer) add(cr *ConvResult) {
+	eachFixKey(cr, func(k fixKey, peer netip.Addr, port uint16, hasPort bool) {
+		g := fx.groups[k]
+		if g == nil {
+			g = &fixGroup{key: k}
+			fx.groups[k] = g
+			fx.order = append(fx.order, k)
+		}
+		if !g.cover.IsValid() {
+			g.cover = HostPrefix(peer)
+			if fx.j != nil {
+				if _, p := fx.j.lookup(peer); p.IsValid() && p.Bits() != p.Addr().BitLen() {
+					g.sub, g.subOK = p, true
+				}
+			}
+		} else {
+			for !g.cover.Contains(peer) && g.cover.Bits() > 0 {
+				g.cover, _ = g.cover.Addr().Prefix(g.cover.Bits() - 1)
+			}
+			if g.subOK && !g.sub.Contains(peer) {
+				g.subOK = false
+			}
+		}
+		if hasPort {
+			if !g.hasPorts {
+				g.lo, g.hi, g.hasPorts = port, port, true
+			} else {
+				g.lo, g.hi = min(g.lo, port), max(g.hi, port)
+			}
+		}
+		if len(g.convs) == 0 || g.convs[len(g.convs)-1] != cr.Conv.ID {
+			g.convs = append(g.convs, cr.Conv.ID)
+		}
+	})
+}
+
+// fixes proposes one rule per group, in a stable order, and indexes them.
+func (fx *fixer) fixes() []Fix {
+	order := fx.order
 	slices.SortStableFunc(order, func(a, b fixKey) int {
 		return cmp.Or(cmp.Compare(a.acl.ID, b.acl.ID), cmp.Compare(a.subnetID, b.subnetID), cmp.Compare(a.dir, b.dir),
 			cmp.Compare(a.rule, b.rule), cmp.Compare(a.role, b.role), cmp.Compare(a.proto, b.proto),
@@ -126,20 +155,27 @@ func suggestFixes(j *Judge, convs []*ConvResult) []Fix {
 	})
 	used := map[usedKey]map[int]bool{}
 	var fixes []Fix
-	byConv := map[int][]int{}
+	fx.index = make(map[fixKey]int, len(order))
 	for _, k := range order {
-		g := groups[k]
-		f := buildFix(g, used, subnetOf)
-		idx := len(fixes)
-		fixes = append(fixes, f)
-		for _, id := range g.convs {
-			byConv[id] = append(byConv[id], idx)
-		}
-	}
-	for _, cr := range convs {
-		cr.Fixes = byConv[cr.Conv.ID]
+		fx.index[k] = len(fixes)
+		fixes = append(fixes, buildFix(fx.groups[k], used))
 	}
 	return fixes
+}
+
+// indexes returns the indexes (ascending) of the fixes that repair cr, nil if none.
+func (fx *fixer) indexes(cr *ConvResult) []int {
+	if cr.Request.Denied == 0 && cr.Response.Denied == 0 {
+		return nil
+	}
+	var out []int
+	eachFixKey(cr, func(k fixKey, _ netip.Addr, _ uint16, _ bool) {
+		if i, ok := fx.index[k]; ok && !slices.Contains(out, i) {
+			out = append(out, i)
+		}
+	})
+	slices.Sort(out)
+	return out
 }
 
 type usedKey struct {
@@ -148,28 +184,27 @@ type usedKey struct {
 }
 
 // buildFix proposes the rule for one group.
-func buildFix(g *fixGroup, used map[usedKey]map[int]bool, subnetOf func([]netip.Addr) (netip.Prefix, bool)) Fix {
-	fromSubnet := func(p netip.Prefix) bool { s, ok := subnetOf(g.peers); return ok && s == p }
+func buildFix(g *fixGroup, used map[usedKey]map[int]bool) Fix {
+	fromSubnet := func(p netip.Prefix) bool { return g.subOK && g.sub == p }
 	k := g.key
 	f := Fix{ACL: k.acl.ID, ACLRef: k.acl, SubnetID: k.subnetID, Direction: k.dir, Blocking: k.rule, Role: k.role, Conversations: g.convs}
 	e := nacl.Entry{Direction: k.dir, Action: nacl.Allow, Protocol: int(k.proto), ICMPType: -1, ICMPCode: -1,
 		Comment: fmt.Sprintf("flowverify: lets %d conversation(s) through (blocked by rule %d)", len(g.convs), k.rule)}
-	e.CIDR = covering(g.peers, k.v6)
-	if sub, ok := subnetOf(g.peers); ok {
-		e.CIDR = sub
+	e.CIDR = coveringPrefix(g.cover, k.v6)
+	if g.subOK {
+		e.CIDR = g.sub
 	}
 	var notes []string
 	switch k.proto {
 	case nacl.ProtoTCP, nacl.ProtoUDP:
 		if k.role == RoleRequest {
 			e.Ports = nacl.PortRange{From: k.port, To: k.port}
-		} else if lo, hi, name, desc, ok := clientRange(g.ports); ok {
+		} else if lo, hi, name, desc, ok := clientRange(g.portRange()); ok {
 			e.Ports = nacl.PortRange{From: lo, To: hi}
 			f.Profile = name
 			notes = append(notes, "ports: "+desc)
 		} else {
-			lo, hi := slices.Min(g.ports), slices.Max(g.ports)
-			e.Ports = nacl.PortRange{From: lo, To: hi}
+			e.Ports = nacl.PortRange{From: g.lo, To: g.hi}
 			notes = append(notes, "ports: the observed client ports fit no known ephemeral profile, so the rule covers exactly the observed range")
 		}
 	case nacl.ProtoICMP, nacl.ProtoICMPv6:
@@ -193,17 +228,19 @@ func buildFix(g *fixGroup, used map[usedKey]map[int]bool, subnetOf func([]netip.
 	return f
 }
 
+// portRange returns the lowest and highest response port (nil without ports).
+func (g *fixGroup) portRange() []uint16 {
+	if !g.hasPorts {
+		return nil
+	}
+	return []uint16{g.lo, g.hi}
+}
+
 // covering returns the smallest prefix covering every peer; when that is
 // wider than a /16 (IPv4) or /32 (IPv6) it returns 0.0.0.0/0 or ::/0.
 func covering(peers []netip.Addr, v6 bool) netip.Prefix {
-	all := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
-	minBits := 16
-	if v6 {
-		all = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
-		minBits = 32
-	}
 	if len(peers) == 0 {
-		return all
+		return coveringPrefix(netip.Prefix{}, v6)
 	}
 	p := HostPrefix(peers[0])
 	for _, a := range peers[1:] {
@@ -211,7 +248,20 @@ func covering(peers []netip.Addr, v6 bool) netip.Prefix {
 			p, _ = p.Addr().Prefix(p.Bits() - 1)
 		}
 	}
-	if p.Bits() < minBits {
+	return coveringPrefix(p, v6)
+}
+
+// coveringPrefix widens p (the smallest prefix covering the peers,
+// invalid when there are none) to the whole family when it is wider than
+// a /16 (IPv4) or /32 (IPv6).
+func coveringPrefix(p netip.Prefix, v6 bool) netip.Prefix {
+	all := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	minBits := 16
+	if v6 {
+		all = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		minBits = 32
+	}
+	if !p.IsValid() || p.Bits() < minBits {
 		return all
 	}
 	return p

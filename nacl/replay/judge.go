@@ -4,8 +4,9 @@
 // filter (Amazon DNS, metadata, Time Sync, ...), same-subnet traffic. It
 // also accumulates a capture's packets per conversation and direction
 // (Recorder), turns them into a per-conversation report with plain-sentence
-// explanations and fix suggestions (BuildReport) and compares two reports
-// (Compare).
+// explanations and fix suggestions (BuildReport, or Summarize, which
+// rebuilds the per-conversation results on demand so that memory stays
+// small on large captures) and compares two reports (Compare).
 package replay
 
 import (

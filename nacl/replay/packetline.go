@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/flowverify/flowverify/capture"
 )
@@ -14,6 +15,12 @@ type PacketWriter struct {
 	opts   *RenderOptions
 	buf    []byte
 	quoted map[string][]byte
+	// The formatted time up to the seconds and the '.' of the last packet:
+	// consecutive packets mostly share it, and formatting a time is the
+	// most expensive part of a line.
+	tsSec   int64
+	tsValid bool
+	tsHead  []byte
 }
 
 // NewPacketWriter returns a writer using opts for file names and times.
@@ -45,7 +52,7 @@ func (w *PacketWriter) JSON(p *capture.Packet, r *PacketResult) []byte {
 	b = append(b, `,"frame":`...)
 	b = strconv.AppendInt(b, p.Frame, 10)
 	b = append(b, `,"time":"`...)
-	b = w.opts.appendTime(b, p)
+	b = w.appendTime(b, p)
 	b = append(b, `","proto":"`...)
 	b = append(b, ProtoName(p.Proto)...)
 	b = append(b, `","src":"`...)
@@ -130,7 +137,7 @@ func (w *PacketWriter) Text(p *capture.Packet, r *PacketResult) []byte {
 	b = append(b, ':')
 	b = strconv.AppendInt(b, p.Frame, 10)
 	b = append(b, ' ')
-	b = w.opts.appendTime(b, p)
+	b = w.appendTime(b, p)
 	b = append(b, ' ')
 	b = append(b, ProtoName(p.Proto)...)
 	b = append(b, ' ')
@@ -179,24 +186,64 @@ func appendHostPort(b []byte, a netip.Addr, port uint16, ports bool) []byte {
 // verdict says its action) or, with several, "out#100:allow, in#130:deny";
 // withACL prefixes each with its ACL id ("acl-a out#100:allow").
 func ChecksText(cs []Check, withACL bool) string {
-	s := ""
+	if len(cs) == 0 {
+		return ""
+	}
+	var buf [96]byte
+	return string(appendChecks(buf[:0], cs, withACL))
+}
+
+// appendChecks appends ChecksText(cs, withACL) to b.
+func appendChecks(b []byte, cs []Check, withACL bool) []byte {
 	for i := range cs {
 		c := &cs[i]
 		if i > 0 {
-			s += ", "
+			b = append(b, ", "...)
 		}
 		if withACL {
-			s += c.ACL + " "
+			b = append(b, c.ACL...)
+			b = append(b, ' ')
 		}
-		s += dirWord(c.Direction) + "#" + itoa(c.Rule)
+		b = append(b, dirWord(c.Direction)...)
+		b = append(b, '#')
+		b = strconv.AppendInt(b, int64(c.Rule), 10)
 		if len(cs) > 1 {
-			s += ":" + c.Action.String()
+			b = append(b, ':')
+			b = append(b, c.Action.String()...)
 		}
 		if c.Uncertain {
-			s += "?"
+			b = append(b, '?')
 		}
 	}
-	return s
+	return b
+}
+
+// appendTime appends the packet's time in UTC with its file's precision,
+// as RenderOptions.appendTime does, reusing the formatted seconds of the
+// previous packet when they are the same.
+func (w *PacketWriter) appendTime(b []byte, p *capture.Packet) []byte {
+	nano := w.opts.Nano
+	if p.File >= 0 && p.File < len(w.opts.FileNano) {
+		nano = w.opts.FileNano[p.File]
+	}
+	t := p.Time.UTC()
+	sec := t.Unix()
+	if !w.tsValid || sec != w.tsSec || t.Year() < 0 || t.Year() > 9999 {
+		w.tsHead = t.Truncate(time.Second).AppendFormat(w.tsHead[:0], "2006-01-02T15:04:05.")
+		w.tsSec, w.tsValid = sec, t.Year() >= 0 && t.Year() <= 9999
+	}
+	b = append(b, w.tsHead...)
+	frac, digits := t.Nanosecond()/1000, 6
+	if nano {
+		frac, digits = t.Nanosecond(), 9
+	}
+	var d [9]byte
+	for i := digits - 1; i >= 0; i-- {
+		d[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	b = append(b, d[:digits]...)
+	return append(b, 'Z')
 }
 
 // appendTime appends the packet's time with its file's precision, without allocating.

@@ -19,18 +19,23 @@ type PacketResult struct {
 // conversation IDs, and each IP packet is judged on its own. Memory is
 // that of the conversation table; nothing is kept per packet.
 type PacketPass struct {
-	j      *Judge
-	table  *flows.Table
-	win    windowState
-	client map[int]flows.Side
+	j     *Judge
+	table *flows.Table
+	win   windowState
+	// clientB has bit id set when conversation id's client is side B
+	// (one bit per conversation).
+	clientB []uint64
 }
 
 // NewPacketPass prepares a second pass over the records rec was made from.
 func NewPacketPass(j *Judge, cfg flows.Config, rec *Recording) *PacketPass {
-	pp := &PacketPass{j: j, table: flows.NewTable(cfg), client: make(map[int]flows.Side, len(rec.Conversations))}
+	n := rec.NumConversations()
+	pp := &PacketPass{j: j, table: flows.NewTable(cfg), clientB: make([]uint64, (n+1+63)/64)}
 	pp.win = windowState{w: rec.Window, resolved: true, since: rec.Since, until: rec.Until}
-	for _, c := range rec.Conversations {
-		pp.client[c.ID] = c.ClientSide
+	for id := 1; id <= n; id++ {
+		if rec.clientSide(id) == flows.SideB {
+			pp.clientB[id/64] |= 1 << (id % 64)
+		}
 	}
 	return pp
 }
@@ -46,7 +51,11 @@ func (pp *PacketPass) Next(p *capture.Packet) (PacketResult, bool) {
 	r := PacketResult{Ref: ref, Judgement: pp.j.Judge(&key)}
 	if ref.ID > 0 {
 		r.Role = RoleResponse
-		if cs, ok := pp.client[ref.ID]; ok && cs == ref.From {
+		cs := flows.SideA
+		if ref.ID/64 < len(pp.clientB) && pp.clientB[ref.ID/64]&(1<<(ref.ID%64)) != 0 {
+			cs = flows.SideB
+		}
+		if cs == ref.From {
 			r.Role = RoleRequest
 		}
 	}

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"math"
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
@@ -35,14 +36,52 @@ func (k *KeyStat) add(p *capture.Packet) {
 	k.Bytes += uint64(p.IPLen)
 }
 
-// convAcc holds the keys of both sides of one conversation: the first key
-// of each side inline (one memory access per packet on the hot path), any
-// further keys in more.
+// sideAcc counts the packets of one conversation direction whose NACL key
+// is the direction's implied key (see convAcc): 32 bytes, no addresses.
+type sideAcc struct {
+	pkts, bytes uint64
+	firstNS     int64
+	frame       uint64 // packFrameRef
+}
+
+func (a *sideAcc) add(p *capture.Packet) {
+	if a.pkts == 0 {
+		a.firstNS = timeNS(p.Time)
+		a.frame = packFrameRef(p.File, p.Frame)
+	}
+	a.pkts++
+	a.bytes += uint64(p.IPLen)
+}
+
+// convAcc accumulates one conversation (72 bytes). For almost every packet
+// the NACL key is implied by the conversation: its source and destination
+// are the endpoints of the sending side and of the other side, its
+// protocol is the conversation's, and a TCP/UDP key's destination port is
+// the other side's port. Such "plain" packets (not an attached ICMP error,
+// not a fragment without ports) are counted in s without storing the key;
+// an ICMP key's type and code are kept in icmp. Any other key goes to an
+// extraAcc, looked up only for conversations flagged accHasExtra.
 type convAcc struct {
-	head [2]KeyStat
-	used [2]bool
-	more [2][]KeyStat
-	last [2]int // index in more of the last extra key hit
+	s     [2]sideAcc
+	icmp  [2][2]uint8 // type, code of each side's implied key
+	flags uint8
+}
+
+// convAcc flags; the per-side bits are shifted left by the side.
+const (
+	accUsed     uint8 = 1 << 0 // side 0 has an implied key (bit 1: side 1)
+	accHasICMP  uint8 = 1 << 2 // side 0's implied key has ICMP type/code
+	accHasPort  uint8 = 1 << 4 // side 0's implied key has a port
+	accHasExtra uint8 = 1 << 6 // the conversation has an extraAcc
+)
+
+// extraAcc holds the keys of a conversation that its sides do not imply,
+// in order of first appearance; headAt says how many of them came before
+// the implied key of each side (so that Keys keeps first-appearance order).
+type extraAcc struct {
+	more   [2][]KeyStat
+	last   [2]int
+	headAt [2]int
 }
 
 // Counts are the record counts of a pass over the captures.
@@ -64,17 +103,25 @@ type Recorder struct {
 	table  *flows.Table
 	win    windowState
 	convs  convStore
+	extras map[int]*extraAcc
 	loose  []KeyStat
 	counts Counts
 }
 
 // NewRecorder returns a recorder with a fresh conversation table.
 func NewRecorder(cfg flows.Config, w Window) *Recorder {
-	return &Recorder{table: flows.NewTable(cfg), win: windowState{w: w}}
+	return &Recorder{table: flows.NewTable(cfg), win: windowState{w: w}, extras: map[int]*extraAcc{}}
 }
 
 // Add accounts one record and returns the conversation it joined.
 func (r *Recorder) Add(p *capture.Packet) flows.Ref {
+	ref := r.table.Add(p)
+	r.account(p, ref)
+	return ref
+}
+
+// account counts one record that the table placed in conversation ref.
+func (r *Recorder) account(p *capture.Packet, ref flows.Ref) flows.Ref {
 	if r.counts.Records == 0 {
 		r.counts.Start = p.Time
 	}
@@ -82,7 +129,6 @@ func (r *Recorder) Add(p *capture.Packet) flows.Ref {
 	if p.Time.After(r.counts.End) {
 		r.counts.End = p.Time
 	}
-	ref := r.table.Add(p)
 	switch p.Kind {
 	case capture.KindIP:
 		r.counts.IP++
@@ -97,29 +143,51 @@ func (r *Recorder) Add(p *capture.Packet) flows.Ref {
 		r.counts.OutsideWindow++
 		return ref
 	}
-	key := FromCapture(p)
 	icmpErr := ref.ICMPError
 	frag := p.Fragment && p.FragOffset != 0 && !p.HasPorts && !p.HasICMP
 	if ref.ID <= 0 {
 		r.counts.Unattributed++
-		addKey(&r.loose, nil, key, icmpErr, frag, p)
+		addKey(&r.loose, nil, FromCapture(p), icmpErr, frag, p)
 		return ref
 	}
 	c := r.convs.at(ref.ID)
-	side := ref.From & 1
-	// Fast path: the direction's first view (almost every packet).
-	if h := &c.head[side]; c.used[side] {
-		if sameKey(&h.Key, &key) && h.ICMPError == icmpErr && h.Fragment == frag {
-			h.Packets++
-			h.Bytes += uint64(p.IPLen)
+	side := uint8(ref.From & 1)
+	plain := !icmpErr && !frag && (p.HasPorts || (p.Proto != capture.ProtoTCP && p.Proto != capture.ProtoUDP))
+	if plain {
+		isICMP := (p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6) && p.HasICMP
+		if c.flags&(accUsed<<side) == 0 {
+			c.flags |= accUsed << side
+			switch {
+			case isICMP:
+				c.flags |= accHasICMP << side
+				c.icmp[side] = [2]uint8{p.ICMPType, p.ICMPCode}
+			case p.HasPorts && (p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP):
+				c.flags |= accHasPort << side
+			}
+			if c.flags&accHasExtra != 0 {
+				x := r.extras[ref.ID]
+				x.headAt[side] = len(x.more[side])
+			}
+			c.s[side].add(p)
 			return ref
 		}
-		addKey(&c.more[side], &c.last[side], key, icmpErr, frag, p)
-		return ref
+		// Fast path: the same view as the side's implied key (almost
+		// every packet: only ICMP types can differ).
+		if !isICMP && c.flags&(accHasICMP<<side) == 0 ||
+			isICMP && c.flags&(accHasICMP<<side) != 0 && c.icmp[side] == [2]uint8{p.ICMPType, p.ICMPCode} {
+			a := &c.s[side]
+			a.pkts++
+			a.bytes += uint64(p.IPLen)
+			return ref
+		}
 	}
-	c.used[side] = true
-	c.head[side] = KeyStat{Key: key, ICMPError: icmpErr, Fragment: frag}
-	c.head[side].add(p)
+	x := r.extras[ref.ID]
+	if x == nil {
+		x = &extraAcc{}
+		r.extras[ref.ID] = x
+		c.flags |= accHasExtra
+	}
+	addKey(&x.more[side], &x.last[side], FromCapture(p), icmpErr, frag, p)
 	return ref
 }
 
@@ -152,7 +220,9 @@ func addKey(list *[]KeyStat, last *int, key nacl.Packet, icmpErr, frag bool, p *
 // Recording is the outcome of the first pass.
 type Recording struct {
 	// Conversations are all conversations of the capture, by ID (index i
-	// holds ID i+1), including those with no packet in the window.
+	// holds ID i+1), including those with no packet in the window. Finish
+	// fills it; Classify leaves it nil and builds conversations on demand
+	// (see NumConversations, Conversation, EachConversation).
 	Conversations []*flows.Conversation
 	Summary       flows.Summary
 	Counts        Counts
@@ -160,14 +230,35 @@ type Recording struct {
 	Window       Window
 	Since, Until time.Time
 	convs        convStore
+	extras       map[int]*extraAcc
 	loose        []KeyStat
+	cls          *flows.Classified
 }
 
-// Finish classifies the conversations and returns the recording. The
-// recorder must not be used afterwards.
+// Finish classifies the conversations and returns the recording with
+// every conversation materialised in Conversations (about 500 bytes
+// each). The recorder must not be used afterwards. Large captures should
+// use Classify.
 func (r *Recorder) Finish() *Recording {
 	convs, sum := r.table.Finish()
-	rec := &Recording{Conversations: convs, Summary: sum, Counts: r.counts, Window: r.win.w, convs: r.convs, loose: r.loose}
+	rec := r.recording(sum)
+	rec.Conversations = convs
+	return rec
+}
+
+// Classify classifies the conversations and returns the recording without
+// materialising them: Conversations is nil and each conversation is built
+// on demand from the compact conversation table. The recorder must not be
+// used afterwards.
+func (r *Recorder) Classify() *Recording {
+	cls := r.table.Classify()
+	rec := r.recording(cls.Summary())
+	rec.cls = cls
+	return rec
+}
+
+func (r *Recorder) recording(sum flows.Summary) *Recording {
+	rec := &Recording{Summary: sum, Counts: r.counts, Window: r.win.w, convs: r.convs, extras: r.extras, loose: r.loose}
 	if r.win.resolved {
 		if r.win.w.Since.Set {
 			rec.Since = r.win.since
@@ -176,22 +267,194 @@ func (r *Recorder) Finish() *Recording {
 			rec.Until = r.win.until
 		}
 	}
+	r.table = nil
 	return rec
+}
+
+// NumConversations is the number of conversations; their IDs are 1..NumConversations().
+func (rec *Recording) NumConversations() int {
+	if rec.cls != nil {
+		return rec.cls.Len()
+	}
+	return len(rec.Conversations)
+}
+
+// Conversation fills dst with conversation id (1-based).
+func (rec *Recording) Conversation(id int, dst *flows.Conversation) {
+	if rec.cls != nil {
+		rec.cls.Conversation(id, dst)
+		return
+	}
+	*dst = *rec.Conversations[id-1]
+}
+
+// EachConversation calls fn for every conversation in ID order. With a
+// recording made by Classify the value passed is reused: fn must copy
+// what it keeps. It stops at the first error fn returns.
+func (rec *Recording) EachConversation(fn func(*flows.Conversation) error) error {
+	if rec.cls != nil {
+		return rec.cls.Each(fn)
+	}
+	for _, c := range rec.Conversations {
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// roles fills dst with only what judging needs of conversation id: ID,
+// protocol, version, client, server and client side (cheaper than
+// Conversation, which also derives state, counters and profiles).
+func (rec *Recording) roles(id int, dst *flows.Conversation) {
+	if rec.cls == nil {
+		*dst = *rec.Conversations[id-1]
+		return
+	}
+	proto, a, b := rec.cls.Endpoints(id)
+	cs := rec.cls.ClientSide(id)
+	*dst = flows.Conversation{ID: id, Proto: proto, Version: 4, Client: a, Server: b, ClientSide: cs}
+	if a.Addr.Is6() {
+		dst.Version = 6
+	}
+	if cs == flows.SideB {
+		dst.Client, dst.Server = b, a
+	}
+}
+
+// state returns the final state of conversation id.
+func (rec *Recording) state(id int) flows.State {
+	if rec.cls != nil {
+		return rec.cls.State(id)
+	}
+	return rec.Conversations[id-1].State
+}
+
+// clientSide returns the client side of conversation id.
+func (rec *Recording) clientSide(id int) flows.Side {
+	if rec.cls != nil {
+		return rec.cls.ClientSide(id)
+	}
+	return rec.Conversations[id-1].ClientSide
+}
+
+// endpoints returns the protocol and the endpoints of sides A and B of conversation id.
+func (rec *Recording) endpoints(id int) (proto uint8, a, b flows.Endpoint) {
+	if rec.cls != nil {
+		return rec.cls.Endpoints(id)
+	}
+	c := rec.Conversations[id-1]
+	if c.ClientSide == flows.SideA {
+		return c.Proto, c.Client, c.Server
+	}
+	return c.Proto, c.Server, c.Client
+}
+
+// hasKeys reports whether conversation id had an in-window packet.
+func (rec *Recording) hasKeys(id int) bool {
+	c := rec.convs.get(id)
+	return c != nil && (c.flags&(accUsed|accUsed<<1) != 0 || c.flags&accHasExtra != 0)
 }
 
 // Keys returns the keys recorded for conversation id on side s (nil when
 // it had no in-window packet that way).
 func (rec *Recording) Keys(id int, s flows.Side) []KeyStat {
 	c := rec.convs.get(id)
-	if c == nil || !c.used[s&1] {
+	if c == nil {
 		return nil
 	}
-	out := make([]KeyStat, 0, 1+len(c.more[s&1]))
-	return append(append(out, c.head[s&1]), c.more[s&1]...)
+	proto, a, b := rec.endpoints(id)
+	return rec.appendKeys(nil, id, c, uint8(s&1), proto, a, b)
+}
+
+// AppendKeys appends the keys of conversation id on side s to dst, like
+// Keys but reusing dst's storage.
+func (rec *Recording) AppendKeys(dst []KeyStat, id int, s flows.Side) []KeyStat {
+	c := rec.convs.get(id)
+	if c == nil {
+		return dst
+	}
+	proto, a, b := rec.endpoints(id)
+	return rec.appendKeys(dst, id, c, uint8(s&1), proto, a, b)
+}
+
+// appendKeys appends the keys of side s of conversation id (accumulator
+// c, endpoints a and b) to dst, in order of first appearance.
+func (rec *Recording) appendKeys(dst []KeyStat, id int, c *convAcc, s uint8, proto uint8, a, b flows.Endpoint) []KeyStat {
+	var more []KeyStat
+	headAt := 0
+	if c.flags&accHasExtra != 0 {
+		if x := rec.extras[id]; x != nil {
+			more, headAt = x.more[s], x.headAt[s]
+		}
+	}
+	if c.flags&(accUsed<<s) == 0 {
+		return append(dst, more...)
+	}
+	dst = append(dst, more[:headAt]...)
+	from, to := a, b
+	if s == 1 {
+		from, to = b, a
+	}
+	acc := &c.s[s]
+	k := KeyStat{Key: nacl.Packet{Src: from.Addr, Dst: to.Addr, Proto: proto}, Packets: acc.pkts, Bytes: acc.bytes,
+		First: nsTime(acc.firstNS), FirstFrame: unpackFrameRef(acc.frame), firstRecorded: true}
+	if c.flags&(accHasPort<<s) != 0 {
+		k.Key.HasPort, k.Key.DstPort = true, to.Port
+	}
+	if c.flags&(accHasICMP<<s) != 0 {
+		k.Key.HasICMP, k.Key.ICMPType, k.Key.ICMPCode = true, c.icmp[s][0], c.icmp[s][1]
+	}
+	dst = append(dst, k)
+	return append(dst, more[headAt:]...)
 }
 
 // Unattributed returns the keys of in-window IP packets that joined no conversation.
 func (rec *Recording) Unattributed() []KeyStat { return rec.loose }
+
+const (
+	frameBits = 48
+	// zeroNS stands for the zero time.Time.
+	zeroNS = math.MinInt64
+)
+
+// packFrameRef packs a file index and frame number in one word.
+func packFrameRef(file int, frame int64) uint64 {
+	f := uint64(min(max(file, 0), math.MaxUint16))
+	n := uint64(min(max(frame, 0), 1<<frameBits-1))
+	return f<<frameBits | n
+}
+
+func unpackFrameRef(v uint64) flows.FrameRef {
+	return flows.FrameRef{File: int(v >> frameBits), Frame: int64(v & (1<<frameBits - 1))}
+}
+
+var (
+	minNSTime = time.Unix(0, math.MinInt64+1)
+	maxNSTime = time.Unix(0, math.MaxInt64)
+)
+
+// timeNS converts t to Unix nanoseconds (zeroNS for the zero time,
+// clamped to the representable range).
+func timeNS(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return zeroNS
+	case t.Before(minNSTime):
+		return math.MinInt64 + 1
+	case t.After(maxNSTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// nsTime reverses timeNS (in UTC).
+func nsTime(ns int64) time.Time {
+	if ns == zeroNS {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
 
 // sameKey compares two NACL views, cheapest fields first (the generated
 // struct equality is measurably slower on the per-packet path).

@@ -1,6 +1,9 @@
 package replay
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
@@ -293,4 +296,100 @@ func dirWord(d nacl.Direction) string {
 // NewConvJSONEndpoints returns the client and server of c in JSON form.
 func NewConvJSONEndpoints(c *flows.Conversation) [2]EndpointJSON {
 	return [2]EndpointJSON{endpointJSON(c.Client, c.HasPorts()), endpointJSON(c.Server, c.HasPorts())}
+}
+
+// WriteReportJSON writes the report as the indented JSON document of
+// ReportJSON, byte for byte, but encodes the conversations one at a time
+// (EachConversation) instead of holding them all. When tail is not nil it
+// is called after the last member (after ",\n") to write further members,
+// such as a streamed "packets" array, before the closing brace.
+func (o *RenderOptions) WriteReportJSON(w io.Writer, r *Report, t *Topology, tail func(io.Writer) error) error {
+	head := ReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.SummaryJSON(&r.Summary), Notes: r.Notes}
+	if head.Files == nil {
+		head.Files = []string{}
+	}
+	if head.Notes == nil {
+		head.Notes = []string{}
+	}
+	fixes := make([]FixJSON, 0, len(r.Fixes))
+	for i := range r.Fixes {
+		fixes = append(fixes, NewFixJSON(&r.Fixes[i]))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	// value appends v indented as a member value at depth 1 (prefix "  ")
+	// or an array element at depth 2 (prefix "    ").
+	value := func(v any, prefix string) error {
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1) // the Encoder's newline
+		return nil
+	}
+	member := func(name string, v any) error {
+		buf.WriteString("  \"" + name + "\": ")
+		if err := value(v, "  "); err != nil {
+			return err
+		}
+		buf.WriteString(",\n")
+		return nil
+	}
+	flush := func() error {
+		_, err := w.Write(buf.Bytes())
+		buf.Reset()
+		return err
+	}
+	buf.WriteString("{\n")
+	if err := member("files", head.Files); err != nil {
+		return err
+	}
+	if err := member("topology", head.Topology); err != nil {
+		return err
+	}
+	if err := member("summary", head.Summary); err != nil {
+		return err
+	}
+	buf.WriteString("  \"conversations\": [")
+	n := 0
+	err := r.EachConversation(func(cr *ConvResult) error {
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		buf.WriteString("\n    ")
+		if err := value(o.ConvJSON(cr), "    "); err != nil {
+			return err
+		}
+		if buf.Len() >= 64<<10 {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		buf.WriteString("\n  ")
+	}
+	buf.WriteString("],\n")
+	if err := member("fixes", fixes); err != nil {
+		return err
+	}
+	buf.WriteString("  \"notes\": ")
+	if err := value(head.Notes, "  "); err != nil {
+		return err
+	}
+	if tail != nil {
+		buf.WriteString(",\n")
+		if err := flush(); err != nil {
+			return err
+		}
+		if err := tail(w); err != nil {
+			return err
+		}
+	}
+	buf.WriteString("\n}\n")
+	return flush()
 }

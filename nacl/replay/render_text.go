@@ -1,7 +1,12 @@
 package replay
 
 import (
+	"math"
+	"net/netip"
+	"unicode/utf8"
+
 	"fmt"
+	"github.com/flowverify/flowverify/flows"
 	"io"
 	"maps"
 	"slices"
@@ -32,14 +37,140 @@ func LegCell(l *Leg, withACL bool) string {
 	case Exempt, NotFiltered:
 		return string(l.Verdict) + " (" + l.Reason + ")"
 	}
-	s := string(l.Verdict)
-	if c := ChecksText(l.Checks, withACL); c != "" {
-		s += " " + c
+	var buf [128]byte
+	return string(appendLegCell(buf[:0], l, withACL))
+}
+
+// appendLegCell appends LegCell(l, withACL) to b.
+func appendLegCell(b []byte, l *Leg, withACL bool) []byte {
+	switch l.Verdict {
+	case "":
+		return append(b, '-')
+	case Exempt, NotFiltered:
+		b = append(b, l.Verdict...)
+		b = append(b, " ("...)
+		b = append(b, l.Reason...)
+		return append(b, ')')
+	}
+	b = append(b, l.Verdict...)
+	if len(l.Checks) > 0 {
+		b = append(b, ' ')
+		b = appendChecks(b, l.Checks, withACL)
 	}
 	if l.Denied > 0 && l.Denied < l.Packets {
-		s += fmt.Sprintf(" [%d/%d denied]", l.Denied, l.Packets)
+		b = append(b, " ["...)
+		b = strconv.AppendUint(b, l.Denied, 10)
+		b = append(b, '/')
+		b = strconv.AppendUint(b, l.Packets, 10)
+		b = append(b, " denied]"...)
 	}
-	return s
+	return b
+}
+
+// convTableHeaders are the columns of the text conversation table.
+var convTableHeaders = []string{"ID", "PROTO", "CLIENT", "SERVER", "STATE", "REQUEST", "RESPONSE", "STATUS"}
+
+// tableWidths accumulates the widths of the conversation table's columns
+// while Summarize judges, and remembers each row's verdict cells as two
+// indexes into the (few) distinct cells and a status: WriteText then
+// prints the table in one pass, without judging again. 5 bytes per
+// conversation; when there are more than 65536 distinct cells only the
+// widths are kept.
+type tableWidths struct {
+	w       [8]int
+	multi   bool
+	scratch []byte
+	// cells are the distinct REQUEST/RESPONSE cells; rows[id] packs the
+	// indexes of conversation id's two cells, status[id] its status.
+	cells   []string
+	cellIdx map[string]uint16
+	rows    []uint32
+	status  []uint8
+	noRows  bool
+}
+
+// statuses indexes tableWidths.status.
+var statuses = []string{StatusOK, StatusRequestDenied, StatusResponseDenied, StatusBothDenied, StatusExempt, StatusNotFiltered}
+
+// add measures the row of cr, whose Conv needs ID, Proto, Client and
+// Server; state is the conversation's final state.
+func (tw *tableWidths) add(cr *ConvResult, state flows.State) {
+	c := cr.Conv
+	ports := c.HasPorts()
+	b := strconv.AppendInt(tw.scratch[:0], int64(c.ID), 10)
+	n := [8]int{len(b), len(ProtoName(c.Proto))}
+	b = appendEndpoint(b[:0], c.Client, ports)
+	n[2] = len(b)
+	b = appendEndpoint(b[:0], c.Server, ports)
+	n[3] = len(b)
+	n[4] = len(state)
+	b = appendLegCell(b[:0], &cr.Request, tw.multi)
+	n[5] = len(b)
+	req := tw.cell(b)
+	b = appendLegCell(b[:0], &cr.Response, tw.multi)
+	n[6] = len(b)
+	resp := tw.cell(b)
+	n[7] = len(cr.Status)
+	for i := range n {
+		tw.w[i] = max(tw.w[i], n[i])
+	}
+	tw.scratch = b
+	if !tw.noRows {
+		tw.rows[c.ID] = uint32(req)<<16 | uint32(resp)
+		tw.status[c.ID] = uint8(slices.Index(statuses, cr.Status))
+	}
+}
+
+// cell returns the index of cell b, adding it when new.
+func (tw *tableWidths) cell(b []byte) uint16 {
+	if tw.noRows {
+		return 0
+	}
+	if i, ok := tw.cellIdx[string(b)]; ok {
+		return i
+	}
+	if len(tw.cells) > math.MaxUint16 {
+		tw.noRows, tw.cells, tw.cellIdx, tw.rows, tw.status = true, nil, nil, nil, nil
+		return 0
+	}
+	i := uint16(len(tw.cells))
+	tw.cells = append(tw.cells, string(b))
+	tw.cellIdx[string(b)] = i
+	return i
+}
+
+// eachRow calls emit with the text table's row of every conversation with
+// an evaluated packet, from the cells remembered by Summarize; false when
+// they were not (a materialised report, too many distinct cells, or
+// another topology than the judge's).
+func (r *Report) eachRow(multi bool, o *RenderOptions, emit func(cells ...string) error) (bool, error) {
+	l := r.lazy
+	if l == nil || l.widths.noRows || l.widths.multi != multi {
+		return false, nil
+	}
+	tw := &l.widths
+	var c flows.Conversation
+	for id := 1; id < len(tw.rows); id++ {
+		if !l.rec.hasKeys(id) {
+			continue
+		}
+		l.rec.roles(id, &c)
+		v := tw.rows[id]
+		err := emit(strconv.Itoa(id), ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
+			string(l.rec.state(id)), tw.cells[v>>16], tw.cells[v&0xffff], o.colourStatus(statuses[tw.status[id]]))
+		if err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// appendEndpoint appends endpoint(e, hasPorts) to b.
+func appendEndpoint(b []byte, e flows.Endpoint, hasPorts bool) []byte {
+	if !hasPorts {
+		return e.Addr.AppendTo(b)
+	}
+	return netip.AddrPortFrom(e.Addr, e.Port).AppendTo(b)
 }
 
 // ConvCSVHeader is the header of --format csv.
@@ -51,7 +182,14 @@ var ConvCSVHeader = []string{"id", "proto", "client", "client_port", "server", "
 // ConvCSVRows returns one row per conversation (see ConvCSVHeader).
 func (o *RenderOptions) ConvCSVRows(r *Report) [][]string {
 	rows := make([][]string, 0, len(r.Conversations))
-	for _, cr := range r.Conversations {
+	_ = o.EachConvCSVRow(r, func(row []string) error { rows = append(rows, row); return nil })
+	return rows
+}
+
+// EachConvCSVRow calls fn with the CSV row (see ConvCSVHeader) of every
+// conversation in turn, without holding them all; it stops at fn's first error.
+func (o *RenderOptions) EachConvCSVRow(r *Report, fn func([]string) error) error {
+	return r.EachConversation(func(cr *ConvResult) error {
 		c := cr.Conv
 		cp, sp := "", ""
 		if c.HasPorts() {
@@ -73,13 +211,12 @@ func (o *RenderOptions) ConvCSVRows(r *Report) [][]string {
 			}
 			return string(l.Verdict)
 		}
-		rows = append(rows, []string{strconv.Itoa(c.ID), ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
+		return fn([]string{strconv.Itoa(c.ID), ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
 			string(c.State), cr.Status,
 			legV(&cr.Request), ChecksText(cr.Request.Checks, true), u64(cr.Request.Packets), u64(cr.Request.Denied),
 			legV(&cr.Response), ChecksText(cr.Response.Checks, true), u64(cr.Response.Packets), u64(cr.Response.Denied),
 			fd, ff, fr, strings.Join(cr.Explanations, " | "), strings.Join(fixes, " | ")})
-	}
-	return rows
+	})
 }
 
 func u64(n uint64) string { return strconv.FormatUint(n, 10) }
@@ -121,52 +258,51 @@ func (o *RenderOptions) WriteText(w io.Writer, r *Report, t *Topology) error {
 		}
 	}
 	multi := multiACL(t)
-	if len(r.Conversations) > 0 {
+	if r.Summary.Conversations > 0 {
 		b.WriteString("\nCONVERSATIONS\n")
-		tw := newTable("ID", "PROTO", "CLIENT", "SERVER", "STATE", "REQUEST", "RESPONSE", "STATUS")
-		for _, cr := range r.Conversations {
-			c := cr.Conv
-			tw.add(strconv.Itoa(c.ID), ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
-				string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), o.colourStatus(cr.Status))
-		}
 		if _, err := io.WriteString(w, b.String()); err != nil {
 			return err
 		}
 		b.Reset()
-		if err := tw.write(w); err != nil {
+		var widths []int
+		if l := r.lazy; l != nil && l.widths.multi == multi {
+			widths = l.widths.w[:]
+		}
+		err := writeStreamTable(w, convTableHeaders, widths,
+			func(emit func(cells ...string) error) error {
+				if ok, err := r.eachRow(multi, o, emit); ok {
+					return err
+				}
+				return r.eachConv(false, false, func(cr *ConvResult) error {
+					c := cr.Conv
+					return emit(strconv.Itoa(c.ID), ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
+						string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), o.colourStatus(cr.Status))
+				})
+			})
+		if err != nil {
 			return err
 		}
 	}
-	var broken []*ConvResult
-	for _, cr := range r.Conversations {
-		if len(cr.Explanations) > 0 {
-			broken = append(broken, cr)
+	denied := false
+	err := r.eachConv(true, true, func(cr *ConvResult) error {
+		if len(cr.Explanations) == 0 {
+			return nil
 		}
-	}
-	if len(broken) > 0 {
-		b.WriteString("\nDENIED\n")
-	}
-	for _, cr := range broken {
-		c := cr.Conv
-		fmt.Fprintf(&b, "#%d %s %s -> %s (%s, client by %s, %s)\n", c.ID, ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()),
-			endpoint(c.Server, c.HasPorts()), cr.Status, c.Evidence, c.Confidence)
-		for _, l := range []*Leg{&cr.Request, &cr.Response} {
-			if l.Packets == 0 {
-				fmt.Fprintf(&b, "  %-8s  no packets\n", l.Role)
-				continue
+		if !denied {
+			b.WriteString("\nDENIED\n")
+			denied = true
+		}
+		o.writeBroken(&b, r, cr)
+		if b.Len() >= 64<<10 {
+			if _, err := io.WriteString(w, b.String()); err != nil {
+				return err
 			}
-			fmt.Fprintf(&b, "  %-8s  %d packets, %d denied: %s", l.Role, l.Packets, l.Denied, LegCell(l, true))
-			if l.Denied > 0 {
-				fmt.Fprintf(&b, "; first denied %s (%s frame %d)", o.FormatTime(l.FirstDenied), o.file(l.FirstDeniedFrame.File), l.FirstDeniedFrame.Frame)
-			}
-			b.WriteByte('\n')
+			b.Reset()
 		}
-		for _, e := range cr.Explanations {
-			fmt.Fprintf(&b, "  %s\n", capitalise(e))
-		}
-		for _, i := range cr.Fixes {
-			fmt.Fprintf(&b, "  fix (%s): %s\n", r.Fixes[i].ACL, r.Fixes[i].Line)
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if len(r.Fixes) > 0 {
 		b.WriteString("\nSUGGESTED RULES (native text format)\n")
@@ -184,8 +320,59 @@ func (o *RenderOptions) WriteText(w io.Writer, r *Report, t *Topology) error {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err = io.WriteString(w, b.String())
 	return err
+}
+
+// writeBroken prints one broken conversation: legs, explanations, fixes.
+func (o *RenderOptions) writeBroken(b *strings.Builder, r *Report, cr *ConvResult) {
+	c := cr.Conv
+	var num [20]byte
+	b.WriteByte('#')
+	b.Write(strconv.AppendInt(num[:0], int64(c.ID), 10))
+	b.WriteByte(' ')
+	b.WriteString(ProtoName(c.Proto))
+	b.WriteByte(' ')
+	b.WriteString(endpoint(c.Client, c.HasPorts()))
+	b.WriteString(" -> ")
+	b.WriteString(endpoint(c.Server, c.HasPorts()))
+	b.WriteString(" (" + cr.Status + ", client by " + string(c.Evidence) + ", " + string(c.Confidence) + ")\n")
+	for _, l := range []*Leg{&cr.Request, &cr.Response} {
+		b.WriteString("  ")
+		b.WriteString(l.Role)
+		for i := utf8.RuneCountInString(l.Role); i < 8; i++ {
+			b.WriteByte(' ')
+		}
+		if l.Packets == 0 {
+			b.WriteString("  no packets\n")
+			continue
+		}
+		b.WriteString("  ")
+		b.Write(strconv.AppendUint(num[:0], l.Packets, 10))
+		b.WriteString(" packets, ")
+		b.Write(strconv.AppendUint(num[:0], l.Denied, 10))
+		b.WriteString(" denied: ")
+		b.WriteString(LegCell(l, true))
+		if l.Denied > 0 {
+			b.WriteString("; first denied " + o.FormatTime(l.FirstDenied) + " (" + o.file(l.FirstDeniedFrame.File) + " frame ")
+			b.Write(strconv.AppendInt(num[:0], l.FirstDeniedFrame.Frame, 10))
+			b.WriteByte(')')
+		}
+		b.WriteByte('\n')
+	}
+	for _, e := range cr.Explanations {
+		b.WriteString("  ")
+		if e != "" && e[0] < utf8.RuneSelf {
+			b.WriteString(strings.ToUpper(e[:1]))
+			b.WriteString(e[1:])
+		} else {
+			b.WriteString(capitalise(e))
+		}
+		b.WriteByte('\n')
+	}
+	for _, i := range cr.Fixes {
+		b.WriteString("  fix (" + r.Fixes[i].ACL + "): " + r.Fixes[i].Line + "\n")
+	}
 }
 
 func (o *RenderOptions) colourStatus(s string) string {
@@ -237,14 +424,53 @@ func countsText(m map[string]uint64) string {
 	return strings.Join(parts, ", ")
 }
 
-// table is a minimal aligned text table (colour codes are not counted).
-type table struct {
-	rows [][]string
+// writeStreamTable prints a minimal aligned text table (colour codes are
+// not counted) whose rows are generated twice, once to measure the
+// columns and once to print, so that no row is held in memory.
+// When known is not nil it holds the widths of the rows' cells (without
+// the headers) and rows is generated once.
+func writeStreamTable(w io.Writer, headers []string, known []int, rows func(emit func(cells ...string) error) error) error {
+	width := make([]int, len(headers))
+	measure := func(cells ...string) error {
+		for i, c := range cells {
+			width[i] = max(width[i], visibleLen(c))
+		}
+		return nil
+	}
+	measure(headers...)
+	if known != nil {
+		for i := range width {
+			width[i] = max(width[i], known[i])
+		}
+	} else if err := rows(measure); err != nil {
+		return err
+	}
+	var l []byte
+	line := func(cells ...string) error {
+		l = l[:0]
+		for i, c := range cells {
+			if i > 0 {
+				l = append(l, "  "...)
+			}
+			l = append(l, c...)
+			if i < len(cells)-1 {
+				for n := width[i] - visibleLen(c); n > 0; n-- {
+					l = append(l, ' ')
+				}
+			}
+		}
+		for len(l) > 0 && l[len(l)-1] == ' ' {
+			l = l[:len(l)-1]
+		}
+		l = append(l, '\n')
+		_, err := w.Write(l)
+		return err
+	}
+	if err := line(headers...); err != nil {
+		return err
+	}
+	return rows(line)
 }
-
-func newTable(headers ...string) *table { return &table{rows: [][]string{headers}} }
-
-func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 
 func visibleLen(s string) int {
 	n := 0
@@ -258,30 +484,4 @@ func visibleLen(s string) int {
 		n++
 	}
 	return n
-}
-
-func (t *table) write(w io.Writer) error {
-	width := make([]int, len(t.rows[0]))
-	for _, r := range t.rows {
-		for i, c := range r {
-			width[i] = max(width[i], visibleLen(c))
-		}
-	}
-	var l strings.Builder
-	for _, r := range t.rows {
-		l.Reset()
-		for i, c := range r {
-			if i > 0 {
-				l.WriteString("  ")
-			}
-			l.WriteString(c)
-			if i < len(r)-1 {
-				l.WriteString(strings.Repeat(" ", width[i]-visibleLen(c)))
-			}
-		}
-		if _, err := io.WriteString(w, strings.TrimRight(l.String(), " ")+"\n"); err != nil {
-			return err
-		}
-	}
-	return nil
 }

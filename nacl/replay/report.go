@@ -121,18 +121,51 @@ type Summary struct {
 
 // Report is the result of replaying a recording against one topology.
 type Report struct {
-	Summary       Summary
+	Summary Summary
+	// Conversations are the results of the conversations with an
+	// evaluated packet, by ID. BuildReport fills it; Summarize leaves it
+	// nil (see EachConversation).
 	Conversations []*ConvResult
 	// Unattributed holds the keys of packets that joined no conversation.
 	Unattributed []KeyResult
 	Fixes        []Fix
 	// Notes are caveats for the reader (uncertain verdicts, unconfirmed exemptions).
 	Notes []string
+	// lazy rebuilds conversation results on demand (Summarize).
+	lazy *lazyReport
+}
+
+// lazyReport is what a summarized report needs to rebuild its
+// conversation results: the judge, the recording and the fix index.
+type lazyReport struct {
+	j   *Judge
+	rec *Recording
+	fx  *fixer
+	// affectedBits has bit id set for the conversations with a denied packet.
+	affectedBits []uint64
+	// widths are the text table's column widths and cells, measured while judging.
+	widths tableWidths
 }
 
 // BuildReport judges every recorded key (once per conversation direction
-// and distinct NACL view) and assembles the report.
+// and distinct NACL view) and assembles the report, with every
+// conversation's result in Conversations.
 func BuildReport(j *Judge, rec *Recording) *Report {
+	return buildReport(j, rec, true)
+}
+
+// Summarize judges every recorded key like BuildReport and computes the
+// summary, fixes and notes, but keeps no per-conversation result:
+// Conversations is nil and EachConversation rebuilds the results one at a
+// time (cheaply: each key is judged again). Beyond the recording it keeps
+// the fixes (with the IDs of the conversations they repair) and about 5
+// bytes per conversation: the cells of the text table (see tableWidths)
+// and a bit for the affected ones.
+func Summarize(j *Judge, rec *Recording) *Report {
+	return buildReport(j, rec, false)
+}
+
+func buildReport(j *Judge, rec *Recording, keep bool) *Report {
 	r := &Report{}
 	s := &r.Summary
 	s.Records, s.IP, s.NonIP, s.Undecodable = rec.Counts.Records, rec.Counts.IP, rec.Counts.NonIP, rec.Counts.Undecodable
@@ -140,66 +173,216 @@ func BuildReport(j *Judge, rec *Recording) *Report {
 	s.Start, s.End = rec.Counts.Start, rec.Counts.End
 	s.Since, s.Until = rec.Since, rec.Until
 	s.ExemptBy, s.NotFilteredBy = map[string]uint64{}, map[string]uint64{}
-	count := func(kr *KeyResult) {
-		jd := &kr.Judgement
-		s.Evaluated += kr.Packets
-		s.Tally.add(jd.Verdict, kr.Packets, jd.Uncertain())
-		switch jd.Verdict {
-		case Exempt:
-			s.ExemptBy[jd.Reason] += kr.Packets
-		case NotFiltered:
-			s.NotFilteredBy[jd.Reason] += kr.Packets
-		}
+	fx := newFixer(j)
+	cb := &convBuilder{j: j, rec: rec}
+	n := rec.NumConversations()
+	var affected []uint64
+	var widths tableWidths
+	if !keep {
+		affected = make([]uint64, n/64+1)
+		widths.multi = multiACL(j.Topology())
+		widths.cellIdx = map[string]uint16{}
+		widths.rows = make([]uint32, n+1)
+		widths.status = make([]uint8, n+1)
 	}
-	for _, c := range rec.Conversations {
-		acc := rec.convs.get(c.ID)
-		if acc == nil || (!acc.used[0] && !acc.used[1]) {
+	for id := 1; id <= n; id++ {
+		if !rec.hasKeys(id) {
 			continue
 		}
-		cr := &ConvResult{Conv: c}
-		cr.Request = Leg{Role: RoleRequest, From: c.Client, To: c.Server}
-		cr.Response = Leg{Role: RoleResponse, From: c.Server, To: c.Client}
-		req, resp := 0, 1
-		if c.ClientSide == flows.SideB {
-			req, resp = 1, 0
+		var cr *ConvResult
+		if keep {
+			c := rec.Conversations
+			var conv *flows.Conversation
+			if c != nil {
+				conv = c[id-1]
+			} else {
+				conv = new(flows.Conversation)
+				rec.Conversation(id, conv)
+			}
+			cr = &ConvResult{Conv: conv}
+			cb.fill(id, cr, false)
+		} else {
+			rec.roles(id, &cb.conv)
+			cr = &cb.cr
+			*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
+			cb.fill(id, cr, true)
 		}
-		fillLeg(j, &cr.Request, acc, req)
-		fillLeg(j, &cr.Response, acc, resp)
 		for _, l := range []*Leg{&cr.Request, &cr.Response} {
 			for i := range l.Keys {
-				count(&l.Keys[i])
+				r.count(&l.Keys[i])
 			}
 		}
-		cr.Status = status(cr)
 		s.Conversations++
 		if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
 			s.Affected++
+			fx.add(cr)
+			if !keep {
+				affected[id/64] |= 1 << (id % 64)
+			}
 		}
-		r.Conversations = append(r.Conversations, cr)
+		if keep {
+			r.Conversations = append(r.Conversations, cr)
+		} else {
+			widths.add(cr, rec.state(id))
+		}
 	}
 	for _, k := range rec.Unattributed() {
 		kr := KeyResult{KeyStat: k, Judgement: j.Judge(&k.Key)}
 		r.Unattributed = append(r.Unattributed, kr)
-		count(&kr)
+		r.count(&kr)
 	}
+	r.Fixes = fx.fixes()
 	for _, cr := range r.Conversations {
 		cr.Explanations = explain(cr)
+		cr.Fixes = fx.indexes(cr)
 	}
-	r.Fixes = suggestFixes(j, r.Conversations)
+	if !keep {
+		widths.scratch, widths.cellIdx = nil, nil
+		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, affectedBits: affected, widths: widths}
+	}
 	r.Notes = notes(r)
 	return r
 }
 
-// fillLeg judges the keys of side s of acc and fills the leg's counters.
-func fillLeg(j *Judge, l *Leg, acc *convAcc, s int) {
+// count adds one judged key to the summary.
+func (r *Report) count(kr *KeyResult) {
+	s := &r.Summary
+	jd := &kr.Judgement
+	s.Evaluated += kr.Packets
+	s.Tally.add(jd.Verdict, kr.Packets, jd.Uncertain())
+	switch jd.Verdict {
+	case Exempt:
+		s.ExemptBy[jd.Reason] += kr.Packets
+	case NotFiltered:
+		s.NotFilteredBy[jd.Reason] += kr.Packets
+	}
+}
+
+// EachConversation calls fn with the result of every conversation that
+// has an evaluated packet, in ID order, with its explanations and fixes.
+// For a report made by Summarize the results are rebuilt on demand and
+// the value passed is reused: fn must copy what it keeps. It stops at the
+// first error fn returns.
+func (r *Report) EachConversation(fn func(*ConvResult) error) error {
+	return r.eachConv(false, true, fn)
+}
+
+// eachConv is EachConversation, optionally only over the affected
+// conversations (with a denied packet) and optionally without details:
+// then Explanations and Fixes are not filled and, for a summarized report,
+// the conversation has only its ID, protocol, version, endpoints, client
+// side and state (what the text table shows).
+func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error) error {
+	if r.lazy == nil {
+		for _, cr := range r.Conversations {
+			if affectedOnly && cr.Request.Denied == 0 && cr.Response.Denied == 0 {
+				continue
+			}
+			if err := fn(cr); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Without details (the text table) only the roles and the state of
+	// each conversation are needed.
+	cb := &convBuilder{j: r.lazy.j, rec: r.lazy.rec, rolesOnly: !details}
+	pc := phraseCache{}
+	n := cb.rec.NumConversations()
+	for id := 1; id <= n; id++ {
+		if affectedOnly && !r.lazy.affected(id) {
+			continue
+		}
+		cr, ok := cb.result(id)
+		if !ok {
+			continue
+		}
+		if !details {
+			cb.conv.State = cb.rec.state(id)
+		}
+		if details {
+			cr.Explanations = explainWith(cr, pc)
+			cr.Fixes = r.lazy.fx.indexes(cr)
+		}
+		if err := fn(cr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// affected reports whether conversation id has a denied packet.
+func (l *lazyReport) affected(id int) bool {
+	return id/64 < len(l.affectedBits) && l.affectedBits[id/64]&(1<<(id%64)) != 0
+}
+
+// convBuilder builds conversation results from a recording, reusing its
+// buffers.
+type convBuilder struct {
+	j   *Judge
+	rec *Recording
+	// rolesOnly builds conversations with only what judging needs (see
+	// Recording.roles).
+	rolesOnly bool
+	conv      flows.Conversation
+	cr        ConvResult
+	keys      []KeyStat
+}
+
+// result rebuilds the result of conversation id (without explanations and
+// fixes) into the builder's reused value; false when the conversation had
+// no evaluated packet.
+func (cb *convBuilder) result(id int) (*ConvResult, bool) {
+	if !cb.rec.hasKeys(id) {
+		return nil, false
+	}
+	if cb.rolesOnly {
+		cb.rec.roles(id, &cb.conv)
+	} else {
+		cb.rec.Conversation(id, &cb.conv)
+	}
+	cr := &cb.cr
+	*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
+	cb.fill(id, cr, true)
+	return cr, true
+}
+
+// fill judges the keys of conversation id into cr (whose Conv is set) and
+// sets its legs and status; reuse appends to the legs' Keys buffers.
+func (cb *convBuilder) fill(id int, cr *ConvResult, reuse bool) {
+	c := cr.Conv
+	cr.Request.Role, cr.Request.From, cr.Request.To = RoleRequest, c.Client, c.Server
+	cr.Response.Role, cr.Response.From, cr.Response.To = RoleResponse, c.Server, c.Client
+	req, resp := uint8(0), uint8(1)
+	a, b := c.Client, c.Server
+	if c.ClientSide == flows.SideB {
+		req, resp = 1, 0
+		a, b = c.Server, c.Client
+	}
+	acc := cb.rec.convs.get(id)
+	for _, l := range []struct {
+		leg  *Leg
+		side uint8
+	}{{&cr.Request, req}, {&cr.Response, resp}} {
+		cb.keys = cb.rec.appendKeys(cb.keys[:0], id, acc, l.side, c.Proto, a, b)
+		if !reuse {
+			l.leg.Keys = nil
+		}
+		fillLeg(cb.j, l.leg, cb.keys)
+	}
+	cr.Status = status(cr)
+}
+
+// fillLeg judges keys into the leg and fills its counters.
+func fillLeg(j *Judge, l *Leg, keys []KeyStat) {
 	var rep, firstDenied *KeyResult
-	if !acc.used[s] {
+	l.Keys = l.Keys[:0]
+	if len(keys) == 0 {
+		l.Keys = nil
 		return
 	}
-	l.Keys = make([]KeyResult, 0, 1+len(acc.more[s]))
-	l.Keys = append(l.Keys, KeyResult{KeyStat: acc.head[s], Judgement: j.Judge(&acc.head[s].Key)})
-	for i := range acc.more[s] {
-		k := &acc.more[s][i]
+	for i := range keys {
+		k := &keys[i]
 		l.Keys = append(l.Keys, KeyResult{KeyStat: *k, Judgement: j.Judge(&k.Key)})
 	}
 	for i := range l.Keys {

@@ -94,14 +94,32 @@ func orUnknown(vpc string) string {
 func DetectHost(convs []*flows.Conversation) (host netip.Addr, n int, ok bool) {
 	count := make(map[netip.Addr]int, len(convs)/4+1)
 	for _, c := range convs {
-		a, b := c.Client.Addr, c.Server.Addr
-		if hostCandidate(a) {
-			count[a]++
-		}
-		if b != a && hostCandidate(b) {
-			count[b]++
-		}
+		countHost(count, c.Client.Addr, c.Server.Addr)
 	}
+	return pickHost(count)
+}
+
+// DetectHostIn is DetectHost over the conversations of a recording,
+// without building them.
+func DetectHostIn(rec *Recording) (host netip.Addr, n int, ok bool) {
+	count := map[netip.Addr]int{}
+	for id := 1; id <= rec.NumConversations(); id++ {
+		_, a, b := rec.endpoints(id)
+		countHost(count, a.Addr, b.Addr)
+	}
+	return pickHost(count)
+}
+
+func countHost(count map[netip.Addr]int, a, b netip.Addr) {
+	if hostCandidate(a) {
+		count[a]++
+	}
+	if b != a && hostCandidate(b) {
+		count[b]++
+	}
+}
+
+func pickHost(count map[netip.Addr]int) (host netip.Addr, n int, ok bool) {
 	if len(count) == 0 {
 		return netip.Addr{}, 0, false
 	}

@@ -18,12 +18,13 @@ type clientKey struct {
 
 // clientPorts accumulates the observed ports of one client group.
 type clientPorts struct {
-	convs  int
+	convs  int32
 	lo, hi uint16 // over ports >= 1024; valid when high
 	high   bool
+	// chosen is the index of the group's range in Result.Clients.
+	chosen int32
 	low    map[uint16]struct{} // ports below 1024 (fit no profile)
 	out    map[uint16]struct{} // ports outside a forced range
-	chosen ClientRange
 }
 
 func (g *clientPorts) add(port uint16, forced *EphemeralChoice) {
@@ -63,8 +64,8 @@ var fallbackRange = nacl.PortRange{From: 1024, To: 65535}
 // choose decides the group's response range. It returns a warning or a
 // note without the client (so that many clients share one line) and an
 // example naming the client ("" when there is nothing to say).
-func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice) (warning, note, example string) {
-	cr := ClientRange{Client: k.addr, Proto: k.proto, Convs: g.convs}
+func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice) (cr ClientRange, warning, note, example string) {
+	cr = ClientRange{Client: k.addr, Proto: k.proto, Convs: int(g.convs)}
 	if g.high {
 		cr.Lo, cr.Hi = g.lo, g.hi
 	} else if len(g.low) > 0 {
@@ -99,8 +100,7 @@ func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice) (warning, not
 			example = fmt.Sprintf("%s (%d-%d)", k.addr, g.lo, g.hi)
 		}
 	}
-	g.chosen = cr
-	return warning, note, example
+	return cr, warning, note, example
 }
 
 // narrowest returns the narrowest profile covering lo..hi. When another

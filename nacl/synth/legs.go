@@ -89,7 +89,7 @@ func (b *builder) conflict(cl *classified) (string, bool) {
 			dir := l.j.Checks[i].Direction
 			d := b.denies.Evaluate(dir, l.p)
 			if d.Action == nacl.Deny && !d.IsDefault() {
-				b.res.Conflicts = append(b.res.Conflicts, Conflict{Conv: cl.c, Direction: dir, Rule: d.RuleNumber})
+				b.res.Conflicts = append(b.res.Conflicts, Conflict{Conv: b.keep(cl.c), Direction: dir, Rule: d.RuleNumber})
 				return fmt.Sprintf("denied by kept rule %s %d", dir, d.RuleNumber), true
 			}
 		}

@@ -40,6 +40,9 @@ type Observations struct {
 	// NonIP counts records that carried no IP (never judged).
 	NonIP uint64
 	byCnv map[int][]int
+	// rec, when set, holds the shapes (FromRecording): they are read from
+	// the recording on demand instead of being copied.
+	rec *replay.Recording
 }
 
 // NewObservations returns an empty recorder.
@@ -57,6 +60,7 @@ func (o *Observations) Add(ref flows.Ref, p *capture.Packet) {
 // AddPacket records one packet shape directly (for tests and callers
 // without captures).
 func (o *Observations) AddPacket(conv int, np nacl.Packet, icmpError bool, at flows.FrameRef) {
+	o.materialise()
 	k := obsKey{conv: conv, p: np, icmpError: icmpError}
 	if i, ok := o.index[k]; ok {
 		o.list[i].Packets++
@@ -67,13 +71,103 @@ func (o *Observations) AddPacket(conv int, np nacl.Packet, icmpError bool, at fl
 	o.byCnv = nil
 }
 
-// List returns the recorded shapes in the order first seen.
-func (o *Observations) List() []Observed { return o.list }
+// List returns the recorded shapes in the order first seen. For
+// observations read from a recording it copies them all; prefer Each.
+func (o *Observations) List() []Observed {
+	o.materialise()
+	return o.list
+}
+
+// materialise copies the shapes of a recording into the list.
+func (o *Observations) materialise() {
+	if o.rec == nil {
+		return
+	}
+	rec := o.rec
+	o.rec = nil
+	o.each(rec, func(x *Observed) {
+		o.index[obsKey{conv: x.ConvID, p: x.Packet, icmpError: x.ICMPError}] = len(o.list)
+		o.list = append(o.list, *x)
+	})
+	o.byCnv = nil
+}
+
+// Each calls fn for every recorded shape, in the order List returns them,
+// without copying them all. The value passed is reused.
+func (o *Observations) Each(fn func(*Observed)) {
+	if o.rec != nil {
+		o.each(o.rec, fn)
+		return
+	}
+	for i := range o.list {
+		fn(&o.list[i])
+	}
+}
+
+// each reads the shapes of rec: per conversation, side A then B, equal
+// shapes merged (first frame of the first, packets summed); then the
+// packets that joined no conversation.
+func (o *Observations) each(rec *replay.Recording, fn func(*Observed)) {
+	var buf []Observed
+	var keys []replay.KeyStat
+	for id := 1; id <= rec.NumConversations(); id++ {
+		buf = buf[:0]
+		for _, side := range []flows.Side{flows.SideA, flows.SideB} {
+			keys = rec.AppendKeys(keys[:0], id, side)
+			buf = mergeShapes(buf, id, keys)
+		}
+		for i := range buf {
+			fn(&buf[i])
+		}
+	}
+	buf = buf[:0]
+	seen := map[obsKey]int{}
+	for _, k := range rec.Unattributed() {
+		ok := obsKey{p: k.Key, icmpError: k.ICMPError}
+		if i, dup := seen[ok]; dup {
+			buf[i].Packets += k.Packets
+			continue
+		}
+		seen[ok] = len(buf)
+		buf = append(buf, Observed{Packet: k.Key, ICMPError: k.ICMPError, Packets: k.Packets, First: k.FirstFrame})
+	}
+	for i := range buf {
+		fn(&buf[i])
+	}
+}
+
+// mergeShapes appends keys to buf as shapes of conversation conv, merging
+// equal shapes (few per conversation: a linear search).
+func mergeShapes(buf []Observed, conv int, keys []replay.KeyStat) []Observed {
+	for i := range keys {
+		k := &keys[i]
+		found := false
+		for j := range buf {
+			if buf[j].ICMPError == k.ICMPError && buf[j].Packet == k.Key {
+				buf[j].Packets += k.Packets
+				found = true
+				break
+			}
+		}
+		if !found {
+			buf = append(buf, Observed{ConvID: conv, Packet: k.Key, ICMPError: k.ICMPError, Packets: k.Packets, First: k.FirstFrame})
+		}
+	}
+	return buf
+}
 
 // shapesOf returns every shape recorded for conversation id.
 func (o *Observations) shapesOf(id int) []Observed {
 	if o == nil {
 		return nil
+	}
+	if o.rec != nil {
+		var out []Observed
+		for _, side := range []flows.Side{flows.SideA, flows.SideB} {
+			out = mergeShapes(out, id, o.rec.Keys(id, side))
+		}
+		slices.SortFunc(out, func(a, b Observed) int { return compareObs(&a, &b) })
+		return out
 	}
 	if o.byCnv == nil {
 		o.byCnv = map[int][]int{}
@@ -90,9 +184,14 @@ func (o *Observations) shapesOf(id int) []Observed {
 	return out
 }
 
-// icmpOf returns the ICMP/ICMPv6 shapes recorded for conversation id.
-func (o *Observations) icmpOf(id int) []Observed {
-	all := o.shapesOf(id)
+// icmpOf returns the ICMP/ICMPv6 shapes recorded for conversation c.
+func (o *Observations) icmpOf(c *flows.Conversation) []Observed {
+	if o != nil && o.rec != nil && c.ICMPErrors == 0 && c.Proto != capture.ProtoICMP && c.Proto != capture.ProtoICMPv6 {
+		// A recording has ICMP keys in a non-ICMP conversation only for
+		// attached ICMP errors, which the conversation counts.
+		return nil
+	}
+	all := o.shapesOf(c.ID)
 	out := all[:0]
 	for _, x := range all {
 		if x.Packet.Proto == capture.ProtoICMP || x.Packet.Proto == capture.ProtoICMPv6 {
@@ -125,28 +224,13 @@ func compareObs(a, b *Observed) int {
 	return cmp.Compare(a.Packet.ICMPCode, b.Packet.ICMPCode)
 }
 
-// FromRecording collects the packet shapes of a replay recording (the
-// pass check and synth share) as Observations.
+// FromRecording returns the packet shapes of a replay recording (the
+// pass check and synth share) as Observations. The shapes are read from
+// the recording on demand, not copied (List copies them).
 func FromRecording(rec *replay.Recording) *Observations {
 	o := NewObservations()
 	o.NonIP = rec.Counts.NonIP
-	for i, c := range rec.Conversations {
-		if c == nil {
-			continue
-		}
-		id := c.ID
-		if id == 0 {
-			id = i + 1
-		}
-		for _, side := range []flows.Side{flows.SideA, flows.SideB} {
-			for _, k := range rec.Keys(id, side) {
-				o.addCount(id, k.Key, k.ICMPError, k.FirstFrame, k.Packets)
-			}
-		}
-	}
-	for _, k := range rec.Unattributed() {
-		o.addCount(0, k.Key, k.ICMPError, k.FirstFrame, k.Packets)
-	}
+	o.rec = rec
 	return o
 }
 

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -17,7 +18,7 @@ const maxListed = 20
 // the over-permission measure and the self-check result (check may be nil).
 func (r *Result) WriteText(w io.Writer, check *CheckResult) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "synth: %d conversation(s) produced rules, %d excluded", r.Used, len(r.Excluded))
+	fmt.Fprintf(&b, "synth: %d conversation(s) produced rules, %d excluded", r.Used, r.NumExcluded())
 	if !r.First.IsZero() {
 		fmt.Fprintf(&b, "; observed %s .. %s (%s): rare traffic outside this window is not covered",
 			stamp(r.First), stamp(r.Last), r.Last.Sub(r.First).Round(time.Second))
@@ -91,7 +92,7 @@ func (r *Result) WriteText(w io.Writer, check *CheckResult) error {
 // writeExcluded lists failed and conflicting conversations one per line
 // and counts the others by reason.
 func (r *Result) writeExcluded(b *strings.Builder) {
-	if len(r.Excluded) == 0 {
+	if r.NumExcluded() == 0 {
 		return
 	}
 	b.WriteString("\nExcluded conversations:\n")
@@ -101,13 +102,38 @@ func (r *Result) writeExcluded(b *strings.Builder) {
 	}
 	counts := map[string]int{}
 	listed := 0
-	for _, e := range r.Excluded {
-		counts[e.Category+": "+e.Reason]++
+	list := func(e *Excluded) {
 		if e.Category == ExclFailed || e.Category == ExclConflict {
 			if listed < maxListed {
 				fmt.Fprintf(b, "  %s: %s\n", convLabel(e.Conv), e.Reason)
 			}
 			listed++
+		}
+	}
+	if x := r.compact; x != nil {
+		counts = x.counts()
+		for _, e := range x.recs {
+			if c := exclCategories[e.cat]; c == ExclFailed || c == ExclConflict {
+				listed++
+			}
+		}
+		total := listed
+		listed = 0
+		// Rebuild only the conversations listed.
+		stop := errors.New("stop")
+		x.each(func(e *Excluded) bool { return e.Category == ExclFailed || e.Category == ExclConflict }, func(e *Excluded) error {
+			list(e)
+			if listed >= maxListed {
+				return stop
+			}
+			return nil
+		})
+		listed = total
+	} else {
+		for i := range r.Excluded {
+			e := &r.Excluded[i]
+			counts[e.Category+": "+e.Reason]++
+			list(e)
 		}
 	}
 	if listed > maxListed {

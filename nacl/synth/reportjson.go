@@ -123,9 +123,10 @@ func (r *Result) JSON(check *CheckResult) *JSONReport {
 		}
 		j.Clients = append(j.Clients, jc)
 	}
-	for _, e := range r.Excluded {
+	r.EachExcluded(func(e *Excluded) error {
 		j.Excluded = append(j.Excluded, JSONExcluded{ID: e.Conv.ID, Label: convLabel(e.Conv), Category: e.Category, Reason: e.Reason})
-	}
+		return nil
+	})
 	for _, c := range r.Conflicts {
 		j.Conflicts = append(j.Conflicts, JSONExcluded{ID: c.Conv.ID, Label: convLabel(c.Conv), Category: ExclConflict,
 			Reason: "denied by kept rule " + c.Direction.String() + " " + itoaInt(c.Rule)})

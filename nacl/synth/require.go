@@ -44,10 +44,11 @@ func (b *builder) chooseRanges() {
 	warns, notes := newAggregate(), newAggregate()
 	for _, k := range keys {
 		g := b.clients[k]
-		w, n, ex := g.choose(k, b.opts.Ephemeral)
+		cr, w, n, ex := g.choose(k, b.opts.Ephemeral)
 		warns.add(w, ex)
 		notes.add(n, ex)
-		b.res.Clients = append(b.res.Clients, g.chosen)
+		g.chosen = int32(len(b.res.Clients))
+		b.res.Clients = append(b.res.Clients, cr)
 	}
 	b.res.Warnings = append(b.res.Warnings, warns.lines()...)
 	b.res.Notes = append(b.res.Notes, notes.lines()...)
@@ -94,21 +95,21 @@ func (b *builder) require(u *usedConv) {
 				c.ToServer.First, c.ToServer.Last)
 		}
 		if u.seenResp && u.resp != 0 {
-			g := b.clients[clientKey{addr: c.Client.Addr, proto: c.Proto}]
+			g := &b.res.Clients[b.clients[clientKey{addr: c.Client.Addr, proto: c.Proto}].chosen]
 			// The group's range always gets a rule (a forced range too, even
 			// when no observed port lies in it); ports outside it get exact
 			// rules so that every observed response is allowed.
-			if g.chosen.Profile != "exact" {
-				k := svcKey{proto: proto, kind: KindResponse, profile: g.chosen.Profile, ports: g.chosen.Range}
+			if g.Profile != "exact" {
+				k := svcKey{proto: proto, kind: KindResponse, profile: g.Profile, ports: g.Range}
 				b.addLeg(&resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
 			}
-			if g.chosen.Profile == "exact" || !g.chosen.Range.Contains(c.Client.Port) {
+			if g.Profile == "exact" || !g.Range.Contains(c.Client.Port) {
 				k := svcKey{proto: proto, kind: KindResponse, profile: "exact", ports: nacl.PortRange{From: c.Client.Port, To: c.Client.Port}}
 				b.addLeg(&resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
 			}
 		}
 	case c.Proto == capture.ProtoICMP || c.Proto == capture.ProtoICMPv6:
-		obs := b.opts.Observations.icmpOf(c.ID)
+		obs := b.opts.Observations.icmpOf(c)
 		switch {
 		case len(obs) > 0:
 			// Handled with the ICMP shapes below.
@@ -130,7 +131,7 @@ func (b *builder) require(u *usedConv) {
 	}
 	// Every ICMP shape of the conversation: echo, other types, and ICMP
 	// errors quoting its packets.
-	for _, o := range b.opts.Observations.icmpOf(c.ID) {
+	for _, o := range b.opts.Observations.icmpOf(c) {
 		if !o.Packet.HasICMP {
 			continue
 		}

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"errors"
 	"net/netip"
 	"time"
 
@@ -112,11 +113,122 @@ type Result struct {
 	First, Last time.Time
 	opts        Options
 	excluded    map[int]string
+	// compact holds the exclusions of SynthesizeRecording (Excluded is nil).
+	compact *compactExcluded
 }
 
 // IsExcluded reports whether conversation id produced no rule because it
 // failed or conflicts with a kept deny (its packets may be denied).
 func (r *Result) IsExcluded(id int) bool {
+	if r.compact != nil {
+		return r.compact.isBad(id)
+	}
 	c, ok := r.excluded[id]
 	return ok && (c == ExclFailed || c == ExclConflict)
+}
+
+// NumExcluded is the number of excluded conversations.
+func (r *Result) NumExcluded() int {
+	if r.compact != nil {
+		return len(r.compact.recs)
+	}
+	return len(r.Excluded)
+}
+
+// EachExcluded calls fn for every excluded conversation in order (the
+// value passed may be reused: fn must copy what it keeps). It stops at the
+// first error fn returns.
+func (r *Result) EachExcluded(fn func(*Excluded) error) error {
+	if r.compact == nil {
+		for i := range r.Excluded {
+			if err := fn(&r.Excluded[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return r.compact.each(func(e *Excluded) bool { return true }, fn)
+}
+
+// exclCategories indexes the exclusion categories of exclRec.
+var exclCategories = []string{ExclExempt, ExclSameSubnet, ExclNotCrossing, ExclFailed, ExclConflict}
+
+// exclRec is one exclusion in 12 bytes: the conversation is rebuilt from
+// the source when it is reported.
+type exclRec struct {
+	id, reason uint32
+	cat        uint8
+}
+
+// compactExcluded holds the exclusions of a synthesis over a recording.
+type compactExcluded struct {
+	src       convSource
+	recs      []exclRec
+	reasons   []string
+	reasonIdx map[string]uint16
+	bad       []uint64 // bit id: failed or conflicting
+}
+
+func (x *compactExcluded) add(id int, cat, reason string) {
+	ri, ok := x.reasonIdx[reason]
+	if !ok {
+		ri = uint16(len(x.reasons))
+		x.reasonIdx[reason] = ri
+		x.reasons = append(x.reasons, reason)
+	}
+	ci := 0
+	for i, c := range exclCategories {
+		if c == cat {
+			ci = i
+		}
+	}
+	x.recs = append(x.recs, exclRec{id: uint32(id), reason: uint32(ri), cat: uint8(ci)})
+	if cat == ExclFailed || cat == ExclConflict {
+		for len(x.bad) <= id/64 {
+			x.bad = append(x.bad, 0)
+		}
+		x.bad[id/64] |= 1 << (id % 64)
+	}
+}
+
+func (x *compactExcluded) isBad(id int) bool {
+	return id >= 0 && id/64 < len(x.bad) && x.bad[id/64]&(1<<(id%64)) != 0
+}
+
+// counts returns the number of exclusions by "category: reason".
+func (x *compactExcluded) counts() map[string]int {
+	n := map[string]int{}
+	for _, e := range x.recs {
+		n[exclCategories[e.cat]+": "+x.reasons[e.reason]]++
+	}
+	return n
+}
+
+// each walks the source and calls fn for the exclusions want accepts,
+// rebuilding their conversations; it stops at fn's first error.
+func (x *compactExcluded) each(want func(*Excluded) bool, fn func(*Excluded) error) error {
+	if len(x.recs) == 0 {
+		return nil
+	}
+	k := 0
+	stop := errors.New("stop")
+	err := x.src.each(func(c *flows.Conversation) error {
+		if k >= len(x.recs) {
+			return stop
+		}
+		e := &x.recs[k]
+		if int(e.id) != c.ID {
+			return nil
+		}
+		k++
+		ex := Excluded{Conv: c, Category: exclCategories[e.cat], Reason: x.reasons[e.reason]}
+		if !want(&ex) {
+			return nil
+		}
+		return fn(&ex)
+	})
+	if err == stop {
+		return nil
+	}
+	return err
 }

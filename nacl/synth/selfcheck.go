@@ -60,7 +60,7 @@ func SelfCheck(res *Result, obs *Observations) (*CheckResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("self-check: placing the generated ACL: %w", err)
 	}
-	return checkWith(j, res, obs.List()), nil
+	return checkWith(j, res, obs), nil
 }
 
 // CheckAgainst replays obs through the generated ACL like SelfCheck, but
@@ -73,18 +73,18 @@ func CheckAgainst(res *Result, obs *Observations, expected func(convID int) bool
 		return nil, fmt.Errorf("replay: placing the generated ACL: %w", err)
 	}
 	r := &Result{opts: res.opts, excluded: map[int]string{}}
-	for _, x := range obs.List() {
+	obs.Each(func(x *Observed) {
 		if expected != nil && expected(x.ConvID) {
 			r.excluded[x.ConvID] = ExclFailed
 		}
-	}
-	return checkWith(j, r, obs.List()), nil
+	})
+	return checkWith(j, r, obs), nil
 }
 
-func checkWith(j *replay.Judge, res *Result, list []Observed) *CheckResult {
-	cr := &CheckResult{Shapes: len(list)}
-	for i := range list {
-		x := &list[i]
+func checkWith(j *replay.Judge, res *Result, obs *Observations) *CheckResult {
+	cr := &CheckResult{}
+	obs.Each(func(x *Observed) {
+		cr.Shapes++
 		cr.Packets += x.Packets
 		jd := j.Judge(&x.Packet)
 		switch jd.Verdict {
@@ -112,7 +112,7 @@ func checkWith(j *replay.Judge, res *Result, list []Observed) *CheckResult {
 				cr.FailedPackets += x.Packets
 			}
 		}
-	}
+	})
 	return cr
 }
 

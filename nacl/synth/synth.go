@@ -34,6 +34,8 @@ type builder struct {
 	lowConf     []string
 	nLowConf    int
 	unknownICMP int
+	// copyConvs: conversation values are reused by the source.
+	copyConvs bool
 }
 
 // dirSet is a set of NACL directions (bit 1<<Ingress, 1<<Egress): the
@@ -53,13 +55,41 @@ func dirsOf(jd *replay.Judgement) dirSet {
 }
 
 // usedConv is a conversation that produces rules, with the directions
-// its request and response legs cross (kept small: one per conversation).
+// its request and response legs cross.
 type usedConv struct {
 	c         *flows.Conversation
 	req, resp dirSet
 	// seenReq and seenResp say whether each leg carried real packets
 	// (ICMP errors quoting the conversation do not count).
 	seenReq, seenResp bool
+}
+
+// convState packs what the second pass needs of a conversation in one
+// byte: whether it is used, its legs' direction sets and seen flags.
+type convState uint8
+
+const (
+	stUsed      convState = 1 << 0
+	stSeenReq   convState = 1 << 1
+	stSeenResp  convState = 1 << 2
+	stReqShift            = 3 // req dirSet in bits 3-4
+	stRespShift           = 5 // resp dirSet in bits 5-6
+)
+
+func packState(u *usedConv) convState {
+	s := stUsed | convState(u.req)<<stReqShift | convState(u.resp)<<stRespShift
+	if u.seenReq {
+		s |= stSeenReq
+	}
+	if u.seenResp {
+		s |= stSeenResp
+	}
+	return s
+}
+
+func (s convState) unpack(c *flows.Conversation) usedConv {
+	return usedConv{c: c, req: dirSet(s>>stReqShift) & 3, resp: dirSet(s>>stRespShift) & 3,
+		seenReq: s&stSeenReq != 0, seenResp: s&stSeenResp != 0}
 }
 
 // classified is a conversation being classified, with the judgements of
@@ -72,15 +102,67 @@ type classified struct {
 	jresp             replay.Judgement
 }
 
+// convSource yields the conversations of a synthesis in order, twice.
+type convSource interface {
+	// each calls fn for every conversation in order; the value may be
+	// reused between calls.
+	each(fn func(c *flows.Conversation) error) error
+	// reused says whether each reuses its conversation values (then kept
+	// ones must be copied).
+	reused() bool
+}
+
+type sliceSource []*flows.Conversation
+
+func (s sliceSource) each(fn func(*flows.Conversation) error) error {
+	for _, c := range s {
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (sliceSource) reused() bool { return false }
+
+type recSource struct{ rec *replay.Recording }
+
+func (s recSource) each(fn func(*flows.Conversation) error) error { return s.rec.EachConversation(fn) }
+
+func (s recSource) reused() bool { return s.rec.Conversations == nil }
+
 // Synthesize generates the minimal ACL allowing the conversations (see
 // the package documentation). The input order does not matter: the result
 // is the same for any permutation of convs.
 func Synthesize(convs []*flows.Conversation, opts Options) (*Result, error) {
+	sorted := make([]*flows.Conversation, 0, len(convs))
+	for _, c := range convs {
+		if c != nil {
+			sorted = append(sorted, c)
+		}
+	}
+	slices.SortFunc(sorted, compareConvs)
+	return synthesize(sliceSource(sorted), opts, false)
+}
+
+// SynthesizeRecording is Synthesize over the conversations of a replay
+// recording, in ID order, built one at a time: memory grows with the
+// distinct (peer, service) pairs and client groups, plus one byte per
+// conversation, not with the conversations. Result.Excluded is left nil
+// (there may be millions); EachExcluded yields them.
+func SynthesizeRecording(rec *replay.Recording, opts Options) (*Result, error) {
+	return synthesize(recSource{rec}, opts, true)
+}
+
+func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	b := &builder{opts: &opts, services: map[svcKey]map[netip.Addr]peerUse{}, clients: map[clientKey]*clientPorts{}}
+	b := &builder{opts: &opts, services: map[svcKey]map[netip.Addr]peerUse{}, clients: map[clientKey]*clientPorts{}, copyConvs: src.reused()}
 	b.res = &Result{opts: opts, excluded: map[int]string{}}
+	if compact {
+		b.res.compact = &compactExcluded{src: src, reasonIdx: map[string]uint16{}}
+	}
 	j, err := replay.NewJudge(Topology(allowAll(), &opts))
 	if err != nil {
 		return nil, fmt.Errorf("placing the subnets: %w", err)
@@ -90,27 +172,30 @@ func Synthesize(convs []*flows.Conversation, opts Options) (*Result, error) {
 	if len(kept) > 0 {
 		b.denies = nacl.Compile(&nacl.ACL{ID: opts.KeepDenies.ID, Entries: kept})
 	}
-	sorted := slices.Clone(convs)
-	slices.SortFunc(sorted, compareConvs)
-	var used []usedConv
-	for _, c := range sorted {
-		if c == nil {
-			continue
-		}
+	// First pass: classify, and collect the client groups (the response
+	// range depends on every port a client used).
+	var states []convState
+	src.each(func(c *flows.Conversation) error {
+		var st convState
 		if cl, ok := b.classify(c); ok {
-			used = append(used, usedConv{c: c, req: dirsOf(&cl.jreq), resp: dirsOf(&cl.jresp), seenReq: cl.seenReq, seenResp: cl.seenResp})
+			u := usedConv{c: c, req: dirsOf(&cl.jreq), resp: dirsOf(&cl.jresp), seenReq: cl.seenReq, seenResp: cl.seenResp}
+			st = packState(&u)
+			b.res.Used++
+			b.noteClient(&u)
 		}
-	}
-	b.res.Used = len(used)
-	// Client groups first: the response range depends on every port a
-	// client used.
-	for i := range used {
-		b.noteClient(&used[i])
-	}
+		states = append(states, st)
+		return nil
+	})
 	b.chooseRanges()
-	for i := range used {
-		b.require(&used[i])
-	}
+	i := 0
+	src.each(func(c *flows.Conversation) error {
+		if st := states[i]; st&stUsed != 0 {
+			u := st.unpack(c)
+			b.require(&u)
+		}
+		i++
+		return nil
+	})
 	if b.nLowConf > 0 {
 		b.warn("%d conversation(s) producing rules had low-confidence client/server roles (no handshake; decided by port or first packet), e.g. %s",
 			b.nLowConf, joinMax(b.lowConf, 3))
@@ -118,8 +203,8 @@ func Synthesize(convs []*flows.Conversation, opts Options) (*Result, error) {
 	if b.unknownICMP > 0 {
 		b.warn("%d ICMP conversation(s) of unknown type (no packet observations given): allowed as all ICMP types", b.unknownICMP)
 	}
-	if len(used) == 0 {
-		b.warn("no conversation needs a rule: the generated ACL allows nothing (%d conversation(s) read, all excluded)", len(b.res.Excluded))
+	if b.res.Used == 0 {
+		b.warn("no conversation needs a rule: the generated ACL allows nothing (%d conversation(s) read, all excluded)", b.res.NumExcluded())
 	}
 	boxes := b.boxes()
 	if err := b.finish(boxes, kept); err != nil {
@@ -167,6 +252,19 @@ func (b *builder) warn(format string, args ...any) {
 }
 
 func (b *builder) exclude(c *flows.Conversation, cat, reason string) {
+	if x := b.res.compact; x != nil {
+		x.add(c.ID, cat, reason)
+		return
+	}
 	b.res.Excluded = append(b.res.Excluded, Excluded{Conv: c, Category: cat, Reason: reason})
 	b.res.excluded[c.ID] = cat
+}
+
+// keep returns c, copied when the source reuses its values.
+func (b *builder) keep(c *flows.Conversation) *flows.Conversation {
+	if !b.copyConvs {
+		return c
+	}
+	cc := *c
+	return &cc
 }
