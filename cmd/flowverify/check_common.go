@@ -54,7 +54,8 @@ func (rf *replayFlags) window() (replay.Window, error) {
 	return w, nil
 }
 
-// prefixes parses --subnet or --vpc-cidr values.
+// parsePrefixes parses repeatable, comma-separated CIDR (or bare address)
+// flags such as --subnet and --vpc-cidr.
 func parsePrefixes(flag string, vals []string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, v := range vals {

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
-	"strings"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/nacl"
@@ -74,7 +73,7 @@ func addSynthFlags(fs *pflag.FlagSet) *synthFlags {
 func (sf *synthFlags) options() (synth.Options, error) {
 	o := synth.DefaultOptions()
 	var err error
-	if o.VPCCIDRs, err = parseCIDRs("vpc-cidr", sf.vpcCIDRs); err != nil {
+	if o.VPCCIDRs, err = parsePrefixes("vpc-cidr", sf.vpcCIDRs); err != nil {
 		return o, err
 	}
 	if sf.ephemeral != "" {
@@ -105,29 +104,6 @@ func (sf *synthFlags) options() (synth.Options, error) {
 	return o, nil
 }
 
-// parseCIDRs parses repeatable, comma-separated CIDR (or address) flags.
-func parseCIDRs(flag string, vals []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, v := range vals {
-		for _, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				continue
-			}
-			p, err := netip.ParsePrefix(s)
-			if err != nil {
-				a, aerr := netip.ParseAddr(s)
-				if aerr != nil {
-					return nil, fmt.Errorf("--%s %q: not a CIDR", flag, s)
-				}
-				p = replay.HostPrefix(a)
-			}
-			out = append(out, p.Masked())
-		}
-	}
-	return out, nil
-}
-
 func runSynth(env *runEnv, args []string) int {
 	fs := newFlagSet(env, "synth", "[flags] CAPTURE... (- for standard input)")
 	cf := addCaptureFlags(fs)
@@ -145,7 +121,7 @@ func runSynth(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, "synth", err)
 	}
-	if opts.Subnets, err = parseCIDRs("subnet", sf.subnets); err != nil {
+	if opts.Subnets, err = parsePrefixes("subnet", sf.subnets); err != nil {
 		return fail(env, "synth", err)
 	}
 	stream, err := cf.openStream(fs.Args())

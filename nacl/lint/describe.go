@@ -9,23 +9,6 @@ import (
 	"go4.org/netipx"
 )
 
-// protoName returns the protocol as the native text format spells it.
-func protoName(p int) string {
-	switch p {
-	case nacl.ProtoAll:
-		return "all"
-	case nacl.ProtoTCP:
-		return "tcp"
-	case nacl.ProtoUDP:
-		return "udp"
-	case nacl.ProtoICMP:
-		return "icmp"
-	case nacl.ProtoICMPv6:
-		return "icmpv6"
-	}
-	return strconv.Itoa(p)
-}
-
 // ruleLabel returns "*" for the default rules, else the number.
 func ruleLabel(n int) string {
 	if n == nacl.DefaultRuleIPv4 || n == nacl.DefaultRuleIPv6 {
@@ -74,7 +57,7 @@ func describeBox(b *box, dir nacl.Direction, v6 bool) string {
 	case isFull(b, dimProto, v6):
 		s = append(s, "all traffic")
 	case single:
-		s = append(s, protoName(p))
+		s = append(s, nacl.ProtocolName(p))
 	default:
 		s = append(s, "protocols "+rangeText(proto))
 	}
@@ -110,7 +93,7 @@ func entryText(e *nacl.Entry) string {
 	if e.Direction == nacl.Egress {
 		dir = "out"
 	}
-	s := fmt.Sprintf("%s %d %s %s %s", dir, e.RuleNumber, e.Action, protoName(e.Protocol), e.CIDR)
+	s := fmt.Sprintf("%s %d %s %s %s", dir, e.RuleNumber, e.Action, nacl.ProtocolName(e.Protocol), e.CIDR)
 	switch {
 	case matchesPorts(e.Protocol):
 		s += " " + e.Ports.String()

@@ -132,7 +132,7 @@ func returnPathFindings(req, rep *group, profiles []ephemeral.Profile, used map[
 			}
 		}
 		peer := addrsText(sg.addrs, req.v6)
-		proto := protoName(sg.proto)
+		proto := nacl.ProtocolName(sg.proto)
 		portWord := "port"
 		if len(ports) > 1 || strings.Contains(ports[0], "-") {
 			portWord = "ports"

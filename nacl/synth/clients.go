@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/flows/ephemeral"
 	"github.com/flowverify/flowverify/nacl"
 )
@@ -72,7 +73,7 @@ func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice) (cr ClientRan
 		ps := sortedPorts(g.low)
 		cr.Lo, cr.Hi = ps[0], ps[len(ps)-1]
 	}
-	pn := protoName(k.proto)
+	pn := flows.ProtoName(k.proto)
 	switch {
 	case forced != nil:
 		cr.Profile, cr.Range = forced.Name, forced.Range
@@ -147,18 +148,4 @@ func portList(ps []uint16) string {
 		fmt.Fprint(&b, p)
 	}
 	return b.String()
-}
-
-func protoName(p uint8) string {
-	switch p {
-	case 6:
-		return "tcp"
-	case 17:
-		return "udp"
-	case 1:
-		return "icmp"
-	case 58:
-		return "icmpv6"
-	}
-	return fmt.Sprint(p)
 }

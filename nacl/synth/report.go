@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/flowverify/flowverify/flows"
 )
 
 // maxListed bounds the excluded conversations listed one per line.
@@ -40,7 +42,7 @@ func (r *Result) WriteText(w io.Writer, check *CheckResult) error {
 	} else if len(r.Clients) > 0 {
 		b.WriteString("\nClient response ranges:\n")
 		for _, c := range r.Clients {
-			fmt.Fprintf(&b, "  %s %s: %d conv, ports %d-%d -> %s", c.Client, protoName(c.Proto), c.Convs, c.Lo, c.Hi, c.Profile)
+			fmt.Fprintf(&b, "  %s %s: %d conv, ports %d-%d -> %s", c.Client, flows.ProtoName(c.Proto), c.Convs, c.Lo, c.Hi, c.Profile)
 			if c.Profile != "exact" {
 				fmt.Fprintf(&b, " %s", c.Range)
 			}
@@ -182,6 +184,6 @@ func (r *Result) writeClientSummary(b *strings.Builder) {
 	})
 	fmt.Fprintf(b, "\nClient response ranges (%d client groups):\n", len(r.Clients))
 	for _, k := range keys {
-		fmt.Fprintf(b, "  %s %s %s: %d client(s), e.g. %s\n", protoName(k.proto), k.profile, k.rng, n[k], ex[k])
+		fmt.Fprintf(b, "  %s %s %s: %d client(s), e.g. %s\n", flows.ProtoName(k.proto), k.profile, k.rng, n[k], ex[k])
 	}
 }

@@ -2,6 +2,8 @@ package synth
 
 import (
 	"time"
+
+	"github.com/flowverify/flowverify/flows"
 )
 
 // JSONReport is the machine-readable report (--report-format json).
@@ -117,7 +119,7 @@ func (r *Result) JSON(check *CheckResult) *JSONReport {
 		j.Counts = append(j.Counts, JSONCount{Direction: c.Direction.String(), Family: family(c.IPv6), Rules: c.Rules, Budget: c.Budget})
 	}
 	for _, c := range r.Clients {
-		jc := JSONClient{Client: c.Client.String(), Proto: protoName(c.Proto), Convs: c.Convs, Lo: c.Lo, Hi: c.Hi, Profile: c.Profile, Exact: c.Outside}
+		jc := JSONClient{Client: c.Client.String(), Proto: flows.ProtoName(c.Proto), Convs: c.Convs, Lo: c.Lo, Hi: c.Hi, Profile: c.Profile, Exact: c.Outside}
 		if c.Profile != "exact" {
 			jc.Range = c.Range.String()
 		}

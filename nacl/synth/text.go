@@ -19,7 +19,7 @@ func ruleText(e nacl.Entry) string {
 	if e.RuleNumber > 0 {
 		fmt.Fprintf(&b, " %d", e.RuleNumber)
 	}
-	fmt.Fprintf(&b, " %s %s %s", e.Action, protoText(e.Protocol, e.IsIPv6()), e.CIDR)
+	fmt.Fprintf(&b, " %s %s %s", e.Action, nacl.ProtocolName(e.Protocol), e.CIDR)
 	switch {
 	case e.Protocol == nacl.ProtoTCP || e.Protocol == nacl.ProtoUDP:
 		fmt.Fprintf(&b, " %s", e.Ports)
@@ -32,20 +32,4 @@ func ruleText(e nacl.Entry) string {
 		}
 	}
 	return b.String()
-}
-
-func protoText(p int, v6 bool) string {
-	switch p {
-	case nacl.ProtoAll:
-		return "all"
-	case nacl.ProtoTCP:
-		return "tcp"
-	case nacl.ProtoUDP:
-		return "udp"
-	case nacl.ProtoICMP:
-		return "icmp"
-	case nacl.ProtoICMPv6:
-		return "icmpv6"
-	}
-	return fmt.Sprint(p)
 }
