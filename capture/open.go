@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"sync"
 	"sync/atomic"
 )
 
@@ -38,6 +39,14 @@ type Stream struct {
 	started bool
 	// filterExpr is the BPF expression applied to file records.
 	filterExpr string
+	// decodeAhead runs reading and decoding in a producer goroutine
+	// (files only, not live captures); pipe is that goroutine once started.
+	decodeAhead bool
+	pipe        atomic.Pointer[pipe]
+	// batch holds NextBatch's packets without decode-ahead.
+	batch []Packet
+	// mu guards files and problems while the producer runs.
+	mu sync.Mutex
 }
 
 // Open opens the capture files ("-" is standard input). Per-file problems
@@ -52,6 +61,7 @@ func Open(paths []string, opts Options) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.decodeAhead = decodeAhead
 	for _, path := range paths {
 		f := s.addFile(path)
 		rc, err := openPath(path)
@@ -79,6 +89,7 @@ func OpenReaders(names []string, readers []io.Reader, opts Options) (*Stream, er
 	if err != nil {
 		return nil, err
 	}
+	s.decodeAhead = decodeAhead
 	for i, r := range readers {
 		s.attach(s.addFile(names[i]), r, readAhead && len(readers) <= maxPrefetchFiles)
 	}
@@ -205,7 +216,53 @@ func (s *Stream) advance(f *fileState) bool {
 // Next fills p with the next packet in timestamp order and returns nil, or
 // returns io.EOF when every file is exhausted. It does not return per-file
 // read errors: those are recorded in Problems and reading goes on.
+//
+// For files, reading and decoding run ahead in another goroutine (the
+// caller's work on each packet then uses a second core); what Next
+// delivers, and what Problems returns after each packet, are the same.
 func (s *Stream) Next(p *Packet) error {
+	if s.decodeAhead {
+		if s.pipe.Load() == nil {
+			if s.stopped.Load() {
+				return io.EOF
+			}
+			s.startPipe()
+		}
+		return s.nextPiped(p)
+	}
+	return s.nextSync(p)
+}
+
+// NextBatch is Next for up to n packets at a time (n < 1 means one):
+// it returns the next packets in timestamp order, at least one, or
+// io.EOF when every file is exhausted. The packets are owned by the
+// Stream and valid until the next call of Next or NextBatch; Problems
+// then returns what it would after reading the last of them with Next.
+// With decode-ahead (files) it hands over the packets decoded so far
+// without copying; otherwise (a live capture) it returns one packet, so
+// that it never waits for more.
+func (s *Stream) NextBatch(n int) ([]Packet, error) {
+	n = min(max(n, 1), pipeBatch)
+	if s.decodeAhead {
+		if s.pipe.Load() == nil {
+			if s.stopped.Load() {
+				return nil, io.EOF
+			}
+			s.startPipe()
+		}
+		return s.nextBatchPiped(n)
+	}
+	if s.batch == nil {
+		s.batch = make([]Packet, 1)
+	}
+	if err := s.nextSync(&s.batch[0]); err != nil {
+		return nil, err
+	}
+	return s.batch[:1:1], nil
+}
+
+// nextSync is Next without decode-ahead.
+func (s *Stream) nextSync(p *Packet) error {
 	if !s.started {
 		s.start()
 	}
@@ -231,8 +288,13 @@ func (s *Stream) Next(p *Packet) error {
 	return nil
 }
 
-// Files describes the input files in the order given to Open.
+// Files describes the input files in the order given to Open. Before
+// Next has returned io.EOF, Records (and Complete) may already count
+// records that the decode-ahead goroutine read beyond the last packet
+// delivered.
 func (s *Stream) Files() []FileInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := make([]FileInfo, len(s.files))
 	for i, f := range s.files {
 		out[i] = f.info
@@ -243,11 +305,20 @@ func (s *Stream) Files() []FileInfo {
 
 // Problems returns every problem met so far, in the order met.
 func (s *Stream) Problems() []Problem {
-	return append([]Problem(nil), s.problems...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	probs := s.problems
+	if pp := s.pipe.Load(); pp != nil && pp.seen >= 0 && pp.seen < len(probs) {
+		probs = probs[:pp.seen]
+	}
+	return append([]Problem(nil), probs...)
 }
 
-// Complete reports whether every file was read to its end without a fatal problem.
+// Complete reports whether every file was read to its end without a
+// fatal problem (final once Next has returned io.EOF).
 func (s *Stream) Complete() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, f := range s.files {
 		if !f.info.Complete {
 			return false
@@ -260,6 +331,9 @@ func (s *Stream) Complete() bool {
 // another goroutine to stop it: Next then returns io.EOF.
 func (s *Stream) Close() error {
 	s.stopped.Store(true)
+	if pp := s.pipe.Load(); pp != nil {
+		pp.stopProducer()
+	}
 	var first error
 	for _, f := range s.files {
 		if f.stop != nil {

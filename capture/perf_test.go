@@ -170,15 +170,17 @@ func BenchmarkRecordsPcapgo(b *testing.B) {
 
 // benchFile reads a generated capture from disk (page cache), the whole
 // file per iteration, reporting ns per packet.
-func benchFile(b *testing.B, frameLen int, ahead bool) {
+// ahead: 0 synchronous, 1 read-ahead goroutine, 2 read-ahead and
+// decode-ahead (Next), 3 both with NextBatch.
+func benchFile(b *testing.B, frameLen int, ahead int) {
 	const n = 200000
 	path := filepath.Join(b.TempDir(), "bench.pcap")
 	if err := os.WriteFile(path, pcapFile(b, LinkTypeEthernet, false, false, genFrames(n, frameLen)), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	st, _ := os.Stat(path)
-	defer func(old bool) { readAhead = old }(readAhead)
-	readAhead = ahead
+	defer func(old, oldDecode bool) { readAhead, decodeAhead = old, oldDecode }(readAhead, decodeAhead)
+	readAhead, decodeAhead = ahead >= 1, ahead >= 2
 	b.SetBytes(st.Size())
 	b.ResetTimer()
 	for b.Loop() {
@@ -188,8 +190,18 @@ func benchFile(b *testing.B, frameLen int, ahead bool) {
 		}
 		var p Packet
 		got := 0
-		for s.Next(&p) == nil {
-			got++
+		if ahead == 3 {
+			for {
+				ps, err := s.NextBatch(256)
+				if err != nil {
+					break
+				}
+				got += len(ps)
+			}
+		} else {
+			for s.Next(&p) == nil {
+				got++
+			}
 		}
 		s.Close()
 		if got != n {
@@ -199,7 +211,11 @@ func benchFile(b *testing.B, frameLen int, ahead bool) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/pkt")
 }
 
-func BenchmarkFileSmallSync(b *testing.B)      { benchFile(b, 66, false) }
-func BenchmarkFileSmallReadAhead(b *testing.B) { benchFile(b, 66, true) }
-func BenchmarkFileLargeSync(b *testing.B)      { benchFile(b, 1514, false) }
-func BenchmarkFileLargeReadAhead(b *testing.B) { benchFile(b, 1514, true) }
+func BenchmarkFileSmallSync(b *testing.B)        { benchFile(b, 66, 0) }
+func BenchmarkFileSmallReadAhead(b *testing.B)   { benchFile(b, 66, 1) }
+func BenchmarkFileSmallDecodeAhead(b *testing.B) { benchFile(b, 66, 2) }
+func BenchmarkFileSmallBatch(b *testing.B)       { benchFile(b, 66, 3) }
+func BenchmarkFileLargeSync(b *testing.B)        { benchFile(b, 1514, 0) }
+func BenchmarkFileLargeReadAhead(b *testing.B)   { benchFile(b, 1514, 1) }
+func BenchmarkFileLargeDecodeAhead(b *testing.B) { benchFile(b, 1514, 2) }
+func BenchmarkFileLargeBatch(b *testing.B)       { benchFile(b, 1514, 3) }

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"errors"
 	"io"
 	"sync"
 )
@@ -107,6 +108,25 @@ func (p *prefetcher) release(b []byte) {
 	}
 }
 
+// errStopped is the read error of a file whose Stream was closed.
+var errStopped = errors.New("stream closed")
+
+// take returns the next chunk, or false once the prefetcher is closed
+// and no chunk is ready (the goroutine may never send another one).
+func (p *prefetcher) take() (chunk, bool) {
+	select {
+	case c := <-p.full:
+		return c, true
+	default:
+	}
+	select {
+	case c := <-p.full:
+		return c, true
+	case <-p.stop:
+		return chunk{}, false
+	}
+}
+
 // close stops the goroutine (it may still be blocked in a Read of r
 // until that returns).
 func (p *prefetcher) close() {
@@ -121,7 +141,11 @@ func (pr *pcapReader) fillPrefetched(n int) bool {
 		if pr.eof || pr.err != nil {
 			return false
 		}
-		c := <-pf.full
+		c, ok := pf.take()
+		if !ok {
+			pr.err = errStopped
+			return false
+		}
 		left := pr.buf[pr.start:pr.end]
 		var nb []byte
 		var ns int
@@ -170,7 +194,11 @@ func (r *prefetchReader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			return 0, r.err
 		}
-		c := <-r.pf.full
+		c, ok := r.pf.take()
+		if !ok {
+			r.err = errStopped
+			return 0, r.err
+		}
 		r.buf, r.cur, r.err = c.buf, c.buf[:c.n], c.err
 	}
 	n := copy(p, r.cur)

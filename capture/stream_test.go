@@ -123,9 +123,9 @@ func TestMergeOrder(t *testing.T) {
 
 // bothModes runs f with and without the read-ahead goroutine.
 func bothModes(t *testing.T, f func(t *testing.T)) {
-	defer func(old bool) { readAhead = old }(readAhead)
+	defer func(old, oldDecode bool) { readAhead, decodeAhead = old, oldDecode }(readAhead, decodeAhead)
 	for _, on := range []bool{false, true} {
-		readAhead = on
+		readAhead, decodeAhead = on, on
 		t.Run(map[bool]string{false: "sync", true: "readahead"}[on], f)
 	}
 }

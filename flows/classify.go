@@ -7,10 +7,23 @@ import (
 
 // decision is the classifier's verdict: the canonical side of the client.
 type decision struct {
-	client     uint8
+	client uint8
+	// learn, when learnFiltered is set, says which of the endpoints
+	// knownRoles.learn records: only those of conversations the early
+	// rules leave undecided (the fan-in table's), the only ones a weak
+	// decision (the only kind known roles override) can ask about. It
+	// fits in the struct's padding.
+	learn      uint8
 	evidence   Evidence
 	confidence Confidence
 }
+
+// decision.learn bits.
+const (
+	learnFiltered uint8 = 1 << iota
+	learnClient
+	learnServer
+)
 
 // classify decides client and server of r, strongest evidence first:
 //
@@ -24,39 +37,62 @@ type decision struct {
 //     (evidence none, low). ICMP other than echo: first-packet, low.
 //  5. Ports (TCP without handshake, UDP), see classifyPorts.
 func classify(r *rec, fan *fanIn) decision {
+	d, ok := classifyEarly(r)
+	if !ok {
+		d = classifyLate(r, fan)
+	}
+	if fan != nil {
+		d.learn = learnFiltered
+		if r.k.kind&^kindV6 == kindPorts && strong(d) {
+			if fan.wants(endpointOf(&r.k, d.client)) {
+				d.learn |= learnClient
+			}
+			if fan.wants(endpointOf(&r.k, 1-d.client)) {
+				d.learn |= learnServer
+			}
+		}
+	}
+	return d
+}
+
+// classifyEarly is classify up to the port rules that need no other
+// conversation (1-4 above, and rules 1-2 of classifyPorts); ok is false
+// when the decision needs fan-in or later rules. Only such conversations
+// (TCP/UDP) can end with a weak decision.
+func classifyEarly(r *rec) (decision, bool) {
 	s0, s1 := r.side[0], r.side[1]
 	switch {
 	case r.k.proto == capture.ProtoTCP && (s0|s1)&sSYN != 0:
 		if s0&sSYN != 0 && s1&sSYN != 0 {
-			return decision{r.firstSynSide(), EvidenceSYN, High}
+			return decision{client: r.firstSynSide(), evidence: EvidenceSYN, confidence: High}, true
 		}
-		return decision{sideWith(s0, sSYN), EvidenceSYN, Certain}
+		return decision{client: sideWith(s0, sSYN), evidence: EvidenceSYN, confidence: Certain}, true
 	case r.k.proto == capture.ProtoTCP && (s0^s1)&sSYNACK != 0:
 		server := sideWith(s0, sSYNACK)
 		client := 1 - server
 		if r.side[client]&sAckAfterSynAck != 0 {
-			return decision{client, EvidenceSYNACK, High}
+			return decision{client: client, evidence: EvidenceSYNACK, confidence: High}, true
 		}
-		return decision{client, EvidenceSYNACK, Medium}
+		return decision{client: client, evidence: EvidenceSYNACK, confidence: Medium}, true
 	case r.k.kind&^kindV6 == kindEcho:
 		switch {
 		case s0&sSYN != 0 && s1&sSYN != 0:
 			// Both sides sent requests with one identifier: the first packet's
 			// sender (whose request started the conversation) is the client.
-			return decision{r.aSide(), EvidenceICMPEcho, High}
+			return decision{client: r.aSide(), evidence: EvidenceICMPEcho, confidence: High}, true
 		case (s0|s1)&sSYN != 0:
-			return decision{sideWith(s0, sSYN), EvidenceICMPEcho, Certain}
+			return decision{client: sideWith(s0, sSYN), evidence: EvidenceICMPEcho, confidence: Certain}, true
 		case (s0^s1)&sSYNACK != 0:
-			return decision{1 - sideWith(s0, sSYNACK), EvidenceICMPEcho, High}
+			return decision{client: 1 - sideWith(s0, sSYNACK), evidence: EvidenceICMPEcho, confidence: High}, true
 		}
-		return decision{r.aSide(), EvidenceFirstPacket, Low}
+		return decision{client: r.aSide(), evidence: EvidenceFirstPacket, confidence: Low}, true
 	case r.k.kind&^kindV6 == kindAddrs:
 		if isICMP(r.k.proto) {
-			return decision{r.aSide(), EvidenceFirstPacket, Low}
+			return decision{client: r.aSide(), evidence: EvidenceFirstPacket, confidence: Low}, true
 		}
-		return decision{r.aSide(), EvidenceNone, Low}
+		return decision{client: r.aSide(), evidence: EvidenceNone, confidence: Low}, true
 	}
-	return classifyPorts(r, fan)
+	return classifyPortsEarly(r)
 }
 
 // sideWith returns 0 when bits of side 0 contain bit, else 1.
@@ -92,6 +128,14 @@ func sideWith(side0, bit uint8) uint8 {
 // (BGP 179<->179, DNS 53<->53) are thus left to known-role, fan-in,
 // first-packet and lower-port.
 func classifyPorts(r *rec, fan *fanIn) decision {
+	if d, ok := classifyPortsEarly(r); ok {
+		return d
+	}
+	return classifyLate(r, fan)
+}
+
+// classifyPortsEarly applies the port rules 1-2.
+func classifyPortsEarly(r *rec) (decision, bool) {
 	pa, pb := r.k.pa, r.k.pb
 	sa, sb := IsServicePort(pa), IsServicePort(pb)
 	if sa != sb {
@@ -103,29 +147,36 @@ func classifyPorts(r *rec, fan *fanIn) decision {
 		if other < 1024 {
 			conf = Medium
 		}
-		return decision{1 - server, EvidenceServicePort, conf}
+		return decision{client: 1 - server, evidence: EvidenceServicePort, confidence: conf}, true
 	}
 	ra, rb := ephemeralRank(pa), ephemeralRank(pb)
 	if (ra == 0) != (rb == 0) {
-		return decision{serverIf(ra == 0), EvidenceEphemeral, Medium}
+		return decision{client: serverIf(ra == 0), evidence: EvidenceEphemeral, confidence: Medium}, true
 	}
+	return decision{}, false
+}
+
+// classifyLate applies the port rules 4-7 (3 is applied in Finish).
+func classifyLate(r *rec, fan *fanIn) decision {
+	pa, pb := r.k.pa, r.k.pb
+	ra, rb := ephemeralRank(pa), ephemeralRank(pb)
 	if fan != nil {
 		fa, fb := fan.peers(r, 0), fan.peers(r, 1)
 		qa, qb := fa >= fan.min, fb >= fan.min
 		switch {
 		case qa && !qb, qa && qb && fa > fb:
-			return decision{1, EvidenceFanIn, Medium}
+			return decision{client: 1, evidence: EvidenceFanIn, confidence: Medium}
 		case qb && !qa, qa && qb && fb > fa:
-			return decision{0, EvidenceFanIn, Medium}
+			return decision{client: 0, evidence: EvidenceFanIn, confidence: Medium}
 		}
 	}
 	if ra != rb {
-		return decision{serverIf(ra < rb), EvidenceEphemeral, Low}
+		return decision{client: serverIf(ra < rb), evidence: EvidenceEphemeral, confidence: Low}
 	}
 	if r.flags&fContinued == 0 || pa == pb {
-		return decision{r.aSide(), EvidenceFirstPacket, Low}
+		return decision{client: r.aSide(), evidence: EvidenceFirstPacket, confidence: Low}
 	}
-	return decision{serverIf(pa < pb), EvidenceLowerPort, Low}
+	return decision{client: serverIf(pa < pb), evidence: EvidenceLowerPort, confidence: Low}
 }
 
 // serverIf returns the client side given whether side 0 is the server.

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -109,6 +110,10 @@ func FuzzTable(f *testing.F) {
 		if !reflect.DeepEqual(refs, refs2) || !reflect.DeepEqual(convs, convs2) || !reflect.DeepEqual(sum, sum2) {
 			t.Fatal("two runs differ")
 		}
+		convs3, sum3 := runAddAll(pkts)
+		if !reflect.DeepEqual(convs, convs3) || !reflect.DeepEqual(sum, sum3) {
+			t.Fatal("AddAll differs from Add")
+		}
 	})
 }
 
@@ -129,4 +134,59 @@ func FuzzParseTshark(f *testing.F) {
 			}
 		}
 	})
+}
+
+// runAddAll adds pkts with AddAll, in uneven slices.
+func runAddAll(pkts []*capture.Packet) ([]*Conversation, Summary) {
+	tb := NewTable(Config{})
+	flat := make([]capture.Packet, len(pkts))
+	for i, p := range pkts {
+		flat[i] = *p
+	}
+	for i := 0; i < len(flat); {
+		n := min(len(flat)-i, 1+i%37)
+		tb.AddAll(flat[i : i+n])
+		i += n
+	}
+	return tb.Finish()
+}
+
+// TestAddAllMatchesAdd compares AddAll with Add on long random sequences
+// (the table grows, keys repeat, and groups span several conversations).
+func TestAddAllMatchesAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := 0; round < 20; round++ {
+		data := make([]byte, 12*(100+rng.IntN(5000)))
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		pkts := fuzzPackets(data)
+		tb := NewTable(Config{})
+		for _, p := range pkts {
+			tb.Add(p)
+		}
+		convs, sum := tb.Finish()
+		convs2, sum2 := runAddAll(pkts)
+		if !reflect.DeepEqual(convs, convs2) || !reflect.DeepEqual(sum, sum2) {
+			t.Fatalf("round %d: AddAll differs from Add", round)
+		}
+	}
+	// Many distinct conversations: the index grows inside AddAll.
+	pkts := make([]*capture.Packet, 0, 40000)
+	for c := 0; c < 10000; c++ {
+		for i := 0; i < 4; i++ {
+			p := new(capture.Packet)
+			synthPacket(p, c, i)
+			pkts = append(pkts, p)
+		}
+	}
+	tb := NewTable(Config{})
+	for _, p := range pkts {
+		tb.Add(p)
+	}
+	convs, sum := tb.Finish()
+	convs2, sum2 := runAddAll(pkts)
+	if !reflect.DeepEqual(convs, convs2) || !reflect.DeepEqual(sum, sum2) {
+		t.Fatal("many conversations: AddAll differs from Add")
+	}
 }

@@ -24,25 +24,37 @@ func (x *index) find(s *store, k *key) int {
 	if len(x.slots) == 0 {
 		return -1
 	}
-	tag := uint32(k.hash(x.seed) >> 32)
+	return x.findTag(s, k, x.tag(k))
+}
+
+// tag is the top 32 bits of k's hash.
+func (x *index) tag(k *key) uint32 { return uint32(k.hash(x.seed) >> 32) }
+
+// findTag is find with k's tag already computed.
+func (x *index) findTag(s *store, k *key, tag uint32) int {
+	if len(x.slots) == 0 {
+		return -1
+	}
 	mask := uint64(len(x.slots) - 1)
 	for i := uint64(tag) >> x.shift; ; i = (i + 1) & mask {
 		v := x.slots[i]
 		if v == 0 {
 			return -1
 		}
-		if uint32(v>>32) == tag && s.at(int(uint32(v)-1)).k == *k {
+		if uint32(v>>32) == tag && s.at(int(uint32(v)-1)).k.eq(k) {
 			return int(uint32(v) - 1)
 		}
 	}
 }
 
 // set points k at record idx, inserting k when it is new.
-func (x *index) set(s *store, k *key, idx int) {
+func (x *index) set(s *store, k *key, idx int) { x.setTag(s, k, x.tag(k), idx) }
+
+// setTag is set with k's tag already computed.
+func (x *index) setTag(s *store, k *key, tag uint32, idx int) {
 	if (x.used+1)*10 > len(x.slots)*7 {
 		x.grow()
 	}
-	tag := uint32(k.hash(x.seed) >> 32)
 	entry := uint64(tag)<<32 | uint64(uint32(idx+1))
 	mask := uint64(len(x.slots) - 1)
 	for i := uint64(tag) >> x.shift; ; i = (i + 1) & mask {
@@ -52,7 +64,7 @@ func (x *index) set(s *store, k *key, idx int) {
 			x.used++
 			return
 		}
-		if uint32(v>>32) == tag && s.at(int(uint32(v)-1)).k == *k {
+		if uint32(v>>32) == tag && s.at(int(uint32(v)-1)).k.eq(k) {
 			x.slots[i] = entry
 			return
 		}

@@ -38,8 +38,13 @@ func (kr knownRoles) learn(r *rec, d decision) {
 	if r.k.kind&^kindV6 != kindPorts || !strong(d) {
 		return
 	}
-	kr[endpointOf(&r.k, d.client)] |= roleClient
-	kr[endpointOf(&r.k, 1-d.client)] |= roleServer
+	f := d.learn&learnFiltered != 0 // only endpoints that may be asked about
+	if !f || d.learn&learnClient != 0 {
+		kr[endpointOf(&r.k, d.client)] |= roleClient
+	}
+	if !f || d.learn&learnServer != 0 {
+		kr[endpointOf(&r.k, 1-d.client)] |= roleServer
+	}
 }
 
 // apply returns the known-role decision for r, if the roles learnt
@@ -64,9 +69,9 @@ func (kr knownRoles) apply(r *rec) (decision, bool) {
 	}
 	switch {
 	case votes[0] > 0 && votes[1] == 0:
-		return decision{0, EvidenceKnownRole, Medium}, true
+		return decision{client: 0, evidence: EvidenceKnownRole, confidence: Medium}, true
 	case votes[1] > 0 && votes[0] == 0:
-		return decision{1, EvidenceKnownRole, Medium}, true
+		return decision{client: 1, evidence: EvidenceKnownRole, confidence: Medium}, true
 	}
 	return decision{}, false
 }

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"runtime"
 	"testing"
@@ -103,4 +104,35 @@ func BenchmarkTableManyConversations(b *testing.B) {
 		synthPacket(&p, i, 0)
 		tb.Add(&p)
 	}
+}
+
+// randomPackets returns n packets of conv conversations in random order
+// (as many concurrent conversations interleave in a large capture).
+func randomPackets(n, conv int) []capture.Packet {
+	rng := rand.New(rand.NewPCG(5, 6))
+	ps := make([]capture.Packet, n)
+	for i := range ps {
+		synthPacket(&ps[i], rng.IntN(conv), i%2)
+		ps[i].Time = t0.Add(time.Duration(i) * time.Microsecond)
+	}
+	return ps
+}
+
+// BenchmarkTableRandom: ns per packet over 250k interleaved conversations,
+// one packet at a time (Add) or in groups (AddAll).
+func BenchmarkTableRandom(b *testing.B) {
+	ps := randomPackets(1<<21, 250_000)
+	b.Run("Add", func(b *testing.B) {
+		tb := NewTable(Config{})
+		for i := 0; i < b.N; i++ {
+			tb.Add(&ps[i&(len(ps)-1)])
+		}
+	})
+	b.Run("AddAll", func(b *testing.B) {
+		tb := NewTable(Config{})
+		for i := 0; i < b.N; i += 64 {
+			j := i & (len(ps) - 1)
+			tb.AddAll(ps[j:min(j+64, j+b.N-i)])
+		}
+	})
 }

@@ -10,31 +10,35 @@ import "github.com/flowverify/flowverify/capture"
 //     errors that quote no known conversation): addresses;
 //   - any other protocol: addresses, so fragments need no attribution.
 func packetKey(p *capture.Packet, nonFirst bool) (key, uint8, string) {
+	var k key
+	side, why := k.setPacket(p, nonFirst)
+	return k, side, why
+}
+
+// setPacket is packetKey filling k in place.
+func (k *key) setPacket(p *capture.Packet, nonFirst bool) (uint8, string) {
 	switch {
 	case p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP:
 		if nonFirst && !p.FragmentAttributed {
-			return key{}, 0, "unattributed fragment"
+			return 0, "unattributed fragment"
 		}
 		if !p.HasPorts {
-			return key{}, 0, ProtoName(p.Proto) + " packet without ports"
+			return 0, ProtoName(p.Proto) + " packet without ports"
 		}
-		k, side := makeKey(kindPorts, p.Proto, p.Src, p.SrcPort, p.Dst, p.DstPort)
-		return k, side, ""
+		return k.set(kindPorts, p.Proto, p.Src, p.SrcPort, p.Dst, p.DstPort), ""
 	case isICMP(p.Proto):
 		if nonFirst && !p.FragmentAttributed {
-			return key{}, 0, "unattributed fragment"
+			return 0, "unattributed fragment"
 		}
 		role := echoRole(p.Proto, p.ICMPType)
 		if !p.HasICMP || role == 0 {
-			k, side := makeKey(kindAddrs, p.Proto, p.Src, 0, p.Dst, 0)
-			return k, side, ""
+			return k.set(kindAddrs, p.Proto, p.Src, 0, p.Dst, 0), ""
 		}
-		k, side := makeKey(kindEcho, p.Proto, p.Src, p.ICMPID, p.Dst, 0)
+		side := k.set(kindEcho, p.Proto, p.Src, p.ICMPID, p.Dst, 0)
 		if p.Src == p.Dst && role == 2 {
 			side = 1 // ping to oneself: replies are the other direction
 		}
-		return k, side, ""
+		return side, ""
 	}
-	k, side := makeKey(kindAddrs, p.Proto, p.Src, 0, p.Dst, 0)
-	return k, side, ""
+	return k.set(kindAddrs, p.Proto, p.Src, 0, p.Dst, 0), ""
 }

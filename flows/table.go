@@ -94,6 +94,8 @@ type Table struct {
 	sum   Summary
 	idle  [3]int64 // TCP, UDP, other, in ns
 	lingr int64
+	// sink keeps AddAll's look-ahead loads from being optimised away.
+	sink uint64
 }
 
 // NewTable returns an empty table. Zero fields of cfg take the defaults.
@@ -113,6 +115,75 @@ func (t *Table) Add(p *capture.Packet) Ref {
 	if p == nil {
 		return Ref{}
 	}
+	return t.add(p, nil)
+}
+
+// pre is a packet's key computed ahead by AddAll.
+type pre struct {
+	k    key
+	tag  uint32
+	side uint8
+	why  string
+}
+
+// addAllGroup is how many packets AddAll looks up ahead: enough to
+// overlap the cache misses of their index slots and records.
+const addAllGroup = 32
+
+// AddAll adds the packets in order, exactly as Add on each would. It is
+// faster on large tables: it computes the keys of a group of packets and
+// touches their index slots and records first, so that the memory
+// accesses of several lookups overlap instead of waiting one by one.
+func (t *Table) AddAll(ps []capture.Packet) {
+	var pres [addAllGroup]pre
+	var pos [addAllGroup]uint64
+	for len(ps) > 0 {
+		g := ps[:min(len(ps), addAllGroup)]
+		ps = ps[len(g):]
+		n := len(t.idx.slots)
+		mask := uint64(n - 1)
+		for i := range g {
+			p := &g[i]
+			pres[i].why = "-"
+			if p.Kind != capture.KindIP || !p.Src.IsValid() || !p.Dst.IsValid() {
+				continue
+			}
+			pr := &pres[i]
+			pr.side, pr.why = pr.k.setPacket(p, p.Fragment && p.FragOffset != 0)
+			if pr.why == "" {
+				pr.tag = t.idx.tag(&pr.k)
+				pos[i] = uint64(pr.tag) >> t.idx.shift
+			}
+		}
+		if n > 0 {
+			// Touch the slots, then the records they point at (hints only).
+			var sink uint64
+			for i := range g {
+				if pres[i].why == "" {
+					pos[i] = t.idx.slots[pos[i]&mask]
+				}
+			}
+			for i := range g {
+				if v := pos[i]; pres[i].why == "" && v != 0 && uint32(v>>32) == pres[i].tag {
+					// The record spans up to three cache lines.
+					r := t.recs.at(int(uint32(v) - 1))
+					sink += r.k.a.lo + uint64(r.d[0].lastNS) + uint64(r.flags)
+				}
+			}
+			t.sink += sink
+		}
+		for i := range g {
+			if pres[i].why == "-" {
+				t.add(&g[i], nil)
+			} else {
+				t.add(&g[i], &pres[i])
+			}
+		}
+	}
+}
+
+// add is Add, with the packet's key precomputed when pk is not nil.
+func (t *Table) add(p *capture.Packet, pk *pre) Ref {
 	t.sum.Packets++
 	switch p.Kind {
 	case capture.KindIP:
@@ -140,12 +211,24 @@ func (t *Table) Add(p *capture.Packet) Ref {
 		}
 		t.anomaly("icmp error quoting no known conversation", "")
 	}
-	k, side, why := packetKey(p, nonFirst)
+	var local key
+	k := &local
+	var side uint8
+	var why string
+	var tag uint32
+	if pk != nil {
+		k, side, why, tag = &pk.k, pk.side, pk.why, pk.tag
+	} else {
+		side, why = k.setPacket(p, nonFirst)
+		if why == "" {
+			tag = t.idx.tag(k)
+		}
+	}
 	if why != "" {
 		t.anomaly(why, "")
 		return Ref{}
 	}
-	id, r := t.lookup(&k, side, p, ns)
+	id, r := t.lookup(k, tag, side, p, ns)
 	if r == nil {
 		return Ref{}
 	}
@@ -180,8 +263,8 @@ func (t *Table) protoUpdate(r *rec, side uint8, p *capture.Packet, ns int64) {
 // lookup finds the live conversation for k or starts a new one (new key,
 // idle timeout, TCP close or reuse). It returns the 1-based ID and the
 // record, or a nil record when the table is full.
-func (t *Table) lookup(k *key, side uint8, p *capture.Packet, ns int64) (int, *rec) {
-	i := t.idx.find(&t.recs, k)
+func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int64) (int, *rec) {
+	i := t.idx.findTag(&t.recs, k, tag)
 	continued := false
 	if i >= 0 {
 		r := t.recs.at(i)
@@ -211,7 +294,7 @@ func (t *Table) lookup(k *key, side uint8, p *capture.Packet, ns int64) (int, *r
 	if continued {
 		r.flags |= fContinued
 	}
-	t.idx.set(&t.recs, k, i)
+	t.idx.setTag(&t.recs, k, tag, i)
 	return i + 1, r
 }
 

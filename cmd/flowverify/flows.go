@@ -9,9 +9,13 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
@@ -41,6 +45,7 @@ func runFlows(env *runEnv, args []string) int {
 	}
 	defer stream.Close()
 	stopOnInterrupt(stream, cf.live != "")
+	lowGCHeadroom()
 
 	rep := newFlowsReport(stream, classifyStream(stream, cf.cfg))
 	if err := rep.write(env, *format); err != nil {
@@ -50,6 +55,17 @@ func runFlows(env *runEnv, args []string) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// lowGCHeadroom lowers the garbage collector's heap headroom (GOGC=10
+// unless GOGC is set): the conversation table is almost all live,
+// pointer-free memory that is cheap to mark and allocates nothing per
+// packet, so collecting more often costs little and cuts peak memory
+// (the default GOGC=100 lets the heap grow to twice the table).
+func lowGCHeadroom() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(10)
+	}
 }
 
 // stopOnInterrupt closes a live stream on Ctrl-C so that the report is
@@ -72,11 +88,15 @@ func stopOnInterrupt(s *capture.Stream, live bool) {
 // memory stays at the table's compact size.
 func classifyStream(s *capture.Stream, cfg flows.Config) *flows.Classified {
 	t := flows.NewTable(cfg)
-	var p capture.Packet
-	for s.Next(&p) == nil {
-		t.Add(&p)
+	// Packets come in batches decoded ahead by the stream's goroutine;
+	// AddAll overlaps the table's memory accesses over several of them.
+	for {
+		ps, err := s.NextBatch(256)
+		if err != nil {
+			return t.Classify()
+		}
+		t.AddAll(ps)
 	}
-	return t.Classify()
 }
 
 // flowsReport is the data of `flowverify flows`, shared by every format.
@@ -103,8 +123,11 @@ func (r *flowsReport) write(env *runEnv, format string) error {
 	case "json":
 		err = r.writeJSONDocument(w)
 	case "jsonl":
-		jl := newJSONLines(w)
-		err = r.convs.Each(func(c *flows.Conversation) error { return jl.write(r.convJSON(c)) })
+		err = r.convs.Each(func(c *flows.Conversation) error {
+			b := r.appendConvJSON(w.AvailableBuffer(), c, false)
+			_, err := w.Write(append(b, '\n'))
+			return err
+		})
 	case "csv":
 		cw := csv.NewWriter(w)
 		err = cw.Write(flowsCSVHeader)
@@ -259,17 +282,19 @@ func (r *flowsReport) writeJSONDocument(w io.Writer) error {
 	}
 	io.WriteString(w, `  "conversations": [`)
 	first := true
+	var compact, b []byte
+	indenter := newJSONIndenter("    ", "  ")
 	err := r.convs.Each(func(c *flows.Conversation) error {
-		b, err := json.MarshalIndent(r.convJSON(c), "    ", "  ")
-		if err != nil {
-			return err
-		}
+		// As json.MarshalIndent(r.convJSON(c), "    ", "  "): compact
+		// (HTML-escaped) encoding, then indentation.
+		compact = r.appendConvJSON(compact[:0], c, true)
+		b = indenter.append(b[:0], compact)
 		sep := ",\n    "
 		if first {
 			sep, first = "\n    ", false
 		}
 		io.WriteString(w, sep)
-		_, err = w.Write(b)
+		_, err := w.Write(b)
 		return err
 	})
 	if err != nil {
@@ -354,18 +379,15 @@ func (r *flowsReport) writeText(w io.Writer, colour bool) error {
 		return ""
 	}
 	if r.convs.Len() > 0 {
-		rows := func(emit func(cells ...string) error) error {
-			return r.convs.Each(func(c *flows.Conversation) error {
-				profiles := strings.Join(c.ClientProfiles, ",")
-				if profiles == "" {
-					profiles = "-"
-				}
-				return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpointText(c, c.Client), endpointText(c, c.Server), profiles,
-					u64(c.ToServer.Packets), u64(c.ToServer.Bytes), u64(c.ToClient.Packets), u64(c.ToClient.Bytes),
-					string(c.State), string(c.Evidence), string(c.Confidence), humanDuration(c.Duration()))
-			})
+		// Cells are appended into one reused buffer: no allocation per row
+		// on either pass (the table is generated twice). The first pass,
+		// which only measures the columns, runs on every core.
+		var row cellRow
+		rows := func(emit func(cells [][]byte) error) error {
+			return r.convs.Each(func(c *flows.Conversation) error { return emit(row.conversation(c)) })
 		}
-		if err := t.write(w, colour, rows); err != nil {
+		t.measure = r.measureText
+		if err := t.writeBytes(w, colour, rows); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
@@ -393,6 +415,129 @@ func (r *flowsReport) writeSummaryText(w io.Writer, colour bool) error {
 		fmt.Fprintf(w, "  anomalies:%s\n", anomaliesText(s.Anomalies))
 	}
 	return nil
+}
+
+// conversation builds the text table cells of c.
+func (row *cellRow) conversation(c *flows.Conversation) [][]byte {
+	row.reset()
+	row.b = strconv.AppendInt(row.b, int64(c.ID), 10)
+	row.end()
+	row.b = append(row.b, flows.ProtoName(c.Proto)...)
+	row.end()
+	row.b = appendEndpointText(row.b, c, c.Client)
+	row.end()
+	row.b = appendEndpointText(row.b, c, c.Server)
+	row.end()
+	if len(c.ClientProfiles) == 0 {
+		row.b = append(row.b, '-')
+	}
+	for i, p := range c.ClientProfiles {
+		if i > 0 {
+			row.b = append(row.b, ',')
+		}
+		row.b = append(row.b, p...)
+	}
+	row.end()
+	for _, v := range [4]uint64{c.ToServer.Packets, c.ToServer.Bytes, c.ToClient.Packets, c.ToClient.Bytes} {
+		row.b = strconv.AppendUint(row.b, v, 10)
+		row.end()
+	}
+	row.b = append(row.b, c.State...)
+	row.end()
+	row.b = append(row.b, c.Evidence...)
+	row.end()
+	row.b = append(row.b, c.Confidence...)
+	row.end()
+	row.b = appendHumanDuration(row.b, c.Duration())
+	row.end()
+	return row.cells()
+}
+
+// measureText widens width to the text cells of every conversation,
+// splitting the conversations between the cores (Conversation only
+// reads the classified table).
+func (r *flowsReport) measureText(width []int) {
+	n := r.convs.Len()
+	workers := min(runtime.GOMAXPROCS(0), max(n/10000, 1))
+	widths := make([][]int, workers)
+	var wg sync.WaitGroup
+	for wk := range workers {
+		widths[wk] = make([]int, len(width))
+		wg.Go(func() {
+			var conv flows.Conversation
+			var row cellRow
+			ww := widths[wk]
+			for id := 1 + n*wk/workers; id <= n*(wk+1)/workers; id++ {
+				r.convs.Conversation(id, &conv)
+				for i, c := range row.conversation(&conv) {
+					if i < len(ww) {
+						ww[i] = max(ww[i], runeCount(c))
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, ww := range widths {
+		for i := range width {
+			width[i] = max(width[i], ww[i])
+		}
+	}
+}
+
+// cellRow builds the cells of one table row in a reused buffer.
+type cellRow struct {
+	b    []byte
+	ends []int
+	cs   [][]byte
+}
+
+func (r *cellRow) reset() { r.b, r.ends = r.b[:0], r.ends[:0] }
+
+// end closes the cell appended since the previous one.
+func (r *cellRow) end() { r.ends = append(r.ends, len(r.b)) }
+
+// cells returns the row's cells (valid until the next reset).
+func (r *cellRow) cells() [][]byte {
+	r.cs = r.cs[:0]
+	start := 0
+	for _, e := range r.ends {
+		r.cs = append(r.cs, r.b[start:e:e])
+		start = e
+	}
+	return r.cs
+}
+
+// appendEndpointText appends endpointText(c, e).
+func appendEndpointText(b []byte, c *flows.Conversation, e flows.Endpoint) []byte {
+	if !e.Addr.IsValid() || e.Addr.Zone() != "" {
+		return append(b, endpointText(c, e)...)
+	}
+	if c.HasPorts() {
+		return netip.AddrPortFrom(e.Addr, e.Port).AppendTo(b)
+	}
+	b = e.Addr.AppendTo(b)
+	if c.Evidence == flows.EvidenceICMPEcho && e == c.Client {
+		b = append(b, " id="...)
+		b = strconv.AppendUint(b, uint64(c.EchoID), 10)
+	}
+	return b
+}
+
+// appendHumanDuration appends humanDuration(d) (without allocating:
+// Duration.String is inlined and its result does not escape).
+func appendHumanDuration(b []byte, d time.Duration) []byte {
+	switch {
+	case d <= 0:
+		return append(b, "0s"...)
+	case d < time.Second:
+		d = d.Round(time.Microsecond)
+	case d < time.Minute:
+		d = d.Round(time.Millisecond)
+	default:
+		d = d.Round(time.Second)
+	}
+	return append(b, d.String()...)
 }
 
 // endpointText prints addr:port ([v6]:port) or the address alone for

@@ -28,6 +28,13 @@ func checkConvJSON(t *testing.T, r *flowsReport, c *flows.Conversation) {
 	if got := r.appendConvJSON(nil, c, true); !bytes.Equal(got, want) {
 		t.Fatalf("escapeHTML: got\n%s\nwant\n%s", got, want)
 	}
+	wantIndent, err := json.MarshalIndent(v, "    ", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := appendIndentJSON(nil, want, "    ", "  "); !bytes.Equal(got, wantIndent) {
+		t.Fatalf("indent: got\n%s\nwant\n%s", got, wantIndent)
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -147,6 +154,18 @@ func TestAppendRFC3339(t *testing.T) {
 			if got, want := string(appendRFC3339(nil, tm, nano)), rfc3339(tm, nano); got != want {
 				t.Fatalf("%v nano=%v: got %q want %q", tm, nano, got, want)
 			}
+		}
+	}
+}
+
+func TestAppendIndentJSON(t *testing.T) {
+	for _, src := range []string{`{}`, `[]`, `{"a":[]}`, `{"a":{},"b":[1,2,{"c":"x\\\"]},{"}],"d":null}`, `"s"`, `[[],[{}],{"k":[true,false]}]`, `{"\u003c":"\\"}`} {
+		var want bytes.Buffer
+		if err := json.Indent(&want, []byte(src), ">", "\t"); err != nil {
+			t.Fatal(src, err)
+		}
+		if got := appendIndentJSON(nil, []byte(src), ">", "\t"); string(got) != want.String() {
+			t.Errorf("%s: got\n%s\nwant\n%s", src, got, want.String())
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,39 @@ func TestAppendHumanDuration(t *testing.T) {
 	buf := make([]byte, 0, 64)
 	if n := testing.AllocsPerRun(100, func() { buf = appendHumanDuration(buf[:0], 1234567*time.Microsecond) }); n != 0 {
 		t.Errorf("%v allocations", n)
+	}
+}
+
+// TestMeasureTextParallel: the parallel first pass of the text table
+// measures what the serial one does (enough conversations for 2 workers).
+func TestMeasureTextParallel(t *testing.T) {
+	tb := flows.NewTable(flows.Config{})
+	t0 := time.Unix(1700000000, 0)
+	rng := rand.New(rand.NewPCG(13, 14))
+	for i := 0; i < 30000; i++ {
+		p := &capture.Packet{Frame: int64(i + 1), Time: t0.Add(time.Duration(i) * time.Millisecond), Kind: capture.KindIP, Version: 4,
+			Proto: capture.ProtoUDP, HasPorts: true, IPLen: 60 + rng.IntN(1000),
+			Src: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), Dst: netip.AddrFrom4([4]byte{192, 0, 2, byte(rng.IntN(3))}),
+			SrcPort: uint16(1024 + rng.IntN(60000)), DstPort: uint16(rng.IntN(2000))}
+		if i%1000 == 999 {
+			p.Src = netip.MustParseAddr("2001:db8:ffff:ffff:ffff:ffff:ffff:1")
+			p.Dst = netip.MustParseAddr("2001:db8::2")
+		}
+		tb.Add(p)
+	}
+	r := &flowsReport{convs: tb.Classify()}
+	header := make([]int, 13)
+	serial := append([]int(nil), header...)
+	var row cellRow
+	r.convs.Each(func(c *flows.Conversation) error {
+		for i, cell := range row.conversation(c) {
+			serial[i] = max(serial[i], runeCount(cell))
+		}
+		return nil
+	})
+	parallel := append([]int(nil), header...)
+	r.measureText(parallel)
+	if !slices.Equal(serial, parallel) {
+		t.Errorf("parallel widths %v, serial %v", parallel, serial)
 	}
 }

@@ -59,6 +59,9 @@ type streamTable struct {
 	right   map[int]bool
 	// colour optionally returns an ANSI colour code for a cell ("" for none).
 	colour func(row, col int, cell string) string
+	// measure, when set, replaces writeBytes's first pass: it widens
+	// width (the headers' widths) to the widest cell of each column.
+	measure func(width []int)
 }
 
 func newStreamTable(headers ...string) *streamTable {
@@ -129,6 +132,104 @@ func (t *streamTable) write(w io.Writer, useColour bool, rows rowGenerator) erro
 		row++
 		return err
 	})
+}
+
+// writeBytes is write for a generator that emits each row's cells as
+// byte slices (valid only during the emit call), printing exactly what
+// write prints for the same cells without building strings per row.
+func (t *streamTable) writeBytes(w io.Writer, useColour bool, rows func(emit func(cells [][]byte) error) error) error {
+	width := make([]int, len(t.headers))
+	right := make([]bool, len(t.headers))
+	for i, h := range t.headers {
+		width[i] = utf8.RuneCountInString(h)
+		right[i] = t.right[i]
+	}
+	if t.measure != nil {
+		t.measure(width)
+	} else if err := rows(func(cells [][]byte) error {
+		for i, c := range cells {
+			if i < len(width) {
+				width[i] = max(width[i], runeCount(c))
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var l []byte
+	line := func(row int, cells [][]byte) error {
+		l = l[:0]
+		for i, c := range cells {
+			if i >= len(width) {
+				break
+			}
+			pad := width[i] - runeCount(c)
+			if i > 0 {
+				l = append(l, "  "...)
+			}
+			if right[i] {
+				l = appendSpaces(l, pad)
+			}
+			if code := ""; useColour && row >= 0 && t.colour != nil {
+				if code = t.colour(row, i, string(c)); code != "" {
+					l = append(l, "\x1b["...)
+					l = append(l, code...)
+					l = append(l, 'm')
+					l = append(l, c...)
+					l = append(l, "\x1b[0m"...)
+				} else {
+					l = append(l, c...)
+				}
+			} else {
+				l = append(l, c...)
+			}
+			if !right[i] && i != len(cells)-1 {
+				l = appendSpaces(l, pad)
+			}
+		}
+		for len(l) > 0 && l[len(l)-1] == ' ' {
+			l = l[:len(l)-1]
+		}
+		l = append(l, '\n')
+		_, err := w.Write(l)
+		return err
+	}
+	head := make([][]byte, len(t.headers))
+	for i, h := range t.headers {
+		head[i] = []byte(h)
+	}
+	if err := line(-1, head); err != nil {
+		return err
+	}
+	row := 0
+	return rows(func(cells [][]byte) error {
+		err := line(row, cells)
+		row++
+		return err
+	})
+}
+
+// appendSpaces appends n spaces (none when n <= 0).
+func appendSpaces(b []byte, n int) []byte {
+	const spaces = "                                "
+	for n > len(spaces) {
+		b = append(b, spaces...)
+		n -= len(spaces)
+	}
+	if n > 0 {
+		b = append(b, spaces[:n]...)
+	}
+	return b
+}
+
+// runeCount is utf8.RuneCount with a fast path for ASCII.
+func runeCount(b []byte) int {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return utf8.RuneCount(b)
+		}
+	}
+	return len(b)
 }
 
 // colourText wraps s in an ANSI colour code when on is true.

@@ -1,0 +1,151 @@
+package capture
+
+import (
+	"io"
+	"sync"
+)
+
+// Decode-ahead: Next on a Stream of files runs the reading, merging and
+// decoding in a producer goroutine that fills batches of Packets, so that
+// the caller's work on each packet (the conversation table) runs on the
+// other core. Batches are recycled: no allocation per packet.
+const (
+	pipeBatch   = 256 // packets per batch
+	pipeBatches = 4   // batches in flight
+)
+
+// decodeAhead enables the producer goroutine (tests and benchmarks compare both).
+var decodeAhead = true
+
+// pipeBatchT is a batch of decoded packets; nprob[i] is the number of
+// problems met when pkts[i] was read, so that Problems returns what a
+// synchronous Next would.
+type pipeBatchT struct {
+	pkts  []Packet
+	nprob []int
+	n     int
+}
+
+// pipe is the consumer's side of the producer goroutine.
+type pipe struct {
+	full chan *pipeBatchT
+	free chan *pipeBatchT
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+	cur  *pipeBatchT
+	pos  int
+	// seen is the problem count at the last delivered packet; -1 once
+	// the producer has finished (every problem is visible).
+	seen int
+}
+
+// startPipe starts the producer. It is called by the first Next.
+func (s *Stream) startPipe() {
+	pp := &pipe{
+		full: make(chan *pipeBatchT, pipeBatches),
+		free: make(chan *pipeBatchT, pipeBatches),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	pp.seen = len(s.problems)
+	s.pipe.Store(pp)
+	go s.produce(pp)
+}
+
+// produce runs the synchronous Next into batches until EOF or Close.
+func (s *Stream) produce(pp *pipe) {
+	defer close(pp.done)
+	defer close(pp.full)
+	allocated := 0
+	for {
+		var b *pipeBatchT
+		select {
+		case b = <-pp.free:
+		default:
+			if allocated < pipeBatches {
+				b = &pipeBatchT{pkts: make([]Packet, pipeBatch), nprob: make([]int, pipeBatch)}
+				allocated++
+			} else {
+				select {
+				case b = <-pp.free:
+				case <-pp.stop:
+					return
+				}
+			}
+		}
+		b.n = 0
+		eof := false
+		s.mu.Lock()
+		for b.n < len(b.pkts) {
+			if s.nextSync(&b.pkts[b.n]) != nil {
+				eof = true
+				break
+			}
+			b.nprob[b.n] = len(s.problems)
+			b.n++
+		}
+		s.mu.Unlock()
+		if b.n > 0 {
+			select {
+			case pp.full <- b:
+			case <-pp.stop:
+				return
+			}
+		}
+		if eof {
+			return
+		}
+	}
+}
+
+// nextPiped is Next with decode-ahead.
+func (s *Stream) nextPiped(p *Packet) error {
+	pp := s.pipe.Load()
+	if !s.fillPiped(pp) {
+		return io.EOF
+	}
+	*p = pp.cur.pkts[pp.pos]
+	pp.seen = pp.cur.nprob[pp.pos]
+	pp.pos++
+	return nil
+}
+
+// nextBatchPiped is NextBatch with decode-ahead: the rest of the current batch.
+func (s *Stream) nextBatchPiped(n int) ([]Packet, error) {
+	pp := s.pipe.Load()
+	if !s.fillPiped(pp) {
+		return nil, io.EOF
+	}
+	end := min(pp.cur.n, pp.pos+n)
+	ps := pp.cur.pkts[pp.pos:end:end]
+	pp.seen = pp.cur.nprob[end-1]
+	pp.pos = end
+	return ps, nil
+}
+
+// fillPiped makes a packet available in pp.cur, or reports the end.
+func (s *Stream) fillPiped(pp *pipe) bool {
+	if s.stopped.Load() {
+		return false
+	}
+	for pp.cur == nil || pp.pos >= pp.cur.n {
+		if pp.cur != nil {
+			pp.free <- pp.cur // never blocks: at most pipeBatches exist
+			pp.cur = nil
+		}
+		b, ok := <-pp.full
+		if !ok {
+			<-pp.done
+			pp.seen = -1
+			return false
+		}
+		pp.cur, pp.pos = b, 0
+	}
+	return true
+}
+
+// stopProducer ends the producer (from any goroutine).
+func (pp *pipe) stopProducer() {
+	pp.once.Do(func() { close(pp.stop) })
+}
