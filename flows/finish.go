@@ -20,23 +20,25 @@ type Classified struct {
 // summary, and returns the result. The table must not be used afterwards.
 func (t *Table) Classify() *Classified {
 	fan := newFanIn(&t.idx, &t.recs, t.cfg.FanInPeers)
-	decisions := make([]decision, t.recs.n)
+	// Decisions are stored packed (one byte each) from the start, so that
+	// classification adds almost nothing to the table's memory.
+	packed := make([]packedDecision, t.recs.n)
 	known := knownRoles{}
-	for i := range decisions {
+	for i := range packed {
 		r := t.recs.at(i)
-		decisions[i] = classify(r, fan)
-		known.learn(r, decisions[i])
+		d := classify(r, fan)
+		known.learn(r, d)
+		packed[i] = pack(d)
 	}
 	fan = nil
-	packed := make([]packedDecision, t.recs.n)
-	for i, d := range decisions {
+	t.idx = index{}
+	for i := range packed {
 		r := t.recs.at(i)
-		if weak(d) {
+		if d := packed[i].unpack(); weak(d) {
 			if kd, ok := known.apply(r); ok {
-				d = kd
+				packed[i] = pack(kd)
 			}
 		}
-		packed[i] = pack(d)
 		t.sum.ConversationsByProto[ProtoName(r.k.proto)]++
 		if r.k.proto == capture.ProtoTCP {
 			if both := r.side[0] | r.side[1]; both&(sSYN|sSYNACK) == 0 {
@@ -47,7 +49,6 @@ func (t *Table) Classify() *Classified {
 			}
 		}
 	}
-	t.idx = index{}
 	return &Classified{t: t, decisions: packed, sum: t.sum}
 }
 
