@@ -110,9 +110,9 @@ func FuzzTable(f *testing.F) {
 		if !reflect.DeepEqual(refs, refs2) || !reflect.DeepEqual(convs, convs2) || !reflect.DeepEqual(sum, sum2) {
 			t.Fatal("two runs differ")
 		}
-		convs3, sum3 := runAddAll(pkts)
-		if !reflect.DeepEqual(convs, convs3) || !reflect.DeepEqual(sum, sum3) {
-			t.Fatal("AddAll differs from Add")
+		refs3, convs3, sum3 := runAddAll(pkts)
+		if !reflect.DeepEqual(refs, refs3) || !reflect.DeepEqual(convs, convs3) || !reflect.DeepEqual(sum, sum3) {
+			t.Fatal("AddAllRefs differs from Add")
 		}
 	})
 }
@@ -136,19 +136,22 @@ func FuzzParseTshark(f *testing.F) {
 	})
 }
 
-// runAddAll adds pkts with AddAll, in uneven slices.
-func runAddAll(pkts []*capture.Packet) ([]*Conversation, Summary) {
+// runAddAll adds pkts with AddAllRefs, in uneven slices, and returns the
+// refs it reported with the conversations.
+func runAddAll(pkts []*capture.Packet) ([]Ref, []*Conversation, Summary) {
 	tb := NewTable(Config{})
 	flat := make([]capture.Packet, len(pkts))
 	for i, p := range pkts {
 		flat[i] = *p
 	}
+	refs := make([]Ref, len(flat))
 	for i := 0; i < len(flat); {
 		n := min(len(flat)-i, 1+i%37)
-		tb.AddAll(flat[i : i+n])
+		tb.AddAllRefs(flat[i:i+n], refs[i:])
 		i += n
 	}
-	return tb.Finish()
+	convs, sum := tb.Finish()
+	return refs, convs, sum
 }
 
 // TestAddAllMatchesAdd compares AddAll with Add on long random sequences
@@ -162,13 +165,14 @@ func TestAddAllMatchesAdd(t *testing.T) {
 		}
 		pkts := fuzzPackets(data)
 		tb := NewTable(Config{})
-		for _, p := range pkts {
-			tb.Add(p)
+		refs := make([]Ref, len(pkts))
+		for i, p := range pkts {
+			refs[i] = tb.Add(p)
 		}
 		convs, sum := tb.Finish()
-		convs2, sum2 := runAddAll(pkts)
-		if !reflect.DeepEqual(convs, convs2) || !reflect.DeepEqual(sum, sum2) {
-			t.Fatalf("round %d: AddAll differs from Add", round)
+		refs2, convs2, sum2 := runAddAll(pkts)
+		if !reflect.DeepEqual(refs, refs2) || !reflect.DeepEqual(convs, convs2) || !reflect.DeepEqual(sum, sum2) {
+			t.Fatalf("round %d: AddAllRefs differs from Add", round)
 		}
 	}
 	// Many distinct conversations: the index grows inside AddAll.
@@ -181,12 +185,13 @@ func TestAddAllMatchesAdd(t *testing.T) {
 		}
 	}
 	tb := NewTable(Config{})
-	for _, p := range pkts {
-		tb.Add(p)
+	refs := make([]Ref, len(pkts))
+	for i, p := range pkts {
+		refs[i] = tb.Add(p)
 	}
 	convs, sum := tb.Finish()
-	convs2, sum2 := runAddAll(pkts)
-	if !reflect.DeepEqual(convs, convs2) || !reflect.DeepEqual(sum, sum2) {
-		t.Fatal("many conversations: AddAll differs from Add")
+	refs2, convs2, sum2 := runAddAll(pkts)
+	if !reflect.DeepEqual(refs, refs2) || !reflect.DeepEqual(convs, convs2) || !reflect.DeepEqual(sum, sum2) {
+		t.Fatal("many conversations: AddAllRefs differs from Add")
 	}
 }

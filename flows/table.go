@@ -134,12 +134,23 @@ const addAllGroup = 32
 // faster on large tables: it computes the keys of a group of packets and
 // touches their index slots and records first, so that the memory
 // accesses of several lookups overlap instead of waiting one by one.
-func (t *Table) AddAll(ps []capture.Packet) {
+func (t *Table) AddAll(ps []capture.Packet) { t.addAll(ps, nil) }
+
+// AddAllRefs is AddAll that also stores, in refs[i], the Ref that Add
+// would have returned for ps[i]. refs must be at least as long as ps.
+func (t *Table) AddAllRefs(ps []capture.Packet, refs []Ref) { t.addAll(ps, refs[:len(ps)]) }
+
+// addAll implements AddAll and AddAllRefs; refs may be nil.
+func (t *Table) addAll(ps []capture.Packet, refs []Ref) {
 	var pres [addAllGroup]pre
 	var pos [addAllGroup]uint64
 	for len(ps) > 0 {
 		g := ps[:min(len(ps), addAllGroup)]
 		ps = ps[len(g):]
+		var gr []Ref
+		if refs != nil {
+			gr, refs = refs[:len(g)], refs[len(g):]
+		}
 		n := len(t.idx.slots)
 		mask := uint64(n - 1)
 		for i := range g {
@@ -173,10 +184,13 @@ func (t *Table) AddAll(ps []capture.Packet) {
 			t.sink += sink
 		}
 		for i := range g {
-			if pres[i].why == "-" {
-				t.add(&g[i], nil)
-			} else {
-				t.add(&g[i], &pres[i])
+			var pk *pre
+			if pres[i].why != "-" {
+				pk = &pres[i]
+			}
+			ref := t.add(&g[i], pk)
+			if gr != nil {
+				gr[i] = ref
 			}
 		}
 	}

@@ -203,6 +203,25 @@ func openReplayInput(env *runEnv, cf *captureFlags, paths []string, twoPass bool
 	return in, nil
 }
 
+// recordAll feeds every packet of s to r in batches (the table's batched
+// lookups are faster on large captures). It sets a low GC target first:
+// like the flows table, the recorder's memory is almost all live.
+func recordAll(s *capture.Stream, r *replay.Recorder) error {
+	lowGCHeadroom()
+	for {
+		ps, err := s.NextBatch(256)
+		if len(ps) > 0 {
+			r.AddBatch(ps)
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // record runs the first pass.
 func (in *replayInput) record(cf *captureFlags, w replay.Window) error {
 	s, err := cf.openStream(in.paths)
@@ -212,9 +231,8 @@ func (in *replayInput) record(cf *captureFlags, w replay.Window) error {
 	in.stream = s
 	stopOnInterrupt(s, cf.live != "")
 	r := replay.NewRecorder(cf.cfg, w)
-	var p capture.Packet
-	for s.Next(&p) == nil {
-		r.Add(&p)
+	if err := recordAll(s, r); err != nil {
+		return err
 	}
 	in.rec = r.Classify()
 	// The table's index and the classifier's temporaries are garbage now:

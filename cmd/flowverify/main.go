@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strings"
 
@@ -52,7 +53,31 @@ func register(c *command) { commands[c.name] = c }
 
 func main() {
 	env := &runEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stdoutIsTerminal: isTerminal(os.Stdout)}
-	os.Exit(run(env, os.Args[1:]))
+	stop := startProfile(env.stderr)
+	code := run(env, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// startProfile writes a CPU profile to $FLOWVERIFY_CPUPROFILE when it is
+// set (a developer aid for `go tool pprof`); it returns the stop function.
+func startProfile(stderr io.Writer) func() {
+	path := os.Getenv("FLOWVERIFY_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "flowverify: FLOWVERIFY_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 func run(env *runEnv, args []string) int {

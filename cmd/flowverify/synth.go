@@ -3,12 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"runtime"
 
-	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -130,15 +128,8 @@ func runSynth(env *runEnv, args []string) int {
 	}
 	defer stream.Close()
 	rec := replay.NewRecorder(cf.cfg, replay.Window{})
-	var pkt capture.Packet
-	for {
-		if err := stream.Next(&pkt); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return fail(env, "synth", err)
-		}
-		rec.Add(&pkt)
+	if err := recordAll(stream, rec); err != nil {
+		return fail(env, "synth", err)
 	}
 	incomplete := reportProblems(env.stderr, "synth", stream)
 	recording := rec.Classify()

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -246,6 +247,28 @@ func TestSampleWebserverFix(t *testing.T) {
 			if strings.Contains(e, "192.0.2.80:80 to client port") && !strings.Contains(e, "denied inbound by rule 130 (deny tcp 1024-65535)") {
 				t.Errorf("explanation %q", e)
 			}
+		}
+	}
+}
+
+// TestAddBatchMatchesAdd records every sample packet by packet and in
+// batches of uneven size; the recordings must be identical.
+func TestAddBatchMatchesAdd(t *testing.T) {
+	for _, smp := range pcaps.Samples {
+		one := recordSample(t, smp.File)
+		rec := NewRecorder(flows.DefaultConfig(), Window{})
+		var batch []capture.Packet
+		sizes, next := []int{1, 5, 32, 33, 100}, 0
+		readAll(t, smp.File, func(p *capture.Packet) {
+			batch = append(batch, *p)
+			if len(batch) == sizes[next] {
+				rec.AddBatch(batch)
+				batch, next = batch[:0], (next+1)%len(sizes)
+			}
+		})
+		rec.AddBatch(batch)
+		if got := rec.Finish(); !reflect.DeepEqual(got, one) {
+			t.Errorf("%s: AddBatch recording differs from Add", smp.File)
 		}
 	}
 }
