@@ -403,6 +403,9 @@ func (r *flowsReport) writeSummaryText(w io.Writer, colour bool) error {
 			state = colourText("INCOMPLETE", ansiRed, colour)
 		}
 		kind := f.Format
+		if kind == "" {
+			kind = "not read as a capture"
+		}
 		if f.Gzip {
 			kind += "+gzip"
 		}
