@@ -11,9 +11,11 @@ import (
 // 1-32766 (32767/32768 are the implicit defaults and must not be listed),
 // duplicate rule numbers in one direction (reported at both entries),
 // protocols outside -1..255, missing or non-canonical CIDRs, port ranges
-// with From > To, ICMP type/code outside -1..255, and entries that can
-// never match (ICMPv6 with an IPv4 CIDR is matched by AWS as "every ICMPv6
-// type", but ICMPv6 packets are IPv6 and never meet IPv4 entries).
+// with From > To, ICMP type/code outside -1..255, and entries whose
+// protocol does not fit their family. ICMPv6 (58) with an IPv4 CIDR: AWS
+// ignores the type/code and matches every type, but IPv4 entries only ever
+// see IPv4 packets, so such an entry matches only IPv4 packets carrying
+// protocol number 58 (rare: tunnels), never real ICMPv6, which is IPv6.
 // Each diagnostic carries the entry's Pos and the field in AWS API
 // spelling (RuleNumber, Protocol, CidrBlock, PortRange, IcmpTypeCode).
 func Validate(acl *ACL) []Diagnostic {
@@ -75,7 +77,7 @@ func Validate(acl *ACL) []Diagnostic {
 		}
 		if e.CIDR.IsValid() {
 			if e.Protocol == ProtoICMPv6 && !e.IsIPv6() {
-				add(SevWarning, e, "Protocol", "ICMPv6 (58) with IPv4 CIDR %s never matches: ICMPv6 packets are IPv6 (AWS ignores the ICMP type/code here)", e.CIDR)
+				add(SevWarning, e, "Protocol", "ICMPv6 (58) with IPv4 CIDR %s: AWS ignores the ICMP type/code and matches every type, but IPv4 entries only ever see IPv4 packets, so this entry only matches IPv4 packets carrying protocol 58 (never ICMPv6, which travels over IPv6)", e.CIDR)
 			}
 			if e.Protocol == ProtoICMP && e.IsIPv6() {
 				add(SevWarning, e, "Protocol", "ICMP (1) with IPv6 CIDR %s: IPv6 uses ICMPv6 (58); this entry only matches protocol 1 inside IPv6", e.CIDR)

@@ -44,13 +44,37 @@ func TestValidate(t *testing.T) {
 		"error f:7: CidrBlock: missing CidrBlock or Ipv6CidrBlock",
 		"warning f:8: CidrBlock: 10.1.2.3/8 is not canonical; AWS stores 10.0.0.0/8",
 		"error f:9: IcmpTypeCode: ICMP type 256 outside -1..255",
-		"warning f:10: Protocol: ICMPv6 (58) with IPv4 CIDR 10.0.0.0/8 never matches: ICMPv6 packets are IPv6 (AWS ignores the ICMP type/code here)",
+		"warning f:10: Protocol: ICMPv6 (58) with IPv4 CIDR 10.0.0.0/8: AWS ignores the ICMP type/code and matches every type, but IPv4 entries only ever see IPv4 packets, so this entry only matches IPv4 packets carrying protocol 58 (never ICMPv6, which travels over IPv6)",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if !HasErrors(Validate(acl)) {
 		t.Fatal("HasErrors false")
+	}
+}
+
+// TestICMPv6OnIPv4Entry checks what Validate says about protocol 58 with
+// an IPv4 CIDR against the evaluator: the entry matches IPv4 packets of
+// protocol 58 whatever their type, and never an ICMPv6 (IPv6) packet.
+func TestICMPv6OnIPv4Entry(t *testing.T) {
+	acl := &ACL{Entries: []Entry{{RuleNumber: 100, Direction: Ingress, Action: Allow, Protocol: ProtoICMPv6,
+		CIDR: netip.MustParsePrefix("0.0.0.0/0"), ICMPType: 2, ICMPCode: 0}}}
+	ds := Validate(acl)
+	if len(ds) != 1 || !strings.Contains(ds[0].Msg, "ignores the ICMP type/code and matches every type") ||
+		!strings.Contains(ds[0].Msg, "only matches IPv4 packets carrying protocol 58") || strings.Contains(ds[0].Msg, "never matches") {
+		t.Fatalf("diagnostics %v", ds)
+	}
+	ev := Compile(acl)
+	v4 := Packet{Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("10.0.0.1"), Proto: ProtoICMPv6,
+		ICMPType: 135, HasICMP: true}
+	if d := ev.Evaluate(Ingress, &v4); d.RuleNumber != 100 || d.Action != Allow {
+		t.Errorf("IPv4 packet of protocol 58, type 135: decided by rule %d (%s), want 100 (type ignored)", d.RuleNumber, d.Action)
+	}
+	v6 := Packet{Src: netip.MustParseAddr("2001:db8::1"), Dst: netip.MustParseAddr("2001:db8::2"), Proto: ProtoICMPv6,
+		ICMPType: 2, HasICMP: true}
+	if d := ev.Evaluate(Ingress, &v6); d.RuleNumber != DefaultRuleIPv6 {
+		t.Errorf("ICMPv6 packet: decided by rule %d, want the IPv6 default rule", d.RuleNumber)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,4 +248,105 @@ func TestDiffGolden(t *testing.T) {
 		t.Errorf("broken: exit %d (%s)", code, errs)
 	}
 	golden(t, "diff-broken.txt", strings.ReplaceAll(out, broken, "broken.nacl"))
+}
+
+// Several --subnet CIDRs are several subnets: traffic between them meets
+// the source subnet's outbound and the destination subnet's inbound rules.
+func TestCheckSeveralSubnets(t *testing.T) {
+	out, errs, code := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24",
+		"--vpc-cidr", "10.0.0.0/16", "--format", "json", samples+"vpc-two-subnets.pcap")
+	if code != exitFindings {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	type check struct{ Subnet, Direction, Action string }
+	var doc struct {
+		Topology struct {
+			Subnets []struct{ ID string } `json:"subnets"`
+		} `json:"topology"`
+		Conversations []struct {
+			ID      int    `json:"id"`
+			Status  string `json:"status"`
+			Request struct {
+				Verdict string  `json:"verdict"`
+				Checks  []check `json:"checks"`
+			} `json:"request"`
+		} `json:"conversations"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Topology.Subnets) != 2 || doc.Topology.Subnets[0].ID != "10.0.1.0/24" || doc.Topology.Subnets[1].ID != "10.0.2.0/24" {
+		t.Errorf("topology %+v", doc.Topology)
+	}
+	// #1: 10.0.1.11 -> 10.0.2.20:5432: out 130 allows, in 130 denies.
+	c := doc.Conversations[0]
+	want := []check{{"10.0.1.0/24", "outbound", "allow"}, {"10.0.2.0/24", "inbound", "deny"}}
+	if c.ID != 1 || c.Status != "both-denied" || c.Request.Verdict != "deny" || len(c.Request.Checks) != 2 || c.Request.Checks[0] != want[0] || c.Request.Checks[1] != want[1] {
+		t.Errorf("conversation #1: %+v", c)
+	}
+}
+
+// diff keeps every subnet for the new NACL too.
+func TestDiffSeveralSubnets(t *testing.T) {
+	orig, err := os.ReadFile(samples + "webserver.nacl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := filepath.Join(t.TempDir(), "fixed.nacl")
+	if err := os.WriteFile(fixed, append(orig, []byte("in 125 allow tcp 10.0.1.0/24 5432\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCmd(t, nil, "diff", "--nacl", samples+"webserver.nacl", "--nacl-new", fixed, "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24",
+		"--vpc-cidr", "10.0.0.0/16", "--format", "json", samples+"vpc-two-subnets.pcap")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Changes []struct {
+			Conversation int    `json:"conversation"`
+			Leg          string `json:"leg"`
+			Change       string `json:"change"`
+		} `json:"changes"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var got []string
+	for _, c := range doc.Changes {
+		got = append(got, fmt.Sprintf("#%d %s %s", c.Conversation, c.Leg, c.Change))
+	}
+	if want := "#1 request newly-allowed, #3 request newly-allowed, #5 request newly-allowed"; strings.Join(got, ", ") != want {
+		t.Errorf("changes %q, want %q", got, want)
+	}
+}
+
+// Numbers given to earlier suggested fixes do not shrink the room below
+// the blocking rule: 99 and 98 are taken, not "?".
+func TestCheckFixNumbersBelowOneBlockingRule(t *testing.T) {
+	orig, err := os.ReadFile(samples + "webserver.nacl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acl := "acl acl-fix name web-server\nout 96 allow tcp 0.0.0.0/0 22\nout 100 deny tcp 192.0.2.0/24 0-1000\n"
+	for _, l := range strings.Split(string(orig), "\n") {
+		if strings.HasPrefix(l, "in ") || (strings.HasPrefix(l, "out ") && !strings.HasPrefix(l, "out 100 ")) {
+			acl += l + "\n"
+		}
+	}
+	path := filepath.Join(t.TempDir(), "fix.nacl")
+	if err := os.WriteFile(path, []byte(acl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCmd(t, nil, "check", "--nacl", path, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", samples+"webserver.pcap")
+	if code != exitFindings {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"\nout 99 allow tcp 192.0.2.80/32 80 ", "\nout 98 allow tcp 192.0.2.80/32 443 "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "out ? ") || strings.Contains(out, "no free rule number") {
+		t.Errorf("a fix got no number:\n%s", out)
+	}
 }

@@ -72,7 +72,7 @@ func runDiff(env *runEnv, args []string) int {
 	nrf := *rf
 	if rf.subnetsFile == "" {
 		nrf.subnets = nil
-		for _, p := range oldTopo.Subnets[0].CIDRs {
+		for _, p := range oldTopo.CIDRs() {
 			nrf.subnets = append(nrf.subnets, p.String())
 		}
 	}

@@ -19,23 +19,42 @@ func init() {
 	})
 }
 
-// explainResult is the JSON form of an explanation.
+// explainResult is the JSON form of an explanation. With one check the
+// top-level fields describe it; a packet between two given subnets meets
+// two checks (the source subnet's outbound rules, then the destination
+// subnet's inbound rules), listed in Checks, and the top-level fields then
+// describe the deciding one (the first that denies, else the last).
 type explainResult struct {
-	Packet    string        `json:"packet"`
-	ACL       string        `json:"acl"`
-	ACLName   string        `json:"acl_name,omitempty"`
-	File      string        `json:"file"`
-	Subnets   []string      `json:"subnets,omitempty"`
-	Direction string        `json:"direction,omitempty"`
-	Filtered  bool          `json:"filtered"`
+	Packet    string         `json:"packet"`
+	ACL       string         `json:"acl"`
+	ACLName   string         `json:"acl_name,omitempty"`
+	File      string         `json:"file"`
+	Subnets   []string       `json:"subnets,omitempty"`
+	VPCCIDRs  []string       `json:"vpc_cidrs,omitempty"`
+	Direction string         `json:"direction,omitempty"`
+	Filtered  bool           `json:"filtered"`
+	Reason    string         `json:"reason"`
+	Steps     []explainStep  `json:"steps"`
+	Checks    []explainCheck `json:"checks,omitempty"`
+	Verdict   string         `json:"verdict"`
+	Rule      int            `json:"rule,omitempty"`
+	Default   bool           `json:"default_rule,omitempty"`
+	Position  string         `json:"position,omitempty"`
+	Uncertain bool           `json:"uncertain"`
+	Notes     []string       `json:"notes,omitempty"`
+}
+
+// explainCheck is one NACL evaluation the packet meets.
+type explainCheck struct {
+	Subnet    string        `json:"subnet,omitempty"`
+	Direction string        `json:"direction"`
 	Reason    string        `json:"reason"`
 	Steps     []explainStep `json:"steps"`
 	Verdict   string        `json:"verdict"`
-	Rule      int           `json:"rule,omitempty"`
+	Rule      int           `json:"rule"`
 	Default   bool          `json:"default_rule,omitempty"`
 	Position  string        `json:"position,omitempty"`
 	Uncertain bool          `json:"uncertain"`
-	Notes     []string      `json:"notes,omitempty"`
 }
 
 // explainStep is one rule considered.
@@ -52,18 +71,27 @@ type explainStep struct {
 	Comment   string `json:"comment,omitempty"`
 }
 
+// explainPlan is one check to trace: the direction, the subnet it guards
+// ("" with --direction alone) and why the packet meets it.
+type explainPlan struct {
+	dir    nacl.Direction
+	subnet string
+	reason string
+}
+
 func runExplain(env *runEnv, args []string) int {
 	const cmd = "explain"
-	fs := newFlagSet(env, cmd, `--nacl FILE [--acl ID|NAME] (--subnet CIDR... | --direction in|out) "PROTO SRC > DST [type T code C]"`)
+	fs := newFlagSet(env, cmd, `--nacl FILE [--acl ID|NAME] (--subnet CIDR... [--vpc-cidr CIDR...] | --direction in|out) "PROTO SRC > DST [type T code C]"`)
 	var (
 		naclPath, sel, naclFormat, format, direction string
-		subnets                                      []string
+		subnets, vpcFlags                            []string
 		allRules                                     bool
 	)
 	fs.StringVar(&naclPath, "nacl", "", "NACL file (describe-network-acls JSON, Terraform, CloudFormation, native text); required")
 	fs.StringVar(&sel, "acl", "", "ACL ID or Name tag when the file holds several")
 	fs.StringVar(&naclFormat, "nacl-format", "auto", "NACL file format: auto, aws-json, terraform, terraform-json, cloudformation, text")
-	fs.StringSliceVar(&subnets, "subnet", nil, "CIDR of the subnet behind the NACL (repeatable, e.g. its IPv4 and IPv6 CIDRs); sets the direction")
+	fs.StringSliceVar(&subnets, "subnet", nil, "CIDR of a subnet behind the NACL (repeatable: each CIDR is its own subnet, except one IPv4 plus one IPv6 CIDR, which form one dual-stack subnet); sets the direction")
+	fs.StringArrayVar(&vpcFlags, "vpc-cidr", nil, "VPC CIDR (repeatable): its base+2 address is the Amazon DNS resolver, which NACLs never filter")
 	fs.StringVar(&direction, "direction", "", "in or out: judge against these rules without a subnet")
 	fs.StringVar(&format, "format", "text", "output format: text or json")
 	fs.BoolVar(&allRules, "all-rules", false, "also list the rules evaluation never reached and the other direction's rules")
@@ -86,13 +114,16 @@ func runExplain(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	var cidrs []netip.Prefix
-	for _, s := range subnets {
-		p, err := netip.ParsePrefix(strings.TrimSpace(s))
-		if err != nil {
-			return fail(env, cmd, fmt.Errorf("--subnet %q: not a CIDR", s))
-		}
-		cidrs = append(cidrs, p.Masked())
+	cidrs, err := parsePrefixes("subnet", subnets)
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	if len(subnets) > 0 && len(cidrs) == 0 {
+		return fail(env, cmd, errors.New("--subnet: no CIDR given"))
+	}
+	vpc, err := parsePrefixes("vpc-cidr", vpcFlags)
+	if err != nil {
+		return fail(env, cmd, err)
 	}
 	file, err := readNACL(env, cmd, naclPath, naclFormat)
 	if err != nil {
@@ -102,29 +133,79 @@ func runExplain(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	res := explainResult{Packet: pkt.String(), ACL: acl.ID, ACLName: acl.Name, File: naclPath, Subnets: subnets, Steps: []explainStep{}}
-	dir, filtered, reason, err := explainDirection(pkt.Packet, cidrs, direction)
+	res := explainResult{Packet: pkt.String(), ACL: acl.ID, ACLName: acl.Name, File: naclPath, Subnets: subnets, VPCCIDRs: prefixStrings(vpc), Steps: []explainStep{}}
+	if len(res.VPCCIDRs) == 0 {
+		res.VPCCIDRs = nil
+	}
+	plans, reason, err := explainPlans(acl, &pkt.Packet, cidrs, vpc, direction)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	res.Filtered, res.Reason = filtered, reason
-	if filtered && len(cidrs) > 0 {
-		if why := exemption(acl, cidrs, &pkt.Packet); why != "" {
-			res.Filtered, res.Reason = false, why
-		}
-	}
-	if !res.Filtered {
+	res.Reason = reason
+	if len(plans) == 0 {
 		res.Verdict = "not-filtered"
 		return finishExplain(env, cmd, format, &res, exitOK)
 	}
-	res.Direction = dir.String()
+	res.Filtered = true
 	ev := nacl.Compile(acl)
-	steps := ev.Trace(dir, &pkt.Packet)
+	deciding := -1
+	for i, pl := range plans {
+		c := traceCheck(acl, ev, pl, &pkt.Packet, allRules, len(plans) > 1)
+		res.Checks = append(res.Checks, c)
+		res.Steps = append(res.Steps, c.Steps...)
+		if c.Uncertain {
+			res.Uncertain = true
+		}
+		if deciding < 0 && c.Verdict == nacl.Deny.String() {
+			deciding = i
+		}
+	}
+	if deciding < 0 {
+		deciding = len(res.Checks) - 1
+	}
+	d := &res.Checks[deciding]
+	res.Direction, res.Verdict, res.Rule, res.Default, res.Position = d.Direction, d.Verdict, d.Rule, d.Default, d.Position
+	if len(res.Checks) == 1 {
+		res.Checks = nil // the top-level fields say it all
+	}
+	if res.Uncertain {
+		res.Notes = append(res.Notes, "the packet is a non-first fragment (or its ICMP type is unknown): AWS does not document how NACLs treat such fragments; entries that need the port or ICMP type were treated as not matching (UNCONFIRMED)")
+	}
+	if len(vpc) == 0 {
+		for _, a := range []netip.Addr{pkt.Src, pkt.Dst} {
+			if looksLikeVPCBase2(a) {
+				res.Notes = append(res.Notes, fmt.Sprintf("no --vpc-cidr given: if %s is its VPC's base+2 address (the Amazon DNS resolver), NACLs do not filter this traffic; give --vpc-cidr to have it exempted", a))
+				break
+			}
+		}
+	}
+	code := exitOK
+	if res.Verdict == nacl.Deny.String() {
+		code = exitFindings
+	}
+	return finishExplain(env, cmd, format, &res, code)
+}
+
+// looksLikeVPCBase2 reports whether a could be the Amazon DNS resolver of
+// a VPC whose CIDR is not known: an IPv4 address ending in .2.
+func looksLikeVPCBase2(a netip.Addr) bool {
+	return a.Is4() && a.As4()[3] == 2
+}
+
+// traceCheck traces p through acl's rules of one direction. With several
+// checks, --all-rules leaves out the other direction's rules (another
+// check lists them).
+func traceCheck(acl *nacl.ACL, ev *nacl.Evaluator, pl explainPlan, p *nacl.Packet, allRules, several bool) explainCheck {
+	c := explainCheck{Subnet: pl.subnet, Direction: pl.dir.String(), Reason: pl.reason, Steps: []explainStep{}}
+	steps := ev.Trace(pl.dir, p)
 	if allRules {
-		steps = ev.TraceFull(dir, &pkt.Packet)
+		steps = ev.TraceFull(pl.dir, p)
 	}
 	for _, st := range steps {
-		es := explainStep{Rule: st.RuleNumber, Direction: dir.String(), Action: st.Action.String(), Matched: st.Matched, Miss: st.Miss.String(), Why: st.Why, Uncertain: st.Uncertain}
+		if several && st.Miss == nacl.MissDirection {
+			continue
+		}
+		es := explainStep{Rule: st.RuleNumber, Direction: pl.dir.String(), Action: st.Action.String(), Matched: st.Matched, Miss: st.Miss.String(), Why: st.Why, Uncertain: st.Uncertain}
 		if st.Entry >= 0 {
 			e := &acl.Entries[st.Entry]
 			es.Direction = e.Direction.String()
@@ -135,89 +216,117 @@ func runExplain(env *runEnv, args []string) int {
 				es.Match = "all ::/0 (implicit default)"
 			}
 		}
-		res.Steps = append(res.Steps, es)
+		c.Steps = append(c.Steps, es)
 		if st.Uncertain {
-			res.Uncertain = true
+			c.Uncertain = true
 		}
 	}
-	d := ev.Evaluate(dir, &pkt.Packet)
-	res.Verdict, res.Rule, res.Default = d.Action.String(), d.RuleNumber, d.IsDefault()
+	d := ev.Evaluate(pl.dir, p)
+	c.Verdict, c.Rule, c.Default = d.Action.String(), d.RuleNumber, d.IsDefault()
 	if !d.IsDefault() {
-		res.Position = acl.Entries[d.Entry].Pos.String()
+		c.Position = acl.Entries[d.Entry].Pos.String()
 	}
-	if res.Uncertain {
-		res.Notes = append(res.Notes, "the packet is a non-first fragment (or its ICMP type is unknown): AWS does not document how NACLs treat such fragments; entries that need the port or ICMP type were treated as not matching (UNCONFIRMED)")
-	}
-	code := exitOK
-	if d.Action == nacl.Deny {
-		code = exitFindings
-	}
-	return finishExplain(env, cmd, format, &res, code)
+	return c
 }
 
-// explainDirection decides which rules judge the packet: inbound when the
-// destination is in the subnet and the source is not, outbound in the
-// opposite case; otherwise the NACL does not filter it.
-func explainDirection(p nacl.Packet, cidrs []netip.Prefix, flag string) (nacl.Direction, bool, string, error) {
-	if len(cidrs) == 0 {
+// explainPlans decides which checks judge the packet, the way check does
+// (replay.Judge): from a subnet to outside the subnet's outbound rules,
+// from outside into a subnet its inbound rules, from one given subnet to
+// another both (outbound, then inbound, even though one NACL guards both).
+// Traffic inside one subnet, traffic crossing no given subnet and traffic
+// AWS never filters meet no check; reason says why. Without --subnet the
+// packet meets the --direction rules unless AWS never filters it.
+func explainPlans(acl *nacl.ACL, p *nacl.Packet, cidrs, vpc []netip.Prefix, flag string) ([]explainPlan, string, error) {
+	var fd nacl.Direction
+	if flag != "" {
 		d, err := nacl.ParseDirection(flag)
 		if err != nil {
-			return 0, false, "", fmt.Errorf("--direction: %w", err)
+			return nil, "", fmt.Errorf("--direction: %w", err)
 		}
-		return d, true, "direction given with --direction", nil
+		fd = d
 	}
-	in := func(a netip.Addr) (netip.Prefix, bool) {
-		for _, c := range cidrs {
-			if c.Contains(a) {
-				return c, true
-			}
-		}
-		return netip.Prefix{}, false
-	}
-	sp, srcIn := in(p.Src)
-	dp, dstIn := in(p.Dst)
-	var d nacl.Direction
-	switch {
-	case srcIn && dstIn:
-		return 0, false, fmt.Sprintf("source and destination are both in subnet %s: NACLs do not filter traffic within a subnet", sp), nil
-	case !srcIn && !dstIn:
-		return 0, false, fmt.Sprintf("neither %s nor %s is in subnet %s: the packet does not cross this NACL", p.Src, p.Dst, strings.Join(prefixStrings(cidrs), ", ")), nil
-	case dstIn:
-		d = nacl.Ingress
-	default:
-		d = nacl.Egress
-	}
-	if flag != "" {
-		fd, err := nacl.ParseDirection(flag)
+	topo := &replay.Topology{VPCCIDRs: vpc}
+	if len(cidrs) > 0 {
+		t, err := replay.SimpleTopology(acl, cidrs, vpc)
 		if err != nil {
-			return 0, false, "", fmt.Errorf("--direction: %w", err)
+			return nil, "", err
 		}
-		if fd != d {
-			return 0, false, "", fmt.Errorf("--direction %s contradicts --subnet: the packet is %s for that subnet", fd, d)
-		}
+		topo = t
 	}
-	if d == nacl.Ingress {
-		return d, true, fmt.Sprintf("inbound: destination %s is in subnet %s and the source is outside; inbound rules match the source address and the destination port", p.Dst, dp), nil
-	}
-	return d, true, fmt.Sprintf("outbound: source %s is in subnet %s and the destination is outside; outbound rules match the destination address and the destination port", p.Src, sp), nil
-}
-
-// exemption asks the replay package whether AWS filters this traffic at
-// all (instance metadata, Amazon DNS, Time Sync, ...); "" when it does.
-func exemption(acl *nacl.ACL, cidrs []netip.Prefix, p *nacl.Packet) string {
-	j, err := replay.NewJudge(&replay.Topology{Subnets: []replay.Subnet{{ID: "subnet", CIDRs: cidrs, ACL: acl}}})
+	j, err := replay.NewJudge(topo)
 	if err != nil {
-		return ""
+		return nil, "", fmt.Errorf("--subnet: %w", err)
 	}
 	jd := j.Judge(p)
-	if jd.Verdict == replay.Exempt || (jd.Verdict == replay.NotFiltered && jd.Reason != replay.ReasonSameSubnet && jd.Reason != replay.ReasonNotCrossing) {
-		why := "AWS network ACLs do not filter this traffic (" + jd.Reason + ")"
-		if n, ok := replay.ExemptNotes[jd.Reason]; ok {
-			why += ": " + n
+	if len(cidrs) == 0 {
+		if jd.Verdict == replay.Exempt {
+			return nil, notFilteredWhy(jd.Reason), nil
 		}
-		return why
+		return []explainPlan{{dir: fd, reason: "direction given with --direction"}}, "", nil
 	}
-	return ""
+	switch jd.Verdict {
+	case replay.Exempt:
+		return nil, notFilteredWhy(jd.Reason), nil
+	case replay.NotFiltered:
+		switch jd.Reason {
+		case replay.ReasonSameSubnet:
+			_, sp, _ := j.SubnetOf(p.Src)
+			return nil, fmt.Sprintf("source and destination are both in subnet %s: NACLs do not filter traffic within a subnet", sp), nil
+		case replay.ReasonNotCrossing:
+			where := "subnet " + strings.Join(prefixStrings(cidrs), ", ")
+			if len(topo.Subnets) > 1 {
+				where = "any given subnet (" + strings.Join(prefixStrings(topo.CIDRs()), ", ") + ")"
+			}
+			return nil, fmt.Sprintf("neither %s nor %s is in %s: the packet does not cross this NACL", p.Src, p.Dst, where), nil
+		}
+		return nil, notFilteredWhy(jd.Reason), nil
+	}
+	var plans []explainPlan
+	for i := 0; i < jd.NCheck; i++ {
+		c := &jd.Checks[i]
+		pl := explainPlan{dir: c.Direction, subnet: c.Subnet.String()}
+		if c.Direction == nacl.Ingress {
+			pl.reason = fmt.Sprintf("inbound: destination %s is in subnet %s and the source is outside; inbound rules match the source address and the destination port", p.Dst, c.Subnet)
+		} else {
+			pl.reason = fmt.Sprintf("outbound: source %s is in subnet %s and the destination is outside; outbound rules match the destination address and the destination port", p.Src, c.Subnet)
+		}
+		plans = append(plans, pl)
+	}
+	reason := ""
+	if len(plans) == 1 {
+		reason = plans[0].reason
+	} else {
+		plans[0].reason = fmt.Sprintf("outbound: source %s leaves subnet %s; outbound rules match the destination address and the destination port", p.Src, plans[0].subnet)
+		plans[1].reason = fmt.Sprintf("inbound: destination %s enters subnet %s; inbound rules match the source address and the destination port", p.Dst, plans[1].subnet)
+		reason = fmt.Sprintf("between subnets: source %s is in subnet %s and destination %s in subnet %s; the packet meets the source subnet's outbound rules, then the destination subnet's inbound rules (two subnets sharing one NACL still get both checks)",
+			p.Src, plans[0].subnet, p.Dst, plans[1].subnet)
+	}
+	if flag != "" {
+		var kept []explainPlan
+		for _, pl := range plans {
+			if pl.dir == fd {
+				kept = append(kept, pl)
+			}
+		}
+		if len(kept) == 0 {
+			return nil, "", fmt.Errorf("--direction %s contradicts --subnet: the packet is %s for that subnet", fd, plans[0].dir)
+		}
+		if len(kept) < len(plans) {
+			reason = kept[0].reason + " (--direction " + flag + " shows only this check of the two the packet meets)"
+			kept[0].reason = reason
+		}
+		plans = kept
+	}
+	return plans, reason, nil
+}
+
+// notFilteredWhy is the message for traffic AWS never filters.
+func notFilteredWhy(reason string) string {
+	why := "AWS network ACLs do not filter this traffic (" + reason + ")"
+	if n, ok := replay.ExemptNotes[reason]; ok {
+		why += ": " + n
+	}
+	return why
 }
 
 func prefixStrings(ps []netip.Prefix) []string {
@@ -253,11 +362,71 @@ func writeExplainText(w io.Writer, res *explainResult, colour bool) error {
 	fmt.Fprintf(w, "nacl:      %s from %s\n", label, res.File)
 	if !res.Filtered {
 		fmt.Fprintf(w, "verdict:   %s: %s\n", colourText("NOT FILTERED", ansiYellow, colour), res.Reason)
+		for _, n := range res.Notes {
+			fmt.Fprintf(w, "note:      %s\n", n)
+		}
 		return nil
 	}
 	fmt.Fprintf(w, "direction: %s\n\n", res.Reason)
+	if len(res.Checks) > 1 {
+		for i := range res.Checks {
+			c := &res.Checks[i]
+			fmt.Fprintf(w, "check %d of %d: %s\n", i+1, len(res.Checks), c.Reason)
+			if err := writeExplainSteps(w, c.Steps, colour); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "result:    %s\n\n", explainVerdictText(c.Verdict, c.Direction, c.Rule, c.Default, c.Position, colour))
+		}
+	} else {
+		if err := writeExplainSteps(w, res.Steps, colour); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "verdict:   %s", explainVerdictText(res.Verdict, res.Direction, res.Rule, res.Default, res.Position, colour))
+	if len(res.Checks) > 1 {
+		denied := 0
+		for _, c := range res.Checks {
+			if c.Verdict == nacl.Deny.String() {
+				denied++
+			}
+		}
+		switch {
+		case denied == 0:
+			fmt.Fprintf(w, " (all %d checks allow it)", len(res.Checks))
+		case denied < len(res.Checks):
+			fmt.Fprintf(w, " (%d of %d checks deny it)", denied, len(res.Checks))
+		default:
+			fmt.Fprintf(w, " (all %d checks deny it)", len(res.Checks))
+		}
+	}
+	fmt.Fprintln(w)
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "note:      %s\n", n)
+	}
+	return nil
+}
+
+// explainVerdictText is "DENY by inbound rule 130 (file:12)" or names the
+// implicit default rule.
+func explainVerdictText(verdict, direction string, rule int, def bool, pos string, colour bool) string {
+	code := ansiGreen
+	if verdict == nacl.Deny.String() {
+		code = ansiRed
+	}
+	by := fmt.Sprintf("%s rule %d", direction, rule)
+	if def {
+		by = fmt.Sprintf("the implicit default %s rule * (%d): no numbered rule matched", direction, rule)
+	} else if pos != "" {
+		by += " (" + pos + ")"
+	}
+	return colourText(strings.ToUpper(verdict), code, colour) + " by " + by
+}
+
+// writeExplainSteps prints the rule table of one check.
+func writeExplainSteps(w io.Writer, steps []explainStep, colour bool) error {
 	t := newTextTable("RULE", "DIR", "ACTION", "MATCHES", "RESULT").alignRight(0)
-	for _, s := range res.Steps {
+	for _, s := range steps {
 		rule := fmt.Sprint(s.Rule)
 		if s.Rule >= nacl.DefaultRuleIPv4 {
 			rule = "*" + rule
@@ -280,31 +449,13 @@ func writeExplainText(w io.Writer, res *explainResult, colour bool) error {
 		t.add(rule, dir, s.Action, match, result)
 	}
 	t.colour = func(row, col int, cell string) string {
-		if col != 4 || !res.Steps[row].Matched {
+		if col != 4 || !steps[row].Matched {
 			return ""
 		}
-		if res.Steps[row].Action == "allow" {
+		if steps[row].Action == "allow" {
 			return ansiGreen
 		}
 		return ansiRed
 	}
-	if err := t.write(w, colour); err != nil {
-		return err
-	}
-	verdict := strings.ToUpper(res.Verdict)
-	code := ansiGreen
-	if res.Verdict == "deny" {
-		code = ansiRed
-	}
-	by := fmt.Sprintf("%s rule %d", res.Direction, res.Rule)
-	if res.Default {
-		by = fmt.Sprintf("the implicit default %s rule * (%d): no numbered rule matched", res.Direction, res.Rule)
-	} else if res.Position != "" {
-		by += " (" + res.Position + ")"
-	}
-	fmt.Fprintf(w, "\nverdict:   %s by %s\n", colourText(verdict, code, colour), by)
-	for _, n := range res.Notes {
-		fmt.Fprintf(w, "note:      %s\n", n)
-	}
-	return nil
+	return t.write(w, colour)
 }

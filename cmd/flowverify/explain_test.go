@@ -127,3 +127,100 @@ func TestExplainErrors(t *testing.T) {
 		t.Errorf("--direction out: exit %d", code)
 	}
 }
+
+// Two --subnet CIDRs are two subnets: a packet from one to the other meets
+// the source subnet's outbound rules, then the destination subnet's
+// inbound rules, although one NACL guards both (fact sheet 1.7).
+func TestExplainBetweenSubnets(t *testing.T) {
+	code, out, errs := runExplainArgs(t, "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24", "tcp 10.0.1.5:40000 > 10.0.2.5:5432")
+	if code != exitFindings {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"direction: between subnets: source 10.0.1.5 is in subnet 10.0.1.0/24 and destination 10.0.2.5 in subnet 10.0.2.0/24",
+		"check 1 of 2: outbound: source 10.0.1.5 leaves subnet 10.0.1.0/24",
+		"100 out allow all 0.0.0.0/0 MATCH, decides",
+		"result: ALLOW by outbound rule 100 (",
+		"check 2 of 2: inbound: destination 10.0.2.5 enters subnet 10.0.2.0/24",
+		"130 in deny tcp 0.0.0.0/0 ports 1024-65535 # no ephemeral replies MATCH, decides",
+		"result: DENY by inbound rule 130 (",
+		"verdict: DENY by inbound rule 130 (",
+		"(1 of 2 checks deny it)",
+	} {
+		if !strings.Contains(squash(out), squash(want)) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "check 1 of 2: outbound") > strings.Index(out, "check 2 of 2: inbound") {
+		t.Errorf("the outbound check must come first:\n%s", out)
+	}
+	code, out, _ = runExplainArgs(t, "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24", "--format", "json", "tcp 10.0.2.5:22 > 10.0.1.5:40000")
+	var res explainResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if code != exitFindings || len(res.Checks) != 2 || res.Checks[0].Direction != "outbound" || res.Checks[0].Subnet != "10.0.2.0/24" || res.Checks[0].Verdict != "allow" ||
+		res.Checks[1].Direction != "inbound" || res.Checks[1].Subnet != "10.0.1.0/24" || res.Checks[1].Verdict != "deny" ||
+		res.Verdict != "deny" || res.Direction != "inbound" || res.Rule != 130 {
+		t.Errorf("exit %d, %+v", code, res)
+	}
+	// --direction picks one of the two checks.
+	code, out, _ = runExplainArgs(t, "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24", "--direction", "out", "tcp 10.0.1.5:40000 > 10.0.2.5:5432")
+	if code != exitOK || !strings.Contains(out, "ALLOW by outbound rule 100") || strings.Contains(out, "inbound rule") {
+		t.Errorf("--direction out: exit %d\n%s", code, out)
+	}
+	// Inside one of them: not filtered, naming that subnet.
+	code, out, _ = runExplainArgs(t, "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24", "tcp 10.0.2.5:80 > 10.0.2.10:34372")
+	if code != exitOK || !strings.Contains(out, "NOT FILTERED: source and destination are both in subnet 10.0.2.0/24") {
+		t.Errorf("same subnet: exit %d\n%s", code, out)
+	}
+	// One IPv4 and one IPv6 CIDR are one dual-stack subnet.
+	code, out, _ = runExplainArgs(t, "--subnet", "10.0.1.0/24", "--subnet", "2001:db8:1::/64", "tcp [2600::1]:5353 > [2001:db8:1::10]:22")
+	if code != exitOK || !strings.Contains(out, "ALLOW by inbound rule 150") || strings.Contains(out, "check 1 of") {
+		t.Errorf("dual-stack: exit %d\n%s", code, out)
+	}
+}
+
+// The reviewer's evidence, on the bundled sample NACL.
+func TestExplainBetweenSubnetsSample(t *testing.T) {
+	var out, errb bytes.Buffer
+	env := &runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
+	code := run(env, []string{"explain", "--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24", "tcp 10.0.1.5:40000 > 10.0.2.5:5432"})
+	s := out.String()
+	if code != exitFindings || strings.Contains(s, "NOT FILTERED") || !strings.Contains(s, "result:    ALLOW by outbound rule 130") || !strings.Contains(s, "verdict:   DENY by inbound rule 130") {
+		t.Errorf("exit %d\n%s%s", code, s, errb.String())
+	}
+}
+
+// --vpc-cidr makes the VPC's base+2 the Amazon DNS resolver, as in check.
+func TestExplainVPCCIDR(t *testing.T) {
+	run1 := func(args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		env := &runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
+		code := run(env, append([]string{"explain", "--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24"}, args...))
+		return code, out.String() + errb.String()
+	}
+	code, out := run1("--vpc-cidr", "10.0.0.0/16", "udp 10.0.1.10:50000 > 10.0.0.2:53")
+	if code != exitOK || !strings.Contains(out, "NOT FILTERED") || !strings.Contains(out, "(amazon-dns)") {
+		t.Errorf("with --vpc-cidr: exit %d\n%s", code, out)
+	}
+	code, out = run1("udp 10.0.1.10:50000 > 10.0.0.2:53")
+	if code != exitFindings || !strings.Contains(out, "note:      no --vpc-cidr given: if 10.0.0.2 is its VPC's base+2 address") {
+		t.Errorf("without --vpc-cidr: exit %d\n%s", code, out)
+	}
+	if code, out = run1("--vpc-cidr", "nonsense", "udp 10.0.1.10:50000 > 10.0.0.2:53"); code != exitError {
+		t.Errorf("bad --vpc-cidr: exit %d\n%s", code, out)
+	}
+}
+
+// Only Amazon DHCP is exempt; DHCP to a server elsewhere is judged.
+func TestExplainDHCP(t *testing.T) {
+	code, out, _ := runExplainArgs(t, "--subnet", "10.0.1.0/24", "udp 10.0.1.10:68 > 10.0.1.1:67")
+	if code != exitOK || !strings.Contains(out, "NOT FILTERED: AWS network ACLs do not filter this traffic (dhcp)") {
+		t.Errorf("to the VPC router: exit %d\n%s", code, out)
+	}
+	code, out, _ = runExplainArgs(t, "--subnet", "10.0.1.0/24", "udp 192.168.5.5:67 > 10.0.1.10:68")
+	if code != exitFindings || !strings.Contains(out, "DENY by the implicit default inbound rule") {
+		t.Errorf("from an on-prem DHCP server: exit %d\n%s", code, out)
+	}
+}

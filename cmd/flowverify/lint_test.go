@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -131,5 +132,103 @@ func TestLintEphemeralFlag(t *testing.T) {
 	code, out, _ := runLintArgs(t, "--nacl", p, "--ephemeral", "linux")
 	if code != exitOK || !strings.Contains(out, "no findings") {
 		t.Errorf("--ephemeral linux: exit %d\n%s", code, out)
+	}
+}
+
+// lintFindings runs lint --format json on a native-format NACL text and
+// returns the findings of its only ACL and stderr.
+func lintFindings(t *testing.T, text string, extra ...string) ([]lintFindingJSON, string) {
+	t.Helper()
+	return lintFindingsFile(t, lintFile(t, text), extra...)
+}
+
+// lintFindingJSON is one finding of lint's JSON output.
+type lintFindingJSON struct {
+	Code      string `json:"code"`
+	Direction string `json:"direction"`
+	Rule      int    `json:"rule"`
+	Message   string `json:"message"`
+	Fix       string `json:"fix"`
+}
+
+// lintFindingsFile runs lint --format json on a NACL file.
+func lintFindingsFile(t *testing.T, path string, extra ...string) ([]lintFindingJSON, string) {
+	t.Helper()
+	_, out, errs := runLintArgs(t, append([]string{"--nacl", path, "--format", "json"}, extra...)...)
+	var doc struct {
+		ACLs []struct {
+			Findings []lintFindingJSON `json:"findings"`
+		} `json:"acls"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.ACLs) != 1 {
+		t.Fatalf("%v\n%s\n%s", err, out, errs)
+	}
+	return doc.ACLs[0].Findings, errs
+}
+
+// TestLintNarrowEphemeralFixApplies lints a reply rule that has the ports
+// but not the clients' CIDR, applies each alternative of the fix to the
+// file and lints again: the narrow-ephemeral finding must be gone.
+func TestLintNarrowEphemeralFixApplies(t *testing.T) {
+	const acl = "in  100 allow tcp 10.0.0.0/8 80\nin  110 allow tcp 10.0.0.0/8 443\nin  120 allow icmp 0.0.0.0/0 3:4\nout 140 allow tcp 10.1.0.0/16 1024-65535\n"
+	fs, _ := lintFindings(t, acl)
+	var fix string
+	for _, f := range fs {
+		if f.Code == "narrow-ephemeral" {
+			fix = f.Fix
+			if f.Rule != 140 || !strings.Contains(f.Message, "address gap") || strings.Contains(f.Fix, "widen outbound rule 140") {
+				t.Fatalf("finding %+v", f)
+			}
+		}
+	}
+	if fix == "" {
+		t.Fatalf("no narrow-ephemeral finding: %+v", fs)
+	}
+	quoted := regexp.MustCompile("`([^`]+)`")
+	alts := strings.Split(fix, ", or ")
+	if len(alts) != 2 {
+		t.Fatalf("want a CIDR change or a new rule: %q", fix)
+	}
+	for _, alt := range alts {
+		text := acl
+		for _, m := range quoted.FindAllStringSubmatch(alt, -1) {
+			f := strings.Fields(m[1])
+			re := regexp.MustCompile(`(?m)^` + f[0] + ` +` + f[1] + ` .*$`)
+			if re.MatchString(text) {
+				text = re.ReplaceAllString(text, m[1])
+			} else {
+				text += m[1] + "\n"
+			}
+		}
+		after, _ := lintFindings(t, text)
+		for _, f := range after {
+			if f.Code == "narrow-ephemeral" || f.Code == "no-return-path" {
+				t.Errorf("after %q:\n%s\nstill %+v", alt, text, f)
+			}
+		}
+	}
+}
+
+// TestLintICMPv6OnIPv4File: the readers reset the ICMP type/code of an
+// ICMPv6 entry with an IPv4 CIDR, so lint reports no ignored-icmp-fields
+// finding for files; the validator's warning (on stderr) says what the
+// entry matches instead.
+func TestLintICMPv6OnIPv4File(t *testing.T) {
+	js := filepath.Join(t.TempDir(), "acl.json")
+	if err := os.WriteFile(js, []byte(`{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [
+		{"RuleNumber": 100, "Protocol": "58", "RuleAction": "allow", "Egress": false, "CidrBlock": "0.0.0.0/0", "IcmpTypeCode": {"Type": 2, "Code": 0}}]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{lintFile(t, "in 100 allow icmpv6 0.0.0.0/0 2\n"), js} {
+		fs, errs := lintFindingsFile(t, path)
+		for _, f := range fs {
+			if f.Code == "ignored-icmp-fields" {
+				t.Errorf("%s: unexpected %+v", path, f)
+			}
+		}
+		if !strings.Contains(errs, "AWS ignores the ICMP type/code and matches every type") ||
+			!strings.Contains(errs, "only matches IPv4 packets carrying protocol 58") {
+			t.Errorf("%s: stderr lacks the validator's warning:\n%s", path, errs)
+		}
 	}
 }

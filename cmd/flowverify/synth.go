@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
@@ -47,7 +50,7 @@ func addSynthFlags(fs *pflag.FlagSet) *synthFlags {
 	fs.StringArrayVar(&sf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): its base+2 address is the Amazon DNS resolver, whose traffic needs no rule")
 	fs.StringArrayVar(&sf.subnetIDs, "subnet-id", nil, "subnet ID to associate the generated ACL with in the output (repeatable)")
 	fs.BoolVar(&sf.includeFailed, "include-failed", false, "also allow conversations that never worked (SYN answered by RST or unanswered, incomplete handshake, unanswered ping)")
-	fs.StringVar(&sf.ephemeral, "ephemeral", "", "force the response port range: a profile (linux, aws-doc-linux, windows, iana, windows-2003, freebsd, aws-managed) or FROM-TO; default: the narrowest profile per client")
+	fs.StringVar(&sf.ephemeral, "ephemeral", "", "force the response port range: a profile (linux, aws-doc-linux, windows, iana, windows-2003, freebsd, aws-managed) or FROM-TO; observed client ports outside it get no rule (their replies are reported as denied, exit 1); default: the narrowest profile per client")
 	fs.IntVar(&sf.peerPrefix, "peer-prefix", d.PeerPrefix4, "widen each IPv4 peer to its /N before aggregation")
 	fs.IntVar(&sf.peerPrefix6, "peer-prefix6", d.PeerPrefix6, "widen each IPv6 peer to its /N before aggregation")
 	fs.IntVar(&sf.maxPeers, "max-peers", d.MaxPeers, "a service with more distinct peers than this allows 0.0.0.0/0 (::/0)")
@@ -62,7 +65,7 @@ func addSynthFlags(fs *pflag.FlagSet) *synthFlags {
 	fs.StringVarP(&sf.output, "output", "o", "", "write the ACL to this file instead of standard output")
 	fs.StringVar(&sf.report, "report", "", "write the report to this file instead of standard error")
 	fs.StringVar(&sf.reportFormat, "report-format", "text", "report format: text or json")
-	fs.StringVar(&sf.aclID, "acl-id", d.ID, "ID (resource name) of the generated ACL")
+	fs.StringVar(&sf.aclID, "acl-id", d.ID, "ID (resource name) of the generated ACL; without it, --format cli uses \"$ACL_ID\"")
 	fs.StringVar(&sf.aclName, "acl-name", d.Name, "Name tag of the generated ACL")
 	return sf
 }
@@ -168,7 +171,7 @@ func runSynth(env *runEnv, args []string) int {
 		fmt.Fprintln(env.stderr, "flowverify synth: error: the input is incomplete (see above): rules cover only what was read")
 		return exitError
 	}
-	if len(res.Conflicts) > 0 {
+	if res.HasConflicts() {
 		return exitFindings
 	}
 	return exitOK
@@ -185,10 +188,48 @@ func writeSynthACL(env *runEnv, sf *synthFlags, acl *nacl.ACL) error {
 		defer f.Close()
 		w = f
 	}
+	if sf.format == "cli" && acl.ID == synth.DefaultOptions().ID {
+		fmt.Fprintf(env.stderr, "flowverify synth: notice: no --acl-id given: the cli commands use --network-acl-id \"$%s\"; set it to the target ACL before running them\n", aclIDVar)
+		return writeSynthCLIPlaceholder(w, acl)
+	}
 	if err := aclfile.Write(w, []*nacl.ACL{acl}, aclfile.Format(sf.format)); err != nil {
 		return fmt.Errorf("writing the ACL as %s: %w", sf.format, err)
 	}
 	return nil
+}
+
+// aclIDVar is the shell variable the cli output uses for the network ACL
+// ID when no --acl-id is given: the placeholder ID (acl-synth) looks like
+// a real one, and the commands would fail against AWS or, worse, hit an
+// ACL of that name.
+const aclIDVar = "ACL_ID"
+
+// writeSynthCLIPlaceholder writes the cli format with
+// --network-acl-id "$ACL_ID" and a leading comment and guard telling the
+// user to set ACL_ID (or to create the ACL) first.
+func writeSynthCLIPlaceholder(w io.Writer, acl *nacl.ACL) error {
+	var buf bytes.Buffer
+	if err := aclfile.Write(&buf, []*nacl.ACL{acl}, aclfile.FormatCLI); err != nil {
+		return fmt.Errorf("writing the ACL as cli: %w", err)
+	}
+	from := "--network-acl-id " + acl.ID + " "
+	to := `--network-acl-id "$` + aclIDVar + `" `
+	var out strings.Builder
+	lines := strings.SplitAfter(buf.String(), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "aws ") {
+			l = strings.Replace(l, from, to, 1)
+		}
+		out.WriteString(l)
+		if i == 0 {
+			fmt.Fprintf(&out, "# No --acl-id was given: the commands use $%[1]s. Set it to the network ACL to fill first, e.g. a new one:\n", aclIDVar)
+			fmt.Fprintf(&out, "#   %[1]s=$(aws ec2 create-network-acl --vpc-id VPC-ID --query NetworkAcl.NetworkAclId --output text)\n", aclIDVar)
+			fmt.Fprintf(&out, "# or rerun flowverify synth with --acl-id acl-... to write the ID into the commands.\n")
+			fmt.Fprintf(&out, ": \"${%[1]s:?set %[1]s to the network ACL ID first (see the comment above)}\"\n", aclIDVar)
+		}
+	}
+	_, err := io.WriteString(w, out.String())
+	return err
 }
 
 // writeSynthReport writes the report to --report or standard error.

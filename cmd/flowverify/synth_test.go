@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -130,5 +131,95 @@ func TestSynthHostDetectionAndErrors(t *testing.T) {
 		if code != exitError || !strings.Contains(errs, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errs, tc.want)
 		}
+	}
+}
+
+// The PMTUD rule is a recommendation, not observed traffic: over budget it
+// is left out with a warning, never merged into the observed rules.
+func TestSynthPMTUDLeftOutOverBudget(t *testing.T) {
+	pcap := synthSample(t, "webserver.pcap")
+	code, out, errs := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--max-rules", "2", pcap)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	_, noPMTUD, _ := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--max-rules", "2", "--no-pmtud", pcap)
+	if out != noPMTUD || !strings.Contains(out, "in  100 allow all 192.0.0.0/4") || strings.Contains(out, "0.0.0.0/0") {
+		t.Errorf("stdout:\n%s\nwant as with --no-pmtud:\n%s", out, noPMTUD)
+	}
+	if !strings.Contains(errs, "warning: inbound IPv4: no room for the path MTU discovery rule in allow icmp 0.0.0.0/0 3:4 within --max-rules 2: left out") ||
+		!strings.Contains(errs, "Over-permission: 53.0 bits") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+}
+
+// --ephemeral keeps the forced range and writes no rule on observed client
+// ports outside it; their replies are expected denials (exit 1).
+func TestSynthForcedEphemeralOutsideRange(t *testing.T) {
+	pcap := synthSample(t, "webserver.pcap")
+	code, out, errs := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--ephemeral", "windows", pcap)
+	if code != exitFindings {
+		t.Fatalf("exit %d, want 1 (replies outside the forced range)\n%s", code, errs)
+	}
+	for _, bad := range []string{" 37897 ", " 38138 ", "(exact)"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("stdout has a rule on an observed client port (%q):\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "out 300 allow tcp  198.51.100.23/32 49152-65535") {
+		t.Errorf("forced range rule missing:\n%s", out)
+	}
+	for _, w := range []string{
+		"client 198.51.100.57 used port 37897, outside the forced windows range 49152-65535: its replies will be denied",
+		"client 198.51.100.23 used port 38138, outside the forced windows range 49152-65535: its replies will be denied",
+		"Self-check: PASS",
+		"denied as intended (replies to client ports outside the forced ephemeral range)",
+	} {
+		if !strings.Contains(errs, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errs)
+		}
+	}
+}
+
+// Without --acl-id, the cli commands use $ACL_ID (the placeholder acl-synth
+// looks like a real ID) behind a guard that stops a script when it is unset.
+func TestSynthCLIACLIDPlaceholder(t *testing.T) {
+	pcap := synthSample(t, "webserver.pcap")
+	code, out, errs := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--format", "cli", pcap)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	n := 0
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "aws ") {
+			n++
+			if !strings.HasPrefix(l, `aws ec2 create-network-acl-entry --network-acl-id "$ACL_ID" --`) {
+				t.Errorf("command without $ACL_ID: %s", l)
+			}
+		}
+	}
+	if n != 16 || strings.Contains(out, "--network-acl-id acl-synth") {
+		t.Errorf("%d commands:\n%s", n, out)
+	}
+	for _, w := range []string{"aws ec2 create-network-acl --vpc-id", `: "${ACL_ID:?`} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, out)
+		}
+	}
+	if !strings.Contains(errs, `no --acl-id given: the cli commands use --network-acl-id "$ACL_ID"`) {
+		t.Errorf("no notice on stderr:\n%s", errs)
+	}
+	if sh, err := exec.LookPath("sh"); err == nil {
+		// The guard stops the script before any command when ACL_ID is unset.
+		cmd := exec.Command(sh, "-c", out)
+		cmd.Env = []string{"PATH=/nonexistent"}
+		msg, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(msg), "set ACL_ID") {
+			t.Errorf("script ran without ACL_ID: %v\n%s", err, msg)
+		}
+	}
+	// An explicit ID is written as is.
+	_, out, _ = runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--format", "cli", "--acl-id", "acl-0123456789abcdef0", pcap)
+	if !strings.Contains(out, "--network-acl-id acl-0123456789abcdef0 --ingress") || strings.Contains(out, "ACL_ID") {
+		t.Errorf("--acl-id output:\n%s", out)
 	}
 }

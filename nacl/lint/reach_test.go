@@ -87,7 +87,10 @@ func TestUnreachableAndRedundant(t *testing.T) {
 			if !equalInts(f.Related, []int{100}) {
 				t.Errorf("related %v", f.Related)
 			}
-			findRule(t, fs, CodeIgnoredICMP, in, 100)
+			f = findRule(t, fs, CodeIgnoredICMP, in, 100)
+			if !strings.Contains(f.Message, "matches every type") || !strings.Contains(f.Message, "only matches IPv4 packets carrying protocol 58") {
+				t.Errorf("ignored-icmp-fields message %q", f.Message)
+			}
 			noRule(t, fs, CodeUnreachable, in, 400)
 		}},
 		{"ICMP type and code", []string{
@@ -359,5 +362,49 @@ func TestWorkLimitReportsIncomplete(t *testing.T) {
 				t.Errorf("claim despite incomplete analysis: %s", g.Message)
 			}
 		}
+	}
+}
+
+// TestUnreachableWording checks that a rule hidden by one earlier rule is
+// told plainly what that rule does, and that several hiders keep the union
+// wording.
+func TestUnreachableWording(t *testing.T) {
+	in := nacl.Ingress
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		rule  int
+		want  string
+		not   []string
+	}{
+		{"one deny hides an allow", []string{
+			"in 130 deny tcp 10.0.0.0/8 0-65535",
+			"in 140 allow tcp 10.1.0.0/16 443",
+		}, 140, "never applies: rule 130 denies every packet it matches", []string{"takes", "not all of them"}},
+		{"one allow hides an allow", []string{
+			"in 130 allow tcp 10.0.0.0/8 0-65535",
+			"in 140 allow tcp 10.1.0.0/16 443",
+		}, 140, "never applies: rule 130 allows every packet it matches", []string{"takes", "not all of them"}},
+		{"one allow hides a deny", []string{
+			"in 130 allow all 0.0.0.0/0",
+			"in 140 deny tcp 10.1.0.0/16 22",
+		}, 140, "never applies: rule 130 allows every packet it matches", []string{"takes", "not all of them"}},
+		{"several hiders of mixed actions", []string{
+			"in 100 deny tcp 10.0.0.0/9 443",
+			"in 110 allow tcp 10.128.0.0/9 443",
+			"in 140 allow tcp 10.0.0.0/8 443",
+		}, 140, "never applies: rules 100 and 110 together take every packet it matches (no smaller set of earlier rules does), and not all of them allow", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := findRule(t, Lint(mkACL(t, tc.lines...), Options{}), CodeUnreachable, in, tc.rule)
+			if !strings.Contains(f.Message, tc.want) {
+				t.Errorf("message lacks %q:\n%s", tc.want, f.Message)
+			}
+			for _, bad := range tc.not {
+				if strings.Contains(f.Message, bad) {
+					t.Errorf("message has %q:\n%s", bad, f.Message)
+				}
+			}
+		})
 	}
 }

@@ -28,9 +28,12 @@ func (g *group) ruleFindings(maxChecks int) []Finding {
 				fmt.Sprintf("correct or delete %s rule %d", g.dir, r.num))
 			continue
 		}
+		// Only ACLs built in code get here with these fields set: the
+		// file readers reset them (Entry.Normalize), and nacl.Validate,
+		// which aclfile.Read runs, warns about every such entry.
 		if e := r.entry; e.Protocol == nacl.ProtoICMPv6 && !g.v6 && (e.ICMPType >= 0 || e.ICMPCode >= 0) {
 			add(nacl.SevInfo, CodeIgnoredICMP, i, nil,
-				fmt.Sprintf("%s rule %d gives ICMPv6 type/code with an IPv4 CIDR: AWS ignores them and matches every ICMPv6 type and code (and ICMPv6 does not travel over IPv4)", g.dir, r.num),
+				fmt.Sprintf("%s rule %d gives an ICMP type/code for protocol 58 (ICMPv6) with an IPv4 CIDR: AWS ignores them and matches every type; IPv4 entries only ever see IPv4 packets, so this rule only matches IPv4 packets carrying protocol 58, never ICMPv6, which travels over IPv6", g.dir, r.num),
 				"use protocol icmp (1) for IPv4, or an IPv6 CIDR for ICMPv6")
 		}
 	}
@@ -76,7 +79,12 @@ func (g *group) unreachableFinding(i int, maxChecks int) Finding {
 		}
 	}
 	f.Related = nums
-	who := "rule " + ruleList(nums) + " takes every packet it matches"
+	if conflict {
+		f.Severity = nacl.SevError
+	}
+	// One hider: say what it does. Several: they take the packets
+	// together, and may not all agree with the hidden rule.
+	who := fmt.Sprintf("rule %d %s every packet it matches", nums[0], verb(g.rules[cov.rules[0]].action))
 	if len(nums) > 1 {
 		who = "rules " + ruleList(nums) + " together take every packet it matches"
 		if cov.exact {
@@ -84,12 +92,11 @@ func (g *group) unreachableFinding(i int, maxChecks int) Finding {
 		} else {
 			who += " (search limit reached: no rule of this set can be dropped, but a smaller set may exist)"
 		}
+		if conflict {
+			who += fmt.Sprintf(", and not all of them %s", r.action)
+		}
 	}
 	f.Message = fmt.Sprintf("%s rule %d (%s) never applies: %s", g.dir, r.num, entryText(r.entry), who)
-	if conflict {
-		f.Severity = nacl.SevError
-		f.Message += fmt.Sprintf(", and not all of them %s", r.action)
-	}
 	f.Fix = fmt.Sprintf("delete %s rule %d, or renumber it below %d if it should take precedence", g.dir, r.num, nums[0])
 	return f
 }

@@ -171,21 +171,33 @@ func returnPathFindings(req, rep *group, profiles []ephemeral.Profile, used map[
 		if len(part)+len(none) == 0 {
 			continue
 		}
-		// Anchor the finding on the allowing rule that lets the most
-		// replies through; the others are related.
-		best := 0
-		for k := range allowRules {
-			if allowVolume[k] > allowVolume[best] {
-				best = k
+		plan := rep.planReplies(sg.proto, sg.addrs, lo, hi, denied, allowRules, allowVolume, used)
+		// Anchor the finding on the first rule whose ports fall short
+		// (short rules are allowing rules), else on the allowing rule that
+		// lets the most replies through; the other allowing rules are
+		// related.
+		anchorIdx := -1
+		if len(plan.short) > 0 {
+			anchorIdx = plan.short[0].idx
+		} else {
+			best := 0
+			for k := range allowRules {
+				if allowVolume[k] > allowVolume[best] {
+					best = k
+				}
+			}
+			anchorIdx = allowRules[best]
+		}
+		anchor := &rep.rules[anchorIdx]
+		var all, relatedNums []int
+		for _, i := range allowRules {
+			all = append(all, rep.rules[i].num)
+			if i != anchorIdx {
+				relatedNums = append(relatedNums, rep.rules[i].num)
 			}
 		}
-		anchor := &rep.rules[allowRules[best]]
-		var allowNums []int
-		for k, i := range allowRules {
-			if k != best {
-				allowNums = append(allowNums, rep.rules[i].num)
-			}
-		}
+		slices.Sort(all)
+		slices.Sort(relatedNums)
 		allowedText := portsText(unionIntervals(allowed, dimPort))
 		for _, seg := range rep.portSegments(allowed) {
 			if !slices.Equal(seg.addrs, sg.addrs) {
@@ -197,8 +209,6 @@ func returnPathFindings(req, rep *group, profiles []ephemeral.Profile, used map[
 		if warn {
 			sev = nacl.SevWarning
 		}
-		all := append([]int{anchor.num}, allowNums...)
-		slices.Sort(all)
 		msg := fmt.Sprintf("%s %s %s allow%s the replies to %s only on ports %s",
 			rep.dir, plural("rule", len(all)), ruleList(all), verbS(len(all)), svc, allowedText)
 		if len(full) > 0 {
@@ -210,11 +220,12 @@ func returnPathFindings(req, rep *group, profiles []ephemeral.Profile, used map[
 		if len(none) > 0 {
 			msg += "; not at all: " + strings.Join(none, "; ")
 		}
+		if t := plan.text(rep, sg.proto, sg.addrs); t != "" {
+			msg += "; " + t
+		}
+		fix := fmt.Sprintf("to let replies through on ports %d-%d (every client type checked): %s", lo, hi, strings.Join(plan.clauses, "; "))
 		out = append(out, Finding{Severity: sev, Code: CodeNarrowEphem, Direction: rep.dir, IPv6: rep.v6,
-			Rule: anchor.num, Related: allowNums, Pos: anchor.entry.Pos, Message: msg,
-			Fix: fmt.Sprintf("widen %s rule %d to ports %d-%d (every client type) or at least 32768-65535 (Linux, Windows and macOS clients), keeping it below any %s deny that covers those ports",
-				rep.dir, anchor.num, lo, hi, rep.dir),
-		})
+			Rule: anchor.num, Related: relatedNums, Pos: anchor.entry.Pos, Message: msg, Fix: fix})
 	}
 	return out
 }

@@ -93,20 +93,52 @@ func baseOffset(p netip.Prefix, n int) (netip.Addr, bool) {
 
 // exemptReason returns why NACLs never filter p, or "".
 func (j *Judge) exemptReason(p *nacl.Packet) string {
+	if j.isAmazonDHCP(p) {
+		return ReasonDHCP
+	}
 	for i := range j.special {
 		if j.special[i].a == p.Src || j.special[i].a == p.Dst {
 			return j.special[i].reason
 		}
 	}
-	if p.Proto == nacl.ProtoUDP && p.HasPort {
-		if p.Dst.Is4() && (p.DstPort == 67 || p.DstPort == 68) {
-			return ReasonDHCP
-		}
-		if p.Dst.Is6() && (p.DstPort == 546 || p.DstPort == 547) {
-			return ReasonDHCP
+	return ""
+}
+
+// isAmazonDHCP reports whether p is DHCP (UDP to 67/68) or DHCPv6 (UDP to
+// 546/547) exchanged with Amazon's DHCP service, which NACLs do not filter.
+// AWS exempts only Amazon DHCP, so one end must be where that service
+// answers or where a client asks it: the limited broadcast
+// 255.255.255.255, the unspecified address (a client without a lease),
+// a link-local address, link-local multicast (ff02::1:2,
+// All_DHCP_Relay_Agents_and_Servers), or the VPC router at a modelled
+// subnet's base+1. DHCP between unicast addresses elsewhere (a relay
+// agent, a DHCP server on premises or in another subnet) is filtered
+// like any other traffic.
+func (j *Judge) isAmazonDHCP(p *nacl.Packet) bool {
+	if p.Proto != nacl.ProtoUDP || !p.HasPort {
+		return false
+	}
+	switch {
+	case p.Dst.Is4() && (p.DstPort == 67 || p.DstPort == 68):
+	case p.Dst.Is6() && (p.DstPort == 546 || p.DstPort == 547):
+	default:
+		return false
+	}
+	return j.dhcpServiceEnd(p.Src) || j.dhcpServiceEnd(p.Dst)
+}
+
+// dhcpServiceEnd reports whether a is an address Amazon DHCP traffic uses
+// (see isAmazonDHCP).
+func (j *Judge) dhcpServiceEnd(a netip.Addr) bool {
+	if a == broadcast4 || a.IsUnspecified() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() {
+		return true
+	}
+	for i := range j.special {
+		if j.special[i].reason == ReasonVPCRouter && j.special[i].a == a {
+			return true
 		}
 	}
-	return ""
+	return false
 }
 
 // isLinkScoped reports whether a never leaves its link: IPv4/IPv6

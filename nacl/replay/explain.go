@@ -144,7 +144,7 @@ func explainWith(cr *ConvResult, pc phraseCache) []string {
 			if c.Action != nacl.Deny {
 				continue
 			}
-			out = append(out, sentence(cr.Conv, l, kr, c, pc))
+			out = append(out, sentence(cr, l, kr, c, pc))
 		}
 		// Attached ICMP errors denied besides the leg's own packets.
 		if !kr.ICMPError {
@@ -153,7 +153,7 @@ func explainWith(cr *ConvResult, pc phraseCache) []string {
 				if k.ICMPError && k.Judgement.Verdict == Deny {
 					for n := 0; n < k.Judgement.NCheck; n++ {
 						if c := &k.Judgement.Checks[n]; c.Action == nacl.Deny {
-							out = append(out, sentence(cr.Conv, l, k, c, pc))
+							out = append(out, sentence(cr, l, k, c, pc))
 						}
 					}
 					break
@@ -164,8 +164,11 @@ func explainWith(cr *ConvResult, pc phraseCache) []string {
 	return out
 }
 
-// sentence explains one denied check in plain words.
-func sentence(c *flows.Conversation, l *Leg, kr *KeyResult, chk *Check, pc phraseCache) string {
+// sentence explains one denied check in plain words. A response sentence
+// says the requests get through only when the request leg has no denied
+// packet; otherwise it says the replies would be denied as well.
+func sentence(cr *ConvResult, l *Leg, kr *KeyResult, chk *Check, pc phraseCache) string {
+	c := cr.Conv
 	ports := c.HasPorts()
 	var s string
 	if kr.ICMPError {
@@ -185,9 +188,14 @@ func sentence(c *flows.Conversation, l *Leg, kr *KeyResult, chk *Check, pc phras
 		} else {
 			s = "responses from " + endpoint(c.Server, false) + " to " + endpoint(c.Client, false) + " are denied " + pc.phrase(chk)
 		}
-		if chk.Direction == nacl.Ingress {
+		switch {
+		case cr.Request.Denied > 0 && chk.Direction == nacl.Ingress:
+			s += ": the requests are denied as well; once they are let through, the replies would still never arrive"
+		case cr.Request.Denied > 0:
+			s += ": the requests are denied as well; once they are let through, the server's replies would still never leave"
+		case chk.Direction == nacl.Ingress:
 			s += ": the client's requests leave, its replies never arrive"
-		} else {
+		default:
 			s += ": the server gets the requests, its replies never leave"
 		}
 	} else {

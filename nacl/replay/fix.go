@@ -268,11 +268,13 @@ func coveringPrefix(p netip.Prefix, v6 bool) netip.Prefix {
 }
 
 // pickRuleNumber returns a free rule number below the blocking rule so
-// that the blocking rule cannot shadow the new rule: blocking-5 when that
-// is above every existing lower rule, else the nearest free number below
-// the blocking rule. Below a default rule it is the next multiple of 10
-// after the highest existing rule. It returns 0 and a reason when no
-// number is free.
+// that the blocking rule cannot shadow the new rule. The room is between
+// the ACL's own highest rule below the blocking rule and the blocking rule
+// (numbers given to earlier fixes do not shrink it). The preferred number
+// is blocking-5 when that lies in the room, else blocking-1; free numbers
+// are taken downward from it, then upward above it. Below a default rule
+// it is the next multiple of 10 after the highest rule so far. It returns
+// 0 and a reason when no number is free.
 func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, used map[usedKey]map[int]bool) (int, string) {
 	uk := usedKey{acl, dir}
 	if used[uk] == nil {
@@ -284,14 +286,14 @@ func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, used map[us
 		}
 	}
 	taken := used[uk]
-	below := 0
-	for n := range taken {
-		if n < blocking && n > below && n <= nacl.MaxRuleNumber {
-			below = n
-		}
-	}
 	take := func(n int) (int, string) { taken[n] = true; return n, "" }
 	if blocking > nacl.MaxRuleNumber {
+		below := 0
+		for n := range taken {
+			if n < blocking && n > below && n <= nacl.MaxRuleNumber {
+				below = n
+			}
+		}
 		n := (below/10 + 1) * 10
 		for ; n <= nacl.MaxRuleNumber; n++ {
 			if !taken[n] {
@@ -305,10 +307,23 @@ func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, used map[us
 		}
 		return 0, "no free rule number: the ACL uses every number"
 	}
-	if n := blocking - 5; n > below && !taken[n] {
-		return take(n)
+	// The ACL's own rule just below the blocking rule bounds the room.
+	below := 0
+	for _, e := range acl.Entries {
+		if e.Direction == dir && e.RuleNumber < blocking && e.RuleNumber > below {
+			below = e.RuleNumber
+		}
 	}
-	for n := blocking - 1; n > below; n-- {
+	pref := blocking - 5
+	if pref <= below {
+		pref = blocking - 1
+	}
+	for n := pref; n > below; n-- {
+		if !taken[n] {
+			return take(n)
+		}
+	}
+	for n := pref + 1; n < blocking; n++ {
 		if !taken[n] {
 			return take(n)
 		}

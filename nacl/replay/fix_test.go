@@ -2,6 +2,7 @@ package replay
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
@@ -13,8 +14,8 @@ func TestPickRuleNumber(t *testing.T) {
 	if n, why := pickRuleNumber(acl, nacl.Ingress, 130, used); n != 125 || why != "" {
 		t.Errorf("below 130: %d %q, want 125", n, why)
 	}
-	if n, _ := pickRuleNumber(acl, nacl.Ingress, 130, used); n != 129 {
-		t.Errorf("second fix below 130: %d, want 129 (125 taken)", n)
+	if n, _ := pickRuleNumber(acl, nacl.Ingress, 130, used); n != 124 {
+		t.Errorf("second fix below 130: %d, want 124 (125 taken: the next free number downward)", n)
 	}
 	if n, _ := pickRuleNumber(acl, nacl.Ingress, nacl.DefaultRuleIPv4, used); n != 140 {
 		t.Errorf("below the default rule: %d, want 140", n)
@@ -22,6 +23,38 @@ func TestPickRuleNumber(t *testing.T) {
 	tight := &nacl.ACL{ID: "t", Entries: []nacl.Entry{ent(t, "in", 1, nacl.Allow, 6, "0.0.0.0/0", 1, 1), ent(t, "in", 2, nacl.Deny, 6, "0.0.0.0/0", 1, 2)}}
 	if n, why := pickRuleNumber(tight, nacl.Ingress, 2, map[usedKey]map[int]bool{}); n != 0 || why == "" {
 		t.Errorf("no room: %d %q, want 0 and a reason", n, why)
+	}
+}
+
+// Numbers given to earlier fixes must not shrink the room below the
+// blocking rule: with rules 96 and 100 (blocking), fixes get 99, 98, 97,
+// and only then is there no room.
+func TestPickRuleNumberSeveralFixes(t *testing.T) {
+	acl := &nacl.ACL{ID: "acl-t", Entries: []nacl.Entry{
+		ent(t, "out", 96, nacl.Allow, 6, "0.0.0.0/0", 22, 22),
+		ent(t, "out", 100, nacl.Deny, 6, "192.0.2.0/24", 0, 1000),
+		ent(t, "out", 110, nacl.Allow, 6, "0.0.0.0/0", 80, 80),
+	}}
+	used := map[usedKey]map[int]bool{}
+	for _, want := range []int{99, 98, 97} {
+		if n, why := pickRuleNumber(acl, nacl.Egress, 100, used); n != want || why != "" {
+			t.Errorf("fix below 100: %d %q, want %d", n, why, want)
+		}
+	}
+	if n, why := pickRuleNumber(acl, nacl.Egress, 100, used); n != 0 || !strings.Contains(why, "between 96 and the blocking rule 100") {
+		t.Errorf("fourth fix below 100: %d %q, want 0 and a reason", n, why)
+	}
+	// With room for blocking-5, fixes go downward from it, then above it.
+	acl = &nacl.ACL{ID: "acl-u", Entries: []nacl.Entry{
+		ent(t, "in", 100, nacl.Allow, 6, "0.0.0.0/0", 22, 22),
+		ent(t, "in", 104, nacl.Deny, 6, "0.0.0.0/0", 0, 1000), // blocks nothing here; only its number matters
+		ent(t, "in", 110, nacl.Deny, 6, "0.0.0.0/0", 1024, 65535),
+	}}
+	used = map[usedKey]map[int]bool{}
+	for _, want := range []int{105, 106, 107, 108, 109, 0} {
+		if n, _ := pickRuleNumber(acl, nacl.Ingress, 110, used); n != want {
+			t.Errorf("fix below 110: %d, want %d", n, want)
+		}
 	}
 }
 

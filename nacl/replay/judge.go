@@ -148,6 +148,16 @@ func (j *Judge) lookup(a netip.Addr) (int, netip.Prefix) {
 	return -1, netip.Prefix{}
 }
 
+// SubnetOf returns the ID and the CIDR of the modelled subnet that holds
+// a (the longest matching CIDR), and false when no subnet does.
+func (j *Judge) SubnetOf(a netip.Addr) (id string, cidr netip.Prefix, ok bool) {
+	i, p := j.lookup(a)
+	if i < 0 {
+		return "", netip.Prefix{}, false
+	}
+	return j.subnets[i].id, p, true
+}
+
 // Judge returns the judgement for one packet. It does not allocate.
 func (j *Judge) Judge(p *nacl.Packet) Judgement {
 	if reason := j.exemptReason(p); reason != "" {

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -166,5 +167,99 @@ func BenchmarkJudge(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = j.Judge(&p)
+	}
+}
+
+func TestSubnetsFromCIDRs(t *testing.T) {
+	ps := func(ss ...string) []netip.Prefix {
+		var out []netip.Prefix
+		for _, s := range ss {
+			out = append(out, netip.MustParsePrefix(s))
+		}
+		return out
+	}
+	cases := []struct {
+		in   []netip.Prefix
+		want [][]netip.Prefix
+	}{
+		{ps("10.0.1.0/24"), [][]netip.Prefix{ps("10.0.1.0/24")}},
+		{ps("10.0.1.0/24", "10.0.2.0/24"), [][]netip.Prefix{ps("10.0.1.0/24"), ps("10.0.2.0/24")}},
+		// Exactly one IPv4 and one IPv6 CIDR: one dual-stack subnet.
+		{ps("10.0.1.0/24", "2001:db8:1::/64"), [][]netip.Prefix{ps("10.0.1.0/24", "2001:db8:1::/64")}},
+		{ps("2001:db8:1::/64", "2001:db8:2::/64"), [][]netip.Prefix{ps("2001:db8:1::/64"), ps("2001:db8:2::/64")}},
+		{ps("10.0.1.0/24", "10.0.2.0/24", "2001:db8:1::/64"), [][]netip.Prefix{ps("10.0.1.0/24"), ps("10.0.2.0/24"), ps("2001:db8:1::/64")}},
+		// Masked and deduplicated.
+		{ps("10.0.1.7/24", "10.0.1.0/24", "2001:db8:1::5/64"), [][]netip.Prefix{ps("10.0.1.0/24", "2001:db8:1::/64")}},
+		{nil, [][]netip.Prefix{}},
+	}
+	for _, c := range cases {
+		got := SubnetsFromCIDRs(c.in)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("SubnetsFromCIDRs(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+// Two --subnet CIDRs sharing one NACL are two subnets: traffic between
+// them meets the source's outbound rules, then the destination's inbound
+// rules (fact sheet 1.7).
+func TestJudgeSimpleSeveralSubnets(t *testing.T) {
+	topo := simple(t, webACL(t), "10.0.1.0/24", "10.0.2.0/24")
+	if len(topo.Subnets) != 2 || topo.Subnets[0].ID != "10.0.1.0/24" || topo.Subnets[1].ID != "10.0.2.0/24" {
+		t.Fatalf("subnets %+v", topo.Subnets)
+	}
+	j := mustJudge(t, topo)
+	p := tcpPkt("10.0.1.5", "10.0.2.5", 5432)
+	got := j.Judge(&p)
+	if got.Verdict != Deny || got.NCheck != 2 ||
+		got.Checks[0].Direction != nacl.Egress || got.Checks[0].SubnetID != "10.0.1.0/24" || got.Checks[0].Action != nacl.Allow || got.Checks[0].Rule != 130 ||
+		got.Checks[1].Direction != nacl.Ingress || got.Checks[1].SubnetID != "10.0.2.0/24" || got.Checks[1].Action != nacl.Deny || got.Checks[1].Rule != 130 {
+		t.Errorf("10.0.1.5 -> 10.0.2.5:5432: %+v", got)
+	}
+	p = tcpPkt("10.0.2.5", "10.0.2.6", 5432)
+	if got := j.Judge(&p); got.Verdict != NotFiltered || got.Reason != ReasonSameSubnet {
+		t.Errorf("inside 10.0.2.0/24: %s/%s", got.Verdict, got.Reason)
+	}
+	// Both subnets' routers are exempt.
+	p = tcpPkt("10.0.2.5", "10.0.2.1", 80)
+	if got := j.Judge(&p); got.Verdict != Exempt || got.Reason != ReasonVPCRouter {
+		t.Errorf("router of 10.0.2.0/24: %s/%s", got.Verdict, got.Reason)
+	}
+	// A dual-stack pair stays one subnet.
+	ds := simple(t, webACL(t), "10.0.1.0/24", "2001:db8:1::/64")
+	if len(ds.Subnets) != 1 || ds.Subnets[0].ID != "10.0.1.0/24,2001:db8:1::/64" || len(ds.Subnets[0].CIDRs) != 2 {
+		t.Errorf("dual-stack: %+v", ds.Subnets)
+	}
+}
+
+// Only Amazon DHCP is exempt: DHCP to or from a relay or a DHCP server
+// elsewhere is filtered like any other traffic (fact sheet 1.6).
+func TestJudgeDHCPOnlyAmazon(t *testing.T) {
+	j := mustJudge(t, simple(t, webACL(t), "10.0.1.0/24", "2001:db8:1::/64"))
+	udp := func(src, dst string, port uint16) nacl.Packet {
+		return nacl.Packet{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: 17, DstPort: port, HasPort: true}
+	}
+	cases := []struct {
+		name    string
+		p       nacl.Packet
+		verdict Verdict
+		reason  string
+	}{
+		{"discover", udp("0.0.0.0", "255.255.255.255", 67), Exempt, ReasonDHCP},
+		{"request broadcast", udp("10.0.1.10", "255.255.255.255", 67), Exempt, ReasonDHCP},
+		{"renew to the VPC router", udp("10.0.1.10", "10.0.1.1", 67), Exempt, ReasonDHCP},
+		{"ack from the VPC router", udp("10.0.1.1", "10.0.1.10", 68), Exempt, ReasonDHCP},
+		{"dhcpv6 solicit", udp("fe80::1", "ff02::1:2", 547), Exempt, ReasonDHCP},
+		{"dhcpv6 reply", udp("fe80::2", "fe80::1", 546), Exempt, ReasonDHCP},
+		{"renew to an on-prem server", udp("10.0.1.10", "192.168.5.5", 67), Deny, ""},
+		{"ack from an on-prem server", udp("192.168.5.5", "10.0.1.10", 68), Deny, ""},
+		{"relay to a server in another subnet", udp("10.0.1.20", "10.0.9.5", 67), Deny, ""},
+		{"dhcpv6 to a server elsewhere", udp("2001:db8:1::10", "2001:db8:9::5", 547), Deny, ""},
+	}
+	for _, c := range cases {
+		got := j.Judge(&c.p)
+		if got.Verdict != c.verdict || got.Reason != c.reason {
+			t.Errorf("%s: got %s/%s, want %s/%s", c.name, got.Verdict, got.Reason, c.verdict, c.reason)
+		}
 	}
 }

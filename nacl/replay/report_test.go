@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
 )
 
 // synth builds TCP packets of one conversation: the client 10.0.1.10:34372
@@ -69,6 +70,39 @@ func TestReportResponseDenied(t *testing.T) {
 	}
 	if len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "uncertain") {
 		t.Errorf("notes %q lack the fragment caveat", rep.Notes)
+	}
+}
+
+// When the requests are denied too, the response sentence must not claim
+// that they leave.
+func TestReportBothDeniedSentences(t *testing.T) {
+	acl := webACL(t)
+	var kept []nacl.Entry
+	for _, e := range acl.Entries {
+		if e.Direction == nacl.Egress && e.RuleNumber == 110 { // outbound 80: the request leg falls to the default rule
+			continue
+		}
+		kept = append(kept, e)
+	}
+	acl.Entries = kept
+	rec := NewRecorder(flows.DefaultConfig(), Window{})
+	for _, p := range synth() {
+		rec.Add(&p)
+	}
+	rep := BuildReport(mustJudge(t, simple(t, acl, "10.0.1.10/32")), rec.Finish())
+	cr := rep.Conversations[0]
+	if cr.Status != StatusBothDenied || len(cr.Explanations) != 2 {
+		t.Fatalf("status %s, explanations %q", cr.Status, cr.Explanations)
+	}
+	if want := "requests from 10.0.1.10 to 192.0.2.80:80 are denied outbound by rule 32767 (* default deny) of acl-web (web-server): they never leave the client's subnet"; cr.Explanations[0] != want {
+		t.Errorf("request sentence %q\nwant %q", cr.Explanations[0], want)
+	}
+	resp := cr.Explanations[1]
+	if want := "responses from 192.0.2.80:80 to client port 34372 are denied inbound by rule 130 (deny tcp 1024-65535) of acl-web (web-server): the requests are denied as well; once they are let through, the replies would still never arrive"; resp != want {
+		t.Errorf("response sentence %q\nwant %q", resp, want)
+	}
+	if strings.Contains(resp, "requests leave") {
+		t.Errorf("response sentence contradicts the denied requests: %q", resp)
 	}
 }
 

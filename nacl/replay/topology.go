@@ -11,26 +11,68 @@ import (
 	"github.com/flowverify/flowverify/nacl"
 )
 
-// SimpleTopology puts acl on the given CIDRs, treated as one inside: a
-// packet from outside to inside meets the inbound rules, inside to outside
-// the outbound rules, inside to inside is not filtered (same subnet).
+// SubnetsFromCIDRs groups the CIDRs given for simple mode (--subnet) into
+// subnets: each CIDR is a subnet of its own, so traffic between two of them
+// meets the source subnet's outbound rules and then the destination
+// subnet's inbound rules, as in AWS, even though they share one NACL. The
+// one exception is exactly one IPv4 and one IPv6 CIDR given together:
+// they are taken as one dual-stack subnet. The CIDRs are masked and
+// duplicates are dropped; the order of first appearance is kept.
+func SubnetsFromCIDRs(cidrs []netip.Prefix) [][]netip.Prefix {
+	var uniq []netip.Prefix
+	for _, p := range cidrs {
+		p = p.Masked()
+		if !p.IsValid() || slices.Contains(uniq, p) {
+			continue
+		}
+		uniq = append(uniq, p)
+	}
+	if len(uniq) == 2 && uniq[0].Addr().Is4() != uniq[1].Addr().Is4() {
+		return [][]netip.Prefix{uniq}
+	}
+	out := make([][]netip.Prefix, len(uniq))
+	for i, p := range uniq {
+		out[i] = []netip.Prefix{p}
+	}
+	return out
+}
+
+// SimpleTopology puts acl on the given CIDRs, grouped into subnets by
+// SubnetsFromCIDRs: a packet from outside to a subnet meets its inbound
+// rules, from a subnet to outside its outbound rules, from one subnet to
+// another both (outbound, then inbound); inside one subnet it is not
+// filtered (same subnet). A subnet's ID is its CIDR text ("10.0.1.0/24",
+// or "10.0.1.0/24,2001:db8:1::/64" for a dual-stack subnet).
 func SimpleTopology(acl *nacl.ACL, cidrs []netip.Prefix, vpcCIDRs []netip.Prefix) (*Topology, error) {
 	if acl == nil {
 		return nil, fmt.Errorf("no network ACL given")
 	}
-	if len(cidrs) == 0 {
+	groups := SubnetsFromCIDRs(cidrs)
+	if len(groups) == 0 {
 		return nil, fmt.Errorf("no subnet CIDR given")
 	}
-	names := make([]string, len(cidrs))
-	masked := make([]netip.Prefix, len(cidrs))
-	for i, p := range cidrs {
-		masked[i] = p.Masked()
-		names[i] = masked[i].String()
+	t := &Topology{VPCCIDRs: vpcCIDRs}
+	for _, g := range groups {
+		t.Subnets = append(t.Subnets, Subnet{ID: strings.Join(prefixTexts(g), ","), CIDRs: g, ACL: acl})
 	}
-	return &Topology{
-		Subnets:  []Subnet{{ID: strings.Join(names, ","), CIDRs: masked, ACL: acl}},
-		VPCCIDRs: vpcCIDRs,
-	}, nil
+	return t, nil
+}
+
+// CIDRs returns every subnet CIDR of the topology, in subnet order.
+func (t *Topology) CIDRs() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range t.Subnets {
+		out = append(out, s.CIDRs...)
+	}
+	return out
+}
+
+func prefixTexts(ps []netip.Prefix) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
 }
 
 // VPCTopology associates each subnet with its network ACL: the ACL whose

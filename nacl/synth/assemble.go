@@ -50,6 +50,67 @@ func pmtudBox(v6 bool) *box {
 	return b
 }
 
+// withPMTUD reduces the observed rules of one inbound group to budget and
+// adds the path-MTU-discovery rule of its family. The PMTUD rule never
+// takes part in a lossy merge: it is left out when an observed rule
+// already allows it (lossless containment), absorbs observed rules it
+// contains when that costs no more than leaving it out, is added when a
+// slot is left, and is otherwise dropped with a warning.
+func (b *builder) withPMTUD(group []*box, budget int, dir nacl.Direction, v6 bool) []*box {
+	p := pmtudBox(v6)
+	var inside, rest []*box
+	for _, bx := range group {
+		if contains(p, bx) {
+			inside = append(inside, bx)
+		} else {
+			rest = append(rest, bx)
+		}
+	}
+	nMerges, nLossless := len(b.res.Merges), b.res.Lossless
+	out := b.reduce(slices.Clone(group), budget, dir, v6)
+	for _, bx := range out {
+		if contains(bx, p) {
+			b.note("%s %s: observed rule %q already allows path MTU discovery (%s); no separate rule", dir, family(v6), ruleText(bx.entry()), ruleText(p.entry()))
+			return out
+		}
+	}
+	if len(out) < budget {
+		return sortedBoxes(append(out, p))
+	}
+	if len(inside) > 0 && (budget >= 2 || len(rest) == 0) {
+		// Try letting the PMTUD rule carry the observed rules it contains.
+		lossy := addedSpace(b.res.Merges[nMerges:])
+		m1, l1 := b.res.Merges[nMerges:], b.res.Lossless
+		b.res.Merges, b.res.Lossless = b.res.Merges[:nMerges:nMerges], nLossless
+		alt := b.reduce(slices.Clone(rest), budget-1, dir, v6)
+		if addedSpace(b.res.Merges[nMerges:]) <= lossy {
+			for _, bx := range inside {
+				p = mergeBoxes(p, bx)
+				b.res.Lossless++
+			}
+			return sortedBoxes(append(alt, p))
+		}
+		b.res.Merges, b.res.Lossless = append(b.res.Merges[:nMerges], m1...), l1
+	}
+	b.warn("%s %s: no room for the path MTU discovery rule %s within --max-rules %d: left out (it is recommended by AWS, not observed traffic; raise --max-rules or add it by hand)",
+		dir, family(v6), ruleText(p.entry()), b.opts.MaxRules)
+	return out
+}
+
+func sortedBoxes(bs []*box) []*box {
+	slices.SortFunc(bs, compareBoxes)
+	return bs
+}
+
+// addedSpace sums the space admitted by lossy merges.
+func addedSpace(ms []Merge) float64 {
+	s := 0.0
+	for _, m := range ms {
+		s += m.Added
+	}
+	return s
+}
+
 // finish applies the budget, numbers the rules and builds the ACL.
 func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
 	groups := map[groupKey][]*box{}
@@ -57,12 +118,13 @@ func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
 		k := groupKey{bx.dir, bx.v6}
 		groups[k] = append(groups[k], bx)
 	}
+	// The PMTUD rule is a recommendation, not observed traffic: it is
+	// added after the budget is applied (see withPMTUD), never merged.
+	pmtud := map[groupKey]bool{}
 	if b.opts.PMTUD {
 		for _, v6 := range []bool{false, true} {
 			if len(groups[groupKey{nacl.Ingress, v6}])+len(groups[groupKey{nacl.Egress, v6}]) > 0 {
-				k := groupKey{nacl.Ingress, v6}
-				groups[k] = append(groups[k], pmtudBox(v6))
-				slices.SortFunc(groups[k], compareBoxes)
+				pmtud[groupKey{nacl.Ingress, v6}] = true
 			}
 		}
 	}
@@ -82,7 +144,11 @@ func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
 			return fmt.Errorf("%s %s: the %d kept deny rules leave no room for allow rules within --max-rules %d (including the default rule)",
 				k.dir, family(k.v6), len(keptBy[k]), b.opts.MaxRules)
 		}
-		final[k] = b.reduce(groups[k], budget, k.dir, k.v6)
+		if pmtud[k] {
+			final[k] = b.withPMTUD(groups[k], budget, k.dir, k.v6)
+		} else {
+			final[k] = b.reduce(groups[k], budget, k.dir, k.v6)
+		}
 		if n := len(final[k]) + len(keptBy[k]); n > 0 {
 			b.res.Counts = append(b.res.Counts, Count{Direction: k.dir, IPv6: k.v6, Rules: n + 1, Budget: b.opts.MaxRules})
 		}
@@ -146,7 +212,10 @@ func keptComment(src *nacl.ACL, orig int, c string) string {
 // comment says which conversations a rule serves.
 func comment(r *Rule) string {
 	if r.Kind == KindPMTUD {
-		return "path MTU discovery (not observed; AWS recommends it)"
+		if r.Conversations == 0 {
+			return "path MTU discovery (not observed; AWS recommends it)"
+		}
+		return fmt.Sprintf("path MTU discovery (AWS recommends it); also serves %d observed conversation(s), e.g. %s", r.Conversations, r.Example)
 	}
 	what := r.Kind
 	if r.Kind == KindResponse && r.Profile != "" {

@@ -3,6 +3,7 @@ package synth
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
@@ -26,19 +27,19 @@ func allowAll() *nacl.ACL {
 	return a
 }
 
-// Topology places acl on every subnet CIDR of opts, each CIDR a subnet of
-// its own (traffic between two given subnets crosses both boundaries, as
-// in AWS), with the VPC CIDRs for the Amazon DNS exemption.
+// Topology places acl on the subnet CIDRs of opts, grouped into subnets
+// as in check (replay.SubnetsFromCIDRs): each CIDR a subnet of its own
+// (traffic between two given subnets crosses both boundaries, as in AWS),
+// except that exactly one IPv4 and one IPv6 CIDR form one dual-stack
+// subnet. The VPC CIDRs give the Amazon DNS exemption.
 func Topology(acl *nacl.ACL, opts *Options) *replay.Topology {
 	t := &replay.Topology{VPCCIDRs: opts.VPCCIDRs}
-	seen := map[string]bool{}
-	for _, p := range opts.Subnets {
-		p = p.Masked()
-		if seen[p.String()] {
-			continue
+	for _, g := range replay.SubnetsFromCIDRs(opts.Subnets) {
+		ids := make([]string, len(g))
+		for i, p := range g {
+			ids[i] = p.String()
 		}
-		seen[p.String()] = true
-		t.Subnets = append(t.Subnets, replay.Subnet{ID: p.String(), CIDRs: []netip.Prefix{p}, ACL: acl})
+		t.Subnets = append(t.Subnets, replay.Subnet{ID: strings.Join(ids, ","), CIDRs: g, ACL: acl})
 	}
 	return t
 }

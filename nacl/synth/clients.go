@@ -24,6 +24,8 @@ type clientPorts struct {
 	high   bool
 	// chosen is the index of the group's range in Result.Clients.
 	chosen int32
+	// outIdx is the index of the group in Result.OutsideForced.
+	outIdx int32
 	low    map[uint16]struct{} // ports below 1024 (fit no profile)
 	out    map[uint16]struct{} // ports outside a forced range
 }
@@ -79,7 +81,7 @@ func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice) (cr ClientRan
 		cr.Profile, cr.Range = forced.Name, forced.Range
 		cr.Outside = sortedPorts(g.out)
 		if len(cr.Outside) > 0 {
-			warning = fmt.Sprintf("%s client ports outside the forced ephemeral range %s get exact rules", pn, cr.Range)
+			warning = fmt.Sprintf("%s client ports outside the forced %s range %s get no rule: their replies will be denied (see \"Replies outside the forced ephemeral range\")", pn, forced.Name, cr.Range)
 			example = fmt.Sprintf("%s (%s)", k.addr, portList(cr.Outside))
 		}
 	case !g.high:

@@ -14,6 +14,8 @@
 //     server's service port, the response leg on the client group's
 //     ephemeral range (a profile from flows/ephemeral covering every
 //     observed port of that client, never the observed ports themselves).
+//     A forced range (Options.Ephemeral) is used as given: replies to
+//     client ports outside it get no rule and are reported (OutsideForced).
 //  3. Peers of one service are aggregated into exact prefixes (netipx),
 //     optionally widened (--peer-prefix) and replaced by 0.0.0.0/0 (::/0)
 //     above MaxPeers. Each prefix x port range is a box.
@@ -21,6 +23,10 @@
 //     sibling prefixes, contained boxes). While a direction and IP family
 //     holds more boxes than its budget, the pair whose merge admits the
 //     least new address x service space is merged and the merge reported.
+//     The path-MTU-discovery rule (Options.PMTUD) is not observed traffic:
+//     it is added after this step when a slot is left (or left out when an
+//     observed rule already allows it), never merged lossily, and dropped
+//     with a warning when the budget is full.
 //  5. Kept deny rules come first, then allows in a deterministic order;
 //     rule numbers start at First in steps of Step.
 //

@@ -46,7 +46,10 @@ func (r *Result) WriteText(w io.Writer, check *CheckResult) error {
 			if c.Profile != "exact" {
 				fmt.Fprintf(&b, " %s", c.Range)
 			}
-			if len(c.Outside) > 0 {
+			switch {
+			case len(c.Outside) > 0 && r.opts.Ephemeral != nil:
+				fmt.Fprintf(&b, " (outside it: %s, replies denied)", portList(c.Outside))
+			case len(c.Outside) > 0:
 				fmt.Fprintf(&b, " (+ exact %s)", portList(c.Outside))
 			}
 			b.WriteByte('\n')
@@ -57,6 +60,16 @@ func (r *Result) WriteText(w io.Writer, check *CheckResult) error {
 		b.WriteString("\nConflicts with kept deny rules:\n")
 		for _, c := range r.Conflicts {
 			fmt.Fprintf(&b, "  %s: denied by kept rule %s %d\n", convLabel(c.Conv), c.Direction, c.Rule)
+		}
+	}
+	if len(r.OutsideForced) > 0 {
+		b.WriteString("\nReplies outside the forced ephemeral range (no rule, denied by the generated ACL):\n")
+		for i := range r.OutsideForced {
+			if i == maxListed {
+				fmt.Fprintf(&b, "  ... %d more client(s)\n", len(r.OutsideForced)-maxListed)
+				break
+			}
+			fmt.Fprintf(&b, "  %s\n", r.OutsideForced[i].Message())
 		}
 	}
 	if len(r.Merges) > 0 || r.Lossless > 0 {

@@ -18,6 +18,7 @@ type JSONReport struct {
 	Clients        []JSONClient   `json:"client_ranges"`
 	Excluded       []JSONExcluded `json:"excluded"`
 	Conflicts      []JSONExcluded `json:"conflicts"`
+	OutsideForced  []JSONOutside  `json:"outside_forced_range,omitempty"`
 	Merges         []JSONMerge    `json:"merges"`
 	Lossless       int            `json:"free_merges"`
 	Notes          []string       `json:"notes"`
@@ -68,6 +69,8 @@ type JSONClient struct {
 	Profile string   `json:"profile"`
 	Range   string   `json:"range,omitempty"`
 	Exact   []uint16 `json:"exact_ports,omitempty"`
+	// Denied are observed ports outside a forced range: no rule.
+	Denied []uint16 `json:"denied_ports,omitempty"`
 }
 
 // JSONExcluded is an excluded (or conflicting) conversation.
@@ -76,6 +79,18 @@ type JSONExcluded struct {
 	Label    string `json:"label"`
 	Category string `json:"category"`
 	Reason   string `json:"reason"`
+}
+
+// JSONOutside is a client group whose replies the forced ephemeral range
+// denies.
+type JSONOutside struct {
+	Client  string   `json:"client"`
+	Proto   string   `json:"protocol"`
+	Ports   []uint16 `json:"ports"`
+	Convs   int      `json:"conversations"`
+	Profile string   `json:"profile"`
+	Range   string   `json:"range"`
+	Message string   `json:"message"`
 }
 
 // JSONCheck is the self-check result.
@@ -87,6 +102,7 @@ type JSONCheck struct {
 	Exempt        uint64 `json:"exempt"`
 	NotFiltered   uint64 `json:"not_filtered"`
 	Expected      uint64 `json:"denied_as_intended"`
+	OutsideForced uint64 `json:"denied_outside_forced_range,omitempty"`
 	Uncertain     uint64 `json:"denied_unknown_ports"`
 	FailedPackets uint64 `json:"denied_bug"`
 }
@@ -123,6 +139,9 @@ func (r *Result) JSON(check *CheckResult) *JSONReport {
 		if c.Profile != "exact" {
 			jc.Range = c.Range.String()
 		}
+		if r.opts.Ephemeral != nil {
+			jc.Exact, jc.Denied = nil, c.Outside
+		}
 		j.Clients = append(j.Clients, jc)
 	}
 	r.EachExcluded(func(e *Excluded) error {
@@ -133,9 +152,14 @@ func (r *Result) JSON(check *CheckResult) *JSONReport {
 		j.Conflicts = append(j.Conflicts, JSONExcluded{ID: c.Conv.ID, Label: convLabel(c.Conv), Category: ExclConflict,
 			Reason: "denied by kept rule " + c.Direction.String() + " " + itoaInt(c.Rule)})
 	}
+	for i := range r.OutsideForced {
+		o := &r.OutsideForced[i]
+		j.OutsideForced = append(j.OutsideForced, JSONOutside{Client: o.Client.String(), Proto: flows.ProtoName(o.Proto), Ports: o.Ports,
+			Convs: o.Convs, Profile: o.Profile, Range: o.Range.String(), Message: o.Message()})
+	}
 	if check != nil {
 		j.SelfCheck = &JSONCheck{OK: check.OK(), Summary: check.String(), Packets: check.Packets, Allowed: check.Allowed, Exempt: check.Exempt,
-			NotFiltered: check.NotFiltered, Expected: check.Expected, Uncertain: check.Uncertain, FailedPackets: check.FailedPackets}
+			NotFiltered: check.NotFiltered, Expected: check.Expected, OutsideForced: check.OutsideForced, Uncertain: check.Uncertain, FailedPackets: check.FailedPackets}
 	}
 	return j
 }

@@ -49,9 +49,24 @@ func (b *builder) chooseRanges() {
 		notes.add(n, ex)
 		g.chosen = int32(len(b.res.Clients))
 		b.res.Clients = append(b.res.Clients, cr)
+		if f := b.opts.Ephemeral; f != nil && len(cr.Outside) > 0 {
+			g.outIdx = int32(len(b.res.OutsideForced))
+			b.res.OutsideForced = append(b.res.OutsideForced, OutsideForced{Client: k.addr, Proto: k.proto, Ports: cr.Outside, Profile: f.Name, Range: f.Range})
+		}
 	}
 	b.res.Warnings = append(b.res.Warnings, warns.lines()...)
 	b.res.Notes = append(b.res.Notes, notes.lines()...)
+}
+
+// forcedOut records a conversation whose client port lies outside the
+// forced ephemeral range.
+func (b *builder) forcedOut(c *flows.Conversation) {
+	if b.res.forcedOut == nil {
+		b.res.forcedOut = map[int]netip.AddrPort{}
+	}
+	b.res.forcedOut[c.ID] = netip.AddrPortFrom(c.Client.Addr, c.Client.Port)
+	gi := b.clients[clientKey{addr: c.Client.Addr, proto: c.Proto}].outIdx
+	b.res.OutsideForced[gi].Convs++
 }
 
 // add records that peer needs service k, on behalf of one conversation leg.
@@ -103,7 +118,11 @@ func (b *builder) require(u *usedConv) {
 				k := svcKey{proto: proto, kind: KindResponse, profile: g.Profile, ports: g.Range}
 				b.addLeg(&resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
 			}
-			if g.Profile == "exact" || !g.Range.Contains(c.Client.Port) {
+			if b.opts.Ephemeral != nil && !g.Range.Contains(c.Client.Port) {
+				// The forced range is what the user asked for: no rule on
+				// the observed port, the replies are denied (reported).
+				b.forcedOut(c)
+			} else if g.Profile == "exact" || !g.Range.Contains(c.Client.Port) {
 				k := svcKey{proto: proto, kind: KindResponse, profile: "exact", ports: nacl.PortRange{From: c.Client.Port, To: c.Client.Port}}
 				b.addLeg(&resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
 			}

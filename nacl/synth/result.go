@@ -2,6 +2,7 @@ package synth
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -74,9 +75,37 @@ type ClientRange struct {
 	Convs   int
 	Profile string
 	Range   nacl.PortRange
-	// Outside lists observed client ports the range does not cover; they
-	// get explicit rules.
+	// Outside lists observed client ports the range does not cover. They
+	// get exact rules, except with a forced range (Options.Ephemeral): then
+	// they get no rule and their replies are denied (see OutsideForced).
 	Outside []uint16
+}
+
+// OutsideForced is a client group that used ports outside the forced
+// ephemeral range (--ephemeral): the generated ACL keeps the forced range
+// as asked and writes no rule for those ports, so the replies to them are
+// denied. Like a conflict with a kept deny, this is reported and makes
+// flowverify synth exit 1.
+type OutsideForced struct {
+	Client netip.Addr
+	Proto  uint8
+	// Ports are the observed client ports outside Range.
+	Ports []uint16
+	// Convs counts the conversations whose replies are denied.
+	Convs   int
+	Profile string
+	Range   nacl.PortRange
+}
+
+// Message is "client 198.51.100.57 used port 37897, outside the forced
+// windows range 49152-65535: its replies will be denied".
+func (o *OutsideForced) Message() string {
+	what := "port " + portList(o.Ports)
+	if len(o.Ports) > 1 {
+		what = "ports " + portList(o.Ports)
+	}
+	return fmt.Sprintf("%s client %s used %s, outside the forced %s range %s: its replies will be denied (%d conversation(s))",
+		flows.ProtoName(o.Proto), o.Client, what, o.Profile, o.Range, o.Convs)
 }
 
 // Conflict is an observed conversation a kept deny rule would drop.
@@ -106,13 +135,19 @@ type Result struct {
 	OverBits       float64
 	Clients        []ClientRange
 	Conflicts      []Conflict
-	Warnings       []string
+	// OutsideForced lists the client groups whose replies the forced
+	// ephemeral range denies.
+	OutsideForced []OutsideForced
+	Warnings      []string
 	// Notes are informational lines (e.g. an ambiguous profile choice).
 	Notes []string
 	// First and Last bound the observed conversations in time.
 	First, Last time.Time
 	opts        Options
 	excluded    map[int]string
+	// forcedOut maps the conversations of OutsideForced to their client
+	// endpoint: the self-check expects their replies to be denied.
+	forcedOut map[int]netip.AddrPort
 	// compact holds the exclusions of SynthesizeRecording (Excluded is nil).
 	compact *compactExcluded
 }
@@ -125,6 +160,18 @@ func (r *Result) IsExcluded(id int) bool {
 	}
 	c, ok := r.excluded[id]
 	return ok && (c == ExclFailed || c == ExclConflict)
+}
+
+// HasConflicts reports whether observed conversations will not work with
+// the generated ACL by choice: conflicts with kept denies or replies
+// outside a forced ephemeral range.
+func (r *Result) HasConflicts() bool { return len(r.Conflicts) > 0 || len(r.OutsideForced) > 0 }
+
+// deniedByForcedRange reports whether p is a reply of conversation id to
+// a client port outside the forced ephemeral range.
+func (r *Result) deniedByForcedRange(id int, p *nacl.Packet) bool {
+	ap, ok := r.forcedOut[id]
+	return ok && p.HasPort && p.Dst == ap.Addr() && p.DstPort == ap.Port()
 }
 
 // NumExcluded is the number of excluded conversations.

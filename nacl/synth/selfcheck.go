@@ -25,6 +25,10 @@ type CheckResult struct {
 	// Expected counts denied packets of excluded (failed or conflicting)
 	// conversations: denying them is the intent.
 	Expected uint64
+	// OutsideForced counts denied replies to client ports outside the
+	// forced ephemeral range (Result.OutsideForced): denying them is the
+	// consequence of the range the user asked for.
+	OutsideForced uint64
 	// Uncertain counts denied packets whose ports were unknown (non-first
 	// fragments, or packets joined to no conversation): AWS does not
 	// document how NACLs treat them.
@@ -43,6 +47,9 @@ func (c *CheckResult) OK() bool { return len(c.Failures) == 0 }
 func (c *CheckResult) String() string {
 	s := fmt.Sprintf("%d packets replayed: %d allowed, %d exempt, %d not filtered, %d denied as intended (excluded conversations)",
 		c.Packets, c.Allowed, c.Exempt, c.NotFiltered, c.Expected)
+	if c.OutsideForced > 0 {
+		s += fmt.Sprintf(", %d denied as intended (replies to client ports outside the forced ephemeral range)", c.OutsideForced)
+	}
 	if c.Uncertain > 0 {
 		s += fmt.Sprintf(", %d denied with unknown ports (fragments; AWS behaviour UNCONFIRMED)", c.Uncertain)
 	}
@@ -98,6 +105,8 @@ func checkWith(j *replay.Judge, res *Result, obs *Observations) *CheckResult {
 			switch {
 			case res.IsExcluded(x.ConvID):
 				cr.Expected += x.Packets
+			case res.deniedByForcedRange(x.ConvID, &x.Packet):
+				cr.OutsideForced += x.Packets
 			case x.ConvID == 0 || jd.Uncertain() || !knownPorts(&x.Packet):
 				cr.Uncertain += x.Packets
 			default:

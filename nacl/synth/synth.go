@@ -251,6 +251,10 @@ func (b *builder) warn(format string, args ...any) {
 	b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(format, args...))
 }
 
+func (b *builder) note(format string, args ...any) {
+	b.res.Notes = append(b.res.Notes, fmt.Sprintf(format, args...))
+}
+
 func (b *builder) exclude(c *flows.Conversation, cat, reason string) {
 	if x := b.res.compact; x != nil {
 		x.add(c.ID, cat, reason)

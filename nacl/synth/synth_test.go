@@ -84,14 +84,58 @@ func TestForcedEphemeral(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := mustSynth(t, convs, o)
-	want := "in 100 allow tcp 203.0.113.5/32 22\nout 100 allow tcp 203.0.113.5/32 2000\nout 200 allow tcp 203.0.113.5/32 40000\nout 300 allow tcp 203.0.113.5/32 49152-65535"
+	// The forced range is what was asked for: no rules on the observed
+	// client ports outside it (useless for the next connection).
+	want := "in 100 allow tcp 203.0.113.5/32 22\nout 100 allow tcp 203.0.113.5/32 49152-65535"
 	if got := rules(r.ACL); got != want {
 		t.Errorf("rules:\n%s\nwant:\n%s", got, want)
 	}
-	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "outside the forced ephemeral range") {
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "outside the forced windows range 49152-65535 get no rule: their replies will be denied") {
 		t.Errorf("warnings = %q", r.Warnings)
 	}
-	mustPass(t, r, observe(convs))
+	if len(r.OutsideForced) != 1 || r.OutsideForced[0].Convs != 2 || !r.HasConflicts() {
+		t.Fatalf("outside forced = %+v, want one client with 2 conversations", r.OutsideForced)
+	}
+	msg := "client 203.0.113.5 used ports 2000,40000, outside the forced windows range 49152-65535: its replies will be denied"
+	if m := r.OutsideForced[0].Message(); !strings.Contains(m, msg) {
+		t.Errorf("message = %q, want %q", m, msg)
+	}
+	// The self-check expects exactly the replies to those ports to be
+	// denied (4 packets per conversation), and nothing else.
+	cr := mustPass(t, r, observe(convs))
+	if cr.OutsideForced != 8 || cr.Expected != 0 || cr.Allowed != 10 || !strings.Contains(cr.String(), "8 denied as intended (replies to client ports outside the forced ephemeral range)") {
+		t.Errorf("self-check = %+v: %s", cr, cr)
+	}
+	var b strings.Builder
+	if err := r.WriteText(&b, cr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Replies outside the forced ephemeral range") || !strings.Contains(b.String(), msg) {
+		t.Errorf("report lacks the denied replies:\n%s", b.String())
+	}
+	if j := r.JSON(cr); len(j.OutsideForced) != 1 || j.SelfCheck.OutsideForced != 8 {
+		t.Errorf("JSON report: %+v", j.OutsideForced)
+	}
+	// A request leg to a port outside the range is still a bug: the
+	// self-check must not excuse it.
+	r.ACL.Entries = r.ACL.Entries[1:]
+	if cr, err := SelfCheck(r, observe(convs)); err != nil || cr.OK() {
+		t.Errorf("self-check without the service rule passed: %v %s", err, cr)
+	}
+}
+
+func TestForcedEphemeralAllInside(t *testing.T) {
+	convs := []*flows.Conversation{conv(1, 6, "203.0.113.5", 50000, "10.0.1.10", 22)}
+	o := opts("10.0.1.0/24")
+	o.PMTUD = false
+	o.Ephemeral, _ = ParseEphemeral("windows")
+	r := mustSynth(t, convs, o)
+	if len(r.OutsideForced) != 0 || r.HasConflicts() || len(r.Warnings) != 0 {
+		t.Errorf("outside = %+v, warnings = %q", r.OutsideForced, r.Warnings)
+	}
+	if cr := mustPass(t, r, observe(convs)); cr.OutsideForced != 0 {
+		t.Errorf("self-check = %s", cr)
+	}
 }
 
 func TestLowClientPortsFallBack(t *testing.T) {
@@ -380,4 +424,36 @@ func TestObservationsAddDedups(t *testing.T) {
 	if len(l) != 2 || l[0].Packets != 2 || l[0].First.Frame != 1 || l[1].ConvID != 2 || !l[1].Packet.HasPort || l[1].Packet.DstPort != 80 || o.NonIP != 1 {
 		t.Errorf("observations = %+v (non-IP %d)", l, o.NonIP)
 	}
+}
+
+// The subnets are grouped as in check (replay.SubnetsFromCIDRs): each
+// CIDR its own subnet, except one IPv4 plus one IPv6 CIDR (dual stack).
+func TestTopologySubnetGrouping(t *testing.T) {
+	for _, tc := range []struct {
+		subnets []string
+		want    []string
+	}{
+		{[]string{"10.0.1.0/24", "10.0.2.0/24"}, []string{"10.0.1.0/24", "10.0.2.0/24"}},
+		{[]string{"10.0.1.7/24", "10.0.1.0/24"}, []string{"10.0.1.0/24"}},
+		{[]string{"10.0.1.0/24", "2001:db8:10:1::/64"}, []string{"10.0.1.0/24,2001:db8:10:1::/64"}},
+		{[]string{"10.0.1.0/24", "10.0.2.0/24", "2001:db8:10:1::/64"}, []string{"10.0.1.0/24", "10.0.2.0/24", "2001:db8:10:1::/64"}},
+	} {
+		o := opts(tc.subnets...)
+		var got []string
+		for _, s := range Topology(allowAll(), &o).Subnets {
+			got = append(got, s.ID)
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%v: subnets %v, want %v", tc.subnets, got, tc.want)
+		}
+	}
+	// Traffic between two given IPv4 subnets crosses both boundaries.
+	convs := []*flows.Conversation{conv(1, 6, "10.0.2.20", 40000, "10.0.1.10", 5432)}
+	o := opts("10.0.1.0/24", "10.0.2.0/24")
+	o.PMTUD = false
+	r := mustSynth(t, convs, o)
+	if n := len(r.ACL.Entries); n != 4 {
+		t.Errorf("%d rules, want 4 (both legs at both subnets):\n%s", n, rules(r.ACL))
+	}
+	mustPass(t, r, observe(convs))
 }
