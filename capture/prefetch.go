@@ -185,6 +185,8 @@ type prefetchReader struct {
 	err error
 }
 
+// Read hands out the bytes of the chunks the background reader filled,
+// waiting for the next chunk when the current one is used up.
 func (r *prefetchReader) Read(p []byte) (int, error) {
 	for len(r.cur) == 0 {
 		if r.buf != nil {

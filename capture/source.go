@@ -29,4 +29,5 @@ type fileProblem struct {
 	reason string
 }
 
+// Error returns the problem's reason.
 func (e *fileProblem) Error() string { return e.reason }
