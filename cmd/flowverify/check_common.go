@@ -78,20 +78,24 @@ func parsePrefixes(flag string, vals []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// readNACL reads a NACL file and prints its warnings on stderr.
+// readNACL reads a NACL file and prints its warnings on stderr; on a read
+// or validation error it prints every error diagnostic too (the returned
+// error names only the first).
 func readNACL(env *runEnv, cmd, path, format string) (*aclfile.File, error) {
 	f, err := aclfile.ParseFormat(format)
 	if err != nil {
 		return nil, fmt.Errorf("--nacl-format: %w", err)
 	}
 	file, err := aclfile.Read(path, f)
+	if file != nil {
+		for _, d := range file.Diagnostics {
+			if d.Severity != nacl.SevError || err != nil {
+				fmt.Fprintf(env.stderr, "flowverify %s: %s: %s\n", cmd, d.Severity, d.Error())
+			}
+		}
+	}
 	if err != nil {
 		return nil, err
-	}
-	for _, d := range file.Diagnostics {
-		if d.Severity != nacl.SevError {
-			fmt.Fprintf(env.stderr, "flowverify %s: %s: %s\n", cmd, d.Severity, d.Error())
-		}
 	}
 	return file, nil
 }

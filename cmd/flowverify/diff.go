@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl/replay"
 )
 
@@ -186,7 +187,7 @@ func (v *diffView) document() diffDocument {
 	for i := range v.d.Changes {
 		c := &v.d.Changes[i]
 		cj := replay.NewConvJSONEndpoints(c.Conv)
-		doc.Changes = append(doc.Changes, diffChangeJSON{Conversation: c.Conv.ID, Proto: replay.ProtoName(c.Conv.Proto),
+		doc.Changes = append(doc.Changes, diffChangeJSON{Conversation: c.Conv.ID, Proto: flows.ProtoName(c.Conv.Proto),
 			Client: cj[0], Server: cj[1], Leg: c.Role, Change: c.Kind, Packets: c.Packets, First: v.ro.FormatTime(c.First),
 			FirstFrame: replay.FrameJSON{File: v.file(c.FirstFrame.File), Frame: c.FirstFrame.Frame},
 			OldVerdict: string(c.OldVerdict), NewVerdict: string(c.NewVerdict),
@@ -218,7 +219,7 @@ func (v *diffView) rows() [][]string {
 		if c.Conv.HasPorts() {
 			cp, sp = strconv.Itoa(int(c.Conv.Client.Port)), strconv.Itoa(int(c.Conv.Server.Port))
 		}
-		rows = append(rows, []string{strconv.Itoa(c.Conv.ID), replay.ProtoName(c.Conv.Proto), c.Conv.Client.Addr.String(), cp,
+		rows = append(rows, []string{strconv.Itoa(c.Conv.ID), flows.ProtoName(c.Conv.Proto), c.Conv.Client.Addr.String(), cp,
 			c.Conv.Server.Addr.String(), sp, c.Role, c.Kind, strconv.FormatUint(c.Packets, 10), v.ro.FormatTime(c.First),
 			v.file(c.FirstFrame.File), strconv.FormatInt(c.FirstFrame.Frame, 10), string(c.OldVerdict), replay.ChecksText(c.Old, true),
 			string(c.NewVerdict), replay.ChecksText(c.New, true), c.Explanation})
@@ -245,7 +246,7 @@ func (v *diffView) text(w io.Writer) error {
 				first = false
 			}
 			ports := c.Conv.HasPorts()
-			fmt.Fprintf(&b, "#%d %s %s -> %s, %s leg: %d packets, first at %s (%s frame %d)\n", c.Conv.ID, replay.ProtoName(c.Conv.Proto),
+			fmt.Fprintf(&b, "#%d %s %s -> %s, %s leg: %d packets, first at %s (%s frame %d)\n", c.Conv.ID, flows.ProtoName(c.Conv.Proto),
 				hostPort(c.Conv.Client.Addr.String(), c.Conv.Client.Port, ports, c.Conv.Version == 6),
 				hostPort(c.Conv.Server.Addr.String(), c.Conv.Server.Port, ports, c.Conv.Version == 6),
 				c.Role, c.Packets, v.ro.FormatTime(c.First), v.file(c.FirstFrame.File), c.FirstFrame.Frame)

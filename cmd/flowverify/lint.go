@@ -9,7 +9,6 @@ import (
 
 	"github.com/flowverify/flowverify/flows/ephemeral"
 	"github.com/flowverify/flowverify/nacl"
-	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/lint"
 )
 
@@ -66,7 +65,7 @@ func runLint(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	file, err := lintRead(env, cmd, naclPath, naclFormat)
+	file, err := readNACL(env, cmd, naclPath, naclFormat)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
@@ -127,27 +126,6 @@ func lintOptions(names []string) (lint.Options, error) {
 		opts.Profiles = append(opts.Profiles, p)
 	}
 	return opts, nil
-}
-
-// lintRead reads the NACL file and prints its warnings on stderr; on a
-// read or validation error it prints every error diagnostic too.
-func lintRead(env *runEnv, cmd, path, format string) (*aclfile.File, error) {
-	f, err := aclfile.ParseFormat(format)
-	if err != nil {
-		return nil, fmt.Errorf("--nacl-format: %w", err)
-	}
-	file, err := aclfile.Read(path, f)
-	if file != nil {
-		for _, d := range file.Diagnostics {
-			if d.Severity != nacl.SevError || err != nil {
-				fmt.Fprintf(env.stderr, "flowverify %s: %s: %s\n", cmd, d.Severity, d.Error())
-			}
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return file, nil
 }
 
 // lintSeverityColour maps severities to ANSI colours.

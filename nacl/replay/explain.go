@@ -43,7 +43,7 @@ func entryProto(p int) string {
 	if p == nacl.ProtoAll {
 		return "all"
 	}
-	return ProtoName(uint8(p))
+	return flows.ProtoName(uint8(p))
 }
 
 // entryPorts is the port range (TCP/UDP) or TYPE[:CODE] (ICMP) of e, "" if none.
@@ -174,7 +174,7 @@ func sentence(cr *ConvResult, l *Leg, kr *KeyResult, chk *Check, pc phraseCache)
 	if kr.ICMPError {
 		what := "ICMP errors"
 		if kr.Key.HasICMP {
-			what = fmt.Sprintf("%s errors (type %d code %d)", ProtoName(kr.Key.Proto), kr.Key.ICMPType, kr.Key.ICMPCode)
+			what = fmt.Sprintf("%s errors (type %d code %d)", flows.ProtoName(kr.Key.Proto), kr.Key.ICMPType, kr.Key.ICMPCode)
 		}
 		s = fmt.Sprintf("%s from %s to %s about this conversation are denied %s", what, kr.Key.Src, kr.Key.Dst, pc.phrase(chk))
 		if isPMTU(&kr.Key) {

@@ -26,21 +26,6 @@ func FromCapture(p *capture.Packet) nacl.Packet {
 	return np
 }
 
-// ProtoName returns "tcp", "udp", "icmp", "icmpv6" or the protocol number.
-func ProtoName(proto uint8) string {
-	switch proto {
-	case capture.ProtoTCP:
-		return "tcp"
-	case capture.ProtoUDP:
-		return "udp"
-	case capture.ProtoICMP:
-		return "icmp"
-	case capture.ProtoICMPv6:
-		return "icmpv6"
-	}
-	return itoa(int(proto))
-}
-
 func itoa(n int) string {
 	if n == 0 {
 		return "0"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/flows"
 )
 
 // PacketWriter formats per-packet lines (--packets) without reflection,
@@ -54,7 +55,7 @@ func (w *PacketWriter) JSON(p *capture.Packet, r *PacketResult) []byte {
 	b = append(b, `,"time":"`...)
 	b = w.appendTime(b, p)
 	b = append(b, `","proto":"`...)
-	b = append(b, ProtoName(p.Proto)...)
+	b = append(b, flows.ProtoName(p.Proto)...)
 	b = append(b, `","src":"`...)
 	b = p.Src.AppendTo(b)
 	b = append(b, `","dst":"`...)
@@ -125,7 +126,7 @@ func (w *PacketWriter) CSV(p *capture.Packet, r *PacketResult) []string {
 	if (p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP) && p.HasPorts {
 		sp, dp = strconv.Itoa(int(p.SrcPort)), strconv.Itoa(int(p.DstPort))
 	}
-	return []string{w.opts.file(p.File), strconv.FormatInt(p.Frame, 10), w.opts.packetTime(p.Time, p.File), ProtoName(p.Proto),
+	return []string{w.opts.file(p.File), strconv.FormatInt(p.Frame, 10), w.opts.packetTime(p.Time, p.File), flows.ProtoName(p.Proto),
 		p.Src.String(), sp, p.Dst.String(), dp, strconv.Itoa(r.Ref.ID), r.Role, string(r.Judgement.Verdict), r.Judgement.Reason,
 		ChecksText(r.Judgement.Checks[:r.Judgement.NCheck], true)}
 }
@@ -139,7 +140,7 @@ func (w *PacketWriter) Text(p *capture.Packet, r *PacketResult) []byte {
 	b = append(b, ' ')
 	b = w.appendTime(b, p)
 	b = append(b, ' ')
-	b = append(b, ProtoName(p.Proto)...)
+	b = append(b, flows.ProtoName(p.Proto)...)
 	b = append(b, ' ')
 	ports := (p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP) && p.HasPorts
 	b = appendHostPort(b, p.Src, p.SrcPort, ports)

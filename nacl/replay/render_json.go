@@ -161,7 +161,7 @@ type ConvJSON struct {
 func (o *RenderOptions) ConvJSON(cr *ConvResult) ConvJSON {
 	c := cr.Conv
 	ports := c.HasPorts()
-	j := ConvJSON{ID: c.ID, Proto: ProtoName(c.Proto), Client: endpointJSON(c.Client, ports), Server: endpointJSON(c.Server, ports),
+	j := ConvJSON{ID: c.ID, Proto: flows.ProtoName(c.Proto), Client: endpointJSON(c.Client, ports), Server: endpointJSON(c.Server, ports),
 		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: cr.Status,
 		Request: o.legJSON(&cr.Request, ports), Response: o.legJSON(&cr.Response, ports),
 		Explanations: cr.Explanations, Fixes: cr.Fixes}

@@ -6,12 +6,13 @@ import (
 	"unicode/utf8"
 
 	"fmt"
-	"github.com/flowverify/flowverify/flows"
 	"io"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/flowverify/flowverify/flows"
 )
 
 // multiACL reports whether the topology uses more than one ACL, in which
@@ -98,7 +99,7 @@ func (tw *tableWidths) add(cr *ConvResult, state flows.State) {
 	c := cr.Conv
 	ports := c.HasPorts()
 	b := strconv.AppendInt(tw.scratch[:0], int64(c.ID), 10)
-	n := [8]int{len(b), len(ProtoName(c.Proto))}
+	n := [8]int{len(b), len(flows.ProtoName(c.Proto))}
 	b = appendEndpoint(b[:0], c.Client, ports)
 	n[2] = len(b)
 	b = appendEndpoint(b[:0], c.Server, ports)
@@ -156,7 +157,7 @@ func (r *Report) eachRow(multi bool, o *RenderOptions, emit func(cells ...string
 		}
 		l.rec.roles(id, &c)
 		v := tw.rows[id]
-		err := emit(strconv.Itoa(id), ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
+		err := emit(strconv.Itoa(id), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
 			string(l.rec.state(id)), tw.cells[v>>16], tw.cells[v&0xffff], o.colourStatus(statuses[tw.status[id]]))
 		if err != nil {
 			return true, err
@@ -211,7 +212,7 @@ func (o *RenderOptions) EachConvCSVRow(r *Report, fn func([]string) error) error
 			}
 			return string(l.Verdict)
 		}
-		return fn([]string{strconv.Itoa(c.ID), ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
+		return fn([]string{strconv.Itoa(c.ID), flows.ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
 			string(c.State), cr.Status,
 			legV(&cr.Request), ChecksText(cr.Request.Checks, true), u64(cr.Request.Packets), u64(cr.Request.Denied),
 			legV(&cr.Response), ChecksText(cr.Response.Checks, true), u64(cr.Response.Packets), u64(cr.Response.Denied),
@@ -275,7 +276,7 @@ func (o *RenderOptions) WriteText(w io.Writer, r *Report, t *Topology) error {
 				}
 				return r.eachConv(false, false, func(cr *ConvResult) error {
 					c := cr.Conv
-					return emit(strconv.Itoa(c.ID), ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
+					return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
 						string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), o.colourStatus(cr.Status))
 				})
 			})
@@ -331,7 +332,7 @@ func (o *RenderOptions) writeBroken(b *strings.Builder, r *Report, cr *ConvResul
 	b.WriteByte('#')
 	b.Write(strconv.AppendInt(num[:0], int64(c.ID), 10))
 	b.WriteByte(' ')
-	b.WriteString(ProtoName(c.Proto))
+	b.WriteString(flows.ProtoName(c.Proto))
 	b.WriteByte(' ')
 	b.WriteString(endpoint(c.Client, c.HasPorts()))
 	b.WriteString(" -> ")

@@ -86,10 +86,10 @@ func legPackets(c *flows.Conversation) (req, resp nacl.Packet) {
 // convLabel is "#ID tcp 10.0.0.1:40000 -> 10.0.0.2:443".
 func convLabel(c *flows.Conversation) string {
 	if c.HasPorts() {
-		return fmt.Sprintf("#%d %s %s -> %s", c.ID, replay.ProtoName(c.Proto),
+		return fmt.Sprintf("#%d %s %s -> %s", c.ID, flows.ProtoName(c.Proto),
 			endpoint(c.Client), endpoint(c.Server))
 	}
-	return fmt.Sprintf("#%d %s %s -> %s", c.ID, replay.ProtoName(c.Proto), c.Client.Addr, c.Server.Addr)
+	return fmt.Sprintf("#%d %s %s -> %s", c.ID, flows.ProtoName(c.Proto), c.Client.Addr, c.Server.Addr)
 }
 
 func endpoint(e flows.Endpoint) string {

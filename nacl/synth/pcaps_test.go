@@ -24,6 +24,13 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // record reads a sample capture of pcaps/ through the same pass as the CLI.
 func record(t *testing.T, name string) *replay.Recording {
 	t.Helper()
+	return readSample(t, name).Finish()
+}
+
+// readSample feeds every packet of pcaps/name to a fresh recorder; it
+// skips when the sample is missing and fails when it cannot be read whole.
+func readSample(t *testing.T, name string) *replay.Recorder {
+	t.Helper()
 	path := filepath.Join("..", "..", "pcaps", name)
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("sample %s not recorded yet: %v", path, err)
@@ -47,7 +54,7 @@ func record(t *testing.T, name string) *replay.Recording {
 	if !s.Complete() {
 		t.Fatalf("%s: incomplete read: %v", name, s.Problems())
 	}
-	return rec.Finish()
+	return rec
 }
 
 // sampleOpts are the options a user would give for each sample.

@@ -3,13 +3,8 @@ package synth
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
-	"path/filepath"
 	"testing"
 
-	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/replay"
 )
@@ -18,23 +13,7 @@ import (
 // conversations unmaterialised (Recorder.Classify), as the CLI does.
 func classifySample(t *testing.T, name string) *replay.Recording {
 	t.Helper()
-	s, err := capture.Open([]string{filepath.Join("..", "..", "pcaps", name)}, capture.Options{})
-	if err != nil {
-		t.Skip(err)
-	}
-	defer s.Close()
-	rec := replay.NewRecorder(flows.DefaultConfig(), replay.Window{})
-	var p capture.Packet
-	for {
-		if err := s.Next(&p); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			t.Fatal(err)
-		}
-		rec.Add(&p)
-	}
-	return rec.Classify()
+	return readSample(t, name).Classify()
 }
 
 func reportBytes(t *testing.T, r *Result, cr *CheckResult) string {
