@@ -9,7 +9,7 @@ import (
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -29,7 +29,10 @@ func decode(name string, data []byte) (*yaml.Node, nacl.Pos, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		pos := nacl.Pos{File: name}
 		msg := err.Error()
-		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		var le *yaml.LoadError
+		if errors.As(err, &le) {
+			pos.Line, pos.Col, msg = le.Mark.Line, le.Mark.Column, le.Message
+		} else if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 			pos.Line, _ = strconv.Atoi(m[1])
 			msg = m[2]
 		}

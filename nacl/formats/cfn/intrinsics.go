@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // valKind is what a property value resolved to.

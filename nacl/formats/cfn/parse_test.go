@@ -94,7 +94,7 @@ func TestParseErrors(t *testing.T) {
 		{"join to vpc", strings.Replace(head, "!Ref Acl", "!Ref Vpc", 1) + base + "      CidrBlock: 10.0.0.0/8\n", 12, "NetworkAclId", "Vpc is a AWS::EC2::VPC"},
 		{"getatt wrong attr", strings.Replace(head, "!Ref Acl", "!GetAtt Acl.Arn", 1) + base + "      CidrBlock: 10.0.0.0/8\n", 12, "NetworkAclId", "want the Id attribute"},
 		{"sub resource", head + base + "      CidrBlock: !Sub '${Vpc.CidrBlock}'\n", 17, "CidrBlock", "${Vpc.CidrBlock} is not supported"},
-		{"yaml syntax", "Resources:\n  A: [\n", 2, "", "invalid YAML"},
+		{"yaml syntax", "Resources:\n  A: [\n", 3, "", "invalid YAML: did not find expected node content"},
 		{"json syntax", "{\n  \"Resources\": {,}\n}", 2, "", "invalid JSON"},
 		{"no resources", "Parameters: {}\n", 1, "Resources", "no Resources"},
 		{"both cidrs", head + base + "      CidrBlock: 10.0.0.0/8\n      Ipv6CidrBlock: ::/0\n", 18, "Ipv6CidrBlock", "only one of"},

@@ -6,7 +6,7 @@ import (
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // decodeJSON parses JSON into a yaml.Node tree, which keeps the line and

@@ -10,7 +10,7 @@ import (
 	"fmt"
 
 	"github.com/flowverify/flowverify/nacl"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // PrepareJSON checks that data is valid JSON and returns it ready for
