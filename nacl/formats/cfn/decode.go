@@ -19,11 +19,7 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func decode(name string, data []byte) (*yaml.Node, nacl.Pos, error) {
 	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	if len(trim) > 0 && trim[0] == '{' {
-		clean, pos, err := yamlnode.PrepareJSON(name, data)
-		if err != nil {
-			return nil, pos, err
-		}
-		data = clean
+		return yamlnode.DecodeJSON(name, data)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {

@@ -156,3 +156,25 @@ func TestParseWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestParseJSONEscapes reads a JSON template with the valid escapes \/ and
+// \u, which a YAML parser rejects, and keeps positions.
+func TestParseJSONEscapes(t *testing.T) {
+	src := `{"Resources": {
+  "Acl": {"Type": "AWS::EC2::NetworkAcl", "Properties": {"VpcId": "vpc-1", "Tags": [{"Key": "Name", "Value": "web\/prod \u00e9"}]}},
+  "In": {"Type": "AWS::EC2::NetworkAclEntry", "Properties": {"NetworkAclId": {"Ref": "Acl"}, "RuleNumber": 100,
+    "Protocol": 6, "RuleAction": "allow", "CidrBlock": "10.0.0.0\/8", "PortRange": {"From": 443, "To": 443}}}}}`
+	acls, diags, err := Parse("t.json", []byte(src))
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("err %v diags %v", err, diags)
+	}
+	if len(acls) != 1 || acls[0].Name != "web/prod é" {
+		t.Fatalf("acls %+v", acls)
+	}
+	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, []string{"in 100 allow 6 10.0.0.0/8 443-443 -1/-1"}) {
+		t.Errorf("entries %q", got)
+	}
+	if p := acls[0].Entries[0].Pos; p.Line != 3 || p.Col != 3 {
+		t.Errorf("entry position %d:%d, want 3:3", p.Line, p.Col)
+	}
+}

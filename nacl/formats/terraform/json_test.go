@@ -121,3 +121,20 @@ func TestParseJSONPlanChildModule(t *testing.T) {
 		t.Errorf("entries %q", got)
 	}
 }
+
+// TestParseJSONEscapes reads terraform show -json output with \/ escapes
+// (a YAML parser rejects them).
+func TestParseJSONEscapes(t *testing.T) {
+	src := `{"format_version": "1.0", "values": {"root_module": {"resources": [{"address": "aws_network_acl.a", "type": "aws_network_acl", "name": "a",
+  "values": {"id": "acl-1", "vpc_id": "vpc-1", "tags": {"Name": "a\/b"}, "egress": [], "ingress": [{"rule_no": 100, "action": "allow", "protocol": "6", "cidr_block": "10.0.0.0\/8", "from_port": 22, "to_port": 22, "icmp_type": 0, "icmp_code": 0, "ipv6_cidr_block": ""}]}}]}}}`
+	acls, diags, err := ParseJSON("s.json", []byte(src))
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("err %v diags %v", err, diags)
+	}
+	if len(acls) != 1 || acls[0].Name != "a/b" {
+		t.Fatalf("acls %+v", acls)
+	}
+	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, []string{"in 100 allow 6 10.0.0.0/8 22-22 -1/-1"}) {
+		t.Errorf("entries %q", got)
+	}
+}
