@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/pcaps"
 )
 
 func TestDetect(t *testing.T) {
@@ -75,20 +76,72 @@ func TestValidationErrorsReachTheCaller(t *testing.T) {
 	if err == nil || f == nil {
 		t.Fatal("want an error")
 	}
-	var got []string
+	if err.Error() == "" {
+		t.Fatal("empty error")
+	}
+	var got, rejected []string
 	for _, d := range f.Diagnostics {
 		got = append(got, d.Error())
 	}
-	want := []string{
+	for _, d := range f.Rejected {
+		rejected = append(rejected, d.Error())
+	}
+	want := []string{"dup.nacl:3:1: RuleNumber: rule number 0 outside 1-32766"}
+	wantRejected := []string{
 		"dup.nacl:1:1: RuleNumber: duplicate inbound rule number 100 (also at dup.nacl:2:1)",
 		"dup.nacl:2:1: RuleNumber: duplicate inbound rule number 100 (also at dup.nacl:1:1)",
-		"dup.nacl:3:1: RuleNumber: rule number 0 outside 1-32766",
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("diagnostics:\n%q\nwant\n%q", got, want)
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(rejected, wantRejected) {
+		t.Fatalf("diagnostics:\n%q\nwant\n%q\nrejected:\n%q\nwant\n%q", got, want, rejected, wantRejected)
+	}
+	if err.Error() != "dup.nacl (text): dup.nacl:3:1: RuleNumber: rule number 0 outside 1-32766" {
+		t.Errorf("error %q: the count must be of the errors that stop reading", err)
 	}
 	if len(f.ACLs) != 1 || len(f.ACLs[0].Entries) != 3 {
 		t.Fatalf("entries lost: %+v", f.ACLs)
+	}
+}
+
+// TestDuplicatesDoNotStopReading: an ACL with a duplicate rule number is
+// read (lint reports it), but AWSAccepts refuses it for evaluation.
+func TestDuplicatesDoNotStopReading(t *testing.T) {
+	f, err := Parse("dup.nacl", []byte("in 100 allow all 0.0.0.0/0\nin 100 deny tcp 10.0.0.0/8 22\nin 110 allow all ::/0\n"), FormatText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.AWSAccepts()
+	if err == nil || !strings.Contains(err.Error(), "AWS would reject this ACL") || !strings.Contains(err.Error(), "dup.nacl:1:1: RuleNumber: duplicate inbound rule number 100 (also at dup.nacl:2:1) (and 1 more errors)") {
+		t.Fatalf("AWSAccepts: %v", err)
+	}
+}
+
+// TestNotANACLFile: a capture, gzip or binary data given as a NACL file
+// is one error naming what it looks like.
+func TestNotANACLFile(t *testing.T) {
+	for _, tc := range []struct {
+		data []byte
+		want string
+	}{
+		{[]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0}, "x looks like a packet capture (pcap), not a NACL file"},
+		{[]byte{0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0}, "x looks like a packet capture (pcapng), not a NACL file"},
+		{[]byte{0x1f, 0x8b, 8, 0}, "x looks like gzip-compressed data (decompress it first), not a NACL file"},
+		{[]byte("in 100 allow\x00 all"), "x looks like binary data, not a NACL file"},
+	} {
+		f, err := Parse("x", tc.data, FormatAuto)
+		if f != nil || err == nil || err.Error() != tc.want {
+			t.Errorf("%x: %v, want %q", tc.data[:4], err, tc.want)
+		}
+	}
+	if f, err := Read(pcaps.Path("webserver.pcap"), FormatAuto); f != nil || err == nil || !strings.HasSuffix(err.Error(), "webserver.pcap looks like a packet capture (pcap), not a NACL file") {
+		t.Errorf("webserver.pcap: %v", err)
+	}
+}
+
+// TestStdin reads "-" from Options.Stdin.
+func TestStdin(t *testing.T) {
+	f, err := ReadWith("-", Options{Stdin: strings.NewReader(`{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": false, "CidrBlock": "0.0.0.0\/0"}]}]}`)})
+	if err != nil || f.Format != FormatAWSJSON || len(f.ACLs) != 1 || f.Path != StdinName {
+		t.Fatalf("err %v file %+v", err, f)
 	}
 }
 

@@ -80,10 +80,13 @@ func TestParseErrors(t *testing.T) {
 		field     string
 		msg       string
 	}{
-		{"select", head + base + "      CidrBlock: !Select [0, !GetAZs '']\n", 17, "CidrBlock", "intrinsic function Fn::Select (!Select) is not supported"},
-		{"long form if", head + base + "      CidrBlock: {\"Fn::If\": [C, a, b]}\n", 17, "CidrBlock", "Fn::If (!If) is not supported"},
+		{"select", head + base + "      CidrBlock: !Select [0, !GetAZs '']\n", 17, "CidrBlock", "Fn::GetAZs (!GetAZs) depends on the account and region: it cannot be resolved from the template"},
+		{"import value", head + base + "      CidrBlock: !ImportValue shared-cidr\n", 17, "CidrBlock", "Fn::ImportValue (!ImportValue) is an export of another stack: it cannot be resolved from the template (deploy the stack"},
+		{"select out of range", head + base + "      CidrBlock: !Select [2, [10.0.0.0/8]]\n", 17, "CidrBlock", "!Select index 2 outside the list of 1"},
+		{"cidr too many", head + base + "      CidrBlock: !Select [0, !Cidr [10.0.0.0/24, 4, 7]]\n", 17, "CidrBlock", "!Cidr: 10.0.0.0/24 holds only 2 subnets of /25, not 4"},
+		{"long form if", head + base + "      CidrBlock: {\"Fn::If\": [C, a, b]}\n", 17, "CidrBlock", "no condition C in Conditions"},
 		{"param without default", head + base + "      CidrBlock: !Ref NoDefault\n", 17, "CidrBlock", "parameter NoDefault has no Default"},
-		{"pseudo param", head + base + "      CidrBlock: !Ref AWS::Region\n", 17, "CidrBlock", "pseudo parameters are not supported"},
+		{"pseudo param", head + base + "      CidrBlock: !Ref AWS::Region\n", 17, "CidrBlock", "!Ref AWS::Region: the pseudo parameter AWS::Region is only known once the stack is deployed"},
 		{"resource attr", head + base + "      CidrBlock: !GetAtt Vpc.CidrBlock\n", 17, "CidrBlock", "refers to resource Vpc"},
 		{"protocol name", head + "      RuleNumber: 1\n      RuleAction: allow\n      Protocol: tcp\n      CidrBlock: 10.0.0.0/8\n      PortRange: {From: 1, To: 2}\n", 15, "Protocol", "(tcp is 6)"},
 		{"no port range", head + "      RuleNumber: 1\n      RuleAction: allow\n      Protocol: 17\n      CidrBlock: 10.0.0.0/8\n", 9, "PortRange", "required for protocol 17"},
@@ -107,9 +110,9 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseErrorNamesResource(t *testing.T) {
-	src := "Resources:\n  Acl:\n    Type: AWS::EC2::NetworkAcl\n  WebIn:\n    Type: AWS::EC2::NetworkAclEntry\n    Properties:\n      NetworkAclId: !Ref Acl\n      RuleNumber: 100\n      RuleAction: allow\n      Protocol: -1\n      CidrBlock: !Select [0, [a]]\n"
+	src := "Resources:\n  Acl:\n    Type: AWS::EC2::NetworkAcl\n  WebIn:\n    Type: AWS::EC2::NetworkAclEntry\n    Properties:\n      NetworkAclId: !Ref Acl\n      RuleNumber: 100\n      RuleAction: allow\n      Protocol: -1\n      CidrBlock: !Select [0, !Split [',', !ImportValue x]]\n"
 	acls, _, err := Parse("t.yaml", []byte(src))
-	want := "t.yaml:11:18: Resources.WebIn.Properties: CidrBlock: resource WebIn: intrinsic function Fn::Select (!Select) is not supported"
+	want := "t.yaml:11:43: Resources.WebIn.Properties: CidrBlock: resource WebIn: Fn::ImportValue (!ImportValue) is an export of another stack"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("err %v\nwant %s", err, want)
 	}
@@ -123,6 +126,9 @@ func TestParseWarnings(t *testing.T) {
   Acl:
     Type: AWS::EC2::NetworkAcl
     Condition: IsProd
+  Old:
+    Type: AWS::EC2::NetworkAcl
+    Condition: IsDev
   Ping:
     Type: AWS::EC2::NetworkAclEntry
     Properties:
@@ -134,6 +140,7 @@ func TestParseWarnings(t *testing.T) {
       Icmp: {Type: 8}
       Colour: blue
 `
+	src = "Parameters:\n  Env: {Type: String, Default: prod, AllowedValues: [prod, dev]}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n  IsDev: !Not [!Condition IsProd]\n" + src
 	acls, diags, err := Parse("w.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -145,15 +152,24 @@ func TestParseWarnings(t *testing.T) {
 		line        int
 		field, text string
 	}{
-		{4, "Condition", "read as if the condition were true"},
-		{8, "NetworkAclId", "not defined in this template"},
-		{12, "CidrBlock", "not canonical; AWS stores 10.0.0.0/8"},
-		{13, "Icmp.Code", "UNCONFIRMED"},
-		{14, "Colour", "unknown property"},
+		{16, "NetworkAclId", "not defined in this template"},
+		{20, "CidrBlock", "not canonical; AWS stores 10.0.0.0/8"},
+		{21, "Icmp.Code", "UNCONFIRMED"},
+		{22, "Colour", "unknown property"},
 	} {
 		if !formattest.HasDiag(diags, nacl.SevWarning, w.line, w.field, w.text) {
 			t.Errorf("no warning at %d %s %q in %v", w.line, w.field, w.text, diags)
 		}
+	}
+	if !formattest.HasDiag(diags, nacl.SevInfo, 12, "Condition", "resource Old is not created: condition IsDev is false") {
+		t.Errorf("no note on the skipped resource in %v", diags)
+	}
+	acls, _, err = ParseWith("w.yaml", []byte(src), Options{Parameters: []string{"Env=dev"}})
+	if err != nil || len(acls) != 2 || acls[0].ID != "Old" {
+		t.Fatalf("with Env=dev: err %v acls %+v", err, acls)
+	}
+	if _, _, err = ParseWith("w.yaml", []byte(src), Options{Parameters: []string{"Env=test"}}); err == nil || !strings.Contains(err.Error(), `parameter Env: "test" is not one of the AllowedValues prod, dev`) {
+		t.Fatalf("Env=test: %v", err)
 	}
 }
 

@@ -32,6 +32,7 @@ const (
 type Node struct {
 	Kind  byte // Object, Array, String, Number, Bool or Null
 	Off   int
+	End   int // offset just past the value
 	Keys  []string // object keys, in document order (duplicates kept)
 	Vals  []*Node  // object values, parallel to Keys
 	Elems []*Node  // array elements
@@ -60,6 +61,12 @@ func New(data []byte) *Tree {
 	t.dec = json.NewDecoder(bytes.NewReader(data))
 	t.dec.UseNumber()
 	return t
+}
+
+// Pos converts a byte offset to 1-based line and column and the offset.
+func (t *Tree) Pos(off int) (line, col, byteOff int) {
+	line, col = t.LineCol(off)
+	return line, col, off
 }
 
 // LineCol converts a byte offset to 1-based line and column.
@@ -185,6 +192,7 @@ func (t *Tree) value(depth int) (*Node, error) {
 	case nil:
 		n.Kind = Null
 	}
+	n.End = int(t.dec.InputOffset())
 	return n, nil
 }
 
