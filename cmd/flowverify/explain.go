@@ -125,7 +125,7 @@ func runExplain(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	file, err := readNACL(env, cmd, naclPath, naclFormat)
+	file, err := readNACL(env, cmd, naclPath, naclFormat, nil, false)
 	if err != nil {
 		return fail(env, cmd, err)
 	}

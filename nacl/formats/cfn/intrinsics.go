@@ -45,7 +45,9 @@ type value struct {
 }
 
 // strVal is a string scalar.
-func strVal(s string, n *yaml.Node) value { return value{kind: valScalar, tag: "!!str", text: s, node: n} }
+func strVal(s string, n *yaml.Node) value {
+	return value{kind: valScalar, tag: "!!str", text: s, node: n}
+}
 
 // evalError is a value that cannot be resolved, at node.
 type evalError struct {

@@ -342,6 +342,9 @@ func (p *parser) assoc(r resource) {
 		p.c.Errorf(pos, "SubnetId", "resource %s: required property is missing", r.id)
 		return
 	}
+	if _, e := p.r.eval(n); e != nil {
+		p.c.Warnf(p.pos(e.node, r.path+".Properties"), "SubnetId", "resource %s: %s; the subnet is kept as %q", r.id, e.msg, p.r.text(n))
+	}
 	if s := p.r.text(n); s != "" {
 		acl.Subnets = append(acl.Subnets, s)
 	}

@@ -188,14 +188,6 @@ func (s *scope) callSize(e *hclsyntax.FunctionCallExpr, env map[string]size) siz
 // number written in it (a width or precision).
 func formatVerbs(f string) (verbs, width float64) {
 	verbs = float64(strings.Count(f, "%")) + 1
-	num := 0
-	flush := func(end int, i int) {
-		if end > i {
-			if n, err := strconv.ParseFloat(f[i:end], 64); err == nil {
-				width = math.Max(width, n)
-			}
-		}
-	}
 	start := -1
 	for i := 0; i <= len(f); i++ {
 		if i < len(f) && f[i] >= '0' && f[i] <= '9' {
@@ -205,9 +197,10 @@ func formatVerbs(f string) (verbs, width float64) {
 			continue
 		}
 		if start >= 0 {
-			flush(i, start)
+			if n, err := strconv.ParseFloat(f[start:i], 64); err == nil {
+				width = math.Max(width, n)
+			}
 			start = -1
-			num++
 		}
 	}
 	return verbs, width

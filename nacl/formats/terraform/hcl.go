@@ -28,6 +28,10 @@ var inlineFields = map[string]bool{
 	"cidr_block": true, "ipv6_cidr_block": true, "icmp_type": true, "icmp_code": true,
 }
 
+// metaArguments are Terraform's resource meta-arguments, read elsewhere
+// or irrelevant to the rules.
+var metaArguments = map[string]bool{"provider": true, "depends_on": true, "count": true, "for_each": true}
+
 // ruleFields are the arguments of aws_network_acl_rule (besides the
 // meta-arguments); false marks one that is read separately.
 var ruleFields = map[string]bool{
@@ -299,7 +303,7 @@ func (p *hclParser) bodyAttrs(body *hclsyntax.Body, path string, known map[strin
 	for _, a := range sortedAttrs(body) {
 		evaluate, isKnown := known[a.Name]
 		if !evaluate {
-			if !isKnown && a.Name != "provider" && a.Name != "depends_on" {
+			if !isKnown && !metaArguments[a.Name] {
 				p.c.Warnf(p.pos(a.SrcRange, path), a.Name, "unknown argument %s ignored", a.Name)
 			}
 			continue

@@ -32,7 +32,7 @@ const (
 type Node struct {
 	Kind  byte // Object, Array, String, Number, Bool or Null
 	Off   int
-	End   int // offset just past the value
+	End   int      // offset just past the value
 	Keys  []string // object keys, in document order (duplicates kept)
 	Vals  []*Node  // object values, parallel to Keys
 	Elems []*Node  // array elements
