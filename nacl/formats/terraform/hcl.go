@@ -362,8 +362,13 @@ func (p *hclParser) tagName(expr hclsyntax.Expression, addr string) string {
 			if key != "Name" {
 				continue
 			}
-			if v, prob := p.s.eval(item.ValueExpr, nil); prob == nil && !v.IsNull() && v.Type() == cty.String {
+			v, prob := p.s.eval(item.ValueExpr, nil)
+			if prob == nil && !v.IsNull() && v.Type() == cty.String {
 				return v.AsString()
+			}
+			if prob != nil && prob.budget {
+				p.c.Errorf(p.pos(prob.rng, addr), "tags.Name", "%s", prob.msg)
+				return ""
 			}
 			p.c.Infof(p.pos(item.ValueExpr.Range(), addr), "tags.Name", "tag Name %s cannot be evaluated; the ACL is named by its address", p.s.text(item.ValueExpr.Range()))
 			return ""
@@ -371,6 +376,10 @@ func (p *hclParser) tagName(expr hclsyntax.Expression, addr string) string {
 		return ""
 	}
 	v, prob := p.s.eval(expr, nil)
+	if prob != nil && prob.budget {
+		p.c.Errorf(p.pos(prob.rng, addr), "tags", "%s", prob.msg)
+		return ""
+	}
 	if prob != nil || v.IsNull() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
 		p.c.Infof(p.pos(expr.Range(), addr), "tags", "tags %s cannot be evaluated; the ACL is named by its address", p.s.text(expr.Range()))
 		return ""

@@ -73,6 +73,9 @@ type scope struct {
 	budget         *limits.Budget
 	// single: one file read on its own (hint to read the directory).
 	single bool
+	// overBudget collects the expressions over the limits met where a
+	// failed evaluation is otherwise kept as text (refText).
+	overBudget []*evalError
 }
 
 // newScope returns an empty scope charging b.
@@ -169,8 +172,10 @@ func (s *scope) checkTraversal(t hcl.Traversal, seen map[string]bool) *evalError
 			return &evalError{rng: rng, msg: fmt.Sprintf("reference to undeclared variable %s (declared in another file of the module? give the directory: --nacl DIR)", s.text(rng))}
 		case !ok:
 			return &evalError{rng: rng, msg: fmt.Sprintf("reference to undeclared variable %s", s.text(rng))}
+		case v.problem != nil && v.problem.budget:
+			return v.problem
 		case v.problem != nil:
-			return &evalError{rng: rng, msg: fmt.Sprintf("var.%s cannot be evaluated: %s", name, v.problem.msg), budget: v.problem.budget}
+			return &evalError{rng: rng, msg: fmt.Sprintf("var.%s cannot be evaluated: %s", name, v.problem.msg)}
 		case !v.hasDef:
 			return &evalError{rng: rng, msg: fmt.Sprintf("var.%s has no value: give it a default, set it in terraform.tfvars or *.auto.tfvars, or pass --var %s=VALUE or --var-file FILE", name, name)}
 		}
@@ -181,7 +186,12 @@ func (s *scope) checkTraversal(t hcl.Traversal, seen map[string]bool) *evalError
 			return &evalError{rng: rng, msg: fmt.Sprintf("reference to undeclared local value %s", s.text(rng))}
 		}
 		if p := s.resolveLocal(name, l, seen); p != nil {
-			return &evalError{rng: rng, msg: fmt.Sprintf("local.%s cannot be evaluated: %s", name, p.msg), budget: p.budget}
+			if p.budget {
+				// Name the expression over budget itself, not the chain
+				// of locals that led to it.
+				return p
+			}
+			return &evalError{rng: rng, msg: fmt.Sprintf("local.%s cannot be evaluated: %s", name, p.msg)}
 		}
 		return nil
 	case "data":
@@ -285,12 +295,26 @@ func (s *scope) object(each func(yield func(string, cty.Value))) cty.Value {
 	return cty.ObjectVal(m)
 }
 
+// evaluableOrOverBudget is evaluable, except that it also lets through
+// expressions whose references are over the limits (so the caller
+// reports them).
+func (s *scope) evaluableOrOverBudget(expr hclsyntax.Expression) bool {
+	p := s.check(expr, map[string]bool{})
+	return p == nil || p.budget
+}
+
 // refText evaluates expr to a string when possible, else returns its source
-// text (a reference such as aws_vpc.main.id, kept as an identifier).
+// text (a reference such as aws_vpc.main.id, kept as an identifier). An
+// expression over the evaluation limits is recorded in s.overBudget: it
+// must not pass silently as text.
 func (s *scope) refText(expr hclsyntax.Expression) string {
-	if s.evaluable(expr) {
-		if v, p := s.eval(expr, nil); p == nil && !v.IsNull() && v.Type() == cty.String {
+	if s.evaluableOrOverBudget(expr) {
+		v, p := s.eval(expr, nil)
+		if p == nil && !v.IsNull() && v.Type() == cty.String {
 			return v.AsString()
+		}
+		if p != nil && p.budget {
+			s.overBudget = append(s.overBudget, p)
 		}
 	}
 	return s.text(expr.Range())
@@ -306,8 +330,9 @@ func (s *scope) refList(expr hclsyntax.Expression) []string {
 		}
 		return out
 	}
-	if s.evaluable(expr) {
-		if v, p := s.eval(expr, nil); p == nil && !v.IsNull() && (v.Type().IsListType() || v.Type().IsSetType() || v.Type().IsTupleType()) {
+	if s.evaluableOrOverBudget(expr) {
+		v, p := s.eval(expr, nil)
+		if p == nil && !v.IsNull() && (v.Type().IsListType() || v.Type().IsSetType() || v.Type().IsTupleType()) {
 			var out []string
 			for it := v.ElementIterator(); it.Next(); {
 				_, ev := it.Element()
@@ -316,6 +341,9 @@ func (s *scope) refList(expr hclsyntax.Expression) []string {
 				}
 			}
 			return out
+		}
+		if p != nil && p.budget {
+			s.overBudget = append(s.overBudget, p)
 		}
 	}
 	return []string{s.text(expr.Range())}

@@ -348,6 +348,10 @@ func (p *hclParser) eachInstance(b *hclsyntax.Block, fn func(b *hclsyntax.Block,
 	for _, in := range insts {
 		p.s.inst = in.vars
 		fn(b, base+in.key)
+		for _, e := range p.s.overBudget {
+			p.c.Errorf(p.pos(e.rng, base+in.key), "", "%s", e.msg)
+		}
+		p.s.overBudget = nil
 		obj := cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal(base + in.key)})
 		ids = append(ids, obj)
 		if kind == keyed {

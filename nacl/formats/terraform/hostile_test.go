@@ -1,0 +1,109 @@
+package terraform
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/internal/formattest"
+	"github.com/flowverify/flowverify/nacl/formats/limits"
+)
+
+// heapGrowth runs fn and returns how many bytes it allocated in total.
+func heapGrowth(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestHostileInput reads configurations built to exhaust memory or time.
+// Each ends in an ordinary error at the offending expression's position
+// naming the limit, after allocating a bounded amount (operations and
+// bytes are measured, not time).
+func TestHostileInput(t *testing.T) {
+	for _, tc := range []struct {
+		file, pos, msg string
+	}{
+		{"doubling.tf", "doubling.tf:20:9", "expression too large: more than 1048576 bytes (raise with --max-expr-bytes)"},
+		{"for1e9.tf", "for1e9.tf:6:11", "expression too large: more than 1048576 bytes"},
+		{"format_width.tf", "format_width.tf:8:18", "expression too large: more than 1048576 bytes"},
+		{"elements.tf", "elements.tf:5:11", "expression too large: more than 100000 elements (raise with --max-expr-elements)"},
+		{"count.tf", "count.tf:7:20", "count = 1000000000: expression too large: more than 100000 elements"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			data := formattest.ReadTestdata(t, "hostile/"+tc.file)
+			var err error
+			var diags []nacl.Diagnostic
+			grew := heapGrowth(func() { _, diags, err = Parse(tc.file, data) })
+			if err == nil || !strings.Contains(err.Error(), tc.pos) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("err %v\nwant %s ... %s", err, tc.pos, tc.msg)
+			}
+			if n := countErrors(diags); n != 1 {
+				t.Errorf("%d errors, want 1: %v", n, diags)
+			}
+			if grew > 64<<20 {
+				t.Errorf("allocated %d MiB reading %s", grew>>20, tc.file)
+			}
+		})
+	}
+}
+
+// TestLimitsCanBeRaised: the doubling file reads past 2^20 bytes with a
+// larger limit (and stops at the next one).
+func TestLimitsCanBeRaised(t *testing.T) {
+	data := formattest.ReadTestdata(t, "hostile/doubling.tf")
+	_, _, err := ParseFile("doubling.tf", data, Options{Limits: limits.Limits{Bytes: 4 << 20}})
+	if err == nil || !strings.Contains(err.Error(), "doubling.tf:22:9") || !strings.Contains(err.Error(), "more than 4194304 bytes") {
+		t.Fatalf("err %v", err)
+	}
+	// Steps are counted across the whole file.
+	_, _, err = ParseFile("for.tf", []byte("locals {\n  l = [for i in [1, 2, 3] : [for j in [1, 2, 3] : i * j]]\n}\nresource \"aws_network_acl\" \"a\" {\n  tags = { Name = tostring(length(flatten(local.l))) }\n}\n"),
+		Options{Limits: limits.Limits{Steps: 5}})
+	if err != nil {
+		t.Fatalf("a tag that cannot be evaluated is not an error: %v", err)
+	}
+}
+
+// TestEstimateIsAnUpperBound evaluates ordinary expressions and checks
+// that the estimate is never below what evaluation produced.
+func TestEstimateIsAnUpperBound(t *testing.T) {
+	src := `locals {
+  ports = { ssh = 22, http = 80, https = 443 }
+  cidrs = ["10.0.0.0/8", "192.168.0.0/16"]
+  rules = flatten([for name, p in local.ports : [for c in local.cidrs : { name = name, port = p, cidr = c }]])
+  names = join(", ", [for r in local.rules : format("%s-%05d-%s", r.name, r.port, upper(r.cidr))])
+  sub   = [for i, c in local.cidrs : cidrsubnet(c, 8, i)]
+  pick  = length(local.cidrs) > 1 ? merge({ a = "x" }, { b = "y" }) : {}
+  tmpl  = "%{ for c in local.cidrs }${c};%{ endfor }"
+}
+`
+	r := newReader(limits.Limits{})
+	s, _ := r.module([]file{{"e.tf", []byte(src)}}, "", "", nil, true)
+	if len(r.c.Diags) != 0 {
+		t.Fatalf("diags %v", r.c.Diags)
+	}
+	for name, l := range s.locals {
+		if _, prob := s.eval(l.expr, nil); prob != nil {
+			t.Fatalf("local.%s: %s", name, prob.msg)
+		}
+		got := measure(l.val, 1e18, 1e18)
+		est := s.estimate(l.expr, nil)
+		if est.bytes < got.bytes || est.elems < got.elems {
+			t.Errorf("local.%s: estimate %+v below the value's size %+v", name, est, got)
+		}
+	}
+}
+
+func countErrors(ds []nacl.Diagnostic) int {
+	n := 0
+	for _, d := range ds {
+		if d.Severity == nacl.SevError {
+			n++
+		}
+	}
+	return n
+}
