@@ -68,6 +68,7 @@ type resolver struct {
 	conds     map[string]*condition
 	resources map[string]string
 	budget    *limits.Budget
+	memo      map[*yaml.Node]memoized
 }
 
 // paramValue is a template parameter with its value.
@@ -136,11 +137,34 @@ var unresolvable = map[string]string{
 // deployedHint says how to read what only a deployed stack knows.
 const deployedHint = "deploy the stack and read its ACLs with `aws ec2 describe-network-acls`"
 
+// memoized is a result of evalDepth kept for a node.
+type memoized struct {
+	v value
+	e *evalError
+}
+
 func (r *resolver) evalDepth(n *yaml.Node, depth int) (value, *evalError) {
 	n = resolveAlias(n)
 	if n == nil {
 		return value{tag: "!!null"}, nil
 	}
+	// YAML aliases make the template a graph: evaluate each node once, so
+	// that a chain of aliases doubling a value costs linear time.
+	if m, ok := r.memo[n]; ok {
+		return m.v, m.e
+	}
+	v, e := r.evalNode(n, depth)
+	if e == nil || depth == 0 {
+		if r.memo == nil {
+			r.memo = map[*yaml.Node]memoized{}
+		}
+		r.memo[n] = memoized{v, e}
+	}
+	return v, e
+}
+
+// evalNode evaluates one node (evalDepth without the memo).
+func (r *resolver) evalNode(n *yaml.Node, depth int) (value, *evalError) {
 	if depth > maxDepth {
 		return value{}, &evalError{n, "intrinsic functions nested too deeply"}
 	}
