@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 )
 
 const explainNACL = `acl acl-0123 name web-server
@@ -56,7 +58,7 @@ func TestExplainAllowedJSON(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
-	var res explainResult
+	var res render.Explain
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +157,7 @@ func TestExplainBetweenSubnets(t *testing.T) {
 		t.Errorf("the outbound check must come first:\n%s", out)
 	}
 	code, out, _ = runExplainArgs(t, "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24", "--format", "json", "tcp 10.0.2.5:22 > 10.0.1.5:40000")
-	var res explainResult
+	var res render.Explain
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}

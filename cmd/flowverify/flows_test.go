@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"time"
 )
 
@@ -124,7 +126,7 @@ func TestFlowsCSVAndJSONAgree(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("json exit %d", code)
 	}
-	var doc flowsDocument
+	var doc render.FlowsJSON
 	if err := json.Unmarshal([]byte(jsonOut), &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestFlowsCSVAndJSONAgree(t *testing.T) {
 	if doc.Summary.Packets != 144 || doc.Summary.Conversations != len(doc.Conversations) {
 		t.Errorf("summary %+v, want 144 packets", doc.Summary)
 	}
-	if lines[0] != strings.Join(flowsCSVHeader, ",") {
+	if lines[0] != strings.Join(render.FlowsCSVHeader, ",") {
 		t.Errorf("csv header %q", lines[0])
 	}
 }
@@ -156,7 +158,7 @@ func TestFlowsTruncatedCaptureExit2(t *testing.T) {
 	if !strings.Contains(errs, "cut.pcap") || !strings.Contains(errs, "frame 194") {
 		t.Errorf("stderr should name the file and the cut frame:\n%s", errs)
 	}
-	var doc flowsDocument
+	var doc render.FlowsJSON
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("report still printed as JSON: %v", err)
 	}

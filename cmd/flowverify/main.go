@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 
@@ -190,4 +191,12 @@ func parseFlags(env *runEnv, fs *pflag.FlagSet, args []string) (int, bool) {
 func fail(env *runEnv, cmd string, err error) int {
 	fmt.Fprintf(env.stderr, "flowverify %s: %s\n", cmd, strings.TrimSpace(err.Error()))
 	return exitError
+}
+
+// checkFormat returns an error unless format is one of allowed.
+func checkFormat(format string, allowed ...string) error {
+	if slices.Contains(allowed, format) {
+		return nil
+	}
+	return fmt.Errorf("unknown --format %q (want %s)", format, strings.Join(allowed, ", "))
 }

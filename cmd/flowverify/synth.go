@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -244,7 +245,7 @@ func writeSynthReport(env *runEnv, sf *synthFlags, res *synth.Result, check *syn
 		w = f
 	}
 	if sf.reportFormat == "json" {
-		return writeJSON(w, res.JSON(check))
+		return render.WriteJSON(w, res.JSON(check))
 	}
 	return res.WriteText(w, check)
 }

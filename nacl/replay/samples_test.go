@@ -207,7 +207,7 @@ func TestSampleVerdicts(t *testing.T) {
 							l = &cr.Request
 						}
 						withACL := strings.HasPrefix(w.blocked, "acl-")
-						if got := ChecksText(l.Checks, withACL); got != w.blocked {
+						if got := checksText(l.Checks, withACL); got != w.blocked {
 							t.Errorf("conversation %d to %s: checks %q, want %q", cr.Conv.ID, w.server, got, w.blocked)
 						}
 						if len(cr.Explanations) == 0 || len(cr.Fixes) == 0 {

@@ -1,4 +1,4 @@
-package main
+package render
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/flows/ephemeral"
+	"github.com/flowverify/flowverify/pcaps"
 )
 
 // checkConvJSON compares appendConvJSON with encoding/json on c, in both
@@ -47,7 +48,7 @@ func checkConvJSON(t *testing.T, r *flowsReport, c *flows.Conversation) {
 }
 
 func TestConvJSONMatchesEncodingJSONOnSamples(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join("..", "..", "pcaps", "*.pcap*"))
+	paths, _ := filepath.Glob(filepath.Join(pcaps.Dir(), "*.pcap*"))
 	if len(paths) == 0 {
 		t.Skip("no samples")
 	}
@@ -57,7 +58,7 @@ func TestConvJSONMatchesEncodingJSONOnSamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		convs := classifyStream(s, flows.DefaultConfig())
+		convs := classify(s)
 		for _, nano := range []bool{false, true} {
 			r := newFlowsReport(s, convs)
 			r.nano = nano
@@ -168,4 +169,14 @@ func TestAppendIndentJSON(t *testing.T) {
 			t.Errorf("%s: got\n%s\nwant\n%s", src, got, want.String())
 		}
 	}
+}
+
+// classify reads a stream into a classified conversation table.
+func classify(s *capture.Stream) *flows.Classified {
+	t := flows.NewTable(flows.DefaultConfig())
+	var p capture.Packet
+	for s.Next(&p) == nil {
+		t.Add(&p)
+	}
+	return t.Classify()
 }

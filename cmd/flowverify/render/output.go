@@ -1,23 +1,13 @@
-package main
+package render
 
 import (
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
-
-// checkFormat returns an error unless format is one of allowed.
-func checkFormat(format string, allowed ...string) error {
-	if slices.Contains(allowed, format) {
-		return nil
-	}
-	return fmt.Errorf("unknown --format %q (want %s)", format, strings.Join(allowed, ", "))
-}
 
 // textTable is an aligned plain-text table held in memory. Columns listed
 // in right are right-aligned (numbers).
@@ -248,8 +238,9 @@ const (
 	ansiBold   = "1"
 )
 
-// writeJSON writes v as one indented JSON document.
-func writeJSON(w io.Writer, v any) error {
+// WriteJSON writes v as one indented JSON document (HTML characters not
+// escaped), as every --format json document is written.
+func WriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
