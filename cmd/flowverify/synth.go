@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"runtime"
-	"strings"
 
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/nacl"
@@ -190,47 +187,13 @@ func writeSynthACL(env *runEnv, sf *synthFlags, acl *nacl.ACL) error {
 		w = f
 	}
 	if sf.format == "cli" && acl.ID == synth.DefaultOptions().ID {
-		fmt.Fprintf(env.stderr, "flowverify synth: notice: no --acl-id given: the cli commands use --network-acl-id \"$%s\"; set it to the target ACL before running them\n", aclIDVar)
-		return writeSynthCLIPlaceholder(w, acl)
+		fmt.Fprintf(env.stderr, "flowverify synth: notice: no --acl-id given: the cli commands use --network-acl-id \"$%s\"; set it to the target ACL before running them\n", render.ACLIDVar)
+		return render.WriteSynthCLIPlaceholder(w, acl)
 	}
 	if err := aclfile.Write(w, []*nacl.ACL{acl}, aclfile.Format(sf.format)); err != nil {
 		return fmt.Errorf("writing the ACL as %s: %w", sf.format, err)
 	}
 	return nil
-}
-
-// aclIDVar is the shell variable the cli output uses for the network ACL
-// ID when no --acl-id is given: the placeholder ID (acl-synth) looks like
-// a real one, and the commands would fail against AWS or, worse, hit an
-// ACL of that name.
-const aclIDVar = "ACL_ID"
-
-// writeSynthCLIPlaceholder writes the cli format with
-// --network-acl-id "$ACL_ID" and a leading comment and guard telling the
-// user to set ACL_ID (or to create the ACL) first.
-func writeSynthCLIPlaceholder(w io.Writer, acl *nacl.ACL) error {
-	var buf bytes.Buffer
-	if err := aclfile.Write(&buf, []*nacl.ACL{acl}, aclfile.FormatCLI); err != nil {
-		return fmt.Errorf("writing the ACL as cli: %w", err)
-	}
-	from := "--network-acl-id " + acl.ID + " "
-	to := `--network-acl-id "$` + aclIDVar + `" `
-	var out strings.Builder
-	lines := strings.SplitAfter(buf.String(), "\n")
-	for i, l := range lines {
-		if strings.HasPrefix(l, "aws ") {
-			l = strings.Replace(l, from, to, 1)
-		}
-		out.WriteString(l)
-		if i == 0 {
-			fmt.Fprintf(&out, "# No --acl-id was given: the commands use $%[1]s. Set it to the network ACL to fill first, e.g. a new one:\n", aclIDVar)
-			fmt.Fprintf(&out, "#   %[1]s=$(aws ec2 create-network-acl --vpc-id VPC-ID --query NetworkAcl.NetworkAclId --output text)\n", aclIDVar)
-			fmt.Fprintf(&out, "# or rerun flowverify synth with --acl-id acl-... to write the ID into the commands.\n")
-			fmt.Fprintf(&out, ": \"${%[1]s:?set %[1]s to the network ACL ID first (see the comment above)}\"\n", aclIDVar)
-		}
-	}
-	_, err := io.WriteString(w, out.String())
-	return err
 }
 
 // writeSynthReport writes the report to --report or standard error.
@@ -245,7 +208,7 @@ func writeSynthReport(env *runEnv, sf *synthFlags, res *synth.Result, check *syn
 		w = f
 	}
 	if sf.reportFormat == "json" {
-		return render.WriteJSON(w, res.JSON(check))
+		return render.WriteJSON(w, render.NewSynthJSON(res, check))
 	}
-	return res.WriteText(w, check)
+	return render.WriteSynthText(w, res, check)
 }

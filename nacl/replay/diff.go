@@ -29,8 +29,9 @@ type Change struct {
 	Old, New []Check
 	// OldVerdict and NewVerdict are the leg verdicts under each NACL.
 	OldVerdict, NewVerdict Verdict
-	// Explanation is the new report's sentence for a newly denied leg.
-	Explanation string
+	// Denial is the new report's denial that explains a newly denied leg
+	// (see Denial); nil otherwise.
+	Denial *Denial
 }
 
 // Diff compares two reports of the same recording.
@@ -65,7 +66,7 @@ func Compare(old, new *Report) (*Diff, error) {
 				continue
 			}
 			nc, _ := nb.result(id)
-			d.compareConv(oc, nc, func() { nc.Explanations = explain(nc) }, func() *flows.Conversation {
+			d.compareConv(oc, nc, func() { nc.Denials = appendDenials(nc.Denials[:0], nc) }, func() *flows.Conversation {
 				c := &flows.Conversation{}
 				ob.rec.Conversation(id, c)
 				return c
@@ -123,7 +124,10 @@ func (d *Diff) compareConv(oc, nc *ConvResult, explain func(), full func() *flow
 					explain()
 					explained = true
 				}
-				ch.Explanation = legExplanation(nc, role)
+				if d := legDenial(nc.Denials, role); d != nil {
+					dc := *d
+					ch.Denial = &dc
+				}
 			} else {
 				allowed = true
 				d.PacketsNewlyAllowed += ch.Packets
@@ -161,22 +165,4 @@ func compareLeg(ol, nl *Leg, kind string) (Change, bool) {
 	}
 	ch.Kind, ch.OldVerdict, ch.NewVerdict = kind, ol.Verdict, nl.Verdict
 	return ch, found
-}
-
-// legExplanation returns the first explanation of the conversation that
-// concerns the given leg.
-func legExplanation(cr *ConvResult, role string) string {
-	prefix := "responses"
-	if role == RoleRequest {
-		prefix = "requests"
-	}
-	for _, e := range cr.Explanations {
-		if len(e) >= len(prefix) && e[:len(prefix)] == prefix {
-			return e
-		}
-	}
-	if len(cr.Explanations) > 0 {
-		return cr.Explanations[0]
-	}
-	return ""
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // dumpAll prints a report's data: summary, every conversation result
-// (conversation, legs, status, explanations, fixes), fixes and notes.
+// (conversation, legs, status, denials, fixes), fixes and notes.
 func dumpAll(t *testing.T, r *Report) string {
 	t.Helper()
 	var b bytes.Buffer
@@ -23,8 +23,8 @@ func dumpAll(t *testing.T, r *Report) string {
 		for _, l := range []*Leg{&cr.Request, &cr.Response} {
 			fmt.Fprintf(&b, "  %s %v>%v %+v %d %s %s %v %v %v %v\n", l.Role, l.From, l.To, l.Tally, l.ICMPErrors, l.Verdict, l.Reason, l.Checks, l.First, l.FirstFrame, l.FirstDeniedFrame)
 		}
-		for _, e := range cr.Explanations {
-			fmt.Fprintf(&b, "  %s\n", e)
+		for _, d := range cr.Denials {
+			fmt.Fprintf(&b, "  %s %+v %v %v %v %v\n", d.Role, d.Key, d.ICMPError, d.Fragment, d.Check, d.RequestDenied)
 		}
 		return nil
 	})
@@ -71,7 +71,7 @@ func TestSummarizeMatchesBuildReport(t *testing.T) {
 			for i := range fd.Changes {
 				a, b := fd.Changes[i], ld.Changes[i]
 				if a.Conv.ID != b.Conv.ID || a.Role != b.Role || a.Kind != b.Kind || a.Packets != b.Packets || a.FirstFrame != b.FirstFrame ||
-					a.Explanation != b.Explanation || fmt.Sprint(a.New) != fmt.Sprint(b.New) || a.Conv.Client != b.Conv.Client {
+					fmt.Sprint(a.Denial) != fmt.Sprint(b.Denial) || fmt.Sprint(a.New) != fmt.Sprint(b.New) || a.Conv.Client != b.Conv.Client {
 					t.Errorf("change %d: %+v, want %+v", i, b, a)
 				}
 			}

@@ -85,8 +85,9 @@ type ConvResult struct {
 	Conv              *flows.Conversation
 	Request, Response Leg
 	Status            string
-	// Explanations are plain sentences, one per denied check, for broken conversations.
-	Explanations []string
+	// Denials are the denied checks of a broken conversation, one per
+	// denying check (see Denial); renderers turn them into sentences.
+	Denials []Denial
 	// Fixes are indexes into Report.Fixes of the rules that would let the denied legs through.
 	Fixes []int
 }
@@ -163,7 +164,7 @@ func Summarize(j *Judge, rec *Recording) *Report {
 }
 
 // SummarizeEach is Summarize that also calls observe (when not nil) with every conversation's result
-// as it is judged, in ID order, without explanations and fixes; the
+// as it is judged, in ID order, without denials and fixes; the
 // conversation has only its ID, protocol, version, endpoints, client side
 // and state, and the value is reused: observe must copy what it keeps.
 // (The text renderer measures its table this way, in the same pass.)
@@ -235,7 +236,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, observe func(*ConvResult))
 	}
 	r.Fixes = fx.fixes()
 	for _, cr := range r.Conversations {
-		cr.Explanations = explain(cr)
+		cr.Denials = appendDenials(nil, cr)
 		cr.Fixes = fx.indexes(cr)
 	}
 	if !keep {
@@ -260,7 +261,7 @@ func (r *Report) count(kr *KeyResult) {
 }
 
 // EachConversation calls fn with the result of every conversation that
-// has an evaluated packet, in ID order, with its explanations and fixes.
+// has an evaluated packet, in ID order, with its denials and fixes.
 // For a report made by Summarize the results are rebuilt on demand and
 // the value passed is reused: fn must copy what it keeps. It stops at the
 // first error fn returns.
@@ -274,7 +275,7 @@ func (r *Report) EachAffected(fn func(*ConvResult) error) error {
 	return r.eachConv(true, true, fn)
 }
 
-// EachBrief is EachConversation without details: Explanations and Fixes
+// EachBrief is EachConversation without details: Denials and Fixes
 // are not filled and, for a summarized report, the conversation has only
 // its ID, protocol, version, endpoints, client side and state.
 func (r *Report) EachBrief(fn func(*ConvResult) error) error {
@@ -314,7 +315,7 @@ func (r *Report) Summarized() bool { return r.lazy != nil }
 
 // eachConv is EachConversation, optionally only over the affected
 // conversations (with a denied packet) and optionally without details:
-// then Explanations and Fixes are not filled and, for a summarized report,
+// then Denials and Fixes are not filled and, for a summarized report,
 // the conversation has only its ID, protocol, version, endpoints, client
 // side and state (what the text table shows).
 func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error) error {
@@ -332,7 +333,6 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 	// Without details (the text table) only the roles and the state of
 	// each conversation are needed.
 	cb := &convBuilder{j: r.lazy.j, rec: r.lazy.rec, rolesOnly: !details}
-	pc := phraseCache{}
 	n := cb.rec.NumConversations()
 	for id := 1; id <= n; id++ {
 		if affectedOnly && !r.lazy.affected(id) {
@@ -346,7 +346,7 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 			cb.conv.State = cb.rec.state(id)
 		}
 		if details {
-			cr.Explanations = explainWith(cr, pc)
+			cr.Denials = appendDenials(cr.Denials[:0], cr)
 			cr.Fixes = r.lazy.fx.indexes(cr)
 		}
 		if err := fn(cr); err != nil {

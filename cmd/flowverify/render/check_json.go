@@ -22,28 +22,28 @@ type Options struct {
 	FileNano []bool
 	// Colour enables ANSI colours in text output.
 	Colour bool
+	// phrases caches the check phrases of sentences.
+	phrases phraseCache
 }
 
-// FormatTime formats t in RFC 3339 UTC with micro- or nanosecond precision; "" for zero.
-func (o *Options) FormatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
+// sentences returns Sentences(cr), remembering the check phrases.
+func (o *Options) sentences(cr *replay.ConvResult) []string {
+	if o.phrases == nil {
+		o.phrases = phraseCache{}
 	}
-	if o.Nano {
-		return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	return sentences(cr, o.phrases)
 }
 
-// packetTime formats a packet's time with its file's precision.
-func (o *Options) packetTime(t time.Time, file int) string {
+// FormatTime formats t with the report's precision (see FormatTime); "" for zero.
+func (o *Options) FormatTime(t time.Time) string { return FormatTime(t, o.Nano) }
+
+// fileNano reports whether times of file are printed with nanoseconds:
+// a packet's time has its own file's precision.
+func (o *Options) fileNano(file int) bool {
 	if file >= 0 && file < len(o.FileNano) {
-		if o.FileNano[file] {
-			return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
-		}
-		return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+		return o.FileNano[file]
 	}
-	return o.FormatTime(t)
+	return o.Nano
 }
 
 func (o *Options) file(i int) string {
@@ -68,7 +68,7 @@ type CheckJSON struct {
 // NewCheckJSON converts a check.
 func NewCheckJSON(c *replay.Check) CheckJSON {
 	j := CheckJSON{ACL: c.ACL, Subnet: c.Subnet.String(), Direction: c.Direction.String(), Rule: c.Rule,
-		Action: c.Action.String(), RuleText: replay.DescribeRule(c), Uncertain: c.Uncertain}
+		Action: c.Action.String(), RuleText: DescribeRule(c), Uncertain: c.Uncertain}
 	if c.SubnetID != c.Subnet.String() {
 		j.SubnetID = c.SubnetID
 	}
@@ -165,7 +165,7 @@ func (o *Options) CheckConvJSON(cr *replay.ConvResult) CheckConvJSON {
 	j := CheckConvJSON{ID: c.ID, Proto: flows.ProtoName(c.Proto), Client: endpointJSON(c.Client, ports), Server: endpointJSON(c.Server, ports),
 		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: cr.Status,
 		Request: o.legJSON(&cr.Request, ports), Response: o.legJSON(&cr.Response, ports),
-		Explanations: cr.Explanations, Fixes: cr.Fixes}
+		Explanations: o.sentences(cr), Fixes: cr.Fixes}
 	if j.Explanations == nil {
 		j.Explanations = []string{}
 	}
@@ -265,25 +265,6 @@ type CheckReportJSON struct {
 	Conversations []CheckConvJSON  `json:"conversations"`
 	Fixes         []FixJSON        `json:"fixes"`
 	Notes         []string         `json:"notes"`
-}
-
-// CheckReportJSON converts the report.
-func (o *Options) CheckReportJSON(r *replay.Report, t *replay.Topology) CheckReportJSON {
-	j := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary),
-		Conversations: []CheckConvJSON{}, Fixes: []FixJSON{}, Notes: r.Notes}
-	if j.Files == nil {
-		j.Files = []string{}
-	}
-	if j.Notes == nil {
-		j.Notes = []string{}
-	}
-	for _, cr := range r.Conversations {
-		j.Conversations = append(j.Conversations, o.CheckConvJSON(cr))
-	}
-	for i := range r.Fixes {
-		j.Fixes = append(j.Fixes, NewFixJSON(&r.Fixes[i]))
-	}
-	return j
 }
 
 // dirWord is "in" or "out".

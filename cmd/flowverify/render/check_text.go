@@ -151,7 +151,7 @@ func (tw *CheckTable) cell(b []byte) uint16 {
 // an evaluated packet, from the cells remembered by Observe; false when
 // they were not (a materialised report, too many distinct cells, or
 // another topology).
-func (tw *CheckTable) eachRow(r *replay.Report, multi bool, o *Options, emit func(cells ...string) error) (bool, error) {
+func (tw *CheckTable) eachRow(r *replay.Report, multi bool, emit func(cells ...string) error) (bool, error) {
 	if tw == nil || !r.Summarized() || tw.noRows || tw.multi != multi {
 		return false, nil
 	}
@@ -161,7 +161,7 @@ func (tw *CheckTable) eachRow(r *replay.Report, multi bool, o *Options, emit fun
 		}
 		v := tw.rows[c.ID]
 		return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
-			string(c.State), tw.cells[v>>16], tw.cells[v&0xffff], o.colourStatus(statuses[tw.status[c.ID]]))
+			string(c.State), tw.cells[v>>16], tw.cells[v&0xffff], statuses[tw.status[c.ID]])
 	})
 }
 
@@ -170,13 +170,6 @@ var CheckCSVHeader = []string{"id", "proto", "client", "client_port", "server", 
 	"request_verdict", "request_checks", "request_packets", "request_denied",
 	"response_verdict", "response_checks", "response_packets", "response_denied",
 	"first_denied", "first_denied_file", "first_denied_frame", "explanation", "fix"}
-
-// CheckCSVRows returns one row per conversation (see CheckCSVHeader).
-func (o *Options) CheckCSVRows(r *replay.Report) [][]string {
-	rows := make([][]string, 0, len(r.Conversations))
-	_ = o.EachCheckCSVRow(r, func(row []string) error { rows = append(rows, row); return nil })
-	return rows
-}
 
 // EachCheckCSVRow calls fn with the CSV row (see CheckCSVHeader) of every
 // conversation in turn, without holding them all; it stops at fn's first error.
@@ -207,7 +200,7 @@ func (o *Options) EachCheckCSVRow(r *replay.Report, fn func([]string) error) err
 			string(c.State), cr.Status,
 			legV(&cr.Request), ChecksText(cr.Request.Checks, true), u64(cr.Request.Packets), u64(cr.Request.Denied),
 			legV(&cr.Response), ChecksText(cr.Response.Checks, true), u64(cr.Response.Packets), u64(cr.Response.Denied),
-			fd, ff, fr, strings.Join(cr.Explanations, " | "), strings.Join(fixes, " | ")})
+			fd, ff, fr, strings.Join(o.sentences(cr), " | "), strings.Join(fixes, " | ")})
 	})
 }
 
@@ -263,24 +256,37 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 		if table != nil && r.Summarized() && table.multi == multi {
 			widths = table.w[:]
 		}
-		err := writeStreamTable(w, convTableHeaders, widths,
-			func(emit func(cells ...string) error) error {
-				if ok, err := table.eachRow(r, multi, o, emit); ok {
-					return err
+		t := newStreamTable(convTableHeaders...)
+		if widths != nil {
+			t.measure = func(width []int) {
+				for i := range width {
+					width[i] = max(width[i], widths[i])
 				}
-				return r.EachBrief(func(cr *replay.ConvResult) error {
-					c := cr.Conv
-					return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
-						string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), o.colourStatus(cr.Status))
-				})
+			}
+		}
+		t.colour = func(_, col int, cell string) string {
+			if col == len(convTableHeaders)-1 {
+				return statusColour(cell)
+			}
+			return ""
+		}
+		err := t.write(w, o.Colour, func(emit func(cells ...string) error) error {
+			if ok, err := table.eachRow(r, multi, emit); ok {
+				return err
+			}
+			return r.EachBrief(func(cr *replay.ConvResult) error {
+				c := cr.Conv
+				return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
+					string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), cr.Status)
 			})
+		})
 		if err != nil {
 			return err
 		}
 	}
 	denied := false
 	err := r.EachAffected(func(cr *replay.ConvResult) error {
-		if len(cr.Explanations) == 0 {
+		if len(cr.Denials) == 0 {
 			return nil
 		}
 		if !denied {
@@ -355,7 +361,7 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 		}
 		b.WriteByte('\n')
 	}
-	for _, e := range cr.Explanations {
+	for _, e := range o.sentences(cr) {
 		b.WriteString("  ")
 		if e != "" && e[0] < utf8.RuneSelf {
 			b.WriteString(strings.ToUpper(e[:1]))
@@ -370,17 +376,16 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 	}
 }
 
-func (o *Options) colourStatus(s string) string {
-	if !o.Colour {
-		return s
-	}
+// statusColour is the colour of a conversation status: green for ok, red
+// when denied.
+func statusColour(s string) string {
 	switch s {
 	case replay.StatusOK:
-		return "\x1b[32m" + s + "\x1b[0m"
+		return ansiGreen
 	case replay.StatusRequestDenied, replay.StatusResponseDenied, replay.StatusBothDenied:
-		return "\x1b[31m" + s + "\x1b[0m"
+		return ansiRed
 	}
-	return s
+	return ""
 }
 
 func orOpen(s string) string {
@@ -417,66 +422,4 @@ func countsText(m map[string]uint64) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
-}
-
-// writeStreamTable prints a minimal aligned text table (colour codes are
-// not counted) whose rows are generated twice, once to measure the
-// columns and once to print, so that no row is held in memory.
-// When known is not nil it holds the widths of the rows' cells (without
-// the headers) and rows is generated once.
-func writeStreamTable(w io.Writer, headers []string, known []int, rows func(emit func(cells ...string) error) error) error {
-	width := make([]int, len(headers))
-	measure := func(cells ...string) error {
-		for i, c := range cells {
-			width[i] = max(width[i], visibleLen(c))
-		}
-		return nil
-	}
-	measure(headers...)
-	if known != nil {
-		for i := range width {
-			width[i] = max(width[i], known[i])
-		}
-	} else if err := rows(measure); err != nil {
-		return err
-	}
-	var l []byte
-	line := func(cells ...string) error {
-		l = l[:0]
-		for i, c := range cells {
-			if i > 0 {
-				l = append(l, "  "...)
-			}
-			l = append(l, c...)
-			if i < len(cells)-1 {
-				for n := width[i] - visibleLen(c); n > 0; n-- {
-					l = append(l, ' ')
-				}
-			}
-		}
-		for len(l) > 0 && l[len(l)-1] == ' ' {
-			l = l[:len(l)-1]
-		}
-		l = append(l, '\n')
-		_, err := w.Write(l)
-		return err
-	}
-	if err := line(headers...); err != nil {
-		return err
-	}
-	return rows(line)
-}
-
-func visibleLen(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0x1b {
-			for i < len(s) && s[i] != 'm' {
-				i++
-			}
-			continue
-		}
-		n++
-	}
-	return n
 }

@@ -19,6 +19,17 @@ type Diff struct {
 	Notes []string
 }
 
+// explanation is the sentence of a newly denied leg ("" for none).
+func (v *Diff) explanation(c *replay.Change) string {
+	if c.Denial == nil {
+		return ""
+	}
+	if v.Options.phrases == nil {
+		v.Options.phrases = phraseCache{}
+	}
+	return sentence(c.Conv, c.Denial, v.Options.phrases)
+}
+
 // WriteJSON prints the diff as one indented JSON document.
 func (v *Diff) WriteJSON(w io.Writer) error { return WriteJSON(w, v.document()) }
 
@@ -78,7 +89,7 @@ func (v *Diff) document() diffDocument {
 			Client: cj[0], Server: cj[1], Leg: c.Role, Change: c.Kind, Packets: c.Packets, First: v.Options.FormatTime(c.First),
 			FirstFrame: FrameJSON{File: v.file(c.FirstFrame.File), Frame: c.FirstFrame.Frame},
 			OldVerdict: string(c.OldVerdict), NewVerdict: string(c.NewVerdict),
-			OldChecks: ChecksJSON(c.Old), NewChecks: ChecksJSON(c.New), Explanation: c.Explanation})
+			OldChecks: ChecksJSON(c.Old), NewChecks: ChecksJSON(c.New), Explanation: v.explanation(c)})
 	}
 	return doc
 }
@@ -109,7 +120,7 @@ func (v *Diff) rows() [][]string {
 		rows = append(rows, []string{strconv.Itoa(c.Conv.ID), flows.ProtoName(c.Conv.Proto), c.Conv.Client.Addr.String(), cp,
 			c.Conv.Server.Addr.String(), sp, c.Role, c.Kind, strconv.FormatUint(c.Packets, 10), v.Options.FormatTime(c.First),
 			v.file(c.FirstFrame.File), strconv.FormatInt(c.FirstFrame.Frame, 10), string(c.OldVerdict), ChecksText(c.Old, true),
-			string(c.NewVerdict), ChecksText(c.New, true), c.Explanation})
+			string(c.NewVerdict), ChecksText(c.New, true), v.explanation(c)})
 	}
 	return rows
 }
@@ -138,8 +149,8 @@ func (v *Diff) WriteText(w io.Writer) error {
 				endpoint(c.Conv.Client, ports), endpoint(c.Conv.Server, ports),
 				c.Role, c.Packets, v.Options.FormatTime(c.First), v.file(c.FirstFrame.File), c.FirstFrame.Frame)
 			fmt.Fprintf(&b, "  old: %s %s\n  new: %s %s\n", c.OldVerdict, ChecksText(c.Old, true), c.NewVerdict, ChecksText(c.New, true))
-			if c.Explanation != "" {
-				fmt.Fprintf(&b, "  %s\n", c.Explanation)
+			if e := v.explanation(c); e != "" {
+				fmt.Fprintf(&b, "  %s\n", e)
 			}
 		}
 	}

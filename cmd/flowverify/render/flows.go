@@ -106,42 +106,6 @@ type FlowsConvJSON struct {
 	Fragments      uint64       `json:"fragments"`
 }
 
-func (r *flowsReport) convJSON(c *flows.Conversation) FlowsConvJSON {
-	j := FlowsConvJSON{
-		ID:             c.ID,
-		Proto:          flows.ProtoName(c.Proto),
-		IPVersion:      c.Version,
-		Client:         EndpointJSON{Addr: c.Client.Addr.String()},
-		Server:         EndpointJSON{Addr: c.Server.Addr.String()},
-		Evidence:       string(c.Evidence),
-		Confidence:     string(c.Confidence),
-		ClientProfiles: c.ClientProfiles,
-		State:          string(c.State),
-		Handshake:      c.HandshakeSeen,
-		First:          rfc3339(c.First(), r.nano),
-		Last:           rfc3339(c.Last(), r.nano),
-		DurationSec:    c.Duration().Seconds(),
-		FirstFile:      r.fileName(c.FirstFrame().File),
-		FirstFrame:     c.FirstFrame().Frame,
-		ToServer:       DirJSON{c.ToServer.Packets, c.ToServer.Bytes},
-		ToClient:       DirJSON{c.ToClient.Packets, c.ToClient.Bytes},
-		ICMPErrors:     c.ICMPErrors,
-		Fragments:      c.Fragments,
-	}
-	if j.ClientProfiles == nil {
-		j.ClientProfiles = []string{}
-	}
-	if c.HasPorts() {
-		cp, sp := c.Client.Port, c.Server.Port
-		j.Client.Port, j.Server.Port, j.ServicePort = &cp, &sp, &sp
-	}
-	if (c.Proto == capture.ProtoICMP || c.Proto == capture.ProtoICMPv6) && c.Evidence == flows.EvidenceICMPEcho {
-		id := c.EchoID
-		j.EchoID = &id
-	}
-	return j
-}
-
 func (r *flowsReport) fileName(i int) string {
 	if i >= 0 && i < len(r.files) {
 		return r.files[i].Name
@@ -282,7 +246,7 @@ func (r *flowsReport) csvRow(c *flows.Conversation) []string {
 		strings.Join(c.ClientProfiles, " "),
 		u64(c.ToServer.Packets), u64(c.ToServer.Bytes), u64(c.ToClient.Packets), u64(c.ToClient.Bytes),
 		string(c.State), strconv.FormatBool(c.HandshakeSeen), string(c.Evidence), string(c.Confidence),
-		rfc3339(c.First(), r.nano), rfc3339(c.Last(), r.nano),
+		FormatTime(c.First(), r.nano), FormatTime(c.Last(), r.nano),
 		strconv.FormatFloat(c.Duration().Seconds(), 'f', -1, 64), r.fileName(ff.File), strconv.FormatInt(ff.Frame, 10),
 	}
 }

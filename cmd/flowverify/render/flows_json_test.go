@@ -152,7 +152,7 @@ func TestAppendRFC3339(t *testing.T) {
 	}
 	for _, tm := range times {
 		for _, nano := range []bool{false, true} {
-			if got, want := string(appendRFC3339(nil, tm, nano)), rfc3339(tm, nano); got != want {
+			if got, want := string(AppendTime(nil, tm, nano)), rfc3339(tm, nano); got != want {
 				t.Fatalf("%v nano=%v: got %q want %q", tm, nano, got, want)
 			}
 		}
@@ -179,4 +179,42 @@ func classify(s *capture.Stream) *flows.Classified {
 		t.Add(&p)
 	}
 	return t.Classify()
+}
+
+// convJSON is the slow reference of appendConvJSON: the conversation as
+// the value encoding/json encodes.
+func (r *flowsReport) convJSON(c *flows.Conversation) FlowsConvJSON {
+	j := FlowsConvJSON{
+		ID:             c.ID,
+		Proto:          flows.ProtoName(c.Proto),
+		IPVersion:      c.Version,
+		Client:         EndpointJSON{Addr: c.Client.Addr.String()},
+		Server:         EndpointJSON{Addr: c.Server.Addr.String()},
+		Evidence:       string(c.Evidence),
+		Confidence:     string(c.Confidence),
+		ClientProfiles: c.ClientProfiles,
+		State:          string(c.State),
+		Handshake:      c.HandshakeSeen,
+		First:          rfc3339(c.First(), r.nano),
+		Last:           rfc3339(c.Last(), r.nano),
+		DurationSec:    c.Duration().Seconds(),
+		FirstFile:      r.fileName(c.FirstFrame().File),
+		FirstFrame:     c.FirstFrame().Frame,
+		ToServer:       DirJSON{c.ToServer.Packets, c.ToServer.Bytes},
+		ToClient:       DirJSON{c.ToClient.Packets, c.ToClient.Bytes},
+		ICMPErrors:     c.ICMPErrors,
+		Fragments:      c.Fragments,
+	}
+	if j.ClientProfiles == nil {
+		j.ClientProfiles = []string{}
+	}
+	if c.HasPorts() {
+		cp, sp := c.Client.Port, c.Server.Port
+		j.Client.Port, j.Server.Port, j.ServicePort = &cp, &sp, &sp
+	}
+	if (c.Proto == capture.ProtoICMP || c.Proto == capture.ProtoICMPv6) && c.Evidence == flows.EvidenceICMPEcho {
+		id := c.EchoID
+		j.EchoID = &id
+	}
+	return j
 }

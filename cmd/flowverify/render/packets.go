@@ -126,7 +126,7 @@ func (w *PacketWriter) CSV(p *capture.Packet, r *replay.PacketResult) []string {
 	if (p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP) && p.HasPorts {
 		sp, dp = strconv.Itoa(int(p.SrcPort)), strconv.Itoa(int(p.DstPort))
 	}
-	return []string{w.opts.file(p.File), strconv.FormatInt(p.Frame, 10), w.opts.packetTime(p.Time, p.File), flows.ProtoName(p.Proto),
+	return []string{w.opts.file(p.File), strconv.FormatInt(p.Frame, 10), FormatTime(p.Time, w.opts.fileNano(p.File)), flows.ProtoName(p.Proto),
 		p.Src.String(), sp, p.Dst.String(), dp, strconv.Itoa(r.Ref.ID), r.Role, string(r.Judgement.Verdict), r.Judgement.Reason,
 		ChecksText(r.Judgement.Checks[:r.Judgement.NCheck], true)}
 }
@@ -208,10 +208,7 @@ func appendChecks(b []byte, cs []replay.Check, withACL bool) []byte {
 // as Options.appendTime does, reusing the formatted seconds of the
 // previous packet when they are the same.
 func (w *PacketWriter) appendTime(b []byte, p *capture.Packet) []byte {
-	nano := w.opts.Nano
-	if p.File >= 0 && p.File < len(w.opts.FileNano) {
-		nano = w.opts.FileNano[p.File]
-	}
+	nano := w.opts.fileNano(p.File)
 	t := p.Time.UTC()
 	sec := t.Unix()
 	if !w.tsValid || sec != w.tsSec || t.Year() < 0 || t.Year() > 9999 {
@@ -230,16 +227,4 @@ func (w *PacketWriter) appendTime(b []byte, p *capture.Packet) []byte {
 	}
 	b = append(b, d[:digits]...)
 	return append(b, 'Z')
-}
-
-// appendTime appends the packet's time with its file's precision, without allocating.
-func (o *Options) appendTime(b []byte, p *capture.Packet) []byte {
-	nano := o.Nano
-	if p.File >= 0 && p.File < len(o.FileNano) {
-		nano = o.FileNano[p.File]
-	}
-	if nano {
-		return p.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
-	}
-	return p.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
 }
