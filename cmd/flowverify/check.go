@@ -9,14 +9,6 @@ import (
 	"github.com/flowverify/flowverify/nacl/replay"
 )
 
-func init() {
-	register(&command{
-		name:    "check",
-		summary: "replay captures against a NACL: which packets would it drop, by which rule, and the fix",
-		run:     runCheck,
-	})
-}
-
 // checkOpts are the parsed flags of `flowverify check`.
 type checkOpts struct {
 	nacl    string

@@ -9,14 +9,6 @@ import (
 	"github.com/flowverify/flowverify/nacl/replay"
 )
 
-func init() {
-	register(&command{
-		name:    "diff",
-		summary: "replay captures against an old and a new NACL: which conversations become denied or allowed",
-		run:     runDiff,
-	})
-}
-
 func runDiff(env *runEnv, args []string) int {
 	const cmd = "diff"
 	fs := newFlagSet(env, cmd, "--nacl OLD --nacl-new NEW [--subnet CIDR... | --subnets FILE] [flags] CAPTURE...")

@@ -11,14 +11,6 @@ import (
 	"github.com/flowverify/flowverify/nacl/replay"
 )
 
-func init() {
-	register(&command{
-		name:    "explain",
-		summary: "show how a NACL judges one packet, rule by rule",
-		run:     runExplain,
-	})
-}
-
 // explainPlan is one check to trace: the direction, the subnet it guards
 // ("" with --direction alone) and why the packet meets it.
 type explainPlan struct {

@@ -10,14 +10,6 @@ import (
 	"github.com/flowverify/flowverify/flows"
 )
 
-func init() {
-	register(&command{
-		name:    "flows",
-		summary: "rebuild the TCP/UDP/ICMP conversations of captures, with client/server and evidence",
-		run:     runFlows,
-	})
-}
-
 func runFlows(env *runEnv, args []string) int {
 	fs := newFlagSet(env, "flows", "[flags] CAPTURE... (pcap, pcapng, .gz; - for stdin)")
 	cf := addCaptureFlags(fs)

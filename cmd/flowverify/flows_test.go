@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,54 +12,21 @@ import (
 	"time"
 )
 
-var updateFlowsGolden = flag.Bool("update-flows", false, "rewrite cmd/flowverify/testdata/flows golden files")
-
-// runCLI runs flowverify with args and returns stdout, stderr and the exit code.
-func runCLI(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(&runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}, args)
-	return out.String(), errb.String(), code
-}
-
-func sample(name string) string { return filepath.Join("..", "..", "pcaps", name) }
-
-// checkGolden compares got with testdata/flows/NAME, or rewrites it with -update-flows.
-// The golden files were read by a person once: the conversations, roles and
-// counts match tshark's conversation table and the recording scripts.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "flows", name)
-	if *updateFlowsGolden {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/flowverify -update-flows to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (rerun with -update-flows after checking by hand)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
-}
-
 func TestFlowsGoldenText(t *testing.T) {
 	for _, s := range []string{"webserver.pcap", "ipv6.pcap", "any-sll2.pcap", "portscan.pcap"} {
 		t.Run(s, func(t *testing.T) {
-			out, errs, code := runCLI(t, "flows", sample(s))
+			out, errs, code := runCLI(t, nil, "flows", sample(s))
 			if code != exitOK {
 				t.Fatalf("exit %d, stderr:\n%s", code, errs)
 			}
-			checkGolden(t, strings.TrimSuffix(s, ".pcap")+".txt", out)
+			checkGolden(t, "flows", strings.TrimSuffix(s, ".pcap")+".txt", out)
 		})
 	}
 }
 
 // TestFlowsJSONLFields checks the documented, stable jsonl fields and their types.
 func TestFlowsJSONLFields(t *testing.T) {
-	out, errs, code := runCLI(t, "flows", "--format", "jsonl", sample("webserver.pcap"))
+	out, errs, code := runCLI(t, nil, "flows", "--format", "jsonl", sample("webserver.pcap"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -118,11 +83,11 @@ func TestFlowsJSONLFields(t *testing.T) {
 }
 
 func TestFlowsCSVAndJSONAgree(t *testing.T) {
-	csvOut, _, code := runCLI(t, "flows", "--format", "csv", sample("vpc-two-subnets.pcap"))
+	csvOut, _, code := runCLI(t, nil, "flows", "--format", "csv", sample("vpc-two-subnets.pcap"))
 	if code != exitOK {
 		t.Fatalf("csv exit %d", code)
 	}
-	jsonOut, _, code := runCLI(t, "flows", "--format", "json", sample("vpc-two-subnets.pcap"))
+	jsonOut, _, code := runCLI(t, nil, "flows", "--format", "json", sample("vpc-two-subnets.pcap"))
 	if code != exitOK {
 		t.Fatalf("json exit %d", code)
 	}
@@ -151,7 +116,7 @@ func TestFlowsTruncatedCaptureExit2(t *testing.T) {
 	if err := os.WriteFile(cut, data[:len(data)-30], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errs, code := runCLI(t, "flows", "--format", "json", cut)
+	out, errs, code := runCLI(t, nil, "flows", "--format", "json", cut)
 	if code != exitError {
 		t.Fatalf("exit %d, want %d for an incomplete capture", code, exitError)
 	}
@@ -172,19 +137,19 @@ func TestFlowsTruncatedCaptureExit2(t *testing.T) {
 }
 
 func TestFlowsUsageErrors(t *testing.T) {
-	if _, errs, code := runCLI(t, "flows"); code != exitError || !strings.Contains(errs, "no capture files") {
+	if _, errs, code := runCLI(t, nil, "flows"); code != exitError || !strings.Contains(errs, "no capture files") {
 		t.Errorf("no files: exit %d, %q", code, errs)
 	}
-	if _, _, code := runCLI(t, "flows", "--format", "xml", sample("webserver.pcap")); code != exitError {
+	if _, _, code := runCLI(t, nil, "flows", "--format", "xml", sample("webserver.pcap")); code != exitError {
 		t.Errorf("bad format: exit %d", code)
 	}
-	if _, errs, code := runCLI(t, "flows", "/nonexistent.pcap"); code != exitError || !strings.Contains(errs, "/nonexistent.pcap") {
+	if _, errs, code := runCLI(t, nil, "flows", "/nonexistent.pcap"); code != exitError || !strings.Contains(errs, "/nonexistent.pcap") {
 		t.Errorf("missing file: exit %d, %q", code, errs)
 	}
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	out, _, code := runCLI(t, "help")
+	out, _, code := runCLI(t, nil, "help")
 	if code != exitOK {
 		t.Fatalf("help exit %d", code)
 	}
@@ -193,13 +158,11 @@ func TestHelpAndVersion(t *testing.T) {
 			t.Errorf("help does not list %s:\n%s", c, out)
 		}
 	}
-	out, _, code = runCLI(t, "--version")
+	out, _, code = runCLI(t, nil, "--version")
 	if code != exitOK || !strings.HasPrefix(out, "flowverify ") {
 		t.Errorf("--version: exit %d, %q", code, out)
 	}
-	if _, errs, code := runCLI(t, "frobnicate"); code != exitError || !strings.Contains(errs, "unknown command") {
+	if _, errs, code := runCLI(t, nil, "frobnicate"); code != exitError || !strings.Contains(errs, "unknown command") {
 		t.Errorf("unknown command: exit %d, %q", code, errs)
 	}
 }
-
-func splitLines(s string) []string { return strings.Split(s, "\n") }

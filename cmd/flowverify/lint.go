@@ -11,14 +11,6 @@ import (
 	"github.com/flowverify/flowverify/nacl/lint"
 )
 
-func init() {
-	register(&command{
-		name:    "lint",
-		summary: "find NACL rules that never apply or change nothing, quota and stateless-reply problems",
-		run:     runLint,
-	})
-}
-
 func runLint(env *runEnv, args []string) int {
 	const cmd = "lint"
 	fs := newFlagSet(env, cmd, "--nacl FILE [--acl ID|NAME] [--nacl-format F] [--format text|json] [--ephemeral PROFILES]")

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"runtime"
@@ -14,10 +15,6 @@ import (
 	"github.com/flowverify/flowverify/nacl/synth"
 	"github.com/spf13/pflag"
 )
-
-func init() {
-	register(&command{name: "synth", summary: "generate the minimal NACL that allows the recorded traffic", run: runSynth})
-}
 
 // synthFlags are the flags of flowverify synth.
 type synthFlags struct {
@@ -69,7 +66,7 @@ func addSynthFlags(fs *pflag.FlagSet) *synthFlags {
 }
 
 // options converts the flags (except the subnets) to synth.Options.
-func (sf *synthFlags) options() (synth.Options, error) {
+func (sf *synthFlags) options(env *runEnv) (synth.Options, error) {
 	o := synth.DefaultOptions()
 	var err error
 	if o.VPCCIDRs, err = parsePrefixes("vpc-cidr", sf.vpcCIDRs); err != nil {
@@ -88,11 +85,11 @@ func (sf *synthFlags) options() (synth.Options, error) {
 		return o, fmt.Errorf("--max-rules %d: AWS allows at most %d rules per direction and family (including the default rule)", sf.maxRules, synth.HardMaxRules)
 	}
 	if sf.keepDenies != "" {
-		f, err := aclfile.ParseFormat(sf.keepDeniesFormat)
-		if err != nil {
+		if _, err := aclfile.ParseFormat(sf.keepDeniesFormat); err != nil {
 			return o, fmt.Errorf("--keep-denies-format: %w", err)
 		}
-		file, err := aclfile.Read(sf.keepDenies, f)
+		// readNACL prints the file's warnings (a non-canonical CIDR, ...).
+		file, err := readNACL(env, "synth", sf.keepDenies, sf.keepDeniesFormat)
 		if err != nil {
 			return o, fmt.Errorf("--keep-denies: %w", err)
 		}
@@ -116,7 +113,7 @@ func runSynth(env *runEnv, args []string) int {
 	if err := checkFormat(sf.reportFormat, "text", "json"); err != nil {
 		return fail(env, "synth", fmt.Errorf("--report-format: %w", err))
 	}
-	opts, err := sf.options()
+	opts, err := sf.options(env)
 	if err != nil {
 		return fail(env, "synth", err)
 	}
@@ -177,38 +174,41 @@ func runSynth(env *runEnv, args []string) int {
 
 // writeSynthACL writes the ACL to --output or standard output.
 func writeSynthACL(env *runEnv, sf *synthFlags, acl *nacl.ACL) error {
-	w := env.stdout
-	if sf.output != "" {
-		f, err := os.Create(sf.output)
-		if err != nil {
-			return err
+	return writeTo(sf.output, env.stdout, func(w io.Writer) error {
+		if sf.format == "cli" && acl.ID == synth.DefaultOptions().ID {
+			fmt.Fprintf(env.stderr, "flowverify synth: notice: no --acl-id given: the cli commands use --network-acl-id \"$%s\"; set it to the target ACL before running them\n", render.ACLIDVar)
+			return render.WriteSynthCLIPlaceholder(w, acl)
 		}
-		defer f.Close()
-		w = f
-	}
-	if sf.format == "cli" && acl.ID == synth.DefaultOptions().ID {
-		fmt.Fprintf(env.stderr, "flowverify synth: notice: no --acl-id given: the cli commands use --network-acl-id \"$%s\"; set it to the target ACL before running them\n", render.ACLIDVar)
-		return render.WriteSynthCLIPlaceholder(w, acl)
-	}
-	if err := aclfile.Write(w, []*nacl.ACL{acl}, aclfile.Format(sf.format)); err != nil {
-		return fmt.Errorf("writing the ACL as %s: %w", sf.format, err)
-	}
-	return nil
+		if err := aclfile.Write(w, []*nacl.ACL{acl}, aclfile.Format(sf.format)); err != nil {
+			return fmt.Errorf("writing the ACL as %s: %w", sf.format, err)
+		}
+		return nil
+	})
 }
 
 // writeSynthReport writes the report to --report or standard error.
 func writeSynthReport(env *runEnv, sf *synthFlags, res *synth.Result, check *synth.CheckResult) error {
-	w := env.stderr
-	if sf.report != "" {
-		f, err := os.Create(sf.report)
-		if err != nil {
-			return err
+	return writeTo(sf.report, env.stderr, func(w io.Writer) error {
+		if sf.reportFormat == "json" {
+			return render.WriteJSON(w, render.NewSynthJSON(res, check))
 		}
-		defer f.Close()
-		w = f
+		return render.WriteSynthText(w, res, check)
+	})
+}
+
+// writeTo calls write with the file path, created (its Close checked:
+// a full disk may only show there), or with std when path is "".
+func writeTo(path string, std io.Writer, write func(io.Writer) error) error {
+	if path == "" {
+		return write(std)
 	}
-	if sf.reportFormat == "json" {
-		return render.WriteJSON(w, render.NewSynthJSON(res, check))
+	f, err := os.Create(path)
+	if err != nil {
+		return err
 	}
-	return render.WriteSynthText(w, res, check)
+	err = write(f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("writing %s: %w", path, cerr)
+	}
+	return err
 }

@@ -46,20 +46,20 @@ type Diff struct {
 	UnattributedChanged uint64
 }
 
-// Compare returns the legs whose verdict changes from old to new; both
+// Compare returns the legs whose verdict changes from oldRep to newRep; both
 // reports must come from BuildReport (or both from Summarize) on the same
 // Recording. Changes are ordered by conversation ID, request before
 // response, newly denied first.
-func Compare(old, new *Report) (*Diff, error) {
-	if len(old.Unattributed) != len(new.Unattributed) || (old.lazy == nil) != (new.lazy == nil) ||
-		(old.lazy == nil && len(old.Conversations) != len(new.Conversations)) ||
-		(old.lazy != nil && old.lazy.rec != new.lazy.rec) {
-		return nil, fmt.Errorf("reports of different recordings: %d and %d conversations", old.Summary.Conversations, new.Summary.Conversations)
+func Compare(oldRep, newRep *Report) (*Diff, error) {
+	if len(oldRep.Unattributed) != len(newRep.Unattributed) || (oldRep.lazy == nil) != (newRep.lazy == nil) ||
+		(oldRep.lazy == nil && len(oldRep.Conversations) != len(newRep.Conversations)) ||
+		(oldRep.lazy != nil && oldRep.lazy.rec != newRep.lazy.rec) {
+		return nil, fmt.Errorf("reports of different recordings: %d and %d conversations", oldRep.Summary.Conversations, newRep.Summary.Conversations)
 	}
-	d := &Diff{Old: old, New: new}
-	if old.lazy != nil {
-		ob := &convBuilder{j: old.lazy.j, rec: old.lazy.rec, rolesOnly: true}
-		nb := &convBuilder{j: new.lazy.j, rec: new.lazy.rec, rolesOnly: true}
+	d := &Diff{Old: oldRep, New: newRep}
+	if oldRep.lazy != nil {
+		ob := &convBuilder{j: oldRep.lazy.j, rec: oldRep.lazy.rec, rolesOnly: true}
+		nb := &convBuilder{j: newRep.lazy.j, rec: newRep.lazy.rec, rolesOnly: true}
 		for id := 1; id <= ob.rec.NumConversations(); id++ {
 			oc, ok := ob.result(id)
 			if !ok {
@@ -73,16 +73,16 @@ func Compare(old, new *Report) (*Diff, error) {
 			})
 		}
 	} else {
-		for i, oc := range old.Conversations {
-			nc := new.Conversations[i]
+		for i, oc := range oldRep.Conversations {
+			nc := newRep.Conversations[i]
 			if oc.Conv.ID != nc.Conv.ID {
 				return nil, fmt.Errorf("reports of different recordings: conversation %d vs %d", oc.Conv.ID, nc.Conv.ID)
 			}
 			d.compareConv(oc, nc, func() {}, nil)
 		}
 	}
-	for i := range old.Unattributed {
-		o, n := &old.Unattributed[i], &new.Unattributed[i]
+	for i := range oldRep.Unattributed {
+		o, n := &oldRep.Unattributed[i], &newRep.Unattributed[i]
 		if (o.Judgement.Verdict == Deny) != (n.Judgement.Verdict == Deny) {
 			d.UnattributedChanged += o.Packets
 			if n.Judgement.Verdict == Deny {

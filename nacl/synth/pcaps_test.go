@@ -141,6 +141,9 @@ func TestOutputFormatsRoundTrip(t *testing.T) {
 // when terraform and a local AWS provider mirror are available
 // (FLOWVERIFY_TF_PLUGINS, default /opt/tf-plugins).
 func TestTerraformValidate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: terraform init and validate take seconds")
+	}
 	tf, err := exec.LookPath("terraform")
 	if err != nil {
 		t.Skip("terraform not installed")

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -65,11 +66,14 @@ func (res *Explain) Write(w io.Writer, format string, colour bool) error {
 	if format == "json" {
 		return WriteJSON(w, res)
 	}
-	return writeExplainText(w, res, colour)
+	var b bytes.Buffer
+	writeExplainText(&b, res, colour)
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
-// writeExplainText prints the explanation for people.
-func writeExplainText(w io.Writer, res *Explain, colour bool) error {
+// writeExplainText prints the explanation for people into b.
+func writeExplainText(w *bytes.Buffer, res *Explain, colour bool) {
 	label := res.ACL
 	if res.ACLName != "" && res.ACLName != res.ACL {
 		label += " (" + res.ACLName + ")"
@@ -81,22 +85,18 @@ func writeExplainText(w io.Writer, res *Explain, colour bool) error {
 		for _, n := range res.Notes {
 			fmt.Fprintf(w, "note:      %s\n", n)
 		}
-		return nil
+		return
 	}
 	fmt.Fprintf(w, "direction: %s\n\n", res.Reason)
 	if len(res.Checks) > 1 {
 		for i := range res.Checks {
 			c := &res.Checks[i]
 			fmt.Fprintf(w, "check %d of %d: %s\n", i+1, len(res.Checks), c.Reason)
-			if err := writeExplainSteps(w, c.Steps, colour); err != nil {
-				return err
-			}
+			writeExplainSteps(w, c.Steps, colour)
 			fmt.Fprintf(w, "result:    %s\n\n", explainVerdictText(c.Verdict, c.Direction, c.Rule, c.Default, c.Position, colour))
 		}
 	} else {
-		if err := writeExplainSteps(w, res.Steps, colour); err != nil {
-			return err
-		}
+		writeExplainSteps(w, res.Steps, colour)
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "verdict:   %s", explainVerdictText(res.Verdict, res.Direction, res.Rule, res.Default, res.Position, colour))
@@ -120,7 +120,6 @@ func writeExplainText(w io.Writer, res *Explain, colour bool) error {
 	for _, n := range res.Notes {
 		fmt.Fprintf(w, "note:      %s\n", n)
 	}
-	return nil
 }
 
 // explainVerdictText is "DENY by inbound rule 130 (file:12)" or names the
@@ -140,7 +139,7 @@ func explainVerdictText(verdict, direction string, rule int, def bool, pos strin
 }
 
 // writeExplainSteps prints the rule table of one check.
-func writeExplainSteps(w io.Writer, steps []ExplainStep, colour bool) error {
+func writeExplainSteps(w *bytes.Buffer, steps []ExplainStep, colour bool) {
 	t := newTextTable("RULE", "DIR", "ACTION", "MATCHES", "RESULT").alignRight(0)
 	for _, s := range steps {
 		rule := fmt.Sprint(s.Rule)
@@ -173,5 +172,5 @@ func writeExplainSteps(w io.Writer, steps []ExplainStep, colour bool) error {
 		}
 		return ansiRed
 	}
-	return t.write(w, colour)
+	_ = t.write(w, colour) // a bytes.Buffer does not fail
 }
