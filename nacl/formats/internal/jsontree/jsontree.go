@@ -95,7 +95,7 @@ func (t *Tree) Parse() (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := t.dec.Token(); err != io.EOF {
+	if _, err := t.dec.Token(); !errors.Is(err, io.EOF) {
 		return n, t.errAt(t.start(), "unexpected data after the JSON document")
 	}
 	return n, nil
@@ -129,7 +129,7 @@ func (t *Tree) wrap(off int, err error) error {
 	if errors.As(err, &se) {
 		return &SyntaxError{Off: int(se.Offset), Msg: se.Error()}
 	}
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return &SyntaxError{Off: len(t.data), Msg: "unexpected end of JSON input"}
 	}
 	return &SyntaxError{Off: off, Msg: err.Error()}
