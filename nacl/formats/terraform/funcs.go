@@ -11,7 +11,10 @@ import (
 )
 
 // functions are the pure Terraform functions flowverify evaluates; any
-// other function call is reported as unsupported.
+// other function call is reported as unsupported. Each returns at most the
+// size of its arguments (format and join are bounded separately, see
+// callSize); functions that can build more (range, setproduct, replace)
+// are left out so that the evaluation budget holds.
 var functions = map[string]function.Function{
 	"merge":      stdlib.MergeFunc,
 	"concat":     stdlib.ConcatFunc,
@@ -28,6 +31,12 @@ var functions = map[string]function.Function{
 	"tonumber":   stdlib.MakeToFunc(cty.Number),
 	"tolist":     stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
 	"toset":      stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+	"keys":       stdlib.KeysFunc,
+	"values":     stdlib.ValuesFunc,
+	"contains":   stdlib.ContainsFunc,
+	"distinct":   stdlib.DistinctFunc,
+	"zipmap":     stdlib.ZipmapFunc,
+	"tomap":      stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
 	"cidrsubnet": cidrSubnetFunc,
 	"cidrhost":   cidrHostFunc,
 }
