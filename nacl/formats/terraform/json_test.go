@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl/formats/internal/formattest"
@@ -136,5 +137,38 @@ func TestParseJSONEscapes(t *testing.T) {
 	}
 	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, []string{"in 100 allow 6 10.0.0.0/8 22-22 -1/-1"}) {
 		t.Errorf("entries %q", got)
+	}
+}
+
+// TestParseJSONConfig reads a configuration in JSON syntax (.tf.json):
+// templates in strings, dynamic blocks, count, and positions in the file.
+func TestParseJSONConfig(t *testing.T) {
+	src := `{
+  "variable": {"ports": {"default": [22, 443]}},
+  "resource": {
+    "aws_network_acl": {"a": {"vpc_id": "vpc-1", "tags": {"Name": "web\/${var.ports[0]}"},
+      "dynamic": {"ingress": {"for_each": "${var.ports}", "content": {
+        "rule_no": "${100 + ingress.key}", "action": "allow", "protocol": "tcp",
+        "cidr_block": "0.0.0.0/0", "from_port": "${ingress.value}", "to_port": "${ingress.value}"}}}}},
+    "aws_network_acl_rule": {"r": {"count": 2, "network_acl_id": "${aws_network_acl.a.id}",
+      "rule_number": "${200 + count.index}", "egress": true, "protocol": "-1", "rule_action": "allow",
+      "cidr_block": "${data.aws_vpc.x.cidr_block}"}}
+  }
+}`
+	acls, diags, err := ParseFile("n.tf.json", []byte(src), Options{Detached: true})
+	if err == nil || len(acls) != 1 || acls[0].Name != "web/22" {
+		t.Fatalf("err %v acls %+v", err, acls)
+	}
+	want := []string{"in 100 allow 6 0.0.0.0/0 22-22 -1/-1", "in 101 allow 6 0.0.0.0/0 443-443 -1/-1"}
+	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, want) {
+		t.Errorf("entries %q, want %q", got, want)
+	}
+	// Both rule instances fail on the data source, at its position in the
+	// JSON string.
+	if !formattest.HasDiag(diags, "error", 10, "cidr_block", "data.aws_vpc.x.cidr_block is a data source") || countErrors(diags) != 2 {
+		t.Errorf("diags %v", diags)
+	}
+	if !strings.Contains(err.Error(), "n.tf.json:10:24: aws_network_acl_rule.r[0]: cidr_block:") {
+		t.Errorf("err %v", err)
 	}
 }

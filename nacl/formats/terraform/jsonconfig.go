@@ -184,23 +184,8 @@ func (c *jsonConfig) expr(n *jsontree.Node) hclsyntax.Expression {
 			return c.literal(n)
 		}
 		return e
-	case jsontree.Array:
-		t := &hclsyntax.TupleConsExpr{SrcRange: c.rng(n), OpenRange: c.rng(n)}
-		for _, e := range n.Elems {
-			t.Exprs = append(t.Exprs, c.expr(e))
-		}
-		return t
-	case jsontree.Object:
-		o := &hclsyntax.ObjectConsExpr{SrcRange: c.rng(n), OpenRange: c.rng(n)}
-		for i, k := range n.Keys {
-			if k == "//" {
-				continue
-			}
-			kr := c.rng(n.Vals[i])
-			key := &hclsyntax.ObjectConsKeyExpr{Wrapped: &hclsyntax.TemplateExpr{Parts: []hclsyntax.Expression{&hclsyntax.LiteralValueExpr{Val: cty.StringVal(k), SrcRange: kr}}, SrcRange: kr}}
-			o.Items = append(o.Items, hclsyntax.ObjectConsItem{KeyExpr: key, ValueExpr: c.expr(n.Vals[i])})
-		}
-		return o
+	case jsontree.Array, jsontree.Object:
+		return c.collection(n, c.expr)
 	}
 	return c.literal(n)
 }
@@ -222,20 +207,30 @@ func (c *jsonConfig) literal(n *jsontree.Node) hclsyntax.Expression {
 		v = cty.BoolVal(n.Bool)
 	case jsontree.Null:
 		v = cty.NullVal(cty.DynamicPseudoType)
-	case jsontree.Array:
-		t := &hclsyntax.TupleConsExpr{SrcRange: c.rng(n), OpenRange: c.rng(n)}
-		for _, e := range n.Elems {
-			t.Exprs = append(t.Exprs, c.literal(e))
-		}
-		return t
-	case jsontree.Object:
-		o := &hclsyntax.ObjectConsExpr{SrcRange: c.rng(n), OpenRange: c.rng(n)}
-		for i, k := range n.Keys {
-			kr := c.rng(n.Vals[i])
-			key := &hclsyntax.ObjectConsKeyExpr{Wrapped: &hclsyntax.TemplateExpr{Parts: []hclsyntax.Expression{&hclsyntax.LiteralValueExpr{Val: cty.StringVal(k), SrcRange: kr}}, SrcRange: kr}}
-			o.Items = append(o.Items, hclsyntax.ObjectConsItem{KeyExpr: key, ValueExpr: c.literal(n.Vals[i])})
-		}
-		return o
+	case jsontree.Array, jsontree.Object:
+		return c.collection(n, c.literal)
 	}
 	return &hclsyntax.LiteralValueExpr{Val: v, SrcRange: c.rng(n)}
+}
+
+// collection converts an array or object, its elements with elem (expr or
+// literal); "//" comment keys are dropped.
+func (c *jsonConfig) collection(n *jsontree.Node, elem func(*jsontree.Node) hclsyntax.Expression) hclsyntax.Expression {
+	if n.Kind == jsontree.Array {
+		t := &hclsyntax.TupleConsExpr{SrcRange: c.rng(n), OpenRange: c.rng(n)}
+		for _, e := range n.Elems {
+			t.Exprs = append(t.Exprs, elem(e))
+		}
+		return t
+	}
+	o := &hclsyntax.ObjectConsExpr{SrcRange: c.rng(n), OpenRange: c.rng(n)}
+	for i, k := range n.Keys {
+		if k == "//" {
+			continue
+		}
+		kr := c.rng(n.Vals[i])
+		key := &hclsyntax.ObjectConsKeyExpr{Wrapped: &hclsyntax.TemplateExpr{Parts: []hclsyntax.Expression{&hclsyntax.LiteralValueExpr{Val: cty.StringVal(k), SrcRange: kr}}, SrcRange: kr}}
+		o.Items = append(o.Items, hclsyntax.ObjectConsItem{KeyExpr: key, ValueExpr: elem(n.Vals[i])})
+	}
+	return o
 }
