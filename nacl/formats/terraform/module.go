@@ -261,7 +261,7 @@ func (p *hclParser) instances(body *hclsyntax.Body, addr string) ([]instance, in
 	fa, hasEach := body.Attributes["for_each"]
 	switch {
 	case hasCount && hasEach:
-		p.c.Errorf(p.pos(fa.SrcRange, addr), "for_each", "%s: count and for_each cannot be used together", addr)
+		p.c.Errorf(p.pos(fa.SrcRange, addr), "for_each", "count and for_each cannot be used together")
 		return nil, single, false
 	case hasCount:
 		v, prob := p.s.eval(ca.Expr, nil)
@@ -273,20 +273,20 @@ func (p *hclParser) instances(body *hclsyntax.Body, addr string) ([]instance, in
 			}
 		}
 		if prob != nil {
-			p.c.Errorf(p.pos(prob.rng, addr), "count", "%s: %s; the resource is not read", addr, prob.msg)
+			p.c.Errorf(p.pos(prob.rng, addr), "count", "%s; the resource is not read", prob.msg)
 			return nil, counted, false
 		}
 		n, acc := v.AsBigFloat().Int64()
 		if acc != 0 || n < 0 {
-			p.c.Errorf(p.pos(ca.Expr.Range(), addr), "count", "%s: count must be a non-negative whole number, got %s", addr, v.AsBigFloat().Text('f', -1))
+			p.c.Errorf(p.pos(ca.Expr.Range(), addr), "count", "count must be a non-negative whole number, got %s", v.AsBigFloat().Text('f', -1))
 			return nil, counted, false
 		}
 		if err := p.budget.Check(0, n); err != nil {
-			p.c.Errorf(p.pos(ca.Expr.Range(), addr), "count", "%s: count = %d: %v", addr, n, err)
+			p.c.Errorf(p.pos(ca.Expr.Range(), addr), "count", "count = %d: %v", n, err)
 			return nil, counted, false
 		}
 		if err := p.budget.Spend(n); err != nil {
-			p.c.Errorf(p.pos(ca.Expr.Range(), addr), "count", "%s: %v", addr, err)
+			p.c.Errorf(p.pos(ca.Expr.Range(), addr), "count", "%v", err)
 			return nil, counted, false
 		}
 		out := make([]instance, n)
@@ -310,12 +310,12 @@ func (p *hclParser) instances(body *hclsyntax.Body, addr string) ([]instance, in
 			}
 		}
 		if prob != nil {
-			p.c.Errorf(p.pos(prob.rng, addr), "for_each", "%s: %s; the resource is not read", addr, prob.msg)
+			p.c.Errorf(p.pos(prob.rng, addr), "for_each", "%s; the resource is not read", prob.msg)
 			return nil, keyed, false
 		}
 		var out []instance
 		if err := p.budget.Spend(int64(v.LengthInt())); err != nil {
-			p.c.Errorf(p.pos(fa.Expr.Range(), addr), "for_each", "%s: %v", addr, err)
+			p.c.Errorf(p.pos(fa.Expr.Range(), addr), "for_each", "%v", err)
 			return nil, keyed, false
 		}
 		for it := v.ElementIterator(); it.Next(); {

@@ -148,7 +148,7 @@ func TestParseErrors(t *testing.T) {
 		{"both cidrs", rule(base + "    cidr_block = var.v\n    ipv6_cidr_block = \"::/0\""), 14, "ipv6_cidr_block", "only one of"},
 		{"v6 in v4 field", rule(base + "    cidr_block = \"::/0\""), 13, "cidr_block", "must be an IPv4 CIDR block"},
 		{"port range", rule("    rule_no = 100\n    action = \"allow\"\n    protocol = \"udp\"\n    cidr_block = var.v\n    from_port = 1\n    to_port = 70000"), 13, "to_port", "outside 0..65535"},
-		{"count", head + "resource \"aws_network_acl\" \"a\" {\n  count = -1\n}\n", 6, "count", "aws_network_acl.a: count must be a non-negative whole number, got -1"},
+		{"count", head + "resource \"aws_network_acl\" \"a\" {\n  count = -1\n}\n", 6, "count", "count must be a non-negative whole number, got -1"},
 		{"for_each list", head + "resource \"aws_network_acl\" \"a\" {\n  for_each = [\"x\"]\n}\n", 6, "for_each", "for_each must be a map or a set of strings, got tuple (use toset(...)"},
 		{"remote module", head + "module \"vpc\" {\n  source = \"terraform-aws-modules/vpc/aws\"\n}\n", 6, "source", "is not a local path (./ or ../): flowverify reads local modules only, so the ACLs this module may create are not read (run `terraform plan"},
 		{"syntax", "resource \"aws_network_acl\" \"a\" {\n  vpc_id = \n}\n", 2, "", ""},
