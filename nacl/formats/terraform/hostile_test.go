@@ -1,6 +1,9 @@
 package terraform
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -108,4 +111,38 @@ func countErrors(ds []nacl.Diagnostic) int {
 		}
 	}
 	return n
+}
+
+// TestModuleTreeDoubling: modules that each call the next one twice, 24
+// levels deep (16 million module instances), end in a step-budget error
+// naming a module block, after reading a bounded number of them.
+func TestModuleTreeDoubling(t *testing.T) {
+	root := t.TempDir()
+	const depth = 24
+	for i := 0; i <= depth; i++ {
+		dir := filepath.Join(root, fmt.Sprintf("m%d", i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		src := "resource \"aws_network_acl\" \"a\" {\n  vpc_id = \"vpc-1\"\n}\n"
+		if i < depth {
+			src += fmt.Sprintf("module \"a\" {\n  source = \"../m%d\"\n}\nmodule \"b\" {\n  source = \"../m%d\"\n}\n", i+1, i+1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var acls []*nacl.ACL
+	var err error
+	grew := heapGrowth(func() { acls, _, err = ReadDir(filepath.Join(root, "m0"), Options{}) })
+	if err == nil || !strings.Contains(err.Error(), "expression too complex: more than 10000000 evaluation steps") || !strings.Contains(err.Error(), "the module is not read") {
+		t.Fatalf("err %v", err)
+	}
+	t.Logf("%d ACLs, %d MiB allocated", len(acls), grew>>20)
+	if len(acls) > 20000 || len(acls) < 1000 {
+		t.Errorf("%d ACLs read before the budget ran out", len(acls))
+	}
+	if grew > 1<<30 {
+		t.Errorf("allocated %d MiB", grew>>20)
+	}
 }

@@ -34,6 +34,10 @@ type Options struct {
 	Detached bool
 }
 
+// moduleCost is the steps charged for reading one module instance, plus
+// one per 16 bytes of its files.
+const moduleCost = 1000
+
 // maxModuleDepth bounds module nesting (and catches cycles that go through
 // differently spelled paths).
 const maxModuleDepth = 32
@@ -452,8 +456,19 @@ func (p *hclParser) moduleCall(b *hclsyntax.Block) {
 	keyedOuts := map[string]cty.Value{}
 	p.stack = append(p.stack, abs)
 	defer func() { p.stack = p.stack[:len(p.stack)-1] }()
+	cost := int64(moduleCost)
+	for _, f := range files {
+		cost += int64(len(f.data)) / 16
+	}
 	for _, in := range insts {
 		addr := base + in.key
+		// Each instance is read again: a tree of modules calling each
+		// other twice must not double the work unseen.
+		if err := p.budget.Spend(cost); err != nil {
+			p.c.Errorf(pos, "", "module %s: %v; the module is not read", addr, err)
+			p.s.moduleProblems[name] = "the module is over the evaluation budget"
+			return
+		}
 		p.s.inst = in.vars
 		args := map[string]*evalArg{}
 		for _, a := range sortedAttrs(b.Body) {
