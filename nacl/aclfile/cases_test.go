@@ -258,3 +258,21 @@ func TestTerraformValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestOneFileOfAModule: `--nacl root/main.tf` reads that file alone and
+// says that the module has more files; the variables declared in them are
+// errors with the same hint, never a silent gap.
+func TestOneFileOfAModule(t *testing.T) {
+	f, err := aclfile.ReadWith("testdata/cases/tfmodule/root/main.tf", aclfile.Options{})
+	if err == nil || f == nil {
+		t.Fatalf("want an error, got %v", err)
+	}
+	var note, hint bool
+	for _, d := range f.Diagnostics {
+		note = note || (d.Severity == nacl.SevInfo && strings.Contains(d.Msg, "main.tf is read on its own, but its directory holds 1 more file(s) of the same module (variables.tf)"))
+		hint = hint || (d.Severity == nacl.SevError && strings.Contains(d.Msg, "give the directory: --nacl DIR"))
+	}
+	if !note || !hint {
+		t.Errorf("note %v hint %v in %v", note, hint, f.Diagnostics)
+	}
+}

@@ -92,7 +92,33 @@ func ParseFile(name string, data []byte, opt Options) (acls []*nacl.ACL, diags [
 		r.stack = append(r.stack, abs)
 	}
 	r.module([]file{{name, data}}, dir, "", func(s *scope) { r.rootValues(s, opt.VarFiles, opt.Vars, true) }, true)
+	if dir != "" {
+		if others := siblings(dir, name); len(others) > 0 {
+			r.c.Infof(nacl.Pos{File: name}, "", "%s is read on its own, but its directory holds %d more file(s) of the same module (%s): give the directory (--nacl %s) to read the module, its tfvars and its variables as terraform does",
+				filepath.Base(name), len(others), strings.Join(others, ", "), dir)
+		}
+	}
 	return r.finish()
+}
+
+// siblings lists the other .tf and .tf.json files in dir (at most 5 named).
+func siblings(dir, name string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || n == filepath.Base(name) || !(strings.HasSuffix(n, ".tf") || strings.HasSuffix(n, ".tf.json")) {
+			continue
+		}
+		out = append(out, n)
+	}
+	if len(out) > 5 {
+		out = append(out[:5], "...")
+	}
+	return out
 }
 
 // moduleFiles reads the .tf and .tf.json files of dir, in name order.
