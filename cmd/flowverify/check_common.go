@@ -115,7 +115,7 @@ func readNACL(env *runEnv, cmd, path, format string, nf *naclFlags, forLint bool
 	}
 	file, err := aclfile.ReadWith(path, o)
 	if file == nil {
-		if err != nil && !strings.Contains(path, "/") && looksLikeCIDR(path) {
+		if err != nil && looksLikeCIDR(path) {
 			err = fmt.Errorf("%w (%s is a CIDR: --nacl takes a NACL file)", err, path)
 		}
 		return nil, err

@@ -91,6 +91,10 @@ func TestSubnetsGivenACIDR(t *testing.T) {
 	if code != exitError || !strings.Contains(errs, "did you mean --subnet 10.20.10.0/24?") {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
+	_, errs, code = runCLI(t, nil, "lint", "--nacl", "10.20.10.0/24")
+	if code != exitError || !strings.Contains(errs, "(10.20.10.0/24 is a CIDR: --nacl takes a NACL file)") {
+		t.Fatalf("--nacl CIDR: exit %d\n%s", code, errs)
+	}
 }
 
 // TestTerraformFlags: --nacl DIR with --var and --parameter reaching the
