@@ -116,7 +116,7 @@ func (r *reader) parseFiles(files []file) []*hclsyntax.Body {
 		if strings.HasSuffix(f.name, ".json") || bytes.HasPrefix(bytes.TrimLeft(f.data, " \t\r\n\ufeff"), []byte("{")) {
 			body, diags = parseJSONConfig(f.name, f.data, false)
 		} else {
-			hf, d := hclsyntax.ParseConfig(f.data, f.name, hcl.InitialPos)
+			hf, d := parseConfig(f.data, f.name)
 			diags = d
 			if hf != nil {
 				body, _ = hf.Body.(*hclsyntax.Body)

@@ -146,3 +146,31 @@ func TestModuleTreeDoubling(t *testing.T) {
 		t.Errorf("allocated %d MiB", grew>>20)
 	}
 }
+
+// TestDeepNesting: nesting that would overflow the HCL parser's stack (a
+// fatal error, not a panic) is refused before parsing, in code, in a
+// template interpolation and in a .tf.json string; brackets in strings,
+// comments and heredocs do not count.
+func TestDeepNesting(t *testing.T) {
+	deep := strings.Repeat("[", 1_000_000) + strings.Repeat("]", 1_000_000)
+	for _, tc := range []struct{ name, src, pos string }{
+		{"code.tf", "locals {\n  a = " + deep + "\n}\n", "code.tf:2:262:"},
+		{"interp.tf", "locals {\n  a = \"x ${" + deep + "}\"\n}\n", "interp.tf:2:"},
+		{"hidden.tf", "locals {\n  a = [\"]\", [\"]\", " + strings.Repeat("[\"]\", ", 300) + "]]\n}\n", "hidden.tf:2:"},
+		{"n.tf.json", `{"locals": {"a": "${` + deep + `}"}}`, "n.tf.json:1:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := ParseFile(tc.name, []byte(tc.src), Options{Detached: true})
+			if err == nil || !strings.Contains(err.Error(), "nested deeper than 256 levels") || !strings.Contains(err.Error(), tc.pos) {
+				t.Fatalf("err %v", err)
+			}
+		})
+	}
+	ok := "# ((((((((\n/* [[[[[[[ */\nlocals {\n  a = \"" + strings.Repeat("(", 400) + "\"\n  b = <<-EOT\n    " + strings.Repeat("{", 400) + "\n    EOT\n  c = [[[1]]]\n}\n"
+	if _, _, err := ParseFile("ok.tf", []byte(ok), Options{Detached: true}); err != nil {
+		t.Fatalf("brackets in comments, strings and heredocs: %v", err)
+	}
+	if d := checkNesting([]byte(ok), "ok.tf", false); d != nil {
+		t.Fatal(d)
+	}
+}

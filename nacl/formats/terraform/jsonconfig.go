@@ -157,7 +157,7 @@ func (c *jsonConfig) body(n *jsontree.Node, blockType string, resource bool) *hc
 		case blockType == "variable" && k == "default":
 			expr = c.literal(v)
 		case blockType == "variable" && k == "type" && v.Kind == jsontree.String:
-			e, diags := hclsyntax.ParseExpression([]byte(v.Text), c.name, c.rng(v).Start)
+			e, diags := parseExpression([]byte(v.Text), c.name, c.rng(v).Start)
 			c.errs = append(c.errs, diags...)
 			expr = e
 		default:
@@ -178,7 +178,7 @@ func (c *jsonConfig) expr(n *jsontree.Node) hclsyntax.Expression {
 		start := c.rng(n).Start
 		start.Column++
 		start.Byte++
-		e, diags := hclsyntax.ParseTemplate([]byte(n.Text), c.name, start)
+		e, diags := parseTemplate([]byte(n.Text), c.name, start)
 		c.errs = append(c.errs, diags...)
 		if e == nil {
 			return c.literal(n)

@@ -205,7 +205,7 @@ func (r *reader) rootValues(s *scope, varFiles, vars []string, single bool) {
 		if strings.HasSuffix(f, ".json") {
 			body, diags = parseJSONConfig(f, data, true)
 		} else {
-			hf, d := hclsyntax.ParseConfig(data, f, hcl.InitialPos)
+			hf, d := parseConfig(data, f)
 			diags = d
 			if hf != nil {
 				body, _ = hf.Body.(*hclsyntax.Body)
@@ -251,7 +251,7 @@ func (r *reader) rootValues(s *scope, varFiles, vars []string, single bool) {
 			v.set(cty.StringVal(text), rng, s)
 			continue
 		}
-		expr, diags := hclsyntax.ParseExpression([]byte(text), "--var "+name, hcl.InitialPos)
+		expr, diags := parseExpression([]byte(text), "--var "+name, hcl.InitialPos)
 		if diags.HasErrors() {
 			r.c.Errorf(pos, name, "--var %s: %s", name, diags.Errs()[0].(*hcl.Diagnostic).Summary)
 			continue
