@@ -220,7 +220,7 @@ func (s *scope) refSize(t hcl.Traversal) size {
 	switch root {
 	case "var":
 		if v, ok := s.vars[name]; ok && v.hasDef && v.problem == nil {
-			return measure(v.val, s.capBytes(), s.capElems())
+			return v.size
 		}
 	case "local":
 		if l, ok := s.locals[name]; ok && l.state == 2 && l.problem == nil {

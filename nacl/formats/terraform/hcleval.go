@@ -39,6 +39,8 @@ type variable struct {
 	// type string), as terraform does.
 	ty      cty.Type
 	literal bool
+	// size is the value's size, measured once (set).
+	size size
 }
 
 // local is one attribute of a `locals {}` block, evaluated on first use.

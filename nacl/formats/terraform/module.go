@@ -186,7 +186,7 @@ func (v *variable) set(val cty.Value, rng hcl.Range, s *scope) {
 		v.problem = &evalError{rng: rng, msg: err.Error(), budget: true}
 		return
 	}
-	v.val = val
+	v.val, v.size = val, sz
 }
 
 // rootValues sets the root module's variables from tfvars files and
