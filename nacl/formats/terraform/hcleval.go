@@ -6,6 +6,7 @@ import (
 
 	"github.com/flowverify/flowverify/nacl/formats/limits"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -37,8 +38,9 @@ type variable struct {
 	// ty is the declared type (cty.DynamicPseudoType when none) and
 	// literal says that --var values are taken as strings (no type, or
 	// type string), as terraform does.
-	ty      cty.Type
-	literal bool
+	ty       cty.Type
+	defaults *typeexpr.Defaults
+	literal  bool
 	// size is the value's size, measured once (set).
 	size size
 }

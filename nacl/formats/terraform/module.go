@@ -146,11 +146,11 @@ func moduleFiles(dir string) ([]file, error) {
 func (p *hclParser) variable(b *hclsyntax.Block) *variable {
 	v := &variable{rng: b.DefRange(), ty: cty.DynamicPseudoType, literal: true}
 	if a, ok := b.Body.Attributes["type"]; ok {
-		ty, diags := typeexpr.TypeConstraint(a.Expr)
+		ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(a.Expr)
 		if diags.HasErrors() {
 			p.c.Warnf(p.pos(a.Expr.Range(), "var."+b.Labels[0]), "type", "type %s not understood; values are not converted", p.s.text(a.Expr.Range()))
 		} else {
-			v.ty = ty
+			v.ty, v.defaults = ty, defaults
 			v.literal = ty == cty.String
 		}
 		if hcl.ExprAsKeyword(a.Expr) == "any" {
@@ -174,6 +174,9 @@ func (p *hclParser) variable(b *hclsyntax.Block) *variable {
 func (v *variable) set(val cty.Value, rng hcl.Range, s *scope) {
 	v.hasDef, v.problem = true, nil
 	if !val.IsNull() && v.ty != cty.DynamicPseudoType {
+		if v.defaults != nil {
+			val = v.defaults.Apply(val)
+		}
 		cv, err := convert.Convert(val, v.ty)
 		if err != nil {
 			v.problem = &evalError{rng: rng, msg: fmt.Sprintf("value does not match type %s: %v", v.ty.FriendlyName(), err)}
@@ -518,6 +521,17 @@ func (p *hclParser) moduleCall(b *hclsyntax.Block) {
 					continue
 				}
 				v.set(a.val, a.rng, cs)
+			}
+			var missing []string
+			for n, v := range cs.vars {
+				if _, given := args[n]; !given && !v.hasDef && v.problem == nil {
+					v.problem = &evalError{rng: b.DefRange(), msg: fmt.Sprintf("module %s has no default for variable %s and the module block does not set it", addr, n)}
+					missing = append(missing, n)
+				}
+			}
+			if len(missing) > 0 {
+				sort.Strings(missing)
+				p.c.Errorf(pos, missing[0], "module %s: required argument(s) %s not set (the variables have no default)", addr, strings.Join(missing, ", "))
 			}
 		}
 		cs, bodies := p.reader.module(files, dir, addr+".", setArgs, false)
