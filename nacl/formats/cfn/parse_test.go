@@ -203,3 +203,48 @@ func TestParseJSONEscapes(t *testing.T) {
 		t.Errorf("entry position %d:%d, want 3:3", p.Line, p.Col)
 	}
 }
+
+// TestIntrinsicValues checks the values the supported intrinsics compute,
+// as CloudFormation documents them.
+func TestIntrinsicValues(t *testing.T) {
+	src := `Parameters:
+  Cidrs: {Type: CommaDelimitedList, Default: "10.1.0.0/16, 10.2.0.0/16"}
+  Env: {Type: String, Default: prod}
+Mappings:
+  Ports: {prod: {https: 443}, dev: {https: 8443}}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  Either: !Or [!Condition IsProd, !Equals [a, b]]
+  Both: !And [!Condition IsProd, !Not [!Equals [!Join ["-", [a, b]], a-c]]]
+Resources:
+  Acl: {Type: AWS::EC2::NetworkAcl}
+  A: {Type: AWS::EC2::NetworkAclEntry, Properties: {NetworkAclId: !Ref Acl, RuleNumber: 1, Protocol: 6, RuleAction: allow,
+      CidrBlock: !Select [3, !Cidr [10.0.0.0/16, 4, 8]], PortRange: {From: !FindInMap [Ports, !Ref Env, https], To: !FindInMap [Ports, !Ref Env, https]}}}
+  B: {Type: AWS::EC2::NetworkAclEntry, Condition: Both, Properties: {NetworkAclId: !Ref Acl, RuleNumber: 2, Protocol: -1, RuleAction: deny,
+      Ipv6CidrBlock: !Select [1, !Cidr ["2001:db8::/56", 2, 64]]}}
+  C: {Type: AWS::EC2::NetworkAclEntry, Condition: Either, Properties: {NetworkAclId: !Ref Acl, RuleNumber: 3, Protocol: -1, RuleAction: allow, Egress: true,
+      CidrBlock: !Select [1, !Ref Cidrs], PortRange: !If [IsProd, !Ref AWS::NoValue, {From: 1, To: 2}]}}
+  D: {Type: AWS::EC2::NetworkAclEntry, Properties: {NetworkAclId: !Ref Acl, RuleNumber: !Select [2, !Split [",", "7,8,9"]], Protocol: -1, RuleAction: allow, Egress: true,
+      CidrBlock: !Sub ["${Net}.0.0.0/8", {Net: !Select [0, !Split [".", !Select [0, !Ref Cidrs]]]}]}}
+`
+	acls, diags, err := Parse("v.yaml", []byte(src))
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("err %v diags %v", err, diags)
+	}
+	want := []string{
+		"in 1 allow 6 10.0.3.0/24 443-443 -1/-1",
+		"in 2 deny -1 2001:db8:0:1::/64 0-0 -1/-1",
+		"out 3 allow -1 10.2.0.0/16 0-0 -1/-1",
+		"out 9 allow -1 10.0.0.0/8 0-0 -1/-1",
+	}
+	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, want) {
+		t.Errorf("entries\n got %q\nwant %q", got, want)
+	}
+	acls, _, err = ParseWith("v.yaml", []byte(src), Options{Parameters: []string{"Env=dev"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := formattest.Shorts(acls[0]); len(got) != 2 || got[0] != "in 1 allow 6 10.0.3.0/24 8443-8443 -1/-1" {
+		t.Errorf("with Env=dev: %q", got)
+	}
+}
