@@ -14,9 +14,12 @@ for tool in tcpdump tshark mergecap capinfos nginx named chronyd sshd ssh socat 
 done
 bash "$here/webserver.sh" 1
 bash "$here/webserver.sh" 2
+bash "$here/webserver.sh" 3
 bash "$here/portscan.sh"
 bash "$here/ipv6.sh"
 bash "$here/any-sll2.sh"
 bash "$here/vpc.sh"
+bash "$here/twotier.sh" 1
+bash "$here/twotier.sh" 2
 bash "$here/exempt.sh"
 bash "$here/summary.sh"
