@@ -34,14 +34,24 @@ func TestSynthWebserverText(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	for _, w := range []string{"in  100 allow tcp  198.51.100.57/32 22", "out 100 allow tcp  192.0.2.80/32    80", "allow icmp 0.0.0.0/0        3:4"} {
+	// Public services and the server's own requests to the mirror are
+	// opened to the world (--peers intent, the default).
+	for _, w := range []string{"in  100 allow tcp  0.0.0.0/0 22 ", "out 100 allow tcp  0.0.0.0/0 80 ", "allow icmp 0.0.0.0/0 3:4"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("stdout lacks %q:\n%s", w, out)
 		}
 	}
 	// The ACL alone is on stdout; the report is on stderr.
-	if strings.Contains(out, "Self-check") || !strings.Contains(errs, "Self-check: PASS") || !strings.Contains(errs, "inbound  IPv4: 10 of 20") {
+	if strings.Contains(out, "Self-check") || !strings.Contains(errs, "Self-check: PASS") || !strings.Contains(errs, "inbound  IPv4: 7 of 20") ||
+		!strings.Contains(errs, "inbound tcp 443 -> 0.0.0.0/0 [public-service, +32.0 bits]: public service: 3 peers from public address space in 2 different /8s") {
 		t.Errorf("stdout/stderr split wrong:\nstdout:\n%s\nstderr:\n%s", out, errs)
+	}
+	// --peers exact transcribes the observed peers.
+	_, out, _ = runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--peers", "exact", pcap)
+	for _, w := range []string{"in  100 allow tcp  198.51.100.57/32 22", "out 100 allow tcp  192.0.2.80/32    80", "allow icmp 0.0.0.0/0        3:4"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("--peers exact: stdout lacks %q:\n%s", w, out)
+		}
 	}
 }
 
@@ -110,7 +120,7 @@ func TestSynthKeepDeniesConflictExit1(t *testing.T) {
 func TestSynthHostDetectionAndErrors(t *testing.T) {
 	pcap := synthSample(t, "portscan.pcap")
 	code, out, errs := runSynthArgs(t, pcap)
-	if code != exitOK || !strings.Contains(errs, "using the capture host 10.0.1.10") || !strings.Contains(out, "203.0.113.66/32 443") {
+	if code != exitOK || !strings.Contains(errs, "using the capture host 10.0.1.10") || !strings.Contains(out, "allow tcp  0.0.0.0/0 443 ") {
 		t.Errorf("host detection: exit %d\n%s\n%s", code, out, errs)
 	}
 	if !strings.Contains(errs, "1021  failed: rejected: SYN answered by RST") {
@@ -122,6 +132,11 @@ func TestSynthHostDetectionAndErrors(t *testing.T) {
 	}{
 		{[]string{"--max-rules", "41", pcap}, "at most 40"},
 		{[]string{"--ephemeral", "bsd", pcap}, "--ephemeral"},
+		{[]string{"--ephemeral", "10.0.3.0/24=bsd", pcap}, "--ephemeral"},
+		{[]string{"--ephemeral", "linux", "--ephemeral", "windows", pcap}, "already given"},
+		{[]string{"--peers", "some", pcap}, "--peers"},
+		{[]string{"--holdout", "100%", pcap}, "--holdout"},
+		{[]string{"--validate", "/nonexistent.pcap", pcap}, "Unseen data (/nonexistent.pcap): PASS (INCOMPLETE"},
 		{[]string{"--format", "yaml", pcap}, "unknown --format"},
 		{[]string{"--subnet", "nonsense", pcap}, "--subnet \"nonsense\""},
 		{[]string{"--subnet", "10.0.1.0/24"}, "no capture files"},
@@ -138,11 +153,11 @@ func TestSynthHostDetectionAndErrors(t *testing.T) {
 // is left out with a warning, never merged into the observed rules.
 func TestSynthPMTUDLeftOutOverBudget(t *testing.T) {
 	pcap := synthSample(t, "webserver.pcap")
-	code, out, errs := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--max-rules", "2", pcap)
+	code, out, errs := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--peers", "exact", "--max-rules", "2", pcap)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	_, noPMTUD, _ := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--max-rules", "2", "--no-pmtud", pcap)
+	_, noPMTUD, _ := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--peers", "exact", "--max-rules", "2", "--no-pmtud", pcap)
 	if out != noPMTUD || !strings.Contains(out, "in  100 allow all 192.0.0.0/4") || strings.Contains(out, "0.0.0.0/0") {
 		t.Errorf("stdout:\n%s\nwant as with --no-pmtud:\n%s", out, noPMTUD)
 	}
@@ -165,7 +180,7 @@ func TestSynthForcedEphemeralOutsideRange(t *testing.T) {
 			t.Errorf("stdout has a rule on an observed client port (%q):\n%s", bad, out)
 		}
 	}
-	if !strings.Contains(out, "out 300 allow tcp  198.51.100.23/32 49152-65535") {
+	if !strings.Contains(out, "out 300 allow tcp  0.0.0.0/0 49152-65535") {
 		t.Errorf("forced range rule missing:\n%s", out)
 	}
 	for _, w := range []string{
@@ -197,7 +212,7 @@ func TestSynthCLIACLIDPlaceholder(t *testing.T) {
 			}
 		}
 	}
-	if n != 16 || strings.Contains(out, "--network-acl-id acl-synth") {
+	if n != 10 || strings.Contains(out, "--network-acl-id acl-synth") {
 		t.Errorf("%d commands:\n%s", n, out)
 	}
 	for _, w := range []string{"aws ec2 create-network-acl --vpc-id", `: "${ACL_ID:?`} {

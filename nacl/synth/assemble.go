@@ -181,7 +181,29 @@ func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
 	}
 	b.res.ACL = acl
 	b.res.OverBits = math.Log2(1 + b.res.OverPermission)
+	b.res.Curve = curve(b.res.Merges)
 	return nil
+}
+
+// curve reads the rules-vs-over-permission trade-off off the lossy
+// merges, per direction and family in groupOrder.
+func curve(ms []Merge) []CurvePoint {
+	var out []CurvePoint
+	for _, k := range groupOrder {
+		added := 0.0
+		for _, m := range ms {
+			if m.Direction != k.dir || m.IPv6 != k.v6 {
+				continue
+			}
+			if added == 0 {
+				out = append(out, CurvePoint{Direction: k.dir, IPv6: k.v6, Rules: m.Rules + 2})
+			}
+			added += m.Added
+			out = append(out, CurvePoint{Direction: k.dir, IPv6: k.v6, Rules: m.Rules + 1, Added: added, AddedBits: math.Log2(1 + added),
+				Merge: fmt.Sprintf("%s + %s -> %s", m.A, m.B, m.To)})
+		}
+	}
+	return out
 }
 
 // ruleInfo fills the report fields of one generated rule.

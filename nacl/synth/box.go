@@ -56,7 +56,10 @@ func (u *usage) merge(o usage) {
 // peerUse is what one peer of one service did: compact, since there is
 // one per distinct (peer, service) pair.
 type peerUse struct {
-	convs       int32
+	convs int32
+	// bits is the prefix length the peer's widest decision gives it (see
+	// builder.prefixFor); -1 before any.
+	bits        int16
 	first, last int64 // UnixNano; 0 = unknown
 }
 

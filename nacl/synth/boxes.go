@@ -30,14 +30,14 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 		addrs = append(addrs, a)
 	}
 	slices.SortFunc(addrs, netip.Addr.Compare)
-	bits := b.opts.PeerPrefix4
-	if k.v6 {
-		bits = b.opts.PeerPrefix6
-	}
+	// Each peer becomes the prefix its widest decision gave it (see
+	// builder.add); distinct prefixes are what MaxPeers counts.
 	widened := make([]netip.Prefix, 0, len(addrs))
+	seen := map[netip.Prefix]bool{}
 	for _, a := range addrs {
-		p, _ := a.Prefix(bits)
-		if len(widened) == 0 || widened[len(widened)-1] != p {
+		p, _ := a.Prefix(int(peers[a].bits))
+		if !seen[p] {
+			seen[p] = true
 			widened = append(widened, p)
 		}
 	}

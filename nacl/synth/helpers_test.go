@@ -64,8 +64,12 @@ func observe(convs []*flows.Conversation) *Observations {
 	return o
 }
 
+// opts are the defaults with --peers exact: the unit tests check the
+// transcription (aggregation, ranges, merges, budget) on exact peers;
+// intent_test.go and the sample tests check the generalisation.
 func opts(subnets ...string) Options {
 	o := DefaultOptions()
+	o.Peers = PeersExact
 	for _, s := range subnets {
 		o.Subnets = append(o.Subnets, netip.MustParsePrefix(s))
 	}

@@ -24,7 +24,7 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 				best, cost = pr, c
 			}
 		}
-		b.record(group[best.i], group[best.j], cost, dir, v6)
+		b.record(group[best.i], group[best.j], cost, dir, v6, len(group)-1)
 		group[best.i] = mergeBoxes(group[best.i], group[best.j])
 		group = slices.Delete(group, best.j, best.j+1)
 		slices.SortFunc(group, compareBoxes)
@@ -63,7 +63,7 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 		if best.i < 0 || (bestCost > 0 && left <= budget) {
 			break
 		}
-		b.record(group[best.i], group[best.j], bestCost, dir, v6)
+		b.record(group[best.i], group[best.j], bestCost, dir, v6, left-1)
 		group[best.i] = mergeBoxes(group[best.i], group[best.j])
 		alive[best.j] = false
 		left--
@@ -86,8 +86,9 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 	return out
 }
 
-// record counts a free merge or reports a lossy one.
-func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool) {
+// record counts a free merge or reports a lossy one; rules is the number
+// of rules of the group after it.
+func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool, rules int) {
 	if cost == 0 {
 		b.res.Lossless++
 		return
@@ -95,7 +96,7 @@ func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool) {
 	m := mergeBoxes(a, c)
 	b.res.Merges = append(b.res.Merges, Merge{Direction: dir, IPv6: v6,
 		A: ruleText(a.entry()), B: ruleText(c.entry()), To: ruleText(m.entry()),
-		Added: cost, AddedBits: math.Log2(1 + cost)})
+		Added: cost, AddedBits: math.Log2(1 + cost), Rules: rules})
 }
 
 // neighbours returns candidate pairs (i < j) of a large group: boxes next

@@ -47,7 +47,7 @@ func (r *Result) WriteText(w io.Writer, check *CheckResult) error {
 				fmt.Fprintf(&b, " %s", c.Range)
 			}
 			switch {
-			case len(c.Outside) > 0 && r.opts.Ephemeral != nil:
+			case len(c.Outside) > 0 && c.Forced:
 				fmt.Fprintf(&b, " (outside it: %s, replies denied)", portList(c.Outside))
 			case len(c.Outside) > 0:
 				fmt.Fprintf(&b, " (+ exact %s)", portList(c.Outside))
@@ -55,6 +55,7 @@ func (r *Result) WriteText(w io.Writer, check *CheckResult) error {
 			b.WriteByte('\n')
 		}
 	}
+	r.writeDecisions(&b)
 	r.writeExcluded(&b)
 	if len(r.Conflicts) > 0 {
 		b.WriteString("\nConflicts with kept deny rules:\n")
@@ -78,6 +79,7 @@ func (r *Result) WriteText(w io.Writer, check *CheckResult) error {
 			fmt.Fprintf(&b, "  %s + %s -> %s (+%.1f bits)\n", m.A, m.B, m.To, m.AddedBits)
 		}
 	}
+	r.writeCurve(&b)
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
@@ -100,6 +102,7 @@ func (r *Result) WriteText(w io.Writer, check *CheckResult) error {
 				f.ConvID, f.Packet.Src, f.Packet.Dst, f.Packet.Proto, f.Packet.DstPort, f.Direction, f.Rule, f.Packets, f.First.File, f.First.Frame)
 		}
 	}
+	r.writeUnseen(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

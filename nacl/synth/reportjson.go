@@ -139,7 +139,7 @@ func (r *Result) JSON(check *CheckResult) *JSONReport {
 		if c.Profile != "exact" {
 			jc.Range = c.Range.String()
 		}
-		if r.opts.Ephemeral != nil {
+		if c.Forced {
 			jc.Exact, jc.Denied = nil, c.Outside
 		}
 		j.Clients = append(j.Clients, jc)
