@@ -149,6 +149,10 @@ func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
 		} else {
 			final[k] = b.reduce(groups[k], budget, k.dir, k.v6)
 		}
+		if len(final[k]) > budget {
+			b.warn("%s %s: %d rules needed (including the default rule), more than --max-rules %d: every further merge would allow a port that a scan or refused connection found closed; raise --max-rules (at most %d) or accept the longer list",
+				k.dir, family(k.v6), len(final[k])+len(keptBy[k])+1, b.opts.MaxRules, HardMaxRules)
+		}
 		if n := len(final[k]) + len(keptBy[k]); n > 0 {
 			b.res.Counts = append(b.res.Counts, Count{Direction: k.dir, IPv6: k.v6, Rules: n + 1, Budget: b.opts.MaxRules})
 		}

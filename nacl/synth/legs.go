@@ -50,6 +50,7 @@ func (b *builder) classify(c *flows.Conversation) (classified, bool) {
 		r = "answered only by ICMP errors (e.g. port unreachable)"
 	}
 	if r != "" && !b.opts.IncludeFailed {
+		b.noteClosed(&cl)
 		b.exclude(c, ExclFailed, r)
 		return cl, false
 	}

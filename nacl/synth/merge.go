@@ -20,9 +20,12 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 	for len(group) > allPairsLimit {
 		best, cost := pair{-1, -1}, math.Inf(1)
 		for _, pr := range neighbours(group) {
-			if c := mergeCost(group[pr.i], group[pr.j]); c < cost {
+			if c := b.cost(group[pr.i], group[pr.j]); c < cost {
 				best, cost = pr, c
 			}
+		}
+		if best.i < 0 {
+			break // every neighbour merge would open a closed port
 		}
 		b.record(group[best.i], group[best.j], cost, dir, v6, len(group)-1)
 		group[best.i] = mergeBoxes(group[best.i], group[best.j])
@@ -39,7 +42,7 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 	for i := range cost {
 		cost[i] = make([]float64, n)
 		for j := i + 1; j < n; j++ {
-			cost[i][j] = mergeCost(group[i], group[j])
+			cost[i][j] = b.cost(group[i], group[j])
 		}
 	}
 	alive := make([]bool, n)
@@ -72,7 +75,7 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 			if !alive[k] || k == i {
 				continue
 			}
-			c := mergeCost(group[min(i, k)], group[max(i, k)])
+			c := b.cost(group[min(i, k)], group[max(i, k)])
 			cost[min(i, k)][max(i, k)] = c
 		}
 	}

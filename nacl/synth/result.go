@@ -152,8 +152,8 @@ type Result struct {
 	Lossless int
 	// Curve is the rules-vs-over-permission trade-off of every direction
 	// and family that needed lossy merges to fit --max-rules.
-	Curve []CurvePoint
-	Counts   []Count
+	Curve  []CurvePoint
+	Counts []Count
 	// OverPermission sums the rules' allowed-minus-intended space;
 	// OverBits is log2(1 + OverPermission).
 	OverPermission float64

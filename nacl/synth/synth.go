@@ -38,6 +38,10 @@ type builder struct {
 	// peers may be generalised to (Options.modelled).
 	decs     map[decKey]*decAcc
 	modelled []netip.Prefix
+	// closed are the server ports conversations that never worked found
+	// closed; blocked counts merges refused because of them.
+	closed  map[closedKey][]uint16
+	blocked int
 	// copyConvs: conversation values are reused by the source.
 	copyConvs bool
 }

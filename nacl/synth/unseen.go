@@ -156,13 +156,22 @@ func Learned(cut time.Time) func(*flows.Conversation) bool {
 // returns true (nil: all) against the generated ACL, on the same subnets,
 // and reports which working conversations it denies and why.
 func ReplayUnseen(res *Result, rec *replay.Recording, include func(*flows.Conversation) bool, label string) (*Unseen, error) {
+	return replayUnseen(res, recSource{rec}, FromRecording(rec), include, label)
+}
+
+// ReplayConversations is ReplayUnseen over conversations and their packet
+// shapes (for callers without a recording).
+func ReplayConversations(res *Result, convs []*flows.Conversation, obs *Observations, label string) (*Unseen, error) {
+	return replayUnseen(res, sliceSource(convs), obs, nil, label)
+}
+
+func replayUnseen(res *Result, src convSource, obs *Observations, include func(*flows.Conversation) bool, label string) (*Unseen, error) {
 	j, err := replay.NewJudge(Topology(res.ACL, &res.opts))
 	if err != nil {
 		return nil, fmt.Errorf("replaying %s: placing the generated ACL: %w", label, err)
 	}
 	u := &Unseen{Label: label}
-	obs := FromRecording(rec)
-	err = rec.EachConversation(func(c *flows.Conversation) error {
+	err = src.each(func(c *flows.Conversation) error {
 		if include != nil && !include(c) {
 			return nil
 		}
