@@ -238,3 +238,45 @@ func TestSynthCLIACLIDPlaceholder(t *testing.T) {
 		t.Errorf("--acl-id output:\n%s", out)
 	}
 }
+
+// --validate and --holdout replay unseen data; the report's last lines say
+// how the rules did, JSON carries the same, and a denial is exit 1.
+func TestSynthValidateAndHoldout(t *testing.T) {
+	pcap := synthSample(t, "webserver.pcap")
+	third := synthSample(t, "webserver-3.pcap")
+	code, out, errs := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--validate", third, pcap)
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	if code != exitOK || out == "" || !strings.HasPrefix(lines[len(lines)-1], "Unseen data ("+third+"): PASS: 12 working conversation(s): 12 allowed, 0 denied; 10 never-worked conversation(s) (scans, refused): 10 denied") ||
+		!strings.HasPrefix(lines[len(lines)-2], "Self-check: PASS") {
+		t.Errorf("--validate: exit %d\n%s", code, errs)
+	}
+	rep := filepath.Join(t.TempDir(), "r.json")
+	code, _, errs = runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--holdout", "20%", "--report", rep, "--report-format", "json", pcap)
+	if code != exitFindings {
+		t.Errorf("--holdout 20%%: exit %d, want 1 (held-out clients denied)\n%s", code, errs)
+	}
+	data, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		HeldOut int `json:"held_out_conversations"`
+		Unseen  []struct {
+			OK     bool `json:"ok"`
+			Denied []struct {
+				Reason string `json:"reason"`
+				Leg    string `json:"leg"`
+			} `json:"denied"`
+		} `json:"unseen_data"`
+		Decisions []struct {
+			Intent string `json:"intent"`
+		} `json:"peer_decisions"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.HeldOut == 0 || len(r.Unseen) != 1 || r.Unseen[0].OK || len(r.Unseen[0].Denied) != 7 || r.Unseen[0].Denied[1].Reason != "new port" ||
+		r.Unseen[0].Denied[1].Leg != "request" || len(r.Decisions) == 0 || r.Decisions[0].Intent != "public-destination" {
+		t.Errorf("json report: %+v\n%s", r, data)
+	}
+}

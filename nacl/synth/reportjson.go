@@ -24,6 +24,11 @@ type JSONReport struct {
 	Notes          []string       `json:"notes"`
 	Warnings       []string       `json:"warnings"`
 	SelfCheck      *JSONCheck     `json:"self_check,omitempty"`
+	// Decisions, Curve and Unseen: see Result.
+	Decisions []JSONDecision   `json:"peer_decisions"`
+	Curve     []JSONCurvePoint `json:"rules_vs_over_permission"`
+	HeldOut   int              `json:"held_out_conversations,omitempty"`
+	Unseen    []JSONUnseen     `json:"unseen_data"`
 }
 
 // JSONRule is one generated rule.
@@ -157,6 +162,8 @@ func (r *Result) JSON(check *CheckResult) *JSONReport {
 		j.OutsideForced = append(j.OutsideForced, JSONOutside{Client: o.Client.String(), Proto: flows.ProtoName(o.Proto), Ports: o.Ports,
 			Convs: o.Convs, Profile: o.Profile, Range: o.Range.String(), Message: o.Message()})
 	}
+	r.intentJSON(j)
+	j.HeldOut = r.HeldOut
 	if check != nil {
 		j.SelfCheck = &JSONCheck{OK: check.OK(), Summary: check.String(), Packets: check.Packets, Allowed: check.Allowed, Exempt: check.Exempt,
 			NotFiltered: check.NotFiltered, Expected: check.Expected, OutsideForced: check.OutsideForced, Uncertain: check.Uncertain, FailedPackets: check.FailedPackets}
