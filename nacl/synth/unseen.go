@@ -119,7 +119,7 @@ func (u *Unseen) String() string {
 func ParseHoldout(s string) (float64, error) {
 	v := strings.TrimSuffix(strings.TrimSpace(s), "%")
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 1 || f > 99 {
+	if err != nil || !(f >= 1 && f <= 99) {
 		return 0, fmt.Errorf("holdout %q: want a percentage of the capture time between 1%% and 99%%, e.g. 20%%", s)
 	}
 	return f / 100, nil
