@@ -212,7 +212,7 @@ func curve(ms []Merge) []CurvePoint {
 
 // ruleInfo fills the report fields of one generated rule.
 func (b *builder) ruleInfo(bx *box, e nacl.Entry) Rule {
-	r := Rule{Entry: e, Kind: bx.kind, Profile: bx.profile, Conversations: bx.use.convs, Example: bx.use.example,
+	r := Rule{Entry: e, Kind: bx.kind, Profile: bx.profile, Intent: bx.intent, Conversations: bx.use.convs, Example: bx.use.example,
 		First: bx.use.first, Last: bx.use.last, Allowed: bx.volume(), Intended: min(bx.intended, bx.volume())}
 	over := r.Allowed - r.Intended
 	r.OverBits = math.Log2(1 + over)
@@ -253,6 +253,9 @@ func comment(r *Rule) string {
 	}
 	if !r.First.IsZero() {
 		s += ", " + stamp(r.First) + " .. " + stamp(r.Last)
+	}
+	if r.Intent != "" && r.Intent != IntentExact {
+		s += ", peers: " + string(r.Intent)
 	}
 	return s
 }

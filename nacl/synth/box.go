@@ -27,19 +27,6 @@ type usage struct {
 	example     netip.Addr
 }
 
-func (u *usage) addConv(peer netip.Addr, first, last time.Time) {
-	u.convs++
-	if !u.example.IsValid() || peer.Less(u.example) {
-		u.example = peer
-	}
-	if !first.IsZero() && (u.first.IsZero() || first.Before(u.first)) {
-		u.first = first
-	}
-	if last.After(u.last) {
-		u.last = last
-	}
-}
-
 func (u *usage) merge(o usage) {
 	u.convs += o.convs
 	if o.example.IsValid() && (!u.example.IsValid() || o.example.Less(u.example)) {
@@ -57,9 +44,10 @@ func (u *usage) merge(o usage) {
 // one per distinct (peer, service) pair.
 type peerUse struct {
 	convs int32
-	// bits is the prefix length the peer's widest decision gives it (see
-	// builder.prefixFor); -1 before any.
-	bits        int16
+	// dec is the index in Result.Decisions, plus one, of the decision
+	// giving the peer its widest prefix (see builder.prefixFor); 0: none,
+	// the peer is kept exact.
+	dec         int32
 	first, last int64 // UnixNano; 0 = unknown
 }
 
@@ -107,6 +95,10 @@ type box struct {
 	profile  string
 	use      usage
 	intended float64
+	// intent is the peer decision all the rule's peers share ("" when
+	// they differ or none applies).
+	intent Intent
+	mixed  bool
 }
 
 func isPortProto(p int) bool { return p == nacl.ProtoTCP || p == nacl.ProtoUDP }
@@ -262,6 +254,10 @@ func merged(a, b *box) box {
 	m.use = a.use
 	m.use.merge(b.use)
 	m.intended = a.intended + b.intended
+	m.intent, m.mixed = a.intent, a.mixed || b.mixed || a.intent != b.intent
+	if m.mixed {
+		m.intent = ""
+	}
 	return m
 }
 

@@ -108,6 +108,8 @@ type Decision struct {
 	// the over-permission this decision adds per port.
 	Allowed, Observed float64
 	OverBits          float64
+	// index is the decision's position in Result.Decisions.
+	index int
 }
 
 // Service names the decision's service: "inbound tcp 443", "outbound icmp echo".
@@ -286,6 +288,7 @@ func (b *builder) decide() {
 	for _, k := range keys {
 		a := b.decs[k]
 		a.d = b.decideOne(a, modelled)
+		a.d.index = len(b.res.Decisions)
 		if a.d.Intent == IntentUnsureRole {
 			b.warn("%s: client/server roles uncertain in %d of %d conversation(s) (e.g. %s) and the port is in an ephemeral range: kept to the %d observed peer(s) instead of generalising (a reversed role would open an ephemeral port to the world); check the roles with flowverify flows",
 				a.d.Service(), a.unsure, a.convs, a.unsureEx, a.d.Peers)

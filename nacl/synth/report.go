@@ -28,6 +28,9 @@ func (r *Result) WriteText(w io.Writer, check *CheckResult) error {
 	b.WriteString("\n\nRules:\n")
 	for _, ru := range r.Rules {
 		fmt.Fprintf(&b, "  %-48s  %s", ruleText(ru.Entry), ru.Kind)
+		if ru.Intent != "" && ru.Intent != IntentExact {
+			fmt.Fprintf(&b, " (peers: %s)", ru.Intent)
+		}
 		if ru.Kind != KindKeptDeny && ru.Kind != KindPMTUD {
 			fmt.Fprintf(&b, "  %d conv", ru.Conversations)
 			if ru.Example.IsValid() {

@@ -38,6 +38,7 @@ type JSONRule struct {
 	RuleNumber    int        `json:"rule_number"`
 	Kind          string     `json:"kind"`
 	Profile       string     `json:"profile,omitempty"`
+	Intent        string     `json:"peers_intent,omitempty"`
 	Conversations int        `json:"conversations"`
 	Example       string     `json:"example_peer,omitempty"`
 	First         *time.Time `json:"first_seen,omitempty"`
@@ -130,7 +131,7 @@ func (r *Result) JSON(check *CheckResult) *JSONReport {
 	}
 	for _, ru := range r.Rules {
 		jr := JSONRule{Direction: ru.Entry.Direction.String(), Rule: ruleText(ru.Entry), RuleNumber: ru.Entry.RuleNumber, Kind: ru.Kind,
-			Profile: ru.Profile, Conversations: ru.Conversations, First: timePtr(ru.First), Last: timePtr(ru.Last), OverBits: ru.OverBits, Comment: ru.Entry.Comment}
+			Profile: ru.Profile, Intent: string(ru.Intent), Conversations: ru.Conversations, First: timePtr(ru.First), Last: timePtr(ru.Last), OverBits: ru.OverBits, Comment: ru.Entry.Comment}
 		if ru.Example.IsValid() {
 			jr.Example = ru.Example.String()
 		}

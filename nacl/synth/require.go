@@ -106,15 +106,21 @@ func (b *builder) add(k svcKey, peer netip.Addr, d *Decision, first, last time.T
 		m = map[netip.Addr]peerUse{}
 		b.services[k] = m
 	}
-	u, ok := m[peer]
-	if !ok {
-		u.bits = -1
-	}
-	if bits := int16(b.prefixFor(d, peer).Bits()); u.bits < 0 || bits < u.bits {
-		u.bits = bits
+	u := m[peer]
+	if d != nil && b.prefixFor(d, peer).Bits() < b.peerPrefix(u, peer).Bits() {
+		u.dec = int32(d.index + 1)
 	}
 	u.add(first, last)
 	m[peer] = u
+}
+
+// peerPrefix is the rule prefix of peer as recorded in u.
+func (b *builder) peerPrefix(u peerUse, peer netip.Addr) netip.Prefix {
+	var d *Decision
+	if u.dec > 0 {
+		d = &b.res.Decisions[u.dec-1]
+	}
+	return b.prefixFor(d, peer)
 }
 
 // addLeg adds one observed leg of c in every direction it crosses (resp:

@@ -65,6 +65,9 @@ type Rule struct {
 	Kind string
 	// Profile is the ephemeral profile of a response rule ("linux", ...).
 	Profile string
+	// Intent is the peer decision the rule's peers share (see Decision;
+	// "" when they differ or none applies).
+	Intent Intent
 	// Conversations counts the conversation legs (and ICMP packet shapes)
 	// the rule serves; Example is the lowest peer address among them.
 	Conversations int
