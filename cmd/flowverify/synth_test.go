@@ -280,3 +280,22 @@ func TestSynthValidateAndHoldout(t *testing.T) {
 		t.Errorf("json report: %+v\n%s", r, data)
 	}
 }
+
+// The two-tier sample: --subnets models the database subnet, --peer-subnet
+// the ALB subnet, --ephemeral CIDR=PROFILE marks the ALB as aws-managed.
+func TestSynthTwoTierSubnets(t *testing.T) {
+	pcap := synthSample(t, "twotier.pcap")
+	code, out, errs := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--subnets", synthSample(t, "vpc-subnets.json"),
+		"--peer-subnet", "10.0.3.0/24", "--ephemeral", "10.0.3.0/24=aws-managed", "--validate", synthSample(t, "twotier-2.pcap"), pcap)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	for _, w := range []string{"allow tcp  10.0.3.0/24 8080", "allow tcp  10.0.2.0/24 5432", "allow tcp  10.0.3.0/24 1024-65535   # response (aws-managed)"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "/32") || !strings.Contains(errs, "Unseen data") || !strings.Contains(errs, "PASS: 18 working conversation(s): 18 allowed") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errs)
+	}
+}
