@@ -14,7 +14,7 @@ func (r *Result) writeDecisions(b *strings.Builder) {
 	if len(r.Decisions) == 0 {
 		return
 	}
-	b.WriteString("\nPeers per service (--peers " + r.opts.Peers.String() + "):\n")
+	b.WriteString("\nPeers per service (--peers " + r.PeerMode().String() + "):\n")
 	lines := 0
 	for i := 0; i < len(r.Decisions); i++ {
 		d := &r.Decisions[i]

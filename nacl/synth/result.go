@@ -205,6 +205,9 @@ func (r *Result) IsExcluded(id int) bool {
 // outside a forced ephemeral range.
 func (r *Result) HasConflicts() bool { return len(r.Conflicts) > 0 || len(r.OutsideForced) > 0 }
 
+// PeerMode is the --peers mode the result was synthesised with.
+func (r *Result) PeerMode() PeerMode { return r.opts.Peers }
+
 // UnseenOK reports whether every replay of unseen data (Unseen) allowed
 // all its working conversations and denied the failed ones.
 func (r *Result) UnseenOK() bool {
