@@ -85,11 +85,13 @@ var Samples = []Sample{
 	{
 		File: "twotier.pcap", Script: "twotier.sh", LinkType: LinkTypeEthernet,
 		Packets: 204, TCPConversations: 18, UDPConversations: 0,
+		ACLFiles:    []string{"twotier.nacl"},
 		Description: "app subnet 10.0.1.0/24 serving ALB-like nodes in 10.0.3.0/24 (client ports spread over 1024-65535) and querying a database primary and replica in 10.0.2.0/24",
 	},
 	{
 		File: "twotier-2.pcap", Script: "twotier.sh", LinkType: LinkTypeEthernet,
 		Packets: 204, TCPConversations: 18, UDPConversations: 0,
+		ACLFiles:    []string{"twotier.nacl"},
 		Description: "second recording of the two-tier scenario: other app hosts, a new replica and ALB node, new ports",
 	},
 	{
