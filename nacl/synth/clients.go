@@ -64,9 +64,6 @@ func sortedPorts(m map[uint16]struct{}) []uint16 {
 // fallbackRange is used when observed client ports fit no profile.
 var fallbackRange = nacl.PortRange{From: 1024, To: 65535}
 
-// choose decides the group's response range. It returns a warning or a
-// note without the client (so that many clients share one line) and an
-// example naming the client ("" when there is nothing to say).
 // minOSEvidence is how many conversations of one client it takes to pick
 // a narrow OS profile (windows-2003, freebsd) that an AWS-managed sender's
 // ports (spread over 1024-65535) would also fit: from a few ports the two
