@@ -474,3 +474,40 @@ func TestTwoTier(t *testing.T) {
 		t.Errorf("twotier-2.pcap: %s %+v", u, u.Denied)
 	}
 }
+
+// TestDenialReasons: each reason ReplayConversations gives for unseen
+// traffic, on rules learned from one client of a service and one ping.
+func TestDenialReasons(t *testing.T) {
+	train := []*flows.Conversation{
+		conv(1, 6, "10.1.2.7", 40001, "10.1.0.10", 8080),
+		echo(2, "10.1.0.10", "10.1.2.9"),
+	}
+	o := intentOpts()
+	o.PMTUD = false
+	r := mustSynth(t, train, o)
+	unseen := []*flows.Conversation{
+		conv(1, 6, "10.1.2.7", 40002, "10.1.0.10", 8080), // same client, new port in range: allowed
+		conv(2, 6, "10.1.5.5", 40003, "10.1.0.10", 8080), // a peer outside the fixed peer
+		conv(3, 6, "10.1.2.7", 40004, "10.1.0.10", 9090), // a port never served
+		conv(4, 6, "10.1.2.7", 1500, "10.1.0.10", 8080),  // client port outside linux
+		conv(5, 17, "10.1.2.7", 40005, "10.1.0.10", 53),  // no UDP rule at all
+		echo(6, "10.1.2.9", "10.1.0.10"),                  // echo request inbound: no rule for type 8
+	}
+	u, err := ReplayConversations(r, unseen, observe(unseen), "unseen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]DenialReason{}
+	for _, d := range u.Denied {
+		got[d.ConvID] = d.Reason
+	}
+	want := map[int]DenialReason{2: ReasonNewPeer, 3: ReasonNewPort, 4: ReasonNewEphemeral, 5: ReasonNewProtocol, 6: ReasonNewICMP}
+	if u.Working != 6 || len(got) != len(want) {
+		t.Errorf("%s: %v\n%s", u, got, rules(r.ACL))
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("#%d: %q, want %q\n%s", id, got[id], w, rules(r.ACL))
+		}
+	}
+}
