@@ -491,7 +491,7 @@ func TestDenialReasons(t *testing.T) {
 		conv(3, 6, "10.1.2.7", 40004, "10.1.0.10", 9090), // a port never served
 		conv(4, 6, "10.1.2.7", 1500, "10.1.0.10", 8080),  // client port outside linux
 		conv(5, 17, "10.1.2.7", 40005, "10.1.0.10", 53),  // no UDP rule at all
-		echo(6, "10.1.2.9", "10.1.0.10"),                  // echo request inbound: no rule for type 8
+		echo(6, "10.1.2.9", "10.1.0.10"),                 // echo request inbound: no rule for type 8
 	}
 	u, err := ReplayConversations(r, unseen, observe(unseen), "unseen")
 	if err != nil {
