@@ -27,6 +27,7 @@ type usage struct {
 	example     netip.Addr
 }
 
+// merge adds the use o to u.
 func (u *usage) merge(o usage) {
 	u.convs += o.convs
 	if o.example.IsValid() && (!u.example.IsValid() || o.example.Less(u.example)) {

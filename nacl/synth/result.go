@@ -321,7 +321,7 @@ func (x *compactExcluded) each(want func(*Excluded) bool, fn func(*Excluded) err
 		}
 		return fn(&ex)
 	})
-	if err == stop {
+	if errors.Is(err, stop) {
 		return nil
 	}
 	return err

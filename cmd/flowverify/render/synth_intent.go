@@ -1,4 +1,4 @@
-package synth
+package render
 
 import (
 	"fmt"
@@ -6,11 +6,12 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl/synth"
 )
 
 // writeDecisions lists the peer decision of every service with its
 // reason and the over-permission it adds.
-func (r *Result) writeDecisions(b *strings.Builder) {
+func writeSynthDecisions(b *strings.Builder, r *synth.Result) {
 	if len(r.Decisions) == 0 {
 		return
 	}
@@ -47,13 +48,13 @@ func (r *Result) writeDecisions(b *strings.Builder) {
 }
 
 // sameDecision reports whether two decisions differ only in their port.
-func sameDecision(a, c *Decision) bool {
+func sameDecision(a, c *synth.Decision) bool {
 	return a.Direction == c.Direction && a.IPv6 == c.IPv6 && a.Proto == c.Proto && a.Intent == c.Intent &&
 		a.Reason == c.Reason && slices.Equal(a.Prefixes, c.Prefixes)
 }
 
 // writeCurve prints the rules-vs-over-permission trade-off.
-func (r *Result) writeCurve(b *strings.Builder) {
+func writeSynthCurve(b *strings.Builder, r *synth.Result) {
 	if len(r.Curve) == 0 {
 		return
 	}
@@ -69,7 +70,7 @@ func (r *Result) writeCurve(b *strings.Builder) {
 
 // writeUnseen prints how the rules did on data they were not learned
 // from, one line each, with the denied conversations.
-func (r *Result) writeUnseen(b *strings.Builder) {
+func writeSynthUnseen(b *strings.Builder, r *synth.Result) {
 	if r.HeldOut > 0 && len(r.Unseen) == 0 {
 		fmt.Fprintf(b, "Held out: %d conversation(s) not learned from and not replayed\n", r.HeldOut)
 	}
