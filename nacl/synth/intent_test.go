@@ -504,3 +504,24 @@ func TestDenialReasons(t *testing.T) {
 		}
 	}
 }
+
+// A UDP probe answered only by ICMP port unreachable never worked: in
+// unseen data it counts as a failed conversation that must stay denied.
+func TestUnseenUDPProbeAnsweredByICMP(t *testing.T) {
+	train := []*flows.Conversation{conv(1, 17, "198.51.100.7", 40001, "10.1.0.10", 53)}
+	r := mustSynth(t, train, intentOpts())
+	probe := conv(1, 17, "203.0.113.66", 40002, "10.1.0.10", 161)
+	probe.ToClient = flows.DirStats{}
+	probe.ICMPErrors = 1
+	obs := NewObservations()
+	req, _ := legPackets(probe)
+	obs.AddPacket(1, req, false, flows.FrameRef{Frame: 1})
+	obs.AddPacket(1, nacl.Packet{Src: netip.MustParseAddr("10.1.0.10"), Dst: probe.Client.Addr, Proto: 1, HasICMP: true, ICMPType: 3, ICMPCode: 3}, true, flows.FrameRef{Frame: 2})
+	u, err := ReplayConversations(r, []*flows.Conversation{probe}, obs, "probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Working != 0 || u.Failed != 1 || !u.OK() {
+		t.Errorf("%s", u)
+	}
+}

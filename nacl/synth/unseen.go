@@ -182,7 +182,14 @@ func replayUnseen(res *Result, src convSource, obs *Observations, include func(*
 }
 
 func (u *Unseen) replayOne(j *replay.Judge, acl *nacl.ACL, c *flows.Conversation, shapes []Observed) {
-	failed := failedReason(c) != ""
+	var seenReq, seenResp bool
+	for i := range shapes {
+		if x := &shapes[i]; !x.ICMPError && x.Packet.Proto == c.Proto {
+			seenReq = seenReq || x.Packet.Src == c.Client.Addr
+			seenResp = seenResp || x.Packet.Src == c.Server.Addr
+		}
+	}
+	why := neverWorked(c, seenReq, seenResp)
 	crossing := false
 	var den *UnseenDenial
 	reqAllowed := false
@@ -226,10 +233,10 @@ func (u *Unseen) replayOne(j *replay.Judge, acl *nacl.ACL, c *flows.Conversation
 	switch {
 	case !crossing:
 		u.Exempt++
-	case failed:
+	case why != "":
 		u.Failed++
 		if reqAllowed {
-			u.FailedAllowed = append(u.FailedAllowed, fmt.Sprintf("%s (%s)", convLabel(c), failedReason(c)))
+			u.FailedAllowed = append(u.FailedAllowed, fmt.Sprintf("%s (%s)", convLabel(c), why))
 		}
 	default:
 		u.Working++
