@@ -7,7 +7,9 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/flows"
@@ -183,18 +185,29 @@ func runSynth(env *runEnv, args []string) int {
 		fmt.Fprintln(env.stderr, "flowverify synth: notice: no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not recognised as exempt (169.254.169.253 still is)")
 	}
 	opts.Observations = synth.FromRecording(recording)
-	var holdoutLabel string
+	// --holdout learns from the first part of the capture time and replays
+	// the rest; without it the ACL is learned from everything, and a
+	// second synthesis from the first 80% estimates how such rules hold on
+	// later traffic (--holdout off skips it).
+	frac, estimate := synth.DefaultHoldout, true
 	if sf.holdout != "" {
-		frac, err := synth.ParseHoldout(sf.holdout)
-		if err != nil {
+		if frac, err = synth.ParseHoldout(sf.holdout); err != nil {
 			return fail(env, "synth", fmt.Errorf("--holdout: %w", err))
 		}
-		cut, ok := synth.HoldoutCut(recording, frac)
-		if !ok {
+		estimate = false
+	}
+	var cut time.Time
+	if frac > 0 {
+		var ok bool
+		if cut, ok = synth.HoldoutCut(recording, frac); !ok && !estimate {
 			return fail(env, "synth", errors.New("--holdout: the capture spans no time to split"))
+		} else if !ok {
+			frac = 0
 		}
+	}
+	pct := strconv.FormatFloat(frac*100, 'f', -1, 64) + "%"
+	if frac > 0 && !estimate {
 		opts.Learn = synth.Learned(cut)
-		holdoutLabel = fmt.Sprintf("held out: the last %s of the capture time (conversations starting at or after %s)", strings.TrimSpace(sf.holdout), cut.UTC().Format("2006-01-02T15:04:05.000Z"))
 	}
 	res, err := synth.SynthesizeRecording(recording, opts)
 	if err != nil {
@@ -204,12 +217,22 @@ func runSynth(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, "synth", err)
 	}
-	if opts.Learn != nil {
-		learn := opts.Learn
-		u, err := synth.ReplayUnseen(res, recording, func(c *flows.Conversation) bool { return !learn(c) }, holdoutLabel)
+	if frac > 0 {
+		learned, label := res, fmt.Sprintf("held out: the last %s of the capture time, conversations starting at or after %s", pct, cut.UTC().Format("2006-01-02T15:04:05.000Z"))
+		if estimate {
+			eo := opts
+			eo.Learn = synth.Learned(cut)
+			if learned, err = synth.SynthesizeRecording(recording, eo); err != nil {
+				return fail(env, "synth", err)
+			}
+			label = fmt.Sprintf("rules learned from the first %s of the capture time, replayed on the conversations starting at or after %s; --holdout sets the share, --holdout off skips this",
+				strconv.FormatFloat(100-frac*100, 'f', -1, 64)+"%", cut.UTC().Format("2006-01-02T15:04:05.000Z"))
+		}
+		u, err := synth.ReplayUnseen(learned, recording, func(c *flows.Conversation) bool { return !c.First().Before(cut) }, label)
 		if err != nil {
 			return fail(env, "synth", err)
 		}
+		u.Estimate = estimate
 		res.Unseen = append(res.Unseen, *u)
 	}
 	for _, path := range sf.validate {

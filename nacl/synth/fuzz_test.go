@@ -60,7 +60,7 @@ func FuzzParseHoldout(f *testing.F) {
 			}
 			return
 		}
-		if !(v >= 0.01 && v <= 0.99) {
+		if !(v >= 0.01 && v <= 0.99) && v != 0 {
 			t.Fatalf("ParseHoldout(%q) = %v", s, v)
 		}
 	})

@@ -73,6 +73,10 @@ type Unseen struct {
 	// Incomplete is set by the caller when the data could not be read
 	// whole: the counts cover only what was read.
 	Incomplete bool
+	// Estimate is set by the caller when the replay judged a second rule
+	// set, learned from part of the data, rather than the result itself:
+	// an estimate of how rules learned this way hold on later traffic.
+	Estimate bool
 }
 
 // OK reports whether every working conversation was allowed and no
@@ -114,13 +118,21 @@ func (u *Unseen) String() string {
 	return s
 }
 
+// DefaultHoldout is the share of the capture time held out for the
+// estimate flowverify synth reports when --holdout is not given.
+const DefaultHoldout = 0.2
+
 // ParseHoldout parses --holdout: a percentage "20%" (or "20") of the
-// capture's time span, 1..99.
+// capture's time span, 1..99; "0" or "off" (returned as 0) turns the
+// held-out estimate off.
 func ParseHoldout(s string) (float64, error) {
+	if t := strings.TrimSpace(s); t == "off" || t == "0" || t == "0%" {
+		return 0, nil
+	}
 	v := strings.TrimSuffix(strings.TrimSpace(s), "%")
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || !(f >= 1 && f <= 99) {
-		return 0, fmt.Errorf("holdout %q: want a percentage of the capture time between 1%% and 99%%, e.g. 20%%", s)
+		return 0, fmt.Errorf("holdout %q: want a percentage of the capture time between 1%% and 99%%, e.g. 20%%, or off", s)
 	}
 	return f / 100, nil
 }

@@ -76,7 +76,14 @@ func writeSynthUnseen(b *strings.Builder, r *synth.Result) {
 	}
 	for i := range r.Unseen {
 		u := &r.Unseen[i]
-		fmt.Fprintf(b, "Unseen data (%s): %s\n", u.Label, u)
+		title := "Unseen data"
+		if u.Estimate {
+			title = "Held-out estimate"
+		}
+		fmt.Fprintf(b, "%s (%s): %s\n", title, u.Label, u)
+		if u.Estimate && !u.OK() {
+			b.WriteString("  (the printed rules were learned from the whole capture; what the estimate denies appeared only late in it: such traffic may be rare, record longer to cover it)\n")
+		}
 		for j, d := range u.Denied {
 			if j == maxListed {
 				fmt.Fprintf(b, "  ... %d more\n", len(u.Denied)-maxListed)

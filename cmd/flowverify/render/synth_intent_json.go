@@ -34,6 +34,7 @@ type SynthUnseenJSON struct {
 	Label         string                  `json:"data"`
 	OK            bool                    `json:"ok"`
 	Incomplete    bool                    `json:"incomplete,omitempty"`
+	Estimate      bool                    `json:"estimate,omitempty"`
 	Summary       string                  `json:"summary"`
 	Working       int                     `json:"working_conversations"`
 	Denied        []SynthUnseenDenialJSON `json:"denied"`
@@ -71,7 +72,7 @@ func synthIntentJSON(j *SynthJSON, r *synth.Result) {
 	}
 	for i := range r.Unseen {
 		u := &r.Unseen[i]
-		ju := SynthUnseenJSON{Label: u.Label, OK: u.OK(), Incomplete: u.Incomplete, Summary: u.String(), Working: u.Working, Failed: u.Failed,
+		ju := SynthUnseenJSON{Label: u.Label, OK: u.OK(), Incomplete: u.Incomplete, Estimate: u.Estimate, Summary: u.String(), Working: u.Working, Failed: u.Failed,
 			FailedAllowed: append([]string{}, u.FailedAllowed...), Exempt: u.Exempt, Denied: []SynthUnseenDenialJSON{}}
 		for _, d := range u.Denied {
 			leg := "request"
