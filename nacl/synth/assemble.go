@@ -186,6 +186,15 @@ func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
 	b.res.ACL = acl
 	b.res.OverBits = math.Log2(1 + b.res.OverPermission)
 	b.res.Curve = curve(b.res.Merges)
+	b.res.served = map[servedKey]bool{}
+	for k := range b.services {
+		switch {
+		case k.kind == KindService && isPortProto(k.proto) && k.ports.From == k.ports.To:
+			b.res.served[servedKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: k.ports.From}] = true
+		case k.kind == KindICMP && k.icmpT >= 0 && k.icmpC >= 0:
+			b.res.served[servedKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: uint16(k.icmpT)<<8 | uint16(k.icmpC)}] = true
+		}
+	}
 	return nil
 }
 

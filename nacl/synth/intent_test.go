@@ -549,3 +549,38 @@ func TestUnseenUDPProbeAnsweredByICMP(t *testing.T) {
 		t.Errorf("%s", u)
 	}
 }
+
+// Never-worked conversations in unseen data: on a served port (refused by
+// the host) and through a response range (stateless NACL) are told apart
+// from a port the rules open though nothing served it.
+func TestUnseenNeverWorkedKinds(t *testing.T) {
+	train := []*flows.Conversation{
+		conv(1, 6, "198.51.100.7", 40001, "10.1.0.10", 443),
+		conv(2, 6, "10.1.0.10", 40002, "192.0.2.80", 443),
+	}
+	for i, p := range []uint16{22, 80} { // served, merged below
+		train = append(train, conv(3+i, 6, "198.51.100.8", 40003+uint16(i), "10.1.0.10", p))
+	}
+	o := intentOpts()
+	o.MaxRules, o.PMTUD = 3, false // forces 22, 80 and 443 into one range
+	r := mustSynth(t, train, o)
+	mk := func(id int, client string, cport uint16, server string, sport uint16) *flows.Conversation {
+		c := conv(id, 6, client, cport, server, sport)
+		c.State, c.ToClient = flows.StateUnanswered, flows.DirStats{}
+		return c
+	}
+	unseen := []*flows.Conversation{
+		mk(1, "203.0.113.5", 40010, "10.1.0.11", 443),   // served port, host down
+		mk(2, "203.0.113.5", 40011, "10.1.0.10", 33000), // inside the response range
+		mk(3, "203.0.113.5", 40012, "10.1.0.10", 100),   // inside the merged 22-443
+		mk(4, "203.0.113.5", 40013, "10.1.0.10", 21),    // closed and denied
+	}
+	u, err := ReplayConversations(r, unseen, observe(unseen), "unseen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Failed != 4 || u.FailedServedPort != 1 || len(u.FailedViaResponse) != 1 || len(u.FailedAllowed) != 1 || u.OK() ||
+		!strings.Contains(u.FailedAllowed[0], ":100 ") {
+		t.Errorf("%s\nvia response %q\nlet through %q\n%s", u, u.FailedViaResponse, u.FailedAllowed, rules(r.ACL))
+	}
+}

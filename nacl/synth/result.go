@@ -181,6 +181,8 @@ type Result struct {
 	// First and Last bound the observed conversations in time.
 	First, Last time.Time
 	heldOut     bitset
+	// served holds the service ports of the working conversations.
+	served map[servedKey]bool
 	opts        Options
 	excluded    map[int]string
 	// forcedOut maps the conversations of OutsideForced to their client

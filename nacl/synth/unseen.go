@@ -59,11 +59,17 @@ type Unseen struct {
 	Working int
 	Denied  []UnseenDenial
 	// Failed counts conversations that never worked (scans, refused or
-	// unanswered connections); FailedAllowed lists those whose first
-	// request the ACL lets through (a scan reaching a port), which should
-	// be empty.
-	Failed        int
-	FailedAllowed []string
+	// unanswered connections). Of those whose request the ACL lets
+	// through: FailedServedPort counts the ones on a port working
+	// conversations were learned on (the NACL filters ports, not which
+	// host listens); FailedViaResponse lists the ones a response
+	// (ephemeral) range admits (stateless NACLs cannot tell a reply from a
+	// new connection); FailedAllowed lists the rest, ports the rules open
+	// though no working conversation used them, which should be empty.
+	Failed            int
+	FailedServedPort  int
+	FailedViaResponse []string
+	FailedAllowed     []string
 	// Exempt counts conversations that need no rule (exempt, same subnet,
 	// not crossing).
 	Exempt int
@@ -80,7 +86,7 @@ type Unseen struct {
 }
 
 // OK reports whether every working conversation was allowed and no
-// failed one reached its port.
+// failed one reached a port the rules open though it was never served.
 func (u *Unseen) OK() bool { return len(u.Denied) == 0 && len(u.FailedAllowed) == 0 }
 
 // String summarises the replay in one line.
@@ -108,9 +114,15 @@ func (u *Unseen) String() string {
 		}
 		s += " (" + strings.Join(parts, ", ") + ")"
 	}
-	s += fmt.Sprintf("; %d never-worked conversation(s) (scans, refused): %d denied", u.Failed, u.Failed-len(u.FailedAllowed))
+	s += fmt.Sprintf("; %d never-worked conversation(s) (scans, refused): %d denied", u.Failed, u.Failed-len(u.FailedAllowed)-len(u.FailedViaResponse)-u.FailedServedPort)
+	if u.FailedServedPort > 0 {
+		s += fmt.Sprintf(", %d on a served port (refused by the host)", u.FailedServedPort)
+	}
+	if len(u.FailedViaResponse) > 0 {
+		s += fmt.Sprintf(", %d admitted by a response range (stateless NACL)", len(u.FailedViaResponse))
+	}
 	if len(u.FailedAllowed) > 0 {
-		s += fmt.Sprintf(", %d let through", len(u.FailedAllowed))
+		s += fmt.Sprintf(", %d let through on a port no working conversation used", len(u.FailedAllowed))
 	}
 	if u.Exempt > 0 {
 		s += fmt.Sprintf("; %d need no rule", u.Exempt)
@@ -187,13 +199,14 @@ func replayUnseen(res *Result, src convSource, obs *Observations, include func(*
 		if include != nil && !include(c) {
 			return nil
 		}
-		u.replayOne(j, res.ACL, c, obs.shapesOf(c.ID))
+		u.replayOne(j, res, c, obs.shapesOf(c.ID))
 		return nil
 	})
 	return u, err
 }
 
-func (u *Unseen) replayOne(j *replay.Judge, acl *nacl.ACL, c *flows.Conversation, shapes []Observed) {
+func (u *Unseen) replayOne(j *replay.Judge, res *Result, c *flows.Conversation, shapes []Observed) {
+	acl := res.ACL
 	var seenReq, seenResp bool
 	for i := range shapes {
 		if x := &shapes[i]; !x.ICMPError && x.Packet.Proto == c.Proto {
@@ -204,7 +217,9 @@ func (u *Unseen) replayOne(j *replay.Judge, acl *nacl.ACL, c *flows.Conversation
 	why := neverWorked(c, seenReq, seenResp)
 	crossing := false
 	var den *UnseenDenial
-	reqAllowed := false
+	// reqAllowed: a request packet passed; through says which kind of
+	// rule let it through where the port was never served.
+	reqAllowed, servedPort, through := false, true, ""
 	var total uint64
 	for i := range shapes {
 		x := &shapes[i]
@@ -219,8 +234,9 @@ func (u *Unseen) replayOne(j *replay.Judge, acl *nacl.ACL, c *flows.Conversation
 		total += x.Packets
 		resp := x.Packet.Src == c.Server.Addr && x.Packet.Dst == c.Client.Addr
 		if jd.Verdict == replay.Allow {
-			if !resp {
+			if !resp && !reqAllowed {
 				reqAllowed = true
+				servedPort, through = res.explainAllowed(&x.Packet, &jd)
 			}
 			continue
 		}
@@ -247,8 +263,16 @@ func (u *Unseen) replayOne(j *replay.Judge, acl *nacl.ACL, c *flows.Conversation
 		u.Exempt++
 	case why != "":
 		u.Failed++
-		if reqAllowed {
-			u.FailedAllowed = append(u.FailedAllowed, fmt.Sprintf("%s (%s)", convLabel(c), why))
+		switch {
+		case !reqAllowed:
+		case servedPort:
+			// A port working conversations use, refused by this host: a
+			// NACL filters ports, not which host listens.
+			u.FailedServedPort++
+		case through == KindResponse:
+			u.FailedViaResponse = append(u.FailedViaResponse, fmt.Sprintf("%s (%s)", convLabel(c), why))
+		default:
+			u.FailedAllowed = append(u.FailedAllowed, fmt.Sprintf("%s (%s), let through by a %s rule", convLabel(c), why, through))
 		}
 	default:
 		u.Working++
@@ -304,4 +328,37 @@ func denialReason(acl *nacl.ACL, dir nacl.Direction, p *nacl.Packet, resp bool) 
 		return ReasonNewPeer
 	}
 	return ReasonNewPort
+}
+
+// servedKey is a service port (ICMP: type<<8 | code) learned from
+// working conversations.
+type servedKey struct {
+	dir   nacl.Direction
+	v6    bool
+	proto uint8
+	port  uint16
+}
+
+// explainAllowed says, for an allowed request packet, whether its port is
+// one working conversations were learned on in every direction it is
+// checked in, and otherwise the kind of the rule that let it through.
+func (r *Result) explainAllowed(p *nacl.Packet, jd *replay.Judgement) (served bool, kind string) {
+	port := p.DstPort
+	if p.HasICMP {
+		port = uint16(p.ICMPType)<<8 | uint16(p.ICMPCode)
+	}
+	served = p.HasPort || p.HasICMP
+	for k := 0; k < jd.NCheck; k++ {
+		ch := jd.Checks[k]
+		if served && r.served[servedKey{dir: ch.Direction, v6: p.Src.Is6(), proto: p.Proto, port: port}] {
+			continue
+		}
+		served = false
+		for i := range r.Rules {
+			if e := &r.Rules[i].Entry; e.Direction == ch.Direction && e.RuleNumber == ch.Rule {
+				kind = r.Rules[i].Kind
+			}
+		}
+	}
+	return served, kind
 }

@@ -103,5 +103,12 @@ func writeSynthUnseen(b *strings.Builder, r *synth.Result) {
 			}
 			fmt.Fprintf(b, "  never worked, but let through: %s\n", f)
 		}
+		for j, f := range u.FailedViaResponse {
+			if j == maxListed {
+				fmt.Fprintf(b, "  ... %d more admitted by a response range\n", len(u.FailedViaResponse)-maxListed)
+				break
+			}
+			fmt.Fprintf(b, "  never worked, admitted by a response (ephemeral) range: %s\n", f)
+		}
 	}
 }

@@ -31,16 +31,18 @@ type SynthCurvePointJSON struct {
 
 // SynthUnseenJSON is the replay of data the synthesis did not learn from.
 type SynthUnseenJSON struct {
-	Label         string                  `json:"data"`
-	OK            bool                    `json:"ok"`
-	Incomplete    bool                    `json:"incomplete,omitempty"`
-	Estimate      bool                    `json:"estimate,omitempty"`
-	Summary       string                  `json:"summary"`
-	Working       int                     `json:"working_conversations"`
-	Denied        []SynthUnseenDenialJSON `json:"denied"`
-	Failed        int                     `json:"never_worked_conversations"`
-	FailedAllowed []string                `json:"never_worked_let_through"`
-	Exempt        int                     `json:"no_rule_needed"`
+	Label             string                  `json:"data"`
+	OK                bool                    `json:"ok"`
+	Incomplete        bool                    `json:"incomplete,omitempty"`
+	Estimate          bool                    `json:"estimate,omitempty"`
+	Summary           string                  `json:"summary"`
+	Working           int                     `json:"working_conversations"`
+	Denied            []SynthUnseenDenialJSON `json:"denied"`
+	Failed            int                     `json:"never_worked_conversations"`
+	FailedAllowed     []string                `json:"never_worked_let_through"`
+	FailedServedPort  int                     `json:"never_worked_on_served_port"`
+	FailedViaResponse []string                `json:"never_worked_via_response_range"`
+	Exempt            int                     `json:"no_rule_needed"`
 }
 
 // SynthUnseenDenialJSON is a working conversation of unseen data the ACL denies.
@@ -73,7 +75,8 @@ func synthIntentJSON(j *SynthJSON, r *synth.Result) {
 	for i := range r.Unseen {
 		u := &r.Unseen[i]
 		ju := SynthUnseenJSON{Label: u.Label, OK: u.OK(), Incomplete: u.Incomplete, Estimate: u.Estimate, Summary: u.String(), Working: u.Working, Failed: u.Failed,
-			FailedAllowed: append([]string{}, u.FailedAllowed...), Exempt: u.Exempt, Denied: []SynthUnseenDenialJSON{}}
+			FailedAllowed:    append([]string{}, u.FailedAllowed...),
+			FailedServedPort: u.FailedServedPort, FailedViaResponse: append([]string{}, u.FailedViaResponse...), Exempt: u.Exempt, Denied: []SynthUnseenDenialJSON{}}
 		for _, d := range u.Denied {
 			leg := "request"
 			if d.Response {
