@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-records every sample capture in pcaps/ (about 40 s; needs root).
+# Re-records every sample capture in pcaps/ (about a minute; needs root).
 # Each per-sample script builds its own namespaces and removes them again.
 # Debian packages: tcpdump tshark nginx-light bind9 dnsutils chrony
 # openssh-server openssh-client socat curl iproute2 iputils-ping ethtool
