@@ -182,9 +182,9 @@ type Result struct {
 	First, Last time.Time
 	heldOut     bitset
 	// served holds the service ports of the working conversations.
-	served map[servedKey]bool
-	opts        Options
-	excluded    map[int]string
+	served   map[servedKey]bool
+	opts     Options
+	excluded map[int]string
 	// forcedOut maps the conversations of OutsideForced to their client
 	// endpoint: the self-check expects their replies to be denied.
 	forcedOut map[int]netip.AddrPort
