@@ -109,7 +109,7 @@ func readNACL(env *runEnv, cmd, path, format string, nf *naclFlags, forLint bool
 	if err != nil {
 		return nil, fmt.Errorf("--nacl-format: %w", err)
 	}
-	o := aclfile.Options{Format: f, Stdin: env.stdin}
+	o := aclfile.Options{Format: f, Stdin: env.stdin, KeepRejected: forLint}
 	if nf != nil {
 		o.Vars, o.VarFiles, o.Parameters, o.Limits = nf.vars, nf.varFiles, nf.params, nf.limits
 	}
@@ -138,11 +138,6 @@ func readNACL(env *runEnv, cmd, path, format string, nf *naclFlags, forLint bool
 			what = fmt.Sprintf("%d errors", nerr)
 		}
 		return nil, fmt.Errorf("%s: %s in the NACL file (listed above); nothing was evaluated", file.Path, what)
-	}
-	if !forLint {
-		if err := file.AWSAccepts(); err != nil {
-			return nil, err
-		}
 	}
 	return file, nil
 }

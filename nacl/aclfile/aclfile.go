@@ -72,8 +72,8 @@ type File struct {
 	Diagnostics []nacl.Diagnostic
 	// Rejected holds the problems for which AWS would refuse the ACL but
 	// which do not stop reading it: duplicate rule numbers (see
-	// nacl.DuplicateRuleNumbers). Lint reports them as findings; commands
-	// that evaluate the ACL refuse it (AWSAccepts).
+	// nacl.DuplicateRuleNumbers). Read returns them as an error unless
+	// Options.KeepRejected (lint, which reports them as findings).
 	Rejected []nacl.Diagnostic
 }
 
@@ -92,6 +92,11 @@ type Options struct {
 	Limits limits.Limits
 	// Stdin is read for the path "-" (nil: os.Stdin).
 	Stdin io.Reader
+	// KeepRejected reads an ACL that AWS would reject (duplicate rule
+	// numbers) without an error, File.Rejected saying why: for lint, which
+	// reports the problems as findings. Otherwise such a file is an error
+	// (AWSAccepts), since evaluating it means nothing.
+	KeepRejected bool
 }
 
 // StdinName is the name standard input gets in messages.
@@ -135,7 +140,7 @@ func ReadWith(path string, o Options) (*File, error) {
 		if acls == nil && diags == nil && err != nil {
 			return nil, err
 		}
-		return finish(&File{Path: path, Format: FormatTerraform}, acls, diags, err)
+		return finish(&File{Path: path, Format: FormatTerraform}, acls, diags, err, o.KeepRejected)
 	}
 	if !st.Mode().IsRegular() && st.Mode()&os.ModeNamedPipe == 0 && st.Mode()&os.ModeCharDevice == 0 {
 		return nil, fmt.Errorf("%s is not a regular file", path)
@@ -165,7 +170,8 @@ func readLimited(r io.Reader) ([]byte, error) {
 }
 
 // Parse is Read on data already in memory; name is used in messages.
-// Every ACL is also checked with nacl.Validate. The File is returned even
+// Every ACL is also checked with nacl.Validate and
+// nacl.DuplicateRuleNumbers. The File is returned even
 // with an error, holding every ACL and entry that could be read.
 func Parse(name string, data []byte, format Format) (*File, error) {
 	return parse(name, data, Options{Format: format}, false)
@@ -209,12 +215,12 @@ func parse(name string, data []byte, o Options, onDisk bool) (*File, error) {
 	default:
 		return nil, fmt.Errorf("%s: unknown NACL format %q", name, format)
 	}
-	return finish(f, acls, diags, err)
+	return finish(f, acls, diags, err, o.KeepRejected)
 }
 
 // finish validates the ACLs read and builds the error: the first error
 // diagnostic and the number of the others, counted once each.
-func finish(f *File, acls []*nacl.ACL, diags []nacl.Diagnostic, err error) (*File, error) {
+func finish(f *File, acls []*nacl.ACL, diags []nacl.Diagnostic, err error, keepRejected bool) (*File, error) {
 	f.ACLs, f.Diagnostics = acls, diags
 	ids := map[string]bool{}
 	for _, a := range acls {
@@ -237,6 +243,9 @@ func finish(f *File, acls []*nacl.ACL, diags []nacl.Diagnostic, err error) (*Fil
 	}
 	if len(acls) == 0 {
 		return f, fmt.Errorf("%s (%s): no network ACL found", f.Path, f.Format)
+	}
+	if !keepRejected {
+		return f, f.AWSAccepts()
 	}
 	return f, nil
 }

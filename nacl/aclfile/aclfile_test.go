@@ -103,15 +103,21 @@ func TestValidationErrorsReachTheCaller(t *testing.T) {
 }
 
 // TestDuplicatesDoNotStopReading: an ACL with a duplicate rule number is
-// read (lint reports it), but AWSAccepts refuses it for evaluation.
+// read entirely; with KeepRejected (lint) without an error, else with the
+// error AWSAccepts gives (evaluating it would mean nothing).
 func TestDuplicatesDoNotStopReading(t *testing.T) {
-	f, err := Parse("dup.nacl", []byte("in 100 allow all 0.0.0.0/0\nin 100 deny tcp 10.0.0.0/8 22\nin 110 allow all ::/0\n"), FormatText)
-	if err != nil {
-		t.Fatal(err)
+	src := []byte("in 100 allow all 0.0.0.0/0\nin 100 deny tcp 10.0.0.0/8 22\nin 110 allow all ::/0\n")
+	f, err := ParseWith("dup.nacl", src, Options{Format: FormatText, KeepRejected: true})
+	if err != nil || len(f.ACLs) != 1 || len(f.ACLs[0].Entries) != 3 || len(f.Rejected) != 2 {
+		t.Fatalf("err %v file %+v", err, f)
 	}
-	err = f.AWSAccepts()
-	if err == nil || !strings.Contains(err.Error(), "AWS would reject this ACL") || !strings.Contains(err.Error(), "dup.nacl:1:1: RuleNumber: duplicate inbound rule number 100 (also at dup.nacl:2:1) (and 1 more errors)") {
+	want := "dup.nacl: AWS would reject this ACL, so it is not evaluated (run flowverify lint to list every problem): dup.nacl:1:1: RuleNumber: duplicate inbound rule number 100 (also at dup.nacl:2:1) (and 1 more errors)"
+	if err := f.AWSAccepts(); err == nil || err.Error() != want {
 		t.Fatalf("AWSAccepts: %v", err)
+	}
+	f, err = Parse("dup.nacl", src, FormatText)
+	if err == nil || err.Error() != want || f == nil || len(f.ACLs[0].Entries) != 3 {
+		t.Fatalf("Parse: %v", err)
 	}
 }
 
