@@ -312,7 +312,15 @@ func (p *parser) join(r resource) *nacl.ACL {
 			p.c.Errorf(pos, "NetworkAclId", "resource %s: !GetAtt %s.%s: want the Id attribute", r.id, v.resource, v.attr)
 			return nil
 		}
-		return p.byID[v.resource]
+		acl, ok := p.byID[v.resource]
+		if !ok {
+			// Its Condition is false or could not be evaluated:
+			// CloudFormation refuses a reference to a resource it does
+			// not create.
+			p.c.Errorf(pos, "NetworkAclId", "resource %s refers to %s, which is not created (see its Condition)", r.id, v.resource)
+			return nil
+		}
+		return acl
 	case valScalar:
 		if v.tag == "!!null" || v.text == "" {
 			p.c.Errorf(pos, "NetworkAclId", "resource %s: NetworkAclId is empty", r.id)

@@ -248,3 +248,13 @@ Resources:
 		t.Errorf("with Env=dev: %q", got)
 	}
 }
+
+// TestReferenceToAResourceNotCreated: an entry whose ACL has a false
+// Condition is an error (CloudFormation refuses it), not a silent drop.
+func TestReferenceToAResourceNotCreated(t *testing.T) {
+	src := "Conditions:\n  No: !Equals [a, b]\nResources:\n  Acl: {Type: AWS::EC2::NetworkAcl, Condition: No}\n  E:\n    Type: AWS::EC2::NetworkAclEntry\n    Properties: {NetworkAclId: !Ref Acl, RuleNumber: 1, Protocol: -1, RuleAction: allow, CidrBlock: 0.0.0.0/0}\n"
+	_, _, err := Parse("c.yaml", []byte(src))
+	if err == nil || !strings.Contains(err.Error(), "c.yaml:7:32: Resources.E.Properties: NetworkAclId: resource E refers to Acl, which is not created (see its Condition)") {
+		t.Fatalf("err %v", err)
+	}
+}
