@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -218,11 +219,27 @@ resource "aws_network_acl" "a" {
 	}
 }
 
-// TestTerraformValidate runs terraform validate on the Terraform cases
-// when terraform and a local AWS provider mirror are available
-// (FLOWVERIFY_TF_PLUGINS, default /opt/tf-plugins, as nacl/synth's tests
-// find them); skipped otherwise.
-func TestTerraformValidate(t *testing.T) {
+// providerOverride lets terraform plan run offline: the provider makes no
+// API call for resources that are only to be created.
+const providerOverride = `provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "mock"
+  secret_key                  = "mock"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+`
+
+// TestTerraformValidateAndPlan runs terraform validate and plan on the
+// Terraform cases when terraform and a local AWS provider mirror are
+// available (FLOWVERIFY_TF_PLUGINS, default /opt/tf-plugins, as
+// nacl/synth's tests find them; skipped otherwise), then reads the plan
+// (terraform show -json) and checks that flowverify's evaluation of the
+// configuration gives every ACL the same entries and subnets as
+// terraform's own.
+func TestTerraformValidateAndPlan(t *testing.T) {
 	tf, err := exec.LookPath("terraform")
 	if err != nil {
 		t.Skip("terraform not installed")
@@ -234,29 +251,69 @@ func TestTerraformValidate(t *testing.T) {
 	if _, err := os.Stat(mirror); err != nil {
 		t.Skipf("no local provider mirror at %s (set FLOWVERIFY_TF_PLUGINS)", mirror)
 	}
-	for _, tc := range []struct{ name, src string }{
-		{"module", "testdata/cases/tfmodule"},
-		{"json", "testdata/cases/tfjson"},
+	for _, tc := range []struct{ name, src, root string }{
+		{"module", "testdata/cases/tfmodule", "root"},
+		{"json", "testdata/cases/tfjson", "."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := os.CopyFS(dir, os.DirFS(tc.src)); err != nil {
 				t.Fatal(err)
 			}
-			root := dir
-			if tc.name == "module" {
-				root = filepath.Join(dir, "root")
+			root := filepath.Join(dir, tc.root)
+			ours, err := aclfile.ReadWith(root, aclfile.Options{})
+			if err != nil {
+				t.Fatal(err)
 			}
-			for _, args := range [][]string{{"init", "-backend=false", "-input=false", "-plugin-dir=" + mirror}, {"validate"}} {
+			if err := os.WriteFile(filepath.Join(root, "provider_override.tf"), []byte(providerOverride), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			run := func(args ...string) []byte {
 				cmd := exec.Command(tf, args...)
 				cmd.Dir = root
 				cmd.Env = append(os.Environ(), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Fatalf("terraform %s: %v\n%s", args[0], err, out)
+				out, err := cmd.Output()
+				if err != nil {
+					var stderr []byte
+					if ee, ok := err.(*exec.ExitError); ok {
+						stderr = ee.Stderr
+					}
+					t.Fatalf("terraform %s: %v\n%s%s", args[0], err, out, stderr)
+				}
+				return out
+			}
+			run("init", "-backend=false", "-input=false", "-plugin-dir="+mirror)
+			run("validate", "-no-color")
+			run("plan", "-input=false", "-refresh=false", "-lock=false", "-no-color", "-out=tfplan")
+			plan := run("show", "-json", "tfplan")
+			theirs, err := aclfile.Parse("plan.json", plan, aclfile.FormatTerraformJSON)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(theirs.ACLs) != len(ours.ACLs) {
+				t.Fatalf("terraform plans %d ACLs, flowverify reads %d", len(theirs.ACLs), len(ours.ACLs))
+			}
+			for _, a := range ours.ACLs {
+				b, err := theirs.Select(a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := entrySet(a), entrySet(b); !reflect.DeepEqual(got, want) || a.Name != b.Name || !reflect.DeepEqual(a.Subnets, b.Subnets) {
+					t.Errorf("%s: flowverify reads %s %q %q,\nterraform plans %s %q %q", a.ID, a.Name, a.Subnets, got, b.Name, b.Subnets, want)
 				}
 			}
 		})
 	}
+}
+
+// entrySet lists an ACL's entries without positions, sorted.
+func entrySet(a *nacl.ACL) []string {
+	var out []string
+	for _, e := range a.Entries {
+		out = append(out, fmt.Sprintf("%s %d %s %d %s %d-%d %d/%d", e.Direction, e.RuleNumber, e.Action, e.Protocol, e.CIDR, e.Ports.From, e.Ports.To, e.ICMPType, e.ICMPCode))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // TestOneFileOfAModule: `--nacl root/main.tf` reads that file alone and

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/formattest"
 )
 
@@ -170,5 +171,28 @@ func TestParseJSONConfig(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "n.tf.json:10:24: aws_network_acl_rule.r[0]: cidr_block:") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// TestParseJSONPlanModuleOutput reads the plan terraform 1.11 made of
+// nacl/aclfile/testdata/cases/tfmodule/root (terraform show -json): the
+// root's association names its ACL through the child module's output
+// (module.web_nacl.acl_id -> aws_network_acl.this), which is followed.
+func TestParseJSONPlanModuleOutput(t *testing.T) {
+	acls, diags, err := ParseJSON("plan.json", formattest.ReadTestdata(t, "plan_module_output.json"))
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("err %v diags %v", err, diags)
+	}
+	var web *nacl.ACL
+	for _, a := range acls {
+		if a.Name == "prod-web-server" {
+			web = a
+		}
+	}
+	if web == nil || web.ID != "module.web_nacl.aws_network_acl.this" || !reflect.DeepEqual(web.Subnets, []string{"subnet-web", "subnet-web-b"}) {
+		t.Fatalf("web ACL %+v", web)
+	}
+	if len(web.Entries) != 8 {
+		t.Errorf("%d entries", len(web.Entries))
 	}
 }
