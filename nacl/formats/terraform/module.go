@@ -535,7 +535,7 @@ func (p *hclParser) moduleCall(b *hclsyntax.Block) {
 			}
 		}
 		cs, bodies := p.reader.module(files, dir, addr+".", setArgs, false)
-		out := outputs(cs, bodies)
+		out := p.outputs(cs, bodies, addr)
 		outs = append(outs, out)
 		if kind == keyed {
 			keyedOuts[in.index.AsString()] = out
@@ -562,10 +562,10 @@ type evalArg struct {
 	rng  hcl.Range
 }
 
-// outputs evaluates the output blocks of a module; an output that cannot
-// be evaluated is left out (a reference to it then fails with HCL's
-// "unsupported attribute").
-func outputs(s *scope, bodies []*hclsyntax.Body) cty.Value {
+// outputs evaluates the output blocks of module instance addr (scope s);
+// an output that cannot be evaluated is left out (a reference to it then
+// fails), except that one over the evaluation limits is an error here.
+func (p *hclParser) outputs(s *scope, bodies []*hclsyntax.Body, addr string) cty.Value {
 	m := map[string]cty.Value{}
 	for _, body := range bodies {
 		for _, b := range body.Blocks {
@@ -573,14 +573,15 @@ func outputs(s *scope, bodies []*hclsyntax.Body) cty.Value {
 				continue
 			}
 			a, ok := b.Body.Attributes["value"]
-			if !ok {
+			if !ok || !s.evaluableOrOverBudget(a.Expr) {
 				continue
 			}
-			if !s.evaluable(a.Expr) {
-				continue
-			}
-			if v, prob := s.eval(a.Expr, nil); prob == nil {
+			v, prob := s.eval(a.Expr, nil)
+			switch {
+			case prob == nil:
 				m[b.Labels[0]] = v
+			case prob.budget:
+				p.c.Errorf(p.pos(prob.rng, addr+".output."+b.Labels[0]), "value", "%s", prob.msg)
 			}
 		}
 	}
