@@ -122,12 +122,6 @@ func (s *scope) text(rng hcl.Range) string {
 	return t
 }
 
-// evaluable reports whether expr uses only literals, var.* and local.*
-// without function calls, i.e. whether eval can succeed.
-func (s *scope) evaluable(expr hclsyntax.Expression) bool {
-	return s.check(expr, map[string]bool{}) == nil
-}
-
 // check verifies that expr can be evaluated and resolves the locals it uses.
 func (s *scope) check(expr hclsyntax.Expression, seen map[string]bool) *evalError {
 	var problem *evalError
