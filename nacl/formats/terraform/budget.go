@@ -42,10 +42,11 @@ func measure(v cty.Value, capBytes, capElems float64) size {
 		case ty.IsPrimitiveType():
 			s.bytes += 8
 		case v.CanIterateElements():
+			set := ty.IsSetType() // a set's keys are its elements
 			for it := v.ElementIterator(); it.Next(); {
 				k, ev := it.Element()
 				s.elems++
-				if k.Type() == cty.String {
+				if !set && k.Type() == cty.String {
 					s.bytes += float64(len(k.AsString()))
 				}
 				walk(ev)
@@ -165,6 +166,11 @@ func (s *scope) callSize(e *hclsyntax.FunctionCallExpr, env map[string]size) siz
 				n += a.elems
 			}
 			t.bytes += args[0].bytes * n
+		}
+	case "split":
+		// At most one element per byte of the string, plus one.
+		if len(args) >= 2 {
+			t.elems += args[1].bytes + 1
 		}
 	case "format":
 		if len(args) >= 1 {

@@ -54,8 +54,8 @@ const fuzzAllocBudget = 256 << 20
 
 // FuzzEvalTerraform feeds configurations (native and JSON syntax) to the
 // expression evaluator with small limits: no panic, no more steps than
-// the budget, and a bounded allocation per input, whatever the input
-// computes (the work budget stands in for a time budget, which a test
+// the budget, the size estimate never below the value it bounds, and a
+// bounded allocation per input, whatever the input computes (the work budget stands in for a time budget, which a test
 // cannot assert reliably).
 func FuzzEvalTerraform(f *testing.F) {
 	formattest.AddSeeds(f, "*.tf", "hostile/*.tf", "split/*.tf")
@@ -69,7 +69,18 @@ func FuzzEvalTerraform(f *testing.F) {
 		if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
 			name = "f.tf.json"
 		}
-		r.module([]file{{name, data}}, "", "", nil, true)
+		s, _ := r.module([]file{{name, data}}, "", "", nil, true)
+		// The estimate that guards evaluation must bound what it guards.
+		for n, l := range s.locals {
+			v, prob := s.eval(l.expr, nil)
+			if prob != nil {
+				continue
+			}
+			got, est := measure(v, 1e18, 1e18), s.estimate(l.expr, nil)
+			if est.bytes < got.bytes || est.elems < got.elems {
+				t.Fatalf("local.%s: estimate %+v below the value's size %+v", n, est, got)
+			}
+		}
 		r.finish()
 		runtime.ReadMemStats(&after)
 		if r.budget.Spent() > fuzzLimits.Steps {

@@ -11,6 +11,7 @@ import (
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/formattest"
 	"github.com/flowverify/flowverify/nacl/formats/limits"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // heapGrowth runs fn and returns how many bytes it allocated in total.
@@ -92,10 +93,14 @@ func TestEstimateIsAnUpperBound(t *testing.T) {
 		t.Fatalf("diags %v", r.c.Diags)
 	}
 	for name, l := range s.locals {
-		if _, prob := s.eval(l.expr, nil); prob != nil {
+		v, prob := s.eval(l.expr, nil)
+		if prob != nil {
 			t.Fatalf("local.%s: %s", name, prob.msg)
 		}
-		got := measure(l.val, 1e18, 1e18)
+		got := measure(v, 1e18, 1e18)
+		if got.bytes == 0 && got.elems == 0 {
+			t.Fatalf("local.%s: empty value", name)
+		}
 		est := s.estimate(l.expr, nil)
 		if est.bytes < got.bytes || est.elems < got.elems {
 			t.Errorf("local.%s: estimate %+v below the value's size %+v", name, est, got)
@@ -172,5 +177,48 @@ func TestDeepNesting(t *testing.T) {
 	}
 	if d := checkNesting([]byte(ok), "ok.tf", false); d != nil {
 		t.Fatal(d)
+	}
+}
+
+// TestFunctionsWithinTheEstimate evaluates every supported function on
+// small arguments and checks that the estimate bounds the result.
+func TestFunctionsWithinTheEstimate(t *testing.T) {
+	src := `locals {
+  s     = "  a,b,,c  "
+  l     = ["b", "a", "", "c"]
+  m     = { x = 1, y = 2 }
+  split = split(",", local.s)
+  trim  = [trimspace(local.s), trim(local.s, " "), trimprefix(local.s, "  a"), trimsuffix(local.s, "c  "), substr(local.s, 2, 3)]
+  lists = [compact(local.l), coalescelist([], local.l), reverse(local.l), sort(local.l), slice(local.l, 1, 3)]
+  sets  = [setunion(local.l, ["d"]), setintersection(local.l, ["a"]), setsubtract(local.l, ["a"])]
+  nums  = [min(3, 1, 2), max(3, 1, 2), abs(-4)]
+  try   = [try(local.m.z, "none"), can(local.m.z), try(local.m.x, 0)]
+  maps  = [keys(local.m), values(local.m), zipmap(local.l, local.l), tomap(local.m), contains(local.l, "a"), distinct(local.l)]
+  fmt   = format("%s-%s", join("+", local.l), upper(lower(local.s)))
+  cidr  = [cidrsubnet("10.0.0.0/8", 8, 2), cidrhost("10.0.0.0/8", 5)]
+}
+`
+	r := newReader(limits.Limits{})
+	s, _ := r.module([]file{{"f.tf", []byte(src)}}, "", "", nil, true)
+	if len(r.c.Diags) != 0 {
+		t.Fatalf("diags %v", r.c.Diags)
+	}
+	vals := map[string]cty.Value{}
+	for name, l := range s.locals {
+		v, prob := s.eval(l.expr, nil)
+		if prob != nil {
+			t.Fatalf("local.%s: %s", name, prob.msg)
+		}
+		vals[name] = v
+		got := measure(v, 1e18, 1e18)
+		if got.bytes == 0 && got.elems == 0 {
+			t.Fatalf("local.%s: empty value", name)
+		}
+		if est := s.estimate(l.expr, nil); est.bytes < got.bytes || est.elems < got.elems {
+			t.Errorf("local.%s: estimate %+v below the value's size %+v", name, est, got)
+		}
+	}
+	if v := vals["try"].AsValueSlice(); v[0].AsString() != "none" || v[1].True() {
+		t.Errorf("try/can: %#v", v)
 	}
 }
