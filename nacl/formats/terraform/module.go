@@ -58,7 +58,7 @@ func ReadDir(dir string, opt Options) (acls []*nacl.ACL, diags []nacl.Diagnostic
 		return nil, nil, err
 	}
 	if len(files) == 0 {
-		return nil, nil, fmt.Errorf("%s: no .tf or .tf.json files", dir)
+		return nil, nil, fmt.Errorf("%s: no .tf or .tf.json files (a directory is read as a Terraform module; give other formats as files)", dir)
 	}
 	r := newReader(opt.Limits)
 	abs, _ := filepath.Abs(dir)
