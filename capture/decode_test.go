@@ -134,7 +134,9 @@ func TestDecodeIP(t *testing.T) {
 			x.reason = "ipv4 total length exceeds frame"
 			return x
 		}()},
-		{"snaplen cut tcp", eth(etherIPv4, base.build(seg))[:14+20+10], 14 + 20 + 25, func() want { x := w(false, 45); x.truncated = true; x.reason = "truncated tcp header"; return x }()},
+		// Cut after the ports: the ports are kept (issue 10), flags are unknown.
+		{"snaplen cut tcp", eth(etherIPv4, base.build(seg))[:14+20+10], 14 + 20 + 25, func() want { x := w(true, 45); x.truncated = true; x.reason = "truncated tcp header"; return x }()},
+		{"snaplen cut tcp before ports", eth(etherIPv4, base.build(seg))[:14+20+3], 14 + 20 + 25, func() want { x := w(false, 45); x.truncated = true; x.reason = "truncated tcp header"; return x }()},
 		{"tcp header beyond ip", eth(etherIPv4, base.build(seg[:10])), 0, func() want { x := w(false, 30); x.kind = KindUndecodable; x.reason = "truncated tcp header"; return x }()},
 		{"tcp data offset < 5", eth(etherIPv4, base.build(badOff)), 0, func() want { x := w(false, 40); x.kind = KindUndecodable; x.reason = "tcp data offset < 20"; return x }()},
 		{"tcp options beyond ip", eth(etherIPv4, base.build(longOff)), 0, func() want {

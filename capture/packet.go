@@ -127,6 +127,11 @@ type Packet struct {
 	Src, Dst netip.Addr
 	// Proto is the transport protocol (after IPv6 extension headers).
 	Proto uint8
+	// ProtoUnknown is true when the capture cut the packet inside its IPv6
+	// extension-header chain before the upper layer: Proto is then only the
+	// last header reached (hop-by-hop, routing, ...), not the protocol a
+	// NACL would see. Truncated is set and Reason says where it was cut.
+	ProtoUnknown bool
 	// IPLen is the IP packet length in bytes as the IP header states it
 	// (header plus payload); the unit of all byte counters.
 	IPLen int
@@ -145,7 +150,13 @@ type Packet struct {
 	// HasPorts is true for TCP/UDP packets whose ports are known.
 	HasPorts         bool
 	SrcPort, DstPort uint16
-	// TCP header fields (valid when Proto is TCP and HasPorts).
+	// PortsOnly is true when only the first bytes of the transport header
+	// are known: the capture cut it after the ports (Truncated), or it is a
+	// first fragment too short to hold the whole header (RFC 1858's tiny
+	// fragment). The ports are valid; TCPFlags, Seq and Ack are zero and
+	// unknown, and PayloadLen is only what the IP header implies.
+	PortsOnly bool
+	// TCP header fields (valid when Proto is TCP, HasPorts and not PortsOnly).
 	TCPFlags uint8
 	Seq, Ack uint32
 	// PayloadLen is the transport payload length per the IP/TCP/UDP headers.

@@ -248,9 +248,12 @@ func (t *Table) add(p *capture.Packet, pk *pre) Ref {
 	}
 	r.count(side, ns, p.IPLen, p.File, p.Frame)
 	r.side[side] |= sSent
-	if nonFirst {
+	switch {
+	case nonFirst:
 		r.fragments = satInc(r.fragments)
-	} else {
+	case p.PortsOnly:
+		// Flags unknown (header cut after the ports): no TCP state.
+	default:
 		t.protoUpdate(r, side, p, ns)
 	}
 	return Ref{ID: id, From: Side(side ^ r.aSide())}
@@ -285,7 +288,7 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 		startNew, reuse := false, false
 		if idleFor(ns, r.lastNS()) > t.idle[protoClass(k.proto)] {
 			startNew = true
-		} else if k.proto == capture.ProtoTCP && p.IsFirstFragmentOrWhole() {
+		} else if k.proto == capture.ProtoTCP && p.IsFirstFragmentOrWhole() && !p.PortsOnly {
 			startNew, reuse = tcpStartsNew(r, side, p.TCPFlags, p.Seq, ns, t.lingr)
 		}
 		if !startNew {

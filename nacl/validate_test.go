@@ -127,7 +127,8 @@ func TestParsePacket(t *testing.T) {
 		"47 10.0.0.1 > 10.0.2.1":                       "47 10.0.0.1 > 10.0.2.1",
 		"6 1.2.3.4 > 10.0.1.10 fragment":               "tcp 1.2.3.4 > 10.0.1.10 fragment",
 		"tcp 1.2.3.4 > 10.0.1.10:22":                   "tcp 1.2.3.4 > 10.0.1.10:22",
-		"tcp ::ffff:1.2.3.4 > [::ffff:10.0.1.10]:22":   "tcp 1.2.3.4 > 10.0.1.10:22",
+		// An IPv4-mapped IPv6 address is IPv6: the packet stays IPv6.
+		"tcp ::ffff:1.2.3.4 > [::ffff:10.0.1.10]:22": "tcp ::ffff:1.2.3.4 > [::ffff:10.0.1.10]:22",
 	}
 	for in, want := range cases {
 		ps, err := ParsePacket(in)
@@ -137,7 +138,8 @@ func TestParsePacket(t *testing.T) {
 	}
 	for _, bad := range []string{"", "tcp 1.2.3.4 10.0.0.1:2", "tcp 1.2.3.4:1 > 10.0.0.1", "all 1.1.1.1 > 2.2.2.2",
 		"tcp 1.1.1.1:1 > ::1:2", "icmp 1.1.1.1:5 > 2.2.2.2", "icmp 1.1.1.1 > 2.2.2.2 type 300", "tcp 1.1.1.1:1 > 2.2.2.2:2 type 3",
-		"tcp 1.1.1.1 > 2.2.2.2:80 fragment", "tcp 1.1.1.1:1 > 2.2.2.2:2 bogus"} {
+		"tcp 1.1.1.1 > 2.2.2.2:80 fragment", "tcp 1.1.1.1:1 > 2.2.2.2:2 bogus",
+		"tcp ::ffff:1.2.3.4 > 10.0.1.10:22"} {
 		if _, err := ParsePacket(bad); err == nil {
 			t.Errorf("ParsePacket(%q) accepted", bad)
 		}

@@ -7,10 +7,11 @@ import (
 
 // FromCapture returns what a NACL sees of a decoded IP packet: addresses,
 // protocol, destination port (TCP/UDP with known ports) and ICMP type and
-// code. A non-first fragment whose first fragment was not seen has
-// HasPort/HasICMP false. The result is meaningful only for capture.KindIP.
+// code. A non-first fragment whose first fragment was not seen, and a
+// packet the capture cut before its ports, has HasPort/HasICMP false; a
+// packet cut inside its IPv6 extension headers has ProtoUnknown. The result is meaningful only for capture.KindIP.
 func FromCapture(p *capture.Packet) nacl.Packet {
-	np := nacl.Packet{Src: p.Src, Dst: p.Dst, Proto: p.Proto}
+	np := nacl.Packet{Src: p.Src, Dst: p.Dst, Proto: p.Proto, ProtoUnknown: p.ProtoUnknown}
 	switch p.Proto {
 	case capture.ProtoTCP, capture.ProtoUDP:
 		if p.HasPorts {

@@ -1,0 +1,108 @@
+package capture
+
+import (
+	"testing"
+
+	"github.com/flowverify/flowverify/pcaps"
+)
+
+// readCrafted decodes every record of pcaps/crafted/name (written by
+// pcaps/crafted/gen.go).
+func readCrafted(t *testing.T, name string, opts Options) []Packet {
+	t.Helper()
+	s, err := Open([]string{pcaps.Path("crafted/" + name)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var out []Packet
+	var p Packet
+	for s.Next(&p) == nil {
+		out = append(out, p)
+	}
+	return out
+}
+
+// TestCraftedCutHeaders: a snaplen cut inside IPv6 extension headers or
+// IPv4 options leaves a judgeable IP packet (addresses, and the protocol
+// when the chain reached it) marked truncated; a transport header cut
+// after the ports keeps the ports, in both families.
+func TestCraftedCutHeaders(t *testing.T) {
+	ps := readCrafted(t, "cut-headers.pcap", Options{})
+	if len(ps) != 9 {
+		t.Fatalf("%d packets, want 9", len(ps))
+	}
+	type w struct {
+		proto        uint8
+		protoUnknown bool
+		ports        bool
+		portsOnly    bool
+		dport        uint16
+		reason       string
+	}
+	want := []w{
+		{0, true, false, false, 0, "truncated ipv6 extension header"},
+		{ProtoTCP, false, false, false, 0, "truncated ipv4 options"},
+		{ProtoTCP, false, true, true, 443, "truncated tcp header"},
+		{ProtoUDP, false, true, true, 53, "truncated udp header"},
+		{ProtoTCP, false, true, true, 443, "truncated tcp header"},
+		{43, true, false, false, 0, "truncated ipv6 extension header"},
+		{ProtoTCP, false, false, false, 0, "truncated tcp header"},
+		{ProtoTCP, false, true, false, 443, ""},
+		{ProtoUDP, false, true, true, 53, "truncated udp header"},
+	}
+	for i, p := range ps {
+		x := want[i]
+		if p.Kind != KindIP || !p.Src.IsValid() || !p.Dst.IsValid() {
+			t.Errorf("frame %d: kind %v %v > %v, want an IP packet with addresses", i+1, p.Kind, p.Src, p.Dst)
+			continue
+		}
+		if p.Proto != x.proto || p.ProtoUnknown != x.protoUnknown || p.HasPorts != x.ports || p.PortsOnly != x.portsOnly ||
+			(x.ports && p.DstPort != x.dport) || p.Reason != x.reason || p.Truncated != (x.reason != "") {
+			t.Errorf("frame %d: proto %d unknown %v ports %v only %v dport %d reason %q truncated %v; want %+v",
+				i+1, p.Proto, p.ProtoUnknown, p.HasPorts, p.PortsOnly, p.DstPort, p.Reason, p.Truncated, x)
+		}
+		if p.PortsOnly && (p.TCPFlags != 0 || p.Seq != 0) {
+			t.Errorf("frame %d: flags %x seq %d from a header cut before them", i+1, p.TCPFlags, p.Seq)
+		}
+	}
+	if ps[1].IPLen != 20+40+20+100 {
+		t.Errorf("IPv4 with cut options: IPLen %d", ps[1].IPLen)
+	}
+}
+
+// TestCraftedTinyFragments: a first fragment carrying only 8 bytes of TCP
+// keeps its ports, and the later fragment inherits them (IPv4 and IPv6).
+func TestCraftedTinyFragments(t *testing.T) {
+	ps := readCrafted(t, "tiny-fragments.pcap", Options{})
+	if len(ps) != 4 {
+		t.Fatalf("%d packets, want 4", len(ps))
+	}
+	for i := 0; i < 4; i += 2 {
+		first, later := ps[i], ps[i+1]
+		if first.Kind != KindIP || !first.HasPorts || !first.PortsOnly || first.DstPort != 22 || first.Reason != "tcp header split across fragments" || first.Truncated {
+			t.Errorf("first fragment %d: %+v", i+1, first)
+		}
+		if !later.FragmentAttributed || !later.HasPorts || later.DstPort != 22 || later.SrcPort != first.SrcPort {
+			t.Errorf("later fragment %d: %+v", i+2, later)
+		}
+	}
+}
+
+// TestCraftedIPv6ExtensionHeaders: every RFC 7045 extension header is
+// walked to the upper layer; ESP and no-next-header end the chain.
+func TestCraftedIPv6ExtensionHeaders(t *testing.T) {
+	ps := readCrafted(t, "ipv6-ext.pcap", Options{})
+	want := []struct {
+		proto uint8
+		dport uint16
+	}{{59, 0}, {59, 0}, {ProtoUDP, 53}, {ProtoTCP, 443}, {ProtoUDP, 53}, {ProtoTCP, 443}, {50, 0}, {59, 0}}
+	if len(ps) != len(want) {
+		t.Fatalf("%d packets, want %d", len(ps), len(want))
+	}
+	for i, p := range ps {
+		if p.Kind != KindIP || p.Proto != want[i].proto || p.Truncated || p.ProtoUnknown || p.HasPorts != (want[i].dport != 0) || p.DstPort != want[i].dport {
+			t.Errorf("frame %d: kind %v proto %d ports %v %d reason %q; want proto %d port %d", i+1, p.Kind, p.Proto, p.HasPorts, p.DstPort, p.Reason, want[i].proto, want[i].dport)
+		}
+	}
+}

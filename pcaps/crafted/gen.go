@@ -1,0 +1,217 @@
+//go:build ignore
+
+// gen writes the crafted captures of pcaps/crafted: one small file per
+// decoding or client/server case of issue 10 that recorded traffic cannot
+// show on demand (snaplen cuts inside headers, tiny fragments, rare IPv6
+// extension headers, one-sided captures, tunnels and link types). It
+// builds every byte itself, independently of the capture package, so that
+// the decoder is tested against packets it did not write.
+//
+//	go run pcaps/crafted/gen.go [DIR]   # DIR defaults to pcaps/crafted
+//
+// The output is deterministic; README.md in DIR lists what each file holds.
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+)
+
+func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
+func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+
+func cat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+// rec is one pcap record: data as captured, wire the original length
+// (len(data) when 0).
+type rec struct {
+	data []byte
+	wire int
+}
+
+// writePcap writes a classic little-endian microsecond pcap file.
+func writePcap(path string, link uint32, recs []rec) {
+	b := cat([]byte{0xd4, 0xc3, 0xb2, 0xa1}, []byte{2, 0, 4, 0}, make([]byte, 8))
+	b = binary.LittleEndian.AppendUint32(b, 65535)
+	b = binary.LittleEndian.AppendUint32(b, link)
+	for i, r := range recs {
+		wire := r.wire
+		if wire == 0 {
+			wire = len(r.data)
+		}
+		b = binary.LittleEndian.AppendUint32(b, uint32(1700000000+i/1000))
+		b = binary.LittleEndian.AppendUint32(b, uint32(i%1000)*1000)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(r.data)))
+		b = binary.LittleEndian.AppendUint32(b, uint32(wire))
+		b = append(b, r.data...)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+var (
+	macA = []byte{0x02, 0, 0, 0, 0, 1}
+	macB = []byte{0x02, 0, 0, 0, 0, 2}
+)
+
+func eth(etype uint16, payload []byte) []byte { return cat(macB, macA, be16(etype), payload) }
+
+// ipv4 builds an IPv4 header (with opts, a multiple of 4 bytes) and payload.
+func ipv4(src, dst string, proto uint8, id, frag uint16, opts, payload []byte) []byte {
+	ihl := 20 + len(opts)
+	h := make([]byte, ihl)
+	h[0] = 0x40 | byte(ihl/4)
+	binary.BigEndian.PutUint16(h[2:], uint16(ihl+len(payload)))
+	binary.BigEndian.PutUint16(h[4:], id)
+	binary.BigEndian.PutUint16(h[6:], frag)
+	h[8] = 64
+	h[9] = proto
+	s, d := netip.MustParseAddr(src).As4(), netip.MustParseAddr(dst).As4()
+	copy(h[12:], s[:])
+	copy(h[16:], d[:])
+	copy(h[20:], opts)
+	var sum uint32
+	for i := 0; i < ihl; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(h[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(h[10:], ^uint16(sum))
+	return append(h, payload...)
+}
+
+// ipv6 builds an IPv6 header whose first next-header is next.
+func ipv6(src, dst string, next uint8, payload []byte) []byte {
+	h := make([]byte, 40)
+	h[0] = 0x60
+	binary.BigEndian.PutUint16(h[4:], uint16(len(payload)))
+	h[6] = next
+	h[7] = 64
+	s, d := netip.MustParseAddr(src).As16(), netip.MustParseAddr(dst).As16()
+	copy(h[8:], s[:])
+	copy(h[24:], d[:])
+	return append(h, payload...)
+}
+
+// ext builds a generic IPv6 extension header of 8*(units+1) bytes.
+func ext(next uint8, units int) []byte {
+	b := make([]byte, 8*(units+1))
+	b[0], b[1] = next, byte(units)
+	if len(b) > 2 {
+		b[2], b[3] = 1, byte(len(b)-4) // one PadN option filling the rest
+	}
+	return b
+}
+
+const (
+	tcpFIN, tcpSYN, tcpRST, tcpPSH, tcpACK = 0x01, 0x02, 0x04, 0x08, 0x10
+)
+
+func tcp(sport, dport uint16, seq, ack uint32, flags uint8, payload []byte) []byte {
+	b := make([]byte, 20)
+	binary.BigEndian.PutUint16(b[0:], sport)
+	binary.BigEndian.PutUint16(b[2:], dport)
+	binary.BigEndian.PutUint32(b[4:], seq)
+	binary.BigEndian.PutUint32(b[8:], ack)
+	b[12] = 5 << 4
+	b[13] = flags
+	binary.BigEndian.PutUint16(b[14:], 65535)
+	return append(b, payload...)
+}
+
+func udp(sport, dport uint16, payload []byte) []byte {
+	return cat(be16(sport), be16(dport), be16(uint16(8+len(payload))), be16(0), payload)
+}
+
+// cut keeps the first n bytes of frame and records its full length.
+func cut(frame []byte, n int) rec { return rec{data: frame[:n], wire: len(frame)} }
+
+// cutHeaders: snaplen cuts inside headers (item "cut headers" of issue 10).
+func cutHeaders() []rec {
+	data := make([]byte, 100)
+	v6hbh := eth(0x86dd, ipv6("2001:db8::10", "2001:db8:1::20", 0, cat(ext(6, 1), tcp(40000, 443, 1, 0, tcpACK, data))))
+	v4opts := eth(0x0800, ipv4("192.0.2.10", "10.0.1.20", 6, 1, 0, cat([]byte{7, 39, 4}, make([]byte, 37)), tcp(40001, 443, 1, 0, tcpACK, data)))
+	v4tcp := eth(0x0800, ipv4("192.0.2.10", "10.0.1.20", 6, 2, 0, nil, tcp(40002, 443, 1, 0, tcpACK, data)))
+	v4udp := eth(0x0800, ipv4("192.0.2.10", "10.0.1.20", 17, 3, 0, nil, udp(40003, 53, data)))
+	v6tcp := eth(0x86dd, ipv6("2001:db8::10", "2001:db8:1::20", 6, tcp(40004, 443, 1, 0, tcpACK, data)))
+	v6chain := eth(0x86dd, ipv6("2001:db8::10", "2001:db8:1::20", 60, cat(ext(43, 0), ext(17, 1), udp(40005, 53, data))))
+	return []rec{
+		cut(v6hbh, 14+40+6),        // 1: inside the 16-byte hop-by-hop header
+		cut(v4opts, 14+20+12),      // 2: inside 20 bytes of IPv4 options
+		cut(v4tcp, 14+20+10),       // 3: TCP cut after the ports
+		cut(v4udp, 14+20+4),        // 4: UDP cut after the ports
+		cut(v6tcp, 14+40+10),       // 5: IPv6 TCP cut after the ports
+		cut(v6chain, 14+40+8+4),    // 6: inside the routing header, the second of two
+		cut(v4tcp, 14+20+3),        // 7: TCP cut before the ports are complete
+		{data: v4tcp},              // 8: the same packet whole
+		cut(v6chain, 14+40+8+16+4), // 9: chain complete, UDP cut after the ports
+	}
+}
+
+// fragments: a first fragment with only 8 bytes of TCP (RFC 1858), then
+// the rest of the datagram, in IPv4 and IPv6.
+func fragments() []rec {
+	seg := tcp(40010, 22, 7, 9, tcpPSH|tcpACK, make([]byte, 52)) // 72 bytes
+	f1 := eth(0x0800, ipv4("198.51.100.7", "10.0.1.20", 6, 77, 0x2000, nil, seg[:8]))
+	f2 := eth(0x0800, ipv4("198.51.100.7", "10.0.1.20", 6, 77, 1, nil, seg[8:]))
+	h6 := func(off uint16, more bool, payload []byte) []byte {
+		fo := off << 3
+		if more {
+			fo |= 1
+		}
+		return eth(0x86dd, ipv6("2001:db8::7", "2001:db8:1::20", 44, cat([]byte{6, 0}, be16(fo), be32(78), payload)))
+	}
+	seg6 := tcp(40011, 22, 7, 9, tcpPSH|tcpACK, make([]byte, 52))
+	return []rec{{data: f1}, {data: f2}, {data: h6(0, true, seg6[:8])}, {data: h6(1, false, seg6[8:])}}
+}
+
+// ipv6Ext: the RFC 7045 extension headers walked to the upper layer, and
+// those that end the chain.
+func ipv6Ext() []rec {
+	src, dst := "2001:db8::10", "2001:db8:1::20"
+	u := udp(40020, 53, []byte("q"))
+	t := tcp(40021, 443, 1, 0, tcpSYN, nil)
+	ah := cat([]byte{6, 4, 0, 0}, be32(0x100), be32(1), make([]byte, 12)) // AH, 24 bytes, next TCP
+	mobility := []byte{59, 1, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}   // MH binding update, payload proto 59
+	return []rec{
+		{data: eth(0x86dd, ipv6(src, dst, 135, mobility))},                                                                // 1: mobility, payload proto none: 59
+		{data: eth(0x86dd, ipv6(src, dst, 60, cat(ext(135, 0), mobility)))},                                               // 2: dest opts + mobility: 59
+		{data: eth(0x86dd, ipv6(src, dst, 139, cat(ext(17, 1), u)))},                                                      // 3: HIP then UDP
+		{data: eth(0x86dd, ipv6(src, dst, 140, cat(ext(6, 0), t)))},                                                       // 4: shim6 then TCP
+		{data: eth(0x86dd, ipv6(src, dst, 253, cat(ext(17, 0), u)))},                                                      // 5: experimental 253 then UDP
+		{data: eth(0x86dd, ipv6(src, dst, 51, cat(ah, t)))},                                                               // 6: AH then TCP
+		{data: eth(0x86dd, ipv6(src, dst, 50, cat(be32(0x100), be32(1), make([]byte, 40))))},                              // 7: ESP ends the chain: 50
+		{data: eth(0x86dd, ipv6(src, dst, 0, cat(ext(43, 0), ext(60, 0), ext(135, 0), []byte{59, 0, 5, 0, 0, 0, 0, 0})))}, // 8: HBH, routing, dest, mobility: 59
+	}
+}
+
+func main() {
+	dir := "pcaps/crafted"
+	if len(os.Args) > 1 {
+		dir = os.Args[1]
+	}
+	files := []struct {
+		name string
+		link uint32
+		recs []rec
+	}{
+		{"cut-headers.pcap", 1, cutHeaders()},
+		{"tiny-fragments.pcap", 1, fragments()},
+		{"ipv6-ext.pcap", 1, ipv6Ext()},
+	}
+	for _, f := range files {
+		writePcap(filepath.Join(dir, f.name), f.link, f.recs)
+	}
+}
