@@ -54,6 +54,10 @@ func (d *decoder) decodeTCP(p *Packet, l4 []byte, length int) {
 	p.PayloadLen = max(length-off, 0)
 	if off > len(l4) {
 		d.markTrunc(p, "truncated tcp options")
+		return
+	}
+	if p.PayloadLen > 0 && off < len(l4) {
+		p.HeadLen = uint8(copy(p.Head[:], l4[off:min(len(l4), length)]))
 	}
 }
 
@@ -101,10 +105,13 @@ func (d *decoder) decodeUDP(p *Packet, l4 []byte, length int) {
 		ulen = length
 	}
 	p.PayloadLen = ulen - 8
+	payload := l4[8:min(ulen, len(l4))]
+	if len(payload) > 0 {
+		p.HeadLen = uint8(copy(p.Head[:], payload))
+	}
 	if d.noDecap || p.Fragment || d.depth >= maxTunnelDepth {
 		return
 	}
-	payload := l4[8:min(ulen, len(l4))]
 	switch {
 	case p.DstPort == 6081:
 		d.decodeGENEVE(p, payload, ulen-8)

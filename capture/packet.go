@@ -58,6 +58,10 @@ func (e Encap) String() string {
 	return ""
 }
 
+// HeadSize is the number of payload bytes a Packet keeps (Packet.Head):
+// enough for an IKE header behind the 4-byte non-ESP marker.
+const HeadSize = 24
+
 // IP protocol numbers used throughout flowverify.
 const (
 	ProtoICMP   uint8 = 1
@@ -161,6 +165,12 @@ type Packet struct {
 	Seq, Ack uint32
 	// PayloadLen is the transport payload length per the IP/TCP/UDP headers.
 	PayloadLen int
+	// Head holds the first HeadLen bytes of the TCP or UDP payload (at most
+	// HeadSize; fewer when the payload or the capture is shorter), copied so
+	// that the conversation table can look at the first packets of a
+	// conversation (DNS QR bit, TLS ClientHello, ...) without keeping frames.
+	Head    [HeadSize]byte
+	HeadLen uint8
 
 	// ICMP fields (valid when Proto is ICMP or ICMPv6 and not a non-first fragment).
 	HasICMP  bool

@@ -35,7 +35,12 @@ const (
 //     only, the replier is the server (high).
 //  4. Other protocols (GRE, ESP, ...): no roles, A is called client
 //     (evidence none, low). ICMP other than echo: first-packet, low.
-//  5. Ports (TCP without handshake, UDP), see classifyPorts.
+//  5. Payload (TCP without handshake, UDP): the first payload bytes of the
+//     conversation's first packets name the client (see payload.go; high
+//     when both sides' payloads agree, else medium).
+//  6. Ports (TCP without handshake, UDP), see classifyPorts.
+//
+// SYN+RST and SYN+FIN segments are no evidence (tcpUpdate ignores them).
 func classify(r *rec, fan *fanIn) decision {
 	d, ok := classifyEarly(r)
 	if !ok {
@@ -92,6 +97,9 @@ func classifyEarly(r *rec) (decision, bool) {
 		}
 		return decision{client: r.aSide(), evidence: EvidenceNone, confidence: Low}, true
 	}
+	if d, ok := payloadDecision(r); ok {
+		return d, true
+	}
 	return classifyPortsEarly(r)
 }
 
@@ -113,9 +121,18 @@ func sideWith(side0, bit uint8) uint8 {
 //  3. known-role (applied in Finish, see knownRoles.apply): an endpoint
 //     is the client, or the server, of another conversation decided by a
 //     SYN, a confirmed SYN-ACK or a service port (medium).
-//  4. fan-in: exactly one endpoint (address:port) talked to at least
-//     Config.FanInPeers distinct peers over the whole capture; when both
-//     did, the one with more peers (medium).
+//  4. fan-in: exactly one endpoint (address:port) was come to by at least
+//     Config.FanInPeers distinct peers over the whole capture (a peer
+//     comes to an endpoint when it sent the first packet of their
+//     conversation; the peers an endpoint itself called, fan-out, do not
+//     count); when both were, the one with more peers (medium).
+//     4b. shared-port: one endpoint talked with at least two peers of
+//     different addresses and different ports, and the other endpoint
+//     talked only with it, and at least one peer came to the shared one
+//     (sent the first packet): the shared one is the listening side (low).
+//     Peers sharing one port (a client calling one service on several
+//     hosts) or one address (a client using two ports of one server) do
+//     not count.
 //  5. ephemeral-port: one port lies only in the narrow "registered" part of
 //     the profiles (1024-9999) and the other in a modern dynamic range
 //     (a profile starting at 10000 or above): the former is the server (low).
@@ -168,6 +185,13 @@ func classifyLate(r *rec, fan *fanIn) decision {
 			return decision{client: 1, evidence: EvidenceFanIn, confidence: Medium}
 		case qb && !qa, qa && qb && fb > fa:
 			return decision{client: 0, evidence: EvidenceFanIn, confidence: Medium}
+		}
+		sa, sb := fan.shared(r, 0), fan.shared(r, 1)
+		switch {
+		case sa && fan.total(r, 1) == 1:
+			return decision{client: 1, evidence: EvidenceSharedPort, confidence: Low}
+		case sb && fan.total(r, 0) == 1:
+			return decision{client: 0, evidence: EvidenceSharedPort, confidence: Low}
 		}
 	}
 	if ra != rb {

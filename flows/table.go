@@ -255,6 +255,9 @@ func (t *Table) add(p *capture.Packet, pk *pre) Ref {
 		// Flags unknown (header cut after the ports): no TCP state.
 	default:
 		t.protoUpdate(r, side, p, ns)
+		if p.HeadLen > 0 && r.d[0].pkts+r.d[1].pkts <= payloadLookPackets {
+			payloadUpdate(r, side, p)
+		}
 	}
 	return Ref{ID: id, From: Side(side ^ r.aSide())}
 }
@@ -363,7 +366,7 @@ func protoClass(proto uint8) int {
 
 // isPureSYN reports a TCP SYN without ACK or RST.
 func isPureSYN(p *capture.Packet) bool {
-	return p.TCPFlags&(capture.TCPSyn|capture.TCPAck|capture.TCPRst) == capture.TCPSyn
+	return p.TCPFlags&(capture.TCPSyn|capture.TCPAck|capture.TCPRst|capture.TCPFin) == capture.TCPSyn
 }
 
 // satInc adds one, saturating.

@@ -197,6 +197,82 @@ func ipv6Ext() []rec {
 	}
 }
 
+// v4 frames an IPv4 packet in Ethernet.
+func v4(src, dst string, proto uint8, payload []byte) []byte {
+	return eth(0x0800, ipv4(src, dst, proto, 1, 0, nil, payload))
+}
+
+// addrPort splits "a.b.c.d:port".
+func addrPort(s string) (string, uint16) {
+	ap := netip.MustParseAddrPort(s)
+	return ap.Addr().String(), ap.Port()
+}
+
+// u is a UDP datagram from src to dst ("addr:port").
+func u(src, dst string, payload []byte) rec {
+	sa, sp := addrPort(src)
+	da, dp := addrPort(dst)
+	return rec{data: v4(sa, da, 17, udp(sp, dp, payload))}
+}
+
+// t is a TCP segment from src to dst.
+func t(src, dst string, seq, ack uint32, flags uint8, payload []byte) rec {
+	sa, sp := addrPort(src)
+	da, dp := addrPort(dst)
+	return rec{data: v4(sa, da, 6, tcp(sp, dp, seq, ack, flags, payload))}
+}
+
+func pad(b []byte, n int) []byte { return append(b, make([]byte, max(n-len(b), 0))...) }
+
+// roles: the client/server cases of issue 10, one group of conversations
+// each (pcaps/crafted/README.md lists the expected decisions).
+func roles() []rec {
+	var out []rec
+	// 1. Fan-out: one cache manager port calls the same service on three
+	// hosts; the hosts answer.
+	for _, h := range []string{"10.0.1.1", "10.0.1.2", "10.0.1.3"} {
+		out = append(out, u("10.0.0.9:7001", h+":7000", []byte("call")), u(h+":7000", "10.0.0.9:7001", []byte("reply")))
+	}
+	// 2. NFS over TCP, no handshake: the client sends from reserved port
+	// 993 (also IMAPS) to 2049; ONC RPC call and reply.
+	call := cat(be32(0x80000000|40), be32(0x1234), be32(0), be32(2), be32(100003), be32(3), be32(7), make([]byte, 16))
+	reply := cat(be32(0x80000000|24), be32(0x1234), be32(1), be32(0), make([]byte, 12))
+	out = append(out, t("10.0.0.5:993", "10.0.0.6:2049", 100, 200, tcpPSH|tcpACK, call), t("10.0.0.6:2049", "10.0.0.5:993", 200, 144, tcpPSH|tcpACK, reply))
+	// 3. MPTCP subflows of one echo server on 10000, one packet each: the
+	// server's ACK to one client, another client's ACK to the server.
+	out = append(out, t("10.0.1.1:10000", "10.0.3.2:54737", 5, 6, tcpACK, nil), t("10.0.1.2:35924", "10.0.1.1:10000", 7, 8, tcpACK, nil))
+	// 4. One-sided capture: a SYN, then data from the same side that
+	// acknowledges the server's data (ldp-common-session.pcap's pattern).
+	out = append(out, t("192.168.0.2:58321", "192.168.0.1:646", 1000, 0, tcpSYN, nil),
+		t("192.168.0.2:58321", "192.168.0.1:646", 1001, 5001, tcpPSH|tcpACK, []byte("hello")),
+		t("192.168.0.2:58321", "192.168.0.1:646", 1006, 5061, tcpPSH|tcpACK, []byte("again")))
+	// 5. A bogus SYN+FIN from the server's port, then an ordinary exchange:
+	// the invalid segment is no evidence.
+	out = append(out, t("10.0.2.9:8080", "10.0.2.1:50000", 1, 0, tcpSYN|tcpFIN, nil),
+		t("10.0.2.1:50000", "10.0.2.9:8080", 10, 20, tcpPSH|tcpACK, []byte("x")),
+		t("10.0.2.9:8080", "10.0.2.1:50000", 20, 11, tcpPSH|tcpACK, []byte("y")))
+	// 6. Payload evidence where ports say nothing or mislead; in each the
+	// first captured packet comes from the server.
+	dnsResp := cat(be16(0x77), []byte{0x81, 0x80}, be16(1), be16(1), be16(0), be16(0), []byte{0, 0, 1, 0, 1})
+	out = append(out, u("10.0.3.2:53", "10.0.3.1:53", dnsResp))                                   // DNS 53<->53: response
+	out = append(out, u("10.0.3.3:123", "10.0.3.4:123", pad([]byte{0x24, 2}, 48)))                // NTP v4 mode 4 (server)
+	out = append(out, u("10.0.3.7:67", "10.0.3.8:67", pad([]byte{2, 1, 6, 0}, 240)))              // BOOTP reply between two port-67 agents
+	serverHello := cat([]byte{0x16, 3, 3}, be16(60), []byte{2, 0, 0, 56, 3, 3}, make([]byte, 54)) // TLS ServerHello
+	out = append(out, t("10.0.4.1:40443", "10.0.4.2:50000", 1, 1, tcpPSH|tcpACK, serverHello))
+	out = append(out, t("10.0.4.3:50080", "10.0.4.4:45000", 1, 1, tcpPSH|tcpACK, []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")))
+	out = append(out, t("10.0.4.5:50022", "10.0.4.6:40000", 1, 1, tcpPSH|tcpACK, []byte("SSH-2.0-OpenSSH_9.2\r\n")),
+		t("10.0.4.6:40000", "10.0.4.5:50022", 1, 22, tcpPSH|tcpACK, []byte("SSH-2.0-OpenSSH_9.6\r\n")))
+	ikeResp := cat(be32(0x11111111), be32(0x11111111), be32(0x22222222), be32(0x22222222), []byte{33, 0x20, 34, 0x20}, be32(0), be32(28))
+	out = append(out, u("10.0.5.1:500", "10.0.5.2:500", ikeResp)) // IKEv2 IKE_SA_INIT response (I clear, R set)
+	ikeInit := cat(be32(0), be32(0x33333333), be32(0x33333333), be32(0), be32(0), []byte{33, 0x20, 34, 0x08}, be32(0), be32(28))
+	out = append(out, u("10.0.5.3:4500", "10.0.5.4:4500", ikeInit)) // after the non-ESP marker: initiator
+	quic := pad(cat([]byte{0xc3}, be32(1), []byte{8}, make([]byte, 8), []byte{0}, []byte{0}), 1200)
+	out = append(out, u("10.0.6.1:45678", "10.0.6.2:54321", quic)) // QUIC v1 Initial from the client
+	rpcReply := cat(be32(0x99), be32(1), be32(0), make([]byte, 12))
+	out = append(out, u("10.0.7.2:111", "10.0.7.1:800", rpcReply)) // portmapper reply to a reserved client port
+	return out
+}
+
 func main() {
 	dir := "pcaps/crafted"
 	if len(os.Args) > 1 {
@@ -210,6 +286,7 @@ func main() {
 		{"cut-headers.pcap", 1, cutHeaders()},
 		{"tiny-fragments.pcap", 1, fragments()},
 		{"ipv6-ext.pcap", 1, ipv6Ext()},
+		{"roles.pcap", 1, roles()},
 	}
 	for _, f := range files {
 		writePcap(filepath.Join(dir, f.name), f.link, f.recs)
