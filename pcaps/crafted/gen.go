@@ -273,6 +273,25 @@ func roles() []rec {
 	return out
 }
 
+// mapped: IPv6 packets whose addresses are IPv4-mapped (::ffff:a.b.c.d);
+// a NACL judges them as IPv6, never as IPv4.
+func mapped() []rec {
+	t6 := func(src, dst string, sport, dport uint16, flags uint8) rec {
+		return rec{data: eth(0x86dd, ipv6(src, dst, 6, tcp(sport, dport, 1, 0, flags, nil)))}
+	}
+	u6 := func(src, dst string, sport, dport uint16) rec {
+		return rec{data: eth(0x86dd, ipv6(src, dst, 17, udp(sport, dport, []byte("x"))))}
+	}
+	return []rec{
+		t6("::ffff:203.0.113.9", "2001:db8:1::20", 40000, 443, tcpSYN),
+		t6("2001:db8:1::20", "::ffff:203.0.113.9", 443, 40000, tcpSYN|tcpACK),
+		t6("::ffff:203.0.113.9", "::ffff:10.0.1.20", 40001, 22, tcpSYN),
+		t6("::ffff:10.0.1.20", "::ffff:169.254.169.254", 40002, 80, tcpSYN), // not the metadata service
+		u6("::ffff:10.0.1.20", "::ffff:10.0.0.2", 40003, 53),                // not Amazon DNS
+		u6("::ffff:169.254.1.1", "::ffff:10.0.1.20", 40004, 5353),           // not link-local
+	}
+}
+
 func main() {
 	dir := "pcaps/crafted"
 	if len(os.Args) > 1 {
@@ -287,6 +306,7 @@ func main() {
 		{"tiny-fragments.pcap", 1, fragments()},
 		{"ipv6-ext.pcap", 1, ipv6Ext()},
 		{"roles.pcap", 1, roles()},
+		{"mapped.pcap", 1, mapped()},
 	}
 	for _, f := range files {
 		writePcap(filepath.Join(dir, f.name), f.link, f.recs)
