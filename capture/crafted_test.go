@@ -106,3 +106,52 @@ func TestCraftedIPv6ExtensionHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestCraftedEncapsulations: GRE (IPv4, IPv6 with a key, Ethernet, MPLS),
+// ERSPAN II/III in GRE, MPLS over Ethernet, NFLOG and PKTAP are decoded to
+// the inner packet; PPTP's GRE version 1 and --no-decap keep the outer one;
+// an unknown link type is reported by name.
+func TestCraftedEncapsulations(t *testing.T) {
+	type w struct {
+		encap Encap
+		vni   uint32
+		src   string
+		proto uint8
+		dport uint16
+	}
+	check := func(file string, opts Options, want []w) {
+		t.Helper()
+		ps := readCrafted(t, file, opts)
+		if len(ps) != len(want) {
+			t.Fatalf("%s: %d packets, want %d", file, len(ps), len(want))
+		}
+		for i, p := range ps {
+			x := want[i]
+			if p.Kind != KindIP || p.Encap != x.encap || p.VNI != x.vni || p.Src.String() != x.src || p.Proto != x.proto || p.DstPort != x.dport || p.Truncated {
+				t.Errorf("%s frame %d: %v %q encap %v/%d %v proto %d dport %d; want %+v", file, i+1, p.Kind, p.Reason, p.Encap, p.VNI, p.Src, p.Proto, p.DstPort, x)
+			}
+		}
+	}
+	check("gre.pcap", Options{}, []w{
+		{EncapGRE, 0, "10.9.0.1", ProtoTCP, 443},
+		{EncapGRE, 1234, "2001:db8:9::1", ProtoUDP, 53},
+		{EncapGRE, 0, "10.9.1.1", ProtoUDP, 123},
+		{EncapERSPAN, 77, "10.9.1.1", ProtoUDP, 123},
+		{EncapERSPAN, 78, "10.9.1.1", ProtoUDP, 123},
+		{EncapGRE, 0, "10.9.0.1", ProtoTCP, 443},
+		{EncapNone, 0, "192.0.2.1", ProtoGRE, 0},
+	})
+	outer := w{EncapNone, 0, "192.0.2.1", ProtoGRE, 0}
+	check("gre.pcap", Options{NoDecap: true}, []w{outer, outer, outer, outer, outer, outer, outer})
+	check("mpls.pcap", Options{}, []w{{EncapNone, 0, "10.8.0.1", ProtoTCP, 22}, {EncapNone, 0, "2001:db8:8::1", ProtoTCP, 80}})
+	check("pktap.pcap", Options{}, []w{{EncapNone, 0, "10.6.0.1", ProtoTCP, 443}})
+	ps := readCrafted(t, "nflog.pcap", Options{})
+	if len(ps) != 3 || ps[0].Kind != KindIP || ps[0].DstPort != 443 || ps[1].Kind != KindIP || ps[1].Src.String() != "2001:db8:7::1" || ps[1].DstPort != 53 ||
+		ps[2].Kind != KindNonIP || ps[2].Reason != "nflog without payload" {
+		t.Errorf("nflog: %+v", ps)
+	}
+	ps = readCrafted(t, "radiotap.pcap", Options{})
+	if len(ps) != 1 || ps[0].Kind != KindUndecodable || ps[0].Reason != "unsupported link type 127 (IEEE802_11_RADIOTAP)" {
+		t.Errorf("radiotap: %+v", ps)
+	}
+}

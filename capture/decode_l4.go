@@ -22,6 +22,11 @@ func (d *decoder) decodeTransport(p *Packet, l4 []byte, length int) {
 		d.decodeUDP(p, l4, length)
 	case ProtoICMP, ProtoICMPv6:
 		d.decodeICMP(p, l4, length)
+	case ProtoGRE:
+		p.PayloadLen = length
+		if !d.noDecap && !p.Fragment && d.depth < maxTunnelDepth {
+			d.decodeGRE(p, l4, length)
+		}
 	default:
 		p.PayloadLen = length
 	}

@@ -89,7 +89,7 @@ func TestDecodeLinkTypes(t *testing.T) {
 		{"null freebsd inet6", LinkTypeNull, cat(le32(28), v6udp), udpWant},
 		{"loop be inet6", LinkTypeLoop, cat(be32(24), v6udp), udpWant},
 		{"null other family", LinkTypeNull, cat(le32(7), v6udp), want{kind: KindNonIP, reason: "loopback family 7"}},
-		{"unknown link type", 147, v4tcp, want{kind: KindUndecodable, reason: "unsupported link type 147"}},
+		{"unknown link type", 147, v4tcp, want{kind: KindUndecodable, reason: "unsupported link type 147 (USER0)"}},
 	}
 	for _, c := range cases {
 		checkPacket(t, c.name, decodeOne(c.lt, c.data, Options{}), c.want)

@@ -45,15 +45,25 @@ const (
 	EncapVXLAN
 	// EncapGENEVE means the packet was carried in GENEVE (Gateway Load Balancer).
 	EncapGENEVE
+	// EncapGRE means the packet was carried in GRE (IP protocol 47, RFC
+	// 2784/2890: IPv4, IPv6, Ethernet or MPLS inside); VNI is the GRE key.
+	EncapGRE
+	// EncapERSPAN means the packet is mirrored traffic carried in ERSPAN
+	// type II or III inside GRE; VNI is the ERSPAN session ID.
+	EncapERSPAN
 )
 
-// String returns "", "vxlan" or "geneve".
+// String returns "", "vxlan", "geneve", "gre" or "erspan".
 func (e Encap) String() string {
 	switch e {
 	case EncapVXLAN:
 		return "vxlan"
 	case EncapGENEVE:
 		return "geneve"
+	case EncapGRE:
+		return "gre"
+	case EncapERSPAN:
+		return "erspan"
 	}
 	return ""
 }
@@ -67,6 +77,7 @@ const (
 	ProtoICMP   uint8 = 1
 	ProtoTCP    uint8 = 6
 	ProtoUDP    uint8 = 17
+	ProtoGRE    uint8 = 47
 	ProtoICMPv6 uint8 = 58
 )
 

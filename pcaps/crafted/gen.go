@@ -292,6 +292,70 @@ func mapped() []rec {
 	}
 }
 
+// gre: GRE (RFC 2784/2890) carrying IPv4, IPv6 (with a key), Ethernet,
+// MPLS, and ERSPAN type II and III mirrored frames; a PPTP (version 1)
+// packet stays GRE.
+func gre() []rec {
+	inner4 := ipv4("10.9.0.1", "10.9.0.2", 6, 5, 0, nil, tcp(40100, 443, 1, 0, tcpSYN, nil))
+	inner6 := ipv6("2001:db8:9::1", "2001:db8:9::2", 17, udp(40101, 53, []byte("q")))
+	outer := func(greHdr, payload []byte) []byte {
+		return eth(0x0800, ipv4("192.0.2.1", "192.0.2.2", 47, 9, 0, nil, cat(greHdr, payload)))
+	}
+	innerEth := eth(0x0800, ipv4("10.9.1.1", "10.9.1.2", 17, 6, 0, nil, udp(40102, 123, pad([]byte{0x23}, 48))))
+	erspan2 := cat(be16(0x1000), be16(0x0000|77), be32(0))                   // ver 1, session 77
+	erspan3 := cat(be16(0x2000), be16(0x0000|78), be32(0), be16(0), be16(0)) // ver 2, session 78, O bit clear
+	mpls := cat([]byte{0, 0x01, 0x00, 64}, []byte{0, 0x02, 0x01, 64})        // two labels, bottom of stack on the second
+	return []rec{
+		{data: outer(cat(be16(0), be16(0x0800)), inner4)},                               // 1: GRE -> IPv4 TCP
+		{data: outer(cat(be16(0x2000), be16(0x86dd), be32(1234)), inner6)},              // 2: GRE with key 1234 -> IPv6 UDP
+		{data: outer(cat(be16(0), be16(0x6558)), innerEth)},                             // 3: GRE -> Ethernet (TEB)
+		{data: outer(cat(be16(0x1000), be16(0x88be), be32(1)), cat(erspan2, innerEth))}, // 4: ERSPAN II
+		{data: outer(cat(be16(0x1000), be16(0x22eb), be32(2)), cat(erspan3, innerEth))}, // 5: ERSPAN III
+		{data: outer(cat(be16(0), be16(0x8847)), cat(mpls, inner4))},                    // 6: GRE -> MPLS -> IPv4
+		{data: outer(cat(be16(0x3081), be16(0x880b), be16(0), be16(7), be32(1)), nil)},  // 7: PPTP GRE v1: not decapsulated
+	}
+}
+
+// mplsFrames: MPLS over Ethernet (two labels then IPv4; one label, a
+// pseudowire control word, then an Ethernet frame).
+func mplsFrames() []rec {
+	inner4 := ipv4("10.8.0.1", "10.8.0.2", 6, 5, 0, nil, tcp(40200, 22, 1, 0, tcpSYN, nil))
+	innerEth := eth(0x86dd, ipv6("2001:db8:8::1", "2001:db8:8::2", 6, tcp(40201, 80, 1, 0, tcpSYN, nil)))
+	return []rec{
+		{data: eth(0x8847, cat([]byte{0, 0x01, 0x00, 64}, []byte{0, 0x02, 0x01, 64}, inner4))},
+		{data: eth(0x8847, cat([]byte{0, 0x03, 0x01, 64}, be32(0), innerEth))},
+	}
+}
+
+// nflog: Linux NFLOG records (little-endian TLVs): a prefix TLV, then the
+// payload TLV holding an IPv4 packet; an IPv6 one; one without payload.
+func nflog() []rec {
+	tlv := func(typ uint16, v []byte) []byte {
+		l := 4 + len(v)
+		b := cat([]byte{byte(l), byte(l >> 8), byte(typ), byte(typ >> 8)}, v)
+		return append(b, make([]byte, (4-l%4)%4)...)
+	}
+	p4 := ipv4("10.7.0.1", "10.7.0.2", 6, 5, 0, nil, tcp(40300, 443, 1, 0, tcpSYN, nil))
+	p6 := ipv6("2001:db8:7::1", "2001:db8:7::2", 17, udp(40301, 53, []byte("q")))
+	return []rec{
+		{data: cat([]byte{2, 0, 0, 1}, tlv(10, []byte("drop\x00")), tlv(9, p4))},
+		{data: cat([]byte{10, 0, 0, 1}, tlv(1, make([]byte, 4)), tlv(9, p6))},
+		{data: cat([]byte{2, 0, 0, 1}, tlv(10, []byte("x\x00")))},
+	}
+}
+
+// pktap: Apple PKTAP records: a 108-byte header naming DLT_EN10MB, then
+// an Ethernet frame.
+func pktap() []rec {
+	h := make([]byte, 108)
+	binary.LittleEndian.PutUint32(h[0:], 108)
+	binary.LittleEndian.PutUint32(h[4:], 1) // PTH_TYPE_PACKET
+	binary.LittleEndian.PutUint32(h[8:], 1) // DLT_EN10MB
+	copy(h[12:], "en0")
+	frame := eth(0x0800, ipv4("10.6.0.1", "10.6.0.2", 6, 5, 0, nil, tcp(40400, 443, 1, 0, tcpSYN, nil)))
+	return []rec{{data: cat(h, frame)}}
+}
+
 func main() {
 	dir := "pcaps/crafted"
 	if len(os.Args) > 1 {
@@ -307,6 +371,11 @@ func main() {
 		{"ipv6-ext.pcap", 1, ipv6Ext()},
 		{"roles.pcap", 1, roles()},
 		{"mapped.pcap", 1, mapped()},
+		{"gre.pcap", 1, gre()},
+		{"mpls.pcap", 1, mplsFrames()},
+		{"nflog.pcap", 239, nflog()},
+		{"pktap.pcap", 258, pktap()},
+		{"radiotap.pcap", 127, []rec{{data: make([]byte, 40)}}},
 	}
 	for _, f := range files {
 		writePcap(filepath.Join(dir, f.name), f.link, f.recs)
