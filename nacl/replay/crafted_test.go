@@ -57,3 +57,30 @@ func TestCraftedCutHeadersJudged(t *testing.T) {
 		}
 	}
 }
+
+// TestUncertainWhy names the unknown field and the cause for each packet
+// of cut-headers.pcap and tiny-fragments.pcap.
+func TestUncertainWhy(t *testing.T) {
+	want := map[string][]string{
+		"cut-headers.pcap": {"protocol unknown: truncated ipv6 extension header", "ports unknown: truncated ipv4 options", "", "", "",
+			"protocol unknown: truncated ipv6 extension header", "ports unknown: truncated tcp header", "", ""},
+		"tiny-fragments.pcap": {"", "", "", ""},
+	}
+	for file, w := range want {
+		s, err := capture.Open([]string{pcaps.Path("crafted/" + file)}, capture.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p capture.Packet
+		for i := 0; s.Next(&p) == nil; i++ {
+			if got := UncertainWhy(&p); i >= len(w) || got != w[i] {
+				t.Errorf("%s frame %d: %q", file, i+1, got)
+			}
+		}
+		s.Close()
+	}
+	orphan := capture.Packet{Kind: capture.KindIP, Proto: capture.ProtoUDP, Fragment: true, FragOffset: 10}
+	if got := UncertainWhy(&orphan); got != "ports unknown: non-first fragment whose first fragment was not seen" {
+		t.Errorf("orphan fragment: %q", got)
+	}
+}

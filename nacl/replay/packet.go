@@ -27,6 +27,30 @@ func FromCapture(p *capture.Packet) nacl.Packet {
 	return np
 }
 
+// UncertainWhy says which field a NACL looks at is unknown for p, and why
+// ("ports unknown: non-first fragment", "protocol unknown: truncated ipv6
+// extension header", ...), or "" when every field is known. A verdict on p
+// is uncertain (nacl.Decision.Uncertain) exactly when a rule needed that
+// field; this names the reason for the reader.
+func UncertainWhy(p *capture.Packet) string {
+	cause := p.Reason
+	if p.Fragment && p.FragOffset != 0 {
+		cause = "non-first fragment whose first fragment was not seen"
+	}
+	if cause == "" {
+		cause = "not captured"
+	}
+	switch {
+	case p.ProtoUnknown:
+		return "protocol unknown: " + cause
+	case (p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP) && !p.HasPorts:
+		return "ports unknown: " + cause
+	case (p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6) && !p.HasICMP:
+		return "icmp type unknown: " + cause
+	}
+	return ""
+}
+
 func itoa(n int) string {
 	if n == 0 {
 		return "0"
