@@ -23,10 +23,13 @@ import (
 //     ClientHello (client) or ServerHello (server).
 //   - HTTP (TCP, any port): a request line ("GET /", "POST ", ...) from the
 //     client, a status line ("HTTP/1.x NNN") from the server.
-//   - SSH (TCP, any port): both sides send an "SSH-2.0-" banner and the
-//     server sends its banner first (RFC 4253 section 4.2 lets either go
-//     first, but servers speak first in practice): the first banner of a
-//     conversation names the server.
+//   - SSH (TCP, any port): both sides send an "SSH-2.0-" banner (RFC 4253
+//     section 4.2 lets either go first). OpenSSH clients send theirs as soon
+//     as the connection is up, before the server's arrives: in every SSH
+//     capture at hand (pcaps/webserver*.pcap, the corpus's ssh.pcap) the
+//     client's banner comes first. So the first banner of a conversation
+//     names the client (medium confidence: a server that speaks first on a
+//     slow client would invert it).
 //   - IKE (a port is 500 or 4500, after the non-ESP marker on 4500): the
 //     IKEv2 Initiator flag, or in IKEv1 a zero responder SPI (first
 //     message of the initiator).
@@ -95,7 +98,7 @@ func payloadRole(proto uint8, sport, dport uint16, head []byte, first bool) int 
 			return r
 		}
 		if first && (bytes.HasPrefix(head, []byte("SSH-2.0-")) || bytes.HasPrefix(head, []byte("SSH-1.99-"))) {
-			return -1
+			return 1
 		}
 	}
 	return 0

@@ -251,8 +251,8 @@ func roles() []rec {
 	out = append(out, t("10.0.2.9:8080", "10.0.2.1:50000", 1, 0, tcpSYN|tcpFIN, nil),
 		t("10.0.2.1:50000", "10.0.2.9:8080", 10, 20, tcpPSH|tcpACK, []byte("x")),
 		t("10.0.2.9:8080", "10.0.2.1:50000", 20, 11, tcpPSH|tcpACK, []byte("y")))
-	// 6. Payload evidence where ports say nothing or mislead; in each the
-	// first captured packet comes from the server.
+	// 6. Payload evidence where ports say nothing or mislead; in each but
+	// SSH the first captured packet comes from the server.
 	dnsResp := cat(be16(0x77), []byte{0x81, 0x80}, be16(1), be16(1), be16(0), be16(0), []byte{0, 0, 1, 0, 1})
 	out = append(out, u("10.0.3.2:53", "10.0.3.1:53", dnsResp))                                   // DNS 53<->53: response
 	out = append(out, u("10.0.3.3:123", "10.0.3.4:123", pad([]byte{0x24, 2}, 48)))                // NTP v4 mode 4 (server)
@@ -260,8 +260,8 @@ func roles() []rec {
 	serverHello := cat([]byte{0x16, 3, 3}, be16(60), []byte{2, 0, 0, 56, 3, 3}, make([]byte, 54)) // TLS ServerHello
 	out = append(out, t("10.0.4.1:40443", "10.0.4.2:50000", 1, 1, tcpPSH|tcpACK, serverHello))
 	out = append(out, t("10.0.4.3:50080", "10.0.4.4:45000", 1, 1, tcpPSH|tcpACK, []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")))
-	out = append(out, t("10.0.4.5:50022", "10.0.4.6:40000", 1, 1, tcpPSH|tcpACK, []byte("SSH-2.0-OpenSSH_9.2\r\n")),
-		t("10.0.4.6:40000", "10.0.4.5:50022", 1, 22, tcpPSH|tcpACK, []byte("SSH-2.0-OpenSSH_9.6\r\n")))
+	out = append(out, t("10.0.4.6:40000", "10.0.4.5:50022", 1, 1, tcpPSH|tcpACK, []byte("SSH-2.0-OpenSSH_9.6\r\n")),
+		t("10.0.4.5:50022", "10.0.4.6:40000", 1, 22, tcpPSH|tcpACK, []byte("SSH-2.0-OpenSSH_9.2\r\n")))
 	ikeResp := cat(be32(0x11111111), be32(0x11111111), be32(0x22222222), be32(0x22222222), []byte{33, 0x20, 34, 0x20}, be32(0), be32(28))
 	out = append(out, u("10.0.5.1:500", "10.0.5.2:500", ikeResp)) // IKEv2 IKE_SA_INIT response (I clear, R set)
 	ikeInit := cat(be32(0), be32(0x33333333), be32(0x33333333), be32(0), be32(0), []byte{33, 0x20, 34, 0x08}, be32(0), be32(28))
