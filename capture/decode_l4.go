@@ -61,9 +61,20 @@ func (d *decoder) decodeTCP(p *Packet, l4 []byte, length int) {
 		d.markTrunc(p, "truncated tcp options")
 		return
 	}
-	if p.PayloadLen > 0 && off < len(l4) {
-		p.HeadLen = uint8(copy(p.Head[:], l4[off:min(len(l4), length)]))
+	if p.PayloadLen > 0 {
+		p.setHead(l4[off:min(len(l4), length)])
 	}
+}
+
+// setHead keeps the first HeadSize bytes of the payload b in p.Head (one
+// fixed-size move in the common case of a payload at least that long).
+func (p *Packet) setHead(b []byte) {
+	if len(b) >= HeadSize {
+		p.Head = [HeadSize]byte(b[:HeadSize])
+		p.HeadLen = HeadSize
+		return
+	}
+	p.HeadLen = uint8(copy(p.Head[:], b))
 }
 
 // shortTransport handles a TCP or UDP header shorter than hdr bytes in the
@@ -111,9 +122,7 @@ func (d *decoder) decodeUDP(p *Packet, l4 []byte, length int) {
 	}
 	p.PayloadLen = ulen - 8
 	payload := l4[8:min(ulen, len(l4))]
-	if len(payload) > 0 {
-		p.HeadLen = uint8(copy(p.Head[:], payload))
-	}
+	p.setHead(payload)
 	if d.noDecap || p.Fragment || d.depth >= maxTunnelDepth {
 		return
 	}
