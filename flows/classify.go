@@ -38,7 +38,7 @@ const (
 //  5. Payload (TCP without handshake, UDP): the first payload bytes of the
 //     conversation's first packets name the client (see payload.go; high
 //     when both sides' payloads agree, else medium).
-//  6. Ports (TCP without handshake, UDP), see classifyPorts.
+//  6. Ports (TCP without handshake, UDP), see classifyPortsEarly.
 //
 // SYN+RST and SYN+FIN segments are no evidence (tcpUpdate ignores them).
 func classify(r *rec, fan *fanIn) decision {
@@ -61,7 +61,7 @@ func classify(r *rec, fan *fanIn) decision {
 }
 
 // classifyEarly is classify up to the port rules that need no other
-// conversation (1-4 above, and rules 1-2 of classifyPorts); ok is false
+// conversation (1-4 above, and rules 1-2 of classifyPortsEarly); ok is false
 // when the decision needs fan-in or later rules. Only such conversations
 // (TCP/UDP) can end with a weak decision.
 func classifyEarly(r *rec) (decision, bool) {
@@ -111,7 +111,7 @@ func sideWith(side0, bit uint8) uint8 {
 	return 1
 }
 
-// classifyPorts decides by port evidence, in this order:
+// Port evidence decides, in this order:
 //
 //  1. service-port: exactly one side is in ServicePorts; it is the server
 //     (high when the other port is >= 1024, i.e. in an ephemeral range;
@@ -120,38 +120,32 @@ func sideWith(side0, bit uint8) uint8 {
 //     the other in at least one: the low port is the server (medium).
 //  3. known-role (applied in Finish, see knownRoles.apply): an endpoint
 //     is the client, or the server, of another conversation decided by a
-//     SYN, a confirmed SYN-ACK or a service port (medium).
+//     SYN, a confirmed SYN-ACK, agreeing payloads or a service port (medium).
 //  4. fan-in: exactly one endpoint (address:port) was come to by at least
 //     Config.FanInPeers distinct peers over the whole capture (a peer
 //     comes to an endpoint when it sent the first packet of their
 //     conversation; the peers an endpoint itself called, fan-out, do not
 //     count); when both were, the one with more peers (medium).
-//     4b. shared-port: one endpoint talked with at least two peers of
-//     different addresses and different ports, and the other endpoint
-//     talked only with it, and at least one peer came to the shared one
-//     (sent the first packet): the shared one is the listening side (low).
-//     Peers sharing one port (a client calling one service on several
-//     hosts) or one address (a client using two ports of one server) do
-//     not count.
-//  5. ephemeral-port: one port lies only in the narrow "registered" part of
+//  5. shared-port: one endpoint talked with at least two peers of
+//     different addresses and different ports, at least one of which came
+//     to it (sent the first packet), and the other endpoint talked only
+//     with it: the shared one is the listening side (low). Peers sharing
+//     one port (a client calling one service on several hosts) or one
+//     address (a client using two ports of one server) do not count.
+//  6. ephemeral-port: one port lies only in the narrow "registered" part of
 //     the profiles (1024-9999) and the other in a modern dynamic range
 //     (a profile starting at 10000 or above): the former is the server (low).
-//  6. first-packet: the sender of the first packet is the client (low);
+//  7. first-packet: the sender of the first packet is the client (low);
 //     skipped for TCP conversations that began by splitting an idle or
 //     closed one, whose first packet says nothing.
-//  7. lower-port: the lower port is the server (low).
+//  8. lower-port: the lower port is the server (low).
 //
 // Equal ports (NTP 123<->123, IKE 4500<->4500) and two service ports
 // (BGP 179<->179, DNS 53<->53) are thus left to known-role, fan-in,
-// first-packet and lower-port.
-func classifyPorts(r *rec, fan *fanIn) decision {
-	if d, ok := classifyPortsEarly(r); ok {
-		return d
-	}
-	return classifyLate(r, fan)
-}
-
-// classifyPortsEarly applies the port rules 1-2.
+// shared-port, first-packet and lower-port (payload evidence, which comes
+// before all port rules, often decides them first).
+//
+// classifyPortsEarly applies the port rules 1-2, classifyLate the others.
 func classifyPortsEarly(r *rec) (decision, bool) {
 	pa, pb := r.k.pa, r.k.pb
 	sa, sb := IsServicePort(pa), IsServicePort(pb)
@@ -173,7 +167,7 @@ func classifyPortsEarly(r *rec) (decision, bool) {
 	return decision{}, false
 }
 
-// classifyLate applies the port rules 4-7 (3 is applied in Finish).
+// classifyLate applies the port rules 4-8 (3 is applied in Finish).
 func classifyLate(r *rec, fan *fanIn) decision {
 	pa, pb := r.k.pa, r.k.pb
 	ra, rb := ephemeralRank(pa), ephemeralRank(pb)
