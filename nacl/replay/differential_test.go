@@ -240,31 +240,33 @@ func diffPackets(t *testing.T) ([]nacl.Packet, []netip.Addr) {
 	addrSeen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
 	for _, f := range files {
-		s, err := capture.Open([]string{f}, capture.Options{})
-		if err != nil {
-			continue // unreadable corpus files are the capture package's business
-		}
-		var p capture.Packet
-		for {
-			if err := s.Next(&p); err != nil {
-				break
+		for _, opts := range []capture.Options{{}, {NoDecap: true}} { // inner and outer packets of tunnels
+			s, err := capture.Open([]string{f}, opts)
+			if err != nil {
+				continue // unreadable corpus files are the capture package's business
 			}
-			if p.Kind != capture.KindIP || !p.Src.IsValid() || !p.Dst.IsValid() {
-				continue
-			}
-			np := FromCapture(&p)
-			if !seen[np] {
-				seen[np] = true
-				out = append(out, np)
-			}
-			for _, a := range []netip.Addr{p.Src, p.Dst} {
-				if !addrSeen[a] {
-					addrSeen[a] = true
-					addrs = append(addrs, a)
+			var p capture.Packet
+			for {
+				if err := s.Next(&p); err != nil {
+					break
+				}
+				if p.Kind != capture.KindIP || !p.Src.IsValid() || !p.Dst.IsValid() {
+					continue
+				}
+				np := FromCapture(&p)
+				if !seen[np] {
+					seen[np] = true
+					out = append(out, np)
+				}
+				for _, a := range []netip.Addr{p.Src, p.Dst} {
+					if !addrSeen[a] {
+						addrSeen[a] = true
+						addrs = append(addrs, a)
+					}
 				}
 			}
+			s.Close()
 		}
-		s.Close()
 	}
 	if len(files) == 0 || len(out) == 0 {
 		t.Skip("no captures found")
