@@ -83,7 +83,12 @@ func TestFieldParsers(t *testing.T) {
 	if err != nil || p != netip.MustParsePrefix("100.68.0.0/18") || warn != "100.68.0.18/18 is not canonical; AWS stores 100.68.0.0/18" {
 		t.Fatalf("ParseCIDR: %v %q %v", p, warn, err)
 	}
-	for _, bad := range []string{"10.0.0.1", "::ffff:1.2.3.4/128", "fe80::1%eth0/64", "1.2.3.4/33", ""} {
+	// An IPv4-mapped prefix is an IPv6 prefix (an IPv6 packet with such
+	// addresses meets it), accepted with a warning, never turned into IPv4.
+	if p, warn, err := ParseCIDR("::ffff:1.2.3.4/128"); err != nil || p != netip.MustParsePrefix("::ffff:1.2.3.4/128") || !strings.Contains(warn, "IPv4-mapped") {
+		t.Errorf("ParseCIDR(mapped) = %v %q %v", p, warn, err)
+	}
+	for _, bad := range []string{"10.0.0.1", "fe80::1%eth0/64", "1.2.3.4/33", ""} {
 		if _, _, err := ParseCIDR(bad); err == nil {
 			t.Errorf("ParseCIDR(%q) accepted", bad)
 		}

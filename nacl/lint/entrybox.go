@@ -24,7 +24,7 @@ func entryBox(e *nacl.Entry) (b box, why string, ok bool) {
 	}
 	// An IPv4-mapped IPv6 prefix (::ffff:0:0/96) is an ordinary IPv6
 	// prefix: IPv6 packets with such addresses meet it, as the evaluator
-	// does (the file readers refuse it; programmatic ACLs may hold it).
+	// does (the file readers accept it with a warning).
 	v6 := e.IsIPv6()
 	b = fullBox(v6)
 	switch {

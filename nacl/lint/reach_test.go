@@ -293,8 +293,8 @@ func TestFindingsSorted(t *testing.T) {
 }
 
 func TestMappedPrefixIsIPv6(t *testing.T) {
-	// The file readers refuse IPv4-mapped prefixes; programmatic ACLs may
-	// still hold them. An IPv6 packet with IPv4-mapped addresses is an
+	// The file readers accept IPv4-mapped prefixes with a warning (AWS's
+	// acceptance is UNCONFIRMED). An IPv6 packet with IPv4-mapped addresses is an
 	// IPv6 packet, so such a prefix matches (as the evaluator says) and
 	// overrides part of a later ::/0 rule.
 	acl := mkACL(t, "in 200 allow all ::/0")
