@@ -155,3 +155,31 @@ func TestCraftedEncapsulations(t *testing.T) {
 		t.Errorf("radiotap: %+v", ps)
 	}
 }
+
+// TestCutTCPKeepsWhatWasCaptured: a TCP header cut after its flags keeps
+// flags and sequence numbers; a first fragment whose TCP options continue
+// in the next fragment keeps everything it holds.
+func TestCutTCPKeepsWhatWasCaptured(t *testing.T) {
+	seg := tcp(1234, 80, TCPSyn, nil)
+	seg[12] = 8 << 4 // 32-byte header: 12 bytes of options
+	seg = append(seg, make([]byte, 12)...)
+	frame := eth(etherIPv4, ip4{src: "192.0.2.1", dst: "198.51.100.7", proto: ProtoTCP}.build(seg))
+	d := newDecoder(Options{})
+	p := Packet{LinkType: LinkTypeEthernet, CapLen: 14 + 20 + 16, WireLen: len(frame)}
+	d.decode(&p, frame[:14+20+16])
+	if !p.HasPorts || p.PortsOnly || p.TCPFlags != TCPSyn || p.Seq != 1000 || !p.Truncated || p.Reason != "truncated tcp header" {
+		t.Errorf("cut after the flags: %+v", p)
+	}
+	first := ip4{src: "192.0.2.1", dst: "198.51.100.7", proto: ProtoTCP, id: 9, frag: 0x2000}.build(seg[:24])
+	p = Packet{LinkType: LinkTypeRaw, CapLen: len(first), WireLen: len(first)}
+	d.decode(&p, first)
+	if p.Kind != KindIP || !p.HasPorts || p.TCPFlags != TCPSyn || p.Reason != "tcp header split across fragments" {
+		t.Errorf("first fragment with split options: %+v", p)
+	}
+	later := ip4{src: "192.0.2.1", dst: "198.51.100.7", proto: ProtoTCP, id: 9, frag: 3}.build(seg[24:])
+	p = Packet{LinkType: LinkTypeRaw, CapLen: len(later), WireLen: len(later)}
+	d.decode(&p, later)
+	if !p.FragmentAttributed || p.DstPort != 80 {
+		t.Errorf("later fragment: %+v", p)
+	}
+}

@@ -53,6 +53,11 @@ func (d *decoder) decodeTCP(p *Packet, l4 []byte, length int) {
 	p.Ack = binary.BigEndian.Uint32(l4[8:12])
 	p.TCPFlags = l4[13]
 	if off > length {
+		if p.Fragment {
+			// The options continue in the next fragment (RFC 1858).
+			p.Reason = "tcp header split across fragments"
+			return
+		}
 		d.undecodable(p, "tcp header length exceeds ip payload")
 		return
 	}
@@ -79,7 +84,8 @@ func (p *Packet) setHead(b []byte) {
 
 // shortTransport handles a TCP or UDP header shorter than hdr bytes in the
 // capture (l4) or in the IP packet (length). The ports are kept whenever
-// their 4 bytes are there (PortsOnly: flags, sequence numbers unknown):
+// their 4 bytes are there, TCP flags and sequence numbers when their 14
+// bytes are (PortsOnly when they are not):
 // for a header the snaplen cut (truncated), and for a first fragment too
 // short to hold the header (RFC 1858's tiny fragment: "tcp header split
 // across fragments"), whose later fragments then inherit the ports. A
@@ -91,10 +97,18 @@ func (d *decoder) shortTransport(p *Packet, l4 []byte, length, hdr int, reason s
 		return
 	}
 	p.HasPorts = true
-	p.PortsOnly = true
 	p.SrcPort = binary.BigEndian.Uint16(l4[0:2])
 	p.DstPort = binary.BigEndian.Uint16(l4[2:4])
 	p.PayloadLen = max(length-hdr, 0)
+	if p.Proto == ProtoTCP && len(l4) >= 14 {
+		// Sequence numbers and flags were captured too: only the options
+		// (and the payload length, taken as if there were none) are unknown.
+		p.Seq = binary.BigEndian.Uint32(l4[4:8])
+		p.Ack = binary.BigEndian.Uint32(l4[8:12])
+		p.TCPFlags = l4[13]
+	} else {
+		p.PortsOnly = true
+	}
 	if tiny {
 		p.Reason = "tcp header split across fragments"
 		if p.Proto == ProtoUDP {

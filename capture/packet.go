@@ -165,11 +165,11 @@ type Packet struct {
 	// HasPorts is true for TCP/UDP packets whose ports are known.
 	HasPorts         bool
 	SrcPort, DstPort uint16
-	// PortsOnly is true when only the first bytes of the transport header
-	// are known: the capture cut it after the ports (Truncated), or it is a
-	// first fragment too short to hold the whole header (RFC 1858's tiny
-	// fragment). The ports are valid; TCPFlags, Seq and Ack are zero and
-	// unknown, and PayloadLen is only what the IP header implies.
+	// PortsOnly is true when only the ports of the transport header are
+	// known: the capture cut it before the TCP flags (Truncated), or it is a
+	// first fragment too short to hold them (RFC 1858's tiny fragment). The
+	// ports are valid; TCPFlags, Seq and Ack are zero and unknown, and
+	// PayloadLen is only what the IP header implies.
 	PortsOnly bool
 	// TCP header fields (valid when Proto is TCP, HasPorts and not PortsOnly).
 	TCPFlags uint8
