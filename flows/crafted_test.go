@@ -120,3 +120,19 @@ func TestPayloadConflict(t *testing.T) {
 		t.Errorf("evidence %s, want first-packet", convs[0].Evidence)
 	}
 }
+
+// TestPayloadChecksDoNotAllocate: the checks run on the per-packet path
+// of young conversations.
+func TestPayloadChecksDoNotAllocate(t *testing.T) {
+	heads := [][]byte{[]byte("SSH-2.0-OpenSSH_9"), []byte("GET / HTTP/1.1\r\nHost"), []byte("HTTP/1.1 200 OK\r\n"), {0x16, 3, 1, 2, 0, 1, 0, 1, 0xfc}, {0xc3, 0, 0, 0, 1, 8, 0}}
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, h := range heads {
+			payloadRole(6, 40000, 8080, h, true)
+			payloadRole(17, 40000, 53, h, true)
+			payloadRole(17, 4500, 4500, h, true)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations", allocs)
+	}
+}
