@@ -132,16 +132,15 @@ func (r *rule) match(p *Packet, addr netip.Addr) (Miss, bool) {
 	if r.v6 != addr.Is6() {
 		return MissFamily, false
 	}
-	if r.proto != ProtoAll {
-		if p.ProtoUnknown {
-			return MissProtocol, true
-		}
-		if r.proto != int(p.Proto) {
-			return MissProtocol, false
-		}
+	if r.proto != ProtoAll && !p.ProtoUnknown && r.proto != int(p.Proto) {
+		return MissProtocol, false
 	}
 	if !r.prefix.Contains(addr) {
 		return MissAddress, false
+	}
+	if r.proto != ProtoAll && p.ProtoUnknown {
+		// The entry would match if the protocol were its own.
+		return MissProtocol, true
 	}
 	if r.usePorts && !r.fullPort {
 		if !p.HasPort {

@@ -64,6 +64,9 @@ func refDecide(acl *nacl.ACL, egress bool, p *nacl.Packet) (allow bool, rule int
 	}
 	sort.SliceStable(es, func(i, j int) bool { return es[i].RuleNumber < es[j].RuleNumber })
 	for _, e := range es {
+		if !refContains(e.CIDR, addr) {
+			continue
+		}
 		if e.Protocol != -1 {
 			if p.ProtoUnknown {
 				return false, 0, false
@@ -71,9 +74,6 @@ func refDecide(acl *nacl.ACL, egress bool, p *nacl.Packet) (allow bool, rule int
 			if e.Protocol != int(p.Proto) {
 				continue
 			}
-		}
-		if !refContains(e.CIDR, addr) {
-			continue
 		}
 		switch {
 		case e.Protocol == 6 || e.Protocol == 17:
