@@ -21,8 +21,9 @@ type Config struct {
 	UDPIdle time.Duration
 	// OtherIdle ends ICMP and other-protocol conversations (default 60s).
 	OtherIdle time.Duration
-	// FanInPeers is the number of distinct peers an address:port must
-	// serve to count as a server by fan-in (default 3).
+	// FanInPeers is the number of distinct peers that must come to an
+	// address:port (send the first packet of their conversation) for it to
+	// count as a server by fan-in (default 3).
 	FanInPeers int
 }
 
