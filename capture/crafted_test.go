@@ -146,8 +146,8 @@ func TestCraftedEncapsulations(t *testing.T) {
 	check("mpls.pcap", Options{}, []w{{EncapNone, 0, "10.8.0.1", ProtoTCP, 22}, {EncapNone, 0, "2001:db8:8::1", ProtoTCP, 80}})
 	check("pktap.pcap", Options{}, []w{{EncapNone, 0, "10.6.0.1", ProtoTCP, 443}})
 	ps := readCrafted(t, "nflog.pcap", Options{})
-	if len(ps) != 3 || ps[0].Kind != KindIP || ps[0].DstPort != 443 || ps[1].Kind != KindIP || ps[1].Src.String() != "2001:db8:7::1" || ps[1].DstPort != 53 ||
-		ps[2].Kind != KindNonIP || ps[2].Reason != "nflog without payload" {
+	if len(ps) != 4 || ps[0].Kind != KindIP || ps[0].DstPort != 443 || ps[1].Kind != KindIP || ps[1].Src.String() != "2001:db8:7::1" || ps[1].DstPort != 53 ||
+		ps[2].Kind != KindNonIP || ps[2].Reason != "nflog without payload" || ps[3].Kind != KindIP || ps[3].DstPort != 443 {
 		t.Errorf("nflog: %+v", ps)
 	}
 	ps = readCrafted(t, "radiotap.pcap", Options{})

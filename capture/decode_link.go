@@ -267,9 +267,13 @@ func (d *decoder) decodeNFLOG(p *Packet, data []byte) {
 		return
 	}
 	b := data[4:]
+	// The first TLV (normally NFULA_PACKET_HDR) tells the byte order: its
+	// length read the wrong way round is below 4 or beyond the record.
 	le := true
-	if len(b) >= 4 && binary.LittleEndian.Uint16(b[0:2]) < 4 {
-		le = false
+	if len(b) >= 4 {
+		if l := int(binary.LittleEndian.Uint16(b[0:2])); l < 4 || l > len(b) {
+			le = false
+		}
 	}
 	for len(b) >= 4 {
 		tl, tt := binary.LittleEndian.Uint16(b[0:2]), binary.LittleEndian.Uint16(b[2:4])

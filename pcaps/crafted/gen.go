@@ -328,7 +328,8 @@ func mplsFrames() []rec {
 }
 
 // nflog: Linux NFLOG records (little-endian TLVs): a prefix TLV, then the
-// payload TLV holding an IPv4 packet; an IPv6 one; one without payload.
+// payload TLV holding an IPv4 packet; an IPv6 one; one without payload;
+// an IPv4 one with big-endian TLVs.
 func nflog() []rec {
 	tlv := func(typ uint16, v []byte) []byte {
 		l := 4 + len(v)
@@ -337,10 +338,16 @@ func nflog() []rec {
 	}
 	p4 := ipv4("10.7.0.1", "10.7.0.2", 6, 5, 0, nil, tcp(40300, 443, 1, 0, tcpSYN, nil))
 	p6 := ipv6("2001:db8:7::1", "2001:db8:7::2", 17, udp(40301, 53, []byte("q")))
+	tlvBE := func(typ uint16, v []byte) []byte { // as a big-endian host writes them
+		l := 4 + len(v)
+		b := cat(be16(uint16(l)), be16(typ), v)
+		return append(b, make([]byte, (4-l%4)%4)...)
+	}
 	return []rec{
 		{data: cat([]byte{2, 0, 0, 1}, tlv(10, []byte("drop\x00")), tlv(9, p4))},
 		{data: cat([]byte{10, 0, 0, 1}, tlv(1, make([]byte, 4)), tlv(9, p6))},
 		{data: cat([]byte{2, 0, 0, 1}, tlv(10, []byte("x\x00")))},
+		{data: cat([]byte{2, 0, 0, 1}, tlvBE(1, make([]byte, 4)), tlvBE(9, p4))},
 	}
 }
 
