@@ -17,7 +17,7 @@ type fanIn struct {
 	// peers and knownRoles.apply are asked about. Most conversations of a
 	// large capture (handshakes, service ports) need none, so the map
 	// stays small.
-	count map[endpointKey]*peerStat
+	count map[endpointKey]peerStat
 	min   int
 }
 
@@ -36,17 +36,14 @@ type peerStat struct {
 // 5-tuple is one peer, however many conversations it had; its latest
 // conversation says who came to whom).
 func newFanIn(x *index, s *store, minPeers int) *fanIn {
-	f := &fanIn{count: make(map[endpointKey]*peerStat), min: minPeers}
+	f := &fanIn{count: make(map[endpointKey]peerStat), min: minPeers}
 	for i := 0; i < s.n; i++ {
 		r := s.at(i)
 		if _, ok := classifyEarly(r); ok {
 			continue
 		}
-		for side := uint8(0); side < 2; side++ {
-			if e := endpointOf(&r.k, side); f.count[e] == nil {
-				f.count[e] = &peerStat{}
-			}
-		}
+		f.count[endpointOf(&r.k, 0)] = peerStat{}
+		f.count[endpointOf(&r.k, 1)] = peerStat{}
 	}
 	if len(f.count) == 0 {
 		return f
@@ -68,8 +65,8 @@ func newFanIn(x *index, s *store, minPeers int) *fanIn {
 // inc counts peer as one more peer of e (one that came to e when in is
 // true) when e is wanted.
 func (f *fanIn) inc(e, peer endpointKey, in bool) {
-	st := f.count[e]
-	if st == nil {
+	st, ok := f.count[e]
+	if !ok {
 		return
 	}
 	if st.total == 0 {
@@ -82,6 +79,7 @@ func (f *fanIn) inc(e, peer endpointKey, in bool) {
 	if in {
 		st.in++
 	}
+	f.count[e] = st
 }
 
 // wants reports whether e is an endpoint of an undecided conversation.
@@ -91,20 +89,10 @@ func (f *fanIn) wants(e endpointKey) bool {
 }
 
 // peers is the number of distinct peers that came to side s of r.
-func (f *fanIn) peers(r *rec, s uint8) int {
-	if st := f.count[endpointOf(&r.k, s)]; st != nil {
-		return int(st.in)
-	}
-	return 0
-}
+func (f *fanIn) peers(r *rec, s uint8) int { return int(f.count[endpointOf(&r.k, s)].in) }
 
 // total is the number of distinct peers of side s of r, either way.
-func (f *fanIn) total(r *rec, s uint8) int {
-	if st := f.count[endpointOf(&r.k, s)]; st != nil {
-		return int(st.total)
-	}
-	return 0
-}
+func (f *fanIn) total(r *rec, s uint8) int { return int(f.count[endpointOf(&r.k, s)].total) }
 
 // shared reports whether side s of r talked with at least two peers of
 // different addresses and different ports, at least one of which came to
@@ -112,7 +100,7 @@ func (f *fanIn) total(r *rec, s uint8) int {
 // that only called others is a client fanning out).
 func (f *fanIn) shared(r *rec, s uint8) bool {
 	st := f.count[endpointOf(&r.k, s)]
-	return st != nil && st.total >= 2 && st.in >= 1 && st.mixedAddr && st.mixedPort
+	return st.total >= 2 && st.in >= 1 && st.mixedAddr && st.mixedPort
 }
 
 // endpointOf is side 0 or 1 of k.
