@@ -52,7 +52,7 @@ func addSynthFlags(fs *pflag.FlagSet) *synthFlags {
 	sf := &synthFlags{}
 	d := synth.DefaultOptions()
 	fs.StringArrayVar(&sf.subnets, "subnet", nil, "CIDR of the subnet the ACL protects (repeatable; each is its own subnet); default: the detected capture host as /32 or /128")
-	fs.StringArrayVar(&sf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): its base+2 address is the Amazon DNS resolver, whose traffic needs no rule")
+	fs.StringArrayVar(&sf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): the first IPv4 one is the primary CIDR, whose base+2 address is the Amazon DNS resolver, whose traffic needs no rule")
 	fs.StringArrayVar(&sf.subnetIDs, "subnet-id", nil, "subnet ID to associate the generated ACL with in the output (repeatable)")
 	fs.BoolVar(&sf.includeFailed, "include-failed", false, "also allow conversations that never worked (SYN answered by RST or unanswered, incomplete handshake, unanswered ping)")
 	fs.StringArrayVar(&sf.ephemeral, "ephemeral", nil, "force the response port range: a profile (linux, aws-doc-linux, windows, iana, windows-2003, freebsd, aws-managed) or FROM-TO for every client, or CIDR=PROFILE for the clients in CIDR (repeatable, e.g. a load balancer subnet =aws-managed); observed client ports outside it get no rule (their replies are reported as denied, exit 1); default: chosen per client from the observations")
