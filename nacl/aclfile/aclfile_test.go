@@ -305,3 +305,28 @@ aws ec2 create-network-acl-entry --network-acl-id acl-0123 --egress --rule-numbe
 		t.Fatalf("got\n%s\nwant\n%s", buf.String(), want)
 	}
 }
+
+// TestIPv4MappedSameInEveryFormat: an IPv4-mapped IPv6 prefix is read as
+// the IPv6 prefix it is, with the same warning, in every format (as
+// nacl.ParseCIDR reads it).
+func TestIPv4MappedSameInEveryFormat(t *testing.T) {
+	for _, tc := range []struct{ name, src string }{
+		{"a.nacl", "in 100 allow all ::ffff:10.0.0.0/104\n"},
+		{"a.json", `{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": false, "Ipv6CidrBlock": "::ffff:10.0.0.0/104"}]}`},
+		{"a.tf", "resource \"aws_network_acl\" \"a\" {\n  ingress {\n    rule_no = 100\n    action = \"allow\"\n    protocol = \"-1\"\n    ipv6_cidr_block = \"::ffff:10.0.0.0/104\"\n    from_port = 0\n    to_port = 0\n  }\n}\n"},
+		{"a.yaml", "Resources:\n  A: {Type: AWS::EC2::NetworkAcl}\n  E: {Type: AWS::EC2::NetworkAclEntry, Properties: {NetworkAclId: !Ref A, RuleNumber: 100, Protocol: -1, RuleAction: allow, Ipv6CidrBlock: '::ffff:10.0.0.0/104'}}\n"},
+	} {
+		f, err := ParseWith(tc.name, []byte(tc.src), Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		e := f.ACLs[0].Entries[0]
+		warned := false
+		for _, d := range f.Diagnostics {
+			warned = warned || (d.Severity == nacl.SevWarning && strings.Contains(d.Msg, "is an IPv4-mapped IPv6 prefix"))
+		}
+		if e.CIDR.String() != "::ffff:10.0.0.0/104" || !e.IsIPv6() || !warned {
+			t.Errorf("%s: %v ipv6 %v warned %v (%v)", tc.name, e.CIDR, e.IsIPv6(), warned, f.Diagnostics)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package cfn
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -552,12 +551,12 @@ func (b *entryBuilder) cidr(e *nacl.Entry) {
 	if has6 {
 		field, text, pos, want6 = "Ipv6CidrBlock", v6.text, pos6, true
 	}
-	pfx, err := netip.ParsePrefix(strings.TrimSpace(text))
+	pfx, warn, err := nacl.ParseCIDR(text)
 	if err != nil {
 		b.fail(pos, field, "invalid CIDR block %q", text)
 		return
 	}
-	if pfx.Addr().Is6() != want6 || pfx.Addr().Is4In6() {
+	if pfx.Addr().Is6() != want6 {
 		fam := "IPv4"
 		if want6 {
 			fam = "IPv6"
@@ -565,9 +564,9 @@ func (b *entryBuilder) cidr(e *nacl.Entry) {
 		b.fail(pos, field, "%s must be an %s CIDR block, got %s", field, fam, text)
 		return
 	}
-	if m := pfx.Masked(); m != pfx {
-		b.p.c.Warnf(pos, field, "%s is not canonical; AWS stores %s", pfx, m)
-		pfx = m
+	if warn != "" {
+		// Not canonical (AWS stores the masked prefix), or IPv4-mapped.
+		b.p.c.Warnf(pos, field, "%s", warn)
 	}
 	e.CIDR = pfx
 }
