@@ -357,7 +357,8 @@ func (p *hclParser) instances(body *hclsyntax.Body, addr string) ([]instance, in
 				k = ev
 			}
 			if k.IsNull() || !k.IsKnown() {
-				continue
+				p.c.Errorf(p.pos(fa.Expr.Range(), addr), "for_each", "for_each holds a null or unknown key; the resource is not read")
+				return nil, keyed, false
 			}
 			key := k.AsString()
 			out = append(out, instance{key: fmt.Sprintf("[%q]", key), index: k,
