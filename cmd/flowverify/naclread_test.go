@@ -113,6 +113,10 @@ func TestTerraformFlags(t *testing.T) {
 	if code != exitFindings || !strings.Contains(out, "2 of 15 conversations affected") {
 		t.Fatalf("check --parameter Env=dev: exit %d\n%s\n%s", code, out, errs)
 	}
+	out, errs, code = runCLI(t, nil, "explain", "--nacl", "../../nacl/aclfile/testdata/cases/cfn/web.yaml", "--parameter", "Env=dev", "--subnet", "10.0.1.0/24", "tcp 192.0.2.80:80 > 10.0.1.10:50382")
+	if code != exitOK || !strings.Contains(out, "ALLOW by inbound rule 90") {
+		t.Fatalf("explain --parameter Env=dev: exit %d\n%s\n%s", code, out, errs)
+	}
 	_, errs, code = runCLI(t, nil, "lint", "--nacl", "../../nacl/formats/terraform/testdata/hostile/doubling.tf")
 	if code != exitError || !strings.Contains(errs, "doubling.tf:20:9: aws_network_acl.a.ingress[0]: cidr_block: expression too large: more than 1048576 bytes (raise with --max-expr-bytes)") {
 		t.Fatalf("hostile: exit %d\n%s", code, errs)
