@@ -137,12 +137,18 @@ func (r *reader) parseFiles(files []file) []*hclsyntax.Body {
 // ACL resources, rules and associations. It returns the module's scope
 // (for its outputs) and bodies.
 func (r *reader) module(files []file, dir, prefix string, args func(*scope), single bool) (*scope, []*hclsyntax.Body) {
-	p := &hclParser{reader: r, s: newScope(r.src, r.budget), prefix: prefix, dir: dir}
-	p.s.single = single
+	name := ""
 	if len(files) > 0 {
-		p.name = files[0].name
+		name = files[0].name
 	}
-	bodies := r.parseFiles(files)
+	return r.moduleBodies(r.parseFiles(files), name, dir, prefix, args, single)
+}
+
+// moduleBodies is module on files already parsed (the instances of one
+// module block share them; evaluation does not change them).
+func (r *reader) moduleBodies(bodies []*hclsyntax.Body, name, dir, prefix string, args func(*scope), single bool) (*scope, []*hclsyntax.Body) {
+	p := &hclParser{reader: r, s: newScope(r.src, r.budget), prefix: prefix, dir: dir, name: name}
+	p.s.single = single
 	for _, body := range bodies {
 		p.declarations(body)
 	}

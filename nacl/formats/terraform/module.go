@@ -484,6 +484,9 @@ func (p *hclParser) moduleCall(b *hclsyntax.Block) {
 	}
 	var outs []cty.Value
 	keyedOuts := map[string]cty.Value{}
+	// Parsed once: a syntax error is reported once, whatever the number
+	// of instances.
+	bodies := p.reader.parseFiles(files)
 	p.stack = append(p.stack, abs)
 	defer func() { p.stack = p.stack[:len(p.stack)-1] }()
 	cost := int64(moduleCost)
@@ -535,7 +538,7 @@ func (p *hclParser) moduleCall(b *hclsyntax.Block) {
 				p.c.Errorf(pos, missing[0], "module %s: required argument(s) %s not set (the variables have no default)", addr, strings.Join(missing, ", "))
 			}
 		}
-		cs, bodies := p.reader.module(files, dir, addr+".", setArgs, false)
+		cs, _ := p.reader.moduleBodies(bodies, files[0].name, dir, addr+".", setArgs, false)
 		out := p.outputs(cs, bodies, addr)
 		outs = append(outs, out)
 		if kind == keyed {
