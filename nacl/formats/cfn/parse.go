@@ -59,6 +59,9 @@ func parseWith(name string, data []byte, o Options) ([]*nacl.ACL, []nacl.Diagnos
 		p.c.Errorf(p.pos(root, ""), "", "want a CloudFormation template (a mapping), got a %s", kindName(root))
 		return nil, p.c.Diags, p.c.Err()
 	}
+	if tr := resolveAlias(yamlnode.Get(root, "Transform")); tr != nil {
+		p.c.Warnf(p.pos(tr, "Transform"), "Transform", "the template uses Transform (macros such as AWS::Serverless run by CloudFormation): they are not applied, so ACLs or entries they would create are not read (%s)", deployedHint)
+	}
 	p.parameters(root, o.Parameters)
 	p.r.mappings = resolveAlias(yamlnode.Get(root, "Mappings"))
 	if conds := resolveAlias(yamlnode.Get(root, "Conditions")); conds != nil && conds.Kind == yaml.MappingNode {

@@ -258,3 +258,12 @@ func TestReferenceToAResourceNotCreated(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestTransformIsNamed: macros are not applied, and the reader says so.
+func TestTransformIsNamed(t *testing.T) {
+	src := "Transform: AWS::Serverless-2016-10-31\nResources:\n  Acl: {Type: AWS::EC2::NetworkAcl}\n"
+	_, diags, err := Parse("s.yaml", []byte(src))
+	if err != nil || !formattest.HasDiag(diags, nacl.SevWarning, 1, "Transform", "they are not applied, so ACLs or entries they would create are not read") {
+		t.Fatalf("err %v diags %v", err, diags)
+	}
+}
