@@ -56,10 +56,11 @@ func runCheck(env *runEnv, args []string) int {
 		return fail(env, cmd, err)
 	}
 	defer in.stream.Close()
-	topo, notes, err := rf.topology(env, cmd, file, rf.acl, in.rec)
+	topo, pl, err := rf.topology(file, rf.acl, in.rec)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
+	pl.print(env, cmd, "", nil)
 	judge, err := replay.NewJudge(topo)
 	if err != nil {
 		return fail(env, cmd, err)
@@ -71,7 +72,7 @@ func runCheck(env *runEnv, args []string) int {
 		observe = table.Observe
 	}
 	rep := replay.SummarizeEach(judge, in.rec, observe)
-	rep.Notes = append(notes, rep.Notes...)
+	rep.Notes = append(pl.notes, rep.Notes...)
 	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, nano: in.anyNano()}
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
