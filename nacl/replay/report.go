@@ -6,20 +6,27 @@ import (
 	"github.com/flowverify/flowverify/flows"
 )
 
+// Role is a leg of a conversation: its request (client to server) or
+// response (server to client) direction.
+type Role string
+
 // Leg roles.
 const (
-	RoleRequest  = "request"
-	RoleResponse = "response"
+	RoleRequest  Role = "request"
+	RoleResponse Role = "response"
 )
 
-// Conversation statuses (ConvResult.Status).
+// Status sums up a conversation's replay (ConvResult.Status).
+type Status string
+
+// Conversation statuses.
 const (
-	StatusOK             = "ok"
-	StatusRequestDenied  = "request-denied"
-	StatusResponseDenied = "response-denied"
-	StatusBothDenied     = "both-denied"
-	StatusExempt         = "exempt"
-	StatusNotFiltered    = "not-filtered"
+	StatusOK             Status = "ok"
+	StatusRequestDenied  Status = "request-denied"
+	StatusResponseDenied Status = "response-denied"
+	StatusBothDenied     Status = "both-denied"
+	StatusExempt         Status = "exempt"
+	StatusNotFiltered    Status = "not-filtered"
 )
 
 // Tally counts packets by verdict.
@@ -56,7 +63,7 @@ type KeyResult struct {
 // Leg is one direction of a conversation: the request leg (client to
 // server) or the response leg (server to client).
 type Leg struct {
-	Role     string
+	Role     Role
 	From, To flows.Endpoint
 	Tally
 	// ICMPErrors counts ICMP errors attached to this leg.
@@ -84,7 +91,7 @@ type Leg struct {
 type ConvResult struct {
 	Conv              *flows.Conversation
 	Request, Response Leg
-	Status            string
+	Status            Status
 	// Denials are the denied checks of a broken conversation, one per
 	// denying check (see Denial); renderers turn them into sentences.
 	Denials []Denial
@@ -93,7 +100,7 @@ type ConvResult struct {
 }
 
 // Leg returns the request or response leg.
-func (c *ConvResult) Leg(role string) *Leg {
+func (c *ConvResult) Leg(role Role) *Leg {
 	if role == RoleResponse {
 		return &c.Response
 	}
@@ -475,7 +482,7 @@ func fillLeg(j *Judge, l *Leg, keys []KeyStat) {
 	l.Checks = rep.Judgement.Checks[:rep.Judgement.NCheck:rep.Judgement.NCheck]
 }
 
-func status(cr *ConvResult) string {
+func status(cr *ConvResult) Status {
 	rq, rs := cr.Request.Denied > 0, cr.Response.Denied > 0
 	switch {
 	case rq && rs:

@@ -163,7 +163,7 @@ func (o *Options) CheckConvJSON(cr *replay.ConvResult) CheckConvJSON {
 	c := cr.Conv
 	ports := c.HasPorts()
 	j := CheckConvJSON{ID: c.ID, Proto: flows.ProtoName(c.Proto), Client: endpointJSON(c.Client, ports), Server: endpointJSON(c.Server, ports),
-		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: cr.Status,
+		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: string(cr.Status),
 		Request: o.legJSON(&cr.Request, ports), Response: o.legJSON(&cr.Response, ports),
 		Explanations: o.sentences(cr), Fixes: cr.Fixes}
 	if j.Explanations == nil {
@@ -191,7 +191,7 @@ type FixJSON struct {
 
 // FixJSON converts a fix.
 func NewFixJSON(f *replay.Fix) FixJSON {
-	return FixJSON{ACL: f.ACL, SubnetID: f.SubnetID, Direction: f.Direction.String(), BlockingRule: f.Blocking, Leg: f.Role,
+	return FixJSON{ACL: f.ACL, SubnetID: f.SubnetID, Direction: f.Direction.String(), BlockingRule: f.Blocking, Leg: string(f.Role),
 		Rule: f.Line, RuleNumber: f.Entry.RuleNumber, Profile: f.Profile, Conversations: f.Conversations, Note: f.Note}
 }
 

@@ -98,7 +98,7 @@ func NewCheckTable(t *replay.Topology, n int) *CheckTable {
 }
 
 // statuses indexes CheckTable.status.
-var statuses = []string{replay.StatusOK, replay.StatusRequestDenied, replay.StatusResponseDenied, replay.StatusBothDenied, replay.StatusExempt, replay.StatusNotFiltered}
+var statuses = []replay.Status{replay.StatusOK, replay.StatusRequestDenied, replay.StatusResponseDenied, replay.StatusBothDenied, replay.StatusExempt, replay.StatusNotFiltered}
 
 // Observe measures the row of cr, whose Conv needs ID, Proto, Client,
 // Server and State (what replay.SummarizeEach passes).
@@ -161,7 +161,7 @@ func (tw *CheckTable) eachRow(r *replay.Report, multi bool, emit func(cells ...s
 		}
 		v := tw.rows[c.ID]
 		return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
-			string(c.State), tw.cells[v>>16], tw.cells[v&0xffff], statuses[tw.status[c.ID]])
+			string(c.State), tw.cells[v>>16], tw.cells[v&0xffff], string(statuses[tw.status[c.ID]]))
 	})
 }
 
@@ -197,7 +197,7 @@ func (o *Options) EachCheckCSVRow(r *replay.Report, fn func([]string) error) err
 			return string(l.Verdict)
 		}
 		return fn([]string{strconv.Itoa(c.ID), flows.ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
-			string(c.State), cr.Status,
+			string(c.State), string(cr.Status),
 			legV(&cr.Request), ChecksText(cr.Request.Checks, true), u64(cr.Request.Packets), u64(cr.Request.Denied),
 			legV(&cr.Response), ChecksText(cr.Response.Checks, true), u64(cr.Response.Packets), u64(cr.Response.Denied),
 			fd, ff, fr, strings.Join(o.sentences(cr), " | "), strings.Join(fixes, " | ")})
@@ -277,7 +277,7 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 			return r.EachBrief(func(cr *replay.ConvResult) error {
 				c := cr.Conv
 				return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
-					string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), cr.Status)
+					string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), string(cr.Status))
 			})
 		})
 		if err != nil {
@@ -337,11 +337,11 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 	b.WriteString(endpoint(c.Client, c.HasPorts()))
 	b.WriteString(" -> ")
 	b.WriteString(endpoint(c.Server, c.HasPorts()))
-	b.WriteString(" (" + cr.Status + ", client by " + string(c.Evidence) + ", " + string(c.Confidence) + ")\n")
+	b.WriteString(" (" + string(cr.Status) + ", client by " + string(c.Evidence) + ", " + string(c.Confidence) + ")\n")
 	for _, l := range []*replay.Leg{&cr.Request, &cr.Response} {
 		b.WriteString("  ")
-		b.WriteString(l.Role)
-		for i := utf8.RuneCountInString(l.Role); i < 8; i++ {
+		b.WriteString(string(l.Role))
+		for i := utf8.RuneCountInString(string(l.Role)); i < 8; i++ {
 			b.WriteByte(' ')
 		}
 		if l.Packets == 0 {
@@ -379,7 +379,7 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 // statusColour is the colour of a conversation status: green for ok, red
 // when denied.
 func statusColour(s string) string {
-	switch s {
+	switch replay.Status(s) {
 	case replay.StatusOK:
 		return ansiGreen
 	case replay.StatusRequestDenied, replay.StatusResponseDenied, replay.StatusBothDenied:

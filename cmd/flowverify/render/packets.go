@@ -127,7 +127,7 @@ func (w *PacketWriter) CSV(p *capture.Packet, r *replay.PacketResult) []string {
 		sp, dp = strconv.Itoa(int(p.SrcPort)), strconv.Itoa(int(p.DstPort))
 	}
 	return []string{w.opts.file(p.File), strconv.FormatInt(p.Frame, 10), FormatTime(p.Time, w.opts.fileNano(p.File)), flows.ProtoName(p.Proto),
-		p.Src.String(), sp, p.Dst.String(), dp, strconv.Itoa(r.Ref.ID), r.Role, string(r.Judgement.Verdict), r.Judgement.Reason,
+		p.Src.String(), sp, p.Dst.String(), dp, strconv.Itoa(r.Ref.ID), string(r.Role), string(r.Judgement.Verdict), r.Judgement.Reason,
 		ChecksText(r.Judgement.Checks[:r.Judgement.NCheck], true)}
 }
 
