@@ -50,8 +50,8 @@ type Diff struct {
 }
 
 // Compare returns the legs whose verdict changes from oldRep to newRep; both
-// reports must come from BuildReport (or both from Summarize) on the same
-// Recording. Changes are ordered by conversation ID, request before
+// reports must come from Summarize on the same Recording (or both be
+// materialised, as the tests' reference BuildReport makes them). Changes are ordered by conversation ID, request before
 // response, newly denied first.
 func Compare(oldRep, newRep *Report) (*Diff, error) {
 	if len(oldRep.Unattributed) != len(newRep.Unattributed) || (oldRep.lazy == nil) != (newRep.lazy == nil) ||

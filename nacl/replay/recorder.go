@@ -265,9 +265,9 @@ type Recording struct {
 // each). The recorder must not be used afterwards. Large captures should
 // use Classify.
 func (r *Recorder) Finish() *Recording {
-	convs, sum := r.table.Finish()
-	rec := r.recording(sum)
-	rec.Conversations = convs
+	cls := r.table.Classify()
+	rec := r.recording(cls.Summary())
+	rec.Conversations = cls.All()
 	return rec
 }
 

@@ -131,8 +131,9 @@ type Summary struct {
 type Report struct {
 	Summary Summary
 	// Conversations are the results of the conversations with an
-	// evaluated packet, by ID. BuildReport fills it; Summarize leaves it
-	// nil (see EachConversation).
+	// evaluated packet, by ID, when the report is materialised (the
+	// tests' reference BuildReport); Summarize leaves it nil (see
+	// EachConversation).
 	Conversations []*ConvResult
 	// Unattributed holds the keys of packets that joined no conversation.
 	Unattributed []KeyResult
@@ -153,33 +154,52 @@ type lazyReport struct {
 	affectedBits []uint64
 }
 
-// BuildReport judges every recorded key (once per conversation direction
-// and distinct NACL view) and assembles the report, with every
-// conversation's result in Conversations.
-func BuildReport(j *Judge, rec *Recording) *Report {
-	return buildReport(j, rec, true, nil)
-}
-
-// Summarize judges every recorded key like BuildReport and computes the
-// summary, fixes and notes, but keeps no per-conversation result:
-// Conversations is nil and EachConversation rebuilds the results one at a
-// time (cheaply: each key is judged again). Beyond the recording it keeps
-// the fixes (with the IDs of the conversations they repair) and a bit per
-// conversation for the affected ones.
+// Summarize judges every recorded key (once per conversation direction
+// and distinct NACL view) and computes the summary, fixes and notes, but
+// keeps no per-conversation result: Conversations is nil and
+// EachConversation rebuilds the results one at a time (cheaply: each key
+// is judged again). Beyond the recording it keeps the fixes (with the IDs
+// of the conversations they repair) and a bit per conversation for the
+// affected ones. (The tests keep a materialised reference, BuildReport.)
 func Summarize(j *Judge, rec *Recording) *Report {
-	return buildReport(j, rec, false, nil)
+	return SummarizeEach(j, rec, nil)
 }
 
-// SummarizeEach is Summarize that also calls observe (when not nil) with every conversation's result
-// as it is judged, in ID order, without denials and fixes; the
-// conversation has only its ID, protocol, version, endpoints, client side
-// and state, and the value is reused: observe must copy what it keeps.
-// (The text renderer measures its table this way, in the same pass.)
+// SummarizeEach is Summarize that also calls observe (when not nil) with
+// every conversation's result as it is judged, in ID order, without
+// denials and fixes; the conversation has only its ID, protocol, version,
+// endpoints, client side and state, and the value is reused: observe must
+// copy what it keeps. (The text renderer measures its table this way, in
+// the same pass.)
 func SummarizeEach(j *Judge, rec *Recording, observe func(*ConvResult)) *Report {
-	return buildReport(j, rec, false, observe)
+	r := newReport(rec)
+	fx := newFixer(j)
+	cb := &convBuilder{j: j, rec: rec}
+	n := rec.NumConversations()
+	affected := make([]uint64, n/64+1)
+	for id := 1; id <= n; id++ {
+		if !rec.hasKeys(id) {
+			continue
+		}
+		rec.roles(id, &cb.conv)
+		cr := &cb.cr
+		*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
+		cb.fill(id, cr, true)
+		if r.countConv(cr, fx) {
+			affected[id/64] |= 1 << (id % 64)
+		}
+		if observe != nil {
+			cb.conv.State = rec.state(id)
+			observe(cr)
+		}
+	}
+	r.finish(j, rec, fx)
+	r.lazy = &lazyReport{j: j, rec: rec, fx: fx, affectedBits: affected}
+	return r
 }
 
-func buildReport(j *Judge, rec *Recording, keep bool, observe func(*ConvResult)) *Report {
+// newReport returns a report with the recording's counts.
+func newReport(rec *Recording) *Report {
 	r := &Report{}
 	s := &r.Summary
 	s.Records, s.IP, s.NonIP, s.Undecodable = rec.Counts.Records, rec.Counts.IP, rec.Counts.NonIP, rec.Counts.Undecodable
@@ -187,70 +207,36 @@ func buildReport(j *Judge, rec *Recording, keep bool, observe func(*ConvResult))
 	s.Start, s.End = rec.Counts.Start, rec.Counts.End
 	s.Since, s.Until = rec.Since, rec.Until
 	s.ExemptBy, s.NotFilteredBy = map[string]uint64{}, map[string]uint64{}
-	fx := newFixer(j)
-	cb := &convBuilder{j: j, rec: rec}
-	n := rec.NumConversations()
-	var affected []uint64
-	if !keep {
-		affected = make([]uint64, n/64+1)
-	}
-	for id := 1; id <= n; id++ {
-		if !rec.hasKeys(id) {
-			continue
-		}
-		var cr *ConvResult
-		if keep {
-			c := rec.Conversations
-			var conv *flows.Conversation
-			if c != nil {
-				conv = c[id-1]
-			} else {
-				conv = new(flows.Conversation)
-				rec.Conversation(id, conv)
-			}
-			cr = &ConvResult{Conv: conv}
-			cb.fill(id, cr, false)
-		} else {
-			rec.roles(id, &cb.conv)
-			cr = &cb.cr
-			*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
-			cb.fill(id, cr, true)
-		}
-		for _, l := range []*Leg{&cr.Request, &cr.Response} {
-			for i := range l.Keys {
-				r.count(&l.Keys[i])
-			}
-		}
-		s.Conversations++
-		if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
-			s.Affected++
-			fx.add(cr)
-			if !keep {
-				affected[id/64] |= 1 << (id % 64)
-			}
-		}
-		if keep {
-			r.Conversations = append(r.Conversations, cr)
-		} else if observe != nil {
-			cb.conv.State = rec.state(id)
-			observe(cr)
+	return r
+}
+
+// countConv adds a judged conversation to the summary and, when it has a
+// denied packet (the result), to the fixes.
+func (r *Report) countConv(cr *ConvResult, fx *fixer) bool {
+	for _, l := range []*Leg{&cr.Request, &cr.Response} {
+		for i := range l.Keys {
+			r.count(&l.Keys[i])
 		}
 	}
+	r.Summary.Conversations++
+	if cr.Request.Denied == 0 && cr.Response.Denied == 0 {
+		return false
+	}
+	r.Summary.Affected++
+	fx.add(cr)
+	return true
+}
+
+// finish judges the packets outside conversations and sets the fixes and
+// notes.
+func (r *Report) finish(j *Judge, rec *Recording, fx *fixer) {
 	for _, k := range rec.Unattributed() {
 		kr := KeyResult{KeyStat: k, Judgement: j.Judge(&k.Key)}
 		r.Unattributed = append(r.Unattributed, kr)
 		r.count(&kr)
 	}
 	r.Fixes = fx.fixes()
-	for _, cr := range r.Conversations {
-		cr.Denials = appendDenials(nil, cr)
-		cr.Fixes = fx.indexes(cr)
-	}
-	if !keep {
-		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, affectedBits: affected}
-	}
 	r.Notes = notes(r)
-	return r
 }
 
 // count adds one judged key to the summary.
