@@ -380,7 +380,7 @@ func (cb *convBuilder) result(id int) (*ConvResult, bool) {
 		cb.rec.Conversation(id, &cb.conv)
 	}
 	cr := &cb.cr
-	*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
+	*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}, Denials: cr.Denials[:0]}
 	cb.fill(id, cr, true)
 	return cr, true
 }

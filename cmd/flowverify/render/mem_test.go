@@ -1,0 +1,124 @@
+package render
+
+import (
+	"io"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/replay"
+)
+
+// memPacket fills p as packet i (0..3) of TCP conversation n: SYN,
+// SYN-ACK, ACK and data back. Three conversations in four are internet
+// clients of the web server 10.0.1.10:443 (allowed both ways by memACL);
+// the fourth is the server fetching from 192.0.2.80:80, whose responses
+// memACL denies inbound (a broken conversation with a fix).
+func memPacket(p *capture.Packet, n, i int) {
+	client := netip.AddrFrom4([4]byte{198, 18 + byte(n>>16), byte(n >> 8), byte(n)})
+	server := netip.AddrFrom4([4]byte{10, 0, 1, 10})
+	cport, sport := uint16(32768+n%28000), uint16(443)
+	if n%4 == 3 {
+		client, server = server, netip.AddrFrom4([4]byte{192, 0, 2, 80})
+		sport = 80
+	}
+	flags := []uint8{capture.TCPSyn, capture.TCPSyn | capture.TCPAck, capture.TCPAck, capture.TCPAck | capture.TCPPsh}[i]
+	*p = capture.Packet{Frame: int64(n*4 + i + 1), Time: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(n*4+i) * time.Microsecond),
+		Kind: capture.KindIP, Version: 4, Proto: capture.ProtoTCP, IPLen: 60, HasPorts: true, TCPFlags: flags,
+		Src: client, Dst: server, SrcPort: cport, DstPort: sport, Seq: uint32(n)}
+	if i == 1 || i == 3 {
+		p.Src, p.Dst, p.SrcPort, p.DstPort = p.Dst, p.Src, p.DstPort, p.SrcPort
+	}
+}
+
+// memRecording records n conversations of memPacket, classified.
+func memRecording(n int) *replay.Recording {
+	r := replay.NewRecorder(flows.DefaultConfig(), replay.Window{})
+	var p capture.Packet
+	for c := range n {
+		for i := range 4 {
+			memPacket(&p, c, i)
+			r.Add(&p)
+		}
+	}
+	return r.Classify()
+}
+
+// memJudge judges against the web server's NACL on 10.0.1.0/24.
+func memJudge(t testing.TB) *replay.Judge {
+	all := netip.MustParsePrefix("0.0.0.0/0")
+	tcp := func(num int, dir nacl.Direction, a nacl.Action, from, to uint16) nacl.Entry {
+		return nacl.Entry{RuleNumber: num, Direction: dir, Action: a, Protocol: nacl.ProtoTCP, CIDR: all, Ports: nacl.PortRange{From: from, To: to}, ICMPType: -1, ICMPCode: -1}
+	}
+	acl := &nacl.ACL{ID: "acl-web", Entries: []nacl.Entry{
+		tcp(100, nacl.Ingress, nacl.Allow, 22, 22), tcp(110, nacl.Ingress, nacl.Allow, 80, 80), tcp(120, nacl.Ingress, nacl.Allow, 443, 443),
+		tcp(130, nacl.Ingress, nacl.Deny, 1024, 65535),
+		tcp(100, nacl.Egress, nacl.Allow, 22, 22), tcp(110, nacl.Egress, nacl.Allow, 80, 80), tcp(120, nacl.Egress, nacl.Allow, 443, 443),
+		tcp(130, nacl.Egress, nacl.Allow, 1024, 65535),
+	}}
+	topo, err := replay.SimpleTopology(acl, []netip.Prefix{netip.MustParsePrefix("10.0.1.0/24")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := replay.NewJudge(topo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func heapAlloc() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestCheckTextMemoryPerConversation bounds the heap of check's text
+// output per conversation: the recording, the summarized report and the
+// table measured while judging (5 bytes per conversation). Measured about
+// 260 bytes; the bound catches a return to per-conversation results.
+func TestCheckTextMemoryPerConversation(t *testing.T) {
+	n := 400_000
+	if testing.Short() {
+		n = 50_000
+	}
+	base := heapAlloc()
+	rec := memRecording(n)
+	j := memJudge(t)
+	table := NewCheckTable(j.Topology(), rec.NumConversations())
+	rep := replay.SummarizeEach(j, rec, table.Observe)
+	if err := (&Options{}).WriteCheckText(io.Discard, rep, j.Topology(), table); err != nil {
+		t.Fatal(err)
+	}
+	per := float64(heapAlloc()-base) / float64(n)
+	t.Logf("%d conversations: %.0f B per conversation after rendering", n, per)
+	if rep.Summary.Conversations != n || rep.Summary.Affected != n/4 {
+		t.Fatalf("%d conversations, %d affected", rep.Summary.Conversations, rep.Summary.Affected)
+	}
+	if per > 450 {
+		t.Errorf("memory per conversation regressed: %.0f B after rendering (bound 450)", per)
+	}
+	runtime.KeepAlive(rep)
+	runtime.KeepAlive(table)
+}
+
+// BenchmarkCheckText is check's text output of 100 000 conversations:
+// judging with the table measured in the same pass, then printing.
+func BenchmarkCheckText(b *testing.B) {
+	rec := memRecording(100_000)
+	j := memJudge(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		table := NewCheckTable(j.Topology(), rec.NumConversations())
+		rep := replay.SummarizeEach(j, rec, table.Observe)
+		if err := (&Options{}).WriteCheckText(io.Discard, rep, j.Topology(), table); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
