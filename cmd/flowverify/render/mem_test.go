@@ -5,43 +5,21 @@ import (
 	"net/netip"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/replay"
+	"github.com/flowverify/flowverify/nacl/replay/replaytest"
 )
 
-// memPacket fills p as packet i (0..3) of TCP conversation n: SYN,
-// SYN-ACK, ACK and data back. Three conversations in four are internet
-// clients of the web server 10.0.1.10:443 (allowed both ways by memACL);
-// the fourth is the server fetching from 192.0.2.80:80, whose responses
-// memACL denies inbound (a broken conversation with a fix).
-func memPacket(p *capture.Packet, n, i int) {
-	client := netip.AddrFrom4([4]byte{198, 18 + byte(n>>16), byte(n >> 8), byte(n)})
-	server := netip.AddrFrom4([4]byte{10, 0, 1, 10})
-	cport, sport := uint16(32768+n%28000), uint16(443)
-	if n%4 == 3 {
-		client, server = server, netip.AddrFrom4([4]byte{192, 0, 2, 80})
-		sport = 80
-	}
-	flags := []uint8{capture.TCPSyn, capture.TCPSyn | capture.TCPAck, capture.TCPAck, capture.TCPAck | capture.TCPPsh}[i]
-	*p = capture.Packet{Frame: int64(n*4 + i + 1), Time: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(n*4+i) * time.Microsecond),
-		Kind: capture.KindIP, Version: 4, Proto: capture.ProtoTCP, IPLen: 60, HasPorts: true, TCPFlags: flags,
-		Src: client, Dst: server, SrcPort: cport, DstPort: sport, Seq: uint32(n)}
-	if i == 1 || i == 3 {
-		p.Src, p.Dst, p.SrcPort, p.DstPort = p.Dst, p.Src, p.DstPort, p.SrcPort
-	}
-}
-
-// memRecording records n conversations of memPacket, classified.
+// memRecording records n conversations of replaytest.WebPacket, classified.
 func memRecording(n int) *replay.Recording {
 	r := replay.NewRecorder(flows.DefaultConfig(), replay.Window{})
 	var p capture.Packet
 	for c := range n {
 		for i := range 4 {
-			memPacket(&p, c, i)
+			replaytest.WebPacket(&p, c, i)
 			r.Add(&p)
 		}
 	}
@@ -71,13 +49,6 @@ func memJudge(t testing.TB) *replay.Judge {
 	return j
 }
 
-func heapAlloc() uint64 {
-	var m runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
-
 // TestCheckTextMemoryPerConversation bounds the heap of check's text
 // output per conversation: the recording, the summarized report and the
 // table measured while judging (5 bytes per conversation). Measured about
@@ -87,7 +58,7 @@ func TestCheckTextMemoryPerConversation(t *testing.T) {
 	if testing.Short() {
 		n = 50_000
 	}
-	base := heapAlloc()
+	base := replaytest.HeapAlloc()
 	rec := memRecording(n)
 	j := memJudge(t)
 	table := NewCheckTable(j.Topology(), rec.NumConversations())
@@ -95,7 +66,7 @@ func TestCheckTextMemoryPerConversation(t *testing.T) {
 	if err := (&Options{}).WriteCheckText(io.Discard, rep, j.Topology(), table); err != nil {
 		t.Fatal(err)
 	}
-	per := float64(heapAlloc()-base) / float64(n)
+	per := float64(replaytest.HeapAlloc()-base) / float64(n)
 	t.Logf("%d conversations: %.0f B per conversation after rendering", n, per)
 	if rep.Summary.Conversations != n || rep.Summary.Affected != n/4 {
 		t.Fatalf("%d conversations, %d affected", rep.Summary.Conversations, rep.Summary.Affected)

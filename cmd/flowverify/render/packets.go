@@ -216,15 +216,5 @@ func (w *PacketWriter) appendTime(b []byte, p *capture.Packet) []byte {
 		w.tsSec, w.tsValid = sec, t.Year() >= 0 && t.Year() <= 9999
 	}
 	b = append(b, w.tsHead...)
-	frac, digits := t.Nanosecond()/1000, 6
-	if nano {
-		frac, digits = t.Nanosecond(), 9
-	}
-	var d [9]byte
-	for i := digits - 1; i >= 0; i-- {
-		d[i] = byte('0' + frac%10)
-		frac /= 10
-	}
-	b = append(b, d[:digits]...)
-	return append(b, 'Z')
+	return appendFraction(b, t.Nanosecond(), nano)
 }
