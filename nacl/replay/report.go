@@ -138,8 +138,6 @@ type Report struct {
 	// Unattributed holds the keys of packets that joined no conversation.
 	Unattributed []KeyResult
 	Fixes        []Fix
-	// Notes are caveats for the reader (uncertain verdicts, unconfirmed exemptions).
-	Notes []string
 	// lazy rebuilds conversation results on demand (Summarize).
 	lazy *lazyReport
 }
@@ -227,8 +225,7 @@ func (r *Report) countConv(cr *ConvResult, fx *fixer) bool {
 	return true
 }
 
-// finish judges the packets outside conversations and sets the fixes and
-// notes.
+// finish judges the packets outside conversations and sets the fixes.
 func (r *Report) finish(j *Judge, rec *Recording, fx *fixer) {
 	for _, k := range rec.Unattributed() {
 		kr := KeyResult{KeyStat: k, Judgement: j.Judge(&k.Key)}
@@ -236,7 +233,6 @@ func (r *Report) finish(j *Judge, rec *Recording, fx *fixer) {
 		r.count(&kr)
 	}
 	r.Fixes = fx.fixes()
-	r.Notes = notes(r)
 }
 
 // count adds one judged key to the summary.
@@ -489,19 +485,4 @@ func status(cr *ConvResult) Status {
 		return StatusNotFiltered
 	}
 	return StatusOK
-}
-
-// notes lists caveats that apply to this report.
-func notes(r *Report) []string {
-	var out []string
-	if r.Summary.Uncertain > 0 {
-		out = append(out, "verdicts of "+itoa(int(r.Summary.Uncertain))+" packet(s) are uncertain: non-first IP fragments without ports met rules that depend on ports or ICMP types; AWS does not document how NACLs treat such fragments (they were judged as not matching those rules)")
-	}
-	if n := r.Summary.NotFilteredBy[ReasonNDP]; n > 0 {
-		out = append(out, itoa(int(n))+" IPv6 neighbour discovery packet(s) (ICMPv6 133-137) counted as not filtered: they are link-scoped and never cross a subnet boundary; whether AWS NACLs filter them is UNCONFIRMED")
-	}
-	if n := r.Summary.ExemptBy[ReasonECSMetadata]; n > 0 {
-		out = append(out, itoa(int(n))+" packet(s) to/from 169.254.170.2 counted as exempt (ECS task metadata): "+ExemptNotes[ReasonECSMetadata])
-	}
-	return out
 }

@@ -22,6 +22,9 @@ type Options struct {
 	FileNano []bool
 	// Colour enables ANSI colours in text output.
 	Colour bool
+	// Notes are the command's notes (where the NACLs were placed, ...),
+	// printed before the report's own caveats.
+	Notes []string
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
 }
@@ -286,7 +289,7 @@ func NewConvJSONEndpoints(c *flows.Conversation) [2]EndpointJSON {
 // is called after the last member (after ",\n") to write further members,
 // such as a streamed "packets" array, before the closing brace.
 func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topology, tail func(io.Writer) error) error {
-	head := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary), Notes: r.Notes}
+	head := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary), Notes: o.checkNotes(r)}
 	if head.Files == nil {
 		head.Files = []string{}
 	}

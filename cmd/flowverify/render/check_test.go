@@ -141,7 +141,7 @@ func TestCheckTableMeasuredWhileJudging(t *testing.T) {
 // CheckReportJSON converts the report (the reference of WriteCheckJSON).
 func (o *Options) CheckReportJSON(r *replay.Report, t *replay.Topology) CheckReportJSON {
 	j := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary),
-		Conversations: []CheckConvJSON{}, Fixes: []FixJSON{}, Notes: r.Notes}
+		Conversations: []CheckConvJSON{}, Fixes: []FixJSON{}, Notes: o.checkNotes(r)}
 	if j.Files == nil {
 		j.Files = []string{}
 	}

@@ -315,9 +315,9 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 			}
 		}
 	}
-	if len(r.Notes) > 0 {
+	if notes := o.checkNotes(r); len(notes) > 0 {
 		b.WriteString("\nNOTES\n")
-		for _, n := range r.Notes {
+		for _, n := range notes {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
 	}
@@ -422,4 +422,26 @@ func countsText(m map[string]uint64) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// reportNotes are the caveats that apply to a replay's summary:
+// uncertain verdicts, and traffic whose treatment by AWS is unconfirmed.
+func reportNotes(s *replay.Summary) []string {
+	var out []string
+	if s.Uncertain > 0 {
+		out = append(out, "verdicts of "+strconv.FormatUint((s.Uncertain), 10)+" packet(s) are uncertain: non-first IP fragments without ports met rules that depend on ports or ICMP types; AWS does not document how NACLs treat such fragments (they were judged as not matching those rules)")
+	}
+	if n := s.NotFilteredBy[replay.ReasonNDP]; n > 0 {
+		out = append(out, strconv.FormatUint((n), 10)+" IPv6 neighbour discovery packet(s) (ICMPv6 133-137) counted as not filtered: they are link-scoped and never cross a subnet boundary; whether AWS NACLs filter them is UNCONFIRMED")
+	}
+	if n := s.ExemptBy[replay.ReasonECSMetadata]; n > 0 {
+		out = append(out, strconv.FormatUint((n), 10)+" packet(s) to/from 169.254.170.2 counted as exempt (ECS task metadata): "+replay.ExemptNotes[replay.ReasonECSMetadata])
+	}
+	return out
+}
+
+// checkNotes are the notes of a check report: the command's (o.Notes),
+// then the report's caveats.
+func (o *Options) checkNotes(r *replay.Report) []string {
+	return append(append([]string(nil), o.Notes...), reportNotes(&r.Summary)...)
 }

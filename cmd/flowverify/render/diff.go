@@ -96,7 +96,7 @@ func (v *Diff) document() diffDocument {
 
 func (v *Diff) allNotes() []string {
 	out := append([]string{}, v.Notes...)
-	return append(out, v.Diff.New.Notes...)
+	return append(out, reportNotes(&v.Diff.New.Summary)...)
 }
 
 func (v *Diff) file(i int) string {
