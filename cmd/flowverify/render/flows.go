@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/netip"
 	"runtime"
 	"sort"
 	"strconv"
@@ -396,16 +395,12 @@ func (r *cellRow) cells() [][]byte {
 	return r.cs
 }
 
-// appendEndpointText appends endpointText(c, e).
+// appendEndpointText appends an endpoint of c for the flows table:
+// AppendEndpoint, and the echo identifier after an ICMP echo client
+// ("10.0.1.10 id=7").
 func appendEndpointText(b []byte, c *flows.Conversation, e flows.Endpoint) []byte {
-	if !e.Addr.IsValid() || e.Addr.Zone() != "" {
-		return append(b, endpointText(c, e)...)
-	}
-	if c.HasPorts() {
-		return netip.AddrPortFrom(e.Addr, e.Port).AppendTo(b)
-	}
-	b = e.Addr.AppendTo(b)
-	if c.Evidence == flows.EvidenceICMPEcho && e == c.Client {
+	b = appendEndpoint(b, e, c.HasPorts())
+	if !c.HasPorts() && c.Evidence == flows.EvidenceICMPEcho && e == c.Client {
 		b = append(b, " id="...)
 		b = strconv.AppendUint(b, uint64(c.EchoID), 10)
 	}
@@ -426,18 +421,6 @@ func appendHumanDuration(b []byte, d time.Duration) []byte {
 		d = d.Round(time.Second)
 	}
 	return append(b, d.String()...)
-}
-
-// endpointText prints addr:port ([v6]:port) or the address alone for
-// protocols without ports (with the echo id for ICMP echo).
-func endpointText(c *flows.Conversation, e flows.Endpoint) string {
-	if c.HasPorts() {
-		return netip.AddrPortFrom(e.Addr, e.Port).String()
-	}
-	if c.Evidence == flows.EvidenceICMPEcho && e == c.Client {
-		return fmt.Sprintf("%s id=%d", e.Addr, c.EchoID)
-	}
-	return e.Addr.String()
 }
 
 func protoCountsText(m map[string]int) string {
