@@ -83,6 +83,7 @@ func (e *DirectionError) Error() string {
 // SubnetError says the subnets cannot be modelled (NewJudge refused them).
 type SubnetError struct{ Err error }
 
+// Error returns the cause's message.
 func (e *SubnetError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the cause.

@@ -139,7 +139,7 @@ func TestMeasureTextParallel(t *testing.T) {
 		}
 		tb.Add(p)
 	}
-	r := &flowsReport{convs: tb.Classify()}
+	r := &Flows{convs: tb.Classify()}
 	header := make([]int, 13)
 	serial := append([]int(nil), header...)
 	var row cellRow
