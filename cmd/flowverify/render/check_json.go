@@ -3,12 +3,12 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/flowverify/flowverify/nacl/replay"
 	"io"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/replay"
 )
 
 // Options say how to print times and file names.

@@ -2,12 +2,12 @@ package render
 
 import (
 	"encoding/json"
-	"github.com/flowverify/flowverify/nacl/replay"
 	"strconv"
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl/replay"
 )
 
 // PacketWriter formats per-packet lines (--packets) without reflection,
