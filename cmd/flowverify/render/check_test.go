@@ -164,3 +164,28 @@ func (o *Options) CheckCSVRows(r *replay.Report) [][]string {
 	_ = o.EachCheckCSVRow(r, func(row []string) error { rows = append(rows, row); return nil })
 	return rows
 }
+
+// Past 65536 distinct verdict cells the table keeps only its widths and
+// prints the rows by rebuilding them: the output must not change.
+func TestCheckTableTooManyCells(t *testing.T) {
+	s, _ := pcaps.Find("webserver.pcap")
+	j := sampleJudge(t, s)
+	topo := j.Topology()
+	rec := record(t, s.File).Classify()
+	table := NewCheckTable(topo, rec.NumConversations())
+	rep := replay.SummarizeEach(j, rec, table.Observe)
+	var want bytes.Buffer
+	if err := (&Options{}).WriteCheckText(&want, rep, topo, table); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; !table.noRows; i++ {
+		table.cell([]byte(fmt.Sprint("cell ", i)))
+	}
+	var got bytes.Buffer
+	if err := (&Options{}).WriteCheckText(&got, rep, topo, table); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() || table.rows != nil {
+		t.Errorf("without remembered rows:\n%s\nwant:\n%s", got.String(), want.String())
+	}
+}
