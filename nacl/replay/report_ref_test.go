@@ -33,3 +33,14 @@ func BuildReport(j *Judge, rec *Recording) *Report {
 	}
 	return r
 }
+
+// Finish classifies the conversations and returns the recording with
+// every conversation materialised in Conversations (about 500 bytes
+// each). The recorder must not be used afterwards. Large captures should
+// use Classify. It is the tests' materialised reference.
+func (r *Recorder) Finish() *Recording {
+	cls := r.table.Classify()
+	rec := r.recording(cls.Summary())
+	rec.Conversations = cls.All()
+	return rec
+}
