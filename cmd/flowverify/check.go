@@ -56,10 +56,11 @@ func runCheck(env *runEnv, args []string) int {
 		return fail(env, cmd, err)
 	}
 	defer in.stream.Close()
-	topo, notes, err := rf.topology(env, cmd, file, rf.acl, in.rec)
+	topo, pl, err := rf.topology(file, rf.acl, in.rec)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
+	pl.print(env, cmd, "", nil)
 	judge, err := replay.NewJudge(topo)
 	if err != nil {
 		return fail(env, cmd, err)
@@ -71,8 +72,7 @@ func runCheck(env *runEnv, args []string) int {
 		observe = table.Observe
 	}
 	rep := replay.SummarizeEach(judge, in.rec, observe)
-	rep.Notes = append(notes, rep.Notes...)
-	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, nano: in.anyNano()}
+	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: pl.notes, nano: in.anyNano()}
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
 	denied := rep.Summary.Denied > 0
@@ -127,6 +127,8 @@ type checkOutput struct {
 	topo *replay.Topology
 	// table is the text table measured while summarizing (text format only).
 	table *render.CheckTable
+	// notes say where the NACLs were placed (printed before the report's).
+	notes []string
 	nano  bool
 	w     *bufio.Writer
 }
@@ -137,7 +139,7 @@ func (o *checkOutput) renderOptions() *render.Options {
 	for i := range o.in.files {
 		names[i] = o.in.fileName(i)
 	}
-	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal}
+	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal, Notes: o.notes}
 }
 
 // write prints the report; with --packets, pass2 streams the packets.

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/flowverify/flowverify/capture"
@@ -151,14 +152,34 @@ func looksLikeCIDR(s string) bool {
 	return err == nil
 }
 
+// placement is what placing the ACLs on subnets had to say: stderr lines
+// (warnings and notices, "warning: subnet ...: left out") for the command
+// to print, and notes for the report.
+type placement struct {
+	stderr []string
+	notes  []string
+}
+
+// print writes the stderr lines as "flowverify CMD: PREFIXLINE", leaving
+// out those in skip (already printed).
+func (p *placement) print(env *runEnv, cmd, prefix string, skip *placement) {
+	for _, l := range p.stderr {
+		if skip != nil && slices.Contains(skip.stderr, l) {
+			continue
+		}
+		fmt.Fprintf(env.stderr, "flowverify %s: %s%s\n", cmd, prefix, l)
+	}
+}
+
 // topology places the ACL(s) of file as the flags say; in host-detection
-// mode it uses rec's conversations and prints a notice on stderr.
-func (rf *replayFlags) topology(env *runEnv, cmd string, file *aclfile.File, sel string, rec *replay.Recording) (*replay.Topology, []string, error) {
+// mode it uses rec's conversations. It prints nothing: what it has to
+// say is in the placement.
+func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Recording) (*replay.Topology, *placement, error) {
 	vpc, err := parsePrefixes("vpc-cidr", rf.vpcCIDRs)
 	if err != nil {
 		return nil, nil, err
 	}
-	var notes []string
+	pl := &placement{}
 	if rf.subnetsFile != "" {
 		if len(rf.subnets) > 0 {
 			return nil, nil, errors.New("--subnet and --subnets are exclusive (simple mode or VPC mode)")
@@ -175,12 +196,12 @@ func (rf *replayFlags) topology(env *runEnv, cmd string, file *aclfile.File, sel
 			return nil, nil, fmt.Errorf("%s with %s: %w", file.Path, rf.subnetsFile, err)
 		}
 		for _, s := range skipped {
-			fmt.Fprintf(env.stderr, "flowverify %s: warning: subnet %s: left out\n", cmd, s)
+			pl.stderr = append(pl.stderr, "warning: subnet "+s+": left out")
 		}
 		if len(vpc) == 0 {
-			notes = append(notes, "no --vpc-cidr given: describe-subnets does not hold the VPC CIDR, so the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
+			pl.notes = append(pl.notes, "no --vpc-cidr given: describe-subnets does not hold the VPC CIDR, so the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
 		}
-		return topo, notes, nil
+		return topo, pl, nil
 	}
 	acl, err := file.Select(sel)
 	if err != nil {
@@ -196,16 +217,16 @@ func (rf *replayFlags) topology(env *runEnv, cmd string, file *aclfile.File, sel
 			return nil, nil, errors.New("no --subnet given and no capture host could be detected (no unicast conversation): give --subnet CIDR")
 		}
 		hp := replay.HostPrefix(host)
-		fmt.Fprintf(env.stderr, "flowverify %s: notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s; override with --subnet CIDR or --subnets FILE\n",
-			cmd, host, n, rec.NumConversations(), hp)
-		notes = append(notes, fmt.Sprintf("subnet %s is the detected capture host (no --subnet given)", hp))
+		pl.stderr = append(pl.stderr, fmt.Sprintf("notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s; override with --subnet CIDR or --subnets FILE",
+			host, n, rec.NumConversations(), hp))
+		pl.notes = append(pl.notes, fmt.Sprintf("subnet %s is the detected capture host (no --subnet given)", hp))
 		cidrs = []netip.Prefix{hp}
 	}
 	if len(vpc) == 0 {
-		notes = append(notes, "no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
+		pl.notes = append(pl.notes, "no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
 	}
 	topo, err := replay.SimpleTopology(acl, cidrs, vpc)
-	return topo, notes, err
+	return topo, pl, err
 }
 
 // replayInput is the capture side of a replay: the paths to read (standard

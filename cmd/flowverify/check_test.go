@@ -313,3 +313,25 @@ func TestCheckFixNumbersBelowOneBlockingRule(t *testing.T) {
 		t.Errorf("a fix got no number:\n%s", out)
 	}
 }
+
+// diff places the new NACL as it places the old one and says what only
+// the new placement has to say (here: the new file has no ACL for the db
+// subnet's VPC, so that subnet is left out of the new side).
+func TestDiffNewPlacementWarnings(t *testing.T) {
+	orig, err := os.ReadFile(samples + "webserver.nacl") // acl-web of subnet-web's VPC only
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := filepath.Join(t.TempDir(), "fixed.nacl")
+	if err := os.WriteFile(fixed, append(orig, "in 125 allow tcp 192.0.2.80/32 32768-65535\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := runCLI(t, nil, "diff", "--nacl", samples+"vpc-acls.json", "--subnets", samples+"vpc-subnets.json", "--nacl-new", fixed,
+		"--vpc-cidr", "10.0.0.0/16", samples+"vpc-two-subnets.pcap")
+	if code == exitError || !strings.Contains(errs, "flowverify diff: --nacl-new: warning: subnet subnet-db") {
+		t.Errorf("exit %d, stderr:\n%s", code, errs)
+	}
+	if strings.Count(errs, "warning:") != 1 {
+		t.Errorf("warnings repeated or missing:\n%s", errs)
+	}
+}

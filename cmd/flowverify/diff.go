@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
 
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -55,10 +54,11 @@ func runDiff(env *runEnv, args []string) int {
 		return fail(env, cmd, err)
 	}
 	defer in.stream.Close()
-	oldTopo, notes, err := rf.topology(env, cmd, oldFile, rf.acl, in.rec)
+	oldTopo, oldPl, err := rf.topology(oldFile, rf.acl, in.rec)
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl: %w", err))
 	}
+	oldPl.print(env, cmd, "", nil)
 	// The new topology uses the same subnets (no second host detection).
 	nrf := *rf
 	if rf.subnetsFile == "" {
@@ -67,10 +67,11 @@ func runDiff(env *runEnv, args []string) int {
 			nrf.subnets = append(nrf.subnets, p.String())
 		}
 	}
-	newTopo, _, err := nrf.topology(discardEnv{}.env(env), cmd, newFile, *aclNew, in.rec)
+	newTopo, newPl, err := nrf.topology(newFile, *aclNew, in.rec)
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl-new: %w", err))
 	}
+	newPl.print(env, cmd, "--nacl-new: ", oldPl) // what placing the old ACLs did not say already
 	oldJudge, err := replay.NewJudge(oldTopo)
 	if err != nil {
 		return fail(env, cmd, err)
@@ -87,7 +88,7 @@ func runDiff(env *runEnv, args []string) int {
 	co := &checkOutput{env: env, in: in, rep: newRep, topo: newTopo, nano: in.anyNano()}
 	ro := co.renderOptions()
 	w := bufio.NewWriter(env.stdout)
-	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: notes}
+	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: oldPl.notes}
 	switch *format {
 	case "json":
 		err = dv.WriteJSON(w)
@@ -109,13 +110,4 @@ func runDiff(env *runEnv, args []string) int {
 		return exitFindings
 	}
 	return exitOK
-}
-
-// discardEnv lets the second topology call run without printing notices twice.
-type discardEnv struct{}
-
-func (discardEnv) env(e *runEnv) *runEnv {
-	c := *e
-	c.stderr = io.Discard
-	return &c
 }

@@ -59,15 +59,19 @@ func verdicts(t *testing.T, acl *nacl.ACL) []string {
 		rec.Add(&p)
 	}
 	var out []string
-	for _, cr := range replay.BuildReport(j, rec.Finish()).Conversations {
-		leg := func(l *replay.Leg) string {
-			var rules []string
-			for _, c := range l.Checks {
-				rules = append(rules, fmt.Sprintf("%s#%d:%s", c.Direction, c.Rule, c.Action))
-			}
-			return fmt.Sprintf("%s %d/%d %v", l.Verdict, l.Allowed, l.Denied, rules)
+	leg := func(l *replay.Leg) string {
+		var rules []string
+		for _, c := range l.Checks {
+			rules = append(rules, fmt.Sprintf("%s#%d:%s", c.Direction, c.Rule, c.Action))
 		}
+		return fmt.Sprintf("%s %d/%d %v", l.Verdict, l.Allowed, l.Denied, rules)
+	}
+	err = replay.Summarize(j, rec.Classify()).EachConversation(func(cr *replay.ConvResult) error {
 		out = append(out, fmt.Sprintf("%v -> %v %s | req %s | resp %s", cr.Conv.Client, cr.Conv.Server, cr.Status, leg(&cr.Request), leg(&cr.Response)))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -22,7 +22,7 @@ type Fix struct {
 	// Blocking is the rule number that denies the packets today.
 	Blocking int
 	// Role is the leg the fix is for (request or response).
-	Role string
+	Role Role
 	// Entry is the suggested rule (RuleNumber 0 when no free number exists).
 	Entry nacl.Entry
 	// Line is Entry in the native text format ("in 125 allow tcp 198.51.100.20/32 32768-60999").
@@ -41,7 +41,7 @@ type fixKey struct {
 	subnetID string
 	dir      nacl.Direction
 	rule     int
-	role     string
+	role     Role
 	proto    uint8
 	v6       bool
 	port     uint16 // request legs: the destination (server) port

@@ -6,20 +6,27 @@ import (
 	"github.com/flowverify/flowverify/flows"
 )
 
+// Role is a leg of a conversation: its request (client to server) or
+// response (server to client) direction.
+type Role string
+
 // Leg roles.
 const (
-	RoleRequest  = "request"
-	RoleResponse = "response"
+	RoleRequest  Role = "request"
+	RoleResponse Role = "response"
 )
 
-// Conversation statuses (ConvResult.Status).
+// Status sums up a conversation's replay (ConvResult.Status).
+type Status string
+
+// Conversation statuses.
 const (
-	StatusOK             = "ok"
-	StatusRequestDenied  = "request-denied"
-	StatusResponseDenied = "response-denied"
-	StatusBothDenied     = "both-denied"
-	StatusExempt         = "exempt"
-	StatusNotFiltered    = "not-filtered"
+	StatusOK             Status = "ok"
+	StatusRequestDenied  Status = "request-denied"
+	StatusResponseDenied Status = "response-denied"
+	StatusBothDenied     Status = "both-denied"
+	StatusExempt         Status = "exempt"
+	StatusNotFiltered    Status = "not-filtered"
 )
 
 // Tally counts packets by verdict.
@@ -56,7 +63,7 @@ type KeyResult struct {
 // Leg is one direction of a conversation: the request leg (client to
 // server) or the response leg (server to client).
 type Leg struct {
-	Role     string
+	Role     Role
 	From, To flows.Endpoint
 	Tally
 	// ICMPErrors counts ICMP errors attached to this leg.
@@ -84,7 +91,7 @@ type Leg struct {
 type ConvResult struct {
 	Conv              *flows.Conversation
 	Request, Response Leg
-	Status            string
+	Status            Status
 	// Denials are the denied checks of a broken conversation, one per
 	// denying check (see Denial); renderers turn them into sentences.
 	Denials []Denial
@@ -93,7 +100,7 @@ type ConvResult struct {
 }
 
 // Leg returns the request or response leg.
-func (c *ConvResult) Leg(role string) *Leg {
+func (c *ConvResult) Leg(role Role) *Leg {
 	if role == RoleResponse {
 		return &c.Response
 	}
@@ -124,14 +131,13 @@ type Summary struct {
 type Report struct {
 	Summary Summary
 	// Conversations are the results of the conversations with an
-	// evaluated packet, by ID. BuildReport fills it; Summarize leaves it
-	// nil (see EachConversation).
+	// evaluated packet, by ID, when the report is materialised (the
+	// tests' reference BuildReport); Summarize leaves it nil (see
+	// EachConversation).
 	Conversations []*ConvResult
 	// Unattributed holds the keys of packets that joined no conversation.
 	Unattributed []KeyResult
 	Fixes        []Fix
-	// Notes are caveats for the reader (uncertain verdicts, unconfirmed exemptions).
-	Notes []string
 	// lazy rebuilds conversation results on demand (Summarize).
 	lazy *lazyReport
 }
@@ -146,33 +152,52 @@ type lazyReport struct {
 	affectedBits []uint64
 }
 
-// BuildReport judges every recorded key (once per conversation direction
-// and distinct NACL view) and assembles the report, with every
-// conversation's result in Conversations.
-func BuildReport(j *Judge, rec *Recording) *Report {
-	return buildReport(j, rec, true, nil)
-}
-
-// Summarize judges every recorded key like BuildReport and computes the
-// summary, fixes and notes, but keeps no per-conversation result:
-// Conversations is nil and EachConversation rebuilds the results one at a
-// time (cheaply: each key is judged again). Beyond the recording it keeps
-// the fixes (with the IDs of the conversations they repair) and a bit per
-// conversation for the affected ones.
+// Summarize judges every recorded key (once per conversation direction
+// and distinct NACL view) and computes the summary, fixes and notes, but
+// keeps no per-conversation result: Conversations is nil and
+// EachConversation rebuilds the results one at a time (cheaply: each key
+// is judged again). Beyond the recording it keeps the fixes (with the IDs
+// of the conversations they repair) and a bit per conversation for the
+// affected ones. (The tests keep a materialised reference, BuildReport.)
 func Summarize(j *Judge, rec *Recording) *Report {
-	return buildReport(j, rec, false, nil)
+	return SummarizeEach(j, rec, nil)
 }
 
-// SummarizeEach is Summarize that also calls observe (when not nil) with every conversation's result
-// as it is judged, in ID order, without denials and fixes; the
-// conversation has only its ID, protocol, version, endpoints, client side
-// and state, and the value is reused: observe must copy what it keeps.
-// (The text renderer measures its table this way, in the same pass.)
+// SummarizeEach is Summarize that also calls observe (when not nil) with
+// every conversation's result as it is judged, in ID order, without
+// denials and fixes; the conversation has only its ID, protocol, version,
+// endpoints, client side and state, and the value is reused: observe must
+// copy what it keeps. (The text renderer measures its table this way, in
+// the same pass.)
 func SummarizeEach(j *Judge, rec *Recording, observe func(*ConvResult)) *Report {
-	return buildReport(j, rec, false, observe)
+	r := newReport(rec)
+	fx := newFixer(j)
+	cb := &convBuilder{j: j, rec: rec}
+	n := rec.NumConversations()
+	affected := make([]uint64, n/64+1)
+	for id := 1; id <= n; id++ {
+		if !rec.hasKeys(id) {
+			continue
+		}
+		rec.roles(id, &cb.conv)
+		cr := &cb.cr
+		*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
+		cb.fill(id, cr, true)
+		if r.countConv(cr, fx) {
+			affected[id/64] |= 1 << (id % 64)
+		}
+		if observe != nil {
+			cb.conv.State = rec.state(id)
+			observe(cr)
+		}
+	}
+	r.finish(j, rec, fx)
+	r.lazy = &lazyReport{j: j, rec: rec, fx: fx, affectedBits: affected}
+	return r
 }
 
-func buildReport(j *Judge, rec *Recording, keep bool, observe func(*ConvResult)) *Report {
+// newReport returns a report with the recording's counts.
+func newReport(rec *Recording) *Report {
 	r := &Report{}
 	s := &r.Summary
 	s.Records, s.IP, s.NonIP, s.Undecodable = rec.Counts.Records, rec.Counts.IP, rec.Counts.NonIP, rec.Counts.Undecodable
@@ -180,70 +205,34 @@ func buildReport(j *Judge, rec *Recording, keep bool, observe func(*ConvResult))
 	s.Start, s.End = rec.Counts.Start, rec.Counts.End
 	s.Since, s.Until = rec.Since, rec.Until
 	s.ExemptBy, s.NotFilteredBy = map[string]uint64{}, map[string]uint64{}
-	fx := newFixer(j)
-	cb := &convBuilder{j: j, rec: rec}
-	n := rec.NumConversations()
-	var affected []uint64
-	if !keep {
-		affected = make([]uint64, n/64+1)
-	}
-	for id := 1; id <= n; id++ {
-		if !rec.hasKeys(id) {
-			continue
-		}
-		var cr *ConvResult
-		if keep {
-			c := rec.Conversations
-			var conv *flows.Conversation
-			if c != nil {
-				conv = c[id-1]
-			} else {
-				conv = new(flows.Conversation)
-				rec.Conversation(id, conv)
-			}
-			cr = &ConvResult{Conv: conv}
-			cb.fill(id, cr, false)
-		} else {
-			rec.roles(id, &cb.conv)
-			cr = &cb.cr
-			*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
-			cb.fill(id, cr, true)
-		}
-		for _, l := range []*Leg{&cr.Request, &cr.Response} {
-			for i := range l.Keys {
-				r.count(&l.Keys[i])
-			}
-		}
-		s.Conversations++
-		if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
-			s.Affected++
-			fx.add(cr)
-			if !keep {
-				affected[id/64] |= 1 << (id % 64)
-			}
-		}
-		if keep {
-			r.Conversations = append(r.Conversations, cr)
-		} else if observe != nil {
-			cb.conv.State = rec.state(id)
-			observe(cr)
+	return r
+}
+
+// countConv adds a judged conversation to the summary and, when it has a
+// denied packet (the result), to the fixes.
+func (r *Report) countConv(cr *ConvResult, fx *fixer) bool {
+	for _, l := range []*Leg{&cr.Request, &cr.Response} {
+		for i := range l.Keys {
+			r.count(&l.Keys[i])
 		}
 	}
+	r.Summary.Conversations++
+	if cr.Request.Denied == 0 && cr.Response.Denied == 0 {
+		return false
+	}
+	r.Summary.Affected++
+	fx.add(cr)
+	return true
+}
+
+// finish judges the packets outside conversations and sets the fixes.
+func (r *Report) finish(j *Judge, rec *Recording, fx *fixer) {
 	for _, k := range rec.Unattributed() {
 		kr := KeyResult{KeyStat: k, Judgement: j.Judge(&k.Key)}
 		r.Unattributed = append(r.Unattributed, kr)
 		r.count(&kr)
 	}
 	r.Fixes = fx.fixes()
-	for _, cr := range r.Conversations {
-		cr.Denials = appendDenials(nil, cr)
-		cr.Fixes = fx.indexes(cr)
-	}
-	if !keep {
-		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, affectedBits: affected}
-	}
-	r.Notes = notes(r)
-	return r
 }
 
 // count adds one judged key to the summary.
@@ -387,7 +376,7 @@ func (cb *convBuilder) result(id int) (*ConvResult, bool) {
 		cb.rec.Conversation(id, &cb.conv)
 	}
 	cr := &cb.cr
-	*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
+	*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}, Denials: cr.Denials[:0]}
 	cb.fill(id, cr, true)
 	return cr, true
 }
@@ -475,7 +464,7 @@ func fillLeg(j *Judge, l *Leg, keys []KeyStat) {
 	l.Checks = rep.Judgement.Checks[:rep.Judgement.NCheck:rep.Judgement.NCheck]
 }
 
-func status(cr *ConvResult) string {
+func status(cr *ConvResult) Status {
 	rq, rs := cr.Request.Denied > 0, cr.Response.Denied > 0
 	switch {
 	case rq && rs:
@@ -496,19 +485,4 @@ func status(cr *ConvResult) string {
 		return StatusNotFiltered
 	}
 	return StatusOK
-}
-
-// notes lists caveats that apply to this report.
-func notes(r *Report) []string {
-	var out []string
-	if r.Summary.Uncertain > 0 {
-		out = append(out, "verdicts of "+itoa(int(r.Summary.Uncertain))+" packet(s) are uncertain: packets whose ports, ICMP type or protocol are unknown met rules that depend on them (they were judged as not matching those rules). Non-first IP fragments without ports: AWS does not document how NACLs treat them. Packets the capture cut inside a header (snaplen): the fields were on the wire but not captured; `flowverify flows` counts them among the anomalies by the header that was cut")
-	}
-	if n := r.Summary.NotFilteredBy[ReasonNDP]; n > 0 {
-		out = append(out, itoa(int(n))+" IPv6 neighbour discovery packet(s) (ICMPv6 133-137) counted as not filtered: they are link-scoped and never cross a subnet boundary; whether AWS NACLs filter them is UNCONFIRMED")
-	}
-	if n := r.Summary.ExemptBy[ReasonECSMetadata]; n > 0 {
-		out = append(out, itoa(int(n))+" packet(s) to/from 169.254.170.2 counted as exempt (ECS task metadata): "+ExemptNotes[ReasonECSMetadata])
-	}
-	return out
 }

@@ -3,12 +3,12 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/flowverify/flowverify/nacl/replay"
 	"io"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/replay"
 )
 
 // Options say how to print times and file names.
@@ -22,6 +22,9 @@ type Options struct {
 	FileNano []bool
 	// Colour enables ANSI colours in text output.
 	Colour bool
+	// Notes are the command's notes (where the NACLs were placed, ...),
+	// printed before the report's own caveats.
+	Notes []string
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
 }
@@ -163,7 +166,7 @@ func (o *Options) CheckConvJSON(cr *replay.ConvResult) CheckConvJSON {
 	c := cr.Conv
 	ports := c.HasPorts()
 	j := CheckConvJSON{ID: c.ID, Proto: flows.ProtoName(c.Proto), Client: endpointJSON(c.Client, ports), Server: endpointJSON(c.Server, ports),
-		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: cr.Status,
+		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: string(cr.Status),
 		Request: o.legJSON(&cr.Request, ports), Response: o.legJSON(&cr.Response, ports),
 		Explanations: o.sentences(cr), Fixes: cr.Fixes}
 	if j.Explanations == nil {
@@ -191,7 +194,7 @@ type FixJSON struct {
 
 // FixJSON converts a fix.
 func NewFixJSON(f *replay.Fix) FixJSON {
-	return FixJSON{ACL: f.ACL, SubnetID: f.SubnetID, Direction: f.Direction.String(), BlockingRule: f.Blocking, Leg: f.Role,
+	return FixJSON{ACL: f.ACL, SubnetID: f.SubnetID, Direction: f.Direction.String(), BlockingRule: f.Blocking, Leg: string(f.Role),
 		Rule: f.Line, RuleNumber: f.Entry.RuleNumber, Profile: f.Profile, Conversations: f.Conversations, Note: f.Note}
 }
 
@@ -286,7 +289,7 @@ func NewConvJSONEndpoints(c *flows.Conversation) [2]EndpointJSON {
 // is called after the last member (after ",\n") to write further members,
 // such as a streamed "packets" array, before the closing brace.
 func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topology, tail func(io.Writer) error) error {
-	head := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary), Notes: r.Notes}
+	head := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary), Notes: o.checkNotes(r)}
 	if head.Files == nil {
 		head.Files = []string{}
 	}
