@@ -65,7 +65,7 @@ func newParquetSource(c fileCtx, f *os.File) (*parquetSource, error) {
 	}
 	fm, err := ParseFormat(strings.Join(names, " "))
 	if err != nil {
-		return nil, fmt.Errorf("Parquet schema: %w", err)
+		return nil, fmt.Errorf("parquet schema: %w", err)
 	}
 	c.sum.Format, c.sum.Version = joinNames(fm), fm.Version
 	return s, nil

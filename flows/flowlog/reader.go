@@ -45,17 +45,17 @@ func (o *Options) format() (*Format, error) {
 // Reader delivers the records of one or more flow-log files, merged by
 // start time (ties: the file given first, then file order).
 type Reader struct {
-	opts     Options
-	files    []string
-	groups   [][]int
-	group    int
-	heads    []head
-	heap     []int
+	opts   Options
+	files  []string
+	groups [][]int
+	group  int
+	heads  []head
+	heap   []int
 	// delivered: heap[0]'s record was handed out and the heap not yet fixed.
 	delivered bool
-	problems []Problem
-	sum      Summary
-	in       interner
+	problems  []Problem
+	sum       Summary
+	in        interner
 }
 
 // head is an open file and its pending batch.
