@@ -104,7 +104,7 @@ const (
 
 // openConv is a conversation still receiving records.
 type openConv struct {
-	c     Conversation
+	c  Conversation
 	ev [2]uint8 // by side: 0 = A, 1 = B
 }
 
