@@ -99,6 +99,14 @@ func (r *Record) Has(f Field) bool { return r.present&(1<<f) != 0 }
 
 func (r *Record) set(f Field) { r.present |= 1 << f }
 
+// MarkPresent records that fields have values, for records built in code
+// (generators, tests).
+func (r *Record) MarkPresent(fields ...Field) {
+	for _, f := range fields {
+		r.set(f)
+	}
+}
+
 // StartTime and EndTime return Start and End as UTC times.
 func (r *Record) StartTime() time.Time { return time.Unix(r.Start, 0).UTC() }
 
