@@ -246,14 +246,17 @@ func (c *Checker) locate(r *flowlog.Record, jd *replay.Judgement) (int, Placemen
 		eni = r.Src
 	}
 	if eni.IsValid() {
-		for i := 0; i < jd.NCheck; i++ {
-			ch := &jd.Checks[i]
+		// The check of the interface's subnet (by its logged address) in
+		// the record's direction.
+		if id, _, ok := c.j.SubnetOf(eni); ok {
 			want := nacl.Ingress
 			if r.Direction == flowlog.DirEgress {
 				want = nacl.Egress
 			}
-			if ch.Direction == want && ch.Subnet.Contains(eni) {
-				return i, PlacedByAddress
+			for i := 0; i < jd.NCheck; i++ {
+				if ch := &jd.Checks[i]; ch.Direction == want && ch.SubnetID == id {
+					return i, PlacedByAddress
+				}
 			}
 		}
 		return -1, PlacedOutside
