@@ -1,25 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"runtime"
-	"strings"
 
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/replay"
 	"github.com/flowverify/flowverify/nacl/synth"
 	"github.com/spf13/pflag"
 )
-
-func init() {
-	register(&command{name: "synth", summary: "generate the minimal NACL that allows the recorded traffic", run: runSynth})
-}
 
 // synthFlags are the flags of flowverify synth.
 type synthFlags struct {
@@ -71,7 +66,7 @@ func addSynthFlags(fs *pflag.FlagSet) *synthFlags {
 }
 
 // options converts the flags (except the subnets) to synth.Options.
-func (sf *synthFlags) options() (synth.Options, error) {
+func (sf *synthFlags) options(env *runEnv) (synth.Options, error) {
 	o := synth.DefaultOptions()
 	var err error
 	if o.VPCCIDRs, err = parsePrefixes("vpc-cidr", sf.vpcCIDRs); err != nil {
@@ -90,11 +85,11 @@ func (sf *synthFlags) options() (synth.Options, error) {
 		return o, fmt.Errorf("--max-rules %d: AWS allows at most %d rules per direction and family (including the default rule)", sf.maxRules, synth.HardMaxRules)
 	}
 	if sf.keepDenies != "" {
-		f, err := aclfile.ParseFormat(sf.keepDeniesFormat)
-		if err != nil {
+		if _, err := aclfile.ParseFormat(sf.keepDeniesFormat); err != nil {
 			return o, fmt.Errorf("--keep-denies-format: %w", err)
 		}
-		file, err := aclfile.Read(sf.keepDenies, f)
+		// readNACL prints the file's warnings (a non-canonical CIDR, ...).
+		file, err := readNACL(env, "synth", sf.keepDenies, sf.keepDeniesFormat)
 		if err != nil {
 			return o, fmt.Errorf("--keep-denies: %w", err)
 		}
@@ -118,7 +113,7 @@ func runSynth(env *runEnv, args []string) int {
 	if err := checkFormat(sf.reportFormat, "text", "json"); err != nil {
 		return fail(env, "synth", fmt.Errorf("--report-format: %w", err))
 	}
-	opts, err := sf.options()
+	opts, err := sf.options(env)
 	if err != nil {
 		return fail(env, "synth", err)
 	}
@@ -179,72 +174,41 @@ func runSynth(env *runEnv, args []string) int {
 
 // writeSynthACL writes the ACL to --output or standard output.
 func writeSynthACL(env *runEnv, sf *synthFlags, acl *nacl.ACL) error {
-	w := env.stdout
-	if sf.output != "" {
-		f, err := os.Create(sf.output)
-		if err != nil {
-			return err
+	return writeTo(sf.output, env.stdout, func(w io.Writer) error {
+		if sf.format == "cli" && acl.ID == synth.DefaultOptions().ID {
+			fmt.Fprintf(env.stderr, "flowverify synth: notice: no --acl-id given: the cli commands use --network-acl-id \"$%s\"; set it to the target ACL before running them\n", render.ACLIDVar)
+			return render.WriteSynthCLIPlaceholder(w, acl)
 		}
-		defer f.Close()
-		w = f
-	}
-	if sf.format == "cli" && acl.ID == synth.DefaultOptions().ID {
-		fmt.Fprintf(env.stderr, "flowverify synth: notice: no --acl-id given: the cli commands use --network-acl-id \"$%s\"; set it to the target ACL before running them\n", aclIDVar)
-		return writeSynthCLIPlaceholder(w, acl)
-	}
-	if err := aclfile.Write(w, []*nacl.ACL{acl}, aclfile.Format(sf.format)); err != nil {
-		return fmt.Errorf("writing the ACL as %s: %w", sf.format, err)
-	}
-	return nil
-}
-
-// aclIDVar is the shell variable the cli output uses for the network ACL
-// ID when no --acl-id is given: the placeholder ID (acl-synth) looks like
-// a real one, and the commands would fail against AWS or, worse, hit an
-// ACL of that name.
-const aclIDVar = "ACL_ID"
-
-// writeSynthCLIPlaceholder writes the cli format with
-// --network-acl-id "$ACL_ID" and a leading comment and guard telling the
-// user to set ACL_ID (or to create the ACL) first.
-func writeSynthCLIPlaceholder(w io.Writer, acl *nacl.ACL) error {
-	var buf bytes.Buffer
-	if err := aclfile.Write(&buf, []*nacl.ACL{acl}, aclfile.FormatCLI); err != nil {
-		return fmt.Errorf("writing the ACL as cli: %w", err)
-	}
-	from := "--network-acl-id " + acl.ID + " "
-	to := `--network-acl-id "$` + aclIDVar + `" `
-	var out strings.Builder
-	lines := strings.SplitAfter(buf.String(), "\n")
-	for i, l := range lines {
-		if strings.HasPrefix(l, "aws ") {
-			l = strings.Replace(l, from, to, 1)
+		if err := aclfile.Write(w, []*nacl.ACL{acl}, aclfile.Format(sf.format)); err != nil {
+			return fmt.Errorf("writing the ACL as %s: %w", sf.format, err)
 		}
-		out.WriteString(l)
-		if i == 0 {
-			fmt.Fprintf(&out, "# No --acl-id was given: the commands use $%[1]s. Set it to the network ACL to fill first, e.g. a new one:\n", aclIDVar)
-			fmt.Fprintf(&out, "#   %[1]s=$(aws ec2 create-network-acl --vpc-id VPC-ID --query NetworkAcl.NetworkAclId --output text)\n", aclIDVar)
-			fmt.Fprintf(&out, "# or rerun flowverify synth with --acl-id acl-... to write the ID into the commands.\n")
-			fmt.Fprintf(&out, ": \"${%[1]s:?set %[1]s to the network ACL ID first (see the comment above)}\"\n", aclIDVar)
-		}
-	}
-	_, err := io.WriteString(w, out.String())
-	return err
+		return nil
+	})
 }
 
 // writeSynthReport writes the report to --report or standard error.
 func writeSynthReport(env *runEnv, sf *synthFlags, res *synth.Result, check *synth.CheckResult) error {
-	w := env.stderr
-	if sf.report != "" {
-		f, err := os.Create(sf.report)
-		if err != nil {
-			return err
+	return writeTo(sf.report, env.stderr, func(w io.Writer) error {
+		if sf.reportFormat == "json" {
+			return render.WriteJSON(w, render.NewSynthJSON(res, check))
 		}
-		defer f.Close()
-		w = f
+		return render.WriteSynthText(w, res, check)
+	})
+}
+
+// writeTo calls write with the file path, created (its Close checked:
+// a full disk may only show there), or with std when path is "".
+func writeTo(path string, std io.Writer, write func(io.Writer) error) error {
+	if path == "" {
+		return write(std)
 	}
-	if sf.reportFormat == "json" {
-		return writeJSON(w, res.JSON(check))
+	f, err := os.Create(path)
+	if err != nil {
+		return err
 	}
-	return res.WriteText(w, check)
+	err = write(f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("writing %s: %w", path, cerr)
+	}
+	return err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -13,10 +12,8 @@ import (
 // runSynthArgs runs `flowverify synth ARGS` and returns exit code, stdout, stderr.
 func runSynthArgs(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	env := &runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
-	code := run(env, append([]string{"synth"}, args...))
-	return code, out.String(), errb.String()
+	out, errs, code := runCLI(t, nil, append([]string{"synth"}, args...)...)
+	return code, out, errs
 }
 
 func synthSample(t *testing.T, name string) string {
@@ -104,6 +101,15 @@ func TestSynthKeepDeniesConflictExit1(t *testing.T) {
 	}
 	if !strings.Contains(errs, "192.0.2.80:80: denied by kept rule inbound 130") {
 		t.Errorf("conflict not reported:\n%s", errs)
+	}
+	// The reader's warnings about the --keep-denies file are shown.
+	kd := filepath.Join(t.TempDir(), "kd.nacl")
+	if err := os.WriteFile(kd, []byte("in 100 deny tcp 10.0.0.5/8 22\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, errs = runSynthArgs(t, "--subnet", "10.0.1.0/24", "--keep-denies", kd, pcap)
+	if !strings.Contains(errs, "flowverify synth: warning: "+kd+":1:17: cidr: 10.0.0.5/8 is not canonical; AWS stores 10.0.0.0/8") {
+		t.Errorf("--keep-denies warning not shown:\n%s", errs)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowverify/flowverify/flows/ephemeral"
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/text"
 )
 
 // Fix is the smallest rule that would let a group of denied packets
@@ -223,7 +224,11 @@ func buildFix(g *fixGroup, used map[usedKey]map[int]bool) Fix {
 		notes = append(notes, why)
 	}
 	f.Entry = e
-	f.Line = TextLine(&e)
+	f.Line = text.Rule(&e)
+	if e.RuleNumber == 0 {
+		// No free number (see Note): a placeholder the reader must fill.
+		f.Line = strings.Replace(f.Line, " ", " ? ", 1)
+	}
 	f.Note = strings.Join(notes, "; ")
 	return f
 }
@@ -329,33 +334,6 @@ func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, used map[us
 		}
 	}
 	return 0, fmt.Sprintf("no free rule number between %d and the blocking rule %d: renumber the rules to make room", below, blocking)
-}
-
-// TextLine formats e in the native text format:
-// "in 125 allow tcp 198.51.100.20/32 32768-60999".
-func TextLine(e *nacl.Entry) string {
-	dir := "in"
-	if e.Direction == nacl.Egress {
-		dir = "out"
-	}
-	num := "?"
-	if e.RuleNumber > 0 {
-		num = itoa(e.RuleNumber)
-	}
-	s := fmt.Sprintf("%s %d %s %s %s", dir, 0, e.Action, entryProto(e.Protocol), e.CIDR)
-	s = strings.Replace(s, " 0 ", " "+num+" ", 1)
-	switch e.Protocol {
-	case nacl.ProtoTCP, nacl.ProtoUDP:
-		s += " " + e.Ports.String()
-	case nacl.ProtoICMP, nacl.ProtoICMPv6:
-		if e.ICMPType >= 0 {
-			s += " " + itoa(e.ICMPType)
-			if e.ICMPCode >= 0 {
-				s += ":" + itoa(e.ICMPCode)
-			}
-		}
-	}
-	return s
 }
 
 // clientRange picks the port range for a response rule from the observed

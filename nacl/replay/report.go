@@ -85,8 +85,9 @@ type ConvResult struct {
 	Conv              *flows.Conversation
 	Request, Response Leg
 	Status            string
-	// Explanations are plain sentences, one per denied check, for broken conversations.
-	Explanations []string
+	// Denials are the denied checks of a broken conversation, one per
+	// denying check (see Denial); renderers turn them into sentences.
+	Denials []Denial
 	// Fixes are indexes into Report.Fixes of the rules that would let the denied legs through.
 	Fixes []int
 }
@@ -143,29 +144,35 @@ type lazyReport struct {
 	fx  *fixer
 	// affectedBits has bit id set for the conversations with a denied packet.
 	affectedBits []uint64
-	// widths are the text table's column widths and cells, measured while judging.
-	widths tableWidths
 }
 
 // BuildReport judges every recorded key (once per conversation direction
 // and distinct NACL view) and assembles the report, with every
 // conversation's result in Conversations.
 func BuildReport(j *Judge, rec *Recording) *Report {
-	return buildReport(j, rec, true)
+	return buildReport(j, rec, true, nil)
 }
 
 // Summarize judges every recorded key like BuildReport and computes the
 // summary, fixes and notes, but keeps no per-conversation result:
 // Conversations is nil and EachConversation rebuilds the results one at a
 // time (cheaply: each key is judged again). Beyond the recording it keeps
-// the fixes (with the IDs of the conversations they repair) and about 5
-// bytes per conversation: the cells of the text table (see tableWidths)
-// and a bit for the affected ones.
+// the fixes (with the IDs of the conversations they repair) and a bit per
+// conversation for the affected ones.
 func Summarize(j *Judge, rec *Recording) *Report {
-	return buildReport(j, rec, false)
+	return buildReport(j, rec, false, nil)
 }
 
-func buildReport(j *Judge, rec *Recording, keep bool) *Report {
+// SummarizeEach is Summarize that also calls observe (when not nil) with every conversation's result
+// as it is judged, in ID order, without denials and fixes; the
+// conversation has only its ID, protocol, version, endpoints, client side
+// and state, and the value is reused: observe must copy what it keeps.
+// (The text renderer measures its table this way, in the same pass.)
+func SummarizeEach(j *Judge, rec *Recording, observe func(*ConvResult)) *Report {
+	return buildReport(j, rec, false, observe)
+}
+
+func buildReport(j *Judge, rec *Recording, keep bool, observe func(*ConvResult)) *Report {
 	r := &Report{}
 	s := &r.Summary
 	s.Records, s.IP, s.NonIP, s.Undecodable = rec.Counts.Records, rec.Counts.IP, rec.Counts.NonIP, rec.Counts.Undecodable
@@ -177,13 +184,8 @@ func buildReport(j *Judge, rec *Recording, keep bool) *Report {
 	cb := &convBuilder{j: j, rec: rec}
 	n := rec.NumConversations()
 	var affected []uint64
-	var widths tableWidths
 	if !keep {
 		affected = make([]uint64, n/64+1)
-		widths.multi = multiACL(j.Topology())
-		widths.cellIdx = map[string]uint16{}
-		widths.rows = make([]uint32, n+1)
-		widths.status = make([]uint8, n+1)
 	}
 	for id := 1; id <= n; id++ {
 		if !rec.hasKeys(id) {
@@ -222,8 +224,9 @@ func buildReport(j *Judge, rec *Recording, keep bool) *Report {
 		}
 		if keep {
 			r.Conversations = append(r.Conversations, cr)
-		} else {
-			widths.add(cr, rec.state(id))
+		} else if observe != nil {
+			cb.conv.State = rec.state(id)
+			observe(cr)
 		}
 	}
 	for _, k := range rec.Unattributed() {
@@ -233,12 +236,11 @@ func buildReport(j *Judge, rec *Recording, keep bool) *Report {
 	}
 	r.Fixes = fx.fixes()
 	for _, cr := range r.Conversations {
-		cr.Explanations = explain(cr)
+		cr.Denials = appendDenials(nil, cr)
 		cr.Fixes = fx.indexes(cr)
 	}
 	if !keep {
-		widths.scratch, widths.cellIdx = nil, nil
-		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, affectedBits: affected, widths: widths}
+		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, affectedBits: affected}
 	}
 	r.Notes = notes(r)
 	return r
@@ -259,7 +261,7 @@ func (r *Report) count(kr *KeyResult) {
 }
 
 // EachConversation calls fn with the result of every conversation that
-// has an evaluated packet, in ID order, with its explanations and fixes.
+// has an evaluated packet, in ID order, with its denials and fixes.
 // For a report made by Summarize the results are rebuilt on demand and
 // the value passed is reused: fn must copy what it keeps. It stops at the
 // first error fn returns.
@@ -267,9 +269,53 @@ func (r *Report) EachConversation(fn func(*ConvResult) error) error {
 	return r.eachConv(false, true, fn)
 }
 
+// EachAffected is EachConversation over the conversations with a denied
+// packet only.
+func (r *Report) EachAffected(fn func(*ConvResult) error) error {
+	return r.eachConv(true, true, fn)
+}
+
+// EachBrief is EachConversation without details: Denials and Fixes
+// are not filled and, for a summarized report, the conversation has only
+// its ID, protocol, version, endpoints, client side and state.
+func (r *Report) EachBrief(fn func(*ConvResult) error) error {
+	return r.eachConv(false, false, fn)
+}
+
+// EachRoles calls fn with every conversation that has an evaluated
+// packet, in ID order, without judging anything: for a summarized report
+// the conversation has only its ID, protocol, version, endpoints, client
+// side and state, and the value is reused.
+func (r *Report) EachRoles(fn func(*flows.Conversation) error) error {
+	l := r.lazy
+	if l == nil {
+		for _, cr := range r.Conversations {
+			if err := fn(cr.Conv); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var c flows.Conversation
+	for id := 1; id <= l.rec.NumConversations(); id++ {
+		if !l.rec.hasKeys(id) {
+			continue
+		}
+		l.rec.roles(id, &c)
+		c.State = l.rec.state(id)
+		if err := fn(&c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Summarized reports whether r was made by Summarize.
+func (r *Report) Summarized() bool { return r.lazy != nil }
+
 // eachConv is EachConversation, optionally only over the affected
 // conversations (with a denied packet) and optionally without details:
-// then Explanations and Fixes are not filled and, for a summarized report,
+// then Denials and Fixes are not filled and, for a summarized report,
 // the conversation has only its ID, protocol, version, endpoints, client
 // side and state (what the text table shows).
 func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error) error {
@@ -287,7 +333,6 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 	// Without details (the text table) only the roles and the state of
 	// each conversation are needed.
 	cb := &convBuilder{j: r.lazy.j, rec: r.lazy.rec, rolesOnly: !details}
-	pc := phraseCache{}
 	n := cb.rec.NumConversations()
 	for id := 1; id <= n; id++ {
 		if affectedOnly && !r.lazy.affected(id) {
@@ -301,7 +346,7 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 			cb.conv.State = cb.rec.state(id)
 		}
 		if details {
-			cr.Explanations = explainWith(cr, pc)
+			cr.Denials = appendDenials(cr.Denials[:0], cr)
 			cr.Fixes = r.lazy.fx.indexes(cr)
 		}
 		if err := fn(cr); err != nil {

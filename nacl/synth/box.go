@@ -27,19 +27,7 @@ type usage struct {
 	example     netip.Addr
 }
 
-func (u *usage) addConv(peer netip.Addr, first, last time.Time) {
-	u.convs++
-	if !u.example.IsValid() || peer.Less(u.example) {
-		u.example = peer
-	}
-	if !first.IsZero() && (u.first.IsZero() || first.Before(u.first)) {
-		u.first = first
-	}
-	if last.After(u.last) {
-		u.last = last
-	}
-}
-
+// merge adds the use o to u.
 func (u *usage) merge(o usage) {
 	u.convs += o.convs
 	if o.example.IsValid() && (!u.example.IsValid() || o.example.Less(u.example)) {

@@ -1,5 +1,7 @@
 // Package synth generates the minimal AWS Network ACL that allows exactly
-// the traffic of recorded conversations (flowverify synth).
+// the traffic of recorded conversations (flowverify synth). It is the
+// algorithm only: cmd/flowverify/render prints its Result (the report in
+// text and JSON).
 //
 // The algorithm, in order:
 //

@@ -118,15 +118,13 @@ func TestPropertyRandomConversations(t *testing.T) {
 }
 
 // render is everything a user sees of a result: entries with comments
-// and the report.
+// and what the report shows.
 func render(t testing.TB, r *Result) string {
 	var b strings.Builder
 	for _, e := range r.ACL.Entries {
 		fmt.Fprintf(&b, "%s # %s\n", ruleText(e), e.Comment)
 	}
-	if err := r.WriteText(&b, nil); err != nil {
-		t.Fatal(err)
-	}
+	b.WriteString(dump(r, nil))
 	return b.String()
 }
 

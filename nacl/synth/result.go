@@ -274,7 +274,7 @@ func (x *compactExcluded) each(want func(*Excluded) bool, fn func(*Excluded) err
 		}
 		return fn(&ex)
 	})
-	if err == stop {
+	if errors.Is(err, stop) {
 		return nil
 	}
 	return err

@@ -1,8 +1,9 @@
-package replay
+package render
 
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/flowverify/flowverify/nacl/replay"
 	"io"
 	"time"
 
@@ -10,8 +11,8 @@ import (
 	"github.com/flowverify/flowverify/nacl"
 )
 
-// RenderOptions say how to print times and file names.
-type RenderOptions struct {
+// Options say how to print times and file names.
+type Options struct {
 	// Files are the input names by file index.
 	Files []string
 	// Nano prints nanosecond timestamps (else microseconds).
@@ -21,31 +22,31 @@ type RenderOptions struct {
 	FileNano []bool
 	// Colour enables ANSI colours in text output.
 	Colour bool
+	// phrases caches the check phrases of sentences.
+	phrases phraseCache
 }
 
-// FormatTime formats t in RFC 3339 UTC with micro- or nanosecond precision; "" for zero.
-func (o *RenderOptions) FormatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
+// sentences returns Sentences(cr), remembering the check phrases.
+func (o *Options) sentences(cr *replay.ConvResult) []string {
+	if o.phrases == nil {
+		o.phrases = phraseCache{}
 	}
-	if o.Nano {
-		return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	return sentences(cr, o.phrases)
 }
 
-// packetTime formats a packet's time with its file's precision.
-func (o *RenderOptions) packetTime(t time.Time, file int) string {
+// FormatTime formats t with the report's precision (see FormatTime); "" for zero.
+func (o *Options) FormatTime(t time.Time) string { return FormatTime(t, o.Nano) }
+
+// fileNano reports whether times of file are printed with nanoseconds:
+// a packet's time has its own file's precision.
+func (o *Options) fileNano(file int) bool {
 	if file >= 0 && file < len(o.FileNano) {
-		if o.FileNano[file] {
-			return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
-		}
-		return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+		return o.FileNano[file]
 	}
-	return o.FormatTime(t)
+	return o.Nano
 }
 
-func (o *RenderOptions) file(i int) string {
+func (o *Options) file(i int) string {
 	if i >= 0 && i < len(o.Files) {
 		return o.Files[i]
 	}
@@ -65,7 +66,7 @@ type CheckJSON struct {
 }
 
 // NewCheckJSON converts a check.
-func NewCheckJSON(c *Check) CheckJSON {
+func NewCheckJSON(c *replay.Check) CheckJSON {
 	j := CheckJSON{ACL: c.ACL, Subnet: c.Subnet.String(), Direction: c.Direction.String(), Rule: c.Rule,
 		Action: c.Action.String(), RuleText: DescribeRule(c), Uncertain: c.Uncertain}
 	if c.SubnetID != c.Subnet.String() {
@@ -75,7 +76,7 @@ func NewCheckJSON(c *Check) CheckJSON {
 }
 
 // ChecksJSON converts checks, never returning nil.
-func ChecksJSON(cs []Check) []CheckJSON {
+func ChecksJSON(cs []replay.Check) []CheckJSON {
 	out := make([]CheckJSON, 0, len(cs))
 	for i := range cs {
 		out = append(out, NewCheckJSON(&cs[i]))
@@ -124,7 +125,7 @@ type LegJSON struct {
 	FirstDeniedFrame *FrameJSON   `json:"first_denied_frame,omitempty"`
 }
 
-func (o *RenderOptions) legJSON(l *Leg, ports bool) LegJSON {
+func (o *Options) legJSON(l *replay.Leg, ports bool) LegJSON {
 	j := LegJSON{From: endpointJSON(l.From, ports), To: endpointJSON(l.To, ports), Verdict: string(l.Verdict), Reason: l.Reason,
 		Checks: ChecksJSON(l.Checks), Packets: l.Packets, Allowed: l.Allowed, Denied: l.Denied, Exempt: l.Exempt,
 		NotFiltered: l.NotFiltered, Uncertain: l.Uncertain, ICMPErrors: l.ICMPErrors, First: o.FormatTime(l.First),
@@ -141,8 +142,8 @@ func (o *RenderOptions) legJSON(l *Leg, ports bool) LegJSON {
 	return j
 }
 
-// ConvJSON is one conversation in check output.
-type ConvJSON struct {
+// CheckConvJSON is one conversation in check output.
+type CheckConvJSON struct {
 	ID           int          `json:"id"`
 	Proto        string       `json:"proto"`
 	Client       EndpointJSON `json:"client"`
@@ -157,14 +158,14 @@ type ConvJSON struct {
 	Fixes        []int        `json:"fixes"`
 }
 
-// ConvJSON converts one conversation result.
-func (o *RenderOptions) ConvJSON(cr *ConvResult) ConvJSON {
+// CheckConvJSON converts one conversation result.
+func (o *Options) CheckConvJSON(cr *replay.ConvResult) CheckConvJSON {
 	c := cr.Conv
 	ports := c.HasPorts()
-	j := ConvJSON{ID: c.ID, Proto: flows.ProtoName(c.Proto), Client: endpointJSON(c.Client, ports), Server: endpointJSON(c.Server, ports),
+	j := CheckConvJSON{ID: c.ID, Proto: flows.ProtoName(c.Proto), Client: endpointJSON(c.Client, ports), Server: endpointJSON(c.Server, ports),
 		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: cr.Status,
 		Request: o.legJSON(&cr.Request, ports), Response: o.legJSON(&cr.Response, ports),
-		Explanations: cr.Explanations, Fixes: cr.Fixes}
+		Explanations: o.sentences(cr), Fixes: cr.Fixes}
 	if j.Explanations == nil {
 		j.Explanations = []string{}
 	}
@@ -189,13 +190,13 @@ type FixJSON struct {
 }
 
 // FixJSON converts a fix.
-func NewFixJSON(f *Fix) FixJSON {
+func NewFixJSON(f *replay.Fix) FixJSON {
 	return FixJSON{ACL: f.ACL, SubnetID: f.SubnetID, Direction: f.Direction.String(), BlockingRule: f.Blocking, Leg: f.Role,
 		Rule: f.Line, RuleNumber: f.Entry.RuleNumber, Profile: f.Profile, Conversations: f.Conversations, Note: f.Note}
 }
 
-// SummaryJSON is the summary in JSON output.
-type SummaryJSON struct {
+// CheckSummaryJSON is the summary in JSON output.
+type CheckSummaryJSON struct {
 	Records               uint64            `json:"records"`
 	IPPackets             uint64            `json:"ip_packets"`
 	NonIP                 uint64            `json:"non_ip"`
@@ -218,9 +219,9 @@ type SummaryJSON struct {
 	Until                 string            `json:"until,omitempty"`
 }
 
-// SummaryJSON converts the summary.
-func (o *RenderOptions) SummaryJSON(s *Summary) SummaryJSON {
-	return SummaryJSON{Records: s.Records, IPPackets: s.IP, NonIP: s.NonIP, Undecodable: s.Undecodable, OutsideWindow: s.OutsideWindow,
+// CheckSummaryJSON converts the summary.
+func (o *Options) CheckSummaryJSON(s *replay.Summary) CheckSummaryJSON {
+	return CheckSummaryJSON{Records: s.Records, IPPackets: s.IP, NonIP: s.NonIP, Undecodable: s.Undecodable, OutsideWindow: s.OutsideWindow,
 		Evaluated: s.Evaluated, Allowed: s.Allowed, Denied: s.Denied, Exempt: s.Exempt, NotFiltered: s.NotFiltered,
 		Uncertain: s.Uncertain, Unattributed: s.Unattributed, ExemptBy: s.ExemptBy, NotFilteredBy: s.NotFilteredBy,
 		Conversations: s.Conversations, ConversationsAffected: s.Affected, Start: o.FormatTime(s.Start), End: o.FormatTime(s.End),
@@ -241,7 +242,7 @@ type TopologyJSON struct {
 }
 
 // NewTopologyJSON converts a topology.
-func NewTopologyJSON(t *Topology) TopologyJSON {
+func NewTopologyJSON(t *replay.Topology) TopologyJSON {
 	j := TopologyJSON{Subnets: []SubnetJSON{}, VPCCIDRs: []string{}}
 	for _, s := range t.Subnets {
 		sj := SubnetJSON{ID: s.ID, ACL: s.ACL.ID}
@@ -256,33 +257,14 @@ func NewTopologyJSON(t *Topology) TopologyJSON {
 	return j
 }
 
-// ReportJSON is the whole check report as one document (without packets).
-type ReportJSON struct {
-	Files         []string     `json:"files"`
-	Topology      TopologyJSON `json:"topology"`
-	Summary       SummaryJSON  `json:"summary"`
-	Conversations []ConvJSON   `json:"conversations"`
-	Fixes         []FixJSON    `json:"fixes"`
-	Notes         []string     `json:"notes"`
-}
-
-// ReportJSON converts the report.
-func (o *RenderOptions) ReportJSON(r *Report, t *Topology) ReportJSON {
-	j := ReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.SummaryJSON(&r.Summary),
-		Conversations: []ConvJSON{}, Fixes: []FixJSON{}, Notes: r.Notes}
-	if j.Files == nil {
-		j.Files = []string{}
-	}
-	if j.Notes == nil {
-		j.Notes = []string{}
-	}
-	for _, cr := range r.Conversations {
-		j.Conversations = append(j.Conversations, o.ConvJSON(cr))
-	}
-	for i := range r.Fixes {
-		j.Fixes = append(j.Fixes, NewFixJSON(&r.Fixes[i]))
-	}
-	return j
+// CheckReportJSON is the whole check report as one document (without packets).
+type CheckReportJSON struct {
+	Files         []string         `json:"files"`
+	Topology      TopologyJSON     `json:"topology"`
+	Summary       CheckSummaryJSON `json:"summary"`
+	Conversations []CheckConvJSON  `json:"conversations"`
+	Fixes         []FixJSON        `json:"fixes"`
+	Notes         []string         `json:"notes"`
 }
 
 // dirWord is "in" or "out".
@@ -298,13 +280,13 @@ func NewConvJSONEndpoints(c *flows.Conversation) [2]EndpointJSON {
 	return [2]EndpointJSON{endpointJSON(c.Client, c.HasPorts()), endpointJSON(c.Server, c.HasPorts())}
 }
 
-// WriteReportJSON writes the report as the indented JSON document of
-// ReportJSON, byte for byte, but encodes the conversations one at a time
+// WriteCheckJSON writes the report as the indented JSON document of
+// CheckReportJSON, byte for byte, but encodes the conversations one at a time
 // (EachConversation) instead of holding them all. When tail is not nil it
 // is called after the last member (after ",\n") to write further members,
 // such as a streamed "packets" array, before the closing brace.
-func (o *RenderOptions) WriteReportJSON(w io.Writer, r *Report, t *Topology, tail func(io.Writer) error) error {
-	head := ReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.SummaryJSON(&r.Summary), Notes: r.Notes}
+func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topology, tail func(io.Writer) error) error {
+	head := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary), Notes: r.Notes}
 	if head.Files == nil {
 		head.Files = []string{}
 	}
@@ -353,13 +335,13 @@ func (o *RenderOptions) WriteReportJSON(w io.Writer, r *Report, t *Topology, tai
 	}
 	buf.WriteString("  \"conversations\": [")
 	n := 0
-	err := r.EachConversation(func(cr *ConvResult) error {
+	err := r.EachConversation(func(cr *replay.ConvResult) error {
 		if n > 0 {
 			buf.WriteByte(',')
 		}
 		n++
 		buf.WriteString("\n    ")
-		if err := value(o.ConvJSON(cr), "    "); err != nil {
+		if err := value(o.CheckConvJSON(cr), "    "); err != nil {
 			return err
 		}
 		if buf.Len() >= 64<<10 {

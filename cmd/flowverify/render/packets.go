@@ -1,8 +1,8 @@
-package replay
+package render
 
 import (
 	"encoding/json"
-	"net/netip"
+	"github.com/flowverify/flowverify/nacl/replay"
 	"strconv"
 	"time"
 
@@ -13,7 +13,7 @@ import (
 // PacketWriter formats per-packet lines (--packets) without reflection,
 // reusing one buffer: JSON lines, CSV rows and text lines.
 type PacketWriter struct {
-	opts   *RenderOptions
+	opts   *Options
 	buf    []byte
 	quoted map[string][]byte
 	// The formatted time up to the seconds and the '.' of the last packet:
@@ -25,7 +25,7 @@ type PacketWriter struct {
 }
 
 // NewPacketWriter returns a writer using opts for file names and times.
-func NewPacketWriter(opts *RenderOptions) *PacketWriter {
+func NewPacketWriter(opts *Options) *PacketWriter {
 	return &PacketWriter{opts: opts, quoted: map[string][]byte{}}
 }
 
@@ -46,7 +46,7 @@ func (w *PacketWriter) q(b []byte, s string) []byte {
 // them), icmp_type/icmp_code (ICMP), conversation, leg, verdict, reason
 // (exempt/not-filtered), uncertain (when true) and checks. The slice is
 // reused by the next call.
-func (w *PacketWriter) JSON(p *capture.Packet, r *PacketResult) []byte {
+func (w *PacketWriter) JSON(p *capture.Packet, r *replay.PacketResult) []byte {
 	b := w.buf[:0]
 	b = append(b, `{"file":`...)
 	b = w.q(b, w.opts.file(p.File))
@@ -121,18 +121,18 @@ func (w *PacketWriter) JSON(p *capture.Packet, r *PacketResult) []byte {
 var PacketCSVHeader = []string{"file", "frame", "time", "proto", "src", "sport", "dst", "dport", "conversation", "leg", "verdict", "reason", "checks"}
 
 // CSV returns the packet's CSV cells (see PacketCSVHeader).
-func (w *PacketWriter) CSV(p *capture.Packet, r *PacketResult) []string {
+func (w *PacketWriter) CSV(p *capture.Packet, r *replay.PacketResult) []string {
 	sp, dp := "", ""
 	if (p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP) && p.HasPorts {
 		sp, dp = strconv.Itoa(int(p.SrcPort)), strconv.Itoa(int(p.DstPort))
 	}
-	return []string{w.opts.file(p.File), strconv.FormatInt(p.Frame, 10), w.opts.packetTime(p.Time, p.File), flows.ProtoName(p.Proto),
+	return []string{w.opts.file(p.File), strconv.FormatInt(p.Frame, 10), FormatTime(p.Time, w.opts.fileNano(p.File)), flows.ProtoName(p.Proto),
 		p.Src.String(), sp, p.Dst.String(), dp, strconv.Itoa(r.Ref.ID), r.Role, string(r.Judgement.Verdict), r.Judgement.Reason,
 		ChecksText(r.Judgement.Checks[:r.Judgement.NCheck], true)}
 }
 
 // Text returns one human line for the packet.
-func (w *PacketWriter) Text(p *capture.Packet, r *PacketResult) []byte {
+func (w *PacketWriter) Text(p *capture.Packet, r *replay.PacketResult) []byte {
 	b := w.buf[:0]
 	b = append(b, w.opts.file(p.File)...)
 	b = append(b, ':')
@@ -143,9 +143,9 @@ func (w *PacketWriter) Text(p *capture.Packet, r *PacketResult) []byte {
 	b = append(b, flows.ProtoName(p.Proto)...)
 	b = append(b, ' ')
 	ports := (p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP) && p.HasPorts
-	b = appendHostPort(b, p.Src, p.SrcPort, ports)
+	b = AppendEndpoint(b, p.Src, p.SrcPort, ports)
 	b = append(b, " > "...)
-	b = appendHostPort(b, p.Dst, p.DstPort, ports)
+	b = AppendEndpoint(b, p.Dst, p.DstPort, ports)
 	if r.Ref.ID > 0 {
 		b = append(b, " #"...)
 		b = strconv.AppendInt(b, int64(r.Ref.ID), 10)
@@ -168,25 +168,10 @@ func (w *PacketWriter) Text(p *capture.Packet, r *PacketResult) []byte {
 	return b
 }
 
-func appendHostPort(b []byte, a netip.Addr, port uint16, ports bool) []byte {
-	if !ports {
-		return a.AppendTo(b)
-	}
-	if a.Is6() {
-		b = append(b, '[')
-		b = a.AppendTo(b)
-		b = append(b, ']')
-	} else {
-		b = a.AppendTo(b)
-	}
-	b = append(b, ':')
-	return strconv.AppendUint(b, uint64(port), 10)
-}
-
 // ChecksText formats checks compactly: "in#130" for one check (the
 // verdict says its action) or, with several, "out#100:allow, in#130:deny";
 // withACL prefixes each with its ACL id ("acl-a out#100:allow").
-func ChecksText(cs []Check, withACL bool) string {
+func ChecksText(cs []replay.Check, withACL bool) string {
 	if len(cs) == 0 {
 		return ""
 	}
@@ -195,7 +180,7 @@ func ChecksText(cs []Check, withACL bool) string {
 }
 
 // appendChecks appends ChecksText(cs, withACL) to b.
-func appendChecks(b []byte, cs []Check, withACL bool) []byte {
+func appendChecks(b []byte, cs []replay.Check, withACL bool) []byte {
 	for i := range cs {
 		c := &cs[i]
 		if i > 0 {
@@ -220,13 +205,10 @@ func appendChecks(b []byte, cs []Check, withACL bool) []byte {
 }
 
 // appendTime appends the packet's time in UTC with its file's precision,
-// as RenderOptions.appendTime does, reusing the formatted seconds of the
+// as Options.appendTime does, reusing the formatted seconds of the
 // previous packet when they are the same.
 func (w *PacketWriter) appendTime(b []byte, p *capture.Packet) []byte {
-	nano := w.opts.Nano
-	if p.File >= 0 && p.File < len(w.opts.FileNano) {
-		nano = w.opts.FileNano[p.File]
-	}
+	nano := w.opts.fileNano(p.File)
 	t := p.Time.UTC()
 	sec := t.Unix()
 	if !w.tsValid || sec != w.tsSec || t.Year() < 0 || t.Year() > 9999 {
@@ -245,16 +227,4 @@ func (w *PacketWriter) appendTime(b []byte, p *capture.Packet) []byte {
 	}
 	b = append(b, d[:digits]...)
 	return append(b, 'Z')
-}
-
-// appendTime appends the packet's time with its file's precision, without allocating.
-func (o *RenderOptions) appendTime(b []byte, p *capture.Packet) []byte {
-	nano := o.Nano
-	if p.File >= 0 && p.File < len(o.FileNano) {
-		nano = o.FileNano[p.File]
-	}
-	if nano {
-		return p.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
-	}
-	return p.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
 }

@@ -1,23 +1,9 @@
-package main
+package render
 
 import (
-	"encoding/csv"
-	"encoding/json"
-	"fmt"
 	"io"
-	"slices"
-	"strings"
-	"time"
 	"unicode/utf8"
 )
-
-// checkFormat returns an error unless format is one of allowed.
-func checkFormat(format string, allowed ...string) error {
-	if slices.Contains(allowed, format) {
-		return nil
-	}
-	return fmt.Errorf("unknown --format %q (want %s)", format, strings.Join(allowed, ", "))
-}
 
 // textTable is an aligned plain-text table held in memory. Columns listed
 // in right are right-aligned (numbers).
@@ -53,13 +39,16 @@ func (t *textTable) write(w io.Writer, useColour bool) error {
 
 // streamTable is an aligned plain-text table whose rows are produced twice
 // by a generator (once to measure the columns, once to print), so that
-// large tables need no memory per row.
+// large tables need no memory per row. It is the one table writer of
+// flowverify: two spaces between columns, numbers right-aligned where
+// asked, the last column not padded, no trailing blanks, colour codes
+// around cells (not counted in the widths) only on a terminal.
 type streamTable struct {
 	headers []string
 	right   map[int]bool
 	// colour optionally returns an ANSI colour code for a cell ("" for none).
 	colour func(row, col int, cell string) string
-	// measure, when set, replaces writeBytes's first pass: it widens
+	// measure, when set, replaces the first pass over the rows: it widens
 	// width (the headers' widths) to the widest cell of each column.
 	measure func(width []int)
 }
@@ -81,63 +70,23 @@ type rowGenerator func(emit func(cells ...string) error) error
 
 // write prints the header and the generated rows, aligned.
 func (t *streamTable) write(w io.Writer, useColour bool, rows rowGenerator) error {
-	width := make([]int, len(t.headers))
-	for i, h := range t.headers {
-		width[i] = utf8.RuneCountInString(h)
-	}
-	if err := rows(func(cells ...string) error {
-		for i, c := range cells {
-			if i < len(width) {
-				width[i] = max(width[i], utf8.RuneCountInString(c))
-			}
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	var l strings.Builder
-	line := func(row int, cells []string) error {
-		l.Reset()
-		for i, c := range cells {
-			if i >= len(width) {
-				break
-			}
-			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
-			cell := c
-			if useColour && row >= 0 && t.colour != nil {
-				if code := t.colour(row, i, c); code != "" {
-					cell = "\x1b[" + code + "m" + c + "\x1b[0m"
-				}
-			}
-			if i > 0 {
-				l.WriteString("  ")
-			}
-			if t.right[i] {
-				l.WriteString(pad + cell)
-			} else if i == len(cells)-1 {
-				l.WriteString(cell)
-			} else {
-				l.WriteString(cell + pad)
-			}
-		}
-		_, err := io.WriteString(w, strings.TrimRight(l.String(), " ")+"\n")
-		return err
-	}
-	if err := line(-1, t.headers); err != nil {
-		return err
-	}
-	row := 0
-	return rows(func(cells ...string) error {
-		err := line(row, cells)
-		row++
-		return err
+	return writeTable(w, t, useColour, func(emit func([]string) error) error {
+		return rows(func(cells ...string) error { return emit(cells) })
 	})
 }
 
 // writeBytes is write for a generator that emits each row's cells as
-// byte slices (valid only during the emit call), printing exactly what
-// write prints for the same cells without building strings per row.
+// byte slices (valid only during the emit call), without building strings
+// per row.
 func (t *streamTable) writeBytes(w io.Writer, useColour bool, rows func(emit func(cells [][]byte) error) error) error {
+	return writeTable(w, t, useColour, rows)
+}
+
+// cell is the type of a table cell: a string or a byte slice.
+type cell interface{ ~string | ~[]byte }
+
+// writeTable prints the header and the generated rows of t, aligned.
+func writeTable[C cell](w io.Writer, t *streamTable, useColour bool, rows func(emit func(cells []C) error) error) error {
 	width := make([]int, len(t.headers))
 	right := make([]bool, len(t.headers))
 	for i, h := range t.headers {
@@ -146,7 +95,7 @@ func (t *streamTable) writeBytes(w io.Writer, useColour bool, rows func(emit fun
 	}
 	if t.measure != nil {
 		t.measure(width)
-	} else if err := rows(func(cells [][]byte) error {
+	} else if err := rows(func(cells []C) error {
 		for i, c := range cells {
 			if i < len(width) {
 				width[i] = max(width[i], runeCount(c))
@@ -157,7 +106,7 @@ func (t *streamTable) writeBytes(w io.Writer, useColour bool, rows func(emit fun
 		return err
 	}
 	var l []byte
-	line := func(row int, cells [][]byte) error {
+	line := func(row int, cells []C) error {
 		l = l[:0]
 		for i, c := range cells {
 			if i >= len(width) {
@@ -194,15 +143,15 @@ func (t *streamTable) writeBytes(w io.Writer, useColour bool, rows func(emit fun
 		_, err := w.Write(l)
 		return err
 	}
-	head := make([][]byte, len(t.headers))
+	head := make([]C, len(t.headers))
 	for i, h := range t.headers {
-		head[i] = []byte(h)
+		head[i] = C(h)
 	}
 	if err := line(-1, head); err != nil {
 		return err
 	}
 	row := 0
-	return rows(func(cells [][]byte) error {
+	return rows(func(cells []C) error {
 		err := line(row, cells)
 		row++
 		return err
@@ -222,14 +171,14 @@ func appendSpaces(b []byte, n int) []byte {
 	return b
 }
 
-// runeCount is utf8.RuneCount with a fast path for ASCII.
-func runeCount(b []byte) int {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return utf8.RuneCount(b)
+// runeCount counts the runes of a cell, with a fast path for ASCII.
+func runeCount[C cell](c C) int {
+	for i := 0; i < len(c); i++ {
+		if c[i] >= utf8.RuneSelf {
+			return utf8.RuneCountInString(string(c))
 		}
 	}
-	return len(b)
+	return len(c)
 }
 
 // colourText wraps s in an ANSI colour code when on is true.
@@ -247,61 +196,3 @@ const (
 	ansiYellow = "33"
 	ansiBold   = "1"
 )
-
-// writeJSON writes v as one indented JSON document.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
-// jsonLines writes one compact JSON object per line.
-type jsonLines struct{ enc *json.Encoder }
-
-func newJSONLines(w io.Writer) *jsonLines {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return &jsonLines{enc: enc}
-}
-
-func (j *jsonLines) write(v any) error { return j.enc.Encode(v) }
-
-// writeCSV writes a header and rows as RFC 4180 CSV.
-func writeCSV(w io.Writer, header []string, rows [][]string) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	if err := cw.WriteAll(rows); err != nil {
-		return err
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// rfc3339 formats t in UTC with nanoseconds when nano is true, else
-// microseconds, trailing zeros kept so columns line up.
-func rfc3339(t time.Time, nano bool) string {
-	if t.IsZero() {
-		return ""
-	}
-	if nano {
-		return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
-}
-
-// humanDuration prints a duration rounded for people: 0s, 1.234s, 2m03s.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0s"
-	case d < time.Second:
-		return d.Round(time.Microsecond).String()
-	case d < time.Minute:
-		return d.Round(time.Millisecond).String()
-	default:
-		return d.Round(time.Second).String()
-	}
-}

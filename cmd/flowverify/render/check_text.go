@@ -1,8 +1,9 @@
-package replay
+package render
 
 import (
+	"errors"
+	"github.com/flowverify/flowverify/nacl/replay"
 	"math"
-	"net/netip"
 	"unicode/utf8"
 
 	"fmt"
@@ -17,7 +18,7 @@ import (
 
 // multiACL reports whether the topology uses more than one ACL, in which
 // case compact check cells name the ACL.
-func multiACL(t *Topology) bool {
+func multiACL(t *replay.Topology) bool {
 	if len(t.Subnets) == 0 {
 		return false
 	}
@@ -31,11 +32,11 @@ func multiACL(t *Topology) bool {
 
 // LegCell is the compact text of a leg: "allow out#110:allow",
 // "deny in#130:deny", "exempt (amazon-dns)", "-" without packets.
-func LegCell(l *Leg, withACL bool) string {
+func LegCell(l *replay.Leg, withACL bool) string {
 	switch l.Verdict {
 	case "":
 		return "-"
-	case Exempt, NotFiltered:
+	case replay.Exempt, replay.NotFiltered:
 		return string(l.Verdict) + " (" + l.Reason + ")"
 	}
 	var buf [128]byte
@@ -43,11 +44,11 @@ func LegCell(l *Leg, withACL bool) string {
 }
 
 // appendLegCell appends LegCell(l, withACL) to b.
-func appendLegCell(b []byte, l *Leg, withACL bool) []byte {
+func appendLegCell(b []byte, l *replay.Leg, withACL bool) []byte {
 	switch l.Verdict {
 	case "":
 		return append(b, '-')
-	case Exempt, NotFiltered:
+	case replay.Exempt, replay.NotFiltered:
 		b = append(b, l.Verdict...)
 		b = append(b, " ("...)
 		b = append(b, l.Reason...)
@@ -71,13 +72,13 @@ func appendLegCell(b []byte, l *Leg, withACL bool) []byte {
 // convTableHeaders are the columns of the text conversation table.
 var convTableHeaders = []string{"ID", "PROTO", "CLIENT", "SERVER", "STATE", "REQUEST", "RESPONSE", "STATUS"}
 
-// tableWidths accumulates the widths of the conversation table's columns
-// while Summarize judges, and remembers each row's verdict cells as two
-// indexes into the (few) distinct cells and a status: WriteText then
-// prints the table in one pass, without judging again. 5 bytes per
-// conversation; when there are more than 65536 distinct cells only the
-// widths are kept.
-type tableWidths struct {
+// CheckTable measures the text conversation table of check while
+// replay.SummarizeEach judges (pass Observe), and remembers each row's
+// verdict cells as two indexes into the (few) distinct cells and a status:
+// WriteCheckText then prints the table in one pass, without judging
+// again. 5 bytes per conversation; when there are more than 65536
+// distinct cells only the widths are kept.
+type CheckTable struct {
 	w       [8]int
 	multi   bool
 	scratch []byte
@@ -90,12 +91,18 @@ type tableWidths struct {
 	noRows  bool
 }
 
-// statuses indexes tableWidths.status.
-var statuses = []string{StatusOK, StatusRequestDenied, StatusResponseDenied, StatusBothDenied, StatusExempt, StatusNotFiltered}
+// NewCheckTable returns a table for a recording of n conversations
+// replayed against t.
+func NewCheckTable(t *replay.Topology, n int) *CheckTable {
+	return &CheckTable{multi: multiACL(t), cellIdx: map[string]uint16{}, rows: make([]uint32, n+1), status: make([]uint8, n+1)}
+}
 
-// add measures the row of cr, whose Conv needs ID, Proto, Client and
-// Server; state is the conversation's final state.
-func (tw *tableWidths) add(cr *ConvResult, state flows.State) {
+// statuses indexes CheckTable.status.
+var statuses = []string{replay.StatusOK, replay.StatusRequestDenied, replay.StatusResponseDenied, replay.StatusBothDenied, replay.StatusExempt, replay.StatusNotFiltered}
+
+// Observe measures the row of cr, whose Conv needs ID, Proto, Client,
+// Server and State (what replay.SummarizeEach passes).
+func (tw *CheckTable) Observe(cr *replay.ConvResult) {
 	c := cr.Conv
 	ports := c.HasPorts()
 	b := strconv.AppendInt(tw.scratch[:0], int64(c.ID), 10)
@@ -104,7 +111,7 @@ func (tw *tableWidths) add(cr *ConvResult, state flows.State) {
 	n[2] = len(b)
 	b = appendEndpoint(b[:0], c.Server, ports)
 	n[3] = len(b)
-	n[4] = len(state)
+	n[4] = len(c.State)
 	b = appendLegCell(b[:0], &cr.Request, tw.multi)
 	n[5] = len(b)
 	req := tw.cell(b)
@@ -116,14 +123,14 @@ func (tw *tableWidths) add(cr *ConvResult, state flows.State) {
 		tw.w[i] = max(tw.w[i], n[i])
 	}
 	tw.scratch = b
-	if !tw.noRows {
+	if !tw.noRows && c.ID < len(tw.rows) {
 		tw.rows[c.ID] = uint32(req)<<16 | uint32(resp)
 		tw.status[c.ID] = uint8(slices.Index(statuses, cr.Status))
 	}
 }
 
 // cell returns the index of cell b, adding it when new.
-func (tw *tableWidths) cell(b []byte) uint16 {
+func (tw *CheckTable) cell(b []byte) uint16 {
 	if tw.noRows {
 		return 0
 	}
@@ -141,63 +148,40 @@ func (tw *tableWidths) cell(b []byte) uint16 {
 }
 
 // eachRow calls emit with the text table's row of every conversation with
-// an evaluated packet, from the cells remembered by Summarize; false when
+// an evaluated packet, from the cells remembered by Observe; false when
 // they were not (a materialised report, too many distinct cells, or
-// another topology than the judge's).
-func (r *Report) eachRow(multi bool, o *RenderOptions, emit func(cells ...string) error) (bool, error) {
-	l := r.lazy
-	if l == nil || l.widths.noRows || l.widths.multi != multi {
+// another topology).
+func (tw *CheckTable) eachRow(r *replay.Report, multi bool, emit func(cells ...string) error) (bool, error) {
+	if tw == nil || !r.Summarized() || tw.noRows || tw.multi != multi {
 		return false, nil
 	}
-	tw := &l.widths
-	var c flows.Conversation
-	for id := 1; id < len(tw.rows); id++ {
-		if !l.rec.hasKeys(id) {
-			continue
+	return true, r.EachRoles(func(c *flows.Conversation) error {
+		if c.ID >= len(tw.rows) {
+			return errors.New("check table: conversation outside the measured recording")
 		}
-		l.rec.roles(id, &c)
-		v := tw.rows[id]
-		err := emit(strconv.Itoa(id), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
-			string(l.rec.state(id)), tw.cells[v>>16], tw.cells[v&0xffff], o.colourStatus(statuses[tw.status[id]]))
-		if err != nil {
-			return true, err
-		}
-	}
-	return true, nil
+		v := tw.rows[c.ID]
+		return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
+			string(c.State), tw.cells[v>>16], tw.cells[v&0xffff], statuses[tw.status[c.ID]])
+	})
 }
 
-// appendEndpoint appends endpoint(e, hasPorts) to b.
-func appendEndpoint(b []byte, e flows.Endpoint, hasPorts bool) []byte {
-	if !hasPorts {
-		return e.Addr.AppendTo(b)
-	}
-	return netip.AddrPortFrom(e.Addr, e.Port).AppendTo(b)
-}
-
-// ConvCSVHeader is the header of --format csv.
-var ConvCSVHeader = []string{"id", "proto", "client", "client_port", "server", "server_port", "state", "status",
+// CheckCSVHeader is the header of --format csv.
+var CheckCSVHeader = []string{"id", "proto", "client", "client_port", "server", "server_port", "state", "status",
 	"request_verdict", "request_checks", "request_packets", "request_denied",
 	"response_verdict", "response_checks", "response_packets", "response_denied",
 	"first_denied", "first_denied_file", "first_denied_frame", "explanation", "fix"}
 
-// ConvCSVRows returns one row per conversation (see ConvCSVHeader).
-func (o *RenderOptions) ConvCSVRows(r *Report) [][]string {
-	rows := make([][]string, 0, len(r.Conversations))
-	_ = o.EachConvCSVRow(r, func(row []string) error { rows = append(rows, row); return nil })
-	return rows
-}
-
-// EachConvCSVRow calls fn with the CSV row (see ConvCSVHeader) of every
+// EachCheckCSVRow calls fn with the CSV row (see CheckCSVHeader) of every
 // conversation in turn, without holding them all; it stops at fn's first error.
-func (o *RenderOptions) EachConvCSVRow(r *Report, fn func([]string) error) error {
-	return r.EachConversation(func(cr *ConvResult) error {
+func (o *Options) EachCheckCSVRow(r *replay.Report, fn func([]string) error) error {
+	return r.EachConversation(func(cr *replay.ConvResult) error {
 		c := cr.Conv
 		cp, sp := "", ""
 		if c.HasPorts() {
 			cp, sp = strconv.Itoa(int(c.Client.Port)), strconv.Itoa(int(c.Server.Port))
 		}
 		var fd, ff, fr string
-		for _, l := range []*Leg{&cr.Request, &cr.Response} {
+		for _, l := range []*replay.Leg{&cr.Request, &cr.Response} {
 			if l.Denied > 0 && (fd == "" || o.FormatTime(l.FirstDenied) < fd) {
 				fd, ff, fr = o.FormatTime(l.FirstDenied), o.file(l.FirstDeniedFrame.File), strconv.FormatInt(l.FirstDeniedFrame.Frame, 10)
 			}
@@ -206,7 +190,7 @@ func (o *RenderOptions) EachConvCSVRow(r *Report, fn func([]string) error) error
 		for _, i := range cr.Fixes {
 			fixes = append(fixes, r.Fixes[i].Line)
 		}
-		legV := func(l *Leg) string {
+		legV := func(l *replay.Leg) string {
 			if l.Verdict == "" {
 				return "none"
 			}
@@ -216,16 +200,19 @@ func (o *RenderOptions) EachConvCSVRow(r *Report, fn func([]string) error) error
 			string(c.State), cr.Status,
 			legV(&cr.Request), ChecksText(cr.Request.Checks, true), u64(cr.Request.Packets), u64(cr.Request.Denied),
 			legV(&cr.Response), ChecksText(cr.Response.Checks, true), u64(cr.Response.Packets), u64(cr.Response.Denied),
-			fd, ff, fr, strings.Join(cr.Explanations, " | "), strings.Join(fixes, " | ")})
+			fd, ff, fr, strings.Join(o.sentences(cr), " | "), strings.Join(fixes, " | ")})
 	})
 }
 
 func u64(n uint64) string { return strconv.FormatUint(n, 10) }
 
-// WriteText prints the report for people: summary, topology, the
+// WriteCheckText prints the report for people: summary, topology, the
 // conversation table, each broken conversation with its explanation and
 // fix, the suggested rules, and notes.
-func (o *RenderOptions) WriteText(w io.Writer, r *Report, t *Topology) error {
+//
+// table, when not nil, holds the table measured while the report was
+// summarized (see CheckTable).
+func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topology, table *CheckTable) error {
 	var b strings.Builder
 	s := &r.Summary
 	fmt.Fprintf(&b, "Summary: %d records read, %d IP packets evaluated: %d allowed, %d denied, %d exempt, %d not filtered",
@@ -266,27 +253,40 @@ func (o *RenderOptions) WriteText(w io.Writer, r *Report, t *Topology) error {
 		}
 		b.Reset()
 		var widths []int
-		if l := r.lazy; l != nil && l.widths.multi == multi {
-			widths = l.widths.w[:]
+		if table != nil && r.Summarized() && table.multi == multi {
+			widths = table.w[:]
 		}
-		err := writeStreamTable(w, convTableHeaders, widths,
-			func(emit func(cells ...string) error) error {
-				if ok, err := r.eachRow(multi, o, emit); ok {
-					return err
+		t := newStreamTable(convTableHeaders...)
+		if widths != nil {
+			t.measure = func(width []int) {
+				for i := range width {
+					width[i] = max(width[i], widths[i])
 				}
-				return r.eachConv(false, false, func(cr *ConvResult) error {
-					c := cr.Conv
-					return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
-						string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), o.colourStatus(cr.Status))
-				})
+			}
+		}
+		t.colour = func(_, col int, cell string) string {
+			if col == len(convTableHeaders)-1 {
+				return statusColour(cell)
+			}
+			return ""
+		}
+		err := t.write(w, o.Colour, func(emit func(cells ...string) error) error {
+			if ok, err := table.eachRow(r, multi, emit); ok {
+				return err
+			}
+			return r.EachBrief(func(cr *replay.ConvResult) error {
+				c := cr.Conv
+				return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
+					string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), cr.Status)
 			})
+		})
 		if err != nil {
 			return err
 		}
 	}
 	denied := false
-	err := r.eachConv(true, true, func(cr *ConvResult) error {
-		if len(cr.Explanations) == 0 {
+	err := r.EachAffected(func(cr *replay.ConvResult) error {
+		if len(cr.Denials) == 0 {
 			return nil
 		}
 		if !denied {
@@ -326,7 +326,7 @@ func (o *RenderOptions) WriteText(w io.Writer, r *Report, t *Topology) error {
 }
 
 // writeBroken prints one broken conversation: legs, explanations, fixes.
-func (o *RenderOptions) writeBroken(b *strings.Builder, r *Report, cr *ConvResult) {
+func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.ConvResult) {
 	c := cr.Conv
 	var num [20]byte
 	b.WriteByte('#')
@@ -338,7 +338,7 @@ func (o *RenderOptions) writeBroken(b *strings.Builder, r *Report, cr *ConvResul
 	b.WriteString(" -> ")
 	b.WriteString(endpoint(c.Server, c.HasPorts()))
 	b.WriteString(" (" + cr.Status + ", client by " + string(c.Evidence) + ", " + string(c.Confidence) + ")\n")
-	for _, l := range []*Leg{&cr.Request, &cr.Response} {
+	for _, l := range []*replay.Leg{&cr.Request, &cr.Response} {
 		b.WriteString("  ")
 		b.WriteString(l.Role)
 		for i := utf8.RuneCountInString(l.Role); i < 8; i++ {
@@ -361,7 +361,7 @@ func (o *RenderOptions) writeBroken(b *strings.Builder, r *Report, cr *ConvResul
 		}
 		b.WriteByte('\n')
 	}
-	for _, e := range cr.Explanations {
+	for _, e := range o.sentences(cr) {
 		b.WriteString("  ")
 		if e != "" && e[0] < utf8.RuneSelf {
 			b.WriteString(strings.ToUpper(e[:1]))
@@ -376,17 +376,16 @@ func (o *RenderOptions) writeBroken(b *strings.Builder, r *Report, cr *ConvResul
 	}
 }
 
-func (o *RenderOptions) colourStatus(s string) string {
-	if !o.Colour {
-		return s
-	}
+// statusColour is the colour of a conversation status: green for ok, red
+// when denied.
+func statusColour(s string) string {
 	switch s {
-	case StatusOK:
-		return "\x1b[32m" + s + "\x1b[0m"
-	case StatusRequestDenied, StatusResponseDenied, StatusBothDenied:
-		return "\x1b[31m" + s + "\x1b[0m"
+	case replay.StatusOK:
+		return ansiGreen
+	case replay.StatusRequestDenied, replay.StatusResponseDenied, replay.StatusBothDenied:
+		return ansiRed
 	}
-	return s
+	return ""
 }
 
 func orOpen(s string) string {
@@ -423,66 +422,4 @@ func countsText(m map[string]uint64) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
-}
-
-// writeStreamTable prints a minimal aligned text table (colour codes are
-// not counted) whose rows are generated twice, once to measure the
-// columns and once to print, so that no row is held in memory.
-// When known is not nil it holds the widths of the rows' cells (without
-// the headers) and rows is generated once.
-func writeStreamTable(w io.Writer, headers []string, known []int, rows func(emit func(cells ...string) error) error) error {
-	width := make([]int, len(headers))
-	measure := func(cells ...string) error {
-		for i, c := range cells {
-			width[i] = max(width[i], visibleLen(c))
-		}
-		return nil
-	}
-	measure(headers...)
-	if known != nil {
-		for i := range width {
-			width[i] = max(width[i], known[i])
-		}
-	} else if err := rows(measure); err != nil {
-		return err
-	}
-	var l []byte
-	line := func(cells ...string) error {
-		l = l[:0]
-		for i, c := range cells {
-			if i > 0 {
-				l = append(l, "  "...)
-			}
-			l = append(l, c...)
-			if i < len(cells)-1 {
-				for n := width[i] - visibleLen(c); n > 0; n-- {
-					l = append(l, ' ')
-				}
-			}
-		}
-		for len(l) > 0 && l[len(l)-1] == ' ' {
-			l = l[:len(l)-1]
-		}
-		l = append(l, '\n')
-		_, err := w.Write(l)
-		return err
-	}
-	if err := line(headers...); err != nil {
-		return err
-	}
-	return rows(line)
-}
-
-func visibleLen(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0x1b {
-			for i < len(s) && s[i] != 'm' {
-				i++
-			}
-			continue
-		}
-		n++
-	}
-	return n
 }

@@ -1,19 +1,19 @@
-package replay
+package render
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/replay"
 )
 
 // DescribeRule describes the rule a check stopped at the way the issue
 // tracker and the console would: "deny tcp 1024-65535", "allow all",
 // "deny tcp 10.0.0.0/8 22", or "* default deny" for 32767/32768.
-func DescribeRule(c *Check) string {
+func DescribeRule(c *replay.Check) string {
 	if c.Entry < 0 || c.ACLRef == nil || c.Entry >= len(c.ACLRef.Entries) {
 		return "* default deny"
 	}
@@ -26,7 +26,7 @@ func DescribeEntry(e *nacl.Entry) string {
 	var b strings.Builder
 	b.WriteString(e.Action.String())
 	b.WriteByte(' ')
-	b.WriteString(entryProto(e.Protocol))
+	b.WriteString(nacl.ProtocolName(e.Protocol))
 	if e.CIDR.Bits() != 0 {
 		b.WriteByte(' ')
 		b.WriteString(e.CIDR.String())
@@ -38,63 +38,33 @@ func DescribeEntry(e *nacl.Entry) string {
 	return b.String()
 }
 
-// entryProto names a NACL protocol as the native text format does.
-func entryProto(p int) string {
-	if p == nacl.ProtoAll {
-		return "all"
-	}
-	return flows.ProtoName(uint8(p))
-}
-
 // entryPorts is the port range (TCP/UDP) or TYPE[:CODE] (ICMP) of e, "" if none.
 func entryPorts(e *nacl.Entry) string {
-	switch e.Protocol {
-	case nacl.ProtoTCP, nacl.ProtoUDP:
+	switch {
+	case e.UsesPorts():
 		return e.Ports.String()
-	case nacl.ProtoICMP, nacl.ProtoICMPv6:
-		if e.Protocol == nacl.ProtoICMPv6 && !e.IsIPv6() {
-			return ""
-		}
-		if e.ICMPType < 0 {
-			return ""
-		}
+	case e.UsesICMP() && e.ICMPType >= 0:
 		if e.ICMPCode < 0 {
-			return fmt.Sprint(e.ICMPType)
+			return strconv.Itoa(e.ICMPType)
 		}
-		return fmt.Sprintf("%d:%d", e.ICMPType, e.ICMPCode)
+		return strconv.Itoa(e.ICMPType) + ":" + strconv.Itoa(e.ICMPCode)
 	}
 	return ""
 }
 
 // CheckPhrase is "inbound by rule 130 (deny tcp 1024-65535) of acl-0123",
 // naming the subnet too when it is a VPC subnet id.
-func CheckPhrase(c *Check) string {
-	s := fmt.Sprintf("%s by rule %s (%s) of %s", c.Direction, ruleNumber(c.Rule), DescribeRule(c), aclLabel(c))
+func CheckPhrase(c *replay.Check) string {
+	label := c.ACL
+	if c.ACLRef != nil {
+		label = c.ACLRef.Label()
+	}
+	s := c.Direction.String() + " by rule " + strconv.Itoa(c.Rule) + " (" + DescribeRule(c) + ") of " + label
 	if strings.HasPrefix(c.SubnetID, "subnet-") {
 		s += " on " + c.SubnetID
 	}
 	return s
 }
-
-func aclLabel(c *Check) string {
-	if c.ACLRef != nil {
-		return c.ACLRef.Label()
-	}
-	return c.ACL
-}
-
-func ruleNumber(n int) string { return itoa(n) }
-
-// endpoint formats an address and port ("198.51.100.20:80", "[2001:db8::1]:443").
-func endpoint(e flows.Endpoint, hasPorts bool) string {
-	if !hasPorts {
-		return e.Addr.String()
-	}
-	return netip.AddrPortFrom(e.Addr, e.Port).String()
-}
-
-// explain returns one sentence per denied check of the conversation's legs.
-func explain(cr *ConvResult) []string { return explainWith(cr, nil) }
 
 // phraseKey identifies what CheckPhrase depends on.
 type phraseKey struct {
@@ -110,7 +80,7 @@ type phraseKey struct {
 // name few distinct rules, and the phrase is the costly part of a sentence.
 type phraseCache map[phraseKey]string
 
-func (pc phraseCache) phrase(c *Check) string {
+func (pc phraseCache) phrase(c *replay.Check) string {
 	if pc == nil {
 		return CheckPhrase(c)
 	}
@@ -125,41 +95,17 @@ func (pc phraseCache) phrase(c *Check) string {
 	return s
 }
 
-// explainWith is explain with a phrase cache (nil for none).
-func explainWith(cr *ConvResult, pc phraseCache) []string {
-	var out []string
-	for _, l := range []*Leg{&cr.Request, &cr.Response} {
-		if l.Denied == 0 {
-			continue
-		}
-		var kr *KeyResult
-		for i := range l.Keys {
-			k := &l.Keys[i]
-			if k.Judgement.Verdict == Deny && (kr == nil || (kr.ICMPError && !k.ICMPError) || (kr.ICMPError == k.ICMPError && k.First.Before(kr.First))) {
-				kr = k
-			}
-		}
-		for i := 0; i < kr.Judgement.NCheck; i++ {
-			c := &kr.Judgement.Checks[i]
-			if c.Action != nacl.Deny {
-				continue
-			}
-			out = append(out, sentence(cr, l, kr, c, pc))
-		}
-		// Attached ICMP errors denied besides the leg's own packets.
-		if !kr.ICMPError {
-			for i := range l.Keys {
-				k := &l.Keys[i]
-				if k.ICMPError && k.Judgement.Verdict == Deny {
-					for n := 0; n < k.Judgement.NCheck; n++ {
-						if c := &k.Judgement.Checks[n]; c.Action == nacl.Deny {
-							out = append(out, sentence(cr, l, k, c, pc))
-						}
-					}
-					break
-				}
-			}
-		}
+// Sentences explains each denial of a conversation in plain words, in order.
+func Sentences(cr *replay.ConvResult) []string { return sentences(cr, nil) }
+
+// sentences is Sentences with a phrase cache (nil for none).
+func sentences(cr *replay.ConvResult, pc phraseCache) []string {
+	if len(cr.Denials) == 0 {
+		return nil
+	}
+	out := make([]string, len(cr.Denials))
+	for i := range cr.Denials {
+		out[i] = sentence(cr.Conv, &cr.Denials[i], pc)
 	}
 	return out
 }
@@ -167,31 +113,31 @@ func explainWith(cr *ConvResult, pc phraseCache) []string {
 // sentence explains one denied check in plain words. A response sentence
 // says the requests get through only when the request leg has no denied
 // packet; otherwise it says the replies would be denied as well.
-func sentence(cr *ConvResult, l *Leg, kr *KeyResult, chk *Check, pc phraseCache) string {
-	c := cr.Conv
+func sentence(c *flows.Conversation, d *replay.Denial, pc phraseCache) string {
 	ports := c.HasPorts()
+	chk := &d.Check
 	var s string
-	if kr.ICMPError {
+	if d.ICMPError {
 		what := "ICMP errors"
-		if kr.Key.HasICMP {
-			what = fmt.Sprintf("%s errors (type %d code %d)", flows.ProtoName(kr.Key.Proto), kr.Key.ICMPType, kr.Key.ICMPCode)
+		if d.Key.HasICMP {
+			what = fmt.Sprintf("%s errors (type %d code %d)", flows.ProtoName(d.Key.Proto), d.Key.ICMPType, d.Key.ICMPCode)
 		}
-		s = fmt.Sprintf("%s from %s to %s about this conversation are denied %s", what, kr.Key.Src, kr.Key.Dst, pc.phrase(chk))
-		if isPMTU(&kr.Key) {
+		s = fmt.Sprintf("%s from %s to %s about this conversation are denied %s", what, d.Key.Src, d.Key.Dst, pc.phrase(chk))
+		if d.PMTU() {
 			return s + ": path MTU discovery breaks, large transfers stall"
 		}
 		return s + ": the sender never learns why its packets fail"
 	}
-	if l.Role == RoleResponse {
+	if d.Role == replay.RoleResponse {
 		if ports {
 			s = "responses from " + endpoint(c.Server, true) + " to client port " + strconv.Itoa(int(c.Client.Port)) + " are denied " + pc.phrase(chk)
 		} else {
 			s = "responses from " + endpoint(c.Server, false) + " to " + endpoint(c.Client, false) + " are denied " + pc.phrase(chk)
 		}
 		switch {
-		case cr.Request.Denied > 0 && chk.Direction == nacl.Ingress:
+		case d.RequestDenied && chk.Direction == nacl.Ingress:
 			s += ": the requests are denied as well; once they are let through, the replies would still never arrive"
-		case cr.Request.Denied > 0:
+		case d.RequestDenied:
 			s += ": the requests are denied as well; once they are let through, the server's replies would still never leave"
 		case chk.Direction == nacl.Ingress:
 			s += ": the client's requests leave, its replies never arrive"
@@ -206,13 +152,8 @@ func sentence(cr *ConvResult, l *Leg, kr *KeyResult, chk *Check, pc phraseCache)
 			s += ": they never leave the client's subnet"
 		}
 	}
-	if kr.Fragment || chk.Uncertain {
+	if d.Uncertain() {
 		s += " (uncertain: non-first fragments without ports; AWS does not document how NACLs treat them)"
 	}
 	return s
-}
-
-// isPMTU reports whether k is ICMP fragmentation-needed or ICMPv6 packet-too-big.
-func isPMTU(k *nacl.Packet) bool {
-	return k.HasICMP && ((k.Proto == nacl.ProtoICMP && k.ICMPType == 3 && k.ICMPCode == 4) || (k.Proto == nacl.ProtoICMPv6 && k.ICMPType == 2))
 }

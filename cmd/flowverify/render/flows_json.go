@@ -1,4 +1,4 @@
-package main
+package render
 
 import (
 	"math"
@@ -98,43 +98,12 @@ func appendDirJSON(b []byte, d flows.DirStats) []byte {
 	return append(b, '}')
 }
 
-// appendRFC3339JSON appends rfc3339(t, nano) as a JSON string (the
+// appendRFC3339JSON appends AppendTime(b, t, nano) as a JSON string (the
 // layout's characters need no escaping).
 func appendRFC3339JSON(b []byte, t time.Time, nano bool) []byte {
 	b = append(b, '"')
-	b = appendRFC3339(b, t, nano)
+	b = AppendTime(b, t, nano)
 	return append(b, '"')
-}
-
-// appendRFC3339 appends rfc3339(t, nano).
-func appendRFC3339(b []byte, t time.Time, nano bool) []byte {
-	if t.IsZero() {
-		return b
-	}
-	t = t.UTC()
-	if year, month, day := t.Date(); year >= 0 && year <= 9999 {
-		// The fixed layout by hand (what AppendFormat prints for these years).
-		hour, minute, sec := t.Clock()
-		b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
-			byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
-			byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
-			byte('0'+sec/10), byte('0'+sec%10), '.')
-		frac, digits := t.Nanosecond(), 9
-		if !nano {
-			frac, digits = frac/1000, 6
-		}
-		var d [9]byte
-		for i := digits - 1; i >= 0; i-- {
-			d[i] = byte('0' + frac%10)
-			frac /= 10
-		}
-		b = append(b, d[:digits]...)
-		return append(b, 'Z')
-	}
-	if nano {
-		return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
-	}
-	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
 }
 
 // appendJSONFloat formats a float64 as encoding/json does (ES6 number

@@ -1,4 +1,4 @@
-package main
+package render
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/flows/ephemeral"
+	"github.com/flowverify/flowverify/pcaps"
 )
 
 // checkConvJSON compares appendConvJSON with encoding/json on c, in both
@@ -47,7 +48,7 @@ func checkConvJSON(t *testing.T, r *flowsReport, c *flows.Conversation) {
 }
 
 func TestConvJSONMatchesEncodingJSONOnSamples(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join("..", "..", "pcaps", "*.pcap*"))
+	paths, _ := filepath.Glob(filepath.Join(pcaps.Dir(), "*.pcap*"))
 	if len(paths) == 0 {
 		t.Skip("no samples")
 	}
@@ -57,7 +58,7 @@ func TestConvJSONMatchesEncodingJSONOnSamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		convs := classifyStream(s, flows.DefaultConfig())
+		convs := classify(s)
 		for _, nano := range []bool{false, true} {
 			r := newFlowsReport(s, convs)
 			r.nano = nano
@@ -151,7 +152,7 @@ func TestAppendRFC3339(t *testing.T) {
 	}
 	for _, tm := range times {
 		for _, nano := range []bool{false, true} {
-			if got, want := string(appendRFC3339(nil, tm, nano)), rfc3339(tm, nano); got != want {
+			if got, want := string(AppendTime(nil, tm, nano)), rfc3339(tm, nano); got != want {
 				t.Fatalf("%v nano=%v: got %q want %q", tm, nano, got, want)
 			}
 		}
@@ -168,4 +169,52 @@ func TestAppendIndentJSON(t *testing.T) {
 			t.Errorf("%s: got\n%s\nwant\n%s", src, got, want.String())
 		}
 	}
+}
+
+// classify reads a stream into a classified conversation table.
+func classify(s *capture.Stream) *flows.Classified {
+	t := flows.NewTable(flows.DefaultConfig())
+	var p capture.Packet
+	for s.Next(&p) == nil {
+		t.Add(&p)
+	}
+	return t.Classify()
+}
+
+// convJSON is the slow reference of appendConvJSON: the conversation as
+// the value encoding/json encodes.
+func (r *flowsReport) convJSON(c *flows.Conversation) FlowsConvJSON {
+	j := FlowsConvJSON{
+		ID:             c.ID,
+		Proto:          flows.ProtoName(c.Proto),
+		IPVersion:      c.Version,
+		Client:         EndpointJSON{Addr: c.Client.Addr.String()},
+		Server:         EndpointJSON{Addr: c.Server.Addr.String()},
+		Evidence:       string(c.Evidence),
+		Confidence:     string(c.Confidence),
+		ClientProfiles: c.ClientProfiles,
+		State:          string(c.State),
+		Handshake:      c.HandshakeSeen,
+		First:          rfc3339(c.First(), r.nano),
+		Last:           rfc3339(c.Last(), r.nano),
+		DurationSec:    c.Duration().Seconds(),
+		FirstFile:      r.fileName(c.FirstFrame().File),
+		FirstFrame:     c.FirstFrame().Frame,
+		ToServer:       DirJSON{c.ToServer.Packets, c.ToServer.Bytes},
+		ToClient:       DirJSON{c.ToClient.Packets, c.ToClient.Bytes},
+		ICMPErrors:     c.ICMPErrors,
+		Fragments:      c.Fragments,
+	}
+	if j.ClientProfiles == nil {
+		j.ClientProfiles = []string{}
+	}
+	if c.HasPorts() {
+		cp, sp := c.Client.Port, c.Server.Port
+		j.Client.Port, j.Server.Port, j.ServicePort = &cp, &sp, &sp
+	}
+	if (c.Proto == capture.ProtoICMP || c.Proto == capture.ProtoICMPv6) && c.Evidence == flows.EvidenceICMPEcho {
+		id := c.EchoID
+		j.EchoID = &id
+	}
+	return j
 }
