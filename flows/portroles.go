@@ -8,6 +8,9 @@ package flows
 // side B. Fan-in and known-role evidence are not applied.
 func PortRoles(pa, pb uint16) (clientIsA bool, ev Evidence, conf Confidence) {
 	r := rec{k: key{pa: pa, pb: pb}, flags: fContinued}
-	d := classifyPorts(&r, nil)
+	d, ok := classifyPortsEarly(&r)
+	if !ok {
+		d = classifyLate(&r, nil)
+	}
 	return d.client == 0, d.evidence, d.confidence
 }
