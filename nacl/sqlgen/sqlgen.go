@@ -342,7 +342,7 @@ func Records(j *replay.Judge, o Options) (string, error) {
 	var w strings.Builder
 	w.WriteString("-- flowverify: NACL verdict and attribution of every flow-log record\n")
 	fmt.Fprintf(&w, "-- dialect %s; addresses: IPv4 as BIGINT, IPv6 as 32-digit lower-case hex (see the flowverify README)\n", g.o.Dialect)
-	w.WriteString("WITH ")
+	w.WriteString("WITH\n")
 	w.WriteString(g.ctes())
 	w.WriteString(g.finalSelect())
 	return g.materialize(w.String()), nil
@@ -384,7 +384,7 @@ func Hits(j *replay.Judge, o Options) (string, error) {
 	var w strings.Builder
 	w.WriteString("-- flowverify: per-rule hits and top rejected conversations from flow logs\n")
 	fmt.Fprintf(&w, "-- dialect %s\n", g.o.Dialect)
-	w.WriteString("WITH ")
+	w.WriteString("WITH\n")
 	w.WriteString(g.ctes())
 	w.WriteString(",\njudged AS (\n")
 	w.WriteString(g.finalSelect())

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
+	"github.com/flowverify/flowverify/flows/flowlog"
+	"github.com/flowverify/flowverify/nacl/aclfile"
+	"github.com/flowverify/flowverify/nacl/flowcheck"
+	"github.com/flowverify/flowverify/nacl/replay"
+	"github.com/spf13/pflag"
+)
+
+// flowLogFlags are the flags for reading VPC Flow Logs.
+type flowLogFlags struct {
+	interfaces string
+	format     string
+	records    bool
+}
+
+// addFlowLogFlags registers the flow-log flags on fs.
+func addFlowLogFlags(fs *pflag.FlagSet) *flowLogFlags {
+	fl := &flowLogFlags{}
+	fs.StringVar(&fl.interfaces, "interfaces", "", "flow logs: 'aws ec2 describe-network-interfaces' JSON, to place interfaces whose records lack subnet-id")
+	fs.StringVar(&fl.format, "flowlog-format", "", "flow logs: the log format of files without a header line (CloudWatch Logs exports), e.g. '${version} ${srcaddr} ...'; default: the version-2 default format")
+	fs.BoolVar(&fl.records, "records", false, "flow logs: print one JSON object per record, in input order (needs --format jsonl)")
+	return fl
+}
+
+// maxExamples is how many records of each kind a report quotes.
+const maxExamples = 20
+
+// flowLogInputs reports whether the inputs are flow logs (files or
+// directories recognised by content). Mixing flow logs and captures is an
+// error.
+func flowLogInputs(paths []string) (bool, error) {
+	n := 0
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		if ok, _ := flowlog.Detect(p); ok {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return false, nil
+	case n < len(paths):
+		return false, errors.New("some inputs are VPC Flow Logs and some are not: give either captures or flow logs")
+	}
+	return true, nil
+}
+
+// runCheckFlowLogs is `check` over VPC Flow Logs: the NACL verdict of each
+// record at its interface, the attribution of its logged action and the
+// per-rule hits.
+func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl *flowLogFlags, file *aclfile.File, paths []string) int {
+	if o.packets {
+		return fail(env, cmd, errors.New("--packets is for captures; for flow logs use --records --format jsonl"))
+	}
+	if fl.records && o.format != "jsonl" {
+		return fail(env, cmd, errors.New("--records needs --format jsonl"))
+	}
+	if len(rf.subnets) == 0 && rf.subnetsFile == "" {
+		return fail(env, cmd, errors.New("flow logs need --subnet CIDR (simple mode) or --subnets FILE (VPC mode): the capture host cannot be detected from flow logs"))
+	}
+	if rf.since != "" || rf.until != "" {
+		return fail(env, cmd, errors.New("--since/--until are not supported for flow logs yet"))
+	}
+	topo, notes, err := rf.topology(env, cmd, file, rf.acl, nil)
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	judge, err := replay.NewJudge(topo)
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	var ifaces []replay.InterfaceInfo
+	if fl.interfaces != "" {
+		if ifaces, err = replay.ReadInterfaces(fl.interfaces); err != nil {
+			return fail(env, cmd, err)
+		}
+	}
+	opts := flowlog.Options{Format: fl.format}
+
+	// Pass 1: verdicts, hits, conversations.
+	rd, err := flowlog.Open(paths, opts)
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	checker := flowcheck.New(judge, ifaces)
+	pairer := flowlog.NewPairer(flowlog.PairConfig{}, nil)
+	rep := &render.FlowCheckReport{Notes: notes}
+	for rec := rd.Next(); rec != nil; rec = rd.Next() {
+		res := checker.Check(rec)
+		pairer.Add(rec)
+		var ex *[]render.FlowExample
+		switch res.Attribution {
+		case flowcheck.AttrNACL:
+			ex = &rep.Explained
+		case flowcheck.AttrNotNACL:
+			ex = &rep.Unexplained
+		case flowcheck.AttrAcceptWouldDeny:
+			ex = &rep.WouldDeny
+		}
+		if ex != nil && len(*ex) < maxExamples {
+			*ex = append(*ex, render.NewFlowExample(rec, &res))
+		}
+	}
+	rd.Close()
+	pairer.Finish()
+	rep.Summary, rep.Totals, rep.Hits, rep.Problems = rd.Summary(), checker.Totals(), checker.Hits(), rd.Problems()
+	rep.Conversations = pairer.Len()
+	if rep.Totals.Uncertain > 0 {
+		rep.Notes = append(rep.Notes, "uncertain verdicts: flow logs carry no ICMP type, so rules naming one cannot be matched; or an interface's side could not be told (no subnet-id, flow-direction or --interfaces)")
+	}
+
+	w := bufio.NewWriterSize(env.stdout, 64<<10)
+	switch {
+	case fl.records:
+		err = writeFlowRecords(w, paths, opts, judge, ifaces, pairer)
+	case o.format == "json":
+		err = render.WriteFlowCheckJSON(w, rep)
+	case o.format == "jsonl":
+		err = render.WriteFlowHitsJSONL(w, rep.Hits)
+	case o.format == "csv":
+		err = render.WriteFlowHitsCSV(w, rep.Hits)
+	default:
+		err = render.WriteFlowCheckText(w, rep, env.stdoutIsTerminal)
+	}
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	for i := range rep.Problems {
+		fmt.Fprintf(env.stderr, "flowverify %s: %s\n", cmd, rep.Problems[i].Error())
+	}
+	if !rep.Summary.Complete() {
+		return exitError
+	}
+	if rep.Totals.Deny > 0 && o.failOn != "never" {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// writeFlowRecords is the second pass of --records: the same records in
+// the same order, each with its conversation and leg (the roles decided
+// in the first pass).
+func writeFlowRecords(w io.Writer, paths []string, opts flowlog.Options, judge *replay.Judge, ifaces []replay.InterfaceInfo, first *flowlog.Pairer) error {
+	rd, err := flowlog.Open(paths, opts)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	checker := flowcheck.New(judge, ifaces)
+	pairer := flowlog.NewPairer(flowlog.PairConfig{}, nil)
+	pw := render.NewPacketWriter(&render.Options{})
+	for rec := rd.Next(); rec != nil; rec = rd.Next() {
+		res := checker.Check(rec)
+		id, fromA := pairer.Add(rec)
+		roles := first.Roles(id)
+		fr := render.FlowRecord{Rec: rec, Res: &res, Conversation: id, Leg: roles.LegOf(fromA), Weak: roles.Weak()}
+		if _, err := w.Write(pw.FlowRecordJSON(&fr)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
