@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -55,7 +56,10 @@ type Reader struct {
 	delivered bool
 	problems  []Problem
 	sum       Summary
-	in        interner
+	// mu guards problems, which the files' goroutines append to.
+	mu sync.Mutex
+	// wg counts the running file goroutines.
+	wg sync.WaitGroup
 }
 
 // head is an open file and its pending batch.
@@ -81,7 +85,7 @@ func Open(paths []string, opts Options) (*Reader, error) {
 	if _, err := opts.format(); err != nil {
 		return nil, err
 	}
-	r := &Reader{opts: opts, in: interner{}}
+	r := &Reader{opts: opts}
 	for _, p := range paths {
 		r.expand(p)
 	}
@@ -166,8 +170,40 @@ func (r *Reader) groupFiles() {
 // of Summary().Files.
 func (r *Reader) Files() []string { return r.files }
 
-// Problems returns the problems found so far.
-func (r *Reader) Problems() []Problem { return r.problems }
+// Problems returns the problems found so far, ordered by file (in the
+// order of Files) and line.
+func (r *Reader) Problems() []Problem {
+	r.mu.Lock()
+	out := slices.Clone(r.problems)
+	r.mu.Unlock()
+	idx := make(map[string]int, len(r.files))
+	for i, f := range r.files {
+		if _, ok := idx[f]; !ok {
+			idx[f] = i
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Problem) int {
+		ia, oka := idx[a.File]
+		ib, okb := idx[b.File]
+		if !oka {
+			ia = -1
+		}
+		if !okb {
+			ib = -1
+		}
+		if ia != ib {
+			return ia - ib
+		}
+		if a.Line != b.Line {
+			if a.Line < b.Line {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	return out
+}
 
 // Summary returns the counts so far (final after Next returned nil).
 func (r *Reader) Summary() Summary {
@@ -183,7 +219,7 @@ func (r *Reader) Summary() Summary {
 	return s
 }
 
-// Close releases every open file.
+// Close releases every open file (and stops their goroutines).
 func (r *Reader) Close() error {
 	for i := range r.heads {
 		if r.heads[i].src != nil {
@@ -191,6 +227,7 @@ func (r *Reader) Close() error {
 			r.heads[i].src = nil
 		}
 	}
+	r.wg.Wait()
 	return nil
 }
 
@@ -245,7 +282,7 @@ func (r *Reader) openGroup(idx []int) {
 		if src == nil {
 			continue
 		}
-		r.heads = append(r.heads, head{src: src})
+		r.heads = append(r.heads, head{src: startAsync(src, &r.wg)})
 		hi := len(r.heads) - 1
 		if r.refill(hi) {
 			r.heap = append(r.heap, hi)
@@ -305,8 +342,12 @@ func (r *Reader) pop() {
 // openFile opens file i and picks its reader by content.
 func (r *Reader) openFile(i int) source {
 	name := r.files[i]
-	c := fileCtx{name: name, sum: &r.sum.Files[i], opts: &r.opts, in: r.in,
-		rep: func(p Problem) { r.problems = append(r.problems, p) }}
+	c := fileCtx{name: name, sum: &r.sum.Files[i], opts: &r.opts, in: interner{},
+		rep: func(p Problem) {
+			r.mu.Lock()
+			r.problems = append(r.problems, p)
+			r.mu.Unlock()
+		}}
 	c.sum.Kind = "text"
 	fail := func(reason string) source {
 		c.problem(0, reason, true)
