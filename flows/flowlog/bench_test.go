@@ -69,4 +69,3 @@ func BenchmarkReadGzip(b *testing.B) {
 	// meaningful on a machine shared with other work.
 	b.ReportMetric(float64(n)*float64(b.N)/(cpuSeconds()-cpu0), "records/cpu-s")
 }
-

@@ -1,7 +1,7 @@
 package flowlog
 
 import (
-	"net/netip"
+	"bytes"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
@@ -89,11 +89,11 @@ func (c *Conversation) Server() flows.Endpoint {
 // convKey identifies a conversation: interface, protocol and both
 // endpoints in canonical order (lower address, then port, first).
 type convKey struct {
-	eni    string
-	proto  uint8
-	lo, hi netip.Addr
+	lo, hi [16]byte
+	eni    uint32 // index of the interface ID
 	plo    uint16
 	phi    uint16
+	proto  uint8
 }
 
 // side evidence bits.
@@ -116,11 +116,13 @@ type Pairer struct {
 	cfg     PairConfig
 	idle    int64
 	open    map[convKey]*openConv
+	enis    map[string]uint32
 	nextID  int
-	roles   []Roles // by ID-1, set when the conversation finishes
+	roles   []uint8 // packed Roles by ID-1, set when the conversation finishes
 	done    func(*Conversation)
 	maxSeen int64
-	adds    int
+	// lastSweep is maxSeen at the last sweep.
+	lastSweep int64
 }
 
 // NewPairer returns a Pairer. done, if not nil, is called with each
@@ -129,22 +131,28 @@ func NewPairer(cfg PairConfig, done func(*Conversation)) *Pairer {
 	if cfg.Idle <= 0 {
 		cfg.Idle = 11 * time.Minute
 	}
-	return &Pairer{cfg: cfg, idle: int64(cfg.Idle / time.Second), open: map[convKey]*openConv{}, done: done}
+	return &Pairer{cfg: cfg, idle: int64(cfg.Idle / time.Second), open: map[convKey]*openConv{}, enis: map[string]uint32{}, done: done}
 }
 
 // Add puts r into its conversation and returns the conversation's ID and
 // whether r was sent by side A.
 func (p *Pairer) Add(r *Record) (id int, fromA bool) {
-	k := convKey{eni: r.InterfaceID, proto: r.Proto}
+	eni, ok := p.enis[r.InterfaceID]
+	if !ok {
+		eni = uint32(len(p.enis))
+		p.enis[r.InterfaceID] = eni
+	}
+	k := convKey{eni: eni, proto: r.Proto}
 	sp, dp := uint16(0), uint16(0)
 	if r.HasPorts() {
 		sp, dp = r.SrcPort, r.DstPort
 	}
-	srcLow := r.Src.Less(r.Dst) || (r.Src == r.Dst && sp <= dp)
-	if srcLow {
-		k.lo, k.plo, k.hi, k.phi = r.Src, sp, r.Dst, dp
+	src, dst := r.Src.As16(), r.Dst.As16()
+	c := bytes.Compare(src[:], dst[:])
+	if c < 0 || (c == 0 && sp <= dp) {
+		k.lo, k.plo, k.hi, k.phi = src, sp, dst, dp
 	} else {
-		k.lo, k.plo, k.hi, k.phi = r.Dst, dp, r.Src, sp
+		k.lo, k.plo, k.hi, k.phi = dst, dp, src, sp
 	}
 	oc := p.open[k]
 	if oc != nil && r.Start > oc.c.Last+p.idle {
@@ -157,14 +165,14 @@ func (p *Pairer) Add(r *Record) (id int, fromA bool) {
 			A: flows.Endpoint{Addr: r.Src, Port: sp}, B: flows.Endpoint{Addr: r.Dst, Port: dp},
 			First: r.Start, Last: r.End}}
 		p.open[k] = oc
-		p.roles = append(p.roles, Roles{})
+		p.roles = append(p.roles, 0)
 	}
-	c := &oc.c
-	fromA = c.A.Addr == r.Src && c.A.Port == sp
+	cv := &oc.c
+	fromA = cv.A.Addr == r.Src && cv.A.Port == sp
 	side := 1
-	t := &c.BtoA
+	t := &cv.BtoA
 	if fromA {
-		side, t = 0, &c.AtoB
+		side, t = 0, &cv.AtoB
 	}
 	t.Records++
 	t.Packets += r.Packets
@@ -175,8 +183,8 @@ func (p *Pairer) Add(r *Record) (id int, fromA bool) {
 	case ActionReject:
 		t.Rejected++
 	}
-	c.First = min(c.First, r.Start)
-	c.Last = max(c.Last, r.End)
+	cv.First = min(cv.First, r.Start)
+	cv.Last = max(cv.Last, r.End)
 	if r.Proto == 6 && r.Has(FieldTCPFlags) {
 		if r.TCPFlags&TCPFlagSYNACK == TCPFlagSYNACK {
 			oc.ev[side] |= evSYNACK
@@ -185,11 +193,13 @@ func (p *Pairer) Add(r *Record) (id int, fromA bool) {
 		}
 	}
 	p.maxSeen = max(p.maxSeen, r.Start)
-	p.adds++
-	if p.adds&0xffff == 0 {
+	if p.maxSeen >= p.lastSweep+p.idle {
+		// Once per Idle of log time: cheap, and memory stays bounded
+		// by the conversations of the last few Idle periods.
 		p.sweep()
+		p.lastSweep = p.maxSeen
 	}
-	return c.ID, fromA
+	return cv.ID, fromA
 }
 
 // sweep finishes conversations no record can join any more: their last
@@ -224,13 +234,45 @@ func (p *Pairer) Roles(id int) Roles {
 	if id < 1 || id > len(p.roles) {
 		return Roles{}
 	}
-	return p.roles[id-1]
+	return unpackRoles(p.roles[id-1])
+}
+
+// Roles are packed in a byte per conversation: bit 7 set once decided,
+// bit 6 ClientIsA, bits 3-5 the evidence, bits 0-2 the confidence.
+var (
+	evidenceCodes   = []flows.Evidence{"", flows.EvidenceSYN, flows.EvidenceSYNACK, flows.EvidenceServicePort, flows.EvidenceEphemeral, flows.EvidenceLowerPort, flows.EvidenceFirstPacket, EvidenceFirstRecord}
+	confidenceCodes = []flows.Confidence{"", flows.Certain, flows.High, flows.Medium, flows.Low}
+)
+
+func packRoles(r Roles) uint8 {
+	v := uint8(0x80)
+	if r.ClientIsA {
+		v |= 0x40
+	}
+	for i, e := range evidenceCodes {
+		if e == r.Evidence {
+			v |= uint8(i) << 3
+		}
+	}
+	for i, c := range confidenceCodes {
+		if c == r.Confidence {
+			v |= uint8(i)
+		}
+	}
+	return v
+}
+
+func unpackRoles(v uint8) Roles {
+	if v&0x80 == 0 {
+		return Roles{}
+	}
+	return Roles{ClientIsA: v&0x40 != 0, Evidence: evidenceCodes[v>>3&7], Confidence: confidenceCodes[v&7]}
 }
 
 func (p *Pairer) finish(k convKey, oc *openConv) {
 	delete(p.open, k)
 	oc.c.Roles = decide(oc)
-	p.roles[oc.c.ID-1] = oc.c.Roles
+	p.roles[oc.c.ID-1] = packRoles(oc.c.Roles)
 	if p.done != nil {
 		p.done(&oc.c)
 	}
