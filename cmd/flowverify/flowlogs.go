@@ -173,3 +173,54 @@ func writeFlowRecords(w io.Writer, paths []string, opts flowlog.Options, judge *
 	}
 	return nil
 }
+
+// runFlowsFlowLogs is `flows` over VPC Flow Logs: the conversations built
+// from the records, in the order of their first record.
+func runFlowsFlowLogs(env *runEnv, format, logFormat string, paths []string) int {
+	const cmd = "flows"
+	rd, err := flowlog.Open(paths, flowlog.Options{Format: logFormat})
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	// Conversations finish out of order; they are released in ID order,
+	// so only those finished ahead of an open one are held.
+	pending := map[int]render.FlowLogConversationJSON{}
+	var convs []render.FlowLogConversationJSON
+	next := 1
+	release := func() {
+		for {
+			c, ok := pending[next]
+			if !ok {
+				return
+			}
+			delete(pending, next)
+			convs = append(convs, c)
+			next++
+		}
+	}
+	pairer := flowlog.NewPairer(flowlog.PairConfig{}, func(c *flowlog.Conversation) {
+		pending[c.ID] = render.NewFlowLogConversationJSON(c)
+		release()
+	})
+	for rec := rd.Next(); rec != nil; rec = rd.Next() {
+		pairer.Add(rec)
+	}
+	pairer.Finish()
+	rd.Close()
+	sum, problems := rd.Summary(), rd.Problems()
+	w := bufio.NewWriterSize(env.stdout, 64<<10)
+	err = render.WriteFlowLogConversations(w, format, convs, sum, problems, env.stdoutIsTerminal)
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	for i := range problems {
+		fmt.Fprintf(env.stderr, "flowverify %s: %s\n", cmd, problems[i].Error())
+	}
+	if !sum.Complete() {
+		return exitError
+	}
+	return exitOK
+}

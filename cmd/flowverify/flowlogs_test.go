@@ -173,3 +173,38 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// flows over flow logs: one conversation per interface and 5-tuple, the
+// client named by the SYN record, in the order of the first record.
+func TestFlowsFlowLogs(t *testing.T) {
+	out, errs, code := runCLI(t, nil, "flows", "--format", "jsonl", flowLogSamples+"vpc-two-subnets.log")
+	if code != exitOK || errs != "" {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 17 {
+		t.Fatalf("%d conversations, want 17", len(lines))
+	}
+	var c struct {
+		ID        int
+		Interface string
+		Client    struct{ Addr string }
+		Server    struct {
+			Addr string
+			Port int
+		}
+		Evidence string
+		ToClient struct{ Rejected int } `json:"to_client"`
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &c); err != nil {
+		t.Fatal(err)
+	}
+	// The db's interface logs the request ACCEPTed and its reply REJECTed.
+	if c.ID != 2 || c.Interface != "eni-0000000000a000214" || c.Client.Addr != "10.0.1.11" || c.Server.Port != 5432 || c.Evidence != "syn" || c.ToClient.Rejected != 1 {
+		t.Errorf("conversation 2: %+v", c)
+	}
+	text, _, _ := runCLI(t, nil, "flows", flowLogSamples+"vpc-two-subnets.log")
+	if !strings.Contains(text, "17 conversations from 28 flow-log records in 1 file(s)") {
+		t.Errorf("text output:\n%s", text)
+	}
+}
