@@ -224,3 +224,128 @@ func runFlowsFlowLogs(env *runEnv, format, logFormat string, paths []string) int
 	}
 	return exitOK
 }
+
+// runDiffFlowLogs is `diff` over VPC Flow Logs: the records whose verdict
+// at the logging interface changes between the two NACLs, grouped by flow
+// (interface, protocol, source, destination with ports).
+func runDiffFlowLogs(env *runEnv, cmd, format, failOn string, oldTopo, newTopo *replay.Topology, ifaces []replay.InterfaceInfo, logFormat string, paths []string) int {
+	oldJudge, err := replay.NewJudge(oldTopo)
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	newJudge, err := replay.NewJudge(newTopo)
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	rd, err := flowlog.Open(paths, flowlog.Options{Format: logFormat})
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	oldC, newC := flowcheck.New(oldJudge, ifaces), flowcheck.New(newJudge, ifaces)
+	type key struct {
+		eni, proto, src, dst, change string
+	}
+	rows := map[key]*render.FlowDiffRow{}
+	var order []key
+	rep := &render.FlowDiffReport{}
+	rule := func(res *flowcheck.Result) string {
+		if c := res.Check(); c != nil {
+			return c.ACL + " " + dirText(c) + "#" + fmt.Sprint(c.Rule)
+		}
+		return res.Judgement.Reason
+	}
+	for rec := rd.Next(); rec != nil; rec = rd.Next() {
+		rep.Records++
+		o, n := oldC.Check(rec), newC.Check(rec)
+		od, nd := o.Verdict == replay.Deny, n.Verdict == replay.Deny
+		if od == nd {
+			continue
+		}
+		change := "newly-denied"
+		if od {
+			change = "newly-allowed"
+			rep.NewlyAllowed++
+		} else {
+			rep.NewlyDenied++
+		}
+		ex := render.NewFlowExample(rec, &n)
+		k := key{rec.InterfaceID, ex.Proto, ex.Src, ex.Dst, change}
+		row := rows[k]
+		if row == nil {
+			row = &render.FlowDiffRow{Interface: k.eni, Proto: k.proto, Src: k.src, Dst: k.dst, Change: change, Logged: rec.Action.String(),
+				OldVerdict: string(o.Verdict), OldRule: rule(&o), NewVerdict: string(n.Verdict), NewRule: rule(&n), First: fmt.Sprintf("%s:%d", rec.File, rec.Line)}
+			rows[k] = row
+			order = append(order, k)
+		}
+		row.Records++
+		row.Packets += rec.Packets
+		row.Bytes += rec.Bytes
+		if row.Logged != rec.Action.String() {
+			row.Logged = "both"
+		}
+	}
+	rd.Close()
+	for _, want := range []string{"newly-denied", "newly-allowed"} {
+		for _, k := range order {
+			if k.change == want {
+				rep.Rows = append(rep.Rows, *rows[k])
+			}
+		}
+	}
+	problems := rd.Problems()
+	for i := range problems {
+		rep.Problems = append(rep.Problems, problems[i].Error())
+	}
+	rep.Complete = rd.Summary().Complete()
+	w := bufio.NewWriterSize(env.stdout, 64<<10)
+	err = render.WriteFlowDiff(w, format, rep, env.stdoutIsTerminal)
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(env.stderr, "flowverify %s: %s\n", cmd, p)
+	}
+	if !rep.Complete {
+		return exitError
+	}
+	if rep.NewlyDenied > 0 && failOn != "never" {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// dirText is "in" or "out".
+func dirText(c *replay.Check) string {
+	if c.Direction == 1 {
+		return "out"
+	}
+	return "in"
+}
+
+// diffFlowLogs places both NACLs and runs runDiffFlowLogs.
+func diffFlowLogs(env *runEnv, cmd, format, failOn string, rf *replayFlags, fl *flowLogFlags, oldFile, newFile *aclfile.File, aclNew string, paths []string) int {
+	if fl.records {
+		return fail(env, cmd, errors.New("--records is for check"))
+	}
+	if len(rf.subnets) == 0 && rf.subnetsFile == "" {
+		return fail(env, cmd, errors.New("flow logs need --subnet CIDR (simple mode) or --subnets FILE (VPC mode)"))
+	}
+	oldTopo, _, err := rf.topology(env, cmd, oldFile, rf.acl, nil)
+	if err != nil {
+		return fail(env, cmd, fmt.Errorf("--nacl: %w", err))
+	}
+	newTopo, _, err := rf.topology(discardEnv{}.env(env), cmd, newFile, aclNew, nil)
+	if err != nil {
+		return fail(env, cmd, fmt.Errorf("--nacl-new: %w", err))
+	}
+	var ifaces []replay.InterfaceInfo
+	if fl.interfaces != "" {
+		if ifaces, err = replay.ReadInterfaces(fl.interfaces); err != nil {
+			return fail(env, cmd, err)
+		}
+	}
+	return runDiffFlowLogs(env, cmd, format, failOn, oldTopo, newTopo, ifaces, fl.format, paths)
+}

@@ -208,3 +208,40 @@ func TestFlowsFlowLogs(t *testing.T) {
 		t.Errorf("text output:\n%s", text)
 	}
 }
+
+// diff over flow logs: adding the missing reply rule to acl-db turns the
+// six REJECTed db/cache replies into allowed ones, and removing it again
+// denies them (exit 1).
+func TestDiffFlowLogs(t *testing.T) {
+	data, err := os.ReadFile(sample("vpc-acls.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string][]map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range doc["NetworkAcls"] {
+		if a["NetworkAclId"] == "acl-db" {
+			a["Entries"] = append(a["Entries"].([]any), map[string]any{"CidrBlock": "10.0.1.0/24", "Egress": true, "Protocol": "6",
+				"RuleAction": "allow", "RuleNumber": 110, "PortRange": map[string]any{"From": 1024, "To": 65535}})
+		}
+	}
+	fixed, _ := json.Marshal(doc)
+	fixedPath := t.TempDir() + "/fixed.json"
+	writeFile(t, fixedPath, string(fixed))
+	common := []string{"--subnets", sample("vpc-subnets.json"), "--vpc-cidr", "10.0.0.0/16", flowLogSamples + "vpc-two-subnets.log"}
+	out, errs, code := runCLI(t, nil, append([]string{"diff", "--nacl", sample("vpc-acls.json"), "--nacl-new", fixedPath}, common...)...)
+	if code != exitOK || !strings.HasPrefix(out, "0 of 28 flow-log records become denied and 6 become allowed with the new NACL.") ||
+		strings.Count(out, "newly-allowed") != 6 || !strings.Contains(out, "deny acl-db out#32767  allow acl-db out#110") {
+		t.Errorf("exit %d, stderr %q, output:\n%s", code, errs, out)
+	}
+	out, _, code = runCLI(t, nil, append([]string{"diff", "--format", "json", "--nacl", fixedPath, "--nacl-new", sample("vpc-acls.json")}, common...)...)
+	var rep struct {
+		NewlyDenied int `json:"newly_denied_records"`
+		Flows       []struct{ Change, Logged string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitFindings || rep.NewlyDenied != 6 || len(rep.Flows) != 6 || rep.Flows[0].Logged != "REJECT" {
+		t.Errorf("reverse diff: exit %d, %v, %+v", code, err, rep)
+	}
+}
