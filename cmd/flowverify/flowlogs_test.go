@@ -245,3 +245,23 @@ func TestDiffFlowLogs(t *testing.T) {
 		t.Errorf("reverse diff: exit %d, %v, %+v", code, err, rep)
 	}
 }
+
+// synth over flow logs: the web server's records give its services and
+// the reply rule its own downloads need (REJECTed by the NACL in force:
+// the return leg of an accepted request is allowed); a connection whose
+// requests were all REJECTed stays shut.
+func TestSynthFlowLogs(t *testing.T) {
+	out, errs, code := runCLI(t, nil, "synth", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", flowLogSamples+"webserver.log")
+	if code != exitOK || !strings.Contains(out, "in  700 allow tcp  192.0.2.80/32    32768-65535") || !strings.Contains(errs, "Self-check: PASS") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errs)
+	}
+	log := t.TempDir() + "/refused.log"
+	writeFile(t, log, "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status tcp-flags\n"+
+		"2 1 eni-1 198.51.100.7 10.0.1.5 40000 443 6 3 180 100 130 ACCEPT OK 2\n"+
+		"2 1 eni-1 10.0.1.5 198.51.100.7 443 40000 6 3 900 100 130 ACCEPT OK 18\n"+
+		"2 1 eni-1 203.0.113.9 10.0.1.5 50000 3389 6 2 120 100 130 REJECT OK 2\n")
+	out, errs, code = runCLI(t, nil, "synth", "--subnet", "10.0.1.0/24", log)
+	if code != exitOK || !strings.Contains(out, "allow tcp  198.51.100.7/32 443") || strings.Contains(out, "3389") || !strings.Contains(errs, "1 excluded") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errs)
+	}
+}
