@@ -75,7 +75,7 @@ if [ ! -d "$fldir/AWSLogs" ]; then
 fi
 cat "$fldir"/AWSLogs/*/vpcflowlogs/*/*/*/*/*.log.gz > /dev/null
 read -r t_fl m_fl < <(best_of "$out/flowverify" check --fail-on never --nacl pcaps/vpc-acls.json --subnets pcaps/vpc-subnets.json --vpc-cidr 10.0.0.0/16 "$fldir")
-flcount=$("$out/flowverify" check --fail-on never --format json --nacl pcaps/vpc-acls.json --subnets pcaps/vpc-subnets.json --vpc-cidr 10.0.0.0/16 "$fldir" | awk -F': ' '/"records":/ {gsub(/,/,"",$2); print $2; exit}')
+flcount=$("$out/flowverify" check --fail-on never --format json --nacl pcaps/vpc-acls.json --subnets pcaps/vpc-subnets.json --vpc-cidr 10.0.0.0/16 "$fldir" | sed -n '/"summary"/,/}/p' | awk -F': ' '/"records":/ {gsub(/,/,"",$2); print $2; exit}')
 printf '%-44s %8s s  %9s KiB peak RSS\n' "flowverify check FLOW-LOGS (a day, S3 layout)" "$t_fl" "$m_fl"
 echo "flow-log records per second (check, wall):  $(awk -v n="$flcount" -v t="$t_fl" 'BEGIN{ if (t == 0) print "inf"; else printf "%.0f", n/t }')  ($flcount records; goal >= 1 M/s per core)"
 
