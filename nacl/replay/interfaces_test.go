@@ -32,3 +32,31 @@ func TestParseInterfaces(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseInterfaces(f *testing.F) {
+	f.Add([]byte(`{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "SubnetId": "subnet-a", "PrivateIpAddress": "10.0.1.10",
+  "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.10"}], "Ipv6Addresses": [{"Ipv6Address": "2001:db8::1"}]}]}`))
+	f.Add([]byte(`[{"NetworkInterfaceId": "eni-2", "SubnetId": "s"}]`))
+	f.Add([]byte(`{"NetworkInterfaces": null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ifs, err := ParseInterfaces("fuzz.json", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.json") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, in := range ifs {
+			if in.ID == "" || in.SubnetID == "" || seen[in.ID] {
+				t.Fatalf("accepted interface without ID or subnet, or twice: %+v", in)
+			}
+			seen[in.ID] = true
+			for _, a := range in.Addrs {
+				if !a.IsValid() {
+					t.Fatalf("invalid address in %+v", in)
+				}
+			}
+		}
+	})
+}
