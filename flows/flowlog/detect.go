@@ -66,7 +66,7 @@ func Sniff(head []byte) Kind {
 	}
 	def, _ := ParseFormat(DefaultFormat)
 	var r Record
-	if newLineParser(def, interner{}).parse(line, &r) == nil && r.Version >= 2 {
+	if newLineParser(def, newInterner()).parse(line, &r) == nil && r.Version >= 2 {
 		return kind
 	}
 	return KindNone

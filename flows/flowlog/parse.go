@@ -8,18 +8,29 @@ import (
 // interner returns one shared string per distinct value of the string
 // fields (interface, subnet and account IDs repeat on every record), so
 // that reading does not allocate per record.
-type interner map[string]string
+// Consecutive records mostly repeat the last value of a field (account,
+// VPC, subnet, type), which is checked first.
+type interner struct {
+	m    map[string]string
+	last [numFields]string
+}
 
 const maxInterned = 1 << 16
 
-func (in interner) get(b []byte) string {
-	if s, ok := in[string(b)]; ok {
-		return s
+func newInterner() *interner { return &interner{m: map[string]string{}} }
+
+func (in *interner) get(f Field, b []byte) string {
+	if string(b) == in.last[f] {
+		return in.last[f]
 	}
-	s := string(b)
-	if len(in) < maxInterned {
-		in[s] = s
+	s, ok := in.m[string(b)]
+	if !ok {
+		s = string(b)
+		if len(in.m) < maxInterned {
+			in.m[s] = s
+		}
 	}
+	in.last[f] = s
 	return s
 }
 
@@ -39,11 +50,11 @@ func (e *parseError) Error() string {
 // lineParser parses text records of one format.
 type lineParser struct {
 	format *Format
-	in     interner
+	in     *interner
 	toks   [][]byte
 }
 
-func newLineParser(f *Format, in interner) *lineParser {
+func newLineParser(f *Format, in *interner) *lineParser {
 	return &lineParser{format: f, in: in, toks: make([][]byte, 0, len(f.Fields)+4)}
 }
 
@@ -93,7 +104,7 @@ func resetRecord(r *Record) {
 }
 
 // setField stores one text value. "-" leaves the field absent.
-func setField(r *Record, f Field, v []byte, in interner) *parseError {
+func setField(r *Record, f Field, v []byte, in *interner) *parseError {
 	if len(v) == 1 && v[0] == '-' {
 		return nil
 	}
@@ -107,9 +118,9 @@ func setField(r *Record, f Field, v []byte, in interner) *parseError {
 		}
 		r.Version = n
 	case FieldAccountID:
-		r.AccountID = in.get(v)
+		r.AccountID = in.get(f, v)
 	case FieldInterfaceID:
-		r.InterfaceID = in.get(v)
+		r.InterfaceID = in.get(f, v)
 	case FieldSrcAddr, FieldDstAddr, FieldPktSrcAddr, FieldPktDstAddr:
 		a, ok := parseAddr(v)
 		if !ok {
@@ -196,31 +207,31 @@ func setField(r *Record, f Field, v []byte, in interner) *parseError {
 			return badValue(v, "want ingress or egress")
 		}
 	case FieldType:
-		r.Type = in.get(v)
+		r.Type = in.get(f, v)
 	case FieldVPCID:
-		r.VPCID = in.get(v)
+		r.VPCID = in.get(f, v)
 	case FieldSubnetID:
-		r.SubnetID = in.get(v)
+		r.SubnetID = in.get(f, v)
 	case FieldInstanceID:
-		r.InstanceID = in.get(v)
+		r.InstanceID = in.get(f, v)
 	case FieldRegion:
-		r.Region = in.get(v)
+		r.Region = in.get(f, v)
 	case FieldAZID:
-		r.AZID = in.get(v)
+		r.AZID = in.get(f, v)
 	case FieldSublocationType:
-		r.SublocationType = in.get(v)
+		r.SublocationType = in.get(f, v)
 	case FieldSublocationID:
-		r.SublocationID = in.get(v)
+		r.SublocationID = in.get(f, v)
 	case FieldPktSrcAWSService:
-		r.PktSrcAWSService = in.get(v)
+		r.PktSrcAWSService = in.get(f, v)
 	case FieldPktDstAWSService:
-		r.PktDstAWSService = in.get(v)
+		r.PktDstAWSService = in.get(f, v)
 	case FieldRejectReason:
-		r.RejectReason = in.get(v)
+		r.RejectReason = in.get(f, v)
 	case FieldResourceID:
-		r.ResourceID = in.get(v)
+		r.ResourceID = in.get(f, v)
 	case FieldInterfaceType:
-		r.InterfaceType = in.get(v)
+		r.InterfaceType = in.get(f, v)
 	}
 	r.set(f)
 	return nil

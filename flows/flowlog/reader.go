@@ -342,7 +342,7 @@ func (r *Reader) pop() {
 // openFile opens file i and picks its reader by content.
 func (r *Reader) openFile(i int) source {
 	name := r.files[i]
-	c := fileCtx{name: name, sum: &r.sum.Files[i], opts: &r.opts, in: interner{},
+	c := fileCtx{name: name, sum: &r.sum.Files[i], opts: &r.opts, in: newInterner(),
 		rep: func(p Problem) {
 			r.mu.Lock()
 			r.problems = append(r.problems, p)

@@ -29,7 +29,7 @@ type fileCtx struct {
 	sum  *FileSummary
 	rep  func(Problem)
 	opts *Options
-	in   interner
+	in   *interner
 }
 
 func (c *fileCtx) problem(line int64, reason string, fatal bool) {
