@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/flows/flowlog"
@@ -68,8 +69,9 @@ func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl 
 	if len(rf.subnets) == 0 && rf.subnetsFile == "" {
 		return fail(env, cmd, errors.New("flow logs need --subnet CIDR (simple mode) or --subnets FILE (VPC mode): the capture host cannot be detected from flow logs"))
 	}
-	if rf.since != "" || rf.until != "" {
-		return fail(env, cmd, errors.New("--since/--until are not supported for flow logs yet"))
+	win, err := rf.window()
+	if err != nil {
+		return fail(env, cmd, err)
 	}
 	topo, notes, err := rf.topology(env, cmd, file, rf.acl, nil)
 	if err != nil {
@@ -95,7 +97,11 @@ func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl 
 	checker := flowcheck.New(judge, ifaces)
 	pairer := flowlog.NewPairer(flowlog.PairConfig{}, nil)
 	rep := &render.FlowCheckReport{Notes: notes}
+	inWin := newFlowWindow(win)
 	for rec := rd.Next(); rec != nil; rec = rd.Next() {
+		if !inWin(rec) {
+			continue
+		}
 		res := checker.Check(rec)
 		pairer.Add(rec)
 		var ex *[]render.FlowExample
@@ -122,7 +128,7 @@ func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl 
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	switch {
 	case fl.records:
-		err = writeFlowRecords(w, paths, opts, judge, ifaces, pairer)
+		err = writeFlowRecords(w, paths, opts, judge, ifaces, pairer, newFlowWindow(win))
 	case o.format == "json":
 		err = render.WriteFlowCheckJSON(w, rep)
 	case o.format == "jsonl":
@@ -153,7 +159,7 @@ func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl 
 // writeFlowRecords is the second pass of --records: the same records in
 // the same order, each with its conversation and leg (the roles decided
 // in the first pass).
-func writeFlowRecords(w io.Writer, paths []string, opts flowlog.Options, judge *replay.Judge, ifaces []replay.InterfaceInfo, first *flowlog.Pairer) error {
+func writeFlowRecords(w io.Writer, paths []string, opts flowlog.Options, judge *replay.Judge, ifaces []replay.InterfaceInfo, first *flowlog.Pairer, inWin func(*flowlog.Record) bool) error {
 	rd, err := flowlog.Open(paths, opts)
 	if err != nil {
 		return err
@@ -163,6 +169,9 @@ func writeFlowRecords(w io.Writer, paths []string, opts flowlog.Options, judge *
 	pairer := flowlog.NewPairer(flowlog.PairConfig{}, nil)
 	pw := render.NewPacketWriter(&render.Options{})
 	for rec := rd.Next(); rec != nil; rec = rd.Next() {
+		if !inWin(rec) {
+			continue
+		}
 		res := checker.Check(rec)
 		id, fromA := pairer.Add(rec)
 		roles := first.Roles(id)
@@ -228,7 +237,7 @@ func runFlowsFlowLogs(env *runEnv, format, logFormat string, paths []string) int
 // runDiffFlowLogs is `diff` over VPC Flow Logs: the records whose verdict
 // at the logging interface changes between the two NACLs, grouped by flow
 // (interface, protocol, source, destination with ports).
-func runDiffFlowLogs(env *runEnv, cmd, format, failOn string, oldTopo, newTopo *replay.Topology, ifaces []replay.InterfaceInfo, logFormat string, paths []string) int {
+func runDiffFlowLogs(env *runEnv, cmd, format, failOn string, oldTopo, newTopo *replay.Topology, ifaces []replay.InterfaceInfo, logFormat string, win replay.Window, paths []string) int {
 	oldJudge, err := replay.NewJudge(oldTopo)
 	if err != nil {
 		return fail(env, cmd, err)
@@ -254,7 +263,11 @@ func runDiffFlowLogs(env *runEnv, cmd, format, failOn string, oldTopo, newTopo *
 		}
 		return res.Judgement.Reason
 	}
+	inWin := newFlowWindow(win)
 	for rec := rd.Next(); rec != nil; rec = rd.Next() {
+		if !inWin(rec) {
+			continue
+		}
 		rep.Records++
 		o, n := oldC.Check(rec), newC.Check(rec)
 		od, nd := o.Verdict == replay.Deny, n.Verdict == replay.Deny
@@ -347,5 +360,36 @@ func diffFlowLogs(env *runEnv, cmd, format, failOn string, rf *replayFlags, fl *
 			return fail(env, cmd, err)
 		}
 	}
-	return runDiffFlowLogs(env, cmd, format, failOn, oldTopo, newTopo, ifaces, fl.format, paths)
+	win, err := rf.window()
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	return runDiffFlowLogs(env, cmd, format, failOn, oldTopo, newTopo, ifaces, fl.format, win, paths)
+}
+
+// newFlowWindow returns the --since/--until filter for records: a record
+// is in the window when its aggregation interval overlaps it. Relative
+// bounds count from the start of the first record read.
+func newFlowWindow(w replay.Window) func(*flowlog.Record) bool {
+	var since, until time.Time
+	started := false
+	resolve := func(b replay.TimeBound, start time.Time) time.Time {
+		if b.IsRel {
+			return start.Add(b.Rel)
+		}
+		return b.Abs
+	}
+	return func(r *flowlog.Record) bool {
+		if !w.Since.Set && !w.Until.Set {
+			return true
+		}
+		if !started {
+			started = true
+			since, until = resolve(w.Since, r.StartTime()), resolve(w.Until, r.StartTime())
+		}
+		if w.Since.Set && r.EndTime().Before(since) {
+			return false
+		}
+		return !w.Until.Set || !r.StartTime().After(until)
+	}
 }

@@ -125,6 +125,22 @@ func TestCheckFlowLogsAWSExample(t *testing.T) {
 	}
 }
 
+// --since/--until keep the records whose interval overlaps the window
+// (relative bounds count from the first record's start).
+func TestCheckFlowLogWindow(t *testing.T) {
+	for _, c := range []struct {
+		flag, val, want string
+	}{
+		{"--since", "5s", "14 flow-log records: 2 REJECT(s)"},
+		{"--until", "2026-11-24T03:18:50Z", "4 flow-log records: 2 REJECT(s)"},
+	} {
+		out, errs, code := runCLI(t, nil, "check", "--nacl", sample("webserver.nacl"), "--subnet", "10.0.1.0/24", c.flag, c.val, flowLogSamples+"webserver.log")
+		if code != exitFindings || !strings.HasPrefix(out, c.want) {
+			t.Errorf("%s %s: exit %d %s\n%s", c.flag, c.val, code, errs, out)
+		}
+	}
+}
+
 func TestCheckFlowLogErrors(t *testing.T) {
 	log := flowLogSamples + "webserver.log"
 	for _, c := range []struct {
