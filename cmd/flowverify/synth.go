@@ -7,8 +7,12 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
+	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -21,13 +25,19 @@ type synthFlags struct {
 	subnets, vpcCIDRs []string
 	subnetIDs         []string
 	includeFailed     bool
-	ephemeral         string
+	ephemeral         []string
+	peers             string
+	peerSubnets       []string
+	subnetsFile       string
+	holdout           string
+	validate          []string
 	peerPrefix        int
 	peerPrefix6       int
 	maxPeers          int
 	noPMTUD           bool
 	maxRules          int
 	first, step       int
+	publicPorts       []uint
 	keepDenies        string
 	keepDeniesFormat  string
 	keepDeniesACL     string
@@ -42,10 +52,16 @@ func addSynthFlags(fs *pflag.FlagSet) *synthFlags {
 	sf := &synthFlags{}
 	d := synth.DefaultOptions()
 	fs.StringArrayVar(&sf.subnets, "subnet", nil, "CIDR of the subnet the ACL protects (repeatable; each is its own subnet); default: the detected capture host as /32 or /128")
-	fs.StringArrayVar(&sf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): its base+2 address is the Amazon DNS resolver, whose traffic needs no rule")
+	fs.StringArrayVar(&sf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): the first IPv4 one is the primary CIDR, whose base+2 address is the Amazon DNS resolver, whose traffic needs no rule")
 	fs.StringArrayVar(&sf.subnetIDs, "subnet-id", nil, "subnet ID to associate the generated ACL with in the output (repeatable)")
 	fs.BoolVar(&sf.includeFailed, "include-failed", false, "also allow conversations that never worked (SYN answered by RST or unanswered, incomplete handshake, unanswered ping)")
-	fs.StringVar(&sf.ephemeral, "ephemeral", "", "force the response port range: a profile (linux, aws-doc-linux, windows, iana, windows-2003, freebsd, aws-managed) or FROM-TO; observed client ports outside it get no rule (their replies are reported as denied, exit 1); default: the narrowest profile per client")
+	fs.StringArrayVar(&sf.ephemeral, "ephemeral", nil, "force the response port range: a profile (linux, aws-doc-linux, windows, iana, windows-2003, freebsd, aws-managed) or FROM-TO for every client, or CIDR=PROFILE for the clients in CIDR (repeatable, e.g. a load balancer subnet =aws-managed); observed client ports outside it get no rule (their replies are reported as denied, exit 1); default: chosen per client from the observations")
+	fs.StringVar(&sf.peers, "peers", synth.PeersIntent.String(), "how peers become CIDRs: intent (per service: public -> 0.0.0.0/0, private -> the enclosing modelled subnet or VPC CIDR, one fixed peer exact), subnet (every peer -> its enclosing modelled subnet or VPC CIDR) or exact (the observed peers)")
+	fs.UintSliceVar(&sf.publicPorts, "public-port", nil, "administrative or database port (22, 3389, 3306, 5432, ...) that --peers intent may open to 0.0.0.0/0 when public peers reach it; without it such ports keep their observed peers (repeatable or comma-separated)")
+	fs.StringArrayVar(&sf.peerSubnets, "peer-subnet", nil, "CIDR of another subnet of the VPC (repeatable): private peers inside it are generalised to it")
+	fs.StringVar(&sf.subnetsFile, "subnets", "", "'aws ec2 describe-subnets' JSON: its subnets are modelled like --peer-subnet")
+	fs.StringVar(&sf.holdout, "holdout", "", "learn from the first part of the capture time and replay the last PERCENT (e.g. 20%) against the result, reporting what it denies and why")
+	fs.StringArrayVar(&sf.validate, "validate", nil, "capture file to replay against the result (repeatable): what it denies and why (new peer, new port, new ephemeral port)")
 	fs.IntVar(&sf.peerPrefix, "peer-prefix", d.PeerPrefix4, "widen each IPv4 peer to its /N before aggregation")
 	fs.IntVar(&sf.peerPrefix6, "peer-prefix6", d.PeerPrefix6, "widen each IPv6 peer to its /N before aggregation")
 	fs.IntVar(&sf.maxPeers, "max-peers", d.MaxPeers, "a service with more distinct peers than this allows 0.0.0.0/0 (::/0)")
@@ -72,9 +88,41 @@ func (sf *synthFlags) options(env *runEnv) (synth.Options, error) {
 	if o.VPCCIDRs, err = parsePrefixes("vpc-cidr", sf.vpcCIDRs); err != nil {
 		return o, err
 	}
-	if sf.ephemeral != "" {
-		if o.Ephemeral, err = synth.ParseEphemeral(sf.ephemeral); err != nil {
+	for _, e := range sf.ephemeral {
+		if strings.Contains(e, "=") {
+			ef, err := synth.ParseEphemeralFor(e)
+			if err != nil {
+				return o, fmt.Errorf("--ephemeral: %w", err)
+			}
+			o.EphemeralFor = append(o.EphemeralFor, ef)
+			continue
+		}
+		if o.Ephemeral != nil {
+			return o, fmt.Errorf("--ephemeral %q: a range for every client was already given (%s); use CIDR=PROFILE for more", e, o.Ephemeral.Name)
+		}
+		if o.Ephemeral, err = synth.ParseEphemeral(e); err != nil {
 			return o, fmt.Errorf("--ephemeral: %w", err)
+		}
+	}
+	if o.Peers, err = synth.ParsePeerMode(sf.peers); err != nil {
+		return o, fmt.Errorf("--peers: %w", err)
+	}
+	for _, p := range sf.publicPorts {
+		if p > 65535 {
+			return o, fmt.Errorf("--public-port %d: not a port", p)
+		}
+		o.PublicPorts = append(o.PublicPorts, uint16(p))
+	}
+	if o.PeerSubnets, err = parsePrefixes("peer-subnet", sf.peerSubnets); err != nil {
+		return o, err
+	}
+	if sf.subnetsFile != "" {
+		infos, err := replay.ReadSubnets(sf.subnetsFile)
+		if err != nil {
+			return o, fmt.Errorf("--subnets: %w", err)
+		}
+		for _, si := range infos {
+			o.PeerSubnets = append(o.PeerSubnets, si.CIDRs...)
 		}
 	}
 	o.IncludeFailed, o.PMTUD = sf.includeFailed, !sf.noPMTUD
@@ -151,6 +199,30 @@ func runSynth(env *runEnv, args []string) int {
 		fmt.Fprintln(env.stderr, "flowverify synth: notice: no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not recognised as exempt (169.254.169.253 still is)")
 	}
 	opts.Observations = synth.FromRecording(recording)
+	// --holdout learns from the first part of the capture time and replays
+	// the rest; without it the ACL is learned from everything, and a
+	// second synthesis from the first 80% estimates how such rules hold on
+	// later traffic (--holdout off skips it).
+	frac, estimate := synth.DefaultHoldout, true
+	if sf.holdout != "" {
+		if frac, err = synth.ParseHoldout(sf.holdout); err != nil {
+			return fail(env, "synth", fmt.Errorf("--holdout: %w", err))
+		}
+		estimate = false
+	}
+	var cut time.Time
+	if frac > 0 {
+		var ok bool
+		if cut, ok = synth.HoldoutCut(recording, frac); !ok && !estimate {
+			return fail(env, "synth", errors.New("--holdout: the capture spans no time to split"))
+		} else if !ok {
+			frac = 0
+		}
+	}
+	pct := strconv.FormatFloat(frac*100, 'f', -1, 64) + "%"
+	if frac > 0 && !estimate {
+		opts.Learn = synth.Learned(cut)
+	}
 	res, err := synth.SynthesizeRecording(recording, opts)
 	if err != nil {
 		return fail(env, "synth", err)
@@ -158,6 +230,32 @@ func runSynth(env *runEnv, args []string) int {
 	check, err := synth.SelfCheck(res, opts.Observations)
 	if err != nil {
 		return fail(env, "synth", err)
+	}
+	if frac > 0 {
+		learned, label := res, fmt.Sprintf("held out: the last %s of the capture time, conversations starting at or after %s", pct, cut.UTC().Format("2006-01-02T15:04:05.000Z"))
+		if estimate {
+			eo := opts
+			eo.Learn = synth.Learned(cut)
+			if learned, err = synth.SynthesizeRecording(recording, eo); err != nil {
+				return fail(env, "synth", err)
+			}
+			label = fmt.Sprintf("rules learned from the first %s of the capture time, replayed on the conversations starting at or after %s; --holdout sets the share, --holdout off skips this",
+				strconv.FormatFloat(100-frac*100, 'f', -1, 64)+"%", cut.UTC().Format("2006-01-02T15:04:05.000Z"))
+		}
+		u, err := synth.ReplayUnseen(learned, recording, func(c *flows.Conversation) bool { return !c.First().Before(cut) }, label)
+		if err != nil {
+			return fail(env, "synth", err)
+		}
+		u.Estimate = estimate
+		res.Unseen = append(res.Unseen, *u)
+	}
+	for _, path := range sf.validate {
+		u, bad, err := replayValidation(env, cf, res, path)
+		if err != nil {
+			return fail(env, "synth", fmt.Errorf("--validate %s: %w", path, err))
+		}
+		incomplete = incomplete || bad
+		res.Unseen = append(res.Unseen, *u)
 	}
 	if err := writeSynthReport(env, sf, res, check); err != nil {
 		return fail(env, "synth", err)
@@ -172,10 +270,31 @@ func runSynth(env *runEnv, args []string) int {
 		fmt.Fprintln(env.stderr, "flowverify synth: error: the input is incomplete (see above): rules cover only what was read")
 		return exitError
 	}
-	if res.HasConflicts() {
+	if res.HasConflicts() || !res.UnseenOK() {
 		return exitFindings
 	}
 	return exitOK
+}
+
+// replayValidation reads one --validate capture and replays it against
+// the generated ACL; bad reports an incomplete capture (its problems are
+// printed).
+func replayValidation(env *runEnv, cf *captureFlags, res *synth.Result, path string) (*synth.Unseen, bool, error) {
+	stream, err := cf.openStream([]string{path})
+	if err != nil {
+		return nil, false, err
+	}
+	defer stream.Close()
+	rec := replay.NewRecorder(cf.cfg, replay.Window{})
+	if err := recordAll(stream, rec); err != nil {
+		return nil, false, err
+	}
+	bad := reportProblems(env.stderr, "synth", stream)
+	u, err := synth.ReplayUnseen(res, rec.Classify(), nil, path)
+	if u != nil {
+		u.Incomplete = bad
+	}
+	return u, bad, err
 }
 
 // writeSynthACL writes the ACL to --output or standard output.

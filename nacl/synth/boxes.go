@@ -30,21 +30,28 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 		addrs = append(addrs, a)
 	}
 	slices.SortFunc(addrs, netip.Addr.Compare)
-	bits := b.opts.PeerPrefix4
-	if k.v6 {
-		bits = b.opts.PeerPrefix6
-	}
+	// Each peer becomes the prefix its widest decision gave it (see
+	// builder.add); distinct prefixes are what MaxPeers counts.
 	widened := make([]netip.Prefix, 0, len(addrs))
+	seen := map[netip.Prefix]bool{}
+	restricted := false
+	if k.kind == KindService && k.ports.From == k.ports.To {
+		a := b.decs[decKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: k.ports.From}]
+		restricted = a != nil && a.d != nil && a.d.Intent == IntentRestricted
+	}
 	for _, a := range addrs {
-		p, _ := a.Prefix(bits)
-		if len(widened) == 0 || widened[len(widened)-1] != p {
+		p := b.peerPrefix(peers[a], a)
+		if !seen[p] {
+			seen[p] = true
 			widened = append(widened, p)
 		}
 	}
 	proto := &box{dir: k.dir, v6: k.v6, proto: k.proto, ports: k.ports, icmpType: k.icmpT, icmpCode: k.icmpC, kind: k.kind, profile: k.profile}
 	units := proto.serviceUnits()
 	var prefixes []netip.Prefix
-	if len(widened) > b.opts.MaxPeers {
+	// A restricted port (IntentRestricted) is never opened to the whole
+	// family by the peer count: only a budget merge, which is reported.
+	if len(widened) > b.opts.MaxPeers && !restricted {
 		all := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
 		if k.v6 {
 			all = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
@@ -69,10 +76,25 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 		bx := *proto
 		bx.prefix = p
 		// prefixes and addrs are both sorted: walk them together.
+		first := true
 		for i < len(addrs) && p.Contains(addrs[i]) {
-			bx.use.merge(peers[addrs[i]].usage(addrs[i]))
+			pu := peers[addrs[i]]
+			bx.use.merge(pu.usage(addrs[i]))
 			bx.intended += units
+			var in Intent
+			if pu.dec > 0 {
+				in = b.res.Decisions[pu.dec-1].Intent
+			}
+			if first {
+				bx.intent = in
+			} else if in != bx.intent {
+				bx.mixed, bx.intent = true, ""
+			}
+			first = false
 			i++
+		}
+		if restricted && !bx.mixed && bx.intent == "" {
+			bx.intent = IntentRestricted
 		}
 		out = append(out, &bx)
 	}

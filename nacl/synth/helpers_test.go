@@ -65,8 +65,12 @@ func observe(convs []*flows.Conversation) *Observations {
 	return o
 }
 
+// opts are the defaults with --peers exact: the unit tests check the
+// transcription (aggregation, ranges, merges, budget) on exact peers;
+// intent_test.go and the sample tests check the generalisation.
 func opts(subnets ...string) Options {
 	o := DefaultOptions()
+	o.Peers = PeersExact
 	for _, s := range subnets {
 		o.Subnets = append(o.Subnets, netip.MustParsePrefix(s))
 	}
@@ -127,6 +131,12 @@ func dump(r *Result, cr *CheckResult) string {
 	}
 	for _, m := range r.Merges {
 		fmt.Fprintf(&b, "merge %+v\n", m)
+	}
+	for _, d := range r.Decisions {
+		fmt.Fprintf(&b, "decision %s %s %v %s %.3f\n", d.Service(), d.Intent, d.Prefixes, d.Reason, d.OverBits)
+	}
+	for _, p := range r.Curve {
+		fmt.Fprintf(&b, "curve %+v\n", p)
 	}
 	fmt.Fprintf(&b, "counts %+v\nnotes %q\nwarnings %q\n", r.Counts, r.Notes, r.Warnings)
 	if cr != nil {

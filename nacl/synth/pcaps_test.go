@@ -57,6 +57,7 @@ func readSample(t *testing.T, name string) *replay.Recorder {
 // sampleOpts are the options a user would give for each sample.
 func sampleOpts(subnets ...string) Options {
 	o := opts(subnets...)
+	o.Peers = PeersIntent
 	o.VPCCIDRs = []netip.Prefix{mustPrefix("10.0.0.0/16")}
 	return o
 }
@@ -91,7 +92,7 @@ func TestGeneralisesToSecondRecording(t *testing.T) {
 	}
 	// Without widening the peers, the new clients are (rightly) denied:
 	// the test above is not vacuous.
-	o.PeerPrefix4 = 32
+	o.PeerPrefix4, o.Peers = 32, PeersExact
 	r32, _ := synthSample(t, "webserver.pcap", o)
 	cr32, err := CheckAgainst(r32, FromRecording(rec2), func(id int) bool { return failed[id] })
 	if err != nil {

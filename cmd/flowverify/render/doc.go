@@ -32,6 +32,7 @@
 //	lint.go                   flowverify lint (text, JSON)
 //	explain.go                flowverify explain (text, JSON)
 //	synth.go, synth_json.go   flowverify synth report (text, JSON) and the cli placeholder
+//	synth_intent*.go          synth's peer decisions, rules-vs-over-permission curve and unseen-data replays (text, JSON)
 //	sentences.go              sentences of check and diff ("responses from ... are denied inbound by rule 130 ...")
 //
 // Speed matters on three paths, measured by bench/bench.sh: the flows JSON

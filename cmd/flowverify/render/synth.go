@@ -36,6 +36,9 @@ func WriteSynthText(w io.Writer, r *synth.Result, check *synth.CheckResult) erro
 	b.WriteString("\n\nRules:\n")
 	for _, ru := range r.Rules {
 		fmt.Fprintf(&b, "  %-48s  %s", text.Rule(&ru.Entry), ru.Kind)
+		if ru.Intent != "" && ru.Intent != synth.IntentExact {
+			fmt.Fprintf(&b, " (peers: %s)", ru.Intent)
+		}
 		if ru.Kind != synth.KindKeptDeny && ru.Kind != synth.KindPMTUD {
 			fmt.Fprintf(&b, "  %d conv", ru.Conversations)
 			if ru.Example.IsValid() {
@@ -55,7 +58,7 @@ func WriteSynthText(w io.Writer, r *synth.Result, check *synth.CheckResult) erro
 				fmt.Fprintf(&b, " %s", c.Range)
 			}
 			switch {
-			case len(c.Outside) > 0 && r.ForcedEphemeral():
+			case len(c.Outside) > 0 && c.Forced:
 				fmt.Fprintf(&b, " (outside it: %s, replies denied)", portList(c.Outside))
 			case len(c.Outside) > 0:
 				fmt.Fprintf(&b, " (+ exact %s)", portList(c.Outside))
@@ -63,6 +66,7 @@ func WriteSynthText(w io.Writer, r *synth.Result, check *synth.CheckResult) erro
 			b.WriteByte('\n')
 		}
 	}
+	writeSynthDecisions(&b, r)
 	writeSynthExcluded(&b, r)
 	if len(r.Conflicts) > 0 {
 		b.WriteString("\nConflicts with kept deny rules:\n")
@@ -86,6 +90,7 @@ func WriteSynthText(w io.Writer, r *synth.Result, check *synth.CheckResult) erro
 			fmt.Fprintf(&b, "  %s + %s -> %s (+%.1f bits)\n", m.A, m.B, m.To, m.AddedBits)
 		}
 	}
+	writeSynthCurve(&b, r)
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
@@ -108,6 +113,7 @@ func WriteSynthText(w io.Writer, r *synth.Result, check *synth.CheckResult) erro
 				f.ConvID, f.Packet.Src, f.Packet.Dst, f.Packet.Proto, f.Packet.DstPort, f.Direction, f.Rule, f.Packets, f.First.File, f.First.Frame)
 		}
 	}
+	writeSynthUnseen(&b, r)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -27,6 +27,11 @@ type SynthJSON struct {
 	Notes          []string            `json:"notes"`
 	Warnings       []string            `json:"warnings"`
 	SelfCheck      *SynthCheckJSON     `json:"self_check,omitempty"`
+	// Decisions, Curve and Unseen: see synth.Result.
+	Decisions []SynthDecisionJSON   `json:"peer_decisions"`
+	Curve     []SynthCurvePointJSON `json:"rules_vs_over_permission"`
+	HeldOut   int                   `json:"held_out_conversations,omitempty"`
+	Unseen    []SynthUnseenJSON     `json:"unseen_data"`
 }
 
 // SynthRuleJSON is one generated rule.
@@ -36,6 +41,7 @@ type SynthRuleJSON struct {
 	RuleNumber    int        `json:"rule_number"`
 	Kind          string     `json:"kind"`
 	Profile       string     `json:"profile,omitempty"`
+	Intent        string     `json:"peers_intent,omitempty"`
 	Conversations int        `json:"conversations"`
 	Example       string     `json:"example_peer,omitempty"`
 	First         *time.Time `json:"first_seen,omitempty"`
@@ -129,7 +135,7 @@ func NewSynthJSON(r *synth.Result, check *synth.CheckResult) *SynthJSON {
 	}
 	for _, ru := range r.Rules {
 		jr := SynthRuleJSON{Direction: ru.Entry.Direction.String(), Rule: text.Rule(&ru.Entry), RuleNumber: ru.Entry.RuleNumber, Kind: ru.Kind,
-			Profile: ru.Profile, Conversations: ru.Conversations, First: timePtr(ru.First), Last: timePtr(ru.Last), OverBits: ru.OverBits, Comment: ru.Entry.Comment}
+			Profile: ru.Profile, Intent: string(ru.Intent), Conversations: ru.Conversations, First: timePtr(ru.First), Last: timePtr(ru.Last), OverBits: ru.OverBits, Comment: ru.Entry.Comment}
 		if ru.Example.IsValid() {
 			jr.Example = ru.Example.String()
 		}
@@ -143,7 +149,7 @@ func NewSynthJSON(r *synth.Result, check *synth.CheckResult) *SynthJSON {
 		if c.Profile != "exact" {
 			jc.Range = c.Range.String()
 		}
-		if r.ForcedEphemeral() {
+		if c.Forced {
 			jc.Exact, jc.Denied = nil, c.Outside
 		}
 		j.Clients = append(j.Clients, jc)
@@ -161,6 +167,8 @@ func NewSynthJSON(r *synth.Result, check *synth.CheckResult) *SynthJSON {
 		j.OutsideForced = append(j.OutsideForced, SynthOutsideJSON{Client: o.Client.String(), Proto: flows.ProtoName(o.Proto), Ports: o.Ports,
 			Convs: o.Convs, Profile: o.Profile, Range: o.Range.String(), Message: o.Message()})
 	}
+	synthIntentJSON(j, r)
+	j.HeldOut = r.HeldOut
 	if check != nil {
 		j.SelfCheck = &SynthCheckJSON{OK: check.OK(), Summary: check.String(), Packets: check.Packets, Allowed: check.Allowed, Exempt: check.Exempt,
 			NotFiltered: check.NotFiltered, Expected: check.Expected, OutsideForced: check.OutsideForced, Uncertain: check.Uncertain, FailedPackets: check.FailedPackets}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,6 +80,11 @@ func TestSynthGolden(t *testing.T) {
 		{"webserver-budget4", "webserver.pcap", []string{"10.0.1.0/24"}, func(o *synth.Options) { o.MaxRules = 4 }},
 		{"webserver-2", "webserver-2.pcap", []string{"10.0.1.0/24"}, nil},
 		{"portscan-include-failed", "portscan.pcap", []string{"10.0.1.0/24"}, func(o *synth.Options) { o.IncludeFailed = true }},
+		{"webserver-exact", "webserver.pcap", []string{"10.0.1.0/24"}, func(o *synth.Options) { o.Peers = synth.PeersExact }},
+		{"twotier", "twotier.pcap", []string{"10.0.1.0/24"}, func(o *synth.Options) {
+			o.PeerSubnets = []netip.Prefix{netip.MustParsePrefix("10.0.2.0/24"), netip.MustParsePrefix("10.0.3.0/24")}
+		}},
+		{"webserver-3-budget3", "webserver-3.pcap", []string{"10.0.1.0/24"}, func(o *synth.Options) { o.MaxRules = 3 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := synthOpts(tc.subnets...)
@@ -120,5 +126,33 @@ func TestSynthReportOutsideForced(t *testing.T) {
 	}
 	if j := NewSynthJSON(r, cr); len(j.OutsideForced) != len(r.OutsideForced) || j.SelfCheck.OutsideForced != cr.OutsideForced || cr.OutsideForced == 0 {
 		t.Errorf("JSON report: %+v %+v", j.OutsideForced, j.SelfCheck)
+	}
+}
+
+// TestSynthReportUnseen: the report's last lines say how the rules did on
+// data they were not learned from, with each denied conversation and why;
+// JSON carries the same.
+func TestSynthReportUnseen(t *testing.T) {
+	o := synthOpts("10.0.1.0/24")
+	o.Peers = synth.PeersExact
+	r, cr := synthSample(t, "webserver.pcap", o)
+	u, err := synth.ReplayUnseen(r, record(t, "webserver-3.pcap").Classify(), nil, "webserver-3.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Unseen = append(r.Unseen, *u)
+	var b bytes.Buffer
+	if err := WriteSynthText(&b, r, cr); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Self-check: PASS") })
+	if i < 0 || !strings.HasPrefix(lines[i+1], "Unseen data (webserver-3.pcap): FAIL: 12 working conversation(s): 0 allowed, 12 denied (") ||
+		!strings.Contains(b.String(), "#10 tcp 198.51.100.140:56774 -> 10.0.1.10:80: request denied inbound by rule 32767: new peer") {
+		t.Errorf("report:\n%s", b.String())
+	}
+	j := NewSynthJSON(r, cr)
+	if len(j.Unseen) != 1 || j.Unseen[0].OK || len(j.Unseen[0].Denied) != 12 || j.Unseen[0].Denied[0].Reason != "new peer" || len(j.Decisions) == 0 || j.Decisions[0].Intent != "exact" {
+		t.Errorf("JSON: %+v", j.Unseen)
 	}
 }
