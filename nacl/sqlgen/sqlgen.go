@@ -18,7 +18,9 @@
 // Only split_part, strpos (instr in Spark), substr, length, replace, lower,
 // lpad, CASE and string concatenation are used. ICMP type and code are not
 // in flow logs: rules naming an ICMP type never match (as in flowcheck).
-// IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are not unmapped.
+// IPv6 addresses written with an embedded dotted IPv4 part
+// (::ffff:10.0.0.1) are not decoded correctly; flow logs write IPv6
+// addresses in hexadecimal groups.
 package sqlgen
 
 import (
