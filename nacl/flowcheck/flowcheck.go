@@ -110,6 +110,13 @@ type HitKey struct {
 	Rule int
 }
 
+// hitKey is HitKey with the ACL by identity.
+type hitKey struct {
+	acl  *nacl.ACL
+	dir  nacl.Direction
+	rule int
+}
+
 // Hit counts the records a rule decided (at the logging interface).
 type Hit struct {
 	HitKey
@@ -138,15 +145,17 @@ type Checker struct {
 	j       *replay.Judge
 	subnets map[string]bool
 	ifaces  map[string]*replay.InterfaceInfo
-	hits    map[HitKey]*Hit
-	totals  Totals
+	// hits is keyed by the ACL's identity (hashing a pointer, not the ID
+	// string, on every record).
+	hits   map[hitKey]*Hit
+	totals Totals
 }
 
 // New returns a Checker for the judge's topology. ifaces (from
 // describe-network-interfaces, may be nil) place interfaces whose records
 // lack subnet-id.
 func New(j *replay.Judge, ifaces []replay.InterfaceInfo) *Checker {
-	c := &Checker{j: j, subnets: map[string]bool{}, ifaces: map[string]*replay.InterfaceInfo{}, hits: map[HitKey]*Hit{},
+	c := &Checker{j: j, subnets: map[string]bool{}, ifaces: map[string]*replay.InterfaceInfo{}, hits: map[hitKey]*Hit{},
 		totals: Totals{ByPlacement: map[Placement]int64{}}}
 	for _, s := range j.Topology().Subnets {
 		c.subnets[s.ID] = true
@@ -299,10 +308,10 @@ func (c *Checker) count(r *flowlog.Record, res *Result) {
 	if ch == nil {
 		return
 	}
-	k := HitKey{ACL: ch.ACL, Direction: ch.Direction, Rule: ch.Rule}
+	k := hitKey{acl: ch.ACLRef, dir: ch.Direction, rule: ch.Rule}
 	h := c.hits[k]
 	if h == nil {
-		h = &Hit{HitKey: k, Action: ch.Action, First: r.Start, Last: r.End}
+		h = &Hit{HitKey: HitKey{ACL: ch.ACL, Direction: ch.Direction, Rule: ch.Rule}, Action: ch.Action, First: r.Start, Last: r.End}
 		c.hits[k] = h
 	}
 	h.Records++
