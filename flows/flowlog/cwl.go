@@ -26,16 +26,22 @@ type jsonSource struct {
 	events int // events seen (for JSON paths)
 }
 
-// lineCounter counts the lines of what the decoder consumed.
+// lineCounter counts the lines of what the decoder consumed. It keeps
+// only the bytes not yet counted (offsets asked for never decrease).
 type lineCounter struct {
 	r     io.Reader
-	buf   []byte // everything read so far (CloudWatch exports are small)
+	buf   []byte // bytes from offset base on
+	base  int64
 	lastO int64
 	lastL int64
 }
 
 func (lc *lineCounter) Read(p []byte) (int, error) {
 	n, err := lc.r.Read(p)
+	if drop := lc.lastO - lc.base; drop > 1<<20 {
+		lc.buf = append(lc.buf[:0], lc.buf[drop:]...)
+		lc.base = lc.lastO
+	}
 	lc.buf = append(lc.buf, p[:n]...)
 	return n, err
 }
@@ -43,7 +49,8 @@ func (lc *lineCounter) Read(p []byte) (int, error) {
 // valueLine returns the line of the first byte of the value that follows
 // offset off (skipping white space and a comma).
 func (lc *lineCounter) valueLine(off int64) int64 {
-	for off < int64(len(lc.buf)) && isJSONSpaceOrComma(lc.buf[off]) {
+	end := lc.base + int64(len(lc.buf))
+	for off < end && off >= lc.base && isJSONSpaceOrComma(lc.buf[off-lc.base]) {
 		off++
 	}
 	return lc.line(off)
@@ -54,8 +61,9 @@ func (lc *lineCounter) line(off int64) int64 {
 	if lc.lastL == 0 {
 		lc.lastL = 1
 	}
-	for ; lc.lastO < off && lc.lastO < int64(len(lc.buf)); lc.lastO++ {
-		if lc.buf[lc.lastO] == '\n' {
+	end := lc.base + int64(len(lc.buf))
+	for ; lc.lastO < off && lc.lastO < end; lc.lastO++ {
+		if lc.buf[lc.lastO-lc.base] == '\n' {
 			lc.lastL++
 		}
 	}

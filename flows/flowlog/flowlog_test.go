@@ -257,3 +257,44 @@ func TestParseFormat(t *testing.T) {
 		}
 	}
 }
+
+// A CloudWatch JSON export larger than the line counter's window: line
+// numbers stay right to the end.
+func TestCloudWatchJSONLarge(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{\"events\": [\n")
+	const n = 30000
+	for i := 0; i < n; i++ {
+		src := "10.0.0.1"
+		if i == n-1 {
+			src = "bad"
+		}
+		fmt.Fprintf(&b, "  {\"timestamp\": %d,\n   \"message\": \"2 1 eni-1 %s 10.0.0.2 1 2 6 1 40 %d %d ACCEPT OK\"}", i, src, 100+i, 200+i)
+		if i < n-1 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("]}\n")
+	p := filepath.Join(t.TempDir(), "big.json")
+	os.WriteFile(p, []byte(b.String()), 0o644)
+	recs, r := readAll(t, Options{}, p)
+	if len(recs) != n-1 || recs[n-2].Line != int64(2+2*(n-2)) {
+		t.Fatalf("%d records, last line %d", len(recs), recs[len(recs)-1].Line)
+	}
+	ps := r.Problems()
+	if len(ps) != 1 || ps[0].Line != int64(2+2*(n-1)) || ps[0].Path != fmt.Sprintf("$.events[%d]", n-1) {
+		t.Errorf("problems %v", ps)
+	}
+}
+
+// Concatenated files: a header line in the middle switches the format.
+func TestConcatenatedHeaders(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cat.log")
+	os.WriteFile(p, []byte(DefaultFormat+"\n2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 10 20 ACCEPT OK\n"+
+		"version srcaddr dstaddr action\n3 10.0.0.3 10.0.0.4 REJECT\n"), 0o644)
+	recs, r := readAll(t, Options{}, p)
+	if len(recs) != 2 || recs[1].Src.String() != "10.0.0.3" || recs[1].Action != ActionReject || len(r.Problems()) != 0 {
+		t.Errorf("%+v %v", recs, r.Problems())
+	}
+}

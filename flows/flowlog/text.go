@@ -198,6 +198,12 @@ func (s *textSource) parseInto(out *[]Record, line []byte) {
 	r := &(*out)[:len(*out)+1][len(*out)]
 	r.File, r.Line = s.name, s.line
 	if err := s.parser.parse(line, r); err != nil {
+		if f, isHeader := headerFormat(line); isHeader && !s.cwl {
+			// Another header: files concatenated (cat a.log b.log);
+			// the records after it are in its format.
+			s.parser = newLineParser(f, s.in)
+			return
+		}
 		s.sum.Bad++
 		s.problem(s.line, err.Error(), false)
 		return
