@@ -298,3 +298,46 @@ func TestConcatenatedHeaders(t *testing.T) {
 		t.Errorf("%+v %v", recs, r.Problems())
 	}
 }
+
+// Every field of every version in one custom format (v11, the newest):
+// the fields flowverify keeps are read, the others skipped.
+func TestAllVersionsFields(t *testing.T) {
+	var names, values []string
+	val := map[string]string{
+		"version": "11", "account-id": "123456789012", "interface-id": "eni-0a", "srcaddr": "10.0.1.5", "dstaddr": "10.0.2.9",
+		"srcport": "40000", "dstport": "5432", "protocol": "6", "packets": "3", "bytes": "180", "start": "100", "end": "160",
+		"action": "REJECT", "log-status": "OK", "vpc-id": "vpc-1", "subnet-id": "subnet-web", "instance-id": "i-1", "tcp-flags": "2",
+		"type": "IPv4", "pkt-srcaddr": "10.0.1.5", "pkt-dstaddr": "10.0.2.9", "region": "us-east-1", "az-id": "use1-az1",
+		"sublocation-type": "-", "sublocation-id": "-", "pkt-src-aws-service": "-", "pkt-dst-aws-service": "S3",
+		"flow-direction": "egress", "traffic-path": "1", "reject-reason": "-", "resource-id": "-", "interface-type": "nat_gateway",
+	}
+	seenVersion := map[int]bool{}
+	for _, f := range knownFields {
+		names = append(names, f.name)
+		seenVersion[f.version] = true
+		v, ok := val[f.name]
+		if !ok {
+			v = "x%2Fy" // ECS, tag, next-hop, encryption fields: skipped
+		}
+		values = append(values, v)
+	}
+	for _, v := range []int{2, 3, 4, 5, 7, 8, 9, 10, 11} {
+		if !seenVersion[v] {
+			t.Errorf("no field of version %d in the table", v)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "all.log")
+	os.WriteFile(p, []byte(strings.Join(names, " ")+"\n"+strings.Join(values, " ")+"\n"), 0o644)
+	recs, r := readAll(t, Options{}, p)
+	if len(recs) != 1 {
+		t.Fatalf("%v", r.Problems())
+	}
+	x := recs[0]
+	if x.Version != 11 || x.Region != "us-east-1" || x.AZID != "use1-az1" || x.PktDstAWSService != "S3" || x.Direction != DirEgress ||
+		x.TrafficPath != 1 || x.InterfaceType != "nat_gateway" || x.Has(FieldRejectReason) || x.SubnetID != "subnet-web" || x.TCPFlags != 2 {
+		t.Errorf("%+v", x)
+	}
+	if v := r.Summary().Files[0].Version; v != 11 {
+		t.Errorf("format version %d", v)
+	}
+}
