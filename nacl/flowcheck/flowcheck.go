@@ -89,8 +89,10 @@ type Result struct {
 	// deny, exempt or not-filtered.
 	Verdict     replay.Verdict
 	Attribution Attribution
-	// Uncertain: the placement is unknown, or an evaluation passed over a
-	// rule naming an ICMP type (flow logs do not carry it).
+	// Uncertain: the placement is unknown, the interface is outside the
+	// modelled subnets although the packet crosses one (its own subnet's
+	// NACL is not known), or an evaluation passed over a rule naming an
+	// ICMP type (flow logs do not carry it).
 	Uncertain bool
 }
 
@@ -207,7 +209,10 @@ func (c *Checker) Check(r *flowlog.Record) Result {
 				res.Deciding = 0
 			}
 		default: // interface outside the checks the packet meets
+			// No modelled NACL applies where the record was logged; the
+			// interface's own subnet (not modelled) may have one.
 			res.Verdict = replay.NotFiltered
+			res.Uncertain = true
 		}
 	}
 	if d := res.Check(); d != nil && d.Uncertain {

@@ -175,6 +175,13 @@ out 100 allow all 0.0.0.0/0
 	if res := c.Check(r); res.Placement != PlacedUnknown || !res.Uncertain || res.Check().ACL != "acl-web" || res.Attribution != AttrNACL {
 		t.Errorf("unknown: %+v", res)
 	}
+	// Logged egress at an interface in no modelled subnet: its own NACL
+	// is unknown, so the not-nacl is uncertain.
+	r = rec("10.0.9.9", "10.0.2.9", 40000, 5432, flowlog.ActionReject)
+	r.Direction = flowlog.DirEgress
+	if res := c.Check(r); res.Placement != PlacedOutside || res.Verdict != replay.NotFiltered || res.Attribution != AttrNotNACL || !res.Uncertain {
+		t.Errorf("outside: %+v", res)
+	}
 	// pkt-srcaddr/pkt-dstaddr are what the NACL sees.
 	r = base()
 	r.Src = netip.MustParseAddr("10.0.2.100")
