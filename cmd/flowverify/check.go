@@ -19,9 +19,10 @@ type checkOpts struct {
 
 func runCheck(env *runEnv, args []string) int {
 	const cmd = "check"
-	fs := newFlagSet(env, cmd, "--nacl FILE [--subnet CIDR... | --subnets FILE] [flags] CAPTURE... (- for stdin)")
+	fs := newFlagSet(env, cmd, "--nacl FILE [--subnet CIDR... | --subnets FILE] [flags] CAPTURE... (- for stdin) | FLOW-LOGS...")
 	cf := addCaptureFlags(fs)
 	rf := addReplayFlags(fs)
+	fl := addFlowLogFlags(fs)
 	var o checkOpts
 	fs.StringVar(&o.nacl, "nacl", "", "NACL file (describe-network-acls JSON, Terraform, CloudFormation, native text); required")
 	fs.StringVar(&o.format, "format", "text", "output format: text, json, jsonl or csv")
@@ -46,6 +47,11 @@ func runCheck(env *runEnv, args []string) int {
 	file, err := readNACL(env, cmd, o.nacl, rf.naclFormat, &rf.naclIn, false)
 	if err != nil {
 		return fail(env, cmd, err)
+	}
+	if isFlowLog, err := flowLogInputs(fs.Args()); err != nil {
+		return fail(env, cmd, err)
+	} else if isFlowLog {
+		return runCheckFlowLogs(env, cmd, o, rf, fl, file, fs.Args())
 	}
 	in, err := openReplayInput(env, cf, fs.Args(), o.packets)
 	if err != nil {

@@ -10,9 +10,10 @@ import (
 
 func runDiff(env *runEnv, args []string) int {
 	const cmd = "diff"
-	fs := newFlagSet(env, cmd, "--nacl OLD --nacl-new NEW [--subnet CIDR... | --subnets FILE] [flags] CAPTURE...")
+	fs := newFlagSet(env, cmd, "--nacl OLD --nacl-new NEW [--subnet CIDR... | --subnets FILE] [flags] CAPTURE... | FLOW-LOGS...")
 	cf := addCaptureFlags(fs)
 	rf := addReplayFlags(fs)
+	fl := addFlowLogFlags(fs)
 	oldPath := fs.String("nacl", "", "the NACL in force today (any format check reads); required")
 	newPath := fs.String("nacl-new", "", "the proposed NACL; required")
 	aclNew := fs.String("acl-new", "", "ACL ID or Name in --nacl-new when it holds several (default: --acl)")
@@ -44,6 +45,11 @@ func runDiff(env *runEnv, args []string) int {
 	newFile, err := readNACL(env, cmd, *newPath, rf.naclFormat, &rf.naclIn, false)
 	if err != nil {
 		return fail(env, cmd, err)
+	}
+	if isFlowLog, err := flowLogInputs(fs.Args()); err != nil {
+		return fail(env, cmd, err)
+	} else if isFlowLog {
+		return diffFlowLogs(env, cmd, *format, *failOn, rf, fl, oldFile, newFile, *aclNew, fs.Args())
 	}
 	in, err := openReplayInput(env, cf, fs.Args(), false)
 	if err != nil {

@@ -7,9 +7,10 @@ import (
 	"github.com/flowverify/flowverify/flows"
 )
 
-// Synthesize is the materialised reference of SynthesizeRecording: the
-// same algorithm over conversations held in a slice, with every exclusion
-// in Result.Excluded. The input order does not matter: the result is the
+// Synthesize runs the algorithm of SynthesizeRecording over conversations
+// held in a slice (from flow logs, or built by a caller), with every
+// exclusion in Result.Excluded; the tests also use it as the materialised
+// reference of SynthesizeRecording. The input order does not matter: the result is the
 // same for any permutation of convs.
 func Synthesize(convs []*flows.Conversation, opts Options) (*Result, error) {
 	sorted := make([]*flows.Conversation, 0, len(convs))
