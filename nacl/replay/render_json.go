@@ -155,6 +155,8 @@ type ConvJSON struct {
 	Response     LegJSON      `json:"response"`
 	Explanations []string     `json:"explanations"`
 	Fixes        []int        `json:"fixes"`
+	// Class is set for conversations with a denied packet.
+	Class *ClassJSON `json:"class,omitempty"`
 }
 
 // ConvJSON converts one conversation result.
@@ -164,7 +166,7 @@ func (o *RenderOptions) ConvJSON(cr *ConvResult) ConvJSON {
 	j := ConvJSON{ID: c.ID, Proto: flows.ProtoName(c.Proto), Client: endpointJSON(c.Client, ports), Server: endpointJSON(c.Server, ports),
 		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: cr.Status,
 		Request: o.legJSON(&cr.Request, ports), Response: o.legJSON(&cr.Response, ports),
-		Explanations: cr.Explanations, Fixes: cr.Fixes}
+		Explanations: cr.Explanations, Fixes: cr.Fixes, Class: classJSON(cr.Class)}
 	if j.Explanations == nil {
 		j.Explanations = []string{}
 	}
@@ -263,13 +265,14 @@ type ReportJSON struct {
 	Summary       SummaryJSON  `json:"summary"`
 	Conversations []ConvJSON   `json:"conversations"`
 	Fixes         []FixJSON    `json:"fixes"`
-	Notes         []string     `json:"notes"`
+	FixesJSON
+	Notes []string `json:"notes"`
 }
 
 // ReportJSON converts the report.
 func (o *RenderOptions) ReportJSON(r *Report, t *Topology) ReportJSON {
 	j := ReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.SummaryJSON(&r.Summary),
-		Conversations: []ConvJSON{}, Fixes: []FixJSON{}, Notes: r.Notes}
+		Conversations: []ConvJSON{}, Fixes: []FixJSON{}, FixesJSON: r.fixesJSON(), Notes: r.Notes}
 	if j.Files == nil {
 		j.Files = []string{}
 	}
@@ -376,6 +379,15 @@ func (o *RenderOptions) WriteReportJSON(w io.Writer, r *Report, t *Topology, tai
 	buf.WriteString("],\n")
 	if err := member("fixes", fixes); err != nil {
 		return err
+	}
+	fj := r.fixesJSON()
+	for _, m := range []struct {
+		name string
+		v    any
+	}{{"headlines", fj.Headlines}, {"classes", fj.Classes}, {"fix_all", fj.FixAll}, {"change_sets", fj.ChangeSets}, {"proof", fj.Proof}, {"unfixed", fj.Unfixed}} {
+		if err := member(m.name, m.v); err != nil {
+			return err
+		}
 	}
 	buf.WriteString("  \"notes\": ")
 	if err := value(head.Notes, "  "); err != nil {

@@ -227,6 +227,7 @@ func u64(n uint64) string { return strconv.FormatUint(n, 10) }
 // fix, the suggested rules, and notes.
 func (o *RenderOptions) WriteText(w io.Writer, r *Report, t *Topology) error {
 	var b strings.Builder
+	writeHeadlinesText(&b, r)
 	s := &r.Summary
 	fmt.Fprintf(&b, "Summary: %d records read, %d IP packets evaluated: %d allowed, %d denied, %d exempt, %d not filtered",
 		s.Records, s.Evaluated, s.Allowed, s.Denied, s.Exempt, s.NotFiltered)
@@ -234,6 +235,7 @@ func (o *RenderOptions) WriteText(w io.Writer, r *Report, t *Topology) error {
 		fmt.Fprintf(&b, " (%d uncertain)", s.Uncertain)
 	}
 	fmt.Fprintf(&b, "\n         %d of %d conversations affected\n", s.Affected, s.Conversations)
+	writeClassCountsText(&b, r)
 	if s.OutsideWindow > 0 || !s.Since.IsZero() || !s.Until.IsZero() {
 		fmt.Fprintf(&b, "Window: %s .. %s (%d IP packets outside, not evaluated)\n", orOpen(o.FormatTime(s.Since)), orOpen(o.FormatTime(s.Until)), s.OutsideWindow)
 	}
@@ -305,16 +307,7 @@ func (o *RenderOptions) WriteText(w io.Writer, r *Report, t *Topology) error {
 	if err != nil {
 		return err
 	}
-	if len(r.Fixes) > 0 {
-		b.WriteString("\nSUGGESTED RULES (native text format)\n")
-		for i := range r.Fixes {
-			f := &r.Fixes[i]
-			fmt.Fprintf(&b, "%s  # %s %s, %s leg, before rule %d; conversations %s\n", f.Line, f.ACL, f.SubnetID, f.Role, f.Blocking, intsText(f.Conversations))
-			if f.Note != "" {
-				fmt.Fprintf(&b, "#   %s\n", f.Note)
-			}
-		}
-	}
+	writeFixesText(&b, r)
 	if len(r.Notes) > 0 {
 		b.WriteString("\nNOTES\n")
 		for _, n := range r.Notes {
@@ -371,6 +364,7 @@ func (o *RenderOptions) writeBroken(b *strings.Builder, r *Report, cr *ConvResul
 		}
 		b.WriteByte('\n')
 	}
+	writeClassText(b, r, cr)
 	for _, i := range cr.Fixes {
 		b.WriteString("  fix (" + r.Fixes[i].ACL + "): " + r.Fixes[i].Line + "\n")
 	}

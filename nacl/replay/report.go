@@ -1,6 +1,8 @@
 package replay
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
@@ -89,6 +91,9 @@ type ConvResult struct {
 	Explanations []string
 	// Fixes are indexes into Report.Fixes of the rules that would let the denied legs through.
 	Fixes []int
+	// Class says whether a denied conversation is breakage (fixed),
+	// intended or unclear, and why; zero when nothing is denied.
+	Class Classification
 }
 
 // Leg returns the request or response leg.
@@ -128,7 +133,23 @@ type Report struct {
 	Conversations []*ConvResult
 	// Unattributed holds the keys of packets that joined no conversation.
 	Unattributed []KeyResult
-	Fixes        []Fix
+	// Fixes are the rules of the change sets, ACL by ACL (see ChangeSets).
+	Fixes []Fix
+	// ChangeSets are the fixes grouped per ACL, with the patched ACL and
+	// its quota counts.
+	ChangeSets []ChangeSet
+	// Proof is the replay of the capture against the patched ACLs.
+	Proof *Proof
+	// Classes counts the denied conversations by class.
+	Classes map[Class]int
+	// Unfixed are the denied conversations that get no fix, by class and
+	// cause, in that order.
+	Unfixed []ClassGroup
+	// FixAll is true when fixes were made for every class, not only breakage.
+	FixAll bool
+	// Headlines are facts the reader must see first (an inferred Amazon
+	// DNS resolver, ...); commands print them at the top.
+	Headlines []string
 	// Notes are caveats for the reader (uncertain verdicts, unconfirmed exemptions).
 	Notes []string
 	// lazy rebuilds conversation results on demand (Summarize).
@@ -141,6 +162,8 @@ type lazyReport struct {
 	j   *Judge
 	rec *Recording
 	fx  *fixer
+	// scanners are the capture's scanners (for Classify).
+	scanners Scanners
 	// affectedBits has bit id set for the conversations with a denied packet.
 	affectedBits []uint64
 	// widths are the text table's column widths and cells, measured while judging.
@@ -151,7 +174,23 @@ type lazyReport struct {
 // and distinct NACL view) and assembles the report, with every
 // conversation's result in Conversations.
 func BuildReport(j *Judge, rec *Recording) *Report {
-	return buildReport(j, rec, true)
+	return buildReport(j, rec, true, ReportOptions{})
+}
+
+// ReportOptions tune the fixes of a report.
+type ReportOptions struct {
+	// FixAll makes fixes for every denied conversation, not only breakage.
+	FixAll bool
+}
+
+// BuildReportWith is BuildReport with options.
+func BuildReportWith(j *Judge, rec *Recording, o ReportOptions) *Report {
+	return buildReport(j, rec, true, o)
+}
+
+// SummarizeWith is Summarize with options.
+func SummarizeWith(j *Judge, rec *Recording, o ReportOptions) *Report {
+	return buildReport(j, rec, false, o)
 }
 
 // Summarize judges every recorded key like BuildReport and computes the
@@ -162,11 +201,11 @@ func BuildReport(j *Judge, rec *Recording) *Report {
 // bytes per conversation: the cells of the text table (see tableWidths)
 // and a bit for the affected ones.
 func Summarize(j *Judge, rec *Recording) *Report {
-	return buildReport(j, rec, false)
+	return buildReport(j, rec, false, ReportOptions{})
 }
 
-func buildReport(j *Judge, rec *Recording, keep bool) *Report {
-	r := &Report{}
+func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
+	r := &Report{FixAll: o.FixAll, Classes: map[Class]int{}}
 	s := &r.Summary
 	s.Records, s.IP, s.NonIP, s.Undecodable = rec.Counts.Records, rec.Counts.IP, rec.Counts.NonIP, rec.Counts.Undecodable
 	s.OutsideWindow, s.Unattributed = rec.Counts.OutsideWindow, rec.Counts.Unattributed
@@ -174,12 +213,13 @@ func buildReport(j *Judge, rec *Recording, keep bool) *Report {
 	s.Since, s.Until = rec.Since, rec.Until
 	s.ExemptBy, s.NotFilteredBy = map[string]uint64{}, map[string]uint64{}
 	fx := newFixer(j)
+	scanners := DetectScanners(rec)
 	cb := &convBuilder{j: j, rec: rec}
 	n := rec.NumConversations()
-	var affected []uint64
+	affected := make([]uint64, n/64+1)
+	classes := make([]uint8, n+1)
 	var widths tableWidths
 	if !keep {
-		affected = make([]uint64, n/64+1)
 		widths.multi = multiACL(j.Topology())
 		widths.cellIdx = map[string]uint16{}
 		widths.rows = make([]uint32, n+1)
@@ -215,10 +255,17 @@ func buildReport(j *Judge, rec *Recording, keep bool) *Report {
 		s.Conversations++
 		if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
 			s.Affected++
-			fx.add(cr)
-			if !keep {
-				affected[id/64] |= 1 << (id % 64)
+			cls := Classify(cr, rec.state(id), scanners)
+			cr.Class = cls
+			classes[id] = classCode(cls.Class)
+			r.Classes[cls.Class]++
+			if r.toFix(cls.Class) {
+				fx.add(cr)
+			} else {
+				fx.guard(cr)
+				r.addUnfixed(cls, id)
 			}
+			affected[id/64] |= 1 << (id % 64)
 		}
 		if keep {
 			r.Conversations = append(r.Conversations, cr)
@@ -231,18 +278,46 @@ func buildReport(j *Judge, rec *Recording, keep bool) *Report {
 		r.Unattributed = append(r.Unattributed, kr)
 		r.count(&kr)
 	}
-	r.Fixes = fx.fixes()
+	fx.build()
+	r.Fixes, r.ChangeSets = fx.fixes, fx.sets
+	fx.guards = nil
 	for _, cr := range r.Conversations {
 		cr.Explanations = explain(cr)
 		cr.Fixes = fx.indexes(cr)
 	}
+	isAffected := func(id int) bool { return id/64 < len(affected) && affected[id/64]&(1<<(id%64)) != 0 }
+	r.Proof = r.prove(j, rec, isAffected, func(id int) Class { return classNames[classes[id]] }, r.toFix)
 	if !keep {
 		widths.scratch, widths.cellIdx = nil, nil
-		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, affectedBits: affected, widths: widths}
+		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, scanners: scanners, affectedBits: affected, widths: widths}
 	}
 	r.Notes = notes(r)
 	return r
 }
+
+// ClassGroup is a set of conversations of one class and cause.
+type ClassGroup struct {
+	Class Class
+	Cause Cause
+	// Detail is the first conversation's reason in words.
+	Detail        string
+	Conversations []int
+}
+
+// addUnfixed adds conversation id to its class group.
+func (r *Report) addUnfixed(c Classification, id int) {
+	for i := range r.Unfixed {
+		if g := &r.Unfixed[i]; g.Class == c.Class && g.Cause == c.Cause {
+			g.Conversations = append(g.Conversations, id)
+			return
+		}
+	}
+	r.Unfixed = append(r.Unfixed, ClassGroup{Class: c.Class, Cause: c.Cause, Detail: c.Detail, Conversations: []int{id}})
+	slices.SortStableFunc(r.Unfixed, func(a, b ClassGroup) int { return cmp.Or(cmp.Compare(a.Class, b.Class), cmp.Compare(a.Cause, b.Cause)) })
+}
+
+// toFix reports whether conversations of class c get fixes.
+func (r *Report) toFix(c Class) bool { return c == ClassBreakage || (r.FixAll && c != "") }
 
 // count adds one judged key to the summary.
 func (r *Report) count(kr *KeyResult) {
@@ -303,6 +378,7 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 		if details {
 			cr.Explanations = explainWith(cr, pc)
 			cr.Fixes = r.lazy.fx.indexes(cr)
+			cr.Class = Classify(cr, cb.rec.state(id), r.lazy.scanners)
 		}
 		if err := fn(cr); err != nil {
 			return err
