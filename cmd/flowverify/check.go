@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/replay"
 )
 
@@ -24,6 +25,11 @@ type checkOpts struct {
 	format  string
 	packets bool
 	failOn  string
+	// fixAll asks for fixes for every denied conversation, not only breakage.
+	fixAll bool
+	// writeFixed is where the patched ACLs go; fixedFormat their format.
+	writeFixed  string
+	fixedFormat string
 }
 
 func runCheck(env *runEnv, args []string) int {
@@ -36,6 +42,9 @@ func runCheck(env *runEnv, args []string) int {
 	fs.StringVar(&o.format, "format", "text", "output format: text, json, jsonl or csv")
 	fs.BoolVar(&o.packets, "packets", false, "also list every IP packet with its verdict (jsonl: one object per packet, in capture order)")
 	fs.StringVar(&o.failOn, "fail-on", "deny", "exit 1 when: deny (some packet is denied) or never")
+	fs.BoolVar(&o.fixAll, "fix-all", false, "fix every denied conversation, not only breakage (also intended and unclear ones)")
+	fs.StringVar(&o.writeFixed, "write-fixed", "", "write the patched ACL(s) to FILE, or one file per ACL to DIR, once the proof passed")
+	fs.StringVar(&o.fixedFormat, "fixed-format", "", "format of --write-fixed: the format the NACL was read in (default), aws-json, terraform, cloudformation, text, or cli (aws ec2 create-network-acl-entry commands)")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
@@ -47,6 +56,9 @@ func runCheck(env *runEnv, args []string) int {
 	}
 	if o.nacl == "" {
 		return fail(env, cmd, fmt.Errorf("--nacl FILE is required"))
+	}
+	if o.fixedFormat != "" && o.writeFixed == "" {
+		return fail(env, cmd, fmt.Errorf("--fixed-format needs --write-fixed FILE|DIR"))
 	}
 	win, err := rf.window()
 	if err != nil {
@@ -69,12 +81,30 @@ func runCheck(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
+	var fixedFmt aclfile.Format
+	if o.writeFixed != "" {
+		if fixedFmt, err = fixedFormat(o.fixedFormat, file.Format); err != nil {
+			return fail(env, cmd, err)
+		}
+	}
 	judge, err := replay.NewJudge(topo)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	rep := replay.Summarize(judge, in.rec)
+	rep := replay.SummarizeWith(judge, in.rec, replay.ReportOptions{FixAll: o.fixAll})
 	rep.Notes = append(notes, rep.Notes...)
+	rep.Headlines = append(rf.headlines, rep.Headlines...)
+	writeFailed := false
+	if o.writeFixed != "" {
+		files, err := writeFixed(rep, o.writeFixed, fixedFmt)
+		for _, f := range files {
+			fmt.Fprintf(env.stderr, "flowverify %s: wrote the patched ACL(s) as %s to %s\n", cmd, fixedFmt, f)
+		}
+		if err != nil {
+			fmt.Fprintf(env.stderr, "flowverify %s: --write-fixed: %v\n", cmd, err)
+			writeFailed = true
+		}
+	}
 	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, nano: in.anyNano()}
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
@@ -90,7 +120,7 @@ func runCheck(env *runEnv, args []string) int {
 	if err := w.Flush(); err != nil {
 		return fail(env, cmd, err)
 	}
-	if in.problems(env, cmd) {
+	if in.problems(env, cmd) || writeFailed {
 		return exitError
 	}
 	if denied && o.failOn != "never" {
