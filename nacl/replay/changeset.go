@@ -169,7 +169,7 @@ func (c *candidate) fix(used map[usedKey]map[int]bool) Fix {
 	k := c.key
 	e := c.e
 	e.Comment = fmt.Sprintf("flowverify: lets %d conversation(s) through (blocked by rule %d)", len(c.convs), k.rule)
-	num, why := pickRuleNumber(k.acl, k.dir, k.rule, used)
+	num, why := pickRuleNumber(k.acl, k.dir, k.rule, &e, used)
 	e.RuleNumber = num
 	notes := c.notes
 	if why != "" {

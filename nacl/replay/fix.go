@@ -221,10 +221,64 @@ func (fx *fixer) candidates() []*candidate {
 			}
 			slices.Sort(c.convs)
 			c.convs = slices.Compact(c.convs)
-			out = append(out, c)
+			out = append(out, fx.carve(c)...)
 		}
 	}
 	return out
+}
+
+// carve splits a candidate's port range around the destination ports of
+// guarded packets it would let through (a refused, unanswered or
+// explicitly denied connection from the same peers), so that a fix never
+// opens what the capture says should stay shut.
+func (fx *fixer) carve(c *candidate) []*candidate {
+	if !c.e.UsesPorts() || len(fx.guards) == 0 {
+		return []*candidate{c}
+	}
+	b := bucket{c.key.acl, c.key.dir, c.key.v6}
+	ev := nacl.Compile(&nacl.ACL{Entries: []nacl.Entry{c.e}})
+	var holes []uint16
+	for i := range fx.guards {
+		g := &fx.guards[i]
+		if g.acl == b.acl && g.dir == b.dir && g.rule >= c.key.rule && g.p.Src.Is6() == b.v6 && ev.Evaluate(b.dir, &g.p).Entry == 0 {
+			holes = append(holes, g.p.DstPort)
+		}
+	}
+	if len(holes) == 0 {
+		return []*candidate{c}
+	}
+	slices.Sort(holes)
+	holes = slices.Compact(holes)
+	var out []*candidate
+	piece := func(lo, hi int) {
+		if lo > hi {
+			return
+		}
+		p := *c
+		p.e.Ports = nacl.PortRange{From: uint16(lo), To: uint16(hi)}
+		p.notes = append(slices.Clone(c.notes), fmt.Sprintf("port(s) %s left out: conversations that get no fix (refused, unanswered or denied on purpose) use them", portsText(holes)))
+		out = append(out, &p)
+	}
+	lo := int(c.e.Ports.From)
+	for _, h := range holes {
+		piece(lo, int(h)-1)
+		lo = int(h) + 1
+	}
+	piece(lo, int(c.e.Ports.To))
+	return out
+}
+
+// portsText lists ports, at most 10 of them.
+func portsText(ps []uint16) string {
+	parts := make([]string, 0, min(len(ps), 11))
+	for i, p := range ps {
+		if i == 10 {
+			parts = append(parts, fmt.Sprintf("... (%d in all)", len(ps)))
+			break
+		}
+		parts = append(parts, fmt.Sprint(p))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // portRange returns the lowest and highest response port (nil without ports).
@@ -261,14 +315,16 @@ type usedKey struct {
 }
 
 // pickRuleNumber returns a free rule number below the blocking rule so
-// that the blocking rule cannot shadow the new rule. The room is between
-// the ACL's own highest rule below the blocking rule and the blocking rule
-// (numbers given to earlier fixes do not shrink it). The preferred number
-// is blocking-5 when that lies in the room, else blocking-1; free numbers
+// that the blocking rule cannot shadow the new rule e. The room is
+// between the ACL's highest rule below the blocking rule that overlaps e
+// (any rule when e is nil) and the blocking rule: rules that share no
+// packet with e may come after it without changing any verdict. Numbers
+// given to earlier fixes do not shrink the room. The preferred number is
+// blocking-5 when that lies in the room, else blocking-1; free numbers
 // are taken downward from it, then upward above it. Below a default rule
 // it is the next multiple of 10 after the highest rule so far. It returns
 // 0 and a reason when no number is free.
-func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, used map[usedKey]map[int]bool) (int, string) {
+func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, e *nacl.Entry, used map[usedKey]map[int]bool) (int, string) {
 	uk := usedKey{acl, dir}
 	if used[uk] == nil {
 		used[uk] = map[int]bool{}
@@ -300,11 +356,13 @@ func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, used map[us
 		}
 		return 0, "no free rule number: the ACL uses every number"
 	}
-	// The ACL's own rule just below the blocking rule bounds the room.
+	// The ACL's own rule just below the blocking rule that shares
+	// packets with e bounds the room.
 	below := 0
-	for _, e := range acl.Entries {
-		if e.Direction == dir && e.RuleNumber < blocking && e.RuleNumber > below {
-			below = e.RuleNumber
+	for i := range acl.Entries {
+		r := &acl.Entries[i]
+		if r.Direction == dir && r.RuleNumber < blocking && r.RuleNumber > below && (e == nil || overlaps(r, e)) {
+			below = r.RuleNumber
 		}
 	}
 	pref := blocking - 5
@@ -322,6 +380,29 @@ func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, used map[us
 		}
 	}
 	return 0, fmt.Sprintf("no free rule number between %d and the blocking rule %d: renumber the rules to make room", below, blocking)
+}
+
+// overlaps reports whether two entries of one direction match a common
+// packet.
+func overlaps(a, b *nacl.Entry) bool {
+	if a.IsIPv6() != b.IsIPv6() || !a.CIDR.Overlaps(b.CIDR) {
+		return false
+	}
+	if a.Protocol != nacl.ProtoAll && b.Protocol != nacl.ProtoAll && a.Protocol != b.Protocol {
+		return false
+	}
+	if a.UsesPorts() && b.UsesPorts() && (a.Ports.To < b.Ports.From || b.Ports.To < a.Ports.From) {
+		return false
+	}
+	if a.UsesICMP() && b.UsesICMP() && a.Protocol == b.Protocol {
+		if a.ICMPType >= 0 && b.ICMPType >= 0 && a.ICMPType != b.ICMPType {
+			return false
+		}
+		if a.ICMPType >= 0 && a.ICMPType == b.ICMPType && a.ICMPCode >= 0 && b.ICMPCode >= 0 && a.ICMPCode != b.ICMPCode {
+			return false
+		}
+	}
+	return true
 }
 
 // TextLine formats e in the native text format:
