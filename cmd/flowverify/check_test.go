@@ -323,7 +323,7 @@ func TestDiffSeveralSubnets(t *testing.T) {
 }
 
 // Numbers given to earlier suggested fixes do not shrink the room below
-// the blocking rule: 99 and 98 are taken, not "?".
+// the blocking rule: 95 and 94 are taken, not "?".
 func TestCheckFixNumbersBelowOneBlockingRule(t *testing.T) {
 	orig, err := os.ReadFile(samples + "webserver.nacl")
 	if err != nil {
@@ -345,7 +345,9 @@ func TestCheckFixNumbersBelowOneBlockingRule(t *testing.T) {
 	if code != exitFindings {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"\n  out 98 allow tcp 192.0.2.80/32 443 ", "\n  out 99 allow tcp 192.0.2.80/32 80 "} {
+	// Rule 96 (tcp 22) shares no packet with the fixes, so they may go
+	// below it: blocking-5 = 95, then 94.
+	for _, want := range []string{"\n  out 94 allow tcp 192.0.2.80/32 443 ", "\n  out 95 allow tcp 192.0.2.80/32 80 "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
 		}
