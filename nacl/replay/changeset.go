@@ -120,6 +120,10 @@ func (fx *fixer) build() {
 		}
 		before := b.existing()
 		cs, merges := fx.reduce(b, cs, QuotaDefault-before)
+		if len(merges) > 0 {
+			// A merge may now hold another rule whole.
+			cs = fx.mergeFree(cs)
+		}
 		st.set.Merges = append(st.set.Merges, merges...)
 		q := QuotaCount{Direction: b.dir, IPv6: b.v6, Before: before, After: before + len(cs)}
 		q.Fits = q.After <= QuotaDefault
@@ -280,24 +284,42 @@ func join(a, b *candidate, m nacl.Entry) *candidate {
 
 // mergeFree merges candidates whose merge admits nothing new (adjacent
 // ports with the same prefix, sibling prefixes with the same ports, a
-// rule inside another) until none is left.
+// rule inside another) until none is left. Small buckets try every pair;
+// large ones neighbours in rule order, pass after pass.
 func (fx *fixer) mergeFree(cs []*candidate) []*candidate {
+	free := func(i, j int) bool {
+		if !mergeable(cs[i], cs[j]) || !adjacentOrOverlapping(cs[i], cs[j]) {
+			return false
+		}
+		m, cost := mergeCost(cs[i], cs[j])
+		if cost > 0 {
+			return false
+		}
+		cs[i] = join(cs[i], cs[j], m)
+		cs[j] = nil
+		return true
+	}
 	for {
-		done := true
-		for i := 0; i < len(cs) && done; i++ {
-			for j := i + 1; j < len(cs); j++ {
-				if !mergeable(cs[i], cs[j]) {
-					continue
+		changed := false
+		if len(cs) > allPairsLimit {
+			slices.SortStableFunc(cs, compareCandidates)
+			for k := 0; k+1 < len(cs); k++ {
+				if cs[k] != nil && free(k, k+1) {
+					cs[k], cs[k+1] = nil, cs[k] // keep the merge as the next left neighbour
+					changed = true
 				}
-				if m, cost := mergeCost(cs[i], cs[j]); cost <= 0 && adjacentOrOverlapping(cs[i], cs[j]) {
-					cs[i] = join(cs[i], cs[j], m)
-					cs = slices.Delete(cs, j, j+1)
-					done = false
-					break
+			}
+		} else {
+			for i := 0; i < len(cs); i++ {
+				for j := i + 1; j < len(cs) && cs[i] != nil; j++ {
+					if cs[j] != nil && free(i, j) {
+						changed = true
+					}
 				}
 			}
 		}
-		if done {
+		cs = slices.DeleteFunc(cs, func(c *candidate) bool { return c == nil })
+		if !changed {
 			return cs
 		}
 	}
@@ -312,55 +334,171 @@ func adjacentOrOverlapping(a, b *candidate) bool {
 	return int(a.e.Ports.From) <= int(b.e.Ports.To)+1 && int(b.e.Ports.From) <= int(a.e.Ports.To)+1
 }
 
+// allPairsLimit bounds the number of candidates for which every pair is
+// considered; larger buckets are first merged in rounds of neighbours (in
+// rule order, which sorts by place, protocol, ports and address).
+const allPairsLimit = 160
+
 // reduce merges the candidates of one bucket while there are more than
 // room: each time the mergeable pair admitting the least new space whose
 // merge lets no guarded packet through. It returns the candidates and the
 // merges made, in words.
 func (fx *fixer) reduce(b bucket, cs []*candidate, room int) ([]*candidate, []string) {
+	room = max(room, 0)
+	if len(cs) <= room {
+		return cs, nil
+	}
+	guards := fx.bucketGuards(b)
 	var merges []string
-	forbidden := map[[2]*candidate]bool{}
-	for len(cs) > max(room, 0) {
+	record := func(x, y *candidate, m nacl.Entry, cost float64) *candidate {
+		merges = append(merges, fmt.Sprintf("%s %s: merged %s and %s into %s to fit the quota (lets through %.0f more address x port units than the two rules)",
+			b.dir, familyWord(b.v6), TextLine(&x.e), TextLine(&y.e), TextLine(&m), cost))
+		c := join(x, y, m)
+		c.merged++
+		c.notes = append(c.notes, "merged to fit the quota: wider than the observed traffic")
+		return c
+	}
+	// Rounds of neighbour merges: the cheapest disjoint pairs of
+	// neighbours, until the bucket is small enough for all pairs.
+	for len(cs) > max(room, allPairsLimit) {
+		slices.SortStableFunc(cs, compareCandidates)
+		type cand struct {
+			k    int
+			m    nacl.Entry
+			cost float64
+		}
+		var ps []cand
+		for k := 0; k+1 < len(cs); k++ {
+			if mergeable(cs[k], cs[k+1]) {
+				m, c := mergeCost(cs[k], cs[k+1])
+				ps = append(ps, cand{k, m, c})
+			}
+		}
+		slices.SortStableFunc(ps, func(x, y cand) int { return cmp.Compare(x.cost, y.cost) })
+		used := make([]bool, len(cs))
+		need := len(cs) - max(room, allPairsLimit)
+		merged := 0
+		for _, p := range ps {
+			if merged >= need || used[p.k] || used[p.k+1] {
+				continue
+			}
+			if opensAny(guards, b.dir, cs[p.k].key.rule, &p.m) {
+				continue
+			}
+			cs[p.k] = record(cs[p.k], cs[p.k+1], p.m, p.cost)
+			cs[p.k+1] = nil
+			used[p.k], used[p.k+1] = true, true
+			merged++
+		}
+		cs = slices.DeleteFunc(cs, func(c *candidate) bool { return c == nil })
+		if merged == 0 {
+			break
+		}
+	}
+	// All pairs, costs cached: a merge replaces i and retires j.
+	n := len(cs)
+	cost := make([][]float64, n)
+	ents := make([][]nacl.Entry, n)
+	pairCost := func(i, j int) {
+		cost[i][j] = math.Inf(1)
+		if mergeable(cs[i], cs[j]) {
+			ents[i][j], cost[i][j] = mergeCost(cs[i], cs[j])
+		}
+	}
+	for i := range cost {
+		cost[i] = make([]float64, n)
+		ents[i] = make([]nacl.Entry, n)
+		for j := i + 1; j < n; j++ {
+			pairCost(i, j)
+		}
+	}
+	alive := make([]bool, n)
+	for i := range alive {
+		alive[i] = true
+	}
+	left := n
+	for left > room {
 		bi, bj, best := -1, -1, math.Inf(1)
-		var bm nacl.Entry
-		for i := range cs {
-			for j := i + 1; j < len(cs); j++ {
-				if !mergeable(cs[i], cs[j]) || forbidden[[2]*candidate{cs[i], cs[j]}] {
-					continue
-				}
-				if m, cost := mergeCost(cs[i], cs[j]); cost < best {
-					bi, bj, best, bm = i, j, cost, m
+		for i := 0; i < n; i++ {
+			if !alive[i] {
+				continue
+			}
+			for j := i + 1; j < n; j++ {
+				if alive[j] && cost[i][j] < best {
+					bi, bj, best = i, j, cost[i][j]
 				}
 			}
 		}
 		if bi < 0 {
 			break
 		}
-		if fx.opens(b, cs[bi].key.rule, &bm) {
-			forbidden[[2]*candidate{cs[bi], cs[bj]}] = true
+		if opensAny(guards, b.dir, cs[bi].key.rule, &ents[bi][bj]) {
+			cost[bi][bj] = math.Inf(1)
 			continue
 		}
-		merges = append(merges, fmt.Sprintf("%s %s: merged %s and %s into %s to fit the quota (lets through %.0f more address x port units than the two rules)",
-			b.dir, familyWord(b.v6), TextLine(&cs[bi].e), TextLine(&cs[bj].e), TextLine(&bm), best))
-		c := join(cs[bi], cs[bj], bm)
-		c.merged++
-		c.notes = append(c.notes, "merged to fit the quota: wider than the observed traffic")
-		cs[bi] = c
-		cs = slices.Delete(cs, bj, bj+1)
+		cs[bi] = record(cs[bi], cs[bj], ents[bi][bj], best)
+		alive[bj] = false
+		left--
+		for k := 0; k < n; k++ {
+			if alive[k] && k != bi {
+				pairCost(min(bi, k), max(bi, k))
+			}
+		}
 	}
-	return cs, merges
+	out := make([]*candidate, 0, left)
+	for i, c := range cs {
+		if alive[i] {
+			out = append(out, c)
+		}
+	}
+	return out, merges
 }
 
-// opens reports whether a rule placed just below blocking in bucket b
-// would let through a guarded packet that a rule at or after blocking denies.
-func (fx *fixer) opens(b bucket, blocking int, e *nacl.Entry) bool {
-	ev := nacl.Compile(&nacl.ACL{Entries: []nacl.Entry{*e}})
-	for i := range fx.guards {
-		g := &fx.guards[i]
-		if g.acl == b.acl && g.dir == b.dir && g.rule >= blocking && g.p.Src.Is6() == b.v6 && ev.Evaluate(b.dir, &g.p).Entry == 0 {
+// bucketGuards returns the guarded packets of one bucket.
+func (fx *fixer) bucketGuards(b bucket) []guardPacket {
+	var out []guardPacket
+	for _, g := range fx.guards {
+		if g.acl == b.acl && g.dir == b.dir && g.p.Src.Is6() == b.v6 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// opensAny reports whether a rule placed just below blocking would let
+// through one of the guarded packets (of its bucket) that a rule at or
+// after blocking denies.
+func opensAny(guards []guardPacket, dir nacl.Direction, blocking int, e *nacl.Entry) bool {
+	for i := range guards {
+		if g := &guards[i]; g.rule >= blocking && entryMatches(e, dir, &g.p) {
 			return true
 		}
 	}
 	return false
+}
+
+// entryMatches reports whether an allow entry without fragments'
+// subtleties matches p in direction dir: the peer (source inbound,
+// destination outbound) in its CIDR, the protocol, the destination port
+// (TCP/UDP) and the ICMP type and code.
+func entryMatches(e *nacl.Entry, dir nacl.Direction, p *nacl.Packet) bool {
+	peer := p.Src
+	if dir == nacl.Egress {
+		peer = p.Dst
+	}
+	if !e.CIDR.Contains(peer) || (e.Protocol != nacl.ProtoAll && e.Protocol != int(p.Proto)) {
+		return false
+	}
+	if e.UsesPorts() {
+		return p.HasPort && e.Ports.Contains(p.DstPort)
+	}
+	if e.UsesICMP() && e.ICMPType >= 0 {
+		if !p.HasICMP || int(p.ICMPType) != e.ICMPType {
+			return false
+		}
+		return e.ICMPCode < 0 || int(p.ICMPCode) == e.ICMPCode
+	}
+	return true
 }
 
 func familyWord(v6 bool) string {

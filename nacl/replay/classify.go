@@ -70,6 +70,11 @@ const (
 	// CauseMidstream (unclear): TCP without a handshake, one direction
 	// only (one-sided capture, asymmetric routing).
 	CauseMidstream Cause = "midstream"
+	// CauseBroadDenyService (unclear): the requests to the service port
+	// are denied by a broad deny rule (not the default rule) whose port
+	// range covers that port, such as deny tcp 1024-65535 on a service
+	// at 5432: a policy of keeping high ports shut, or an oversight.
+	CauseBroadDenyService Cause = "broad-deny-on-service"
 	// CauseFragments (unclear): only non-first fragments were denied, and
 	// how NACLs treat them is not documented by AWS.
 	CauseFragments Cause = "fragments-only"
@@ -174,6 +179,7 @@ func Classify(cr *ConvResult, state flows.State, scanners Scanners) Classificati
 	}
 	// 1. A deny that names this traffic.
 	onlyFragments := true
+	var broad *Check // a broad deny rule (not the default) taking requests
 	for _, l := range []*Leg{&cr.Request, &cr.Response} {
 		for i := range l.Keys {
 			kr := &l.Keys[i]
@@ -191,6 +197,9 @@ func Classify(cr *ConvResult, state flows.State, scanners Scanners) Classificati
 				if ok, why := IsTargeted(&c.ACLRef.Entries[c.Entry]); ok {
 					return Classification{Class: ClassIntended, Cause: CauseExplicitDeny, ACL: c.ACL, Rule: c.Rule,
 						Detail: fmt.Sprintf("rule %d (%s) of %s denies it on purpose: %s", c.Rule, DescribeRule(c), c.ACL, why)}
+				}
+				if l.Role == RoleRequest && !kr.Fragment && broad == nil {
+					broad = c
 				}
 			}
 		}
@@ -216,6 +225,10 @@ func Classify(cr *ConvResult, state flows.State, scanners Scanners) Classificati
 	}
 	if onlyFragments {
 		return Classification{Class: ClassUnclear, Cause: CauseFragments, Detail: "only non-first fragments are denied, and AWS does not document how NACLs treat them"}
+	}
+	if broad != nil {
+		return Classification{Class: ClassUnclear, Cause: CauseBroadDenyService, ACL: broad.ACL, Rule: broad.Rule,
+			Detail: fmt.Sprintf("its requests are denied by rule %d (%s) of %s, a broad deny that covers the service port: a policy of keeping such ports shut, or an oversight, cannot be told", broad.Rule, DescribeRule(broad), broad.ACL)}
 	}
 	// 4. Cannot tell whether it worked.
 	switch {

@@ -236,11 +236,10 @@ func (fx *fixer) carve(c *candidate) []*candidate {
 		return []*candidate{c}
 	}
 	b := bucket{c.key.acl, c.key.dir, c.key.v6}
-	ev := nacl.Compile(&nacl.ACL{Entries: []nacl.Entry{c.e}})
 	var holes []uint16
 	for i := range fx.guards {
 		g := &fx.guards[i]
-		if g.acl == b.acl && g.dir == b.dir && g.rule >= c.key.rule && g.p.Src.Is6() == b.v6 && ev.Evaluate(b.dir, &g.p).Entry == 0 {
+		if g.acl == b.acl && g.dir == b.dir && g.rule >= c.key.rule && g.p.Src.Is6() == b.v6 && entryMatches(&c.e, b.dir, &g.p) {
 			holes = append(holes, g.p.DstPort)
 		}
 	}

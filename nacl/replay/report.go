@@ -262,7 +262,9 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 			if r.toFix(cls.Class) {
 				fx.add(cr)
 			} else {
-				fx.guard(cr)
+				if cls.Class == ClassIntended {
+					fx.guard(cr)
+				}
 				r.addUnfixed(cls, id)
 			}
 			affected[id/64] |= 1 << (id % 64)
