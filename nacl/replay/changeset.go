@@ -26,9 +26,11 @@ type ChangeSet struct {
 	Fixes []int
 	// Quota counts the rules per direction and family that the change touches.
 	Quota []QuotaCount
-	// Merges describe the merges made to fit the quota (each widens the
-	// rules: more than the observed traffic is let through).
-	Merges []string
+	// Merges describe the first MaxMergeNotes merges made to fit the
+	// quota (each widens the rules: more than the observed traffic is let
+	// through); MergeCount counts them all.
+	Merges     []string
+	MergeCount int
 	// Problems say why the change cannot be applied as it stands (no free
 	// rule number, over the quota); empty when it can.
 	Problems []string
@@ -119,12 +121,14 @@ func (fx *fixer) build() {
 			sets = append(sets, st)
 		}
 		before := b.existing()
+		fx.mergeCount = 0
 		cs, merges := fx.reduce(b, cs, QuotaDefault-before)
+		st.set.MergeCount += fx.mergeCount
 		if len(merges) > 0 {
 			// A merge may now hold another rule whole.
 			cs = fx.mergeFree(cs)
 		}
-		st.set.Merges = append(st.set.Merges, merges...)
+		st.set.Merges = append(st.set.Merges, merges[:min(len(merges), MaxMergeNotes-len(st.set.Merges))]...)
 		q := QuotaCount{Direction: b.dir, IPv6: b.v6, Before: before, After: before + len(cs)}
 		q.Fits = q.After <= QuotaDefault
 		switch {
@@ -272,7 +276,7 @@ func mergeCost(a, b *candidate) (nacl.Entry, float64) {
 func join(a, b *candidate, m nacl.Entry) *candidate {
 	c := *a
 	c.e = m
-	c.convs = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a.convs), b.convs...))))
+	c.convs = mergeSorted(a.convs, b.convs)
 	c.subnets = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a.subnets), b.subnets...))))
 	c.notes = slices.Compact(append(slices.Clone(a.notes), b.notes...))
 	if a.profile != b.profile {
@@ -280,6 +284,27 @@ func join(a, b *candidate, m nacl.Entry) *candidate {
 	}
 	c.merged = a.merged + b.merged
 	return &c
+}
+
+// mergeSorted merges two ascending ID lists without duplicates.
+func mergeSorted(a, b []int) []int {
+	out := make([]int, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		var v int
+		switch {
+		case j >= len(b) || (i < len(a) && a[i] < b[j]):
+			v, i = a[i], i+1
+		case i >= len(a) || b[j] < a[i]:
+			v, j = b[j], j+1
+		default:
+			v, i, j = a[i], i+1, j+1
+		}
+		if len(out) == 0 || out[len(out)-1] != v {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // mergeFree merges candidates whose merge admits nothing new (adjacent
@@ -334,6 +359,9 @@ func adjacentOrOverlapping(a, b *candidate) bool {
 	return int(a.e.Ports.From) <= int(b.e.Ports.To)+1 && int(b.e.Ports.From) <= int(a.e.Ports.To)+1
 }
 
+// MaxMergeNotes is how many quota merges a change set describes.
+const MaxMergeNotes = 20
+
 // allPairsLimit bounds the number of candidates for which every pair is
 // considered; larger buckets are first merged in rounds of neighbours (in
 // rule order, which sorts by place, protocol, ports and address).
@@ -351,8 +379,11 @@ func (fx *fixer) reduce(b bucket, cs []*candidate, room int) ([]*candidate, []st
 	guards := fx.bucketGuards(b)
 	var merges []string
 	record := func(x, y *candidate, m nacl.Entry, cost float64) *candidate {
-		merges = append(merges, fmt.Sprintf("%s %s: merged %s and %s into %s to fit the quota (lets through %.0f more address x port units than the two rules)",
-			b.dir, familyWord(b.v6), TextLine(&x.e), TextLine(&y.e), TextLine(&m), cost))
+		fx.mergeCount++
+		if len(merges) < MaxMergeNotes {
+			merges = append(merges, fmt.Sprintf("%s %s: merged %s and %s into %s to fit the quota (lets through %.0f more address x port units than the two rules)",
+				b.dir, familyWord(b.v6), TextLine(&x.e), TextLine(&y.e), TextLine(&m), cost))
+		}
 		c := join(x, y, m)
 		c.merged++
 		c.notes = append(c.notes, "merged to fit the quota: wider than the observed traffic")

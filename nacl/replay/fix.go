@@ -90,6 +90,8 @@ type fixer struct {
 	fixes    []Fix
 	matchers []*nacl.Evaluator
 	sets     []ChangeSet
+	// mergeCount counts the quota merges of the bucket being reduced.
+	mergeCount int
 }
 
 func newFixer(j *Judge) *fixer { return &fixer{j: j, groups: map[fixKey]*fixGroup{}} }
@@ -211,13 +213,16 @@ func (fx *fixer) candidates() []*candidate {
 			}
 		}
 		subnets := slices.Sorted(maps.Keys(g.subnets))
+		i := 0 // prefixes and addrs are both sorted: walk them together
 		for _, p := range prefixes {
 			c := &candidate{key: k, e: e, profile: profile, notes: slices.Clone(notes), subnets: subnets}
 			c.e.CIDR = p
-			for _, a := range addrs {
-				if p.Contains(a) {
-					c.convs = append(c.convs, g.peers[a]...)
-				}
+			for i < len(addrs) && !p.Contains(addrs[i]) && addrs[i].Less(p.Addr()) {
+				i++
+			}
+			for i < len(addrs) && p.Contains(addrs[i]) {
+				c.convs = append(c.convs, g.peers[addrs[i]]...)
+				i++
 			}
 			slices.Sort(c.convs)
 			c.convs = slices.Compact(c.convs)

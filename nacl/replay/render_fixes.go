@@ -74,6 +74,9 @@ func writeFixesText(b *strings.Builder, r *Report) {
 			for _, m := range cs.Merges {
 				fmt.Fprintf(b, "  merge: %s\n", m)
 			}
+			if n := cs.MergeCount - len(cs.Merges); n > 0 {
+				fmt.Fprintf(b, "  merge: ... and %d more merges to fit the quota\n", n)
+			}
 			for _, p := range cs.Problems {
 				fmt.Fprintf(b, "  PROBLEM: %s\n", p)
 			}
@@ -146,12 +149,14 @@ type QuotaJSON struct {
 
 // ChangeSetJSON is one ACL's change set.
 type ChangeSetJSON struct {
-	ACL      string      `json:"acl"`
-	Name     string      `json:"acl_name,omitempty"`
-	Fixes    []int       `json:"fixes"`
-	Quota    []QuotaJSON `json:"quota"`
-	Merges   []string    `json:"merges"`
-	Problems []string    `json:"problems"`
+	ACL    string      `json:"acl"`
+	Name   string      `json:"acl_name,omitempty"`
+	Fixes  []int       `json:"fixes"`
+	Quota  []QuotaJSON `json:"quota"`
+	Merges []string    `json:"merges"`
+	// MergeCount counts every merge; Merges describes the first ones.
+	MergeCount int      `json:"merge_count"`
+	Problems   []string `json:"problems"`
 }
 
 // ProofJSON is the proof in JSON output.
@@ -201,7 +206,7 @@ func (r *Report) fixesJSON() FixesJSON {
 	}
 	for i := range r.ChangeSets {
 		cs := &r.ChangeSets[i]
-		cj := ChangeSetJSON{ACL: cs.ACL.ID, Name: cs.ACL.Name, Fixes: orEmpty(cs.Fixes), Quota: []QuotaJSON{}, Merges: orEmpty(cs.Merges), Problems: orEmpty(cs.Problems)}
+		cj := ChangeSetJSON{ACL: cs.ACL.ID, Name: cs.ACL.Name, Fixes: orEmpty(cs.Fixes), Quota: []QuotaJSON{}, Merges: orEmpty(cs.Merges), MergeCount: cs.MergeCount, Problems: orEmpty(cs.Problems)}
 		for _, q := range cs.Quota {
 			cj.Quota = append(cj.Quota, QuotaJSON{Direction: q.Direction.String(), Family: q.Family(), Before: q.Before, After: q.After, Quota: QuotaDefault, Fits: q.Fits, Increase: q.Increase})
 		}
