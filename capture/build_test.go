@@ -36,8 +36,6 @@ func eth(etype uint16, payload []byte) []byte {
 	return cat(macB, macA, be16(etype), payload)
 }
 
-func vlanTag(tpid, vid uint16) []byte { return cat(be16(tpid), be16(vid)) }
-
 // ip4 builds an IPv4 packet. opts are IPv4 option bytes (padded by the caller).
 type ip4 struct {
 	src, dst string

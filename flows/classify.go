@@ -35,7 +35,7 @@ const (
 //     only, the replier is the server (high).
 //  4. Other protocols (GRE, ESP, ...): no roles, A is called client
 //     (evidence none, low). ICMP other than echo: first-packet, low.
-//  5. Ports (TCP without handshake, UDP), see classifyPorts.
+//  5. Ports (TCP without handshake, UDP), see classifyPortsEarly.
 func classify(r *rec, fan *fanIn) decision {
 	d, ok := classifyEarly(r)
 	if !ok {
@@ -56,7 +56,7 @@ func classify(r *rec, fan *fanIn) decision {
 }
 
 // classifyEarly is classify up to the port rules that need no other
-// conversation (1-4 above, and rules 1-2 of classifyPorts); ok is false
+// conversation (1-4 above, and rules 1-2 of classifyPortsEarly); ok is false
 // when the decision needs fan-in or later rules. Only such conversations
 // (TCP/UDP) can end with a weak decision.
 func classifyEarly(r *rec) (decision, bool) {
@@ -103,7 +103,7 @@ func sideWith(side0, bit uint8) uint8 {
 	return 1
 }
 
-// classifyPorts decides by port evidence, in this order:
+// Port evidence decides, in this order:
 //
 //  1. service-port: exactly one side is in ServicePorts; it is the server
 //     (high when the other port is >= 1024, i.e. in an ephemeral range;
@@ -127,14 +127,8 @@ func sideWith(side0, bit uint8) uint8 {
 // Equal ports (NTP 123<->123, IKE 4500<->4500) and two service ports
 // (BGP 179<->179, DNS 53<->53) are thus left to known-role, fan-in,
 // first-packet and lower-port.
-func classifyPorts(r *rec, fan *fanIn) decision {
-	if d, ok := classifyPortsEarly(r); ok {
-		return d
-	}
-	return classifyLate(r, fan)
-}
-
-// classifyPortsEarly applies the port rules 1-2.
+//
+// classifyPortsEarly applies the port rules 1-2, classifyLate the others.
 func classifyPortsEarly(r *rec) (decision, bool) {
 	pa, pb := r.k.pa, r.k.pb
 	sa, sb := IsServicePort(pa), IsServicePort(pb)

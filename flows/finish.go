@@ -30,7 +30,6 @@ func (t *Table) Classify() *Classified {
 		known.learn(r, d)
 		packed[i] = pack(d)
 	}
-	fan = nil
 	t.idx = index{}
 	for i := range packed {
 		r := t.recs.at(i)

@@ -47,10 +47,7 @@ func (x *index) findTag(s *store, k *key, tag uint32) int {
 	}
 }
 
-// set points k at record idx, inserting k when it is new.
-func (x *index) set(s *store, k *key, idx int) { x.setTag(s, k, x.tag(k), idx) }
-
-// setTag is set with k's tag already computed.
+// setTag points k, whose tag is tag, at record idx, inserting k when it is new.
 func (x *index) setTag(s *store, k *key, tag uint32, idx int) {
 	if (x.used+1)*10 > len(x.slots)*7 {
 		x.grow()

@@ -2,20 +2,13 @@ package flows
 
 import "github.com/flowverify/flowverify/capture"
 
-// packetKey returns the conversation key of an IP packet and the
-// canonical side of its sender, or the reason it joins no conversation:
+// setPacket fills k with the conversation key of an IP packet and returns
+// the canonical side of its sender, or the reason it joins no conversation:
 //   - TCP/UDP: addresses and ports; a non-first fragment needs the ports
 //     the capture package copied from its first fragment;
 //   - ICMP/ICMPv6 echo: addresses and identifier; other ICMP (including
 //     errors that quote no known conversation): addresses;
 //   - any other protocol: addresses, so fragments need no attribution.
-func packetKey(p *capture.Packet, nonFirst bool) (key, uint8, string) {
-	var k key
-	side, why := k.setPacket(p, nonFirst)
-	return k, side, why
-}
-
-// setPacket is packetKey filling k in place.
 func (k *key) setPacket(p *capture.Packet, nonFirst bool) (uint8, string) {
 	switch {
 	case p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP:

@@ -20,7 +20,11 @@
 set -euo pipefail
 export LC_ALL=C
 
-FV_P=fvp
+# FV_P (default fvp) prefixes every namespace and interface name, so that two
+# recordings on one machine can run side by side (FV_P=fv8 bash ...).
+FV_P=${FV_P:-fvp}
+# FV_MIRROR is the package mirror's address (mirror.example.com).
+FV_MIRROR=${FV_MIRROR:-192.0.2.80}
 PCAPS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FV_WORK=$(mktemp -d /tmp/fvp-rec.XXXXXX)
 chmod 755 "$FV_WORK"
@@ -261,7 +265,6 @@ $TTL 300
 @       IN SOA ns1.example.com. hostmaster.example.com. 2026060101 3600 600 86400 300
 @       IN NS  ns1.example.com.
 ns1     IN A   10.0.0.2
-mirror  IN A   192.0.2.80
 mirror  IN AAAA 2001:db8:80::80
 deb     IN CNAME mirror
 www     IN A   10.0.1.10
@@ -280,6 +283,7 @@ $TTL 300
 10.1     IN PTR ip-10-0-1-10.ec2.internal.
 20.2     IN PTR ip-10-0-2-20.ec2.internal.
 EOF
+	printf 'mirror  IN A   %s\n' "$FV_MIRROR" >>"$d/db.example.com"
 	fv_bg "$h" "$d/named.log" named -g -c "$d/named.conf"
 }
 
@@ -351,7 +355,7 @@ fv_curl() {
 # fv_lab_web INET-CLIENTS WIN-CLIENT builds the common lab: router, the web
 # instance 10.0.1.10, the VPC services namespace, the internet namespace
 # (clients INET-CLIENTS, e.g. "198.51.100.23/24 203.0.113.14/25", plus the
-# package mirror 192.0.2.80) and the Windows-like client WIN-CLIENT
+# package mirror $FV_MIRROR, default 192.0.2.80) and the Windows-like client WIN-CLIENT
 # (an address in 203.0.113.128/25, or empty for none).
 fv_lab_web() {
 	local inet_clients=$1 win=${2:-} a
@@ -373,7 +377,7 @@ fv_lab_web() {
 	fv_link inet r-inet 03
 	fv_addr rtr r-inet 198.51.100.1/24 203.0.113.1/25 192.0.2.1/24
 	# shellcheck disable=SC2086
-	fv_addr inet eth0 192.0.2.80/24 $inet_clients
+	fv_addr inet eth0 "$FV_MIRROR/24" $inet_clients
 	fv_gw inet 198.51.100.1
 
 	if [ -n "$win" ]; then
@@ -387,14 +391,14 @@ fv_lab_web() {
 	fv_resolver web 10.0.0.2
 }
 
-# fv_mirror_nginx starts the package mirror (192.0.2.80:80 and :443).
+# fv_mirror_nginx starts the package mirror ($FV_MIRROR:80 and :443).
 fv_mirror_nginx() {
 	local d=$FV_WORK/mirror
 	mkdir -p "$d/www"
 	fv_content "$d/www"
 	fv_cert "$d" mirror.example.com
 	fv_nginx inet mirror "
-    server { listen 192.0.2.80:80; listen 192.0.2.80:443 ssl; server_name mirror.example.com; root $d/www; }"
+    server { listen $FV_MIRROR:80; listen $FV_MIRROR:443 ssl; server_name mirror.example.com; root $d/www; }"
 	fv_wait_listen inet tcp 443
 }
 

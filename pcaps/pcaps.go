@@ -53,6 +53,12 @@ var Samples = []Sample{
 		Description: "second independent recording of the webserver scenario (other client addresses, new ephemeral ports)",
 	},
 	{
+		File: "webserver-3.pcap", Script: "webserver.sh", LinkType: LinkTypeEthernet,
+		Packets: 230, TCPConversations: 21, UDPConversations: 6,
+		ACLFiles:    []string{"webserver.nacl"},
+		Description: "third recording of the webserver scenario: new clients, another package mirror (198.51.100.80), and a connect scan from 203.0.113.99 of open and closed ports",
+	},
+	{
 		File: "portscan.pcap", Script: "portscan.sh", LinkType: LinkTypeEthernet,
 		Packets: 2063, TCPConversations: 1024, UDPConversations: 0,
 		ACLFiles:    []string{"webserver.nacl"},
@@ -75,6 +81,18 @@ var Samples = []Sample{
 		Packets: 144, TCPConversations: 11, UDPConversations: 0,
 		ACLFiles:    []string{"vpc-acls.json", "vpc-subnets.json"},
 		Description: "apps in 10.0.1.0/24 talking to a database and cache in 10.0.2.0/24 and to the internet",
+	},
+	{
+		File: "twotier.pcap", Script: "twotier.sh", LinkType: LinkTypeEthernet,
+		Packets: 204, TCPConversations: 18, UDPConversations: 0,
+		ACLFiles:    []string{"twotier.nacl"},
+		Description: "app subnet 10.0.1.0/24 serving ALB-like nodes in 10.0.3.0/24 (client ports spread over 1024-65535) and querying a database primary and replica in 10.0.2.0/24",
+	},
+	{
+		File: "twotier-2.pcap", Script: "twotier.sh", LinkType: LinkTypeEthernet,
+		Packets: 204, TCPConversations: 18, UDPConversations: 0,
+		ACLFiles:    []string{"twotier.nacl"},
+		Description: "second recording of the two-tier scenario: other app hosts, a new replica and ALB node, new ports",
 	},
 	{
 		File: "exempt.pcap", Script: "exempt.sh", LinkType: LinkTypeEthernet,

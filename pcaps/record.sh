@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-records every sample capture in pcaps/ (about 40 s; needs root).
+# Re-records every sample capture in pcaps/ (about a minute; needs root).
 # Each per-sample script builds its own namespaces and removes them again.
 # Debian packages: tcpdump tshark nginx-light bind9 dnsutils chrony
 # openssh-server openssh-client socat curl iproute2 iputils-ping ethtool
@@ -14,9 +14,12 @@ for tool in tcpdump tshark mergecap capinfos nginx named chronyd sshd ssh socat 
 done
 bash "$here/webserver.sh" 1
 bash "$here/webserver.sh" 2
+bash "$here/webserver.sh" 3
 bash "$here/portscan.sh"
 bash "$here/ipv6.sh"
 bash "$here/any-sll2.sh"
 bash "$here/vpc.sh"
+bash "$here/twotier.sh" 1
+bash "$here/twotier.sh" 2
 bash "$here/exempt.sh"
 bash "$here/summary.sh"

@@ -6,7 +6,7 @@
 # Usage: bash pcaps/summary.sh [-v]
 set -euo pipefail
 cd "$(dirname "$0")"
-for f in webserver.pcap webserver-2.pcap portscan.pcap ipv6.pcap any-sll2.pcap vpc-two-subnets.pcap exempt.pcap; do
+for f in webserver.pcap webserver-2.pcap webserver-3.pcap portscan.pcap ipv6.pcap any-sll2.pcap vpc-two-subnets.pcap twotier.pcap twotier-2.pcap exempt.pcap; do
 	if [ ! -f "$f" ]; then echo "=== $f: missing"; continue; fi
 	tcp=$(tshark -r "$f" -q -z conv,tcp 2>/dev/null | grep -c '<->' || true)
 	udp=$(tshark -r "$f" -q -z conv,udp 2>/dev/null | grep -c '<->' || true)

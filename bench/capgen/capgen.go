@@ -168,7 +168,7 @@ func (g *gen) addrs(v6 bool) (server, client netip.Addr) {
 // emit writes packet number c.step of conversation c.
 func (g *gen) emit(c *conv) error {
 	g.now += int64(1 + g.rng.IntN(40))
-	fromClient := true
+	var fromClient bool
 	var flags uint8
 	payload := 0
 	switch c.proto {

@@ -2,22 +2,13 @@ package main
 
 import (
 	"bufio"
-	"encoding/csv"
 	"fmt"
-	"io"
 
 	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/replay"
 )
-
-func init() {
-	register(&command{
-		name:    "check",
-		summary: "replay captures against a NACL: which packets would it drop, by which rule, and the fix",
-		run:     runCheck,
-	})
-}
 
 // checkOpts are the parsed flags of `flowverify check`.
 type checkOpts struct {
@@ -91,7 +82,13 @@ func runCheck(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	rep := replay.SummarizeWith(judge, in.rec, replay.ReportOptions{FixAll: o.fixAll})
+	var table *render.CheckTable
+	var observe func(*replay.ConvResult)
+	if o.format == "text" {
+		table = render.NewCheckTable(topo, in.rec.NumConversations())
+		observe = table.Observe
+	}
+	rep := replay.SummarizeWith(judge, in.rec, replay.ReportOptions{FixAll: o.fixAll, Observe: observe})
 	rep.Notes = append(notes, rep.Notes...)
 	rep.Headlines = append(rf.headlines, rep.Headlines...)
 	writeFailed := false
@@ -105,11 +102,11 @@ func runCheck(env *runEnv, args []string) int {
 			writeFailed = true
 		}
 	}
-	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, nano: in.anyNano()}
+	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, nano: in.anyNano()}
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
 	denied := rep.Summary.Denied > 0
-	if err := out.write(o, func(emit func(*capture.Packet, replay.PacketResult) error) error {
+	if err := out.write(o.format, o.packets, func(emit func(*capture.Packet, replay.PacketResult) error) error {
 		// The report is written: let the second pass reuse its memory.
 		out.rep = nil
 		return in.secondPass(cf, judge, emit)
@@ -158,91 +155,23 @@ type checkOutput struct {
 	in   *replayInput
 	rep  *replay.Report
 	topo *replay.Topology
-	nano bool
-	w    *bufio.Writer
+	// table is the text table measured while summarizing (text format only).
+	table *render.CheckTable
+	nano  bool
+	w     *bufio.Writer
 }
 
 // renderOptions returns the options for the replay renderers.
-func (o *checkOutput) renderOptions() *replay.RenderOptions {
+func (o *checkOutput) renderOptions() *render.Options {
 	names := make([]string, len(o.in.files))
 	for i := range o.in.files {
 		names[i] = o.in.fileName(i)
 	}
-	return &replay.RenderOptions{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal}
+	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal}
 }
 
 // write prints the report; with --packets, pass2 streams the packets.
-func (o *checkOutput) write(opts checkOpts, pass2 func(emit func(*capture.Packet, replay.PacketResult) error) error) error {
-	ro := o.renderOptions()
-	pw := replay.NewPacketWriter(ro)
-	switch opts.format {
-	case "json":
-		if !opts.packets {
-			return ro.WriteReportJSON(o.w, o.rep, o.topo, nil)
-		}
-		// Stream the packets as a last member of the document.
-		return ro.WriteReportJSON(o.w, o.rep, o.topo, func(io.Writer) error {
-			o.w.WriteString("  \"packets\": [")
-			first := true
-			err := pass2(func(p *capture.Packet, r replay.PacketResult) error {
-				if !first {
-					o.w.WriteByte(',')
-				}
-				first = false
-				o.w.WriteString("\n    ")
-				line := pw.JSON(p, &r)
-				_, err := o.w.Write(line[:len(line)-1])
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			if !first {
-				o.w.WriteString("\n  ")
-			}
-			_, err = o.w.WriteString("]")
-			return err
-		})
-	case "jsonl":
-		if opts.packets {
-			return pass2(func(p *capture.Packet, r replay.PacketResult) error {
-				_, err := o.w.Write(pw.JSON(p, &r))
-				return err
-			})
-		}
-		jl := newJSONLines(o.w)
-		return o.rep.EachConversation(func(cr *replay.ConvResult) error { return jl.write(ro.ConvJSON(cr)) })
-	case "csv":
-		cw := csv.NewWriter(o.w)
-		if opts.packets {
-			if err := cw.Write(replay.PacketCSVHeader); err != nil {
-				return err
-			}
-			err := pass2(func(p *capture.Packet, r replay.PacketResult) error { return cw.Write(pw.CSV(p, &r)) })
-			cw.Flush()
-			if err != nil {
-				return err
-			}
-			return cw.Error()
-		}
-		if err := cw.Write(replay.ConvCSVHeader); err != nil {
-			return err
-		}
-		if err := ro.EachConvCSVRow(o.rep, cw.Write); err != nil {
-			return err
-		}
-		cw.Flush()
-		return cw.Error()
-	}
-	if err := ro.WriteText(o.w, o.rep, o.topo); err != nil {
-		return err
-	}
-	if !opts.packets {
-		return nil
-	}
-	o.w.WriteString("\nPACKETS\n")
-	return pass2(func(p *capture.Packet, r replay.PacketResult) error {
-		_, err := o.w.Write(pw.Text(p, &r))
-		return err
-	})
+func (o *checkOutput) write(format string, packets bool, pass2 func(emit func(*capture.Packet, replay.PacketResult) error) error) error {
+	c := render.Check{Options: o.renderOptions(), Report: o.rep, Topology: o.topo, Table: o.table}
+	return c.Write(o.w, format, packets, pass2)
 }

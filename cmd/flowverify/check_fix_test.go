@@ -59,7 +59,7 @@ type fixDoc struct {
 // checkJSON runs check with --format json and decodes the report.
 func checkJSON(t *testing.T, wantCode int, args ...string) fixDoc {
 	t.Helper()
-	out, errs, code := runCmd(t, nil, append([]string{"check", "--format", "json"}, args...)...)
+	out, errs, code := runCLI(t, nil, append([]string{"check", "--format", "json"}, args...)...)
 	if code != wantCode {
 		t.Fatalf("check %v: exit %d, want %d: %s", args, code, wantCode, errs)
 	}
@@ -134,7 +134,7 @@ func TestCheckFixPortscanNoFix(t *testing.T) {
 	if n != 1021 || d.Classes["intended"] != 1021 {
 		t.Errorf("%d denied conversations, classes %v; want 1021 intended", n, d.Classes)
 	}
-	out, _, _ := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", samples+"portscan.pcap")
+	out, _, _ := runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", samples+"portscan.pcap")
 	if !strings.Contains(out, "\nintended: refused: 1021 conversation(s)") || strings.Contains(out, "\nFIXES") {
 		t.Errorf("text lacks the intended: refused group or has fixes:\n%s", out[max(0, len(out)-1500):])
 	}
@@ -236,7 +236,7 @@ func TestCheckFixTwoSubnetsShareACL(t *testing.T) {
 // Without --vpc-cidr the resolver is inferred from the DNS traffic to
 // VPC base+2, said first, and its traffic is not reported as broken.
 func TestCheckInferredResolver(t *testing.T) {
-	out, errs, code := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", samples+"webserver.pcap")
+	out, errs, code := runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", samples+"webserver.pcap")
 	if code != exitFindings {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -258,7 +258,7 @@ func TestCheckVPCsFile(t *testing.T) {
 	if err := os.WriteFile(vpcs, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errs, code := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpcs", vpcs, samples+"webserver.pcap")
+	out, errs, code := runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpcs", vpcs, samples+"webserver.pcap")
 	if code != exitFindings {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -267,7 +267,7 @@ func TestCheckVPCsFile(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/33"}]}`), 0o644)
-	_, errs, code = runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpcs", bad, samples+"webserver.pcap")
+	_, errs, code = runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpcs", bad, samples+"webserver.pcap")
 	if code != exitError || !strings.Contains(errs, "$.Vpcs[0].CidrBlock") {
 		t.Errorf("bad --vpcs: exit %d, %q", code, errs)
 	}
@@ -285,7 +285,7 @@ func TestCheckWriteFixedRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"text", "aws-json", "terraform", "cloudformation"} {
 		path := filepath.Join(dir, "fixed-"+f)
-		_, errs, code := runCmd(t, nil, "check", "--nacl", acl, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
+		_, errs, code := runCLI(t, nil, "check", "--nacl", acl, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
 			"--write-fixed", path, "--fixed-format", f, samples+"webserver.pcap")
 		if code != exitFindings || !strings.Contains(errs, "wrote the patched ACL(s) as "+f) {
 			t.Fatalf("%s: exit %d: %s", f, code, errs)
@@ -303,7 +303,7 @@ func TestCheckWriteFixedRoundTrip(t *testing.T) {
 	}
 	// A directory: one file per patched ACL, named after it.
 	sub := filepath.Join(dir, "out") + "/"
-	if _, errs, code := runCmd(t, nil, "check", "--nacl", acl, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--write-fixed", sub, samples+"webserver.pcap"); code != exitFindings {
+	if _, errs, code := runCLI(t, nil, "check", "--nacl", acl, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--write-fixed", sub, samples+"webserver.pcap"); code != exitFindings {
 		t.Fatalf("dir: exit %d: %s", code, errs)
 	}
 	if _, err := os.Stat(filepath.Join(sub, "acl-0a1b2c3d4e5f60001.nacl")); err != nil {
@@ -315,7 +315,7 @@ func TestCheckWriteFixedRoundTrip(t *testing.T) {
 // ("redundant-rule inbound 130").
 func deadRules(t *testing.T, path string) []string {
 	t.Helper()
-	out, errs, code := runCmd(t, nil, "lint", "--nacl", path, "--format", "json")
+	out, errs, code := runCLI(t, nil, "lint", "--nacl", path, "--format", "json")
 	if code == exitError {
 		t.Fatalf("lint %s: %s", path, errs)
 	}
@@ -346,7 +346,7 @@ func deadRules(t *testing.T, path string) []string {
 // the new rules (no replace or delete: each step only adds access).
 func TestCheckWriteFixedCLI(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fix.sh")
-	_, errs, code := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
+	_, errs, code := runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
 		"--write-fixed", path, "--fixed-format", "cli", samples+"webserver.pcap")
 	if code != exitFindings {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -382,7 +382,7 @@ func TestCheckWriteFixedTerraformValidate(t *testing.T) {
 		t.Skipf("no local provider mirror at %s (set FLOWVERIFY_TF_PLUGINS)", plugins)
 	}
 	dir := t.TempDir()
-	if _, errs, code := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
+	if _, errs, code := runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
 		"--write-fixed", filepath.Join(dir, "main.tf"), "--fixed-format", "terraform", samples+"webserver.pcap"); code != exitFindings {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

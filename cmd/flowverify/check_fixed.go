@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/formats/cli"
@@ -125,8 +126,8 @@ func writeFixCommands(w io.Writer, rep *replay.Report, sets []replay.ChangeSet) 
 		id := cs.ACL.ID
 		fmt.Fprintf(&b, "\n# %s: %d rule(s)\n", oneLine(cs.ACL.Label()), len(cs.Fixes))
 		if !strings.HasPrefix(id, "acl-") {
-			fmt.Fprintf(&b, "# %q is not a NetworkAclId: set %s to the ID of this ACL first.\n", id, aclIDVar)
-			fmt.Fprintf(&b, ": \"${%[1]s:?set %[1]s to the network ACL ID of %[2]s first}\"\n", aclIDVar, strings.ReplaceAll(oneLine(id), `"`, ""))
+			fmt.Fprintf(&b, "# %q is not a NetworkAclId: set %s to the ID of this ACL first.\n", id, render.ACLIDVar)
+			fmt.Fprintf(&b, ": \"${%[1]s:?set %[1]s to the network ACL ID of %[2]s first}\"\n", render.ACLIDVar, strings.ReplaceAll(oneLine(id), `"`, ""))
 		}
 		for _, fi := range cs.Fixes {
 			f := &rep.Fixes[fi]
@@ -138,7 +139,7 @@ func writeFixCommands(w io.Writer, rep *replay.Report, sets []replay.ChangeSet) 
 			if strings.HasPrefix(id, "acl-") {
 				cmd = cli.Command(id, &f.Entry)
 			} else {
-				cmd = strings.Replace(cli.Command("ACL-ID-PLACEHOLDER", &f.Entry), "ACL-ID-PLACEHOLDER", `"$`+aclIDVar+`"`, 1)
+				cmd = strings.Replace(cli.Command("ACL-ID-PLACEHOLDER", &f.Entry), "ACL-ID-PLACEHOLDER", `"$`+render.ACLIDVar+`"`, 1)
 			}
 			b.WriteString(cmd + "\n")
 		}

@@ -1,50 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-var updateCheckGolden = flag.Bool("update-check", false, "rewrite cmd/flowverify/testdata/check golden files")
-
-const samples = "../../pcaps/"
-
-// runCmd runs the CLI with args and returns stdout, stderr and the exit code.
-func runCmd(t *testing.T, stdin []byte, args ...string) (string, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	env := &runEnv{stdin: bytes.NewReader(stdin), stdout: &out, stderr: &errb}
-	code := run(env, args)
-	return out.String(), errb.String(), code
-}
-
-// golden compares got with testdata/check/name, rewriting it with -update-check.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "check", name)
-	if *updateCheckGolden {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update-check to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file; got:\n%s", path, got)
-	}
-}
 
 func TestCheckGolden(t *testing.T) {
 	cases := []struct {
@@ -61,17 +24,17 @@ func TestCheckGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.golden, func(t *testing.T) {
-			out, errs, code := runCmd(t, nil, append([]string{"check"}, c.args...)...)
+			out, errs, code := runCLI(t, nil, append([]string{"check"}, c.args...)...)
 			if code != c.exit {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, c.exit, errs)
 			}
-			golden(t, c.golden, out)
+			checkGolden(t, "check", c.golden, out)
 		})
 	}
 }
 
 func TestCheckPacketsJSONL(t *testing.T) {
-	out, _, code := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
+	out, _, code := runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
 		"--packets", "--format", "jsonl", samples+"webserver.pcap")
 	if code != exitFindings {
 		t.Fatalf("exit %d", code)
@@ -115,7 +78,7 @@ func TestCheckPacketsJSONL(t *testing.T) {
 		}
 	}
 	// Must agree with the report's summary.
-	rep, _, _ := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
+	rep, _, _ := runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
 		"--format", "json", samples+"webserver.pcap")
 	var doc struct {
 		Summary struct{ Allowed, Denied, Exempt int } `json:"summary"`
@@ -129,7 +92,7 @@ func TestCheckPacketsJSONL(t *testing.T) {
 }
 
 func TestCheckJSONWithPackets(t *testing.T) {
-	out, _, code := runCmd(t, nil, "check", "--nacl", samples+"ipv6.nacl", "--subnet", "2001:db8:10:1::/64", "--format", "json", "--packets", samples+"ipv6.pcap")
+	out, _, code := runCLI(t, nil, "check", "--nacl", samples+"ipv6.nacl", "--subnet", "2001:db8:10:1::/64", "--format", "json", "--packets", samples+"ipv6.pcap")
 	if code != exitFindings {
 		t.Fatalf("exit %d", code)
 	}
@@ -157,7 +120,7 @@ func TestCheckHostDetectionAndStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, errs, code := runCmd(t, data, "check", "--nacl", samples+"webserver.nacl", "--packets", "--format", "jsonl", "-")
+	out, errs, code := runCLI(t, data, "check", "--nacl", samples+"webserver.nacl", "--packets", "--format", "jsonl", "-")
 	if code != exitFindings {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -174,7 +137,7 @@ func TestCheckHostDetectionAndStdin(t *testing.T) {
 
 func TestCheckExitCodesAndErrors(t *testing.T) {
 	base := []string{"check", "--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24"}
-	if _, _, code := runCmd(t, nil, append(base, "--fail-on", "never", samples+"webserver.pcap")...); code != exitOK {
+	if _, _, code := runCLI(t, nil, append(base, "--fail-on", "never", samples+"webserver.pcap")...); code != exitOK {
 		t.Errorf("--fail-on never: exit %d", code)
 	}
 	bad := [][]string{
@@ -185,7 +148,7 @@ func TestCheckExitCodesAndErrors(t *testing.T) {
 		{"check", "--nacl", samples + "vpc-acls.json", "--subnets", samples + "vpc-subnets.json", "--subnet", "10.0.1.0/24", samples + "webserver.pcap"},
 	}
 	for _, args := range bad {
-		if _, errs, code := runCmd(t, nil, args...); code != exitError || !strings.HasPrefix(errs, "flowverify check: ") {
+		if _, errs, code := runCLI(t, nil, args...); code != exitError || !strings.HasPrefix(errs, "flowverify check: ") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
 		}
 	}
@@ -198,14 +161,14 @@ func TestCheckExitCodesAndErrors(t *testing.T) {
 	if err := os.WriteFile(cut, data[:len(data)/2+7], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errs, code := runCmd(t, nil, append(base, cut)...)
+	out, errs, code := runCLI(t, nil, append(base, cut)...)
 	if code != exitError || !strings.Contains(out, "Summary:") || !strings.Contains(errs, "error") {
 		t.Errorf("truncated capture: exit %d, stdout %d bytes, stderr %q", code, len(out), errs)
 	}
 }
 
 func TestCheckWindow(t *testing.T) {
-	out, _, code := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
+	out, _, code := runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16",
 		"--since", "+5s", "--format", "json", samples+"webserver.pcap")
 	if code > exitFindings {
 		t.Fatalf("exit %d", code)
@@ -240,22 +203,22 @@ func TestDiffGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"diff", "--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16"}
-	out, errs, code := runCmd(t, nil, append(args, "--nacl-new", fixed, samples+"webserver.pcap")...)
+	out, errs, code := runCLI(t, nil, append(args, "--nacl-new", fixed, samples+"webserver.pcap")...)
 	if code != exitOK {
 		t.Errorf("fixed: exit %d (%s)", code, errs)
 	}
-	golden(t, "diff-fixed.txt", strings.ReplaceAll(out, fixed, "fixed.nacl"))
-	out, errs, code = runCmd(t, nil, append(args, "--nacl-new", broken, samples+"webserver.pcap")...)
+	checkGolden(t, "check", "diff-fixed.txt", strings.ReplaceAll(out, fixed, "fixed.nacl"))
+	out, errs, code = runCLI(t, nil, append(args, "--nacl-new", broken, samples+"webserver.pcap")...)
 	if code != exitFindings {
 		t.Errorf("broken: exit %d (%s)", code, errs)
 	}
-	golden(t, "diff-broken.txt", strings.ReplaceAll(out, broken, "broken.nacl"))
+	checkGolden(t, "check", "diff-broken.txt", strings.ReplaceAll(out, broken, "broken.nacl"))
 }
 
 // Several --subnet CIDRs are several subnets: traffic between them meets
 // the source subnet's outbound and the destination subnet's inbound rules.
 func TestCheckSeveralSubnets(t *testing.T) {
-	out, errs, code := runCmd(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24",
+	out, errs, code := runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24",
 		"--vpc-cidr", "10.0.0.0/16", "--format", "json", samples+"vpc-two-subnets.pcap")
 	if code != exitFindings {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -298,7 +261,7 @@ func TestDiffSeveralSubnets(t *testing.T) {
 	if err := os.WriteFile(fixed, append(orig, []byte("in 125 allow tcp 10.0.1.0/24 5432\n")...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errs, code := runCmd(t, nil, "diff", "--nacl", samples+"webserver.nacl", "--nacl-new", fixed, "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24",
+	out, errs, code := runCLI(t, nil, "diff", "--nacl", samples+"webserver.nacl", "--nacl-new", fixed, "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24",
 		"--vpc-cidr", "10.0.0.0/16", "--format", "json", samples+"vpc-two-subnets.pcap")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -340,7 +303,7 @@ func TestCheckFixNumbersBelowOneBlockingRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The requests meet a broad deny (unclear): --fix-all fixes them too.
-	out, errs, code := runCmd(t, nil, "check", "--fix-all", "--nacl", path, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", samples+"webserver.pcap")
+	out, errs, code := runCLI(t, nil, "check", "--fix-all", "--nacl", path, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", samples+"webserver.pcap")
 	if code != exitFindings {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

@@ -3,73 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"strings"
 
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/replay"
 )
-
-func init() {
-	register(&command{
-		name:    "explain",
-		summary: "show how a NACL judges one packet, rule by rule",
-		run:     runExplain,
-	})
-}
-
-// explainResult is the JSON form of an explanation. With one check the
-// top-level fields describe it; a packet between two given subnets meets
-// two checks (the source subnet's outbound rules, then the destination
-// subnet's inbound rules), listed in Checks, and the top-level fields then
-// describe the deciding one (the first that denies, else the last).
-type explainResult struct {
-	Packet    string         `json:"packet"`
-	ACL       string         `json:"acl"`
-	ACLName   string         `json:"acl_name,omitempty"`
-	File      string         `json:"file"`
-	Subnets   []string       `json:"subnets,omitempty"`
-	VPCCIDRs  []string       `json:"vpc_cidrs,omitempty"`
-	Direction string         `json:"direction,omitempty"`
-	Filtered  bool           `json:"filtered"`
-	Reason    string         `json:"reason"`
-	Steps     []explainStep  `json:"steps"`
-	Checks    []explainCheck `json:"checks,omitempty"`
-	Verdict   string         `json:"verdict"`
-	Rule      int            `json:"rule,omitempty"`
-	Default   bool           `json:"default_rule,omitempty"`
-	Position  string         `json:"position,omitempty"`
-	Uncertain bool           `json:"uncertain"`
-	Notes     []string       `json:"notes,omitempty"`
-}
-
-// explainCheck is one NACL evaluation the packet meets.
-type explainCheck struct {
-	Subnet    string        `json:"subnet,omitempty"`
-	Direction string        `json:"direction"`
-	Reason    string        `json:"reason"`
-	Steps     []explainStep `json:"steps"`
-	Verdict   string        `json:"verdict"`
-	Rule      int           `json:"rule"`
-	Default   bool          `json:"default_rule,omitempty"`
-	Position  string        `json:"position,omitempty"`
-	Uncertain bool          `json:"uncertain"`
-}
-
-// explainStep is one rule considered.
-type explainStep struct {
-	Rule      int    `json:"rule"`
-	Direction string `json:"direction"`
-	Action    string `json:"action"`
-	Match     string `json:"match"`
-	Matched   bool   `json:"matched"`
-	Miss      string `json:"miss,omitempty"`
-	Why       string `json:"why"`
-	Uncertain bool   `json:"uncertain,omitempty"`
-	Position  string `json:"position,omitempty"`
-	Comment   string `json:"comment,omitempty"`
-}
 
 // explainPlan is one check to trace: the direction, the subnet it guards
 // ("" with --direction alone) and why the packet meets it.
@@ -133,7 +73,7 @@ func runExplain(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	res := explainResult{Packet: pkt.String(), ACL: acl.ID, ACLName: acl.Name, File: naclPath, Subnets: subnets, VPCCIDRs: prefixStrings(vpc), Steps: []explainStep{}}
+	res := render.Explain{Packet: pkt.String(), ACL: acl.ID, ACLName: acl.Name, File: naclPath, Subnets: subnets, VPCCIDRs: prefixStrings(vpc), Steps: []render.ExplainStep{}}
 	if len(res.VPCCIDRs) == 0 {
 		res.VPCCIDRs = nil
 	}
@@ -195,8 +135,8 @@ func looksLikeVPCBase2(a netip.Addr) bool {
 // traceCheck traces p through acl's rules of one direction. With several
 // checks, --all-rules leaves out the other direction's rules (another
 // check lists them).
-func traceCheck(acl *nacl.ACL, ev *nacl.Evaluator, pl explainPlan, p *nacl.Packet, allRules, several bool) explainCheck {
-	c := explainCheck{Subnet: pl.subnet, Direction: pl.dir.String(), Reason: pl.reason, Steps: []explainStep{}}
+func traceCheck(acl *nacl.ACL, ev *nacl.Evaluator, pl explainPlan, p *nacl.Packet, allRules, several bool) render.ExplainCheck {
+	c := render.ExplainCheck{Subnet: pl.subnet, Direction: pl.dir.String(), Reason: pl.reason, Steps: []render.ExplainStep{}}
 	steps := ev.Trace(pl.dir, p)
 	if allRules {
 		steps = ev.TraceFull(pl.dir, p)
@@ -205,7 +145,7 @@ func traceCheck(acl *nacl.ACL, ev *nacl.Evaluator, pl explainPlan, p *nacl.Packe
 		if several && st.Miss == nacl.MissDirection {
 			continue
 		}
-		es := explainStep{Rule: st.RuleNumber, Direction: pl.dir.String(), Action: st.Action.String(), Matched: st.Matched, Miss: st.Miss.String(), Why: st.Why, Uncertain: st.Uncertain}
+		es := render.ExplainStep{Rule: st.RuleNumber, Direction: pl.dir.String(), Action: st.Action.String(), Matched: st.Matched, Miss: st.Miss.String(), Why: st.Why, Uncertain: st.Uncertain}
 		if st.Entry >= 0 {
 			e := &acl.Entries[st.Entry]
 			es.Direction = e.Direction.String()
@@ -339,123 +279,10 @@ func prefixStrings(ps []netip.Prefix) []string {
 
 // finishExplain prints the result and returns code (exitError when
 // printing fails).
-func finishExplain(env *runEnv, cmd, format string, res *explainResult, code int) int {
-	var err error
-	if format == "json" {
-		err = writeJSON(env.stdout, res)
-	} else {
-		err = writeExplainText(env.stdout, res, env.stdoutIsTerminal)
-	}
+func finishExplain(env *runEnv, cmd, format string, res *render.Explain, code int) int {
+	err := res.Write(env.stdout, format, env.stdoutIsTerminal)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
 	return code
-}
-
-// writeExplainText prints the explanation for people.
-func writeExplainText(w io.Writer, res *explainResult, colour bool) error {
-	label := res.ACL
-	if res.ACLName != "" && res.ACLName != res.ACL {
-		label += " (" + res.ACLName + ")"
-	}
-	fmt.Fprintf(w, "packet:    %s\n", res.Packet)
-	fmt.Fprintf(w, "nacl:      %s from %s\n", label, res.File)
-	if !res.Filtered {
-		fmt.Fprintf(w, "verdict:   %s: %s\n", colourText("NOT FILTERED", ansiYellow, colour), res.Reason)
-		for _, n := range res.Notes {
-			fmt.Fprintf(w, "note:      %s\n", n)
-		}
-		return nil
-	}
-	fmt.Fprintf(w, "direction: %s\n\n", res.Reason)
-	if len(res.Checks) > 1 {
-		for i := range res.Checks {
-			c := &res.Checks[i]
-			fmt.Fprintf(w, "check %d of %d: %s\n", i+1, len(res.Checks), c.Reason)
-			if err := writeExplainSteps(w, c.Steps, colour); err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "result:    %s\n\n", explainVerdictText(c.Verdict, c.Direction, c.Rule, c.Default, c.Position, colour))
-		}
-	} else {
-		if err := writeExplainSteps(w, res.Steps, colour); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintf(w, "verdict:   %s", explainVerdictText(res.Verdict, res.Direction, res.Rule, res.Default, res.Position, colour))
-	if len(res.Checks) > 1 {
-		denied := 0
-		for _, c := range res.Checks {
-			if c.Verdict == nacl.Deny.String() {
-				denied++
-			}
-		}
-		switch {
-		case denied == 0:
-			fmt.Fprintf(w, " (all %d checks allow it)", len(res.Checks))
-		case denied < len(res.Checks):
-			fmt.Fprintf(w, " (%d of %d checks deny it)", denied, len(res.Checks))
-		default:
-			fmt.Fprintf(w, " (all %d checks deny it)", len(res.Checks))
-		}
-	}
-	fmt.Fprintln(w)
-	for _, n := range res.Notes {
-		fmt.Fprintf(w, "note:      %s\n", n)
-	}
-	return nil
-}
-
-// explainVerdictText is "DENY by inbound rule 130 (file:12)" or names the
-// implicit default rule.
-func explainVerdictText(verdict, direction string, rule int, def bool, pos string, colour bool) string {
-	code := ansiGreen
-	if verdict == nacl.Deny.String() {
-		code = ansiRed
-	}
-	by := fmt.Sprintf("%s rule %d", direction, rule)
-	if def {
-		by = fmt.Sprintf("the implicit default %s rule * (%d): no numbered rule matched", direction, rule)
-	} else if pos != "" {
-		by += " (" + pos + ")"
-	}
-	return colourText(strings.ToUpper(verdict), code, colour) + " by " + by
-}
-
-// writeExplainSteps prints the rule table of one check.
-func writeExplainSteps(w io.Writer, steps []explainStep, colour bool) error {
-	t := newTextTable("RULE", "DIR", "ACTION", "MATCHES", "RESULT").alignRight(0)
-	for _, s := range steps {
-		rule := fmt.Sprint(s.Rule)
-		if s.Rule >= nacl.DefaultRuleIPv4 {
-			rule = "*" + rule
-		}
-		result := "no: " + s.Why
-		switch {
-		case s.Matched:
-			result = "MATCH, decides"
-		case s.Miss == nacl.MissNotReached.String() || s.Miss == nacl.MissDirection.String():
-			result = s.Why
-		}
-		dir := "in"
-		if s.Direction == nacl.Egress.String() {
-			dir = "out"
-		}
-		match := s.Match
-		if s.Comment != "" {
-			match += "  # " + s.Comment
-		}
-		t.add(rule, dir, s.Action, match, result)
-	}
-	t.colour = func(row, col int, cell string) string {
-		if col != 4 || !steps[row].Matched {
-			return ""
-		}
-		if steps[row].Action == "allow" {
-			return ansiGreen
-		}
-		return ansiRed
-	}
-	return t.write(w, colour)
 }

@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 )
 
 const explainNACL = `acl acl-0123 name web-server
@@ -24,10 +25,8 @@ func runExplainArgs(t *testing.T, args ...string) (int, string, string) {
 	if err := os.WriteFile(path, []byte(explainNACL), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out, errb bytes.Buffer
-	env := &runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
-	code := run(env, append([]string{"explain", "--nacl", path}, args...))
-	return code, out.String(), errb.String()
+	out, errs, code := runCLI(t, nil, append([]string{"explain", "--nacl", path}, args...)...)
+	return code, out, errs
 }
 
 func TestExplainDeniedReply(t *testing.T) {
@@ -56,7 +55,7 @@ func TestExplainAllowedJSON(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
-	var res explainResult
+	var res render.Explain
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +154,7 @@ func TestExplainBetweenSubnets(t *testing.T) {
 		t.Errorf("the outbound check must come first:\n%s", out)
 	}
 	code, out, _ = runExplainArgs(t, "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24", "--format", "json", "tcp 10.0.2.5:22 > 10.0.1.5:40000")
-	var res explainResult
+	var res render.Explain
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -183,22 +182,17 @@ func TestExplainBetweenSubnets(t *testing.T) {
 
 // The reviewer's evidence, on the bundled sample NACL.
 func TestExplainBetweenSubnetsSample(t *testing.T) {
-	var out, errb bytes.Buffer
-	env := &runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
-	code := run(env, []string{"explain", "--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24", "tcp 10.0.1.5:40000 > 10.0.2.5:5432"})
-	s := out.String()
+	s, errs, code := runCLI(t, nil, "explain", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--subnet", "10.0.2.0/24", "tcp 10.0.1.5:40000 > 10.0.2.5:5432")
 	if code != exitFindings || strings.Contains(s, "NOT FILTERED") || !strings.Contains(s, "result:    ALLOW by outbound rule 130") || !strings.Contains(s, "verdict:   DENY by inbound rule 130") {
-		t.Errorf("exit %d\n%s%s", code, s, errb.String())
+		t.Errorf("exit %d\n%s%s", code, s, errs)
 	}
 }
 
 // --vpc-cidr makes the VPC's base+2 the Amazon DNS resolver, as in check.
 func TestExplainVPCCIDR(t *testing.T) {
 	run1 := func(args ...string) (int, string) {
-		var out, errb bytes.Buffer
-		env := &runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
-		code := run(env, append([]string{"explain", "--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24"}, args...))
-		return code, out.String() + errb.String()
+		out, errs, code := runCLI(t, nil, append([]string{"explain", "--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24"}, args...)...)
+		return code, out + errs
 	}
 	code, out := run1("--vpc-cidr", "10.0.0.0/16", "udp 10.0.1.10:50000 > 10.0.0.2:53")
 	if code != exitOK || !strings.Contains(out, "NOT FILTERED") || !strings.Contains(out, "(amazon-dns)") {

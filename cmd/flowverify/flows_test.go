@@ -2,64 +2,31 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"time"
 )
-
-var updateFlowsGolden = flag.Bool("update-flows", false, "rewrite cmd/flowverify/testdata/flows golden files")
-
-// runCLI runs flowverify with args and returns stdout, stderr and the exit code.
-func runCLI(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(&runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}, args)
-	return out.String(), errb.String(), code
-}
-
-func sample(name string) string { return filepath.Join("..", "..", "pcaps", name) }
-
-// checkGolden compares got with testdata/flows/NAME, or rewrites it with -update-flows.
-// The golden files were read by a person once: the conversations, roles and
-// counts match tshark's conversation table and the recording scripts.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "flows", name)
-	if *updateFlowsGolden {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/flowverify -update-flows to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (rerun with -update-flows after checking by hand)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
-}
 
 func TestFlowsGoldenText(t *testing.T) {
 	for _, s := range []string{"webserver.pcap", "ipv6.pcap", "any-sll2.pcap", "portscan.pcap"} {
 		t.Run(s, func(t *testing.T) {
-			out, errs, code := runCLI(t, "flows", sample(s))
+			out, errs, code := runCLI(t, nil, "flows", sample(s))
 			if code != exitOK {
 				t.Fatalf("exit %d, stderr:\n%s", code, errs)
 			}
-			checkGolden(t, strings.TrimSuffix(s, ".pcap")+".txt", out)
+			checkGolden(t, "flows", strings.TrimSuffix(s, ".pcap")+".txt", out)
 		})
 	}
 }
 
 // TestFlowsJSONLFields checks the documented, stable jsonl fields and their types.
 func TestFlowsJSONLFields(t *testing.T) {
-	out, errs, code := runCLI(t, "flows", "--format", "jsonl", sample("webserver.pcap"))
+	out, errs, code := runCLI(t, nil, "flows", "--format", "jsonl", sample("webserver.pcap"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -116,15 +83,15 @@ func TestFlowsJSONLFields(t *testing.T) {
 }
 
 func TestFlowsCSVAndJSONAgree(t *testing.T) {
-	csvOut, _, code := runCLI(t, "flows", "--format", "csv", sample("vpc-two-subnets.pcap"))
+	csvOut, _, code := runCLI(t, nil, "flows", "--format", "csv", sample("vpc-two-subnets.pcap"))
 	if code != exitOK {
 		t.Fatalf("csv exit %d", code)
 	}
-	jsonOut, _, code := runCLI(t, "flows", "--format", "json", sample("vpc-two-subnets.pcap"))
+	jsonOut, _, code := runCLI(t, nil, "flows", "--format", "json", sample("vpc-two-subnets.pcap"))
 	if code != exitOK {
 		t.Fatalf("json exit %d", code)
 	}
-	var doc flowsDocument
+	var doc render.FlowsJSON
 	if err := json.Unmarshal([]byte(jsonOut), &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +102,7 @@ func TestFlowsCSVAndJSONAgree(t *testing.T) {
 	if doc.Summary.Packets != 144 || doc.Summary.Conversations != len(doc.Conversations) {
 		t.Errorf("summary %+v, want 144 packets", doc.Summary)
 	}
-	if lines[0] != strings.Join(flowsCSVHeader, ",") {
+	if lines[0] != strings.Join(render.FlowsCSVHeader, ",") {
 		t.Errorf("csv header %q", lines[0])
 	}
 }
@@ -149,14 +116,14 @@ func TestFlowsTruncatedCaptureExit2(t *testing.T) {
 	if err := os.WriteFile(cut, data[:len(data)-30], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errs, code := runCLI(t, "flows", "--format", "json", cut)
+	out, errs, code := runCLI(t, nil, "flows", "--format", "json", cut)
 	if code != exitError {
 		t.Fatalf("exit %d, want %d for an incomplete capture", code, exitError)
 	}
 	if !strings.Contains(errs, "cut.pcap") || !strings.Contains(errs, "frame 194") {
 		t.Errorf("stderr should name the file and the cut frame:\n%s", errs)
 	}
-	var doc flowsDocument
+	var doc render.FlowsJSON
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("report still printed as JSON: %v", err)
 	}
@@ -170,19 +137,19 @@ func TestFlowsTruncatedCaptureExit2(t *testing.T) {
 }
 
 func TestFlowsUsageErrors(t *testing.T) {
-	if _, errs, code := runCLI(t, "flows"); code != exitError || !strings.Contains(errs, "no capture files") {
+	if _, errs, code := runCLI(t, nil, "flows"); code != exitError || !strings.Contains(errs, "no capture files") {
 		t.Errorf("no files: exit %d, %q", code, errs)
 	}
-	if _, _, code := runCLI(t, "flows", "--format", "xml", sample("webserver.pcap")); code != exitError {
+	if _, _, code := runCLI(t, nil, "flows", "--format", "xml", sample("webserver.pcap")); code != exitError {
 		t.Errorf("bad format: exit %d", code)
 	}
-	if _, errs, code := runCLI(t, "flows", "/nonexistent.pcap"); code != exitError || !strings.Contains(errs, "/nonexistent.pcap") {
+	if _, errs, code := runCLI(t, nil, "flows", "/nonexistent.pcap"); code != exitError || !strings.Contains(errs, "/nonexistent.pcap") {
 		t.Errorf("missing file: exit %d, %q", code, errs)
 	}
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	out, _, code := runCLI(t, "help")
+	out, _, code := runCLI(t, nil, "help")
 	if code != exitOK {
 		t.Fatalf("help exit %d", code)
 	}
@@ -191,13 +158,11 @@ func TestHelpAndVersion(t *testing.T) {
 			t.Errorf("help does not list %s:\n%s", c, out)
 		}
 	}
-	out, _, code = runCLI(t, "--version")
+	out, _, code = runCLI(t, nil, "--version")
 	if code != exitOK || !strings.HasPrefix(out, "flowverify ") {
 		t.Errorf("--version: exit %d, %q", code, out)
 	}
-	if _, errs, code := runCLI(t, "frobnicate"); code != exitError || !strings.Contains(errs, "unknown command") {
+	if _, errs, code := runCLI(t, nil, "frobnicate"); code != exitError || !strings.Contains(errs, "unknown command") {
 		t.Errorf("unknown command: exit %d, %q", code, errs)
 	}
 }
-
-func splitLines(s string) []string { return strings.Split(s, "\n") }

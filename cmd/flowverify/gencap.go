@@ -9,14 +9,6 @@ import (
 	"github.com/flowverify/flowverify/bench/capgen"
 )
 
-func init() {
-	register(&command{
-		name:    "gencap",
-		summary: "write a large synthetic capture for benchmarks (developer tool)",
-		run:     runGencap,
-	})
-}
-
 func runGencap(env *runEnv, args []string) int {
 	fs := newFlagSet(env, "gencap", "--out FILE [--size 2GB] [--seed N] [--concurrent N]")
 	out := fs.String("out", "", "file to write (classic pcap, Ethernet)")

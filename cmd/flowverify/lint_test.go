@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,10 +12,8 @@ import (
 // runLintArgs runs "flowverify lint ARGS" and returns exit code, stdout, stderr.
 func runLintArgs(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	env := &runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
-	code := run(env, append([]string{"lint"}, args...))
-	return code, out.String(), errb.String()
+	out, errs, code := runCLI(t, nil, append([]string{"lint"}, args...)...)
+	return code, out, errs
 }
 
 // lintFile writes a native-format NACL file into a temporary directory.

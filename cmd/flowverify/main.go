@@ -8,13 +8,14 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -30,8 +31,8 @@ const (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// command is one subcommand. run parses args itself (with newFlagSet) and
-// returns the exit code.
+// command is one subcommand: a value in commands. run parses args itself
+// (with newFlagSet) and returns the exit code.
 type command struct {
 	name    string
 	summary string
@@ -46,10 +47,27 @@ type runEnv struct {
 	stdoutIsTerminal bool
 }
 
-var commands = map[string]*command{}
+// commands is every subcommand, in the order 'flowverify help' lists
+// them (by name). A new command is one more value here.
+var commands = []command{
+	{name: "check", summary: "replay captures against a NACL: which packets would it drop, by which rule, and the fix", run: runCheck},
+	{name: "diff", summary: "replay captures against an old and a new NACL: which conversations become denied or allowed", run: runDiff},
+	{name: "explain", summary: "show how a NACL judges one packet, rule by rule", run: runExplain},
+	{name: "flows", summary: "rebuild the TCP/UDP/ICMP conversations of captures, with client/server and evidence", run: runFlows},
+	{name: "gencap", summary: "write a large synthetic capture for benchmarks (developer tool)", run: runGencap},
+	{name: "lint", summary: "find NACL rules that never apply or change nothing, quota and stateless-reply problems", run: runLint},
+	{name: "synth", summary: "generate the minimal NACL that allows the recorded traffic", run: runSynth},
+}
 
-// register adds a subcommand; called from init functions of the command files.
-func register(c *command) { commands[c.name] = c }
+// lookup returns the command called name.
+func lookup(name string) (*command, bool) {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i], true
+		}
+	}
+	return nil, false
+}
 
 func main() {
 	env := &runEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stdoutIsTerminal: isTerminal(os.Stdout)}
@@ -76,31 +94,37 @@ func startProfile(stderr io.Writer) func() {
 	}
 	return func() {
 		pprof.StopCPUProfile()
-		f.Close()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(stderr, "flowverify: FLOWVERIFY_CPUPROFILE: %v\n", err)
+		}
 	}
 }
 
 func run(env *runEnv, args []string) int {
 	if len(args) == 0 {
-		usage(env.stderr)
+		_ = usage(env.stderr) // exit 2 either way
 		return exitError
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
 		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
+			if c, ok := lookup(args[1]); ok {
 				return c.run(env, []string{"--help"})
 			}
 			fmt.Fprintf(env.stderr, "flowverify: unknown command %q\n", args[1])
 			return exitError
 		}
-		usage(env.stdout)
+		if err := usage(env.stdout); err != nil {
+			return fail(env, "help", err)
+		}
 		return exitOK
 	case "--version", "version":
-		fmt.Fprintf(env.stdout, "flowverify %s\n", versionString())
+		if _, err := fmt.Fprintf(env.stdout, "flowverify %s\n", versionString()); err != nil {
+			return fail(env, "version", err)
+		}
 		return exitOK
 	}
-	c, ok := commands[args[0]]
+	c, ok := lookup(args[0])
 	if !ok {
 		fmt.Fprintf(env.stderr, "flowverify: unknown command %q (see 'flowverify help')\n", args[0])
 		return exitError
@@ -142,23 +166,22 @@ func versionString() string {
 	return v + " " + bi.GoVersion
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "flowverify: replay packet captures against AWS VPC Network ACLs")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage: flowverify COMMAND [flags] [args]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+// usage prints the command list to w.
+func usage(w io.Writer) error {
+	var b bytes.Buffer
+	fmt.Fprintln(&b, "flowverify: replay packet captures against AWS VPC Network ACLs")
+	fmt.Fprintln(&b)
+	fmt.Fprintln(&b, "Usage: flowverify COMMAND [flags] [args]")
+	fmt.Fprintln(&b)
+	fmt.Fprintln(&b, "Commands:")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "'flowverify help COMMAND' shows a command's flags; 'flowverify --version' the version.")
-	fmt.Fprintln(w, "Exit codes: 0 ok, 1 findings (denied packets, lint errors), 2 error.")
+	fmt.Fprintln(&b)
+	fmt.Fprintln(&b, "'flowverify help COMMAND' shows a command's flags; 'flowverify --version' the version.")
+	fmt.Fprintln(&b, "Exit codes: 0 ok, 1 findings (denied packets, lint errors), 2 error.")
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // newFlagSet returns a pflag set that reports errors instead of exiting.
@@ -190,4 +213,12 @@ func parseFlags(env *runEnv, fs *pflag.FlagSet, args []string) (int, bool) {
 func fail(env *runEnv, cmd string, err error) int {
 	fmt.Fprintf(env.stderr, "flowverify %s: %s\n", cmd, strings.TrimSpace(err.Error()))
 	return exitError
+}
+
+// checkFormat returns an error unless format is one of allowed.
+func checkFormat(format string, allowed ...string) error {
+	if slices.Contains(allowed, format) {
+		return nil
+	}
+	return fmt.Errorf("unknown --format %q (want %s)", format, strings.Join(allowed, ", "))
 }

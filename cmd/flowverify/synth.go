@@ -1,15 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
+	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -17,16 +20,17 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func init() {
-	register(&command{name: "synth", summary: "generate the minimal NACL that allows the recorded traffic", run: runSynth})
-}
-
 // synthFlags are the flags of flowverify synth.
 type synthFlags struct {
 	subnets, vpcCIDRs []string
 	subnetIDs         []string
 	includeFailed     bool
-	ephemeral         string
+	ephemeral         []string
+	peers             string
+	peerSubnets       []string
+	subnetsFile       string
+	holdout           string
+	validate          []string
 	peerPrefix        int
 	peerPrefix6       int
 	maxPeers          int
@@ -50,7 +54,12 @@ func addSynthFlags(fs *pflag.FlagSet) *synthFlags {
 	fs.StringArrayVar(&sf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): its base+2 address is the Amazon DNS resolver, whose traffic needs no rule")
 	fs.StringArrayVar(&sf.subnetIDs, "subnet-id", nil, "subnet ID to associate the generated ACL with in the output (repeatable)")
 	fs.BoolVar(&sf.includeFailed, "include-failed", false, "also allow conversations that never worked (SYN answered by RST or unanswered, incomplete handshake, unanswered ping)")
-	fs.StringVar(&sf.ephemeral, "ephemeral", "", "force the response port range: a profile (linux, aws-doc-linux, windows, iana, windows-2003, freebsd, aws-managed) or FROM-TO; observed client ports outside it get no rule (their replies are reported as denied, exit 1); default: the narrowest profile per client")
+	fs.StringArrayVar(&sf.ephemeral, "ephemeral", nil, "force the response port range: a profile (linux, aws-doc-linux, windows, iana, windows-2003, freebsd, aws-managed) or FROM-TO for every client, or CIDR=PROFILE for the clients in CIDR (repeatable, e.g. a load balancer subnet =aws-managed); observed client ports outside it get no rule (their replies are reported as denied, exit 1); default: chosen per client from the observations")
+	fs.StringVar(&sf.peers, "peers", synth.PeersIntent.String(), "how peers become CIDRs: intent (per service: public -> 0.0.0.0/0, private -> the enclosing modelled subnet or VPC CIDR, one fixed peer exact), subnet (every peer -> its enclosing modelled subnet or VPC CIDR) or exact (the observed peers)")
+	fs.StringArrayVar(&sf.peerSubnets, "peer-subnet", nil, "CIDR of another subnet of the VPC (repeatable): private peers inside it are generalised to it")
+	fs.StringVar(&sf.subnetsFile, "subnets", "", "'aws ec2 describe-subnets' JSON: its subnets are modelled like --peer-subnet")
+	fs.StringVar(&sf.holdout, "holdout", "", "learn from the first part of the capture time and replay the last PERCENT (e.g. 20%) against the result, reporting what it denies and why")
+	fs.StringArrayVar(&sf.validate, "validate", nil, "capture file to replay against the result (repeatable): what it denies and why (new peer, new port, new ephemeral port)")
 	fs.IntVar(&sf.peerPrefix, "peer-prefix", d.PeerPrefix4, "widen each IPv4 peer to its /N before aggregation")
 	fs.IntVar(&sf.peerPrefix6, "peer-prefix6", d.PeerPrefix6, "widen each IPv6 peer to its /N before aggregation")
 	fs.IntVar(&sf.maxPeers, "max-peers", d.MaxPeers, "a service with more distinct peers than this allows 0.0.0.0/0 (::/0)")
@@ -71,15 +80,41 @@ func addSynthFlags(fs *pflag.FlagSet) *synthFlags {
 }
 
 // options converts the flags (except the subnets) to synth.Options.
-func (sf *synthFlags) options() (synth.Options, error) {
+func (sf *synthFlags) options(env *runEnv) (synth.Options, error) {
 	o := synth.DefaultOptions()
 	var err error
 	if o.VPCCIDRs, err = parsePrefixes("vpc-cidr", sf.vpcCIDRs); err != nil {
 		return o, err
 	}
-	if sf.ephemeral != "" {
-		if o.Ephemeral, err = synth.ParseEphemeral(sf.ephemeral); err != nil {
+	for _, e := range sf.ephemeral {
+		if strings.Contains(e, "=") {
+			ef, err := synth.ParseEphemeralFor(e)
+			if err != nil {
+				return o, fmt.Errorf("--ephemeral: %w", err)
+			}
+			o.EphemeralFor = append(o.EphemeralFor, ef)
+			continue
+		}
+		if o.Ephemeral != nil {
+			return o, fmt.Errorf("--ephemeral %q: a range for every client was already given (%s); use CIDR=PROFILE for more", e, o.Ephemeral.Name)
+		}
+		if o.Ephemeral, err = synth.ParseEphemeral(e); err != nil {
 			return o, fmt.Errorf("--ephemeral: %w", err)
+		}
+	}
+	if o.Peers, err = synth.ParsePeerMode(sf.peers); err != nil {
+		return o, fmt.Errorf("--peers: %w", err)
+	}
+	if o.PeerSubnets, err = parsePrefixes("peer-subnet", sf.peerSubnets); err != nil {
+		return o, err
+	}
+	if sf.subnetsFile != "" {
+		infos, err := replay.ReadSubnets(sf.subnetsFile)
+		if err != nil {
+			return o, fmt.Errorf("--subnets: %w", err)
+		}
+		for _, si := range infos {
+			o.PeerSubnets = append(o.PeerSubnets, si.CIDRs...)
 		}
 	}
 	o.IncludeFailed, o.PMTUD = sf.includeFailed, !sf.noPMTUD
@@ -90,11 +125,11 @@ func (sf *synthFlags) options() (synth.Options, error) {
 		return o, fmt.Errorf("--max-rules %d: AWS allows at most %d rules per direction and family (including the default rule)", sf.maxRules, synth.HardMaxRules)
 	}
 	if sf.keepDenies != "" {
-		f, err := aclfile.ParseFormat(sf.keepDeniesFormat)
-		if err != nil {
+		if _, err := aclfile.ParseFormat(sf.keepDeniesFormat); err != nil {
 			return o, fmt.Errorf("--keep-denies-format: %w", err)
 		}
-		file, err := aclfile.Read(sf.keepDenies, f)
+		// readNACL prints the file's warnings (a non-canonical CIDR, ...).
+		file, err := readNACL(env, "synth", sf.keepDenies, sf.keepDeniesFormat)
 		if err != nil {
 			return o, fmt.Errorf("--keep-denies: %w", err)
 		}
@@ -118,7 +153,7 @@ func runSynth(env *runEnv, args []string) int {
 	if err := checkFormat(sf.reportFormat, "text", "json"); err != nil {
 		return fail(env, "synth", fmt.Errorf("--report-format: %w", err))
 	}
-	opts, err := sf.options()
+	opts, err := sf.options(env)
 	if err != nil {
 		return fail(env, "synth", err)
 	}
@@ -150,6 +185,30 @@ func runSynth(env *runEnv, args []string) int {
 		fmt.Fprintln(env.stderr, "flowverify synth: notice: no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not recognised as exempt (169.254.169.253 still is)")
 	}
 	opts.Observations = synth.FromRecording(recording)
+	// --holdout learns from the first part of the capture time and replays
+	// the rest; without it the ACL is learned from everything, and a
+	// second synthesis from the first 80% estimates how such rules hold on
+	// later traffic (--holdout off skips it).
+	frac, estimate := synth.DefaultHoldout, true
+	if sf.holdout != "" {
+		if frac, err = synth.ParseHoldout(sf.holdout); err != nil {
+			return fail(env, "synth", fmt.Errorf("--holdout: %w", err))
+		}
+		estimate = false
+	}
+	var cut time.Time
+	if frac > 0 {
+		var ok bool
+		if cut, ok = synth.HoldoutCut(recording, frac); !ok && !estimate {
+			return fail(env, "synth", errors.New("--holdout: the capture spans no time to split"))
+		} else if !ok {
+			frac = 0
+		}
+	}
+	pct := strconv.FormatFloat(frac*100, 'f', -1, 64) + "%"
+	if frac > 0 && !estimate {
+		opts.Learn = synth.Learned(cut)
+	}
 	res, err := synth.SynthesizeRecording(recording, opts)
 	if err != nil {
 		return fail(env, "synth", err)
@@ -157,6 +216,32 @@ func runSynth(env *runEnv, args []string) int {
 	check, err := synth.SelfCheck(res, opts.Observations)
 	if err != nil {
 		return fail(env, "synth", err)
+	}
+	if frac > 0 {
+		learned, label := res, fmt.Sprintf("held out: the last %s of the capture time, conversations starting at or after %s", pct, cut.UTC().Format("2006-01-02T15:04:05.000Z"))
+		if estimate {
+			eo := opts
+			eo.Learn = synth.Learned(cut)
+			if learned, err = synth.SynthesizeRecording(recording, eo); err != nil {
+				return fail(env, "synth", err)
+			}
+			label = fmt.Sprintf("rules learned from the first %s of the capture time, replayed on the conversations starting at or after %s; --holdout sets the share, --holdout off skips this",
+				strconv.FormatFloat(100-frac*100, 'f', -1, 64)+"%", cut.UTC().Format("2006-01-02T15:04:05.000Z"))
+		}
+		u, err := synth.ReplayUnseen(learned, recording, func(c *flows.Conversation) bool { return !c.First().Before(cut) }, label)
+		if err != nil {
+			return fail(env, "synth", err)
+		}
+		u.Estimate = estimate
+		res.Unseen = append(res.Unseen, *u)
+	}
+	for _, path := range sf.validate {
+		u, bad, err := replayValidation(env, cf, res, path)
+		if err != nil {
+			return fail(env, "synth", fmt.Errorf("--validate %s: %w", path, err))
+		}
+		incomplete = incomplete || bad
+		res.Unseen = append(res.Unseen, *u)
 	}
 	if err := writeSynthReport(env, sf, res, check); err != nil {
 		return fail(env, "synth", err)
@@ -171,80 +256,70 @@ func runSynth(env *runEnv, args []string) int {
 		fmt.Fprintln(env.stderr, "flowverify synth: error: the input is incomplete (see above): rules cover only what was read")
 		return exitError
 	}
-	if res.HasConflicts() {
+	if res.HasConflicts() || !res.UnseenOK() {
 		return exitFindings
 	}
 	return exitOK
 }
 
-// writeSynthACL writes the ACL to --output or standard output.
-func writeSynthACL(env *runEnv, sf *synthFlags, acl *nacl.ACL) error {
-	w := env.stdout
-	if sf.output != "" {
-		f, err := os.Create(sf.output)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+// replayValidation reads one --validate capture and replays it against
+// the generated ACL; bad reports an incomplete capture (its problems are
+// printed).
+func replayValidation(env *runEnv, cf *captureFlags, res *synth.Result, path string) (*synth.Unseen, bool, error) {
+	stream, err := cf.openStream([]string{path})
+	if err != nil {
+		return nil, false, err
 	}
-	if sf.format == "cli" && acl.ID == synth.DefaultOptions().ID {
-		fmt.Fprintf(env.stderr, "flowverify synth: notice: no --acl-id given: the cli commands use --network-acl-id \"$%s\"; set it to the target ACL before running them\n", aclIDVar)
-		return writeSynthCLIPlaceholder(w, acl)
+	defer stream.Close()
+	rec := replay.NewRecorder(cf.cfg, replay.Window{})
+	if err := recordAll(stream, rec); err != nil {
+		return nil, false, err
 	}
-	if err := aclfile.Write(w, []*nacl.ACL{acl}, aclfile.Format(sf.format)); err != nil {
-		return fmt.Errorf("writing the ACL as %s: %w", sf.format, err)
+	bad := reportProblems(env.stderr, "synth", stream)
+	u, err := synth.ReplayUnseen(res, rec.Classify(), nil, path)
+	if u != nil {
+		u.Incomplete = bad
 	}
-	return nil
+	return u, bad, err
 }
 
-// aclIDVar is the shell variable the cli output uses for the network ACL
-// ID when no --acl-id is given: the placeholder ID (acl-synth) looks like
-// a real one, and the commands would fail against AWS or, worse, hit an
-// ACL of that name.
-const aclIDVar = "ACL_ID"
-
-// writeSynthCLIPlaceholder writes the cli format with
-// --network-acl-id "$ACL_ID" and a leading comment and guard telling the
-// user to set ACL_ID (or to create the ACL) first.
-func writeSynthCLIPlaceholder(w io.Writer, acl *nacl.ACL) error {
-	var buf bytes.Buffer
-	if err := aclfile.Write(&buf, []*nacl.ACL{acl}, aclfile.FormatCLI); err != nil {
-		return fmt.Errorf("writing the ACL as cli: %w", err)
-	}
-	from := "--network-acl-id " + acl.ID + " "
-	to := `--network-acl-id "$` + aclIDVar + `" `
-	var out strings.Builder
-	lines := strings.SplitAfter(buf.String(), "\n")
-	for i, l := range lines {
-		if strings.HasPrefix(l, "aws ") {
-			l = strings.Replace(l, from, to, 1)
+// writeSynthACL writes the ACL to --output or standard output.
+func writeSynthACL(env *runEnv, sf *synthFlags, acl *nacl.ACL) error {
+	return writeTo(sf.output, env.stdout, func(w io.Writer) error {
+		if sf.format == "cli" && acl.ID == synth.DefaultOptions().ID {
+			fmt.Fprintf(env.stderr, "flowverify synth: notice: no --acl-id given: the cli commands use --network-acl-id \"$%s\"; set it to the target ACL before running them\n", render.ACLIDVar)
+			return render.WriteSynthCLIPlaceholder(w, acl)
 		}
-		out.WriteString(l)
-		if i == 0 {
-			fmt.Fprintf(&out, "# No --acl-id was given: the commands use $%[1]s. Set it to the network ACL to fill first, e.g. a new one:\n", aclIDVar)
-			fmt.Fprintf(&out, "#   %[1]s=$(aws ec2 create-network-acl --vpc-id VPC-ID --query NetworkAcl.NetworkAclId --output text)\n", aclIDVar)
-			fmt.Fprintf(&out, "# or rerun flowverify synth with --acl-id acl-... to write the ID into the commands.\n")
-			fmt.Fprintf(&out, ": \"${%[1]s:?set %[1]s to the network ACL ID first (see the comment above)}\"\n", aclIDVar)
+		if err := aclfile.Write(w, []*nacl.ACL{acl}, aclfile.Format(sf.format)); err != nil {
+			return fmt.Errorf("writing the ACL as %s: %w", sf.format, err)
 		}
-	}
-	_, err := io.WriteString(w, out.String())
-	return err
+		return nil
+	})
 }
 
 // writeSynthReport writes the report to --report or standard error.
 func writeSynthReport(env *runEnv, sf *synthFlags, res *synth.Result, check *synth.CheckResult) error {
-	w := env.stderr
-	if sf.report != "" {
-		f, err := os.Create(sf.report)
-		if err != nil {
-			return err
+	return writeTo(sf.report, env.stderr, func(w io.Writer) error {
+		if sf.reportFormat == "json" {
+			return render.WriteJSON(w, render.NewSynthJSON(res, check))
 		}
-		defer f.Close()
-		w = f
+		return render.WriteSynthText(w, res, check)
+	})
+}
+
+// writeTo calls write with the file path, created (its Close checked:
+// a full disk may only show there), or with std when path is "".
+func writeTo(path string, std io.Writer, write func(io.Writer) error) error {
+	if path == "" {
+		return write(std)
 	}
-	if sf.reportFormat == "json" {
-		return writeJSON(w, res.JSON(check))
+	f, err := os.Create(path)
+	if err != nil {
+		return err
 	}
-	return res.WriteText(w, check)
+	err = write(f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("writing %s: %w", path, cerr)
+	}
+	return err
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -13,10 +13,8 @@ import (
 // runSynthArgs runs `flowverify synth ARGS` and returns exit code, stdout, stderr.
 func runSynthArgs(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	env := &runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
-	code := run(env, append([]string{"synth"}, args...))
-	return code, out.String(), errb.String()
+	out, errs, code := runCLI(t, nil, append([]string{"synth"}, args...)...)
+	return code, out, errs
 }
 
 func synthSample(t *testing.T, name string) string {
@@ -34,14 +32,24 @@ func TestSynthWebserverText(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	for _, w := range []string{"in  100 allow tcp  198.51.100.57/32 22", "out 100 allow tcp  192.0.2.80/32    80", "allow icmp 0.0.0.0/0        3:4"} {
+	// Public services and the server's own requests to the mirror are
+	// opened to the world (--peers intent, the default).
+	for _, w := range []string{"in  100 allow tcp  0.0.0.0/0 22 ", "out 100 allow tcp  0.0.0.0/0 80 ", "allow icmp 0.0.0.0/0 3:4"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("stdout lacks %q:\n%s", w, out)
 		}
 	}
 	// The ACL alone is on stdout; the report is on stderr.
-	if strings.Contains(out, "Self-check") || !strings.Contains(errs, "Self-check: PASS") || !strings.Contains(errs, "inbound  IPv4: 10 of 20") {
+	if strings.Contains(out, "Self-check") || !strings.Contains(errs, "Self-check: PASS") || !strings.Contains(errs, "inbound  IPv4: 7 of 20") ||
+		!strings.Contains(errs, "inbound tcp 443 -> 0.0.0.0/0 [public-service, +32.0 bits]: public service: 3 peers from public address space in 2 different /8s") {
 		t.Errorf("stdout/stderr split wrong:\nstdout:\n%s\nstderr:\n%s", out, errs)
+	}
+	// --peers exact transcribes the observed peers.
+	_, out, _ = runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--peers", "exact", pcap)
+	for _, w := range []string{"in  100 allow tcp  198.51.100.57/32 22", "out 100 allow tcp  192.0.2.80/32    80", "allow icmp 0.0.0.0/0        3:4"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("--peers exact: stdout lacks %q:\n%s", w, out)
+		}
 	}
 }
 
@@ -105,12 +113,21 @@ func TestSynthKeepDeniesConflictExit1(t *testing.T) {
 	if !strings.Contains(errs, "192.0.2.80:80: denied by kept rule inbound 130") {
 		t.Errorf("conflict not reported:\n%s", errs)
 	}
+	// The reader's warnings about the --keep-denies file are shown.
+	kd := filepath.Join(t.TempDir(), "kd.nacl")
+	if err := os.WriteFile(kd, []byte("in 100 deny tcp 10.0.0.5/8 22\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, errs = runSynthArgs(t, "--subnet", "10.0.1.0/24", "--keep-denies", kd, pcap)
+	if !strings.Contains(errs, "flowverify synth: warning: "+kd+":1:17: cidr: 10.0.0.5/8 is not canonical; AWS stores 10.0.0.0/8") {
+		t.Errorf("--keep-denies warning not shown:\n%s", errs)
+	}
 }
 
 func TestSynthHostDetectionAndErrors(t *testing.T) {
 	pcap := synthSample(t, "portscan.pcap")
 	code, out, errs := runSynthArgs(t, pcap)
-	if code != exitOK || !strings.Contains(errs, "using the capture host 10.0.1.10") || !strings.Contains(out, "203.0.113.66/32 443") {
+	if code != exitOK || !strings.Contains(errs, "using the capture host 10.0.1.10") || !strings.Contains(out, "allow tcp  0.0.0.0/0 443 ") {
 		t.Errorf("host detection: exit %d\n%s\n%s", code, out, errs)
 	}
 	if !strings.Contains(errs, "1021  failed: rejected: SYN answered by RST") {
@@ -122,6 +139,11 @@ func TestSynthHostDetectionAndErrors(t *testing.T) {
 	}{
 		{[]string{"--max-rules", "41", pcap}, "at most 40"},
 		{[]string{"--ephemeral", "bsd", pcap}, "--ephemeral"},
+		{[]string{"--ephemeral", "10.0.3.0/24=bsd", pcap}, "--ephemeral"},
+		{[]string{"--ephemeral", "linux", "--ephemeral", "windows", pcap}, "already given"},
+		{[]string{"--peers", "some", pcap}, "--peers"},
+		{[]string{"--holdout", "100%", pcap}, "--holdout"},
+		{[]string{"--validate", "/nonexistent.pcap", pcap}, "Unseen data (/nonexistent.pcap): PASS (INCOMPLETE"},
 		{[]string{"--format", "yaml", pcap}, "unknown --format"},
 		{[]string{"--subnet", "nonsense", pcap}, "--subnet \"nonsense\""},
 		{[]string{"--subnet", "10.0.1.0/24"}, "no capture files"},
@@ -138,11 +160,11 @@ func TestSynthHostDetectionAndErrors(t *testing.T) {
 // is left out with a warning, never merged into the observed rules.
 func TestSynthPMTUDLeftOutOverBudget(t *testing.T) {
 	pcap := synthSample(t, "webserver.pcap")
-	code, out, errs := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--max-rules", "2", pcap)
+	code, out, errs := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--peers", "exact", "--max-rules", "2", pcap)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	_, noPMTUD, _ := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--max-rules", "2", "--no-pmtud", pcap)
+	_, noPMTUD, _ := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--peers", "exact", "--max-rules", "2", "--no-pmtud", pcap)
 	if out != noPMTUD || !strings.Contains(out, "in  100 allow all 192.0.0.0/4") || strings.Contains(out, "0.0.0.0/0") {
 		t.Errorf("stdout:\n%s\nwant as with --no-pmtud:\n%s", out, noPMTUD)
 	}
@@ -165,7 +187,7 @@ func TestSynthForcedEphemeralOutsideRange(t *testing.T) {
 			t.Errorf("stdout has a rule on an observed client port (%q):\n%s", bad, out)
 		}
 	}
-	if !strings.Contains(out, "out 300 allow tcp  198.51.100.23/32 49152-65535") {
+	if !strings.Contains(out, "out 300 allow tcp  0.0.0.0/0 49152-65535") {
 		t.Errorf("forced range rule missing:\n%s", out)
 	}
 	for _, w := range []string{
@@ -197,7 +219,7 @@ func TestSynthCLIACLIDPlaceholder(t *testing.T) {
 			}
 		}
 	}
-	if n != 16 || strings.Contains(out, "--network-acl-id acl-synth") {
+	if n != 10 || strings.Contains(out, "--network-acl-id acl-synth") {
 		t.Errorf("%d commands:\n%s", n, out)
 	}
 	for _, w := range []string{"aws ec2 create-network-acl --vpc-id", `: "${ACL_ID:?`} {
@@ -221,5 +243,76 @@ func TestSynthCLIACLIDPlaceholder(t *testing.T) {
 	_, out, _ = runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--format", "cli", "--acl-id", "acl-0123456789abcdef0", pcap)
 	if !strings.Contains(out, "--network-acl-id acl-0123456789abcdef0 --ingress") || strings.Contains(out, "ACL_ID") {
 		t.Errorf("--acl-id output:\n%s", out)
+	}
+}
+
+// --validate and --holdout replay unseen data; the report's last lines say
+// how the rules did, JSON carries the same, and a denial is exit 1.
+func TestSynthValidateAndHoldout(t *testing.T) {
+	pcap := synthSample(t, "webserver.pcap")
+	third := synthSample(t, "webserver-3.pcap")
+	code, out, errs := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--validate", third, pcap)
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	self := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Self-check: PASS") })
+	// The ACL is learned from the whole capture: the default held-out
+	// estimate (a second synthesis from the first 80%) follows the
+	// self-check and does not change the exit status; the clients came
+	// in the last second, so it denies them for a new port.
+	if code != exitOK || out == "" || self < 0 || !strings.HasPrefix(lines[len(lines)-1], "Unseen data ("+third+"): PASS: 12 working conversation(s): 12 allowed, 0 denied; 10 never-worked conversation(s) (scans, refused): 10 denied") ||
+		!strings.HasPrefix(lines[self+1], "Held-out estimate (rules learned from the first 80% of the capture time") ||
+		!strings.Contains(lines[self+1], "FAIL: 7 working conversation(s): 0 allowed, 7 denied (1 new protocol, 6 new port)") {
+		t.Errorf("--validate: exit %d\n%s", code, errs)
+	}
+	_, _, errs = runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--holdout", "off", pcap)
+	if strings.Contains(errs, "Held-out estimate") || !strings.HasSuffix(strings.TrimSpace(errs), "(excluded conversations)") {
+		t.Errorf("--holdout off:\n%s", errs)
+	}
+	rep := filepath.Join(t.TempDir(), "r.json")
+	code, _, errs = runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--holdout", "20%", "--report", rep, "--report-format", "json", pcap)
+	if code != exitFindings {
+		t.Errorf("--holdout 20%%: exit %d, want 1 (held-out clients denied)\n%s", code, errs)
+	}
+	data, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		HeldOut int `json:"held_out_conversations"`
+		Unseen  []struct {
+			OK     bool `json:"ok"`
+			Denied []struct {
+				Reason string `json:"reason"`
+				Leg    string `json:"leg"`
+			} `json:"denied"`
+		} `json:"unseen_data"`
+		Decisions []struct {
+			Intent string `json:"intent"`
+		} `json:"peer_decisions"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.HeldOut == 0 || len(r.Unseen) != 1 || r.Unseen[0].OK || len(r.Unseen[0].Denied) != 7 || r.Unseen[0].Denied[1].Reason != "new port" ||
+		r.Unseen[0].Denied[1].Leg != "request" || len(r.Decisions) == 0 || r.Decisions[0].Intent != "public-destination" {
+		t.Errorf("json report: %+v\n%s", r, data)
+	}
+}
+
+// The two-tier sample: --subnets models the database subnet, --peer-subnet
+// the ALB subnet, --ephemeral CIDR=PROFILE marks the ALB as aws-managed.
+func TestSynthTwoTierSubnets(t *testing.T) {
+	pcap := synthSample(t, "twotier.pcap")
+	code, out, errs := runSynthArgs(t, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--subnets", synthSample(t, "vpc-subnets.json"),
+		"--peer-subnet", "10.0.3.0/24", "--ephemeral", "10.0.3.0/24=aws-managed", "--validate", synthSample(t, "twotier-2.pcap"), pcap)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	for _, w := range []string{"allow tcp  10.0.3.0/24 8080", "allow tcp  10.0.2.0/24 5432", "allow tcp  10.0.3.0/24 1024-65535   # response (aws-managed)"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "/32") || !strings.Contains(errs, "Unseen data") || !strings.Contains(errs, "PASS: 18 working conversation(s): 18 allowed") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errs)
 	}
 }

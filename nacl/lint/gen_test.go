@@ -92,7 +92,6 @@ func pickNear(r *rand.Rand, iv, full interval) u128 {
 	case 3:
 		v = iv.hi.inc()
 	default:
-		v = iv.lo
 		if iv.hi.hi == 0 && iv.lo.hi == 0 && iv.hi.lo > iv.lo.lo {
 			span := iv.hi.lo - iv.lo.lo
 			off := r.Uint64()

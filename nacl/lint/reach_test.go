@@ -232,8 +232,7 @@ func TestQuota(t *testing.T) {
 		want Code
 	}{{19, false, ""}, {20, false, CodeQuota}, {39, false, CodeQuota}, {40, true, CodeQuotaHard}, {20, true, CodeQuota}} {
 		fs := mk(tc.n, tc.v6)
-		var got []Finding
-		got = append(withCode(fs, CodeQuota), withCode(fs, CodeQuotaHard)...)
+		got := append(withCode(fs, CodeQuota), withCode(fs, CodeQuotaHard)...)
 		if tc.want == "" {
 			if len(got) != 0 {
 				t.Errorf("%d rules: unexpected %s", tc.n, got[0].Message)

@@ -176,7 +176,7 @@ func returnPathFindings(req, rep *group, profiles []ephemeral.Profile, used map[
 		// (short rules are allowing rules), else on the allowing rule that
 		// lets the most replies through; the other allowing rules are
 		// related.
-		anchorIdx := -1
+		var anchorIdx int
 		if len(plan.short) > 0 {
 			anchorIdx = plan.short[0].idx
 		} else {

@@ -184,7 +184,7 @@ func (c *candidate) fix(used map[usedKey]map[int]bool) Fix {
 		notes = append(notes, why)
 	}
 	return Fix{ACL: k.acl.ID, ACLRef: k.acl, SubnetID: strings.Join(c.subnets, ","), Direction: k.dir, Blocking: k.rule,
-		Role: k.role, Entry: e, Line: TextLine(&e), Profile: c.profile, Conversations: c.convs, Note: strings.Join(notes, "; ")}
+		Role: k.role, Entry: e, Line: ruleLine(&e), Profile: c.profile, Conversations: c.convs, Note: strings.Join(notes, "; ")}
 }
 
 func compareCandidates(a, b *candidate) int {
@@ -382,7 +382,7 @@ func (fx *fixer) reduce(b bucket, cs []*candidate, room int) ([]*candidate, []st
 		fx.mergeCount++
 		if len(merges) < MaxMergeNotes {
 			merges = append(merges, fmt.Sprintf("%s %s: merged %s and %s into %s to fit the quota (lets through %.0f more address x port units than the two rules)",
-				b.dir, familyWord(b.v6), TextLine(&x.e), TextLine(&y.e), TextLine(&m), cost))
+				b.dir, familyWord(b.v6), ruleLine(&x.e), ruleLine(&y.e), ruleLine(&m), cost))
 		}
 		c := join(x, y, m)
 		c.merged++

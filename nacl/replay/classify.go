@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"fmt"
 	"net/netip"
 
 	"github.com/flowverify/flowverify/flows"
@@ -90,16 +89,36 @@ const BroadPortRange = 1024
 // needs in the capture to count as a scanner.
 const ScanMinTargets = 10
 
+// Target is what a deny rule names (see IsTargeted).
+type Target string
+
+// Targets of deny rules.
+const (
+	TargetPeer     Target = "peer"     // a CIDR narrower than /0
+	TargetPort     Target = "port"     // a TCP/UDP range of fewer than BroadPortRange ports
+	TargetICMP     Target = "icmp"     // an ICMP type
+	TargetProtocol Target = "protocol" // a protocol other than TCP/UDP
+)
+
 // Classification is the class of one denied conversation and why.
 type Classification struct {
 	Class Class
 	Cause Cause
-	// ACL and Rule name the explicit deny (CauseExplicitDeny).
-	ACL  string
-	Rule int
-	// Detail is the reason in words ("nothing listens there: the SYN was
-	// answered by RST").
-	Detail string
+	// Check is the deny that decided the class (CauseExplicitDeny,
+	// CauseBroadDenyService), nil otherwise.
+	Check *Check
+	// Names says what the explicit deny names (CauseExplicitDeny).
+	Names Target
+	// Targets is the number of never-answered targets of a scanner (CauseScan).
+	Targets int
+}
+
+// Rule is the number of the deciding deny rule, 0 when none.
+func (c Classification) Rule() int {
+	if c.Check == nil {
+		return 0
+	}
+	return c.Check.Rule
 }
 
 // String is "intended: refused".
@@ -150,22 +169,22 @@ func DetectScanners(rec *Recording) Scanners {
 }
 
 // IsTargeted reports whether a deny entry is about particular traffic
-// rather than a broad default, and says what it names: a peer (CIDR
-// narrower than /0), a port (a TCP/UDP range of fewer than
-// BroadPortRange ports), an ICMP type, or a protocol other than TCP/UDP.
-func IsTargeted(e *nacl.Entry) (bool, string) {
+// rather than a broad default, and what it names: a peer (CIDR narrower
+// than /0), a port (a TCP/UDP range of fewer than BroadPortRange ports),
+// an ICMP type, or a protocol other than TCP/UDP.
+func IsTargeted(e *nacl.Entry) (bool, Target) {
 	if e.Action != nacl.Deny {
 		return false, ""
 	}
 	switch {
 	case e.CIDR.Bits() > 0:
-		return true, "it names the peer range " + e.CIDR.String()
+		return true, TargetPeer
 	case e.UsesPorts() && int(e.Ports.To)-int(e.Ports.From)+1 < BroadPortRange:
-		return true, "it names port " + e.Ports.String()
+		return true, TargetPort
 	case e.UsesICMP() && e.ICMPType >= 0:
-		return true, "it names ICMP type " + entryPorts(e)
+		return true, TargetICMP
 	case e.Protocol != nacl.ProtoAll && !e.UsesPorts():
-		return true, "it names protocol " + entryProto(e.Protocol)
+		return true, TargetProtocol
 	}
 	return false, ""
 }
@@ -194,9 +213,9 @@ func Classify(cr *ConvResult, state flows.State, scanners Scanners) Classificati
 				if c.Action != nacl.Deny || c.ACLRef == nil || c.Entry < 0 || c.Entry >= len(c.ACLRef.Entries) {
 					continue
 				}
-				if ok, why := IsTargeted(&c.ACLRef.Entries[c.Entry]); ok {
-					return Classification{Class: ClassIntended, Cause: CauseExplicitDeny, ACL: c.ACL, Rule: c.Rule,
-						Detail: fmt.Sprintf("rule %d (%s) of %s denies it on purpose: %s", c.Rule, DescribeRule(c), c.ACL, why)}
+				if ok, names := IsTargeted(&c.ACLRef.Entries[c.Entry]); ok {
+					cc := *c
+					return Classification{Class: ClassIntended, Cause: CauseExplicitDeny, Check: &cc, Names: names}
 				}
 				if l.Role == RoleRequest && !kr.Fragment && broad == nil {
 					broad = c
@@ -208,38 +227,37 @@ func Classify(cr *ConvResult, state flows.State, scanners Scanners) Classificati
 	proto := cr.Conv.Proto
 	switch {
 	case proto == nacl.ProtoTCP && state == flows.StateRejected:
-		return Classification{Class: ClassIntended, Cause: CauseRefused, Detail: "the server refused it (SYN answered by RST): nothing listens there"}
+		return Classification{Class: ClassIntended, Cause: CauseRefused}
 	case proto == nacl.ProtoTCP && state == flows.StateUnanswered:
-		return Classification{Class: ClassIntended, Cause: CauseUnanswered, Detail: "its SYNs were never answered"}
+		return Classification{Class: ClassIntended, Cause: CauseUnanswered}
 	case proto == nacl.ProtoTCP && state == flows.StateHandshake:
-		return Classification{Class: ClassIntended, Cause: CauseIncomplete, Detail: "the TCP handshake never completed (half-open scan or failed attempt)"}
+		return Classification{Class: ClassIntended, Cause: CauseIncomplete}
 	case proto != nacl.ProtoTCP && cr.Response.ICMPErrors > 0 && cr.Response.Packets == cr.Response.ICMPErrors:
-		return Classification{Class: ClassIntended, Cause: CauseRefused, Detail: "the only answers were ICMP errors (port or host unreachable)"}
+		return Classification{Class: ClassIntended, Cause: CauseRefused}
 	case proto != nacl.ProtoTCP && cr.Response.Packets == 0 && isEchoRequest(cr):
-		return Classification{Class: ClassIntended, Cause: CauseUnanswered, Detail: "its echo requests were never answered"}
+		return Classification{Class: ClassIntended, Cause: CauseUnanswered}
 	}
 	// 3. A worked conversation of a scanner.
 	if n, ok := scanners[cr.Conv.Client.Addr]; ok {
-		return Classification{Class: ClassIntended, Cause: CauseScan,
-			Detail: fmt.Sprintf("the client %s scanned: %d distinct targets refused or never answered it", cr.Conv.Client.Addr, n)}
+		return Classification{Class: ClassIntended, Cause: CauseScan, Targets: n}
 	}
 	if onlyFragments {
-		return Classification{Class: ClassUnclear, Cause: CauseFragments, Detail: "only non-first fragments are denied, and AWS does not document how NACLs treat them"}
+		return Classification{Class: ClassUnclear, Cause: CauseFragments}
 	}
 	if broad != nil {
-		return Classification{Class: ClassUnclear, Cause: CauseBroadDenyService, ACL: broad.ACL, Rule: broad.Rule,
-			Detail: fmt.Sprintf("its requests are denied by rule %d (%s) of %s, a broad deny that covers the service port: a policy of keeping such ports shut, or an oversight, cannot be told", broad.Rule, DescribeRule(broad), broad.ACL)}
+		cc := *broad
+		return Classification{Class: ClassUnclear, Cause: CauseBroadDenyService, Check: &cc}
 	}
 	// 4. Cannot tell whether it worked.
 	switch {
 	case proto == nacl.ProtoTCP && state == flows.StateMidstream:
-		return Classification{Class: ClassUnclear, Cause: CauseMidstream, Detail: "TCP without a handshake, one direction only (one-sided capture or asymmetric routing): whether it worked cannot be told"}
+		return Classification{Class: ClassUnclear, Cause: CauseMidstream}
 	case proto == nacl.ProtoTCP && (state == flows.StateEstablished || state == flows.StateClosedFIN || state == flows.StateClosedRST):
-		return Classification{Class: ClassBreakage, Cause: CauseHandshake, Detail: "the handshake completed in the capture, and the denying rule is not about its peer or port"}
+		return Classification{Class: ClassBreakage, Cause: CauseHandshake}
 	case proto != nacl.ProtoTCP && cr.Response.Packets > cr.Response.ICMPErrors:
-		return Classification{Class: ClassBreakage, Cause: CauseAnswered, Detail: "an answer came back in the capture, and the denying rule is not about its peer or port"}
+		return Classification{Class: ClassBreakage, Cause: CauseAnswered}
 	}
-	return Classification{Class: ClassUnclear, Cause: CauseOneWay, Detail: "packets one way only and no error: one-way traffic (syslog, flow export) expects no answer, or the answer was lost; whether it worked cannot be told"}
+	return Classification{Class: ClassUnclear, Cause: CauseOneWay}
 }
 
 // isEchoRequest reports whether the request leg carries ICMP/ICMPv6 echo requests.

@@ -86,8 +86,8 @@ func TestIsTargeted(t *testing.T) {
 		{icmp, true},
 		{ent(t, "in", 1, a, 6, "10.0.0.0/8", 22, 22), false}, // an allow is never a reason to deny
 	} {
-		if got, why := IsTargeted(&c.e); got != c.want || got == (why == "") {
-			t.Errorf("%s: %v %q, want %v", TextLine(&c.e), got, why, c.want)
+		if got, names := IsTargeted(&c.e); got != c.want || got == (names == "") {
+			t.Errorf("%s: %v %q, want %v", ruleLine(&c.e), got, names, c.want)
 		}
 	}
 }
@@ -111,11 +111,11 @@ func TestClassifyCauses(t *testing.T) {
 		4: "intended: unanswered", 6: "intended: unanswered", 7: "unclear: one-way"}
 	for id, w := range want {
 		if got := classOf(t, rep, id); got.String() != w {
-			t.Errorf("#%d: %s (%s), want %s", id, got, got.Detail, w)
+			t.Errorf("#%d: %s, want %s", id, got, w)
 		}
 	}
-	if c := classOf(t, rep, 2); c.Rule != 90 || !strings.Contains(c.Detail, "names port 5432") {
-		t.Errorf("explicit deny: rule %d, %q", c.Rule, c.Detail)
+	if c := classOf(t, rep, 2); c.Rule() != 90 || c.Names != TargetPort {
+		t.Errorf("explicit deny: rule %d, names %q", c.Rule(), c.Names)
 	}
 	// Only the breakage gets fixes; the others are listed by class.
 	for _, f := range rep.Fixes {

@@ -29,8 +29,9 @@ type Change struct {
 	Old, New []Check
 	// OldVerdict and NewVerdict are the leg verdicts under each NACL.
 	OldVerdict, NewVerdict Verdict
-	// Explanation is the new report's sentence for a newly denied leg.
-	Explanation string
+	// Denial is the new report's denial that explains a newly denied leg
+	// (see Denial); nil otherwise.
+	Denial *Denial
 }
 
 // Diff compares two reports of the same recording.
@@ -45,43 +46,43 @@ type Diff struct {
 	UnattributedChanged uint64
 }
 
-// Compare returns the legs whose verdict changes from old to new; both
+// Compare returns the legs whose verdict changes from oldRep to newRep; both
 // reports must come from BuildReport (or both from Summarize) on the same
 // Recording. Changes are ordered by conversation ID, request before
 // response, newly denied first.
-func Compare(old, new *Report) (*Diff, error) {
-	if len(old.Unattributed) != len(new.Unattributed) || (old.lazy == nil) != (new.lazy == nil) ||
-		(old.lazy == nil && len(old.Conversations) != len(new.Conversations)) ||
-		(old.lazy != nil && old.lazy.rec != new.lazy.rec) {
-		return nil, fmt.Errorf("reports of different recordings: %d and %d conversations", old.Summary.Conversations, new.Summary.Conversations)
+func Compare(oldRep, newRep *Report) (*Diff, error) {
+	if len(oldRep.Unattributed) != len(newRep.Unattributed) || (oldRep.lazy == nil) != (newRep.lazy == nil) ||
+		(oldRep.lazy == nil && len(oldRep.Conversations) != len(newRep.Conversations)) ||
+		(oldRep.lazy != nil && oldRep.lazy.rec != newRep.lazy.rec) {
+		return nil, fmt.Errorf("reports of different recordings: %d and %d conversations", oldRep.Summary.Conversations, newRep.Summary.Conversations)
 	}
-	d := &Diff{Old: old, New: new}
-	if old.lazy != nil {
-		ob := &convBuilder{j: old.lazy.j, rec: old.lazy.rec, rolesOnly: true}
-		nb := &convBuilder{j: new.lazy.j, rec: new.lazy.rec, rolesOnly: true}
+	d := &Diff{Old: oldRep, New: newRep}
+	if oldRep.lazy != nil {
+		ob := &convBuilder{j: oldRep.lazy.j, rec: oldRep.lazy.rec, rolesOnly: true}
+		nb := &convBuilder{j: newRep.lazy.j, rec: newRep.lazy.rec, rolesOnly: true}
 		for id := 1; id <= ob.rec.NumConversations(); id++ {
 			oc, ok := ob.result(id)
 			if !ok {
 				continue
 			}
 			nc, _ := nb.result(id)
-			d.compareConv(oc, nc, func() { nc.Explanations = explain(nc) }, func() *flows.Conversation {
+			d.compareConv(oc, nc, func() { nc.Denials = appendDenials(nc.Denials[:0], nc) }, func() *flows.Conversation {
 				c := &flows.Conversation{}
 				ob.rec.Conversation(id, c)
 				return c
 			})
 		}
 	} else {
-		for i, oc := range old.Conversations {
-			nc := new.Conversations[i]
+		for i, oc := range oldRep.Conversations {
+			nc := newRep.Conversations[i]
 			if oc.Conv.ID != nc.Conv.ID {
 				return nil, fmt.Errorf("reports of different recordings: conversation %d vs %d", oc.Conv.ID, nc.Conv.ID)
 			}
 			d.compareConv(oc, nc, func() {}, nil)
 		}
 	}
-	for i := range old.Unattributed {
-		o, n := &old.Unattributed[i], &new.Unattributed[i]
+	for i := range oldRep.Unattributed {
+		o, n := &oldRep.Unattributed[i], &newRep.Unattributed[i]
 		if (o.Judgement.Verdict == Deny) != (n.Judgement.Verdict == Deny) {
 			d.UnattributedChanged += o.Packets
 			if n.Judgement.Verdict == Deny {
@@ -123,7 +124,10 @@ func (d *Diff) compareConv(oc, nc *ConvResult, explain func(), full func() *flow
 					explain()
 					explained = true
 				}
-				ch.Explanation = legExplanation(nc, role)
+				if d := legDenial(nc.Denials, role); d != nil {
+					dc := *d
+					ch.Denial = &dc
+				}
 			} else {
 				allowed = true
 				d.PacketsNewlyAllowed += ch.Packets
@@ -161,22 +165,4 @@ func compareLeg(ol, nl *Leg, kind string) (Change, bool) {
 	}
 	ch.Kind, ch.OldVerdict, ch.NewVerdict = kind, ol.Verdict, nl.Verdict
 	return ch, found
-}
-
-// legExplanation returns the first explanation of the conversation that
-// concerns the given leg.
-func legExplanation(cr *ConvResult, role string) string {
-	prefix := "responses"
-	if role == RoleRequest {
-		prefix = "requests"
-	}
-	for _, e := range cr.Explanations {
-		if len(e) >= len(prefix) && e[:len(prefix)] == prefix {
-			return e
-		}
-	}
-	if len(cr.Explanations) > 0 {
-		return cr.Explanations[0]
-	}
-	return ""
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowverify/flowverify/flows/ephemeral"
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/text"
 	"go4.org/netipx"
 )
 
@@ -409,31 +410,15 @@ func overlaps(a, b *nacl.Entry) bool {
 	return true
 }
 
-// TextLine formats e in the native text format:
-// "in 125 allow tcp 198.51.100.20/32 32768-60999".
-func TextLine(e *nacl.Entry) string {
-	dir := "in"
-	if e.Direction == nacl.Egress {
-		dir = "out"
+// ruleLine formats e in the native text format
+// ("in 125 allow tcp 198.51.100.20/32 32768-60999"), with "?" for the
+// number when it has none (no free number: the reader must fill it).
+func ruleLine(e *nacl.Entry) string {
+	l := text.Rule(e)
+	if e.RuleNumber == 0 {
+		l = strings.Replace(l, " 0 ", " ? ", 1)
 	}
-	num := "?"
-	if e.RuleNumber > 0 {
-		num = itoa(e.RuleNumber)
-	}
-	s := fmt.Sprintf("%s %d %s %s %s", dir, 0, e.Action, entryProto(e.Protocol), e.CIDR)
-	s = strings.Replace(s, " 0 ", " "+num+" ", 1)
-	switch e.Protocol {
-	case nacl.ProtoTCP, nacl.ProtoUDP:
-		s += " " + e.Ports.String()
-	case nacl.ProtoICMP, nacl.ProtoICMPv6:
-		if e.ICMPType >= 0 {
-			s += " " + itoa(e.ICMPType)
-			if e.ICMPCode >= 0 {
-				s += ":" + itoa(e.ICMPCode)
-			}
-		}
-	}
-	return s
+	return l
 }
 
 // clientRange picks the port range for a response rule from the observed

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"net/netip"
 	"strings"
 	"testing"
 
@@ -77,29 +76,5 @@ func TestClientRange(t *testing.T) {
 	}
 	if _, _, _, _, ok := clientRange([]uint16{80}); ok {
 		t.Error("port 80 fits an ephemeral profile")
-	}
-}
-
-func TestTextLineAndDescribe(t *testing.T) {
-	e := nacl.Entry{RuleNumber: 125, Direction: nacl.Ingress, Action: nacl.Allow, Protocol: 6,
-		CIDR: netip.MustParsePrefix("192.0.2.80/32"), Ports: nacl.PortRange{From: 32768, To: 60999}}
-	if got := TextLine(&e); got != "in 125 allow tcp 192.0.2.80/32 32768-60999" {
-		t.Errorf("TextLine: %q", got)
-	}
-	icmp := nacl.Entry{RuleNumber: 7, Direction: nacl.Egress, Action: nacl.Allow, Protocol: 1, CIDR: netip.MustParsePrefix("0.0.0.0/0"), ICMPType: 3, ICMPCode: 4}
-	if got := TextLine(&icmp); got != "out 7 allow icmp 0.0.0.0/0 3:4" {
-		t.Errorf("TextLine icmp: %q", got)
-	}
-	deny := ent(t, "in", 130, nacl.Deny, 6, "0.0.0.0/0", 1024, 65535)
-	if got := DescribeEntry(&deny); got != "deny tcp 1024-65535" {
-		t.Errorf("DescribeEntry: %q", got)
-	}
-	all := ent(t, "out", 1, nacl.Allow, -1, "10.0.0.0/8", 0, 0)
-	if got := DescribeEntry(&all); got != "allow all 10.0.0.0/8" {
-		t.Errorf("DescribeEntry all: %q", got)
-	}
-	c := Check{Entry: -1, Rule: 32767}
-	if got := DescribeRule(&c); got != "* default deny" {
-		t.Errorf("DescribeRule default: %q", got)
 	}
 }

@@ -2,6 +2,8 @@ package replay
 
 import (
 	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
@@ -58,4 +60,29 @@ func simple(t testing.TB, acl *nacl.ACL, cidrs ...string) *Topology {
 		t.Fatal(err)
 	}
 	return topo
+}
+
+// checksText is the compact form render prints ("in#130",
+// "acl-a out#100:allow, acl-b in#130:deny"), for the tests' tables.
+func checksText(cs []Check, withACL bool) string {
+	var parts []string
+	for _, c := range cs {
+		s := ""
+		if withACL {
+			s = c.ACL + " "
+		}
+		d := "in"
+		if c.Direction == nacl.Egress {
+			d = "out"
+		}
+		s += d + "#" + strconv.Itoa(c.Rule)
+		if len(cs) > 1 {
+			s += ":" + c.Action.String()
+		}
+		if c.Uncertain {
+			s += "?"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -3,10 +3,12 @@
 // outbound rules, destination subnet's inbound rules), traffic NACLs never
 // filter (Amazon DNS, metadata, Time Sync, ...), same-subnet traffic. It
 // also accumulates a capture's packets per conversation and direction
-// (Recorder), turns them into a per-conversation report with plain-sentence
-// explanations and fix suggestions (BuildReport, or Summarize, which
-// rebuilds the per-conversation results on demand so that memory stays
-// small on large captures) and compares two reports (Compare).
+// (Recorder), turns them into a per-conversation report with the denied
+// checks of each broken conversation (Denials) and fix suggestions
+// (BuildReport, or Summarize, which rebuilds the per-conversation results
+// on demand so that memory stays small on large captures) and compares two
+// reports (Compare). It returns data only: cmd/flowverify/render prints
+// it (tables, JSON, sentences).
 package replay
 
 import (

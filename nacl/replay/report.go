@@ -87,8 +87,9 @@ type ConvResult struct {
 	Conv              *flows.Conversation
 	Request, Response Leg
 	Status            string
-	// Explanations are plain sentences, one per denied check, for broken conversations.
-	Explanations []string
+	// Denials are the denied checks of a broken conversation, one per
+	// denying check (see Denial); renderers turn them into sentences.
+	Denials []Denial
 	// Fixes are indexes into Report.Fixes of the rules that would let the denied legs through.
 	Fixes []int
 	// Class says whether a denied conversation is breakage (fixed),
@@ -166,8 +167,6 @@ type lazyReport struct {
 	scanners Scanners
 	// affectedBits has bit id set for the conversations with a denied packet.
 	affectedBits []uint64
-	// widths are the text table's column widths and cells, measured while judging.
-	widths tableWidths
 }
 
 // BuildReport judges every recorded key (once per conversation direction
@@ -177,10 +176,13 @@ func BuildReport(j *Judge, rec *Recording) *Report {
 	return buildReport(j, rec, true, ReportOptions{})
 }
 
-// ReportOptions tune the fixes of a report.
+// ReportOptions tune a report.
 type ReportOptions struct {
 	// FixAll makes fixes for every denied conversation, not only breakage.
 	FixAll bool
+	// Observe, when not nil, is called by SummarizeWith as SummarizeEach
+	// calls observe.
+	Observe func(*ConvResult)
 }
 
 // BuildReportWith is BuildReport with options.
@@ -197,14 +199,23 @@ func SummarizeWith(j *Judge, rec *Recording, o ReportOptions) *Report {
 // summary, fixes and notes, but keeps no per-conversation result:
 // Conversations is nil and EachConversation rebuilds the results one at a
 // time (cheaply: each key is judged again). Beyond the recording it keeps
-// the fixes (with the IDs of the conversations they repair) and about 5
-// bytes per conversation: the cells of the text table (see tableWidths)
-// and a bit for the affected ones.
+// the fixes (with the IDs of the conversations they repair) and a bit per
+// conversation for the affected ones.
 func Summarize(j *Judge, rec *Recording) *Report {
 	return buildReport(j, rec, false, ReportOptions{})
 }
 
+// SummarizeEach is Summarize that also calls observe (when not nil) with every conversation's result
+// as it is judged, in ID order, without denials and fixes; the
+// conversation has only its ID, protocol, version, endpoints, client side
+// and state, and the value is reused: observe must copy what it keeps.
+// (The text renderer measures its table this way, in the same pass.)
+func SummarizeEach(j *Judge, rec *Recording, observe func(*ConvResult)) *Report {
+	return buildReport(j, rec, false, ReportOptions{Observe: observe})
+}
+
 func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
+	observe := o.Observe
 	r := &Report{FixAll: o.FixAll, Classes: map[Class]int{}}
 	s := &r.Summary
 	s.Records, s.IP, s.NonIP, s.Undecodable = rec.Counts.Records, rec.Counts.IP, rec.Counts.NonIP, rec.Counts.Undecodable
@@ -218,13 +229,6 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	n := rec.NumConversations()
 	affected := make([]uint64, n/64+1)
 	classes := make([]uint8, n+1)
-	var widths tableWidths
-	if !keep {
-		widths.multi = multiACL(j.Topology())
-		widths.cellIdx = map[string]uint16{}
-		widths.rows = make([]uint32, n+1)
-		widths.status = make([]uint8, n+1)
-	}
 	for id := 1; id <= n; id++ {
 		if !rec.hasKeys(id) {
 			continue
@@ -271,8 +275,9 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		}
 		if keep {
 			r.Conversations = append(r.Conversations, cr)
-		} else {
-			widths.add(cr, rec.state(id))
+		} else if observe != nil {
+			cb.conv.State = rec.state(id)
+			observe(cr)
 		}
 	}
 	for _, k := range rec.Unattributed() {
@@ -284,14 +289,13 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	r.Fixes, r.ChangeSets = fx.fixes, fx.sets
 	fx.guards = nil
 	for _, cr := range r.Conversations {
-		cr.Explanations = explain(cr)
+		cr.Denials = appendDenials(nil, cr)
 		cr.Fixes = fx.indexes(cr)
 	}
 	isAffected := func(id int) bool { return id/64 < len(affected) && affected[id/64]&(1<<(id%64)) != 0 }
 	r.Proof = r.prove(j, rec, isAffected, func(id int) Class { return classNames[classes[id]] }, r.toFix)
 	if !keep {
-		widths.scratch, widths.cellIdx = nil, nil
-		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, scanners: scanners, affectedBits: affected, widths: widths}
+		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, scanners: scanners, affectedBits: affected}
 	}
 	r.Notes = notes(r)
 	return r
@@ -301,8 +305,8 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 type ClassGroup struct {
 	Class Class
 	Cause Cause
-	// Detail is the first conversation's reason in words.
-	Detail        string
+	// First is the first conversation's classification.
+	First         Classification
 	Conversations []int
 }
 
@@ -314,9 +318,12 @@ func (r *Report) addUnfixed(c Classification, id int) {
 			return
 		}
 	}
-	r.Unfixed = append(r.Unfixed, ClassGroup{Class: c.Class, Cause: c.Cause, Detail: c.Detail, Conversations: []int{id}})
+	r.Unfixed = append(r.Unfixed, ClassGroup{Class: c.Class, Cause: c.Cause, First: c, Conversations: []int{id}})
 	slices.SortStableFunc(r.Unfixed, func(a, b ClassGroup) int { return cmp.Or(cmp.Compare(a.Class, b.Class), cmp.Compare(a.Cause, b.Cause)) })
 }
+
+// Fixed reports whether conversations of class c get fixes in this report.
+func (r *Report) Fixed(c Class) bool { return r.toFix(c) }
 
 // toFix reports whether conversations of class c get fixes.
 func (r *Report) toFix(c Class) bool { return c == ClassBreakage || (r.FixAll && c != "") }
@@ -336,7 +343,7 @@ func (r *Report) count(kr *KeyResult) {
 }
 
 // EachConversation calls fn with the result of every conversation that
-// has an evaluated packet, in ID order, with its explanations and fixes.
+// has an evaluated packet, in ID order, with its denials and fixes.
 // For a report made by Summarize the results are rebuilt on demand and
 // the value passed is reused: fn must copy what it keeps. It stops at the
 // first error fn returns.
@@ -344,9 +351,53 @@ func (r *Report) EachConversation(fn func(*ConvResult) error) error {
 	return r.eachConv(false, true, fn)
 }
 
+// EachAffected is EachConversation over the conversations with a denied
+// packet only.
+func (r *Report) EachAffected(fn func(*ConvResult) error) error {
+	return r.eachConv(true, true, fn)
+}
+
+// EachBrief is EachConversation without details: Denials and Fixes
+// are not filled and, for a summarized report, the conversation has only
+// its ID, protocol, version, endpoints, client side and state.
+func (r *Report) EachBrief(fn func(*ConvResult) error) error {
+	return r.eachConv(false, false, fn)
+}
+
+// EachRoles calls fn with every conversation that has an evaluated
+// packet, in ID order, without judging anything: for a summarized report
+// the conversation has only its ID, protocol, version, endpoints, client
+// side and state, and the value is reused.
+func (r *Report) EachRoles(fn func(*flows.Conversation) error) error {
+	l := r.lazy
+	if l == nil {
+		for _, cr := range r.Conversations {
+			if err := fn(cr.Conv); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var c flows.Conversation
+	for id := 1; id <= l.rec.NumConversations(); id++ {
+		if !l.rec.hasKeys(id) {
+			continue
+		}
+		l.rec.roles(id, &c)
+		c.State = l.rec.state(id)
+		if err := fn(&c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Summarized reports whether r was made by Summarize.
+func (r *Report) Summarized() bool { return r.lazy != nil }
+
 // eachConv is EachConversation, optionally only over the affected
 // conversations (with a denied packet) and optionally without details:
-// then Explanations and Fixes are not filled and, for a summarized report,
+// then Denials and Fixes are not filled and, for a summarized report,
 // the conversation has only its ID, protocol, version, endpoints, client
 // side and state (what the text table shows).
 func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error) error {
@@ -364,7 +415,6 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 	// Without details (the text table) only the roles and the state of
 	// each conversation are needed.
 	cb := &convBuilder{j: r.lazy.j, rec: r.lazy.rec, rolesOnly: !details}
-	pc := phraseCache{}
 	n := cb.rec.NumConversations()
 	for id := 1; id <= n; id++ {
 		if affectedOnly && !r.lazy.affected(id) {
@@ -378,7 +428,7 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 			cb.conv.State = cb.rec.state(id)
 		}
 		if details {
-			cr.Explanations = explainWith(cr, pc)
+			cr.Denials = appendDenials(cr.Denials[:0], cr)
 			cr.Fixes = r.lazy.fx.indexes(cr)
 			cr.Class = Classify(cr, cb.rec.state(id), r.lazy.scanners)
 		}

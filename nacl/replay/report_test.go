@@ -57,9 +57,12 @@ func TestReportResponseDenied(t *testing.T) {
 	if cr.Response.FirstDeniedFrame.Frame != 2 || cr.Response.Checks[0].Rule != 130 {
 		t.Errorf("first denied frame %d, rule %d", cr.Response.FirstDeniedFrame.Frame, cr.Response.Checks[0].Rule)
 	}
-	want := "responses from 192.0.2.80:80 to client port 34372 are denied inbound by rule 130 (deny tcp 1024-65535) of acl-web (web-server): the client's requests leave, its replies never arrive"
-	if len(cr.Explanations) != 1 || cr.Explanations[0] != want {
-		t.Errorf("explanations %q\nwant %q", cr.Explanations, want)
+	// One denial: the response leg's replies, by inbound rule 130, with the requests allowed.
+	if len(cr.Denials) != 1 {
+		t.Fatalf("denials %+v", cr.Denials)
+	}
+	if d := cr.Denials[0]; d.Role != RoleResponse || d.Check.Rule != 130 || d.Check.Direction != nacl.Ingress || d.RequestDenied || d.ICMPError || d.Uncertain() {
+		t.Errorf("denial %+v", d)
 	}
 	if len(rep.Fixes) != 1 || rep.Fixes[0].Line != "in 125 allow tcp 192.0.2.80/32 32768-60999" || rep.Fixes[0].Profile != "linux" {
 		t.Errorf("fixes %+v", rep.Fixes)
@@ -73,8 +76,8 @@ func TestReportResponseDenied(t *testing.T) {
 	}
 }
 
-// When the requests are denied too, the response sentence must not claim
-// that they leave.
+// When the requests are denied too, the response denial says so (its
+// sentence must not claim that they leave).
 func TestReportBothDeniedSentences(t *testing.T) {
 	acl := webACL(t)
 	var kept []nacl.Entry
@@ -91,18 +94,15 @@ func TestReportBothDeniedSentences(t *testing.T) {
 	}
 	rep := BuildReport(mustJudge(t, simple(t, acl, "10.0.1.10/32")), rec.Finish())
 	cr := rep.Conversations[0]
-	if cr.Status != StatusBothDenied || len(cr.Explanations) != 2 {
-		t.Fatalf("status %s, explanations %q", cr.Status, cr.Explanations)
+	if cr.Status != StatusBothDenied || len(cr.Denials) != 2 {
+		t.Fatalf("status %s, denials %+v", cr.Status, cr.Denials)
 	}
-	if want := "requests from 10.0.1.10 to 192.0.2.80:80 are denied outbound by rule 32767 (* default deny) of acl-web (web-server): they never leave the client's subnet"; cr.Explanations[0] != want {
-		t.Errorf("request sentence %q\nwant %q", cr.Explanations[0], want)
+	if d := cr.Denials[0]; d.Role != RoleRequest || d.Check.Rule != nacl.DefaultRuleIPv4 || d.Check.Direction != nacl.Egress {
+		t.Errorf("request denial %+v", d)
 	}
-	resp := cr.Explanations[1]
-	if want := "responses from 192.0.2.80:80 to client port 34372 are denied inbound by rule 130 (deny tcp 1024-65535) of acl-web (web-server): the requests are denied as well; once they are let through, the replies would still never arrive"; resp != want {
-		t.Errorf("response sentence %q\nwant %q", resp, want)
-	}
-	if strings.Contains(resp, "requests leave") {
-		t.Errorf("response sentence contradicts the denied requests: %q", resp)
+	// The response denial knows the requests are denied as well.
+	if d := cr.Denials[1]; d.Role != RoleResponse || d.Check.Rule != 130 || !d.RequestDenied {
+		t.Errorf("response denial %+v", d)
 	}
 }
 
@@ -142,7 +142,7 @@ func TestCompare(t *testing.T) {
 	}
 	// Reversed: the same leg becomes denied.
 	back, _ := Compare(newRep, oldRep)
-	if back.NewlyDenied != 1 || back.Changes[0].Explanation == "" {
+	if back.NewlyDenied != 1 || back.Changes[0].Denial == nil || back.Changes[0].Denial.Role != RoleResponse {
 		t.Errorf("reverse diff %+v", back)
 	}
 }

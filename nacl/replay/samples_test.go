@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/pcaps"
 )
@@ -194,7 +195,7 @@ func TestSampleVerdicts(t *testing.T) {
 			for _, w := range ws {
 				n := 0
 				for _, cr := range rep.Conversations {
-					if endpoint(cr.Conv.Server, cr.Conv.HasPorts()) != w.server {
+					if netip.AddrPortFrom(cr.Conv.Server.Addr, cr.Conv.Server.Port).String() != w.server {
 						continue
 					}
 					n++
@@ -207,11 +208,11 @@ func TestSampleVerdicts(t *testing.T) {
 							l = &cr.Request
 						}
 						withACL := strings.HasPrefix(w.blocked, "acl-")
-						if got := ChecksText(l.Checks, withACL); got != w.blocked {
+						if got := checksText(l.Checks, withACL); got != w.blocked {
 							t.Errorf("conversation %d to %s: checks %q, want %q", cr.Conv.ID, w.server, got, w.blocked)
 						}
-						if len(cr.Explanations) == 0 || len(cr.Fixes) == 0 {
-							t.Errorf("conversation %d: no explanation or fix", cr.Conv.ID)
+						if len(cr.Denials) == 0 || len(cr.Fixes) == 0 {
+							t.Errorf("conversation %d: no denial or fix", cr.Conv.ID)
 						}
 					}
 				}
@@ -243,9 +244,9 @@ func TestSampleWebserverFix(t *testing.T) {
 		t.Errorf("fixes %q, want one %q", lines, want)
 	}
 	for _, cr := range rep.Conversations {
-		for _, e := range cr.Explanations {
-			if strings.Contains(e, "192.0.2.80:80 to client port") && !strings.Contains(e, "denied inbound by rule 130 (deny tcp 1024-65535)") {
-				t.Errorf("explanation %q", e)
+		for _, d := range cr.Denials {
+			if d.Role == RoleResponse && cr.Conv.Server.Addr.String() == "192.0.2.80" && cr.Conv.Server.Port == 80 && (d.Check.Rule != 130 || d.Check.Direction != nacl.Ingress) {
+				t.Errorf("conversation %d: denial %+v", cr.Conv.ID, d)
 			}
 		}
 	}

@@ -149,6 +149,10 @@ func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
 		} else {
 			final[k] = b.reduce(groups[k], budget, k.dir, k.v6)
 		}
+		if len(final[k]) > budget {
+			b.warn("%s %s: %d rules needed (including the default rule), more than --max-rules %d: every further merge would allow a port that a scan or refused connection found closed; raise --max-rules (at most %d) or accept the longer list",
+				k.dir, family(k.v6), len(final[k])+len(keptBy[k])+1, b.opts.MaxRules, HardMaxRules)
+		}
 		if n := len(final[k]) + len(keptBy[k]); n > 0 {
 			b.res.Counts = append(b.res.Counts, Count{Direction: k.dir, IPv6: k.v6, Rules: n + 1, Budget: b.opts.MaxRules})
 		}
@@ -181,12 +185,43 @@ func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
 	}
 	b.res.ACL = acl
 	b.res.OverBits = math.Log2(1 + b.res.OverPermission)
+	b.res.Curve = curve(b.res.Merges)
+	b.res.served = map[servedKey]bool{}
+	for k := range b.services {
+		switch {
+		case k.kind == KindService && isPortProto(k.proto) && k.ports.From == k.ports.To:
+			b.res.served[servedKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: k.ports.From}] = true
+		case k.kind == KindICMP && k.icmpT >= 0 && k.icmpC >= 0:
+			b.res.served[servedKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: uint16(k.icmpT)<<8 | uint16(k.icmpC)}] = true
+		}
+	}
 	return nil
+}
+
+// curve reads the rules-vs-over-permission trade-off off the lossy
+// merges, per direction and family in groupOrder.
+func curve(ms []Merge) []CurvePoint {
+	var out []CurvePoint
+	for _, k := range groupOrder {
+		added := 0.0
+		for _, m := range ms {
+			if m.Direction != k.dir || m.IPv6 != k.v6 {
+				continue
+			}
+			if added == 0 {
+				out = append(out, CurvePoint{Direction: k.dir, IPv6: k.v6, Rules: m.Rules + 2})
+			}
+			added += m.Added
+			out = append(out, CurvePoint{Direction: k.dir, IPv6: k.v6, Rules: m.Rules + 1, Added: added, AddedBits: math.Log2(1 + added),
+				Merge: fmt.Sprintf("%s + %s -> %s", m.A, m.B, m.To)})
+		}
+	}
+	return out
 }
 
 // ruleInfo fills the report fields of one generated rule.
 func (b *builder) ruleInfo(bx *box, e nacl.Entry) Rule {
-	r := Rule{Entry: e, Kind: bx.kind, Profile: bx.profile, Conversations: bx.use.convs, Example: bx.use.example,
+	r := Rule{Entry: e, Kind: bx.kind, Profile: bx.profile, Intent: bx.intent, Conversations: bx.use.convs, Example: bx.use.example,
 		First: bx.use.first, Last: bx.use.last, Allowed: bx.volume(), Intended: min(bx.intended, bx.volume())}
 	over := r.Allowed - r.Intended
 	r.OverBits = math.Log2(1 + over)
@@ -227,6 +262,9 @@ func comment(r *Rule) string {
 	}
 	if !r.First.IsZero() {
 		s += ", " + stamp(r.First) + " .. " + stamp(r.Last)
+	}
+	if r.Intent != "" && r.Intent != IntentExact {
+		s += ", peers: " + string(r.Intent)
 	}
 	return s
 }

@@ -27,19 +27,7 @@ type usage struct {
 	example     netip.Addr
 }
 
-func (u *usage) addConv(peer netip.Addr, first, last time.Time) {
-	u.convs++
-	if !u.example.IsValid() || peer.Less(u.example) {
-		u.example = peer
-	}
-	if !first.IsZero() && (u.first.IsZero() || first.Before(u.first)) {
-		u.first = first
-	}
-	if last.After(u.last) {
-		u.last = last
-	}
-}
-
+// merge adds the use o to u.
 func (u *usage) merge(o usage) {
 	u.convs += o.convs
 	if o.example.IsValid() && (!u.example.IsValid() || o.example.Less(u.example)) {
@@ -56,7 +44,11 @@ func (u *usage) merge(o usage) {
 // peerUse is what one peer of one service did: compact, since there is
 // one per distinct (peer, service) pair.
 type peerUse struct {
-	convs       int32
+	convs int32
+	// dec is the index in Result.Decisions, plus one, of the decision
+	// giving the peer its widest prefix (see builder.prefixFor); 0: none,
+	// the peer is kept exact.
+	dec         int32
 	first, last int64 // UnixNano; 0 = unknown
 }
 
@@ -104,6 +96,10 @@ type box struct {
 	profile  string
 	use      usage
 	intended float64
+	// intent is the peer decision all the rule's peers share ("" when
+	// they differ or none applies).
+	intent Intent
+	mixed  bool
 }
 
 func isPortProto(p int) bool { return p == nacl.ProtoTCP || p == nacl.ProtoUDP }
@@ -259,6 +255,10 @@ func merged(a, b *box) box {
 	m.use = a.use
 	m.use.merge(b.use)
 	m.intended = a.intended + b.intended
+	m.intent, m.mixed = a.intent, a.mixed || b.mixed || a.intent != b.intent
+	if m.mixed {
+		m.intent = ""
+	}
 	return m
 }
 

@@ -30,14 +30,14 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 		addrs = append(addrs, a)
 	}
 	slices.SortFunc(addrs, netip.Addr.Compare)
-	bits := b.opts.PeerPrefix4
-	if k.v6 {
-		bits = b.opts.PeerPrefix6
-	}
+	// Each peer becomes the prefix its widest decision gave it (see
+	// builder.add); distinct prefixes are what MaxPeers counts.
 	widened := make([]netip.Prefix, 0, len(addrs))
+	seen := map[netip.Prefix]bool{}
 	for _, a := range addrs {
-		p, _ := a.Prefix(bits)
-		if len(widened) == 0 || widened[len(widened)-1] != p {
+		p := b.peerPrefix(peers[a], a)
+		if !seen[p] {
+			seen[p] = true
 			widened = append(widened, p)
 		}
 	}
@@ -69,9 +69,21 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 		bx := *proto
 		bx.prefix = p
 		// prefixes and addrs are both sorted: walk them together.
+		first := true
 		for i < len(addrs) && p.Contains(addrs[i]) {
-			bx.use.merge(peers[addrs[i]].usage(addrs[i]))
+			pu := peers[addrs[i]]
+			bx.use.merge(pu.usage(addrs[i]))
 			bx.intended += units
+			var in Intent
+			if pu.dec > 0 {
+				in = b.res.Decisions[pu.dec-1].Intent
+			}
+			if first {
+				bx.intent = in
+			} else if in != bx.intent {
+				bx.mixed, bx.intent = true, ""
+			}
+			first = false
 			i++
 		}
 		out = append(out, &bx)

@@ -44,6 +44,17 @@ func Topology(acl *nacl.ACL, opts *Options) *replay.Topology {
 	return t
 }
 
+// neverWorked is failedReason, plus conversations (not TCP) whose
+// requests were answered only by ICMP errors (e.g. port unreachable);
+// seenReq and seenResp say whether each leg carried real packets.
+func neverWorked(c *flows.Conversation, seenReq, seenResp bool) string {
+	r := failedReason(c)
+	if r == "" && c.ICMPErrors > 0 && seenReq && !seenResp && c.Proto != capture.ProtoTCP {
+		r = "answered only by ICMP errors (e.g. port unreachable)"
+	}
+	return r
+}
+
 // failedReason says why a conversation never worked, or "" when it did.
 func failedReason(c *flows.Conversation) string {
 	switch {

@@ -64,10 +64,31 @@ func sortedPorts(m map[uint16]struct{}) []uint16 {
 // fallbackRange is used when observed client ports fit no profile.
 var fallbackRange = nacl.PortRange{From: 1024, To: 65535}
 
-// choose decides the group's response range. It returns a warning or a
-// note without the client (so that many clients share one line) and an
-// example naming the client ("" when there is nothing to say).
-func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice) (cr ClientRange, warning, note, example string) {
+// minOSEvidence is how many conversations of one client it takes to pick
+// a narrow OS profile (windows-2003, freebsd) that an AWS-managed sender's
+// ports (spread over 1024-65535) would also fit: from a few ports the two
+// cannot be told apart, and the narrow pick would break the next
+// connection.
+const minOSEvidence = 16
+
+// Response ranges for public clients of unknown OS (Options.Peers intent).
+var (
+	modernClients = nacl.PortRange{From: 32768, To: 65535}
+	anyClient     = nacl.PortRange{From: 1024, To: 65535}
+)
+
+// Profile names of the ranges above.
+const (
+	ProfileModernClient = "modern-client" // 32768-65535
+	ProfileAnyClient    = "any-client"    // 1024-65535
+)
+
+// choose decides the group's response range. public says the client is
+// a remote host in public address space whose OS is unknown (intent
+// mode). It returns a warning or a note without the client (so that many
+// clients share one line) and an example naming the client ("" when there
+// is nothing to say).
+func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice, public bool) (cr ClientRange, warning, note, example string) {
 	cr = ClientRange{Client: k.addr, Proto: k.proto, Convs: int(g.convs)}
 	if g.high {
 		cr.Lo, cr.Hi = g.lo, g.hi
@@ -78,7 +99,7 @@ func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice) (cr ClientRan
 	pn := flows.ProtoName(k.proto)
 	switch {
 	case forced != nil:
-		cr.Profile, cr.Range = forced.Name, forced.Range
+		cr.Profile, cr.Range, cr.Forced = forced.Name, forced.Range, true
 		cr.Outside = sortedPorts(g.out)
 		if len(cr.Outside) > 0 {
 			warning = fmt.Sprintf("%s client ports outside the forced %s range %s get no rule: their replies will be denied (see \"Replies outside the forced ephemeral range\")", pn, forced.Name, cr.Range)
@@ -100,6 +121,22 @@ func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice) (cr ClientRan
 		cr.Profile, cr.Range, note = narrowest(g.lo, g.hi)
 		if note != "" {
 			note = pn + " client " + note
+		}
+		switch {
+		case cr.Profile == "aws-managed":
+			note = fmt.Sprintf("%s client ports spread beyond every OS range (below 10000 and above 5000): an AWS-managed sender (Elastic Load Balancing, NAT gateway, Lambda) or a tuned host; aws-managed %s", pn, cr.Range)
+		case (cr.Profile == "freebsd" || cr.Profile == "windows-2003") && g.convs < minOSEvidence:
+			note = fmt.Sprintf("%s client ports fit the %s range, but fewer than %d conversations cannot tell that OS from an AWS-managed sender (ports spread over 1024-65535): aws-managed %s so that the next connection holds",
+				pn, cr.Profile, minOSEvidence, anyClient)
+			cr.Profile, cr.Range = "aws-managed", anyClient
+		case public && g.lo >= modernClients.From:
+			cr.Profile, cr.Range = ProfileModernClient, modernClients
+			note = fmt.Sprintf("public %s clients of unknown OS: %s covers Linux (32768-60999), Windows Vista and later, macOS and the IANA range (49152-65535), as in the AWS example NACL; not FreeBSD (10000-65535) or Windows Server 2003 (1025-5000) clients: --ephemeral 0.0.0.0/0=aws-managed opens 1024-65535 for them", pn, modernClients)
+		case public:
+			cr.Profile, cr.Range = ProfileAnyClient, anyClient
+			note = fmt.Sprintf("public %s clients of unknown OS, using ports below 32768: %s covers every client OS", pn, anyClient)
+		}
+		if note != "" {
 			example = fmt.Sprintf("%s (%d-%d)", k.addr, g.lo, g.hi)
 		}
 	}

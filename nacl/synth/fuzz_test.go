@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -25,6 +26,60 @@ func FuzzParseEphemeral(f *testing.F) {
 		}
 		if c.Range.From > c.Range.To || c.Name == "" {
 			t.Fatalf("ParseEphemeral(%q) = %+v", s, c)
+		}
+	})
+}
+
+func FuzzParseEphemeralFor(f *testing.F) {
+	for _, s := range []string{"10.0.3.0/24=aws-managed", "0.0.0.0/0=linux", "2001:db8::/32=1024-65535", "10.0.3.5/24=windows", "=linux", "10.0.0.0/8=", "10.0.0.0/33=linux", "x=y=z", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := ParseEphemeralFor(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "ephemeral") {
+				t.Fatalf("error does not name the option: %v", err)
+			}
+			return
+		}
+		if !e.Prefix.IsValid() || e.Prefix != e.Prefix.Masked() || e.Choice.Range.From > e.Choice.Range.To || e.Choice.Name == "" {
+			t.Fatalf("ParseEphemeralFor(%q) = %+v", s, e)
+		}
+	})
+}
+
+func FuzzParseHoldout(f *testing.F) {
+	for _, s := range []string{"20%", "20", " 1% ", "99%", "0%", "100%", "12.5%", "-5%", "NaN%", "1e1%", "%", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseHoldout(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "holdout") {
+				t.Fatalf("error does not name the option: %v", err)
+			}
+			return
+		}
+		if !(v >= 0.01 && v <= 0.99) && v != 0 {
+			t.Fatalf("ParseHoldout(%q) = %v", s, v)
+		}
+	})
+}
+
+func FuzzParsePeerMode(f *testing.F) {
+	for _, s := range []string{"intent", "exact", "subnet", "EXACT", " subnet ", "", "all"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParsePeerMode(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "peers") {
+				t.Fatalf("error does not name the option: %v", err)
+			}
+			return
+		}
+		if !strings.EqualFold(strings.TrimSpace(s), m.String()) {
+			t.Fatalf("ParsePeerMode(%q) = %s", s, m)
 		}
 	})
 }
@@ -72,15 +127,24 @@ func FuzzSynthesize(f *testing.F) {
 		o := opts("10.1.0.0/24", "2001:db8:1::/64")
 		o.MaxRules = 2 + int(maxRules)%(HardMaxRules-1)
 		o.MaxPeers = 1 + int(maxPeers)%20
+		o.Peers = PeerMode(maxPeers >> 6 % 3)
+		o.VPCCIDRs = []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}
 		r, err := Synthesize(convs, o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		mustPass(t, r, observe(convs))
+		// Over budget only when closed ports block every merge, with a
+		// warning.
 		for _, c := range r.Counts {
-			if c.Rules > o.MaxRules {
+			if c.Rules > o.MaxRules && !strings.Contains(strings.Join(r.Warnings, "\n"), fmt.Sprintf("%s %s: %d rules needed", c.Direction, family(c.IPv6), c.Rules)) {
 				t.Fatalf("%+v over budget %d", c, o.MaxRules)
 			}
+		}
+		// The training data replayed as unseen data is allowed.
+		u, err := ReplayConversations(r, convs, observe(convs), "training")
+		if err != nil || len(u.Denied) > 0 {
+			t.Fatalf("training data replayed: %v %s %+v", err, u, u.Denied)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -64,8 +65,12 @@ func observe(convs []*flows.Conversation) *Observations {
 	return o
 }
 
+// opts are the defaults with --peers exact: the unit tests check the
+// transcription (aggregation, ranges, merges, budget) on exact peers;
+// intent_test.go and the sample tests check the generalisation.
 func opts(subnets ...string) Options {
 	o := DefaultOptions()
+	o.Peers = PeersExact
 	for _, s := range subnets {
 		o.Subnets = append(o.Subnets, netip.MustParsePrefix(s))
 	}
@@ -98,9 +103,44 @@ func mustPass(t testing.TB, r *Result, obs *Observations) *CheckResult {
 		t.Fatal(err)
 	}
 	if !cr.OK() {
-		var b strings.Builder
-		_ = r.WriteText(&b, cr)
-		t.Fatalf("self-check failed:\n%s\nrules:\n%s", b.String(), rules(r.ACL))
+		t.Fatalf("self-check failed:\n%s\nrules:\n%s", dump(r, cr), rules(r.ACL))
 	}
 	return cr
+}
+
+// dump prints everything a result holds (what the reports show), for
+// comparisons and failure messages.
+func dump(r *Result, cr *CheckResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "used %d, excluded %d, %v .. %v, over %.3f bits %.3f units, %d free merges\n", r.Used, r.NumExcluded(), r.First, r.Last, r.OverBits, r.OverPermission, r.Lossless)
+	for _, ru := range r.Rules {
+		fmt.Fprintf(&b, "rule %s # %s | %s %s %d %v %v %v %.3f\n", ruleText(ru.Entry), ru.Entry.Comment, ru.Kind, ru.Profile, ru.Conversations, ru.Example, ru.First, ru.Last, ru.OverBits)
+	}
+	for _, c := range r.Clients {
+		fmt.Fprintf(&b, "client %+v\n", c)
+	}
+	_ = r.EachExcluded(func(e *Excluded) error {
+		fmt.Fprintf(&b, "excluded #%d %s: %s\n", e.Conv.ID, e.Category, e.Reason)
+		return nil
+	})
+	for _, c := range r.Conflicts {
+		fmt.Fprintf(&b, "conflict #%d %s %d\n", c.Conv.ID, c.Direction, c.Rule)
+	}
+	for i := range r.OutsideForced {
+		fmt.Fprintf(&b, "outside %+v: %s\n", r.OutsideForced[i], r.OutsideForced[i].Message())
+	}
+	for _, m := range r.Merges {
+		fmt.Fprintf(&b, "merge %+v\n", m)
+	}
+	for _, d := range r.Decisions {
+		fmt.Fprintf(&b, "decision %s %s %v %s %.3f\n", d.Service(), d.Intent, d.Prefixes, d.Reason, d.OverBits)
+	}
+	for _, p := range r.Curve {
+		fmt.Fprintf(&b, "curve %+v\n", p)
+	}
+	fmt.Fprintf(&b, "counts %+v\nnotes %q\nwarnings %q\n", r.Counts, r.Notes, r.Warnings)
+	if cr != nil {
+		fmt.Fprintf(&b, "self-check %s %+v\n", cr, *cr)
+	}
+	return b.String()
 }

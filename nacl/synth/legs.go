@@ -3,7 +3,6 @@ package synth
 import (
 	"fmt"
 
-	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -45,11 +44,9 @@ func (b *builder) classify(c *flows.Conversation) (classified, bool) {
 		}
 		return cl, false
 	}
-	r := failedReason(c)
-	if r == "" && c.ICMPErrors > 0 && cl.seenReq && !cl.seenResp && c.Proto != capture.ProtoTCP {
-		r = "answered only by ICMP errors (e.g. port unreachable)"
-	}
+	r := neverWorked(c, cl.seenReq, cl.seenResp)
 	if r != "" && !b.opts.IncludeFailed {
+		b.noteClosed(&cl)
 		b.exclude(c, ExclFailed, r)
 		return cl, false
 	}

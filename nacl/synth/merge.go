@@ -20,11 +20,14 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 	for len(group) > allPairsLimit {
 		best, cost := pair{-1, -1}, math.Inf(1)
 		for _, pr := range neighbours(group) {
-			if c := mergeCost(group[pr.i], group[pr.j]); c < cost {
+			if c := b.cost(group[pr.i], group[pr.j]); c < cost {
 				best, cost = pr, c
 			}
 		}
-		b.record(group[best.i], group[best.j], cost, dir, v6)
+		if best.i < 0 {
+			break // every neighbour merge would open a closed port
+		}
+		b.record(group[best.i], group[best.j], cost, dir, v6, len(group)-1)
 		group[best.i] = mergeBoxes(group[best.i], group[best.j])
 		group = slices.Delete(group, best.j, best.j+1)
 		slices.SortFunc(group, compareBoxes)
@@ -39,7 +42,7 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 	for i := range cost {
 		cost[i] = make([]float64, n)
 		for j := i + 1; j < n; j++ {
-			cost[i][j] = mergeCost(group[i], group[j])
+			cost[i][j] = b.cost(group[i], group[j])
 		}
 	}
 	alive := make([]bool, n)
@@ -63,7 +66,7 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 		if best.i < 0 || (bestCost > 0 && left <= budget) {
 			break
 		}
-		b.record(group[best.i], group[best.j], bestCost, dir, v6)
+		b.record(group[best.i], group[best.j], bestCost, dir, v6, left-1)
 		group[best.i] = mergeBoxes(group[best.i], group[best.j])
 		alive[best.j] = false
 		left--
@@ -72,7 +75,7 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 			if !alive[k] || k == i {
 				continue
 			}
-			c := mergeCost(group[min(i, k)], group[max(i, k)])
+			c := b.cost(group[min(i, k)], group[max(i, k)])
 			cost[min(i, k)][max(i, k)] = c
 		}
 	}
@@ -86,8 +89,9 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 	return out
 }
 
-// record counts a free merge or reports a lossy one.
-func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool) {
+// record counts a free merge or reports a lossy one; rules is the number
+// of rules of the group after it.
+func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool, rules int) {
 	if cost == 0 {
 		b.res.Lossless++
 		return
@@ -95,7 +99,7 @@ func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool) {
 	m := mergeBoxes(a, c)
 	b.res.Merges = append(b.res.Merges, Merge{Direction: dir, IPv6: v6,
 		A: ruleText(a.entry()), B: ruleText(c.entry()), To: ruleText(m.entry()),
-		Added: cost, AddedBits: math.Log2(1 + cost)})
+		Added: cost, AddedBits: math.Log2(1 + cost), Rules: rules})
 }
 
 // neighbours returns candidate pairs (i < j) of a large group: boxes next

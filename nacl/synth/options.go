@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/flows/ephemeral"
 	"github.com/flowverify/flowverify/nacl"
 )
@@ -39,12 +40,23 @@ type Options struct {
 	// Ephemeral forces the response range of every client group when set
 	// (see ParseEphemeral); nil chooses the narrowest profile per group.
 	Ephemeral *EphemeralChoice
+	// EphemeralFor forces the response range of the clients inside a
+	// prefix (--ephemeral CIDR=PROFILE, e.g. a load balancer subnet marked
+	// aws-managed); the most specific prefix wins over Ephemeral.
+	EphemeralFor []EphemeralFor
 	// PeerPrefix4 and PeerPrefix6 widen each peer address to its /N before
 	// aggregation (32 and 128 keep single addresses).
 	PeerPrefix4, PeerPrefix6 int
 	// MaxPeers is the number of distinct (widened) peers a service may
 	// have before its rule allows 0.0.0.0/0 or ::/0.
 	MaxPeers int
+	// Peers selects how peers are generalised (PeersIntent by default);
+	// PeerPrefix4/6 and MaxPeers apply on top of every mode.
+	Peers PeerMode
+	// PeerSubnets are modelled subnets outside the protected ones (other
+	// tiers of the VPC, from --peer-subnet or --subnets): private peers
+	// inside them are generalised to them.
+	PeerSubnets []netip.Prefix
 	// PMTUD adds an inbound ICMP type 3 code 4 rule (IPv4) and ICMPv6
 	// type 2 rule (IPv6, Packet Too Big) for every family with rules.
 	PMTUD bool
@@ -59,6 +71,10 @@ type Options struct {
 	// ID, Name and Subnet IDs label the generated ACL.
 	ID, Name  string
 	SubnetIDs []string
+	// Learn, when set, selects the conversations to learn from; the others
+	// produce no rule, are not counted as excluded and are left out of the
+	// self-check (--holdout: see HoldoutCut, Learned and ReplayUnseen).
+	Learn func(*flows.Conversation) bool
 	// Observations are the distinct packet shapes of the captures (see
 	// Recorder). When present, ICMP types of non-echo ICMP conversations
 	// and ICMP errors attached to conversations become rules too.
@@ -116,6 +132,29 @@ type EphemeralChoice struct {
 	// Name is the profile name, or "custom" for an explicit range.
 	Name  string
 	Range nacl.PortRange
+}
+
+// EphemeralFor is a forced response range for the clients in Prefix.
+type EphemeralFor struct {
+	Prefix netip.Prefix
+	Choice EphemeralChoice
+}
+
+// ParseEphemeralFor parses CIDR=PROFILE (PROFILE as in ParseEphemeral).
+func ParseEphemeralFor(s string) (EphemeralFor, error) {
+	cidr, prof, ok := strings.Cut(s, "=")
+	if !ok {
+		return EphemeralFor{}, fmt.Errorf("ephemeral %q: want CIDR=PROFILE", s)
+	}
+	p, err := netip.ParsePrefix(strings.TrimSpace(cidr))
+	if err != nil {
+		return EphemeralFor{}, fmt.Errorf("ephemeral %q: %w", s, err)
+	}
+	c, err := ParseEphemeral(prof)
+	if err != nil {
+		return EphemeralFor{}, err
+	}
+	return EphemeralFor{Prefix: p.Masked(), Choice: *c}, nil
 }
 
 // ParseEphemeral parses --ephemeral: a profile name of flows/ephemeral

@@ -101,7 +101,9 @@ func TestPropertyRandomConversations(t *testing.T) {
 			perGroup[groupKey{e.Direction, e.IsIPv6()}]++
 		}
 		for k, n := range perGroup {
-			if n+1 > o.MaxRules {
+			// Over budget only when every further merge would open a port
+			// a failed conversation found closed, and then with a warning.
+			if n+1 > o.MaxRules && !strings.Contains(strings.Join(r.Warnings, "\n"), fmt.Sprintf("%s %s: %d rules needed", k.dir, family(k.v6), n+1)) {
 				t.Errorf("seed %d: %s %s: %d rules + default > budget %d", seed, k.dir, family(k.v6), n, o.MaxRules)
 			}
 		}
@@ -118,15 +120,13 @@ func TestPropertyRandomConversations(t *testing.T) {
 }
 
 // render is everything a user sees of a result: entries with comments
-// and the report.
+// and what the report shows.
 func render(t testing.TB, r *Result) string {
 	var b strings.Builder
 	for _, e := range r.ACL.Entries {
 		fmt.Fprintf(&b, "%s # %s\n", ruleText(e), e.Comment)
 	}
-	if err := r.WriteText(&b, nil); err != nil {
-		t.Fatal(err)
-	}
+	b.WriteString(dump(r, nil))
 	return b.String()
 }
 

@@ -25,7 +25,7 @@ func (b *builder) noteClient(u *usedConv) {
 		g = &clientPorts{}
 		b.clients[k] = g
 	}
-	g.add(c.Client.Port, b.opts.Ephemeral)
+	g.add(c.Client.Port, b.forcedFor(c.Client.Addr))
 }
 
 // chooseRanges decides every client group's response range, in a
@@ -44,18 +44,47 @@ func (b *builder) chooseRanges() {
 	warns, notes := newAggregate(), newAggregate()
 	for _, k := range keys {
 		g := b.clients[k]
-		cr, w, n, ex := g.choose(k, b.opts.Ephemeral)
+		public := b.opts.Peers == PeersIntent && !b.inSubnets(k.addr) && !isPrivate(b.modelled, k.addr)
+		f := b.forcedFor(k.addr)
+		cr, w, n, ex := g.choose(k, f, public)
 		warns.add(w, ex)
 		notes.add(n, ex)
 		g.chosen = int32(len(b.res.Clients))
 		b.res.Clients = append(b.res.Clients, cr)
-		if f := b.opts.Ephemeral; f != nil && len(cr.Outside) > 0 {
+		if f != nil && len(cr.Outside) > 0 {
 			g.outIdx = int32(len(b.res.OutsideForced))
 			b.res.OutsideForced = append(b.res.OutsideForced, OutsideForced{Client: k.addr, Proto: k.proto, Ports: cr.Outside, Profile: f.Name, Range: f.Range})
 		}
 	}
 	b.res.Warnings = append(b.res.Warnings, warns.lines()...)
 	b.res.Notes = append(b.res.Notes, notes.lines()...)
+}
+
+// forcedFor returns the forced response range of client a: the most
+// specific Options.EphemeralFor prefix holding it, else Options.Ephemeral
+// (nil: chosen from the observations).
+func (b *builder) forcedFor(a netip.Addr) *EphemeralChoice {
+	var best *EphemeralFor
+	for i := range b.opts.EphemeralFor {
+		e := &b.opts.EphemeralFor[i]
+		if e.Prefix.Contains(a) && (best == nil || e.Prefix.Bits() > best.Prefix.Bits()) {
+			best = e
+		}
+	}
+	if best != nil {
+		return &best.Choice
+	}
+	return b.opts.Ephemeral
+}
+
+// inSubnets reports whether a lies in a protected subnet.
+func (b *builder) inSubnets(a netip.Addr) bool {
+	for _, p := range b.opts.Subnets {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // forcedOut records a conversation whose client port lies outside the
@@ -69,20 +98,35 @@ func (b *builder) forcedOut(c *flows.Conversation) {
 	b.res.OutsideForced[gi].Convs++
 }
 
-// add records that peer needs service k, on behalf of one conversation leg.
-func (b *builder) add(k svcKey, peer netip.Addr, first, last time.Time) {
+// add records that peer needs service k, on behalf of one conversation
+// leg, generalised as decision d says (nil: the peer itself).
+func (b *builder) add(k svcKey, peer netip.Addr, d *Decision, first, last time.Time) {
 	m := b.services[k]
 	if m == nil {
 		m = map[netip.Addr]peerUse{}
 		b.services[k] = m
 	}
 	u := m[peer]
+	if d != nil && b.prefixFor(d, peer).Bits() < b.peerPrefix(u, peer).Bits() {
+		u.dec = int32(d.index + 1)
+	}
 	u.add(first, last)
 	m[peer] = u
 }
 
-// addLeg adds one observed leg in every direction it crosses.
-func (b *builder) addLeg(p *nacl.Packet, dirs dirSet, base svcKey, first, last time.Time) {
+// peerPrefix is the rule prefix of peer as recorded in u.
+func (b *builder) peerPrefix(u peerUse, peer netip.Addr) netip.Prefix {
+	var d *Decision
+	if u.dec > 0 {
+		d = &b.res.Decisions[u.dec-1]
+	}
+	return b.prefixFor(d, peer)
+}
+
+// addLeg adds one observed leg of c in every direction it crosses (resp:
+// the response leg); its peers are generalised by the conversation's
+// decision in that direction (c nil: kept exact).
+func (b *builder) addLeg(c *flows.Conversation, resp bool, p *nacl.Packet, dirs dirSet, base svcKey, first, last time.Time) {
 	for _, dir := range []nacl.Direction{nacl.Ingress, nacl.Egress} {
 		if dirs&(1<<dir) == 0 {
 			continue
@@ -94,7 +138,13 @@ func (b *builder) addLeg(p *nacl.Packet, dirs dirSet, base svcKey, first, last t
 		if k.dir == nacl.Egress {
 			peer = p.Dst
 		}
-		b.add(k, peer, first, last)
+		var d *Decision
+		if c != nil {
+			if a := b.decisionFor(c, dir, resp); a != nil {
+				d = a.d
+			}
+		}
+		b.add(k, peer, d, first, last)
 	}
 }
 
@@ -106,7 +156,7 @@ func (b *builder) require(u *usedConv) {
 	switch {
 	case c.HasPorts():
 		if u.seenReq {
-			b.addLeg(&req, u.req, svcKey{proto: proto, ports: nacl.PortRange{From: c.Server.Port, To: c.Server.Port}, kind: KindService},
+			b.addLeg(c, false, &req, u.req, svcKey{proto: proto, ports: nacl.PortRange{From: c.Server.Port, To: c.Server.Port}, kind: KindService},
 				c.ToServer.First, c.ToServer.Last)
 		}
 		if u.seenResp && u.resp != 0 {
@@ -116,15 +166,15 @@ func (b *builder) require(u *usedConv) {
 			// rules so that every observed response is allowed.
 			if g.Profile != "exact" {
 				k := svcKey{proto: proto, kind: KindResponse, profile: g.Profile, ports: g.Range}
-				b.addLeg(&resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
+				b.addLeg(c, true, &resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
 			}
-			if b.opts.Ephemeral != nil && !g.Range.Contains(c.Client.Port) {
+			if g.Forced && !g.Range.Contains(c.Client.Port) {
 				// The forced range is what the user asked for: no rule on
 				// the observed port, the replies are denied (reported).
 				b.forcedOut(c)
 			} else if g.Profile == "exact" || !g.Range.Contains(c.Client.Port) {
 				k := svcKey{proto: proto, kind: KindResponse, profile: "exact", ports: nacl.PortRange{From: c.Client.Port, To: c.Client.Port}}
-				b.addLeg(&resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
+				b.addLeg(c, true, &resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
 			}
 		}
 	case c.Proto == capture.ProtoICMP || c.Proto == capture.ProtoICMPv6:
@@ -133,19 +183,19 @@ func (b *builder) require(u *usedConv) {
 		case len(obs) > 0:
 			// Handled with the ICMP shapes below.
 		case isEcho(c):
-			b.addICMPLeg(&req, u.req, c.ToServer, int(req.ICMPType), 0)
-			b.addICMPLeg(&resp, u.resp, c.ToClient, int(resp.ICMPType), 0)
+			b.addICMPLeg(c, false, &req, u.req, c.ToServer, int(req.ICMPType), 0)
+			b.addICMPLeg(c, true, &resp, u.resp, c.ToClient, int(resp.ICMPType), 0)
 		default:
 			b.unknownICMP++
-			b.addICMPLeg(&req, u.req, c.ToServer, -1, -1)
-			b.addICMPLeg(&resp, u.resp, c.ToClient, -1, -1)
+			b.addICMPLeg(nil, false, &req, u.req, c.ToServer, -1, -1)
+			b.addICMPLeg(nil, true, &resp, u.resp, c.ToClient, -1, -1)
 		}
 	default:
 		if u.seenReq {
-			b.addLeg(&req, u.req, svcKey{proto: proto, kind: KindProtocol}, c.ToServer.First, c.ToServer.Last)
+			b.addLeg(nil, false, &req, u.req, svcKey{proto: proto, kind: KindProtocol}, c.ToServer.First, c.ToServer.Last)
 		}
 		if u.seenResp {
-			b.addLeg(&resp, u.resp, svcKey{proto: proto, kind: KindProtocol}, c.ToClient.First, c.ToClient.Last)
+			b.addLeg(nil, true, &resp, u.resp, svcKey{proto: proto, kind: KindProtocol}, c.ToClient.First, c.ToClient.Last)
 		}
 	}
 	// Every ICMP shape of the conversation: echo, other types, and ICMP
@@ -162,7 +212,13 @@ func (b *builder) require(u *usedConv) {
 			continue
 		}
 		k := svcKey{proto: int(o.Packet.Proto), icmpT: int(o.Packet.ICMPType), icmpC: int(o.Packet.ICMPCode), kind: KindICMP}
-		b.addLeg(&o.Packet, dirsOf(&jd), k, c.First(), c.Last())
+		// Echo requests and replies follow the echo service's decision;
+		// other types and ICMP errors keep their exact peers.
+		var dc *flows.Conversation
+		if isEcho(c) && !o.ICMPError {
+			dc = c
+		}
+		b.addLeg(dc, o.Packet.Src == c.Server.Addr, &o.Packet, dirsOf(&jd), k, c.First(), c.Last())
 	}
 }
 
@@ -179,11 +235,11 @@ func (b *builder) deniedShape(p *nacl.Packet, jd *replay.Judgement) bool {
 	return false
 }
 
-func (b *builder) addICMPLeg(p *nacl.Packet, dirs dirSet, st flows.DirStats, t, code int) {
+func (b *builder) addICMPLeg(c *flows.Conversation, resp bool, p *nacl.Packet, dirs dirSet, st flows.DirStats, t, code int) {
 	if st.Packets == 0 {
 		return
 	}
-	b.addLeg(p, dirs, svcKey{proto: int(p.Proto), icmpT: t, icmpC: code, kind: KindICMP}, st.First, st.Last)
+	b.addLeg(c, resp, p, dirs, svcKey{proto: int(p.Proto), icmpT: t, icmpC: code, kind: KindICMP}, st.First, st.Last)
 }
 
 func joinMax(s []string, n int) string {

@@ -37,6 +37,25 @@ type Merge struct {
 	// Added is the newly admitted space in address x service units.
 	Added     float64
 	AddedBits float64
+	// Rules is the number of allow rules of the direction and family
+	// after this merge (the path MTU discovery rule not counted).
+	Rules int
+}
+
+// CurvePoint is one point of the trade-off between rule count and
+// over-permission of one direction and family, read off the lossy budget
+// merges: with Rules rules (including the default deny rule), the merges
+// so far admit AddedBits more address x service space.
+type CurvePoint struct {
+	Direction nacl.Direction
+	IPv6      bool
+	Rules     int
+	// Added is the space admitted by the lossy merges so far (units);
+	// AddedBits is log2(1 + Added).
+	Added     float64
+	AddedBits float64
+	// Merge is the merge that reached this point ("" for the first point).
+	Merge string
 }
 
 // Rule describes one generated entry for the report.
@@ -46,6 +65,9 @@ type Rule struct {
 	Kind string
 	// Profile is the ephemeral profile of a response rule ("linux", ...).
 	Profile string
+	// Intent is the peer decision the rule's peers share (see Decision;
+	// "" when they differ or none applies).
+	Intent Intent
 	// Conversations counts the conversation legs (and ICMP packet shapes)
 	// the rule serves; Example is the lowest peer address among them.
 	Conversations int
@@ -79,6 +101,9 @@ type ClientRange struct {
 	// get exact rules, except with a forced range (Options.Ephemeral): then
 	// they get no rule and their replies are denied (see OutsideForced).
 	Outside []uint16
+	// Forced is set when the range was forced (--ephemeral PROFILE or
+	// CIDR=PROFILE) rather than chosen from the observations.
+	Forced bool
 }
 
 // OutsideForced is a client group that used ports outside the forced
@@ -128,23 +153,38 @@ type Result struct {
 	// counts free merges (adjacent ports, sibling prefixes, containment).
 	Merges   []Merge
 	Lossless int
-	Counts   []Count
+	// Curve is the rules-vs-over-permission trade-off of every direction
+	// and family that needed lossy merges to fit --max-rules.
+	Curve  []CurvePoint
+	Counts []Count
 	// OverPermission sums the rules' allowed-minus-intended space;
 	// OverBits is log2(1 + OverPermission).
 	OverPermission float64
 	OverBits       float64
 	Clients        []ClientRange
-	Conflicts      []Conflict
+	// Decisions say, per service, what the peers were generalised to and
+	// why (see Intent), with the over-permission each adds.
+	Decisions []Decision
+	Conflicts []Conflict
 	// OutsideForced lists the client groups whose replies the forced
 	// ephemeral range denies.
 	OutsideForced []OutsideForced
 	Warnings      []string
 	// Notes are informational lines (e.g. an ambiguous profile choice).
 	Notes []string
+	// Unseen holds the replays of data the synthesis did not learn from
+	// (the holdout, --validate captures), filled by the caller with
+	// ReplayUnseen.
+	Unseen []Unseen
+	// HeldOut counts the conversations Options.Learn left out.
+	HeldOut int
 	// First and Last bound the observed conversations in time.
 	First, Last time.Time
-	opts        Options
-	excluded    map[int]string
+	heldOut     bitset
+	// served holds the service ports of the working conversations.
+	served   map[servedKey]bool
+	opts     Options
+	excluded map[int]string
 	// forcedOut maps the conversations of OutsideForced to their client
 	// endpoint: the self-check expects their replies to be denied.
 	forcedOut map[int]netip.AddrPort
@@ -166,6 +206,21 @@ func (r *Result) IsExcluded(id int) bool {
 // the generated ACL by choice: conflicts with kept denies or replies
 // outside a forced ephemeral range.
 func (r *Result) HasConflicts() bool { return len(r.Conflicts) > 0 || len(r.OutsideForced) > 0 }
+
+// PeerMode is the --peers mode the result was synthesised with.
+func (r *Result) PeerMode() PeerMode { return r.opts.Peers }
+
+// UnseenOK reports whether every replay of unseen data (Unseen) allowed
+// all its working conversations and denied the failed ones (estimates,
+// which judge another rule set, do not count).
+func (r *Result) UnseenOK() bool {
+	for i := range r.Unseen {
+		if !r.Unseen[i].Estimate && !r.Unseen[i].OK() {
+			return false
+		}
+	}
+	return true
+}
 
 // deniedByForcedRange reports whether p is a reply of conversation id to
 // a client port outside the forced ephemeral range.
@@ -213,7 +268,7 @@ type compactExcluded struct {
 	recs      []exclRec
 	reasons   []string
 	reasonIdx map[string]uint16
-	bad       []uint64 // bit id: failed or conflicting
+	bad       bitset // failed or conflicting
 }
 
 func (x *compactExcluded) add(id int, cat, reason string) {
@@ -231,16 +286,11 @@ func (x *compactExcluded) add(id int, cat, reason string) {
 	}
 	x.recs = append(x.recs, exclRec{id: uint32(id), reason: uint32(ri), cat: uint8(ci)})
 	if cat == ExclFailed || cat == ExclConflict {
-		for len(x.bad) <= id/64 {
-			x.bad = append(x.bad, 0)
-		}
-		x.bad[id/64] |= 1 << (id % 64)
+		x.bad.set(id)
 	}
 }
 
-func (x *compactExcluded) isBad(id int) bool {
-	return id >= 0 && id/64 < len(x.bad) && x.bad[id/64]&(1<<(id%64)) != 0
-}
+func (x *compactExcluded) isBad(id int) bool { return x.bad.has(id) }
 
 // counts returns the number of exclusions by "category: reason".
 func (x *compactExcluded) counts() map[string]int {
@@ -274,8 +324,22 @@ func (x *compactExcluded) each(want func(*Excluded) bool, fn func(*Excluded) err
 		}
 		return fn(&ex)
 	})
-	if err == stop {
+	if errors.Is(err, stop) {
 		return nil
 	}
 	return err
+}
+
+// bitset is a set of conversation IDs.
+type bitset []uint64
+
+func (s *bitset) set(id int) {
+	for len(*s) <= id/64 {
+		*s = append(*s, 0)
+	}
+	(*s)[id/64] |= 1 << (id % 64)
+}
+
+func (s bitset) has(id int) bool {
+	return id >= 0 && id/64 < len(s) && s[id/64]&(1<<(id%64)) != 0
 }

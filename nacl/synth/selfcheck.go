@@ -91,6 +91,9 @@ func CheckAgainst(res *Result, obs *Observations, expected func(convID int) bool
 func checkWith(j *replay.Judge, res *Result, obs *Observations) *CheckResult {
 	cr := &CheckResult{}
 	obs.Each(func(x *Observed) {
+		if res.heldOut.has(x.ConvID) {
+			return // not learned from: see ReplayUnseen
+		}
 		cr.Shapes++
 		cr.Packets += x.Packets
 		jd := j.Judge(&x.Packet)

@@ -1,8 +1,6 @@
 package synth
 
 import (
-	"bytes"
-	"encoding/json"
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
@@ -18,17 +16,7 @@ func classifySample(t *testing.T, name string) *replay.Recording {
 
 func reportBytes(t *testing.T, r *Result, cr *CheckResult) string {
 	t.Helper()
-	var b bytes.Buffer
-	if err := r.WriteText(&b, cr); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.NewEncoder(&b).Encode(r.JSON(cr)); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range r.ACL.Entries {
-		b.WriteString(ruleText(e) + " # " + e.Comment + "\n")
-	}
-	return b.String()
+	return dump(r, cr)
 }
 
 // TestSynthesizeRecordingMatches checks that the streaming synthesis over

@@ -34,6 +34,14 @@ type builder struct {
 	lowConf     []string
 	nLowConf    int
 	unknownICMP int
+	// decs are the peer decisions by service; modelled the prefixes
+	// peers may be generalised to (Options.modelled).
+	decs     map[decKey]*decAcc
+	modelled []netip.Prefix
+	// closed are the server ports conversations that never worked found
+	// closed; blocked counts merges refused because of them.
+	closed  map[closedKey][]uint16
+	blocked int
 	// copyConvs: conversation values are reused by the source.
 	copyConvs bool
 }
@@ -158,7 +166,8 @@ func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	b := &builder{opts: &opts, services: map[svcKey]map[netip.Addr]peerUse{}, clients: map[clientKey]*clientPorts{}, copyConvs: src.reused()}
+	b := &builder{opts: &opts, services: map[svcKey]map[netip.Addr]peerUse{}, clients: map[clientKey]*clientPorts{}, copyConvs: src.reused(),
+		decs: map[decKey]*decAcc{}, modelled: opts.modelled()}
 	b.res = &Result{opts: opts, excluded: map[int]string{}}
 	if compact {
 		b.res.compact = &compactExcluded{src: src, reasonIdx: map[string]uint16{}}
@@ -177,15 +186,23 @@ func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 	var states []convState
 	src.each(func(c *flows.Conversation) error {
 		var st convState
+		if opts.Learn != nil && !opts.Learn(c) {
+			b.res.heldOut.set(c.ID)
+			b.res.HeldOut++
+			states = append(states, st)
+			return nil
+		}
 		if cl, ok := b.classify(c); ok {
 			u := usedConv{c: c, req: dirsOf(&cl.jreq), resp: dirsOf(&cl.jresp), seenReq: cl.seenReq, seenResp: cl.seenResp}
 			st = packState(&u)
 			b.res.Used++
 			b.noteClient(&u)
+			b.noteDecision(&u)
 		}
 		states = append(states, st)
 		return nil
 	})
+	b.decide()
 	b.chooseRanges()
 	i := 0
 	src.each(func(c *flows.Conversation) error {

@@ -106,15 +106,8 @@ func TestForcedEphemeral(t *testing.T) {
 	if cr.OutsideForced != 8 || cr.Expected != 0 || cr.Allowed != 10 || !strings.Contains(cr.String(), "8 denied as intended (replies to client ports outside the forced ephemeral range)") {
 		t.Errorf("self-check = %+v: %s", cr, cr)
 	}
-	var b strings.Builder
-	if err := r.WriteText(&b, cr); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), "Replies outside the forced ephemeral range") || !strings.Contains(b.String(), msg) {
-		t.Errorf("report lacks the denied replies:\n%s", b.String())
-	}
-	if j := r.JSON(cr); len(j.OutsideForced) != 1 || j.SelfCheck.OutsideForced != 8 {
-		t.Errorf("JSON report: %+v", j.OutsideForced)
+	if len(r.OutsideForced) != 1 {
+		t.Errorf("outside the forced range: %+v", r.OutsideForced)
 	}
 	// A request leg to a port outside the range is still a bug: the
 	// self-check must not excuse it.

@@ -69,7 +69,7 @@ func (t *tree) parse() (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := t.dec.Token(); err != io.EOF {
+	if _, err := t.dec.Token(); !errors.Is(err, io.EOF) {
 		return n, t.errAt(t.start(), "unexpected data after the JSON document")
 	}
 	return n, nil
@@ -94,7 +94,7 @@ func (t *tree) wrap(off int, err error) error {
 	if errors.As(err, &se) {
 		return &syntaxError{off: int(se.Offset), msg: se.Error()}
 	}
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return &syntaxError{off: len(t.data), msg: "unexpected end of JSON input"}
 	}
 	return &syntaxError{off: off, msg: err.Error()}

@@ -85,18 +85,6 @@ func row(e *nacl.Entry) [6]string {
 	if e.Direction == nacl.Egress {
 		dir = "out"
 	}
-	extra := ""
-	switch {
-	case e.UsesPorts():
-		extra = e.Ports.String()
-	case e.UsesICMP():
-		switch {
-		case e.ICMPType < 0 && e.ICMPCode < 0:
-		case e.ICMPCode < 0:
-			extra = fmt.Sprint(e.ICMPType)
-		default:
-			extra = fmt.Sprintf("%d:%d", e.ICMPType, e.ICMPCode)
-		}
-	}
+	extra := string(appendMatch(nil, e))
 	return [6]string{dir, fmt.Sprint(e.RuleNumber), e.Action.String(), nacl.ProtocolName(e.Protocol), e.CIDR.String(), extra}
 }

@@ -1,0 +1,419 @@
+package render
+
+import (
+	"errors"
+	"github.com/flowverify/flowverify/nacl/replay"
+	"math"
+	"unicode/utf8"
+
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/flowverify/flowverify/flows"
+)
+
+// multiACL reports whether the topology uses more than one ACL, in which
+// case compact check cells name the ACL.
+func multiACL(t *replay.Topology) bool {
+	if len(t.Subnets) == 0 {
+		return false
+	}
+	for _, s := range t.Subnets[1:] {
+		if s.ACL != t.Subnets[0].ACL {
+			return true
+		}
+	}
+	return false
+}
+
+// LegCell is the compact text of a leg: "allow out#110:allow",
+// "deny in#130:deny", "exempt (amazon-dns)", "-" without packets.
+func LegCell(l *replay.Leg, withACL bool) string {
+	switch l.Verdict {
+	case "":
+		return "-"
+	case replay.Exempt, replay.NotFiltered:
+		return string(l.Verdict) + " (" + l.Reason + ")"
+	}
+	var buf [128]byte
+	return string(appendLegCell(buf[:0], l, withACL))
+}
+
+// appendLegCell appends LegCell(l, withACL) to b.
+func appendLegCell(b []byte, l *replay.Leg, withACL bool) []byte {
+	switch l.Verdict {
+	case "":
+		return append(b, '-')
+	case replay.Exempt, replay.NotFiltered:
+		b = append(b, l.Verdict...)
+		b = append(b, " ("...)
+		b = append(b, l.Reason...)
+		return append(b, ')')
+	}
+	b = append(b, l.Verdict...)
+	if len(l.Checks) > 0 {
+		b = append(b, ' ')
+		b = appendChecks(b, l.Checks, withACL)
+	}
+	if l.Denied > 0 && l.Denied < l.Packets {
+		b = append(b, " ["...)
+		b = strconv.AppendUint(b, l.Denied, 10)
+		b = append(b, '/')
+		b = strconv.AppendUint(b, l.Packets, 10)
+		b = append(b, " denied]"...)
+	}
+	return b
+}
+
+// convTableHeaders are the columns of the text conversation table.
+var convTableHeaders = []string{"ID", "PROTO", "CLIENT", "SERVER", "STATE", "REQUEST", "RESPONSE", "STATUS"}
+
+// CheckTable measures the text conversation table of check while
+// replay.SummarizeEach judges (pass Observe), and remembers each row's
+// verdict cells as two indexes into the (few) distinct cells and a status:
+// WriteCheckText then prints the table in one pass, without judging
+// again. 5 bytes per conversation; when there are more than 65536
+// distinct cells only the widths are kept.
+type CheckTable struct {
+	w       [8]int
+	multi   bool
+	scratch []byte
+	// cells are the distinct REQUEST/RESPONSE cells; rows[id] packs the
+	// indexes of conversation id's two cells, status[id] its status.
+	cells   []string
+	cellIdx map[string]uint16
+	rows    []uint32
+	status  []uint8
+	noRows  bool
+}
+
+// NewCheckTable returns a table for a recording of n conversations
+// replayed against t.
+func NewCheckTable(t *replay.Topology, n int) *CheckTable {
+	return &CheckTable{multi: multiACL(t), cellIdx: map[string]uint16{}, rows: make([]uint32, n+1), status: make([]uint8, n+1)}
+}
+
+// statuses indexes CheckTable.status.
+var statuses = []string{replay.StatusOK, replay.StatusRequestDenied, replay.StatusResponseDenied, replay.StatusBothDenied, replay.StatusExempt, replay.StatusNotFiltered}
+
+// Observe measures the row of cr, whose Conv needs ID, Proto, Client,
+// Server and State (what replay.SummarizeEach passes).
+func (tw *CheckTable) Observe(cr *replay.ConvResult) {
+	c := cr.Conv
+	ports := c.HasPorts()
+	b := strconv.AppendInt(tw.scratch[:0], int64(c.ID), 10)
+	n := [8]int{len(b), len(flows.ProtoName(c.Proto))}
+	b = appendEndpoint(b[:0], c.Client, ports)
+	n[2] = len(b)
+	b = appendEndpoint(b[:0], c.Server, ports)
+	n[3] = len(b)
+	n[4] = len(c.State)
+	b = appendLegCell(b[:0], &cr.Request, tw.multi)
+	n[5] = len(b)
+	req := tw.cell(b)
+	b = appendLegCell(b[:0], &cr.Response, tw.multi)
+	n[6] = len(b)
+	resp := tw.cell(b)
+	n[7] = len(cr.Status)
+	for i := range n {
+		tw.w[i] = max(tw.w[i], n[i])
+	}
+	tw.scratch = b
+	if !tw.noRows && c.ID < len(tw.rows) {
+		tw.rows[c.ID] = uint32(req)<<16 | uint32(resp)
+		tw.status[c.ID] = uint8(slices.Index(statuses, cr.Status))
+	}
+}
+
+// cell returns the index of cell b, adding it when new.
+func (tw *CheckTable) cell(b []byte) uint16 {
+	if tw.noRows {
+		return 0
+	}
+	if i, ok := tw.cellIdx[string(b)]; ok {
+		return i
+	}
+	if len(tw.cells) > math.MaxUint16 {
+		tw.noRows, tw.cells, tw.cellIdx, tw.rows, tw.status = true, nil, nil, nil, nil
+		return 0
+	}
+	i := uint16(len(tw.cells))
+	tw.cells = append(tw.cells, string(b))
+	tw.cellIdx[string(b)] = i
+	return i
+}
+
+// eachRow calls emit with the text table's row of every conversation with
+// an evaluated packet, from the cells remembered by Observe; false when
+// they were not (a materialised report, too many distinct cells, or
+// another topology).
+func (tw *CheckTable) eachRow(r *replay.Report, multi bool, emit func(cells ...string) error) (bool, error) {
+	if tw == nil || !r.Summarized() || tw.noRows || tw.multi != multi {
+		return false, nil
+	}
+	return true, r.EachRoles(func(c *flows.Conversation) error {
+		if c.ID >= len(tw.rows) {
+			return errors.New("check table: conversation outside the measured recording")
+		}
+		v := tw.rows[c.ID]
+		return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
+			string(c.State), tw.cells[v>>16], tw.cells[v&0xffff], statuses[tw.status[c.ID]])
+	})
+}
+
+// CheckCSVHeader is the header of --format csv.
+var CheckCSVHeader = []string{"id", "proto", "client", "client_port", "server", "server_port", "state", "status",
+	"request_verdict", "request_checks", "request_packets", "request_denied",
+	"response_verdict", "response_checks", "response_packets", "response_denied",
+	"first_denied", "first_denied_file", "first_denied_frame", "explanation", "fix"}
+
+// EachCheckCSVRow calls fn with the CSV row (see CheckCSVHeader) of every
+// conversation in turn, without holding them all; it stops at fn's first error.
+func (o *Options) EachCheckCSVRow(r *replay.Report, fn func([]string) error) error {
+	return r.EachConversation(func(cr *replay.ConvResult) error {
+		c := cr.Conv
+		cp, sp := "", ""
+		if c.HasPorts() {
+			cp, sp = strconv.Itoa(int(c.Client.Port)), strconv.Itoa(int(c.Server.Port))
+		}
+		var fd, ff, fr string
+		for _, l := range []*replay.Leg{&cr.Request, &cr.Response} {
+			if l.Denied > 0 && (fd == "" || o.FormatTime(l.FirstDenied) < fd) {
+				fd, ff, fr = o.FormatTime(l.FirstDenied), o.file(l.FirstDeniedFrame.File), strconv.FormatInt(l.FirstDeniedFrame.Frame, 10)
+			}
+		}
+		var fixes []string
+		for _, i := range cr.Fixes {
+			fixes = append(fixes, r.Fixes[i].Line)
+		}
+		legV := func(l *replay.Leg) string {
+			if l.Verdict == "" {
+				return "none"
+			}
+			return string(l.Verdict)
+		}
+		return fn([]string{strconv.Itoa(c.ID), flows.ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
+			string(c.State), cr.Status,
+			legV(&cr.Request), ChecksText(cr.Request.Checks, true), u64(cr.Request.Packets), u64(cr.Request.Denied),
+			legV(&cr.Response), ChecksText(cr.Response.Checks, true), u64(cr.Response.Packets), u64(cr.Response.Denied),
+			fd, ff, fr, strings.Join(o.sentences(cr), " | "), strings.Join(fixes, " | ")})
+	})
+}
+
+func u64(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// WriteCheckText prints the report for people: summary, topology, the
+// conversation table, each broken conversation with its explanation and
+// fix, the suggested rules, and notes.
+//
+// table, when not nil, holds the table measured while the report was
+// summarized (see CheckTable).
+func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topology, table *CheckTable) error {
+	var b strings.Builder
+	writeHeadlinesText(&b, r)
+	s := &r.Summary
+	fmt.Fprintf(&b, "Summary: %d records read, %d IP packets evaluated: %d allowed, %d denied, %d exempt, %d not filtered",
+		s.Records, s.Evaluated, s.Allowed, s.Denied, s.Exempt, s.NotFiltered)
+	if s.Uncertain > 0 {
+		fmt.Fprintf(&b, " (%d uncertain)", s.Uncertain)
+	}
+	fmt.Fprintf(&b, "\n         %d of %d conversations affected\n", s.Affected, s.Conversations)
+	writeClassCountsText(&b, r)
+	if s.OutsideWindow > 0 || !s.Since.IsZero() || !s.Until.IsZero() {
+		fmt.Fprintf(&b, "Window: %s .. %s (%d IP packets outside, not evaluated)\n", orOpen(o.FormatTime(s.Since)), orOpen(o.FormatTime(s.Until)), s.OutsideWindow)
+	}
+	if s.NonIP+s.Undecodable > 0 {
+		fmt.Fprintf(&b, "Not IP: %d non-IP, %d undecodable records\n", s.NonIP, s.Undecodable)
+	}
+	if len(s.ExemptBy) > 0 {
+		fmt.Fprintf(&b, "Exempt: %s\n", countsText(s.ExemptBy))
+	}
+	if len(s.NotFilteredBy) > 0 {
+		fmt.Fprintf(&b, "Not filtered: %s\n", countsText(s.NotFilteredBy))
+	}
+	for _, sn := range t.Subnets {
+		cidrs := make([]string, len(sn.CIDRs))
+		for i, p := range sn.CIDRs {
+			cidrs[i] = p.String()
+		}
+		id := sn.ID
+		if id == strings.Join(cidrs, ",") {
+			fmt.Fprintf(&b, "Subnet %s: %s\n", id, sn.ACL.Label())
+		} else {
+			fmt.Fprintf(&b, "Subnet %s (%s): %s\n", id, strings.Join(cidrs, ", "), sn.ACL.Label())
+		}
+	}
+	multi := multiACL(t)
+	if r.Summary.Conversations > 0 {
+		b.WriteString("\nCONVERSATIONS\n")
+		if _, err := io.WriteString(w, b.String()); err != nil {
+			return err
+		}
+		b.Reset()
+		var widths []int
+		if table != nil && r.Summarized() && table.multi == multi {
+			widths = table.w[:]
+		}
+		t := newStreamTable(convTableHeaders...)
+		if widths != nil {
+			t.measure = func(width []int) {
+				for i := range width {
+					width[i] = max(width[i], widths[i])
+				}
+			}
+		}
+		t.colour = func(_, col int, cell string) string {
+			if col == len(convTableHeaders)-1 {
+				return statusColour(cell)
+			}
+			return ""
+		}
+		err := t.write(w, o.Colour, func(emit func(cells ...string) error) error {
+			if ok, err := table.eachRow(r, multi, emit); ok {
+				return err
+			}
+			return r.EachBrief(func(cr *replay.ConvResult) error {
+				c := cr.Conv
+				return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
+					string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), cr.Status)
+			})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	denied := false
+	err := r.EachAffected(func(cr *replay.ConvResult) error {
+		if len(cr.Denials) == 0 {
+			return nil
+		}
+		if !denied {
+			b.WriteString("\nDENIED\n")
+			denied = true
+		}
+		o.writeBroken(&b, r, cr)
+		if b.Len() >= 64<<10 {
+			if _, err := io.WriteString(w, b.String()); err != nil {
+				return err
+			}
+			b.Reset()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeFixesText(&b, r)
+	if len(r.Notes) > 0 {
+		b.WriteString("\nNOTES\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+// writeBroken prints one broken conversation: legs, explanations, fixes.
+func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.ConvResult) {
+	c := cr.Conv
+	var num [20]byte
+	b.WriteByte('#')
+	b.Write(strconv.AppendInt(num[:0], int64(c.ID), 10))
+	b.WriteByte(' ')
+	b.WriteString(flows.ProtoName(c.Proto))
+	b.WriteByte(' ')
+	b.WriteString(endpoint(c.Client, c.HasPorts()))
+	b.WriteString(" -> ")
+	b.WriteString(endpoint(c.Server, c.HasPorts()))
+	b.WriteString(" (" + cr.Status + ", client by " + string(c.Evidence) + ", " + string(c.Confidence) + ")\n")
+	for _, l := range []*replay.Leg{&cr.Request, &cr.Response} {
+		b.WriteString("  ")
+		b.WriteString(l.Role)
+		for i := utf8.RuneCountInString(l.Role); i < 8; i++ {
+			b.WriteByte(' ')
+		}
+		if l.Packets == 0 {
+			b.WriteString("  no packets\n")
+			continue
+		}
+		b.WriteString("  ")
+		b.Write(strconv.AppendUint(num[:0], l.Packets, 10))
+		b.WriteString(" packets, ")
+		b.Write(strconv.AppendUint(num[:0], l.Denied, 10))
+		b.WriteString(" denied: ")
+		b.WriteString(LegCell(l, true))
+		if l.Denied > 0 {
+			b.WriteString("; first denied " + o.FormatTime(l.FirstDenied) + " (" + o.file(l.FirstDeniedFrame.File) + " frame ")
+			b.Write(strconv.AppendInt(num[:0], l.FirstDeniedFrame.Frame, 10))
+			b.WriteByte(')')
+		}
+		b.WriteByte('\n')
+	}
+	for _, e := range o.sentences(cr) {
+		b.WriteString("  ")
+		if e != "" && e[0] < utf8.RuneSelf {
+			b.WriteString(strings.ToUpper(e[:1]))
+			b.WriteString(e[1:])
+		} else {
+			b.WriteString(capitalise(e))
+		}
+		b.WriteByte('\n')
+	}
+	writeClassText(b, r, cr)
+	for _, i := range cr.Fixes {
+		b.WriteString("  fix (" + r.Fixes[i].ACL + "): " + r.Fixes[i].Line + "\n")
+	}
+}
+
+// statusColour is the colour of a conversation status: green for ok, red
+// when denied.
+func statusColour(s string) string {
+	switch s {
+	case replay.StatusOK:
+		return ansiGreen
+	case replay.StatusRequestDenied, replay.StatusResponseDenied, replay.StatusBothDenied:
+		return ansiRed
+	}
+	return ""
+}
+
+func orOpen(s string) string {
+	if s == "" {
+		return "open"
+	}
+	return s
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func intsText(ids []int) string {
+	parts := make([]string, 0, len(ids))
+	for i, id := range ids {
+		if i == 20 {
+			parts = append(parts, fmt.Sprintf("... (%d in all)", len(ids)))
+			break
+		}
+		parts = append(parts, "#"+strconv.Itoa(id))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// countsText formats reason counts sorted by reason: "amazon-dns 12, time-sync 2".
+func countsText(m map[string]uint64) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,496 @@
+package render
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/flows"
+)
+
+// flowsReport is the data of `flowverify flows`, shared by every format.
+type flowsReport struct {
+	files []capture.FileInfo
+	convs *flows.Classified
+	sum   flows.Summary
+	nano  bool
+	probs []capture.Problem
+}
+
+func newFlowsReport(s *capture.Stream, convs *flows.Classified) *flowsReport {
+	r := &flowsReport{files: s.Files(), convs: convs, sum: convs.Summary(), probs: s.Problems()}
+	for _, f := range r.files {
+		r.nano = r.nano || f.Nanosecond
+	}
+	return r
+}
+
+// Flows is the data of `flowverify flows`, shared by every format.
+type Flows = flowsReport
+
+// NewFlows returns the report of a stream read to its end and its
+// classified conversations.
+func NewFlows(s *capture.Stream, convs *flows.Classified) *Flows { return newFlowsReport(s, convs) }
+
+// Write prints the report in format (text, json, jsonl or csv) to out;
+// colour enables ANSI colours in text.
+func (r *flowsReport) Write(out io.Writer, format string, colour bool) error {
+	w := bufio.NewWriterSize(out, 1<<16)
+	var err error
+	switch format {
+	case "json":
+		err = r.writeJSONDocument(w)
+	case "jsonl":
+		err = r.convs.Each(func(c *flows.Conversation) error {
+			b := r.appendConvJSON(w.AvailableBuffer(), c, false)
+			_, err := w.Write(append(b, '\n'))
+			return err
+		})
+	case "csv":
+		cw := csv.NewWriter(w)
+		err = cw.Write(FlowsCSVHeader)
+		if err == nil {
+			err = r.convs.Each(func(c *flows.Conversation) error { return cw.Write(r.csvRow(c)) })
+		}
+		cw.Flush()
+		if err == nil {
+			err = cw.Error()
+		}
+	default:
+		err = r.writeText(w, colour)
+	}
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+type DirJSON struct {
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+}
+
+// FlowsConvJSON is one conversation in json/jsonl output. Field names are
+// stable: fields may be added, never renamed.
+type FlowsConvJSON struct {
+	ID             int          `json:"id"`
+	Proto          string       `json:"proto"`
+	IPVersion      uint8        `json:"ip_version"`
+	Client         EndpointJSON `json:"client"`
+	Server         EndpointJSON `json:"server"`
+	ServicePort    *uint16      `json:"service_port,omitempty"`
+	EchoID         *uint16      `json:"echo_id,omitempty"`
+	Evidence       string       `json:"evidence"`
+	Confidence     string       `json:"confidence"`
+	ClientProfiles []string     `json:"client_profiles"`
+	State          string       `json:"state"`
+	Handshake      bool         `json:"handshake"`
+	First          string       `json:"first"`
+	Last           string       `json:"last"`
+	DurationSec    float64      `json:"duration_s"`
+	FirstFile      string       `json:"first_file"`
+	FirstFrame     int64        `json:"first_frame"`
+	ToServer       DirJSON      `json:"to_server"`
+	ToClient       DirJSON      `json:"to_client"`
+	ICMPErrors     uint64       `json:"icmp_errors"`
+	Fragments      uint64       `json:"fragments"`
+}
+
+func (r *flowsReport) fileName(i int) string {
+	if i >= 0 && i < len(r.files) {
+		return r.files[i].Name
+	}
+	return ""
+}
+
+// FlowsJSON is the whole report in --format json (conversations last,
+// so that the document can be streamed).
+type FlowsJSON struct {
+	Files         []FileJSON       `json:"files"`
+	Summary       FlowsSummaryJSON `json:"summary"`
+	Conversations []FlowsConvJSON  `json:"conversations"`
+	Problems      []ProblemJSON    `json:"problems"`
+}
+
+type FileJSON struct {
+	Name       string   `json:"name"`
+	Format     string   `json:"format"`
+	Gzip       bool     `json:"gzip"`
+	Nanosecond bool     `json:"nanosecond"`
+	LinkTypes  []uint16 `json:"link_types"`
+	Records    int64    `json:"records"`
+	Complete   bool     `json:"complete"`
+}
+
+type FlowsSummaryJSON struct {
+	Packets              uint64            `json:"packets"`
+	IP                   uint64            `json:"ip"`
+	NonIP                uint64            `json:"non_ip"`
+	Undecodable          uint64            `json:"undecodable"`
+	Conversations        int               `json:"conversations"`
+	ConversationsByProto map[string]int    `json:"conversations_by_proto"`
+	Anomalies            map[string]uint64 `json:"anomalies"`
+}
+
+type ProblemJSON struct {
+	File   string `json:"file"`
+	Frame  int64  `json:"frame,omitempty"`
+	Offset int64  `json:"offset"`
+	Reason string `json:"reason"`
+	Fatal  bool   `json:"fatal"`
+}
+
+// writeJSONDocument streams a FlowsJSON: the head fields, then one
+// conversation at a time.
+func (r *flowsReport) writeJSONDocument(w io.Writer) error {
+	head := []struct {
+		name string
+		v    any
+	}{{"files", filesJSON(r.files)}, {"summary", r.summaryJSON()}, {"problems", problemsJSON(r.probs)}}
+	io.WriteString(w, "{\n")
+	for _, h := range head {
+		b, err := json.MarshalIndent(h.v, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  %q: %s,\n", h.name, b)
+	}
+	io.WriteString(w, `  "conversations": [`)
+	first := true
+	var compact, b []byte
+	indenter := newJSONIndenter("    ", "  ")
+	err := r.convs.Each(func(c *flows.Conversation) error {
+		// As json.MarshalIndent(r.convJSON(c), "    ", "  "): compact
+		// (HTML-escaped) encoding, then indentation.
+		compact = r.appendConvJSON(compact[:0], c, true)
+		b = indenter.append(b[:0], compact)
+		sep := ",\n    "
+		if first {
+			sep, first = "\n    ", false
+		}
+		io.WriteString(w, sep)
+		_, err := w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !first {
+		io.WriteString(w, "\n  ")
+	}
+	_, err = io.WriteString(w, "]\n}\n")
+	return err
+}
+
+func filesJSON(files []capture.FileInfo) []FileJSON {
+	out := make([]FileJSON, 0, len(files))
+	for _, f := range files {
+		lt := f.LinkTypes
+		if lt == nil {
+			lt = []uint16{}
+		}
+		out = append(out, FileJSON{f.Name, f.Format, f.Gzip, f.Nanosecond, lt, f.Records, f.Complete})
+	}
+	return out
+}
+
+func problemsJSON(probs []capture.Problem) []ProblemJSON {
+	out := make([]ProblemJSON, 0, len(probs))
+	for _, p := range probs {
+		out = append(out, ProblemJSON{p.File, p.Frame, p.Offset, p.Reason, p.Fatal})
+	}
+	return out
+}
+
+func (r *flowsReport) summaryJSON() FlowsSummaryJSON {
+	s := FlowsSummaryJSON{
+		Packets: r.sum.Packets, IP: r.sum.IP, NonIP: r.sum.NonIP, Undecodable: r.sum.Undecodable,
+		Conversations:        r.convs.Len(),
+		ConversationsByProto: r.sum.ConversationsByProto,
+		Anomalies:            r.sum.Anomalies,
+	}
+	if s.ConversationsByProto == nil {
+		s.ConversationsByProto = map[string]int{}
+	}
+	if s.Anomalies == nil {
+		s.Anomalies = map[string]uint64{}
+	}
+	return s
+}
+
+// FlowsCSVHeader names the CSV columns of the conversation table.
+var FlowsCSVHeader = []string{
+	"id", "proto", "client_addr", "client_port", "server_addr", "server_port", "client_profiles",
+	"to_server_packets", "to_server_bytes", "to_client_packets", "to_client_bytes",
+	"state", "handshake", "evidence", "confidence", "first", "last", "duration_s", "first_file", "first_frame",
+}
+
+func (r *flowsReport) csvRow(c *flows.Conversation) []string {
+	cp, sp := "", ""
+	if c.HasPorts() {
+		cp, sp = strconv.Itoa(int(c.Client.Port)), strconv.Itoa(int(c.Server.Port))
+	}
+	ff := c.FirstFrame()
+	return []string{
+		strconv.Itoa(c.ID), flows.ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
+		strings.Join(c.ClientProfiles, " "),
+		u64(c.ToServer.Packets), u64(c.ToServer.Bytes), u64(c.ToClient.Packets), u64(c.ToClient.Bytes),
+		string(c.State), strconv.FormatBool(c.HandshakeSeen), string(c.Evidence), string(c.Confidence),
+		FormatTime(c.First(), r.nano), FormatTime(c.Last(), r.nano),
+		strconv.FormatFloat(c.Duration().Seconds(), 'f', -1, 64), r.fileName(ff.File), strconv.FormatInt(ff.Frame, 10),
+	}
+}
+
+func (r *flowsReport) writeText(w io.Writer, colour bool) error {
+	t := newStreamTable("ID", "PROTO", "CLIENT", "SERVER", "CLIENT-PROFILES", "PKTS>", "BYTES>", "PKTS<", "BYTES<",
+		"STATE", "EVIDENCE", "CONF", "DURATION").alignRight(0, 5, 6, 7, 8)
+	t.colour = func(_, col int, cell string) string {
+		switch {
+		case col == 9 && (cell == string(flows.StateRejected) || cell == string(flows.StateUnanswered)):
+			return ansiYellow
+		case col == 11 && cell == string(flows.Low):
+			return ansiYellow
+		}
+		return ""
+	}
+	if r.convs.Len() > 0 {
+		// Cells are appended into one reused buffer: no allocation per row
+		// on either pass (the table is generated twice). The first pass,
+		// which only measures the columns, runs on every core.
+		var row cellRow
+		rows := func(emit func(cells [][]byte) error) error {
+			return r.convs.Each(func(c *flows.Conversation) error { return emit(row.conversation(c)) })
+		}
+		t.measure = r.measureText
+		if err := t.writeBytes(w, colour, rows); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	return r.writeSummaryText(w, colour)
+}
+
+func (r *flowsReport) writeSummaryText(w io.Writer, colour bool) error {
+	fmt.Fprintln(w, colourText("Summary", ansiBold, colour))
+	for _, f := range r.files {
+		state := "complete"
+		if !f.Complete {
+			state = colourText("INCOMPLETE", ansiRed, colour)
+		}
+		kind := f.Format
+		if kind == "" {
+			kind = "not read as a capture"
+		}
+		if f.Gzip {
+			kind += "+gzip"
+		}
+		fmt.Fprintf(w, "  file %s: %s, link types %s, %d records, %s\n", f.Name, kind, linkTypesText(f.LinkTypes), f.Records, state)
+	}
+	s := r.sum
+	fmt.Fprintf(w, "  packets read: %d (ip %d, non-ip %d, undecodable %d)\n", s.Packets, s.IP, s.NonIP, s.Undecodable)
+	fmt.Fprintf(w, "  conversations: %d%s\n", r.convs.Len(), protoCountsText(s.ConversationsByProto))
+	if len(s.Anomalies) > 0 {
+		fmt.Fprintf(w, "  anomalies:%s\n", anomaliesText(s.Anomalies))
+	}
+	return nil
+}
+
+// conversation builds the text table cells of c.
+func (row *cellRow) conversation(c *flows.Conversation) [][]byte {
+	row.reset()
+	row.b = strconv.AppendInt(row.b, int64(c.ID), 10)
+	row.end()
+	row.b = append(row.b, flows.ProtoName(c.Proto)...)
+	row.end()
+	row.b = appendEndpointText(row.b, c, c.Client)
+	row.end()
+	row.b = appendEndpointText(row.b, c, c.Server)
+	row.end()
+	if len(c.ClientProfiles) == 0 {
+		row.b = append(row.b, '-')
+	}
+	for i, p := range c.ClientProfiles {
+		if i > 0 {
+			row.b = append(row.b, ',')
+		}
+		row.b = append(row.b, p...)
+	}
+	row.end()
+	for _, v := range [4]uint64{c.ToServer.Packets, c.ToServer.Bytes, c.ToClient.Packets, c.ToClient.Bytes} {
+		row.b = strconv.AppendUint(row.b, v, 10)
+		row.end()
+	}
+	row.b = append(row.b, c.State...)
+	row.end()
+	row.b = append(row.b, c.Evidence...)
+	row.end()
+	row.b = append(row.b, c.Confidence...)
+	row.end()
+	row.b = appendHumanDuration(row.b, c.Duration())
+	row.end()
+	return row.cells()
+}
+
+// measureText widens width to the text cells of every conversation,
+// splitting the conversations between the cores (Conversation only
+// reads the classified table).
+func (r *flowsReport) measureText(width []int) {
+	n := r.convs.Len()
+	workers := min(runtime.GOMAXPROCS(0), max(n/10000, 1))
+	widths := make([][]int, workers)
+	var wg sync.WaitGroup
+	for wk := range workers {
+		widths[wk] = make([]int, len(width))
+		wg.Go(func() {
+			var conv flows.Conversation
+			var row cellRow
+			ww := widths[wk]
+			for id := 1 + n*wk/workers; id <= n*(wk+1)/workers; id++ {
+				r.convs.Conversation(id, &conv)
+				for i, c := range row.conversation(&conv) {
+					if i < len(ww) {
+						ww[i] = max(ww[i], runeCount(c))
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, ww := range widths {
+		for i := range width {
+			width[i] = max(width[i], ww[i])
+		}
+	}
+}
+
+// cellRow builds the cells of one table row in a reused buffer.
+type cellRow struct {
+	b    []byte
+	ends []int
+	cs   [][]byte
+}
+
+func (r *cellRow) reset() { r.b, r.ends = r.b[:0], r.ends[:0] }
+
+// end closes the cell appended since the previous one.
+func (r *cellRow) end() { r.ends = append(r.ends, len(r.b)) }
+
+// cells returns the row's cells (valid until the next reset).
+func (r *cellRow) cells() [][]byte {
+	r.cs = r.cs[:0]
+	start := 0
+	for _, e := range r.ends {
+		r.cs = append(r.cs, r.b[start:e:e])
+		start = e
+	}
+	return r.cs
+}
+
+// appendEndpointText appends endpointText(c, e).
+func appendEndpointText(b []byte, c *flows.Conversation, e flows.Endpoint) []byte {
+	if !e.Addr.IsValid() || e.Addr.Zone() != "" {
+		return append(b, endpointText(c, e)...)
+	}
+	if c.HasPorts() {
+		return netip.AddrPortFrom(e.Addr, e.Port).AppendTo(b)
+	}
+	b = e.Addr.AppendTo(b)
+	if c.Evidence == flows.EvidenceICMPEcho && e == c.Client {
+		b = append(b, " id="...)
+		b = strconv.AppendUint(b, uint64(c.EchoID), 10)
+	}
+	return b
+}
+
+// appendHumanDuration appends humanDuration(d) (without allocating:
+// Duration.String is inlined and its result does not escape).
+func appendHumanDuration(b []byte, d time.Duration) []byte {
+	switch {
+	case d <= 0:
+		return append(b, "0s"...)
+	case d < time.Second:
+		d = d.Round(time.Microsecond)
+	case d < time.Minute:
+		d = d.Round(time.Millisecond)
+	default:
+		d = d.Round(time.Second)
+	}
+	return append(b, d.String()...)
+}
+
+// endpointText prints addr:port ([v6]:port) or the address alone for
+// protocols without ports (with the echo id for ICMP echo).
+func endpointText(c *flows.Conversation, e flows.Endpoint) string {
+	if c.HasPorts() {
+		return netip.AddrPortFrom(e.Addr, e.Port).String()
+	}
+	if c.Evidence == flows.EvidenceICMPEcho && e == c.Client {
+		return fmt.Sprintf("%s id=%d", e.Addr, c.EchoID)
+	}
+	return e.Addr.String()
+}
+
+func protoCountsText(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func anomaliesText(m map[string]uint64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "\n    %-40s %d", k, m[k])
+	}
+	return b.String()
+}
+
+// linkTypeNames names the link types flowverify decodes.
+var linkTypeNames = map[uint16]string{
+	0: "NULL", 1: "Ethernet", 12: "RAW", 14: "RAW", 101: "RAW", 108: "LOOP", 113: "Linux SLL",
+	228: "IPv4", 229: "IPv6", 276: "Linux SLL2",
+}
+
+func linkTypesText(lts []uint16) string {
+	if len(lts) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(lts))
+	for i, lt := range lts {
+		if n, ok := linkTypeNames[lt]; ok {
+			parts[i] = fmt.Sprintf("%s(%d)", n, lt)
+		} else {
+			parts[i] = strconv.Itoa(int(lt))
+		}
+	}
+	return strings.Join(parts, ",")
+}

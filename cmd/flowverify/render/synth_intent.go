@@ -1,0 +1,114 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl/synth"
+)
+
+// writeDecisions lists the peer decision of every service with its
+// reason and the over-permission it adds.
+func writeSynthDecisions(b *strings.Builder, r *synth.Result) {
+	if len(r.Decisions) == 0 {
+		return
+	}
+	b.WriteString("\nPeers per service (--peers " + r.PeerMode().String() + "):\n")
+	lines := 0
+	for i := 0; i < len(r.Decisions); i++ {
+		d := &r.Decisions[i]
+		// Adjacent ports decided alike (a scan kept with --include-failed)
+		// share one line.
+		last := i
+		for last+1 < len(r.Decisions) && sameDecision(d, &r.Decisions[last+1]) && r.Decisions[last+1].Port == r.Decisions[last].Port+1 {
+			last++
+		}
+		if lines == maxListed {
+			fmt.Fprintf(b, "  ... %d more service(s)\n", len(r.Decisions)-i)
+			break
+		}
+		lines++
+		service := d.Service()
+		if last > i {
+			service = fmt.Sprintf("%s %s %d-%d", d.Direction, flows.ProtoName(d.Proto), d.Port, r.Decisions[last].Port)
+			i = last
+		}
+		to := make([]string, 0, len(d.Prefixes))
+		for j, p := range d.Prefixes {
+			if j == 4 {
+				to = append(to, fmt.Sprintf("... (%d in all)", len(d.Prefixes)))
+				break
+			}
+			to = append(to, p.String())
+		}
+		fmt.Fprintf(b, "  %s -> %s [%s, +%.1f bits]: %s\n", service, strings.Join(to, ", "), d.Intent, d.OverBits, d.Reason)
+	}
+}
+
+// sameDecision reports whether two decisions differ only in their port.
+func sameDecision(a, c *synth.Decision) bool {
+	return a.Direction == c.Direction && a.IPv6 == c.IPv6 && a.Proto == c.Proto && a.Intent == c.Intent &&
+		a.Reason == c.Reason && slices.Equal(a.Prefixes, c.Prefixes)
+}
+
+// writeCurve prints the rules-vs-over-permission trade-off.
+func writeSynthCurve(b *strings.Builder, r *synth.Result) {
+	if len(r.Curve) == 0 {
+		return
+	}
+	b.WriteString("\nRules vs over-permission (the traffic needs more rules than --max-rules; each line is one lossy merge):\n")
+	for _, p := range r.Curve {
+		fmt.Fprintf(b, "  %-8s %s: %2d rules: +%.1f bits", p.Direction, family(p.IPv6), p.Rules, p.AddedBits)
+		if p.Merge != "" {
+			fmt.Fprintf(b, "  (%s)", p.Merge)
+		}
+		b.WriteByte('\n')
+	}
+}
+
+// writeUnseen prints how the rules did on data they were not learned
+// from, one line each, with the denied conversations.
+func writeSynthUnseen(b *strings.Builder, r *synth.Result) {
+	if r.HeldOut > 0 && len(r.Unseen) == 0 {
+		fmt.Fprintf(b, "Held out: %d conversation(s) not learned from and not replayed\n", r.HeldOut)
+	}
+	for i := range r.Unseen {
+		u := &r.Unseen[i]
+		title := "Unseen data"
+		if u.Estimate {
+			title = "Held-out estimate"
+		}
+		fmt.Fprintf(b, "%s (%s): %s\n", title, u.Label, u)
+		if u.Estimate && !u.OK() {
+			b.WriteString("  (the printed rules were learned from the whole capture; what the estimate denies appeared only late in it: such traffic may be rare, record longer to cover it)\n")
+		}
+		for j, d := range u.Denied {
+			if j == maxListed {
+				fmt.Fprintf(b, "  ... %d more\n", len(u.Denied)-maxListed)
+				break
+			}
+			leg := "request"
+			if d.Response {
+				leg = "response"
+			}
+			fmt.Fprintf(b, "  %s: %s denied %s by rule %d: %s (%d packets, first at file %d frame %d)\n",
+				d.Label, leg, d.Direction, d.Rule, d.Reason, d.Packets, d.First.File, d.First.Frame)
+		}
+		for j, f := range u.FailedAllowed {
+			if j == maxListed {
+				fmt.Fprintf(b, "  ... %d more let through\n", len(u.FailedAllowed)-maxListed)
+				break
+			}
+			fmt.Fprintf(b, "  never worked, but let through: %s\n", f)
+		}
+		for j, f := range u.FailedViaResponse {
+			if j == maxListed {
+				fmt.Fprintf(b, "  ... %d more admitted by a response range\n", len(u.FailedViaResponse)-maxListed)
+				break
+			}
+			fmt.Fprintf(b, "  never worked, admitted by a response (ephemeral) range: %s\n", f)
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package render
+
+import (
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl/synth"
+)
+
+// SynthDecisionJSON is the peer decision of one service.
+type SynthDecisionJSON struct {
+	Direction string   `json:"direction"`
+	Family    string   `json:"family"`
+	Protocol  string   `json:"protocol"`
+	Port      uint16   `json:"port"`
+	Intent    string   `json:"intent"`
+	Peers     int      `json:"peers"`
+	PeersMore bool     `json:"peers_truncated,omitempty"`
+	Convs     int      `json:"conversations"`
+	Prefixes  []string `json:"prefixes"`
+	Reason    string   `json:"reason"`
+	OverBits  float64  `json:"over_permission_bits"`
+}
+
+// SynthCurvePointJSON is one point of the rules-vs-over-permission curve.
+type SynthCurvePointJSON struct {
+	Direction string  `json:"direction"`
+	Family    string  `json:"family"`
+	Rules     int     `json:"rules_including_default"`
+	AddedBits float64 `json:"added_bits"`
+	Merge     string  `json:"merge,omitempty"`
+}
+
+// SynthUnseenJSON is the replay of data the synthesis did not learn from.
+type SynthUnseenJSON struct {
+	Label             string                  `json:"data"`
+	OK                bool                    `json:"ok"`
+	Incomplete        bool                    `json:"incomplete,omitempty"`
+	Estimate          bool                    `json:"estimate,omitempty"`
+	Summary           string                  `json:"summary"`
+	Working           int                     `json:"working_conversations"`
+	Denied            []SynthUnseenDenialJSON `json:"denied"`
+	Failed            int                     `json:"never_worked_conversations"`
+	FailedAllowed     []string                `json:"never_worked_let_through"`
+	FailedServedPort  int                     `json:"never_worked_on_served_port"`
+	FailedViaResponse []string                `json:"never_worked_via_response_range"`
+	Exempt            int                     `json:"no_rule_needed"`
+}
+
+// SynthUnseenDenialJSON is a working conversation of unseen data the ACL denies.
+type SynthUnseenDenialJSON struct {
+	ID        int    `json:"conversation"`
+	Label     string `json:"label"`
+	Leg       string `json:"leg"`
+	Direction string `json:"direction"`
+	Rule      int    `json:"rule_number"`
+	Reason    string `json:"reason"`
+	Packets   uint64 `json:"packets"`
+	File      int    `json:"first_file"`
+	Frame     int64  `json:"first_frame"`
+}
+
+// intentJSON fills the report's decisions, curve and unseen replays.
+func synthIntentJSON(j *SynthJSON, r *synth.Result) {
+	j.Decisions, j.Curve, j.Unseen = []SynthDecisionJSON{}, []SynthCurvePointJSON{}, []SynthUnseenJSON{}
+	for _, d := range r.Decisions {
+		jd := SynthDecisionJSON{Direction: d.Direction.String(), Family: family(d.IPv6), Protocol: flows.ProtoName(d.Proto), Port: d.Port,
+			Intent: string(d.Intent), Peers: d.Peers, PeersMore: d.PeersMore, Convs: d.Convs, Reason: d.Reason, OverBits: d.OverBits, Prefixes: []string{}}
+		for _, p := range d.Prefixes {
+			jd.Prefixes = append(jd.Prefixes, p.String())
+		}
+		j.Decisions = append(j.Decisions, jd)
+	}
+	for _, p := range r.Curve {
+		j.Curve = append(j.Curve, SynthCurvePointJSON{Direction: p.Direction.String(), Family: family(p.IPv6), Rules: p.Rules, AddedBits: p.AddedBits, Merge: p.Merge})
+	}
+	for i := range r.Unseen {
+		u := &r.Unseen[i]
+		ju := SynthUnseenJSON{Label: u.Label, OK: u.OK(), Incomplete: u.Incomplete, Estimate: u.Estimate, Summary: u.String(), Working: u.Working, Failed: u.Failed,
+			FailedAllowed:    append([]string{}, u.FailedAllowed...),
+			FailedServedPort: u.FailedServedPort, FailedViaResponse: append([]string{}, u.FailedViaResponse...), Exempt: u.Exempt, Denied: []SynthUnseenDenialJSON{}}
+		for _, d := range u.Denied {
+			leg := "request"
+			if d.Response {
+				leg = "response"
+			}
+			ju.Denied = append(ju.Denied, SynthUnseenDenialJSON{ID: d.ConvID, Label: d.Label, Leg: leg, Direction: d.Direction.String(), Rule: d.Rule,
+				Reason: string(d.Reason), Packets: d.Packets, File: d.First.File, Frame: d.First.Frame})
+		}
+		j.Unseen = append(j.Unseen, ju)
+	}
+}

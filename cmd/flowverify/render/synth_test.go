@@ -1,0 +1,158 @@
+package render
+
+import (
+	"bytes"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/flowverify/flowverify/cmd/flowverify/internal/golden"
+	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/aclfile"
+	"github.com/flowverify/flowverify/nacl/synth"
+)
+
+// synthOpts are the options a user would give for a sample.
+func synthOpts(subnets ...string) synth.Options {
+	o := synth.DefaultOptions()
+	for _, s := range subnets {
+		o.Subnets = append(o.Subnets, netip.MustParsePrefix(s))
+	}
+	o.VPCCIDRs = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")}
+	return o
+}
+
+// synthSample synthesizes from a sample (materialised and streaming) and
+// self-checks; both must print the same report.
+func synthSample(t *testing.T, name string, o synth.Options) (*synth.Result, *synth.CheckResult) {
+	t.Helper()
+	rec := record(t, name).Finish()
+	o.Observations = synth.FromRecording(rec)
+	r, err := synth.Synthesize(rec.Conversations, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := synth.SelfCheck(r, o.Observations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazyRec := record(t, name).Classify()
+	o.Observations = synth.FromRecording(lazyRec)
+	lr, err := synth.SynthesizeRecording(lazyRec, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lcr, err := synth.SelfCheck(lr, o.Observations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got bytes.Buffer
+	if err := WriteSynthText(&want, r, cr); err != nil {
+		t.Fatal(err)
+	}
+	WriteJSON(&want, NewSynthJSON(r, cr))
+	if err := WriteSynthText(&got, lr, lcr); err != nil {
+		t.Fatal(err)
+	}
+	WriteJSON(&got, NewSynthJSON(lr, lcr))
+	if got.String() != want.String() {
+		t.Errorf("streaming synthesis prints differently:\n%s\nwant:\n%s", got.String(), want.String())
+	}
+	return r, cr
+}
+
+// TestSynthGolden prints the ACL and the report synth makes for each
+// sample (the files were read by a person once).
+func TestSynthGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name, pcap string
+		subnets    []string
+		mod        func(*synth.Options)
+	}{
+		{"webserver", "webserver.pcap", []string{"10.0.1.0/24"}, nil},
+		{"webserver-peer24", "webserver.pcap", []string{"10.0.1.0/24"}, func(o *synth.Options) { o.PeerPrefix4 = 24 }},
+		{"ipv6", "ipv6.pcap", []string{"2001:db8:10:1::/64"}, nil},
+		{"exempt", "exempt.pcap", []string{"10.0.1.0/24"}, nil},
+		{"portscan", "portscan.pcap", []string{"10.0.1.0/24"}, nil},
+		{"vpc-two-subnets", "vpc-two-subnets.pcap", []string{"10.0.1.0/24", "10.0.2.0/24"}, nil},
+		{"webserver-budget4", "webserver.pcap", []string{"10.0.1.0/24"}, func(o *synth.Options) { o.MaxRules = 4 }},
+		{"webserver-2", "webserver-2.pcap", []string{"10.0.1.0/24"}, nil},
+		{"portscan-include-failed", "portscan.pcap", []string{"10.0.1.0/24"}, func(o *synth.Options) { o.IncludeFailed = true }},
+		{"webserver-exact", "webserver.pcap", []string{"10.0.1.0/24"}, func(o *synth.Options) { o.Peers = synth.PeersExact }},
+		{"twotier", "twotier.pcap", []string{"10.0.1.0/24"}, func(o *synth.Options) {
+			o.PeerSubnets = []netip.Prefix{netip.MustParsePrefix("10.0.2.0/24"), netip.MustParsePrefix("10.0.3.0/24")}
+		}},
+		{"webserver-3-budget3", "webserver-3.pcap", []string{"10.0.1.0/24"}, func(o *synth.Options) { o.MaxRules = 3 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := synthOpts(tc.subnets...)
+			if tc.mod != nil {
+				tc.mod(&o)
+			}
+			r, cr := synthSample(t, tc.pcap, o)
+			var b bytes.Buffer
+			if err := aclfile.Write(&b, []*nacl.ACL{r.ACL}, aclfile.FormatText); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString("\n")
+			if err := WriteSynthText(&b, r, cr); err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, filepath.Join("testdata", "synth", tc.name+".golden"), b.Bytes())
+		})
+	}
+}
+
+// TestSynthReportOutsideForced checks that the report lists replies
+// outside a forced ephemeral range, in text and JSON.
+func TestSynthReportOutsideForced(t *testing.T) {
+	o := synthOpts("10.0.1.0/24")
+	var err error
+	if o.Ephemeral, err = synth.ParseEphemeral("windows"); err != nil {
+		t.Fatal(err)
+	}
+	r, cr := synthSample(t, "webserver.pcap", o)
+	if len(r.OutsideForced) == 0 {
+		t.Fatal("no client outside the forced range")
+	}
+	var b bytes.Buffer
+	if err := WriteSynthText(&b, r, cr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Replies outside the forced ephemeral range") || !strings.Contains(b.String(), r.OutsideForced[0].Message()) {
+		t.Errorf("report lacks the denied replies:\n%s", b.String())
+	}
+	if j := NewSynthJSON(r, cr); len(j.OutsideForced) != len(r.OutsideForced) || j.SelfCheck.OutsideForced != cr.OutsideForced || cr.OutsideForced == 0 {
+		t.Errorf("JSON report: %+v %+v", j.OutsideForced, j.SelfCheck)
+	}
+}
+
+// TestSynthReportUnseen: the report's last lines say how the rules did on
+// data they were not learned from, with each denied conversation and why;
+// JSON carries the same.
+func TestSynthReportUnseen(t *testing.T) {
+	o := synthOpts("10.0.1.0/24")
+	o.Peers = synth.PeersExact
+	r, cr := synthSample(t, "webserver.pcap", o)
+	u, err := synth.ReplayUnseen(r, record(t, "webserver-3.pcap").Classify(), nil, "webserver-3.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Unseen = append(r.Unseen, *u)
+	var b bytes.Buffer
+	if err := WriteSynthText(&b, r, cr); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Self-check: PASS") })
+	if i < 0 || !strings.HasPrefix(lines[i+1], "Unseen data (webserver-3.pcap): FAIL: 12 working conversation(s): 0 allowed, 12 denied (") ||
+		!strings.Contains(b.String(), "#10 tcp 198.51.100.140:56774 -> 10.0.1.10:80: request denied inbound by rule 32767: new peer") {
+		t.Errorf("report:\n%s", b.String())
+	}
+	j := NewSynthJSON(r, cr)
+	if len(j.Unseen) != 1 || j.Unseen[0].OK || len(j.Unseen[0].Denied) != 12 || j.Unseen[0].Denied[0].Reason != "new peer" || len(j.Decisions) == 0 || j.Decisions[0].Intent != "exact" {
+		t.Errorf("JSON: %+v", j.Unseen)
+	}
+}

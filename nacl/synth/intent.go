@@ -1,0 +1,474 @@
+package synth
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
+	"go4.org/netipx"
+)
+
+// PeerMode selects how the peers of a service become rule CIDRs (--peers).
+type PeerMode int
+
+// Peer modes.
+const (
+	// PeersIntent (the default) decides per service what its peers are a
+	// sample of (see Intent) and generalises accordingly.
+	PeersIntent PeerMode = iota
+	// PeersExact keeps the observed peers (aggregated into exact prefixes,
+	// then widened by PeerPrefix4/6 and MaxPeers).
+	PeersExact
+	// PeersSubnet replaces every peer by its smallest enclosing modelled
+	// subnet or VPC CIDR (observed peers outside them stay exact); it
+	// never opens a service to 0.0.0.0/0 by itself.
+	PeersSubnet
+)
+
+// String returns the flag spelling of m.
+func (m PeerMode) String() string {
+	switch m {
+	case PeersExact:
+		return "exact"
+	case PeersSubnet:
+		return "subnet"
+	}
+	return "intent"
+}
+
+// ParsePeerMode parses --peers: exact, subnet or intent.
+func ParsePeerMode(s string) (PeerMode, error) {
+	for _, m := range []PeerMode{PeersIntent, PeersExact, PeersSubnet} {
+		if strings.EqualFold(strings.TrimSpace(s), m.String()) {
+			return m, nil
+		}
+	}
+	return PeersIntent, fmt.Errorf("peers %q: want exact, subnet or intent", s)
+}
+
+// Intent is what the observed peers of one service are taken to be a
+// sample of, and so which CIDRs its rules name.
+type Intent string
+
+// Intents, from the widest.
+const (
+	// IntentPublic: a service of the subnet reached from public address
+	// space (or from unrelated networks): 0.0.0.0/0 (::/0).
+	IntentPublic Intent = "public-service"
+	// IntentPublicDestination: the subnet's own requests to public peers
+	// on a well-known port (package mirrors, APIs, NTP, DNS resolvers),
+	// which rotate: 0.0.0.0/0 (::/0).
+	IntentPublicDestination Intent = "public-destination"
+	// IntentVPC: private peers generalised to the VPC CIDR (no smaller
+	// modelled subnet holds them).
+	IntentVPC Intent = "vpc"
+	// IntentSubnet: private peers generalised to the smallest modelled
+	// subnet enclosing each.
+	IntentSubnet Intent = "subnet"
+	// IntentFixedPeer: one private peer in every conversation (a database
+	// primary, a bastion): kept exact.
+	IntentFixedPeer Intent = "fixed-peer"
+	// IntentUnsureRole: the client/server roles were uncertain and the
+	// service port lies in an ephemeral range: kept to the observed peers
+	// so that no ephemeral port is opened to the world on a guess.
+	IntentUnsureRole Intent = "unsure-role"
+	// IntentExact: the observed peers (--peers exact, public peers on a
+	// port that is not well known, or private peers outside every modelled
+	// subnet and VPC CIDR).
+	IntentExact Intent = "exact"
+)
+
+// Decision is the peer generalisation of one service: a direction (of
+// the request leg), IP family, protocol and service port (ICMP echo: the
+// request type). The response legs of the same conversations use the
+// same peers.
+type Decision struct {
+	Direction nacl.Direction
+	IPv6      bool
+	Proto     uint8
+	// Port is the server port (TCP/UDP) or the echo-request type (ICMP).
+	Port   uint16
+	Intent Intent
+	// Peers counts the distinct observed peers (at most maxDecisionPeers
+	// are told apart; PeersMore is set beyond), Convs the conversations.
+	Peers     int
+	PeersMore bool
+	Convs     int
+	// Prefixes are what the peers became (before the budget merges).
+	Prefixes []netip.Prefix
+	// Reason explains the decision in one sentence.
+	Reason string
+	// Allowed is the number of addresses the prefixes hold, Observed the
+	// number of distinct peers; OverBits = log2(1 + Allowed - Observed),
+	// the over-permission this decision adds per port.
+	Allowed, Observed float64
+	OverBits          float64
+	// index is the decision's position in Result.Decisions.
+	index int
+}
+
+// Service names the decision's service: "inbound tcp 443", "outbound icmp echo".
+func (d *Decision) Service() string {
+	if d.Proto == nacl.ProtoICMP || d.Proto == nacl.ProtoICMPv6 {
+		return fmt.Sprintf("%s %s echo", d.Direction, flows.ProtoName(d.Proto))
+	}
+	return fmt.Sprintf("%s %s %d", d.Direction, flows.ProtoName(d.Proto), d.Port)
+}
+
+// maxDecisionPeers bounds the distinct peers a decision remembers.
+const maxDecisionPeers = 4096
+
+// decKey identifies a decision.
+type decKey struct {
+	dir   nacl.Direction
+	v6    bool
+	proto uint8
+	port  uint16
+}
+
+// decAcc accumulates the evidence of one decision (first pass), then
+// holds the decision.
+type decAcc struct {
+	key    decKey
+	peers  map[netip.Addr]struct{}
+	more   bool
+	convs  int
+	unsure int
+	// unsureEx is an example unsure conversation.
+	unsureEx string
+	d        *Decision
+}
+
+// noteDecision records the request-leg peers of a used conversation.
+func (b *builder) noteDecision(u *usedConv) {
+	c := u.c
+	port, ok := servicePort(c)
+	if !ok {
+		return
+	}
+	for _, dir := range []nacl.Direction{nacl.Ingress, nacl.Egress} {
+		if u.req&(1<<dir) == 0 {
+			continue
+		}
+		k := decKey{dir: dir, v6: c.Client.Addr.Is6(), proto: c.Proto, port: port}
+		a := b.decs[k]
+		if a == nil {
+			a = &decAcc{key: k, peers: map[netip.Addr]struct{}{}}
+			b.decs[k] = a
+		}
+		peer := c.Client.Addr
+		if dir == nacl.Egress {
+			peer = c.Server.Addr
+		}
+		if _, seen := a.peers[peer]; !seen {
+			if len(a.peers) < maxDecisionPeers {
+				a.peers[peer] = struct{}{}
+			} else {
+				a.more = true
+			}
+		}
+		a.convs++
+		if unsureRole(c) {
+			a.unsure++
+			if a.unsureEx == "" {
+				a.unsureEx = fmt.Sprintf("%s (%s, %s confidence)", convLabel(c), c.Evidence, c.Confidence)
+			}
+		}
+	}
+}
+
+// servicePort returns the decision port of c: the server port, or the
+// request type of an ICMP echo; false for conversations without one.
+func servicePort(c *flows.Conversation) (uint16, bool) {
+	switch {
+	case c.HasPorts():
+		return c.Server.Port, true
+	case isEcho(c):
+		if c.Proto == nacl.ProtoICMP {
+			return 8, true
+		}
+		return 128, true
+	}
+	return 0, false
+}
+
+// unsureRole reports whether the roles of c may be reversed in a way that
+// matters: low confidence or fan-in, with a server port in an ephemeral
+// range (a reversed role would turn a client's ephemeral port into a
+// service rule).
+func unsureRole(c *flows.Conversation) bool {
+	if !c.HasPorts() || c.Server.Port < 1024 {
+		return false
+	}
+	return c.Confidence == flows.Low || c.Evidence == flows.EvidenceFanIn
+}
+
+// decisionFor returns the decision of the leg of c crossing dir (resp:
+// the response leg, whose decision is the request leg's in the opposite
+// direction), or nil.
+func (b *builder) decisionFor(c *flows.Conversation, dir nacl.Direction, resp bool) *decAcc {
+	port, ok := servicePort(c)
+	if !ok {
+		return nil
+	}
+	if resp {
+		dir = 1 - dir
+	}
+	return b.decs[decKey{dir: dir, v6: c.Client.Addr.Is6(), proto: c.Proto, port: port}]
+}
+
+// modelled returns the prefixes peers may be generalised to: the given
+// peer subnets, the protected subnets and the VPC CIDRs.
+func (o *Options) modelled() []netip.Prefix {
+	out := slices.Concat(o.PeerSubnets, o.Subnets, o.VPCCIDRs)
+	for i := range out {
+		out[i] = out[i].Masked()
+	}
+	return out
+}
+
+// enclosing returns the smallest modelled prefix holding a.
+func enclosing(modelled []netip.Prefix, a netip.Addr) (netip.Prefix, bool) {
+	best, ok := netip.Prefix{}, false
+	for _, p := range modelled {
+		if p.Contains(a) && (!ok || p.Bits() > best.Bits()) {
+			best, ok = p, true
+		}
+	}
+	return best, ok
+}
+
+// cgnat is the shared address space of RFC 6598, private in practice.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// isPrivate reports whether a is private address space (RFC 1918, ULA,
+// RFC 6598) or inside a modelled prefix.
+func isPrivate(modelled []netip.Prefix, a netip.Addr) bool {
+	if a.IsPrivate() || cgnat.Contains(a) {
+		return true
+	}
+	_, ok := enclosing(modelled, a)
+	return ok
+}
+
+// wellKnown reports whether a destination port is one a client reaches
+// on any server of a kind (below 1024, or a listed service port).
+func wellKnown(proto uint8, port uint16) bool {
+	if proto == nacl.ProtoICMP || proto == nacl.ProtoICMPv6 {
+		return true // echo
+	}
+	return port < 1024 || flows.IsServicePort(port)
+}
+
+// decide turns the evidence of every decision into a Decision, in a
+// deterministic order.
+func (b *builder) decide() {
+	keys := make([]decKey, 0, len(b.decs))
+	for k := range b.decs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y decKey) int {
+		if c := cmp.Compare(x.dir, y.dir); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(boolInt(x.v6), boolInt(y.v6)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.proto, y.proto); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.port, y.port)
+	})
+	modelled := b.modelled
+	for _, k := range keys {
+		a := b.decs[k]
+		a.d = b.decideOne(a, modelled)
+		a.d.index = len(b.res.Decisions)
+		if a.d.Intent == IntentUnsureRole {
+			b.warn("%s: client/server roles uncertain in %d of %d conversation(s) (e.g. %s) and the port is in an ephemeral range: kept to the %d observed peer(s) instead of generalising (a reversed role would open an ephemeral port to the world); check the roles with flowverify flows",
+				a.d.Service(), a.unsure, a.convs, a.unsureEx, a.d.Peers)
+		}
+		b.res.Decisions = append(b.res.Decisions, *a.d)
+	}
+}
+
+func (b *builder) decideOne(a *decAcc, modelled []netip.Prefix) *Decision {
+	k := a.key
+	d := &Decision{Direction: k.dir, IPv6: k.v6, Proto: k.proto, Port: k.port, Peers: len(a.peers), PeersMore: a.more, Convs: a.convs}
+	peers := make([]netip.Addr, 0, len(a.peers))
+	for p := range a.peers {
+		peers = append(peers, p)
+	}
+	slices.SortFunc(peers, netip.Addr.Compare)
+	var public, private []netip.Addr
+	for _, p := range peers {
+		if isPrivate(modelled, p) {
+			private = append(private, p)
+		} else {
+			public = append(public, p)
+		}
+	}
+	mode := b.opts.Peers
+	switch {
+	case mode == PeersExact:
+		d.Intent, d.Reason = IntentExact, "--peers exact: the observed peers"
+	case a.unsure > 0 && mode == PeersIntent:
+		d.Intent = IntentUnsureRole
+		d.Reason = fmt.Sprintf("roles uncertain in %d conversation(s) on a port in an ephemeral range: the observed peers only", a.unsure)
+	case mode == PeersIntent && len(public) > 0 && k.dir == nacl.Ingress:
+		d.Intent = IntentPublic
+		d.Reason = fmt.Sprintf("public service: %s", describePublic(public, a.more))
+	case mode == PeersIntent && len(public) > 0 && wellKnown(k.proto, k.port):
+		d.Intent = IntentPublicDestination
+		what := fmt.Sprintf("on the well-known port %d", k.port)
+		if k.proto == nacl.ProtoICMP || k.proto == nacl.ProtoICMPv6 {
+			what = "with echo requests"
+		}
+		d.Reason = fmt.Sprintf("the subnet's own requests to %s %s: such peers (mirrors, APIs, resolvers) rotate", describePublic(public, a.more), what)
+	case mode == PeersIntent && len(public) > 0:
+		d.Intent = IntentExact
+		d.Reason = fmt.Sprintf("requests to %s on port %d, which is not a well-known service port: the observed peers only", describePublic(public, a.more), k.port)
+	case mode == PeersIntent && len(private) == 1 && !a.more:
+		d.Intent = IntentFixedPeer
+		d.Reason = fmt.Sprintf("one private peer %s in %d conversation(s): a fixed peer (a database primary, a bastion); --peers subnet widens it", private[0], a.convs)
+	default:
+		d.Intent, d.Reason = b.enclosingIntent(modelled, private, public)
+	}
+	b.decisionPrefixes(d, peers)
+	return d
+}
+
+// enclosingIntent decides private peers (and, with --peers subnet, public
+// ones) by their smallest enclosing modelled prefixes.
+func (b *builder) enclosingIntent(modelled []netip.Prefix, private, public []netip.Addr) (Intent, string) {
+	peers := private
+	if b.opts.Peers == PeersSubnet {
+		peers = slices.Concat(private, public)
+	}
+	vpc := map[netip.Prefix]bool{}
+	for _, p := range b.opts.VPCCIDRs {
+		vpc[p.Masked()] = true
+	}
+	var to []netip.Prefix
+	outside, inVPC := 0, false
+	for _, a := range peers {
+		p, ok := enclosing(modelled, a)
+		if !ok {
+			outside++
+			continue
+		}
+		inVPC = inVPC || vpc[p]
+		if !slices.Contains(to, p) {
+			to = append(to, p)
+		}
+	}
+	slices.SortFunc(to, netipx.ComparePrefix)
+	names := make([]string, len(to))
+	for i, p := range to {
+		names[i] = p.String()
+	}
+	kind := "private peer(s)"
+	if b.opts.Peers == PeersSubnet {
+		kind = "peer(s)"
+	}
+	if len(to) == 0 {
+		return IntentExact, fmt.Sprintf("%d %s outside every modelled subnet and VPC CIDR: the observed peers only (give --vpc-cidr, --peer-subnet or --subnets to generalise)", len(peers), kind)
+	}
+	intent, what := IntentSubnet, "modelled subnet(s)"
+	if inVPC {
+		intent, what = IntentVPC, "modelled subnet(s) / VPC CIDR(s)"
+	}
+	r := fmt.Sprintf("%d %s, all in the %s %s: the smallest enclosing modelled prefix of each", len(peers)-outside, kind, what, strings.Join(names, ", "))
+	if outside > 0 {
+		r = fmt.Sprintf("%d %s in the %s %s (the smallest enclosing modelled prefix of each); %d outside them kept exact", len(peers)-outside, kind, what, strings.Join(names, ", "), outside)
+	}
+	return intent, r
+}
+
+// describePublic is "3 peers from public address space in 3 unrelated /8s, e.g. A, B".
+func describePublic(public []netip.Addr, more bool) string {
+	// Unrelated networks: distinct /8s (IPv4) or /32s (IPv6, the usual
+	// regional-registry allocation).
+	nets := map[netip.Prefix]bool{}
+	unit := "/8"
+	for _, p := range public {
+		bits := 8
+		if p.Is6() {
+			bits, unit = 32, "/32"
+		}
+		n, _ := p.Prefix(bits)
+		nets[n] = true
+	}
+	if len(public) == 1 && !more {
+		return fmt.Sprintf("1 peer from public address space (%s)", public[0])
+	}
+	n := fmt.Sprintf("%d", len(public))
+	if more {
+		n = fmt.Sprintf("more than %d", len(public))
+	}
+	ex := make([]string, 0, 3)
+	for i, p := range public {
+		if i == 3 {
+			break
+		}
+		ex = append(ex, p.String())
+	}
+	where := "one " + unit
+	if len(nets) > 1 {
+		where = fmt.Sprintf("%d different %ss", len(nets), unit)
+	}
+	return fmt.Sprintf("%s peers from public address space in %s, e.g. %s", n, where, strings.Join(ex, ", "))
+}
+
+// prefixFor returns the rule prefix of peer a under decision d (nil d:
+// the peer itself), widened to the --peer-prefix knobs when those are wider.
+func (b *builder) prefixFor(d *Decision, a netip.Addr) netip.Prefix {
+	bits := b.opts.PeerPrefix4
+	if a.Is6() {
+		bits = b.opts.PeerPrefix6
+	}
+	knob, _ := a.Prefix(bits)
+	var p netip.Prefix
+	switch {
+	case d == nil:
+		return knob
+	case d.Intent == IntentPublic || d.Intent == IntentPublicDestination:
+		if a.Is6() {
+			return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		}
+		return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	case d.Intent == IntentSubnet || d.Intent == IntentVPC:
+		var ok bool
+		if p, ok = enclosing(b.modelled, a); !ok {
+			p, _ = a.Prefix(a.BitLen())
+		}
+	default:
+		p, _ = a.Prefix(a.BitLen())
+	}
+	if knob.Bits() < p.Bits() {
+		return knob
+	}
+	return p
+}
+
+// decisionPrefixes fills the prefixes and the over-permission of d.
+func (b *builder) decisionPrefixes(d *Decision, peers []netip.Addr) {
+	var sb netipx.IPSetBuilder
+	for _, p := range peers {
+		sb.AddPrefix(b.prefixFor(d, p))
+	}
+	set, err := sb.IPSet()
+	if err == nil {
+		d.Prefixes = set.Prefixes()
+	}
+	for _, p := range d.Prefixes {
+		d.Allowed += addrUnits(p)
+	}
+	d.Observed = float64(len(peers))
+	d.OverBits = math.Log2(1 + max(0, d.Allowed-d.Observed))
+}
