@@ -52,42 +52,14 @@ func ReadSubnets(path string) ([]SubnetInfo, error) {
 // and the field. IPv6 blocks whose association state is disassociating,
 // disassociated, failing or failed are skipped.
 func ParseSubnets(name string, data []byte) ([]SubnetInfo, error) {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
-		return nil, fmt.Errorf("%s: empty file, want describe-subnets JSON", name)
-	}
-	var raws []rawSubnet
-	var base string
-	single := false
-	if trimmed[0] == '[' {
-		base = "$"
-		if err := json.Unmarshal(trimmed, &raws); err != nil {
-			return nil, jsonError(name, data, base, err)
-		}
-	} else {
-		var doc struct {
-			Subnets []rawSubnet `json:"Subnets"`
-			Subnet  *rawSubnet  `json:"Subnet"`
-		}
-		if err := json.Unmarshal(trimmed, &doc); err != nil {
-			return nil, jsonError(name, data, "$", err)
-		}
-		switch {
-		case doc.Subnets != nil:
-			raws, base = doc.Subnets, "$.Subnets"
-		case doc.Subnet != nil:
-			raws, base, single = []rawSubnet{*doc.Subnet}, "$", true
-		default:
-			return nil, fmt.Errorf("%s: $: no \"Subnets\" array: not describe-subnets output", name)
-		}
+	raws, paths, err := parseAWSList[rawSubnet](name, data, "Subnets", "Subnet", "describe-subnets")
+	if err != nil {
+		return nil, err
 	}
 	out := make([]SubnetInfo, 0, len(raws))
 	ids := map[string]string{}
 	for i, r := range raws {
-		path := fmt.Sprintf("%s[%d]", base, i)
-		if single {
-			path = "$.Subnet"
-		}
+		path := paths[i]
 		s, err := convertSubnet(name, path, &r)
 		if err != nil {
 			return nil, err
@@ -99,6 +71,71 @@ func ParseSubnets(name string, data []byte) ([]SubnetInfo, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// parseAWSList decodes AWS CLI output that lists objects: {"PLURAL":
+// [...]} (describe output), {"SINGULAR": {...}} (create output) or a bare
+// array. It returns the objects and the JSON path of each.
+func parseAWSList[T any](name string, data []byte, plural, singular, what string) ([]T, []string, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, nil, fmt.Errorf("%s: empty file, want %s JSON", name, what)
+	}
+	var raws []T
+	base := "$"
+	if trimmed[0] == '[' {
+		if err := json.Unmarshal(trimmed, &raws); err != nil {
+			return nil, nil, jsonError(name, data, base, err)
+		}
+	} else {
+		// Syntax errors as Unmarshal reports them; then walk the
+		// object's members so that type errors keep their offsets.
+		if !json.Valid(trimmed) {
+			var probe any
+			return nil, nil, jsonError(name, data, "$", json.Unmarshal(trimmed, &probe))
+		}
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		found := false
+		if _, err := dec.Token(); err != nil { // {
+			return nil, nil, jsonError(name, data, "$", err)
+		}
+		for dec.More() && !found {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, nil, jsonError(name, data, "$", err)
+			}
+			key, _ := tok.(string)
+			switch key {
+			case plural:
+				base = "$." + plural
+				if err := dec.Decode(&raws); err != nil {
+					return nil, nil, jsonError(name, data, base, err)
+				}
+				found = raws != nil
+			case singular:
+				var v *T
+				if err := dec.Decode(&v); err != nil {
+					return nil, nil, jsonError(name, data, "$."+singular, err)
+				}
+				if v != nil {
+					return []T{*v}, []string{"$." + singular}, nil
+				}
+			default:
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					return nil, nil, jsonError(name, data, "$", err)
+				}
+			}
+		}
+		if !found {
+			return nil, nil, fmt.Errorf("%s: $: no %q array: not %s output", name, plural, what)
+		}
+	}
+	paths := make([]string, len(raws))
+	for i := range raws {
+		paths[i] = fmt.Sprintf("%s[%d]", base, i)
+	}
+	return raws, paths, nil
 }
 
 func convertSubnet(name, path string, r *rawSubnet) (SubnetInfo, error) {

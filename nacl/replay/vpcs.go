@@ -1,8 +1,6 @@
 package replay
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -55,40 +53,14 @@ func ReadVPCs(path string) ([]VPCInfo, error) {
 // disassociated, failing or failed are skipped. Errors name the file, the
 // line and column or JSON path, and the field.
 func ParseVPCs(name string, data []byte) ([]VPCInfo, error) {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
-		return nil, fmt.Errorf("%s: empty file, want describe-vpcs JSON", name)
-	}
-	var raws []rawVPC
-	base, single := "$", false
-	if trimmed[0] == '[' {
-		if err := json.Unmarshal(trimmed, &raws); err != nil {
-			return nil, jsonError(name, data, base, err)
-		}
-	} else {
-		var doc struct {
-			Vpcs []rawVPC `json:"Vpcs"`
-			Vpc  *rawVPC  `json:"Vpc"`
-		}
-		if err := json.Unmarshal(trimmed, &doc); err != nil {
-			return nil, jsonError(name, data, "$", err)
-		}
-		switch {
-		case doc.Vpcs != nil:
-			raws, base = doc.Vpcs, "$.Vpcs"
-		case doc.Vpc != nil:
-			raws, single = []rawVPC{*doc.Vpc}, true
-		default:
-			return nil, fmt.Errorf("%s: $: no \"Vpcs\" array: not describe-vpcs output", name)
-		}
+	raws, paths, err := parseAWSList[rawVPC](name, data, "Vpcs", "Vpc", "describe-vpcs")
+	if err != nil {
+		return nil, err
 	}
 	out := make([]VPCInfo, 0, len(raws))
 	ids := map[string]string{}
 	for i, r := range raws {
-		path := fmt.Sprintf("%s[%d]", base, i)
-		if single {
-			path = "$.Vpc"
-		}
+		path := paths[i]
 		v, err := convertVPC(name, path, &r)
 		if err != nil {
 			return nil, err
