@@ -271,3 +271,23 @@ func TestNewLintFindings(t *testing.T) {
 		t.Errorf("unchanged ACL: %q", got)
 	}
 }
+
+// The held-out check: rules learned from the first 80% of the capture
+// carry over to the later downloads (new client ports in the same
+// ephemeral range), and say so when they do not (a new mirror).
+func TestHeldOut(t *testing.T) {
+	g := newConvGen()
+	for i := 0; i < 8; i++ {
+		g.tcp("ok", "10.0.1.10", uint16(40000+i*100), "192.0.2.80", 443)
+	}
+	g.tcp("ok", "10.0.1.10", 50000, "192.0.2.80", 443)
+	g.tcp("ok", "10.0.1.10", 50100, "192.0.2.99", 443) // a mirror never seen before
+	rep := g.report(t, simple(t, webACL(t), "10.0.1.0/24"), ReportOptions{})
+	h := rep.Proof.HeldOut
+	if h == nil || h.Learned != 8 || h.Tested != 2 || !slices.Equal(h.Fixed, []int{9}) || len(h.Opened) != 0 {
+		t.Fatalf("held out %+v", h)
+	}
+	if !rep.Proof.Passed {
+		t.Errorf("the held-out estimate must not decide the proof: %+v", rep.Proof)
+	}
+}

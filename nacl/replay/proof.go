@@ -35,6 +35,70 @@ type Proof struct {
 	// Problems repeats the change sets' problems (quota, rule numbers):
 	// a change set that cannot be applied does not pass.
 	Problems []string
+	// HeldOut is the check on traffic the fixes did not learn from (nil
+	// when there was too little to hold out).
+	HeldOut *HeldOut
+}
+
+// HeldOut is a second change set learned from the conversations of the
+// first 80% of the capture (by ID, that is by time), replayed on the
+// conversations to fix of the rest: how well the fixes carry over to
+// traffic they were not made from. It is an estimate and does not decide
+// whether the proof passes.
+type HeldOut struct {
+	// Learned counts the conversations to fix the held-out change set
+	// was made from; Tested those of the last 20% it was replayed on.
+	Learned, Tested int
+	// Fixed are the tested conversations the held-out change set allows;
+	// Opened the intended conversations of the last 20% it lets through.
+	Fixed, Opened []int
+}
+
+// MinHeldOut is the fewest conversations to fix, on each side of the
+// split, for a held-out check.
+const MinHeldOut = 2
+
+// holdOut builds the held-out change set from held (fed with the
+// conversations to fix up to cut) and replays the later conversations.
+func (r *Report) holdOut(j *Judge, rec *Recording, held *fixer, cut int, affected func(int) bool, classOf func(int) Class) *HeldOut {
+	h := &HeldOut{}
+	for id := 1; id <= rec.NumConversations(); id++ {
+		if affected(id) && r.toFix(classOf(id)) {
+			if id <= cut {
+				h.Learned++
+			} else {
+				h.Tested++
+			}
+		}
+	}
+	if h.Learned < MinHeldOut || h.Tested < MinHeldOut {
+		return nil
+	}
+	held.build()
+	pj, err := patchedJudge(j.Topology(), held.sets)
+	if err != nil {
+		return nil
+	}
+	cb := &convBuilder{j: pj, rec: rec, rolesOnly: true}
+	for id := cut + 1; id <= rec.NumConversations(); id++ {
+		if !affected(id) {
+			continue
+		}
+		cr, ok := cb.result(id)
+		if !ok {
+			continue
+		}
+		denied := false
+		eachDenied(cr, func(*Leg, *KeyResult, *Check) { denied = true })
+		cls := classOf(id)
+		switch {
+		case r.toFix(cls) && !denied:
+			h.Fixed = append(h.Fixed, id)
+		case cls == ClassIntended && r.lessDenied(j, rec, id, cr):
+			h.Opened = append(h.Opened, id)
+		}
+	}
+	return h
 }
 
 // patchedJudge builds a judge over t with every changed ACL replaced by

@@ -229,6 +229,9 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	n := rec.NumConversations()
 	affected := make([]uint64, n/64+1)
 	classes := make([]uint8, n+1)
+	// The held-out check learns from the first 80% of the conversations
+	// (by ID, that is by time) and replays the rest.
+	held, holdCut := newFixer(j), n*4/5
 	for id := 1; id <= n; id++ {
 		if !rec.hasKeys(id) {
 			continue
@@ -265,6 +268,9 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 			r.Classes[cls.Class]++
 			if r.toFix(cls.Class) {
 				fx.add(cr)
+				if id <= holdCut {
+					held.add(cr)
+				}
 			} else {
 				if cls.Class == ClassIntended {
 					fx.guard(cr)
@@ -287,13 +293,16 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	}
 	fx.build()
 	r.Fixes, r.ChangeSets = fx.fixes, fx.sets
-	fx.guards = nil
 	for _, cr := range r.Conversations {
 		cr.Denials = appendDenials(nil, cr)
 		cr.Fixes = fx.indexes(cr)
 	}
 	isAffected := func(id int) bool { return id/64 < len(affected) && affected[id/64]&(1<<(id%64)) != 0 }
-	r.Proof = r.prove(j, rec, isAffected, func(id int) Class { return classNames[classes[id]] }, r.toFix)
+	classOf := func(id int) Class { return classNames[classes[id]] }
+	r.Proof = r.prove(j, rec, isAffected, classOf, r.toFix)
+	held.guards = fx.guards
+	r.Proof.HeldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf)
+	fx.guards = nil
 	if !keep {
 		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, scanners: scanners, affectedBits: affected}
 	}

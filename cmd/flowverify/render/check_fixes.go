@@ -173,6 +173,13 @@ func writeProofText(b *strings.Builder, p *replay.Proof) {
 	for _, l := range p.Lint {
 		fmt.Fprintf(b, "  lint: %s\n", l)
 	}
+	if h := p.HeldOut; h != nil {
+		fmt.Fprintf(b, "  held out (an estimate, not part of the proof): rules learned from the first 80%% of the capture (%d conversation(s) to fix) let through %d of the %d later ones", h.Learned, len(h.Fixed), h.Tested)
+		if len(h.Opened) > 0 {
+			fmt.Fprintf(b, ", and %d later intended conversation(s): %s", len(h.Opened), intsText(h.Opened))
+		}
+		b.WriteString("\n")
+	}
 	for _, pr := range p.Problems {
 		fmt.Fprintf(b, "  problem: %s\n", pr)
 	}
@@ -233,6 +240,16 @@ type ProofJSON struct {
 	UnclearOpened []int    `json:"unclear_opened"`
 	Lint          []string `json:"lint"`
 	Problems      []string `json:"problems"`
+	// HeldOut is absent when there was too little to hold out.
+	HeldOut *HeldOutJSON `json:"held_out,omitempty"`
+}
+
+// HeldOutJSON is the held-out estimate of the proof.
+type HeldOutJSON struct {
+	Learned int   `json:"learned"`
+	Tested  int   `json:"tested"`
+	Fixed   []int `json:"fixed"`
+	Opened  []int `json:"intended_opened"`
 }
 
 // ClassGroupJSON is one class and cause of unfixed conversations.
@@ -281,6 +298,9 @@ func (o *Options) fixesJSON(r *replay.Report) FixesJSON {
 	if p := r.Proof; p != nil {
 		j.Proof = ProofJSON{Checked: p.Checked, Passed: p.Passed, Replayed: p.Replayed, Fixed: orEmpty(p.Fixed), StillDenied: orEmpty(p.StillDenied),
 			Opened: orEmpty(p.Opened), UnclearOpened: orEmpty(p.UnclearOpened), Lint: orEmpty(p.Lint), Problems: orEmpty(p.Problems)}
+		if h := p.HeldOut; h != nil {
+			j.Proof.HeldOut = &HeldOutJSON{Learned: h.Learned, Tested: h.Tested, Fixed: orEmpty(h.Fixed), Opened: orEmpty(h.Opened)}
+		}
 	}
 	for _, g := range r.Unfixed {
 		j.Unfixed = append(j.Unfixed, ClassGroupJSON{Class: string(g.Class), Cause: string(g.Cause), Detail: ClassDetail(g.First, nil), Conversations: g.Conversations})
