@@ -395,17 +395,16 @@ func (fx *fixer) reduce(b bucket, cs []*candidate, room int) ([]*candidate, []st
 		slices.SortStableFunc(cs, compareCandidates)
 		type cand struct {
 			k    int
-			m    nacl.Entry
 			cost float64
 		}
 		var ps []cand
 		for k := 0; k+1 < len(cs); k++ {
 			if mergeable(cs[k], cs[k+1]) {
-				m, c := mergeCost(cs[k], cs[k+1])
-				ps = append(ps, cand{k, m, c})
+				_, c := mergeCost(cs[k], cs[k+1])
+				ps = append(ps, cand{k, c})
 			}
 		}
-		slices.SortStableFunc(ps, func(x, y cand) int { return cmp.Compare(x.cost, y.cost) })
+		slices.SortFunc(ps, func(x, y cand) int { return cmp.Or(cmp.Compare(x.cost, y.cost), cmp.Compare(x.k, y.k)) })
 		used := make([]bool, len(cs))
 		need := len(cs) - max(room, allPairsLimit)
 		merged := 0
@@ -413,10 +412,11 @@ func (fx *fixer) reduce(b bucket, cs []*candidate, room int) ([]*candidate, []st
 			if merged >= need || used[p.k] || used[p.k+1] {
 				continue
 			}
-			if opensAny(guards, b.dir, cs[p.k].key.rule, &p.m) {
+			m := mergedEntry(cs[p.k], cs[p.k+1])
+			if opensAny(guards, b.dir, cs[p.k].key.rule, &m) {
 				continue
 			}
-			cs[p.k] = record(cs[p.k], cs[p.k+1], p.m, p.cost)
+			cs[p.k] = record(cs[p.k], cs[p.k+1], m, p.cost)
 			cs[p.k+1] = nil
 			used[p.k], used[p.k+1] = true, true
 			merged++
