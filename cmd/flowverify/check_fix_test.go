@@ -233,6 +233,45 @@ func TestCheckFixTwoSubnetsShareACL(t *testing.T) {
 	}
 }
 
+// VPC mode: describe-network-acls with one ACL associated with both
+// subnets of describe-subnets. The replies from the mirror to both
+// subnets get one rule, and the patched describe JSON, re-read in VPC
+// mode, leaves nothing broken.
+func TestCheckFixVPCSharedACL(t *testing.T) {
+	dir := t.TempDir()
+	acls := filepath.Join(dir, "acls.json")
+	doc := `{"NetworkAcls": [{"NetworkAclId": "acl-shared", "VpcId": "vpc-0a1b2c3d4e5f60010", "IsDefault": false,
+  "Associations": [{"SubnetId": "subnet-web"}, {"SubnetId": "subnet-db"}],
+  "Entries": [
+    {"RuleNumber": 100, "Egress": false, "Protocol": "6", "RuleAction": "allow", "CidrBlock": "10.0.1.0/24", "PortRange": {"From": 5432, "To": 5432}},
+    {"RuleNumber": 110, "Egress": false, "Protocol": "6", "RuleAction": "allow", "CidrBlock": "10.0.1.0/24", "PortRange": {"From": 6379, "To": 6379}},
+    {"RuleNumber": 120, "Egress": false, "Protocol": "6", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 80, "To": 80}},
+    {"RuleNumber": 130, "Egress": false, "Protocol": "6", "RuleAction": "deny", "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 1024, "To": 65535}},
+    {"RuleNumber": 100, "Egress": true, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}]}]}`
+	if err := os.WriteFile(acls, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fixed := filepath.Join(dir, "fixed.json")
+	args := []string{"--nacl", acls, "--subnets", samples + "vpc-subnets.json", "--vpc-cidr", "10.0.0.0/16"}
+	d := checkJSON(t, exitFindings, append(args, "--write-fixed", fixed, samples+"vpc-two-subnets.pcap")...)
+	var mirror []string
+	for _, f := range d.Fixes {
+		if strings.Contains(f.Rule, "192.0.2.80") {
+			mirror = append(mirror, f.Rule+" for "+f.Subnet)
+		}
+	}
+	if len(mirror) != 1 || !strings.HasSuffix(mirror[0], " for subnet-db,subnet-web") {
+		t.Errorf("mirror fixes %q, want one for both subnets", mirror)
+	}
+	if !d.Proof.Passed || len(d.ChangeSets) != 1 {
+		t.Fatalf("proof %+v, change sets %+v", d.Proof, d.ChangeSets)
+	}
+	again := checkJSON(t, exitOK, "--nacl", fixed, "--subnets", samples+"vpc-subnets.json", "--vpc-cidr", "10.0.0.0/16", samples+"vpc-two-subnets.pcap")
+	if again.Summary.Affected != 0 || len(again.Fixes) != 0 {
+		t.Errorf("patched ACL re-read: %d affected, fixes %q", again.Summary.Affected, fixRules(again))
+	}
+}
+
 // Without --vpc-cidr the resolver is inferred from the DNS traffic to
 // VPC base+2, said first, and its traffic is not reported as broken.
 func TestCheckInferredResolver(t *testing.T) {
