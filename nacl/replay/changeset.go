@@ -121,7 +121,7 @@ func (fx *fixer) build() {
 			sets = append(sets, st)
 		}
 		before := b.existing()
-		fx.mergeCount = 0
+		fx.mergeCount, fx.blocked = 0, nil
 		cs, merges := fx.reduce(b, cs, QuotaDefault-before)
 		st.set.MergeCount += fx.mergeCount
 		if len(merges) > 0 {
@@ -135,11 +135,11 @@ func (fx *fixer) build() {
 		case q.Fits:
 		case q.After <= QuotaMax:
 			q.Increase = q.After
-			st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the default quota of %d: request an increase to %d (Service Quotas L-2AEEBF1A, at most %d) before applying it; no merge of the fixes fits without letting through traffic that must stay denied",
-				b.dir, q.Family(), q.After, QuotaDefault, q.After, QuotaMax))
+			st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the default quota of %d: request an increase to %d (Service Quotas L-2AEEBF1A, at most %d) before applying it; no merge of the fixes fits without letting through traffic that must stay denied%s",
+				b.dir, q.Family(), q.After, QuotaDefault, q.After, QuotaMax, fx.blockedText()))
 		default:
-			st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the hard limit of %d: AWS refuses it; no merge of the fixes fits without letting through traffic that must stay denied",
-				b.dir, q.Family(), q.After, QuotaMax))
+			st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the hard limit of %d: AWS refuses it; no merge of the fixes fits without letting through traffic that must stay denied%s",
+				b.dir, q.Family(), q.After, QuotaMax, fx.blockedText()))
 		}
 		st.set.Quota = append(st.set.Quota, q)
 		st.cands = append(st.cands, cs...)
@@ -413,7 +413,8 @@ func (fx *fixer) reduce(b bucket, cs []*candidate, room int) ([]*candidate, []st
 				continue
 			}
 			m := mergedEntry(cs[p.k], cs[p.k+1])
-			if opensAny(guards, b.dir, cs[p.k].key.rule, &m) {
+			if g := opensAny(guards, b.dir, cs[p.k].key.rule, &m); g != nil {
+				fx.noteBlocked(g)
 				continue
 			}
 			cs[p.k] = record(cs[p.k], cs[p.k+1], m, p.cost)
@@ -463,7 +464,8 @@ func (fx *fixer) reduce(b bucket, cs []*candidate, room int) ([]*candidate, []st
 		if bi < 0 {
 			break
 		}
-		if opensAny(guards, b.dir, cs[bi].key.rule, &ents[bi][bj]) {
+		if g := opensAny(guards, b.dir, cs[bi].key.rule, &ents[bi][bj]); g != nil {
+			fx.noteBlocked(g)
 			cost[bi][bj] = math.Inf(1)
 			continue
 		}
@@ -496,16 +498,31 @@ func (fx *fixer) bucketGuards(b bucket) []guardPacket {
 	return out
 }
 
-// opensAny reports whether a rule placed just below blocking would let
-// through one of the guarded packets (of its bucket) that a rule at or
-// after blocking denies.
-func opensAny(guards []guardPacket, dir nacl.Direction, blocking int, e *nacl.Entry) bool {
+// opensAny returns the first guarded packet (of its bucket) that a rule
+// placed just below blocking would let through although a rule at or
+// after blocking denies it, nil when there is none.
+func opensAny(guards []guardPacket, dir nacl.Direction, blocking int, e *nacl.Entry) *guardPacket {
 	for i := range guards {
 		if g := &guards[i]; g.rule >= blocking && entryMatches(e, dir, &g.p) {
-			return true
+			return g
 		}
 	}
-	return false
+	return nil
+}
+
+// noteBlocked remembers the first guarded packet that forbade a merge.
+func (fx *fixer) noteBlocked(g *guardPacket) {
+	if fx.blocked == nil {
+		fx.blocked = g
+	}
+}
+
+// blockedText names the conversation that forbade merges, "" if none.
+func (fx *fixer) blockedText() string {
+	if fx.blocked == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (for example conversation #%d, intended: %s)", fx.blocked.conv, fx.blocked.cause)
 }
 
 // entryMatches reports whether an allow entry without fragments'

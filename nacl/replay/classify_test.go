@@ -213,7 +213,7 @@ func TestChangeSetQuotaCannotFit(t *testing.T) {
 	if q := cs.Quota[0]; q.After != 35 || q.Fits || q.Increase != 35 {
 		t.Errorf("quota %+v", q)
 	}
-	if len(cs.Problems) != 1 || !strings.Contains(cs.Problems[0], "request an increase to 35") {
+	if len(cs.Problems) != 1 || !strings.Contains(cs.Problems[0], "request an increase to 35") || !strings.Contains(cs.Problems[0], ", intended: refused)") {
 		t.Errorf("problems %q", cs.Problems)
 	}
 	if rep.Proof.Passed || len(rep.Proof.Problems) != 1 || len(rep.Proof.Opened) != 0 {

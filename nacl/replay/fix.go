@@ -74,6 +74,9 @@ type guardPacket struct {
 	dir  nacl.Direction
 	rule int // the deny rule deciding it today
 	p    nacl.Packet
+	// conv and cause name its conversation, for messages.
+	conv  int
+	cause Cause
 }
 
 // maxGuard caps the packets kept to guard merges (the proof still
@@ -91,8 +94,10 @@ type fixer struct {
 	fixes    []Fix
 	matchers []*nacl.Evaluator
 	sets     []ChangeSet
-	// mergeCount counts the quota merges of the bucket being reduced.
+	// mergeCount counts the quota merges of the bucket being reduced;
+	// blocked is the first guarded packet that forbade one of them.
 	mergeCount int
+	blocked    *guardPacket
 }
 
 func newFixer(j *Judge) *fixer { return &fixer{j: j, groups: map[fixKey]*fixGroup{}} }
@@ -166,7 +171,7 @@ func (fx *fixer) add(cr *ConvResult) {
 func (fx *fixer) guard(cr *ConvResult) {
 	eachDenied(cr, func(_ *Leg, kr *KeyResult, c *Check) {
 		if len(fx.guards) < maxGuard {
-			fx.guards = append(fx.guards, guardPacket{acl: c.ACLRef, dir: c.Direction, rule: c.Rule, p: kr.Key})
+			fx.guards = append(fx.guards, guardPacket{acl: c.ACLRef, dir: c.Direction, rule: c.Rule, p: kr.Key, conv: cr.Conv.ID, cause: cr.Class.Cause})
 		}
 	})
 }
