@@ -291,3 +291,22 @@ func TestHeldOut(t *testing.T) {
 		t.Errorf("the held-out estimate must not decide the proof: %+v", rep.Proof)
 	}
 }
+
+// NoFixes (diff) judges the same but makes no classes, fixes or proof.
+func TestReportNoFixes(t *testing.T) {
+	g := newConvGen()
+	g.tcp("ok", "10.0.1.10", 40000, "192.0.2.80", 80)
+	g.tcp("rst", "198.51.100.9", 50001, "10.0.1.10", 8080)
+	topo := simple(t, webACL(t), "10.0.1.0/24")
+	full := g.report(t, topo, ReportOptions{})
+	bare := g.report(t, topo, ReportOptions{NoFixes: true})
+	if bare.Summary.Affected != full.Summary.Affected || bare.Summary.Denied != full.Summary.Denied || full.Summary.Affected != 2 {
+		t.Errorf("summaries differ: %+v vs %+v", bare.Summary, full.Summary)
+	}
+	if len(bare.Fixes)+len(bare.ChangeSets)+len(bare.Unfixed) != 0 || bare.Proof.Checked || len(bare.Classes) != 0 {
+		t.Errorf("NoFixes report has fixes or classes: %+v", bare)
+	}
+	if len(full.Fixes) == 0 || full.Classes[ClassBreakage] != 1 {
+		t.Errorf("full report: fixes %d, classes %v", len(full.Fixes), full.Classes)
+	}
+}

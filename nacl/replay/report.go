@@ -163,8 +163,10 @@ type lazyReport struct {
 	j   *Judge
 	rec *Recording
 	fx  *fixer
-	// scanners are the capture's scanners (for Classify).
+	// scanners are the capture's scanners (for Classify); noFixes says
+	// the report has no classes (ReportOptions.NoFixes).
 	scanners Scanners
+	noFixes  bool
 	// affectedBits has bit id set for the conversations with a denied packet.
 	affectedBits []uint64
 }
@@ -183,6 +185,8 @@ type ReportOptions struct {
 	// Observe, when not nil, is called by SummarizeWith as SummarizeEach
 	// calls observe.
 	Observe func(*ConvResult)
+	// NoFixes skips the classes, change sets and proof (diff needs none).
+	NoFixes bool
 }
 
 // BuildReportWith is BuildReport with options.
@@ -224,7 +228,10 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	s.Since, s.Until = rec.Since, rec.Until
 	s.ExemptBy, s.NotFilteredBy = map[string]uint64{}, map[string]uint64{}
 	fx := newFixer(j)
-	scanners := DetectScanners(rec)
+	var scanners Scanners
+	if !o.NoFixes {
+		scanners = DetectScanners(rec)
+	}
 	cb := &convBuilder{j: j, rec: rec}
 	n := rec.NumConversations()
 	affected := make([]uint64, n/64+1)
@@ -260,7 +267,10 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 			}
 		}
 		s.Conversations++
-		if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
+		if (cr.Request.Denied > 0 || cr.Response.Denied > 0) && o.NoFixes {
+			s.Affected++
+			affected[id/64] |= 1 << (id % 64)
+		} else if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
 			s.Affected++
 			cls := Classify(cr, rec.state(id), scanners)
 			cr.Class = cls
@@ -304,7 +314,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	r.Proof.HeldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf)
 	fx.guards = nil
 	if !keep {
-		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, scanners: scanners, affectedBits: affected}
+		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, scanners: scanners, noFixes: o.NoFixes, affectedBits: affected}
 	}
 	r.Notes = notes(r)
 	return r
@@ -439,7 +449,9 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 		if details {
 			cr.Denials = appendDenials(cr.Denials[:0], cr)
 			cr.Fixes = r.lazy.fx.indexes(cr)
-			cr.Class = Classify(cr, cb.rec.state(id), r.lazy.scanners)
+			if !r.lazy.noFixes {
+				cr.Class = Classify(cr, cb.rec.state(id), r.lazy.scanners)
+			}
 		}
 		if err := fn(cr); err != nil {
 			return err
