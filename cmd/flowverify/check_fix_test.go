@@ -288,6 +288,11 @@ func TestCheckInferredResolver(t *testing.T) {
 	if strings.Contains(out, "no --vpc-cidr given") {
 		t.Errorf("the note contradicts the inferred resolver")
 	}
+	// VPC mode: describe-subnets holds no VPC CIDR; the same inference.
+	out, errs, code = runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnets", samples+"vpc-subnets.json", samples+"webserver.pcap")
+	if code != exitFindings || !strings.HasPrefix(out, "NOTE: Amazon DNS resolver 10.0.0.2 inferred from the traffic") || !strings.Contains(out, "Exempt: amazon-dns 6, time-sync 6") {
+		t.Errorf("VPC mode: exit %d, %s\n%s", code, errs, out[:min(len(out), 600)])
+	}
 }
 
 // --vpcs gives the VPC CIDR: nothing is inferred and the resolver is exempt.
