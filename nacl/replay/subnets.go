@@ -52,23 +52,34 @@ func ReadSubnets(path string) ([]SubnetInfo, error) {
 // and the field. IPv6 blocks whose association state is disassociating,
 // disassociated, failing or failed are skipped.
 func ParseSubnets(name string, data []byte) ([]SubnetInfo, error) {
-	raws, paths, err := parseAWSList[rawSubnet](name, data, "Subnets", "Subnet", "describe-subnets")
+	return parseAWSObjects(name, data, "Subnets", "Subnet", "describe-subnets", "SubnetId",
+		func(path string, r *rawSubnet) (SubnetInfo, string, error) {
+			si, err := convertSubnet(name, path, r)
+			return si, si.ID, err
+		})
+}
+
+// parseAWSObjects reads AWS CLI output listing objects (see parseAWSList)
+// and converts each; convert returns the object and its ID, which must be
+// unique (idField names it in the message).
+func parseAWSObjects[T, R any](name string, data []byte, plural, singular, what, idField string, convert func(path string, raw *T) (R, string, error)) ([]R, error) {
+	raws, paths, err := parseAWSList[T](name, data, plural, singular, what)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]SubnetInfo, 0, len(raws))
+	out := make([]R, 0, len(raws))
 	ids := map[string]string{}
-	for i, r := range raws {
+	for i := range raws {
 		path := paths[i]
-		s, err := convertSubnet(name, path, &r)
+		v, id, err := convert(path, &raws[i])
 		if err != nil {
 			return nil, err
 		}
-		if prev, dup := ids[s.ID]; dup {
-			return nil, fmt.Errorf("%s: %s.SubnetId: %s is listed twice (also at %s)", name, path, s.ID, prev)
+		if prev, dup := ids[id]; dup {
+			return nil, fmt.Errorf("%s: %s.%s: %s is listed twice (also at %s)", name, path, idField, id, prev)
 		}
-		ids[s.ID] = path
-		out = append(out, s)
+		ids[id] = path
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -157,11 +168,8 @@ func convertSubnet(name, path string, r *rawSubnet) (SubnetInfo, error) {
 		s.CIDRs = append(s.CIDRs, p.Masked())
 	}
 	for k, a := range r.Ipv6CidrBlockAssociationSet {
-		if a.Ipv6CidrBlockState != nil {
-			switch a.Ipv6CidrBlockState.State {
-			case "disassociating", "disassociated", "failing", "failed":
-				continue
-			}
+		if a.Ipv6CidrBlockState != nil && inactiveBlock(a.Ipv6CidrBlockState.State) {
+			continue
 		}
 		if a.Ipv6CidrBlock == nil {
 			return s, fmt.Errorf("%s: %s.Ipv6CidrBlockAssociationSet[%d].Ipv6CidrBlock: missing", name, path, k)

@@ -53,25 +53,11 @@ func ReadVPCs(path string) ([]VPCInfo, error) {
 // disassociated, failing or failed are skipped. Errors name the file, the
 // line and column or JSON path, and the field.
 func ParseVPCs(name string, data []byte) ([]VPCInfo, error) {
-	raws, paths, err := parseAWSList[rawVPC](name, data, "Vpcs", "Vpc", "describe-vpcs")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]VPCInfo, 0, len(raws))
-	ids := map[string]string{}
-	for i, r := range raws {
-		path := paths[i]
-		v, err := convertVPC(name, path, &r)
-		if err != nil {
-			return nil, err
-		}
-		if prev, dup := ids[v.ID]; dup {
-			return nil, fmt.Errorf("%s: %s.VpcId: %s is listed twice (also at %s)", name, path, v.ID, prev)
-		}
-		ids[v.ID] = path
-		out = append(out, v)
-	}
-	return out, nil
+	return parseAWSObjects(name, data, "Vpcs", "Vpc", "describe-vpcs", "VpcId",
+		func(path string, r *rawVPC) (VPCInfo, string, error) {
+			v, err := convertVPC(name, path, r)
+			return v, v.ID, err
+		})
 }
 
 // inactiveBlock reports whether an association state means the block is
