@@ -93,9 +93,12 @@ func runCheck(env *runEnv, args []string) int {
 	rep.Headlines = append(rf.headlines, rep.Headlines...)
 	writeFailed := false
 	if o.writeFixed != "" {
-		files, err := writeFixed(rep, o.writeFixed, fixedFmt)
+		files, warnings, err := writeFixed(rep, o.writeFixed, fixedFmt)
 		for _, f := range files {
 			fmt.Fprintf(env.stderr, "flowverify %s: wrote the patched ACL(s) as %s to %s\n", cmd, fixedFmt, f)
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(env.stderr, "flowverify %s: warning: --write-fixed: %s\n", cmd, w)
 		}
 		if err != nil {
 			fmt.Fprintf(env.stderr, "flowverify %s: --write-fixed: %v\n", cmd, err)

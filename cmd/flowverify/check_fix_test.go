@@ -439,3 +439,45 @@ func TestCheckWriteFixedTerraformValidate(t *testing.T) {
 		}
 	}
 }
+
+// A Terraform ACL whose rules are aws_network_acl_rule resources is
+// written with inline rules, with a warning saying what to do with the
+// separate resources.
+func TestCheckWriteFixedTerraformRuleResources(t *testing.T) {
+	dir := t.TempDir()
+	tf := filepath.Join(dir, "main.tf")
+	src := `resource "aws_network_acl" "main" {
+  vpc_id = "vpc-1"
+}
+resource "aws_network_acl_rule" "in_http" {
+  network_acl_id = aws_network_acl.main.id
+  rule_number    = 100
+  egress         = false
+  protocol       = "tcp"
+  rule_action    = "allow"
+  cidr_block     = "0.0.0.0/0"
+  from_port      = 80
+  to_port        = 80
+}
+resource "aws_network_acl_rule" "out_all" {
+  network_acl_id = aws_network_acl.main.id
+  rule_number    = 100
+  egress         = true
+  protocol       = "-1"
+  rule_action    = "allow"
+  cidr_block     = "0.0.0.0/0"
+}
+`
+	if err := os.WriteFile(tf, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fixed := filepath.Join(dir, "fixed.tf")
+	_, errs, code := runCLI(t, nil, "check", "--nacl", tf, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--write-fixed", fixed, samples+"webserver.pcap")
+	if code != exitFindings || !strings.Contains(errs, "aws_network_acl.main: its rules were aws_network_acl_rule resources") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	d := checkJSON(t, exitFindings, "--nacl", fixed, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", samples+"webserver.pcap")
+	if d.Classes["breakage"] != 0 {
+		t.Errorf("patched Terraform still breaks: classes %v", d.Classes)
+	}
+}

@@ -57,24 +57,40 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 // writeFixed writes the patched ACLs of the report's change sets to path:
 // one file holding them all, or, when path is a directory (existing, or
 // ending in a slash), one file per ACL named after its ID. It returns the
-// files written.
-func writeFixed(rep *replay.Report, path string, format aclfile.Format) ([]string, error) {
+// files written and warnings for the reader.
+func writeFixed(rep *replay.Report, path string, format aclfile.Format) ([]string, []string, error) {
 	if len(rep.ChangeSets) == 0 {
-		return nil, errors.New("nothing to write: no change set (no breakage to fix)")
+		return nil, nil, errors.New("nothing to write: no change set (no breakage to fix)")
 	}
 	if rep.Proof == nil || !rep.Proof.Passed {
-		return nil, errors.New("not written: the proof of the change sets failed (see PROOF in the report)")
+		return nil, nil, errors.New("not written: the proof of the change sets failed (see PROOF in the report)")
 	}
 	isDir := strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator))
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		isDir = true
 	}
+	var warnings []string
+	if format == aclfile.FormatTerraform {
+		for _, id := range separateRuleResources(rep.ChangeSets) {
+			warnings = append(warnings, fmt.Sprintf("%s: its rules were aws_network_acl_rule resources; the patched ACL is written with inline rules: delete those resources when you apply it (Terraform must not manage both), or add the new rules as aws_network_acl_rule resources instead", id))
+		}
+	}
+	files, err := writeFixedFiles(rep, path, format, isDir)
+	return files, warnings, err
+}
+
+// writeFixedFiles writes the change sets to path (a file, or a directory
+// with one file per ACL).
+func writeFixedFiles(rep *replay.Report, path string, format aclfile.Format, isDir bool) ([]string, error) {
 	if !isDir {
 		var buf bytes.Buffer
 		if err := writeChangeSets(&buf, rep, rep.ChangeSets, format); err != nil {
 			return nil, err
 		}
-		return []string{path}, os.WriteFile(path, buf.Bytes(), 0o644)
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			return nil, fmt.Errorf("--write-fixed: %w", err)
+		}
+		return []string{path}, nil
 	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, fmt.Errorf("--write-fixed: %w", err)
@@ -93,6 +109,22 @@ func writeFixed(rep *replay.Report, path string, format aclfile.Format) ([]strin
 		files = append(files, name)
 	}
 	return files, nil
+}
+
+// separateRuleResources lists the ACLs of sets whose rules were read from
+// Terraform aws_network_acl_rule resources: the patched ACL is written
+// with inline rules, and Terraform must not manage both forms at once.
+func separateRuleResources(sets []replay.ChangeSet) []string {
+	var out []string
+	for i := range sets {
+		for _, e := range sets[i].ACL.Entries {
+			if strings.HasPrefix(e.Pos.Path, "aws_network_acl_rule.") {
+				out = append(out, sets[i].ACL.ID)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // writeChangeSets writes the patched ACLs of sets in format; cli writes
