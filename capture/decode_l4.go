@@ -22,6 +22,11 @@ func (d *decoder) decodeTransport(p *Packet, l4 []byte, length int) {
 		d.decodeUDP(p, l4, length)
 	case ProtoICMP, ProtoICMPv6:
 		d.decodeICMP(p, l4, length)
+	case ProtoGRE:
+		p.PayloadLen = length
+		if !d.noDecap && !p.Fragment && d.depth < maxTunnelDepth {
+			d.decodeGRE(p, l4, length)
+		}
 	default:
 		p.PayloadLen = length
 	}
@@ -33,7 +38,7 @@ func (d *decoder) decodeTransport(p *Packet, l4 []byte, length int) {
 // decodeTCP decodes a TCP header.
 func (d *decoder) decodeTCP(p *Packet, l4 []byte, length int) {
 	if len(l4) < 20 {
-		d.cutOrBad(p, length < 20, "truncated tcp header")
+		d.shortTransport(p, l4, length, 20, "truncated tcp header")
 		return
 	}
 	off := int(l4[12]>>4) * 4
@@ -48,19 +53,76 @@ func (d *decoder) decodeTCP(p *Packet, l4 []byte, length int) {
 	p.Ack = binary.BigEndian.Uint32(l4[8:12])
 	p.TCPFlags = l4[13]
 	if off > length {
+		if p.Fragment {
+			// The options continue in the next fragment (RFC 1858).
+			p.Reason = "tcp header split across fragments"
+			return
+		}
 		d.undecodable(p, "tcp header length exceeds ip payload")
 		return
 	}
 	p.PayloadLen = max(length-off, 0)
 	if off > len(l4) {
 		d.markTrunc(p, "truncated tcp options")
+		return
 	}
+	if p.PayloadLen > 0 {
+		p.setHead(l4[off:min(len(l4), length)])
+	}
+}
+
+// setHead keeps the first HeadSize bytes of the payload b in p.Head (one
+// fixed-size move in the common case of a payload at least that long).
+func (p *Packet) setHead(b []byte) {
+	if len(b) >= HeadSize {
+		p.Head = [HeadSize]byte(b[:HeadSize])
+		p.HeadLen = HeadSize
+		return
+	}
+	p.HeadLen = uint8(copy(p.Head[:], b))
+}
+
+// shortTransport handles a TCP or UDP header shorter than hdr bytes in the
+// capture (l4) or in the IP packet (length). The ports are kept whenever
+// their 4 bytes are there, TCP flags and sequence numbers when their 14
+// bytes are (PortsOnly when they are not):
+// for a header the snaplen cut (truncated), and for a first fragment too
+// short to hold the header (RFC 1858's tiny fragment: "tcp header split
+// across fragments"), whose later fragments then inherit the ports. A
+// whole packet whose IP length leaves no room for the header is malformed.
+func (d *decoder) shortTransport(p *Packet, l4 []byte, length, hdr int, reason string) {
+	tiny := length < hdr && p.Fragment
+	if len(l4) < 4 || length < 4 || (length < hdr && !tiny) {
+		d.cutOrBad(p, length < hdr && !tiny, reason)
+		return
+	}
+	p.HasPorts = true
+	p.SrcPort = binary.BigEndian.Uint16(l4[0:2])
+	p.DstPort = binary.BigEndian.Uint16(l4[2:4])
+	p.PayloadLen = max(length-hdr, 0)
+	if p.Proto == ProtoTCP && len(l4) >= 14 {
+		// Sequence numbers and flags were captured too: only the options
+		// (and the payload length, taken as if there were none) are unknown.
+		p.Seq = binary.BigEndian.Uint32(l4[4:8])
+		p.Ack = binary.BigEndian.Uint32(l4[8:12])
+		p.TCPFlags = l4[13]
+	} else {
+		p.PortsOnly = true
+	}
+	if tiny {
+		p.Reason = "tcp header split across fragments"
+		if p.Proto == ProtoUDP {
+			p.Reason = "udp header split across fragments"
+		}
+		return
+	}
+	d.markTrunc(p, reason)
 }
 
 // decodeUDP decodes a UDP header and decapsulates VXLAN/GENEVE.
 func (d *decoder) decodeUDP(p *Packet, l4 []byte, length int) {
 	if len(l4) < 8 {
-		d.cutOrBad(p, length < 8, "truncated udp header")
+		d.shortTransport(p, l4, length, 8, "truncated udp header")
 		return
 	}
 	p.HasPorts = true
@@ -73,10 +135,11 @@ func (d *decoder) decodeUDP(p *Packet, l4 []byte, length int) {
 		ulen = length
 	}
 	p.PayloadLen = ulen - 8
+	payload := l4[8:min(ulen, len(l4))]
+	p.setHead(payload)
 	if d.noDecap || p.Fragment || d.depth >= maxTunnelDepth {
 		return
 	}
-	payload := l4[8:min(ulen, len(l4))]
 	switch {
 	case p.DstPort == 6081:
 		d.decodeGENEVE(p, payload, ulen-8)
@@ -107,6 +170,12 @@ func (d *decoder) decodeICMP(p *Packet, l4 []byte, length int) {
 		name = "truncated icmpv6 header"
 	}
 	if len(l4) < 4 {
+		if len(l4) >= 2 && length >= 4 {
+			// Cut after type and code: a NACL's ICMP fields are known.
+			p.HasICMP = true
+			p.ICMPType, p.ICMPCode = l4[0], l4[1]
+			p.PayloadLen = max(length-8, 0)
+		}
 		d.cutOrBad(p, length < 4, name)
 		return
 	}
@@ -160,7 +229,7 @@ func decodeQuote(q *Quote, b []byte) {
 		q.Dst = addr16(b[24:40])
 		next, off := b[6], 40
 		for i := 0; i < maxIPv6ExtHeaders; i++ {
-			if next != ip6HopByHop && next != ip6Routing && next != ip6DestOpts && next != ip6Fragment {
+			if _, ext := ip6ExtLen(next, 0); !ext {
 				break
 			}
 			if len(b)-off < 8 {
@@ -168,14 +237,11 @@ func decodeQuote(q *Quote, b []byte) {
 				q.Valid = true
 				return
 			}
-			hlen := (int(b[off+1]) + 1) * 8
-			if next == ip6Fragment {
-				hlen = 8
-				if binary.BigEndian.Uint16(b[off+2:off+4])>>3 != 0 {
-					q.Proto = b[off]
-					q.Valid = true
-					return
-				}
+			hlen, _ := ip6ExtLen(next, b[off+1])
+			if next == ip6Fragment && binary.BigEndian.Uint16(b[off+2:off+4])>>3 != 0 {
+				q.Proto = b[off]
+				q.Valid = true
+				return
 			}
 			next = b[off]
 			off += hlen

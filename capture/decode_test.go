@@ -89,7 +89,7 @@ func TestDecodeLinkTypes(t *testing.T) {
 		{"null freebsd inet6", LinkTypeNull, cat(le32(28), v6udp), udpWant},
 		{"loop be inet6", LinkTypeLoop, cat(be32(24), v6udp), udpWant},
 		{"null other family", LinkTypeNull, cat(le32(7), v6udp), want{kind: KindNonIP, reason: "loopback family 7"}},
-		{"unknown link type", 147, v4tcp, want{kind: KindUndecodable, reason: "unsupported link type 147"}},
+		{"unknown link type", 147, v4tcp, want{kind: KindUndecodable, reason: "unsupported link type 147 (USER0)"}},
 	}
 	for _, c := range cases {
 		checkPacket(t, c.name, decodeOne(c.lt, c.data, Options{}), c.want)
@@ -134,7 +134,9 @@ func TestDecodeIP(t *testing.T) {
 			x.reason = "ipv4 total length exceeds frame"
 			return x
 		}()},
-		{"snaplen cut tcp", eth(etherIPv4, base.build(seg))[:14+20+10], 14 + 20 + 25, func() want { x := w(false, 45); x.truncated = true; x.reason = "truncated tcp header"; return x }()},
+		// Cut after the ports: the ports are kept (issue 10), flags are unknown.
+		{"snaplen cut tcp", eth(etherIPv4, base.build(seg))[:14+20+10], 14 + 20 + 25, func() want { x := w(true, 45); x.truncated = true; x.reason = "truncated tcp header"; return x }()},
+		{"snaplen cut tcp before ports", eth(etherIPv4, base.build(seg))[:14+20+3], 14 + 20 + 25, func() want { x := w(false, 45); x.truncated = true; x.reason = "truncated tcp header"; return x }()},
 		{"tcp header beyond ip", eth(etherIPv4, base.build(seg[:10])), 0, func() want { x := w(false, 30); x.kind = KindUndecodable; x.reason = "truncated tcp header"; return x }()},
 		{"tcp data offset < 5", eth(etherIPv4, base.build(badOff)), 0, func() want { x := w(false, 40); x.kind = KindUndecodable; x.reason = "tcp data offset < 20"; return x }()},
 		{"tcp options beyond ip", eth(etherIPv4, base.build(longOff)), 0, func() want {

@@ -32,6 +32,16 @@ func fuzzFrames() []struct {
 		{LinkTypeSLL2, cat(be16(etherIPv6), make([]byte, 18), v6)},
 		{LinkTypeNull, cat([]byte{2, 0, 0, 0}, v4)},
 		{LinkTypeIPv6, v6},
+		// Issue 10: encapsulations, link types, cut headers, tiny fragments.
+		{LinkTypeEthernet, eth(etherIPv4, ip4{src: "1.1.1.1", dst: "2.2.2.2", proto: ProtoGRE}.build(cat(be16(0x2000), be16(etherIPv4), be32(7), v4)))},
+		{LinkTypeEthernet, eth(etherIPv4, ip4{src: "1.1.1.1", dst: "2.2.2.2", proto: ProtoGRE}.build(cat(be16(0x1000), be16(etherERSPAN2), be32(1), be16(0x1000), be16(5), be32(0), inner)))},
+		{LinkTypeEthernet, eth(etherIPv4, ip4{src: "1.1.1.1", dst: "2.2.2.2", proto: ProtoGRE}.build(cat(be16(0x1000), be16(etherERSPAN3), be32(1), be16(0x2000), be16(5), make([]byte, 8), inner)))},
+		{LinkTypeEthernet, eth(etherMPLS, cat([]byte{0, 1, 0, 64, 0, 2, 1, 64}, v4))},
+		{LinkTypeNFLOG, cat([]byte{2, 0, 0, 1}, []byte{byte(4 + len(v4)), 0, 9, 0}, v4)},
+		{LinkTypePKTAP, cat([]byte{12, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0}, inner)},
+		{LinkTypeRaw, ip6("::1", "::2", ip6Mobility, []byte{59, 0, 5, 0, 0, 0, 0, 0})},
+		{LinkTypeRaw, ip4{src: "10.0.0.1", dst: "10.0.0.2", proto: ProtoTCP, frag: 0x2000}.build(tcp(1, 2, 0, nil)[:8])},
+		{LinkTypeRaw, ip4{src: "10.0.0.1", dst: "10.0.0.2", proto: ProtoTCP, opts: make([]byte, 20)}.build(tcp(1, 2, 0, []byte("GET / HTTP/1.1")))[:30]},
 	}
 }
 

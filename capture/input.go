@@ -96,5 +96,9 @@ func openReader(r io.Reader, info *FileInfo, readAhead bool, warn func(*fileProb
 
 // unsupportedLink is the warning for a link type the decoder does not know.
 func unsupportedLink(lt uint16, offset int64) *fileProblem {
-	return &fileProblem{offset: offset, reason: fmt.Sprintf("unsupported link type %d: its records are counted as undecodable", lt)}
+	name := ""
+	if n := LinkTypeName(lt); n != "" {
+		name = " (" + n + ")"
+	}
+	return &fileProblem{offset: offset, reason: fmt.Sprintf("unsupported link type %d%s: its records are counted as undecodable", lt, name)}
 }

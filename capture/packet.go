@@ -45,24 +45,39 @@ const (
 	EncapVXLAN
 	// EncapGENEVE means the packet was carried in GENEVE (Gateway Load Balancer).
 	EncapGENEVE
+	// EncapGRE means the packet was carried in GRE (IP protocol 47, RFC
+	// 2784/2890: IPv4, IPv6, Ethernet or MPLS inside); VNI is the GRE key.
+	EncapGRE
+	// EncapERSPAN means the packet is mirrored traffic carried in ERSPAN
+	// type II or III inside GRE; VNI is the ERSPAN session ID.
+	EncapERSPAN
 )
 
-// String returns "", "vxlan" or "geneve".
+// String returns "", "vxlan", "geneve", "gre" or "erspan".
 func (e Encap) String() string {
 	switch e {
 	case EncapVXLAN:
 		return "vxlan"
 	case EncapGENEVE:
 		return "geneve"
+	case EncapGRE:
+		return "gre"
+	case EncapERSPAN:
+		return "erspan"
 	}
 	return ""
 }
+
+// HeadSize is the number of payload bytes a Packet keeps (Packet.Head):
+// enough for an IKE header behind the 4-byte non-ESP marker.
+const HeadSize = 24
 
 // IP protocol numbers used throughout flowverify.
 const (
 	ProtoICMP   uint8 = 1
 	ProtoTCP    uint8 = 6
 	ProtoUDP    uint8 = 17
+	ProtoGRE    uint8 = 47
 	ProtoICMPv6 uint8 = 58
 )
 
@@ -127,6 +142,11 @@ type Packet struct {
 	Src, Dst netip.Addr
 	// Proto is the transport protocol (after IPv6 extension headers).
 	Proto uint8
+	// ProtoUnknown is true when the capture cut the packet inside its IPv6
+	// extension-header chain before the upper layer: Proto is then only the
+	// last header reached (hop-by-hop, routing, ...), not the protocol a
+	// NACL would see. Truncated is set and Reason says where it was cut.
+	ProtoUnknown bool
 	// IPLen is the IP packet length in bytes as the IP header states it
 	// (header plus payload); the unit of all byte counters.
 	IPLen int
@@ -145,11 +165,23 @@ type Packet struct {
 	// HasPorts is true for TCP/UDP packets whose ports are known.
 	HasPorts         bool
 	SrcPort, DstPort uint16
-	// TCP header fields (valid when Proto is TCP and HasPorts).
+	// PortsOnly is true when only the ports of the transport header are
+	// known: the capture cut it before the TCP flags (Truncated), or it is a
+	// first fragment too short to hold them (RFC 1858's tiny fragment). The
+	// ports are valid; TCPFlags, Seq and Ack are zero and unknown, and
+	// PayloadLen is only what the IP header implies.
+	PortsOnly bool
+	// TCP header fields (valid when Proto is TCP, HasPorts and not PortsOnly).
 	TCPFlags uint8
 	Seq, Ack uint32
 	// PayloadLen is the transport payload length per the IP/TCP/UDP headers.
 	PayloadLen int
+	// Head holds the first HeadLen bytes of the TCP or UDP payload (at most
+	// HeadSize; fewer when the payload or the capture is shorter), copied so
+	// that the conversation table can look at the first packets of a
+	// conversation (DNS QR bit, TLS ClientHello, ...) without keeping frames.
+	Head    [HeadSize]byte
+	HeadLen uint8
 
 	// ICMP fields (valid when Proto is ICMP or ICMPv6 and not a non-first fragment).
 	HasICMP  bool

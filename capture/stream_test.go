@@ -269,11 +269,11 @@ func TestUnknownLinkTypeCounted(t *testing.T) {
 	if len(pkts) != 3 || !s.Complete() {
 		t.Fatalf("%d packets", len(pkts))
 	}
-	if probs := s.Problems(); len(probs) != 1 || probs[0].Fatal || probs[0].Reason != "unsupported link type 147: its records are counted as undecodable" {
+	if probs := s.Problems(); len(probs) != 1 || probs[0].Fatal || probs[0].Reason != "unsupported link type 147 (USER0): its records are counted as undecodable" {
 		t.Errorf("problems %+v, want one warning", probs)
 	}
 	for _, p := range pkts {
-		if p.Kind != KindUndecodable || p.Reason != "unsupported link type 147" {
+		if p.Kind != KindUndecodable || p.Reason != "unsupported link type 147 (USER0)" {
 			t.Errorf("frame %d: %v %q", p.Frame, p.Kind, p.Reason)
 		}
 	}

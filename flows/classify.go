@@ -35,7 +35,12 @@ const (
 //     only, the replier is the server (high).
 //  4. Other protocols (GRE, ESP, ...): no roles, A is called client
 //     (evidence none, low). ICMP other than echo: first-packet, low.
-//  5. Ports (TCP without handshake, UDP), see classifyPortsEarly.
+//  5. Payload (TCP without handshake, UDP): the first payload bytes of the
+//     conversation's first packets name the client (see payload.go; high
+//     when both sides' payloads agree, else medium).
+//  6. Ports (TCP without handshake, UDP), see classifyPortsEarly.
+//
+// SYN+RST and SYN+FIN segments are no evidence (tcpUpdate ignores them).
 func classify(r *rec, fan *fanIn) decision {
 	d, ok := classifyEarly(r)
 	if !ok {
@@ -92,6 +97,9 @@ func classifyEarly(r *rec) (decision, bool) {
 		}
 		return decision{client: r.aSide(), evidence: EvidenceNone, confidence: Low}, true
 	}
+	if d, ok := payloadDecision(r); ok {
+		return d, true
+	}
 	return classifyPortsEarly(r)
 }
 
@@ -112,21 +120,30 @@ func sideWith(side0, bit uint8) uint8 {
 //     the other in at least one: the low port is the server (medium).
 //  3. known-role (applied in Finish, see knownRoles.apply): an endpoint
 //     is the client, or the server, of another conversation decided by a
-//     SYN, a confirmed SYN-ACK or a service port (medium).
-//  4. fan-in: exactly one endpoint (address:port) talked to at least
-//     Config.FanInPeers distinct peers over the whole capture; when both
-//     did, the one with more peers (medium).
-//  5. ephemeral-port: one port lies only in the narrow "registered" part of
+//     SYN, a confirmed SYN-ACK, agreeing payloads or a service port (medium).
+//  4. fan-in: exactly one endpoint (address:port) was come to by at least
+//     Config.FanInPeers distinct peers over the whole capture (a peer
+//     comes to an endpoint when it sent the first packet of their
+//     conversation; the peers an endpoint itself called, fan-out, do not
+//     count); when both were, the one with more peers (medium).
+//  5. shared-port: one endpoint talked with at least two peers of
+//     different addresses and different ports, at least one of which came
+//     to it (sent the first packet), and the other endpoint talked only
+//     with it: the shared one is the listening side (low). Peers sharing
+//     one port (a client calling one service on several hosts) or one
+//     address (a client using two ports of one server) do not count.
+//  6. ephemeral-port: one port lies only in the narrow "registered" part of
 //     the profiles (1024-9999) and the other in a modern dynamic range
 //     (a profile starting at 10000 or above): the former is the server (low).
-//  6. first-packet: the sender of the first packet is the client (low);
+//  7. first-packet: the sender of the first packet is the client (low);
 //     skipped for TCP conversations that began by splitting an idle or
 //     closed one, whose first packet says nothing.
-//  7. lower-port: the lower port is the server (low).
+//  8. lower-port: the lower port is the server (low).
 //
 // Equal ports (NTP 123<->123, IKE 4500<->4500) and two service ports
 // (BGP 179<->179, DNS 53<->53) are thus left to known-role, fan-in,
-// first-packet and lower-port.
+// shared-port, first-packet and lower-port (payload evidence, which comes
+// before all port rules, often decides them first).
 //
 // classifyPortsEarly applies the port rules 1-2, classifyLate the others.
 func classifyPortsEarly(r *rec) (decision, bool) {
@@ -150,7 +167,7 @@ func classifyPortsEarly(r *rec) (decision, bool) {
 	return decision{}, false
 }
 
-// classifyLate applies the port rules 4-7 (3 is applied in Finish).
+// classifyLate applies the port rules 4-8 (3 is applied in Finish).
 func classifyLate(r *rec, fan *fanIn) decision {
 	pa, pb := r.k.pa, r.k.pb
 	ra, rb := ephemeralRank(pa), ephemeralRank(pb)
@@ -162,6 +179,13 @@ func classifyLate(r *rec, fan *fanIn) decision {
 			return decision{client: 1, evidence: EvidenceFanIn, confidence: Medium}
 		case qb && !qa, qa && qb && fb > fa:
 			return decision{client: 0, evidence: EvidenceFanIn, confidence: Medium}
+		}
+		sa, sb := fan.shared(r, 0), fan.shared(r, 1)
+		switch {
+		case sa && fan.total(r, 1) == 1:
+			return decision{client: 1, evidence: EvidenceSharedPort, confidence: Low}
+		case sb && fan.total(r, 0) == 1:
+			return decision{client: 0, evidence: EvidenceSharedPort, confidence: Low}
 		}
 	}
 	if ra != rb {

@@ -36,22 +36,55 @@ func TestPortEvidence(t *testing.T) {
 		{"fan-in beats first packet", func(q *seq) {
 			for i := range 3 {
 				peer := fmt.Sprintf("10.0.1.%d:%d", i+1, 50000+i)
-				q.udp(time.Duration(i)*ms, "10.0.0.9:40001", peer)
+				q.udp(time.Duration(i)*ms, peer, "10.0.0.9:40001")
+				q.udp(time.Duration(i)*ms+ms/2, "10.0.0.9:40001", peer)
 			}
 		}, Config{}, []want{
-			{"10.0.1.1:50000", "10.0.0.9:40001", StateOneWay, EvidenceFanIn, Medium, 0, 1},
-			{"10.0.1.2:50001", "10.0.0.9:40001", StateOneWay, EvidenceFanIn, Medium, 0, 1},
-			{"10.0.1.3:50002", "10.0.0.9:40001", StateOneWay, EvidenceFanIn, Medium, 0, 1},
+			{"10.0.1.1:50000", "10.0.0.9:40001", StateTwoWay, EvidenceFanIn, Medium, 1, 1},
+			{"10.0.1.2:50001", "10.0.0.9:40001", StateTwoWay, EvidenceFanIn, Medium, 1, 1},
+			{"10.0.1.3:50002", "10.0.0.9:40001", StateTwoWay, EvidenceFanIn, Medium, 1, 1},
 		}},
-		{"fan-in threshold from the config", func(q *seq) {
+		{"fan-in threshold from the config; then the shared port", func(q *seq) {
 			for i := range 3 {
 				peer := fmt.Sprintf("10.0.1.%d:%d", i+1, 50000+i)
-				q.udp(time.Duration(i)*ms, "10.0.0.9:40001", peer)
+				q.udp(time.Duration(i)*ms, peer, "10.0.0.9:40001")
 			}
 		}, Config{FanInPeers: 4}, []want{
+			{"10.0.1.1:50000", "10.0.0.9:40001", StateOneWay, EvidenceSharedPort, Low, 1, 0},
+			{"10.0.1.2:50001", "10.0.0.9:40001", StateOneWay, EvidenceSharedPort, Low, 1, 0},
+			{"10.0.1.3:50002", "10.0.0.9:40001", StateOneWay, EvidenceSharedPort, Low, 1, 0},
+		}},
+		{"fan-out is not fan-in: a client calling one service on several hosts", func(q *seq) {
+			for i := range 3 {
+				server := fmt.Sprintf("10.0.1.%d:7000", i+1)
+				q.udp(time.Duration(i)*ms, "10.0.0.9:7001", server)
+				q.udp(time.Duration(i)*ms+ms/2, server, "10.0.0.9:7001")
+			}
+		}, Config{}, []want{
+			{"10.0.0.9:7001", "10.0.1.1:7000", StateTwoWay, EvidenceFirstPacket, Low, 1, 1},
+			{"10.0.0.9:7001", "10.0.1.2:7000", StateTwoWay, EvidenceFirstPacket, Low, 1, 1},
+			{"10.0.0.9:7001", "10.0.1.3:7000", StateTwoWay, EvidenceFirstPacket, Low, 1, 1},
+		}},
+		{"one endpoint, both roles by first packet (MPTCP subflows): shared port", func(q *seq) {
+			q.udp(0, "10.0.0.9:40001", "10.0.1.1:50000")
+			q.udp(ms, "10.0.1.2:50001", "10.0.0.9:40001")
+		}, Config{}, []want{
+			{"10.0.1.1:50000", "10.0.0.9:40001", StateOneWay, EvidenceSharedPort, Low, 0, 1},
+			{"10.0.1.2:50001", "10.0.0.9:40001", StateOneWay, EvidenceSharedPort, Low, 1, 0},
+		}},
+		{"only calls out to several hosts and ports: no shared port", func(q *seq) {
+			q.udp(0, "10.0.0.9:40001", "10.0.1.1:50000")
+			q.udp(ms, "10.0.0.9:40001", "10.0.1.2:50001")
+		}, Config{}, []want{
 			{"10.0.0.9:40001", "10.0.1.1:50000", StateOneWay, EvidenceFirstPacket, Low, 1, 0},
 			{"10.0.0.9:40001", "10.0.1.2:50001", StateOneWay, EvidenceFirstPacket, Low, 1, 0},
-			{"10.0.0.9:40001", "10.0.1.3:50002", StateOneWay, EvidenceFirstPacket, Low, 1, 0},
+		}},
+		{"one client port to two ports of one host is no shared port", func(q *seq) {
+			q.udp(0, "10.0.0.9:40001", "10.0.1.1:45000")
+			q.udp(ms, "10.0.1.1:45001", "10.0.0.9:40001")
+		}, Config{}, []want{
+			{"10.0.0.9:40001", "10.0.1.1:45000", StateOneWay, EvidenceFirstPacket, Low, 1, 0},
+			{"10.0.1.1:45001", "10.0.0.9:40001", StateOneWay, EvidenceFirstPacket, Low, 1, 0},
 		}},
 		{"registered port vs dynamic port: low", func(q *seq) {
 			q.udp(0, "10.0.0.9:5000", "10.0.0.1:40000")
@@ -184,11 +217,12 @@ func TestFanInBothSidesLargerWins(t *testing.T) {
 	for i := range 4 {
 		q.udp(time.Duration(i)*ms, fmt.Sprintf("10.0.1.%d:50000", i+1), "10.0.0.9:40001")
 	}
-	for i := range 3 {
-		q.udp(time.Duration(10+i)*ms, "10.0.1.1:50000", fmt.Sprintf("10.0.2.%d:45000", i+1))
+	for i := range 4 {
+		q.udp(time.Duration(10+i)*ms, fmt.Sprintf("10.0.2.%d:45000", i+1), "10.0.1.1:50000")
 	}
-	// 10.0.0.9:40001 has 4 peers, 10.0.1.1:50000 has 4 too (10.0.0.9 and
-	// three others): a tie, so the first packet decides conversation 1.
+	// 4 peers came to 10.0.0.9:40001 and 4 to 10.0.1.1:50000: a tie, so
+	// the first packet decides conversation 1 (the ports of 10.0.0.9's
+	// peers are all 50000: no shared port either).
 	_, convs, _ := q.run(t, Config{})
 	if convs[0].Evidence != EvidenceFirstPacket {
 		t.Errorf("tie: evidence %s, want first-packet", convs[0].Evidence)

@@ -66,6 +66,10 @@ const (
 	StateClosedRST State = "closed-rst"
 	// StateMidstream: TCP without a handshake in the capture, packets one way only.
 	StateMidstream State = "midstream"
+	// StateOneSided: a SYN, then segments from the same side that carry
+	// data and acknowledge the other side, which the capture never shows:
+	// the connection worked, the capture holds one direction only.
+	StateOneSided State = "one-sided"
 	// StateOneWay: UDP/ICMP/other with packets in one direction only.
 	StateOneWay State = "one-way"
 	// StateTwoWay: UDP/ICMP/other with packets in both directions.
@@ -80,10 +84,12 @@ const (
 	EvidenceSYN         Evidence = "syn"            // a SYN without ACK: its sender is the client
 	EvidenceSYNACK      Evidence = "syn-ack"        // a SYN-ACK: its sender is the server
 	EvidenceICMPEcho    Evidence = "icmp-echo"      // echo request sender is the client
+	EvidencePayload     Evidence = "payload"        // the first payload bytes (DNS QR, TLS hello, HTTP request, ...) name the client
 	EvidenceServicePort Evidence = "service-port"   // exactly one side is a known service port
 	EvidenceEphemeral   Evidence = "ephemeral-port" // exactly one side is in an ephemeral range
 	EvidenceKnownRole   Evidence = "known-role"     // an endpoint has that role, by stronger evidence, in another conversation
-	EvidenceFanIn       Evidence = "fan-in"         // one address:port talked to by many peers
+	EvidenceFanIn       Evidence = "fan-in"         // one address:port that many peers came to
+	EvidenceSharedPort  Evidence = "shared-port"    // one address:port used with peers of several addresses and ports, each seen only with it
 	EvidenceFirstPacket Evidence = "first-packet"   // the sender of the first packet
 	EvidenceLowerPort   Evidence = "lower-port"     // last tie-break: the lower port is the server
 	EvidenceNone        Evidence = "none"           // protocols without roles (e.g. GRE): A is called client

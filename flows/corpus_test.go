@@ -258,9 +258,9 @@ func TestCorpusRoles(t *testing.T) {
 		{"tcpdump/tftp.pcap", 69, EvidenceServicePort, High, StateOneWay},
 		{"tcpdump/ntp.pcap", 123, "", "", ""},
 		{"tcpdump/syslog_udp.pcap", 514, EvidenceServicePort, High, StateOneWay},
-		{"tcpdump/dns_udp.pcap", 53, EvidenceServicePort, High, StateTwoWay},
+		{"tcpdump/dns_udp.pcap", 53, EvidencePayload, High, StateTwoWay}, // query and response agree
 		{"zeek/tcp_syn-synack.pcap", 0, EvidenceSYN, Certain, StateHandshake},
-		{"zeek/tcp_no-handshake.pcap", 80, EvidenceServicePort, High, StateMidstream},
+		{"zeek/tcp_no-handshake.pcap", 80, EvidencePayload, Medium, StateMidstream}, // an HTTP request line, one side only
 		{"zeek/udp-multiple-source-ports.pcap", 13000, EvidenceFanIn, Medium, StateOneWay},
 	}
 	for _, tc := range tests {

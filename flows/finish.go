@@ -135,7 +135,7 @@ func dirStats(d *dir) DirStats {
 type packedDecision uint8
 
 var (
-	evidenceCodes   = []Evidence{EvidenceSYN, EvidenceSYNACK, EvidenceICMPEcho, EvidenceServicePort, EvidenceEphemeral, EvidenceKnownRole, EvidenceFanIn, EvidenceFirstPacket, EvidenceLowerPort, EvidenceNone}
+	evidenceCodes   = []Evidence{EvidenceSYN, EvidenceSYNACK, EvidenceICMPEcho, EvidenceServicePort, EvidenceEphemeral, EvidenceKnownRole, EvidenceFanIn, EvidenceFirstPacket, EvidenceLowerPort, EvidenceNone, EvidencePayload, EvidenceSharedPort}
 	confidenceCodes = []Confidence{Certain, High, Medium, Low}
 )
 

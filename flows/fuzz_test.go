@@ -53,6 +53,14 @@ func fuzzPackets(data []byte) []*capture.Packet {
 		if b[0]&0x80 != 0 {
 			p.Src = netip.Addr{} // a decoder bug must not crash the table
 		}
+		// Issue 10: payload heads (the fuzz bytes themselves), headers cut
+		// after the ports, unknown protocols.
+		if b[11]&1 != 0 {
+			p.HeadLen = uint8(copy(p.Head[:], data[i:]))
+			p.PayloadLen = int(p.HeadLen)
+		}
+		p.PortsOnly = b[11]&2 != 0 && p.HasPorts
+		p.ProtoUnknown = b[11]&0x0c == 0x0c
 		out = append(out, p)
 	}
 	return out

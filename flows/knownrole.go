@@ -8,24 +8,25 @@ const (
 
 // knownRoles remembers the TCP/UDP endpoints whose role was decided by
 // strong evidence (a SYN, a confirmed SYN-ACK, or a service port with an
-// ephemeral peer) in some conversation of the capture.
+// ephemeral peer, payloads of both sides that agree) in some conversation
+// of the capture.
 type knownRoles map[endpointKey]uint8
 
 // strong reports whether d may teach roles to other conversations.
 func strong(d decision) bool {
 	switch d.evidence {
-	case EvidenceSYN, EvidenceSYNACK, EvidenceServicePort:
+	case EvidenceSYN, EvidenceSYNACK, EvidencePayload, EvidenceServicePort:
 		return d.confidence == Certain || d.confidence == High
 	}
 	return false
 }
 
 // weak reports whether d may be overridden by a known role: decisions
-// ranked below known-role (fan-in, the weak ephemeral rule, first-packet,
-// lower-port).
+// ranked below known-role (fan-in, shared-port, the weak ephemeral rule,
+// first-packet, lower-port).
 func weak(d decision) bool {
 	switch d.evidence {
-	case EvidenceFanIn, EvidenceFirstPacket, EvidenceLowerPort:
+	case EvidenceFanIn, EvidenceSharedPort, EvidenceFirstPacket, EvidenceLowerPort:
 		return true
 	case EvidenceEphemeral:
 		return d.confidence == Low

@@ -8,9 +8,14 @@ import "github.com/flowverify/flowverify/capture"
 //     the capture package copied from its first fragment;
 //   - ICMP/ICMPv6 echo: addresses and identifier; other ICMP (including
 //     errors that quote no known conversation): addresses;
-//   - any other protocol: addresses, so fragments need no attribution.
+//   - any other protocol: addresses, so fragments need no attribution;
+//   - a packet whose upper-layer protocol is unknown (capture.Packet.ProtoUnknown): none.
 func (k *key) setPacket(p *capture.Packet, nonFirst bool) (uint8, string) {
 	switch {
+	case p.ProtoUnknown:
+		// Cut inside the IPv6 extension headers: no conversation can be
+		// named (the packet is still judged on its own by replay).
+		return 0, "ip packet with unknown protocol"
 	case p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP:
 		if nonFirst && !p.FragmentAttributed {
 			return 0, "unattributed fragment"

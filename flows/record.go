@@ -27,6 +27,7 @@ const (
 	fContinued                     // started by splitting a live 5-tuple (idle or after close), not by a SYN
 	fFirstSyn1                     // the first SYN came from canonical side 1
 	fErrorToSyn                    // an ICMP error came back before the TCP handshake completed
+	fSynSideData                   // the first SYN's sender later sent payload with ACK (it got a SYN-ACK the capture lacks)
 )
 
 // dir is the compact per-direction counter of a record; times are
@@ -53,6 +54,8 @@ type rec struct {
 	synSeq uint32
 	side   [2]uint8
 	flags  uint8
+	// pay holds the payload evidence (pay* bits, see payload.go).
+	pay uint8
 }
 
 // aSide is the canonical side of A (the sender of the first packet).

@@ -35,7 +35,7 @@ var ServicePorts = []Service{
 	{2376, "docker-tls"}, {2379, "etcd-client"}, {2380, "etcd-peer"},
 	{3128, "squid"}, {3260, "iscsi"}, {3268, "ldap-gc"}, {3269, "ldaps-gc"},
 	{3306, "mysql"}, {3389, "rdp"}, {4500, "ipsec-nat-t"}, {4789, "vxlan"},
-	{5060, "sip"}, {5061, "sips"}, {5222, "xmpp"}, {5432, "postgresql"},
+	{5060, "sip"}, {5061, "sips"}, {5246, "capwap-control"}, {5247, "capwap-data"}, {5222, "xmpp"}, {5432, "postgresql"},
 	{5439, "redshift"}, {5601, "kibana"}, {5671, "amqps"}, {5672, "amqp"},
 	{5900, "vnc"}, {5985, "winrm"}, {5986, "winrm-https"}, {6081, "geneve"},
 	{6379, "redis"}, {6443, "kubernetes-api"}, {6633, "openflow-legacy"},
@@ -45,7 +45,7 @@ var ServicePorts = []Service{
 	{9042, "cassandra-cql"}, {9092, "kafka"}, {9094, "kafka-tls"},
 	{9090, "prometheus"}, {9100, "node-exporter"}, {9200, "elasticsearch"},
 	{9300, "elasticsearch-transport"}, {9418, "git"}, {10250, "kubelet"},
-	{11211, "memcached"}, {11214, "memcached-tls"}, {15672, "rabbitmq-mgmt"},
+	{11211, "memcached"}, {11214, "memcached-tls"}, {12222, "lwapp-data"}, {12223, "lwapp-control"}, {15672, "rabbitmq-mgmt"},
 	{27017, "mongodb"}, {27018, "mongodb-shard"}, {50051, "grpc"},
 	{51820, "wireguard"},
 }

@@ -21,8 +21,9 @@ type Config struct {
 	UDPIdle time.Duration
 	// OtherIdle ends ICMP and other-protocol conversations (default 60s).
 	OtherIdle time.Duration
-	// FanInPeers is the number of distinct peers an address:port must
-	// serve to count as a server by fan-in (default 3).
+	// FanInPeers is the number of distinct peers that must come to an
+	// address:port (send the first packet of their conversation) for it to
+	// count as a server by fan-in (default 3).
 	FanInPeers int
 }
 
@@ -248,10 +249,16 @@ func (t *Table) add(p *capture.Packet, pk *pre) Ref {
 	}
 	r.count(side, ns, p.IPLen, p.File, p.Frame)
 	r.side[side] |= sSent
-	if nonFirst {
+	switch {
+	case nonFirst:
 		r.fragments = satInc(r.fragments)
-	} else {
+	case p.PortsOnly:
+		// Flags unknown (header cut after the ports): no TCP state.
+	default:
 		t.protoUpdate(r, side, p, ns)
+		if p.HeadLen > 0 && r.d[0].pkts+r.d[1].pkts <= payloadLookPackets {
+			payloadUpdate(r, side, p)
+		}
 	}
 	return Ref{ID: id, From: Side(side ^ r.aSide())}
 }
@@ -285,7 +292,7 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 		startNew, reuse := false, false
 		if idleFor(ns, r.lastNS()) > t.idle[protoClass(k.proto)] {
 			startNew = true
-		} else if k.proto == capture.ProtoTCP && p.IsFirstFragmentOrWhole() {
+		} else if k.proto == capture.ProtoTCP && p.IsFirstFragmentOrWhole() && !p.PortsOnly {
 			startNew, reuse = tcpStartsNew(r, side, p.TCPFlags, p.Seq, ns, t.lingr)
 		}
 		if !startNew {
@@ -360,7 +367,7 @@ func protoClass(proto uint8) int {
 
 // isPureSYN reports a TCP SYN without ACK or RST.
 func isPureSYN(p *capture.Packet) bool {
-	return p.TCPFlags&(capture.TCPSyn|capture.TCPAck|capture.TCPRst) == capture.TCPSyn
+	return p.TCPFlags&(capture.TCPSyn|capture.TCPAck|capture.TCPRst|capture.TCPFin) == capture.TCPSyn
 }
 
 // satInc adds one, saturating.

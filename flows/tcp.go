@@ -10,7 +10,7 @@ import "github.com/flowverify/flowverify/capture"
 // close. reuse is true when a SYN replaced a conversation that never
 // closed.
 func tcpStartsNew(r *rec, s uint8, flags uint8, seq uint32, ns, linger int64) (startNew, reuse bool) {
-	pureSYN := flags&(capture.TCPSyn|capture.TCPAck|capture.TCPRst) == capture.TCPSyn
+	pureSYN := flags&(capture.TCPSyn|capture.TCPAck|capture.TCPRst|capture.TCPFin) == capture.TCPSyn
 	if pureSYN {
 		if r.flags&fClosed != 0 {
 			return true, false
@@ -41,7 +41,9 @@ func tcpUpdate(r *rec, s uint8, flags uint8, seq uint32, payload int, ns int64) 
 	me, peer := &r.side[s], r.side[1-s]
 	syn, ack, rst, fin := flags&capture.TCPSyn != 0, flags&capture.TCPAck != 0, flags&capture.TCPRst != 0, flags&capture.TCPFin != 0
 	if syn && (rst || fin) {
-		anomaly = "invalid tcp flags"
+		// SYN+RST, SYN+FIN: no stack sends them (scanners and fuzzers
+		// do); they are no evidence of roles or state.
+		return "invalid tcp flags"
 	}
 	switch {
 	case syn && !ack:
@@ -72,6 +74,9 @@ func tcpUpdate(r *rec, s uint8, flags uint8, seq uint32, payload int, ns int64) 
 		if peer&sFIN != 0 && payload > 0 {
 			*me |= sDataAfterPeerFin
 		}
+		if ack && payload > 0 && *me&sSYN != 0 && r.firstSynSide() == s {
+			r.flags |= fSynSideData
+		}
 	}
 	if fin {
 		*me |= sFIN
@@ -101,6 +106,8 @@ func (r *rec) close(ns int64) {
 //   - handshake: SYN answered by SYN-ACK (or a lone SYN-ACK) but never
 //     completed, including a SYN scan's SYN, SYN-ACK, RST.
 //   - rejected: a SYN answered by RST, or by an ICMP error, and nothing else.
+//   - one-sided: SYN(s) with no reply captured, but the SYN's sender then
+//     sent data acknowledging the other side (it got the SYN-ACK).
 //   - unanswered: SYN(s) with no reply (a RST from the SYN's sender too).
 //   - midstream: no handshake and packets one way only.
 func tcpState(r *rec) State {
@@ -118,6 +125,8 @@ func tcpState(r *rec) State {
 			return StateHandshake
 		case peer&sRST != 0 || r.flags&fErrorToSyn != 0:
 			return StateRejected
+		case r.flags&fSynSideData != 0 && peer&sSent == 0:
+			return StateOneSided
 		}
 		return StateUnanswered
 	case both&sSYNACK != 0:

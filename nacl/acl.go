@@ -175,6 +175,11 @@ type Packet struct {
 	// ICMPType/ICMPCode for ICMP and ICMPv6. HasICMP false when unknown.
 	ICMPType, ICMPCode uint8
 	HasICMP            bool
+	// ProtoUnknown is true when the upper-layer protocol is unknown: the
+	// capture cut the packet inside its IPv6 extension-header chain, so
+	// Proto is only the last header reached. Entries naming a protocol
+	// then do not match, and the decision is uncertain.
+	ProtoUnknown bool
 }
 
 // Decision is the outcome of evaluating one packet in one direction.
@@ -184,9 +189,11 @@ type Decision struct {
 	RuleNumber int
 	// Entry is the index in ACL.Entries of the deciding entry, -1 for the default rule.
 	Entry int
-	// Uncertain is true when the packet's port or ICMP type was unknown
-	// (non-first fragment) and an entry that depends on it was passed over:
-	// AWS does not document how NACLs treat such fragments.
+	// Uncertain is true when the packet's port, ICMP type or protocol was
+	// unknown (a non-first fragment, or a packet the capture cut inside a
+	// header) and an entry that depends on it was passed over: AWS does not
+	// document how NACLs treat fragments, and a cut packet's missing fields
+	// were on the wire but not in the capture.
 	Uncertain bool
 }
 

@@ -89,15 +89,20 @@ func (e *Evaluator) ACL() *ACL { return e.acl }
 // is set when such an entry was passed over. Likewise an ICMP packet with
 // HasICMP false does not match entries naming a specific ICMP type.
 //
-// Addresses are compared after unmapping IPv4-mapped IPv6 addresses. The
-// IP family is that of the address the direction matches (source inbound,
-// destination outbound); an invalid address meets only the IPv4 default rule.
+// A packet whose ProtoUnknown is set (the capture cut it inside its IPv6
+// extension-header chain) does not match entries naming a protocol, and
+// Decision.Uncertain is set when such an entry was passed over.
+//
+// The IP family is that of the address the direction matches (source
+// inbound, destination outbound). An IPv4-mapped IPv6 address
+// (::ffff:a.b.c.d) is an IPv6 address: an IPv6 packet meets only IPv6
+// entries and the IPv6 default rule, whatever its addresses look like. An
+// invalid address meets only the IPv4 default rule.
 func (e *Evaluator) Evaluate(dir Direction, p *Packet) Decision {
 	addr := p.Src
 	if dir == Egress {
 		addr = p.Dst
 	}
-	addr = addr.Unmap()
 	v6 := addr.Is6()
 	fam := 0
 	def := DefaultRuleIPv4
@@ -122,16 +127,20 @@ func (e *Evaluator) Evaluate(dir Direction, p *Packet) Decision {
 
 // match reports why r does not match p (MissNone when it matches) and
 // whether the miss was only because the port or ICMP type/code was unknown.
-// addr is the address the rule's CIDR is compared with, already unmapped.
+// addr is the address the rule's CIDR is compared with.
 func (r *rule) match(p *Packet, addr netip.Addr) (Miss, bool) {
 	if r.v6 != addr.Is6() {
 		return MissFamily, false
 	}
-	if r.proto != ProtoAll && r.proto != int(p.Proto) {
+	if r.proto != ProtoAll && !p.ProtoUnknown && r.proto != int(p.Proto) {
 		return MissProtocol, false
 	}
 	if !r.prefix.Contains(addr) {
 		return MissAddress, false
+	}
+	if r.proto != ProtoAll && p.ProtoUnknown {
+		// The entry would match if the protocol were its own.
+		return MissProtocol, true
 	}
 	if r.usePorts && !r.fullPort {
 		if !p.HasPort {

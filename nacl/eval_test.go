@@ -58,7 +58,9 @@ func TestEvaluateFirstMatchInRuleOrder(t *testing.T) {
 		{"icmp 3/4 allowed", Ingress, &Packet{Src: netip.MustParseAddr("1.2.3.4"), Dst: netip.MustParseAddr("10.0.0.5"), Proto: 1, ICMPType: 3, ICMPCode: 4, HasICMP: true}, Allow, 140},
 		{"icmp 3/3 denied", Ingress, &Packet{Src: netip.MustParseAddr("1.2.3.4"), Dst: netip.MustParseAddr("10.0.0.5"), Proto: 1, ICMPType: 3, ICMPCode: 3, HasICMP: true}, Deny, DefaultRuleIPv4},
 		{"icmpv6 type 2 any code", Ingress, &Packet{Src: netip.MustParseAddr("2600::1"), Dst: netip.MustParseAddr("2001:db8::9"), Proto: 58, ICMPType: 2, ICMPCode: 7, HasICMP: true}, Allow, 150},
-		{"4in6 source unmapped", Ingress, tcp("::ffff:203.0.113.5", "::ffff:10.0.0.5", 80), Allow, 110},
+		// An IPv4-mapped IPv6 address is an IPv6 packet's address: IPv6
+		// rules and the IPv6 default, never the IPv4 rule 110.
+		{"4in6 source is IPv6", Ingress, tcp("::ffff:203.0.113.5", "::ffff:10.0.0.5", 80), Deny, DefaultRuleIPv6},
 	}
 	for _, c := range cases {
 		d := ev.Evaluate(c.dir, c.p)
@@ -330,5 +332,59 @@ func TestTraceFullListsUnreachedAndOtherDirection(t *testing.T) {
 	want := "90:address:false 100::true 110:not-reached:false 130:not-reached:false 140:not-reached:false 150:not-reached:false 100:direction:false 110:direction:false"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("got  %s\nwant %s", strings.Join(got, " "), want)
+	}
+}
+
+// TestMappedAddressIsIPv6: an IPv6 packet with IPv4-mapped addresses meets
+// IPv6 entries (here ::/0 and ::ffff:203.0.113.0/120) and never IPv4 ones.
+func TestMappedAddressIsIPv6(t *testing.T) {
+	acl := &ACL{ID: "acl-m", Entries: []Entry{
+		ent(Ingress, 100, Allow, ProtoTCP, "203.0.113.0/24", 0, 65535),
+		ent(Ingress, 110, Deny, ProtoTCP, "::ffff:203.0.113.0/120", 0, 65535),
+		ent(Ingress, 120, Allow, ProtoAll, "::/0", 0, 0),
+	}}
+	ev := Compile(acl)
+	cases := []struct {
+		p    *Packet
+		rule int
+		act  Action
+	}{
+		{tcp("::ffff:203.0.113.9", "2001:db8::1", 80), 110, Deny},
+		{tcp("::ffff:198.51.100.9", "2001:db8::1", 80), 120, Allow},
+		{tcp("203.0.113.9", "10.0.0.1", 80), 100, Allow},
+	}
+	for _, c := range cases {
+		d := ev.Evaluate(Ingress, c.p)
+		if d.RuleNumber != c.rule || d.Action != c.act {
+			t.Errorf("%v: rule %d %s, want %d %s", c.p.Src, d.RuleNumber, d.Action, c.rule, c.act)
+		}
+	}
+	// Without IPv6 entries the IPv6 default (32768) decides.
+	d := Compile(&ACL{Entries: acl.Entries[:1]}).Evaluate(Ingress, tcp("::ffff:203.0.113.9", "::ffff:10.0.0.1", 80))
+	if d.RuleNumber != DefaultRuleIPv6 {
+		t.Errorf("mapped packet decided by %d, want %d", d.RuleNumber, DefaultRuleIPv6)
+	}
+}
+
+// TestProtoUnknown: a packet cut inside its IPv6 extension headers passes
+// over entries naming a protocol (uncertain) and meets protocol -1 entries.
+func TestProtoUnknown(t *testing.T) {
+	acl := &ACL{ID: "acl-p", Entries: []Entry{
+		ent(Ingress, 100, Deny, ProtoTCP, "::/0", 0, 65535),
+		ent(Ingress, 110, Allow, ProtoAll, "2001:db8::/32", 0, 0),
+	}}
+	ev := Compile(acl)
+	p := &Packet{Src: netip.MustParseAddr("2001:db8::5"), Dst: netip.MustParseAddr("2001:db8:1::1"), Proto: 43, ProtoUnknown: true}
+	d := ev.Evaluate(Ingress, p)
+	if d.RuleNumber != 110 || !d.Uncertain {
+		t.Errorf("got rule %d uncertain %v, want 110 uncertain", d.RuleNumber, d.Uncertain)
+	}
+	tr := ev.Trace(Ingress, p)
+	if !tr[0].Uncertain || !strings.Contains(tr[0].Why, "protocol unknown") {
+		t.Errorf("trace step %+v", tr[0])
+	}
+	p.ProtoUnknown = false
+	if d := ev.Evaluate(Ingress, p); d.Uncertain || d.RuleNumber != 110 {
+		t.Errorf("known protocol 43: %+v", d)
 	}
 }

@@ -77,7 +77,8 @@ func ParseAction(s string) (Action, error) {
 // form. When s is not canonical (host bits set) it returns the canonical
 // prefix and a warning worded as AWS behaves, e.g. "100.68.0.18/18 is not
 // canonical; AWS stores 100.68.0.0/18". A bare address is not accepted:
-// AWS requires the /length.
+// AWS requires the /length. An IPv4-mapped IPv6 prefix (::ffff:a.b.c.d/n)
+// is accepted as the IPv6 prefix it is, with a warning.
 func ParseCIDR(s string) (netip.Prefix, string, error) {
 	p, err := netip.ParsePrefix(strings.TrimSpace(s))
 	if err != nil {
@@ -89,14 +90,20 @@ func ParseCIDR(s string) (netip.Prefix, string, error) {
 	if p.Addr().Zone() != "" {
 		return netip.Prefix{}, "", fmt.Errorf("bad CIDR %q: zones are not allowed", s)
 	}
-	if p.Addr().Is4In6() {
-		return netip.Prefix{}, "", fmt.Errorf("bad CIDR %q: IPv4-mapped IPv6 prefixes are not allowed; use the IPv4 form", s)
-	}
 	m := p.Masked()
+	var warn string
 	if m != p {
-		return m, fmt.Sprintf("%s is not canonical; AWS stores %s", p, m), nil
+		warn = fmt.Sprintf("%s is not canonical; AWS stores %s", p, m)
 	}
-	return m, "", nil
+	if p.Addr().Is4In6() {
+		// An IPv6 prefix like any other: it matches IPv6 packets with such
+		// addresses, never IPv4 packets (an IPv4 rule is not its equivalent).
+		if warn != "" {
+			warn += "; "
+		}
+		warn += fmt.Sprintf("%s is an IPv4-mapped IPv6 prefix: it matches only IPv6 packets with IPv4-mapped addresses, never IPv4 packets; whether AWS accepts it as an Ipv6CidrBlock is UNCONFIRMED", m)
+	}
+	return m, warn, nil
 }
 
 // CheckPorts checks a TCP/UDP port range given as integers and returns it.

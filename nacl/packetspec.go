@@ -113,14 +113,14 @@ func parseEndpoint(s string) (netip.Addr, int, error) {
 		if ap.Addr().Zone() != "" {
 			return netip.Addr{}, 0, fmt.Errorf("%q: zones are not allowed", s)
 		}
-		return ap.Addr().Unmap(), int(ap.Port()), nil
+		return ap.Addr(), int(ap.Port()), nil
 	}
 	host := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
 	a, err := netip.ParseAddr(host)
 	if err != nil || a.Zone() != "" {
 		return netip.Addr{}, 0, fmt.Errorf("%q is not an address or ADDR:PORT", s)
 	}
-	return a.Unmap(), -1, nil
+	return a, -1, nil
 }
 
 // String formats the packet in ParsePacket's syntax.

@@ -85,7 +85,6 @@ func (e *Evaluator) Trace(dir Direction, p *Packet) []Step {
 		addr = p.Dst
 		side = "destination"
 	}
-	addr = addr.Unmap()
 	def := DefaultRuleIPv4
 	if addr.Is6() {
 		def = DefaultRuleIPv6
@@ -122,17 +121,20 @@ func (r *rule) why(m Miss, p *Packet, addr interface{ String() string }, side st
 		}
 		return "IPv4 entry, IPv6 packet"
 	case MissProtocol:
+		if p.ProtoUnknown {
+			return fmt.Sprintf("protocol unknown (the capture cut the IPv6 extension headers), entry needs %s", ProtocolName(r.proto))
+		}
 		return fmt.Sprintf("protocol %s, entry is %s", ProtocolName(int(p.Proto)), ProtocolName(r.proto))
 	case MissAddress:
 		return fmt.Sprintf("%s %s not in %s", side, addr, r.prefix)
 	case MissPort:
 		if !p.HasPort {
-			return fmt.Sprintf("destination port unknown (non-first fragment), entry needs %s; AWS does not document fragment handling", r.ports)
+			return fmt.Sprintf("destination port unknown (a non-first fragment, or a header the capture cut), entry needs %s; AWS does not document fragment handling", r.ports)
 		}
 		return fmt.Sprintf("destination port %d not in %s", p.DstPort, r.ports)
 	case MissICMP:
 		if !p.HasICMP {
-			return fmt.Sprintf("ICMP type unknown (non-first fragment), entry needs %s; AWS does not document fragment handling", icmpText(r.icmpType, r.icmpCode))
+			return fmt.Sprintf("ICMP type unknown (a non-first fragment, or a header the capture cut), entry needs %s; AWS does not document fragment handling", icmpText(r.icmpType, r.icmpCode))
 		}
 		return fmt.Sprintf("ICMP type %d code %d, entry needs %s", p.ICMPType, p.ICMPCode, icmpText(r.icmpType, r.icmpCode))
 	}

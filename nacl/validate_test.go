@@ -83,7 +83,12 @@ func TestFieldParsers(t *testing.T) {
 	if err != nil || p != netip.MustParsePrefix("100.68.0.0/18") || warn != "100.68.0.18/18 is not canonical; AWS stores 100.68.0.0/18" {
 		t.Fatalf("ParseCIDR: %v %q %v", p, warn, err)
 	}
-	for _, bad := range []string{"10.0.0.1", "::ffff:1.2.3.4/128", "fe80::1%eth0/64", "1.2.3.4/33", ""} {
+	// An IPv4-mapped prefix is an IPv6 prefix (an IPv6 packet with such
+	// addresses meets it), accepted with a warning, never turned into IPv4.
+	if p, warn, err := ParseCIDR("::ffff:1.2.3.4/128"); err != nil || p != netip.MustParsePrefix("::ffff:1.2.3.4/128") || !strings.Contains(warn, "IPv4-mapped") {
+		t.Errorf("ParseCIDR(mapped) = %v %q %v", p, warn, err)
+	}
+	for _, bad := range []string{"10.0.0.1", "fe80::1%eth0/64", "1.2.3.4/33", ""} {
 		if _, _, err := ParseCIDR(bad); err == nil {
 			t.Errorf("ParseCIDR(%q) accepted", bad)
 		}
@@ -127,7 +132,8 @@ func TestParsePacket(t *testing.T) {
 		"47 10.0.0.1 > 10.0.2.1":                       "47 10.0.0.1 > 10.0.2.1",
 		"6 1.2.3.4 > 10.0.1.10 fragment":               "tcp 1.2.3.4 > 10.0.1.10 fragment",
 		"tcp 1.2.3.4 > 10.0.1.10:22":                   "tcp 1.2.3.4 > 10.0.1.10:22",
-		"tcp ::ffff:1.2.3.4 > [::ffff:10.0.1.10]:22":   "tcp 1.2.3.4 > 10.0.1.10:22",
+		// An IPv4-mapped IPv6 address is IPv6: the packet stays IPv6.
+		"tcp ::ffff:1.2.3.4 > [::ffff:10.0.1.10]:22": "tcp ::ffff:1.2.3.4 > [::ffff:10.0.1.10]:22",
 	}
 	for in, want := range cases {
 		ps, err := ParsePacket(in)
@@ -137,7 +143,8 @@ func TestParsePacket(t *testing.T) {
 	}
 	for _, bad := range []string{"", "tcp 1.2.3.4 10.0.0.1:2", "tcp 1.2.3.4:1 > 10.0.0.1", "all 1.1.1.1 > 2.2.2.2",
 		"tcp 1.1.1.1:1 > ::1:2", "icmp 1.1.1.1:5 > 2.2.2.2", "icmp 1.1.1.1 > 2.2.2.2 type 300", "tcp 1.1.1.1:1 > 2.2.2.2:2 type 3",
-		"tcp 1.1.1.1 > 2.2.2.2:80 fragment", "tcp 1.1.1.1:1 > 2.2.2.2:2 bogus"} {
+		"tcp 1.1.1.1 > 2.2.2.2:80 fragment", "tcp 1.1.1.1:1 > 2.2.2.2:2 bogus",
+		"tcp ::ffff:1.2.3.4 > 10.0.1.10:22"} {
 		if _, err := ParsePacket(bad); err == nil {
 			t.Errorf("ParsePacket(%q) accepted", bad)
 		}

@@ -30,7 +30,7 @@ func addCaptureFlags(fs *pflag.FlagSet) *captureFlags {
 	fs.DurationVar(&cf.cfg.TCPClosedLinger, "tcp-linger", cf.cfg.TCPClosedLinger, "packets this soon after a FIN/RST close still belong to the closed conversation")
 	fs.DurationVar(&cf.cfg.UDPIdle, "udp-idle", cf.cfg.UDPIdle, "a UDP conversation silent this long ends")
 	fs.DurationVar(&cf.cfg.OtherIdle, "icmp-idle", cf.cfg.OtherIdle, "an ICMP or other-protocol conversation silent this long ends")
-	fs.IntVar(&cf.cfg.FanInPeers, "fan-in", cf.cfg.FanInPeers, "distinct peers an address:port needs to count as a server by fan-in")
+	fs.IntVar(&cf.cfg.FanInPeers, "fan-in", cf.cfg.FanInPeers, "distinct peers that must come to an address:port (send the first packet) for it to count as a server by fan-in")
 	return cf
 }
 

@@ -40,8 +40,8 @@ func addReplayFlags(fs *pflag.FlagSet) *replayFlags {
 	fs.StringVar(&rf.acl, "acl", "", "ACL ID or Name to use when the NACL file holds several (simple mode)")
 	fs.StringArrayVar(&rf.subnets, "subnet", nil, "CIDR of a subnet behind the NACL (repeatable: each CIDR is its own subnet, except one IPv4 plus one IPv6 CIDR, which form one dual-stack subnet); default: the detected capture host as /32 or /128")
 	fs.StringVar(&rf.subnetsFile, "subnets", "", "VPC mode: 'aws ec2 describe-subnets' JSON; each subnet gets its associated ACL from --nacl (describe-network-acls JSON)")
-	fs.StringArrayVar(&rf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): its base+2 address is the Amazon DNS resolver, which NACLs never filter")
-	fs.StringVar(&rf.vpcsFile, "vpcs", "", "'aws ec2 describe-vpcs' JSON: the VPC CIDRs (their base+2 is the Amazon DNS resolver); in VPC mode only the VPCs of the subnets are used")
+	fs.StringArrayVar(&rf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): the first IPv4 one is the primary CIDR, whose base+2 address is the Amazon DNS resolver, which NACLs never filter")
+	fs.StringVar(&rf.vpcsFile, "vpcs", "", "'aws ec2 describe-vpcs' JSON: the VPC CIDRs (the base+2 of each VPC's primary CIDR is the Amazon DNS resolver); in VPC mode only the VPCs of the subnets are used")
 	fs.StringVar(&rf.since, "since", "", "judge only packets at or after this time: RFC 3339, or a duration after the capture start (5m, +90s)")
 	fs.StringVar(&rf.until, "until", "", "judge only packets at or before this time: RFC 3339, or a duration after the capture start")
 	return rf
@@ -152,17 +152,16 @@ func (rf *replayFlags) place(env *runEnv, cmd string, file *aclfile.File, sel st
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(vpcs) > 0 {
-			ids := map[string]bool{}
-			for _, s := range infos {
-				ids[s.VPCID] = true
-			}
-			vpc = append(vpc, replay.VPCCIDRs(vpcs, ids)...)
+		ids := map[string]bool{}
+		for _, s := range infos {
+			ids[s.VPCID] = true
 		}
+		vpc = append(vpc, replay.VPCCIDRs(vpcs, ids)...)
 		topo, skipped, err := replay.VPCTopology(file.ACLs, infos, vpc)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s with %s: %w", file.Path, rf.subnetsFile, err)
 		}
+		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, ids)...)
 		for _, s := range skipped {
 			fmt.Fprintf(env.stderr, "flowverify %s: warning: subnet %s: left out\n", cmd, s)
 		}
@@ -195,6 +194,9 @@ func (rf *replayFlags) place(env *runEnv, cmd string, file *aclfile.File, sel st
 		notes = append(notes, "no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
 	}
 	topo, err := replay.SimpleTopology(acl, cidrs, vpc)
+	if err == nil {
+		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, nil)...)
+	}
 	return topo, notes, err
 }
 

@@ -31,7 +31,7 @@ func runExplain(env *runEnv, args []string) int {
 	fs.StringVar(&sel, "acl", "", "ACL ID or Name tag when the file holds several")
 	fs.StringVar(&naclFormat, "nacl-format", "auto", "NACL file format: auto, aws-json, terraform, terraform-json, cloudformation, text")
 	fs.StringSliceVar(&subnets, "subnet", nil, "CIDR of a subnet behind the NACL (repeatable: each CIDR is its own subnet, except one IPv4 plus one IPv6 CIDR, which form one dual-stack subnet); sets the direction")
-	fs.StringArrayVar(&vpcFlags, "vpc-cidr", nil, "VPC CIDR (repeatable): its base+2 address is the Amazon DNS resolver, which NACLs never filter")
+	fs.StringArrayVar(&vpcFlags, "vpc-cidr", nil, "VPC CIDR (repeatable): the first IPv4 one is the primary CIDR, whose base+2 address is the Amazon DNS resolver, which NACLs never filter")
 	fs.StringVar(&direction, "direction", "", "in or out: judge against these rules without a subnet")
 	fs.StringVar(&format, "format", "text", "output format: text or json")
 	fs.BoolVar(&allRules, "all-rules", false, "also list the rules evaluation never reached and the other direction's rules")

@@ -37,6 +37,7 @@ type synthFlags struct {
 	noPMTUD           bool
 	maxRules          int
 	first, step       int
+	publicPorts       []uint
 	keepDenies        string
 	keepDeniesFormat  string
 	keepDeniesACL     string
@@ -51,11 +52,12 @@ func addSynthFlags(fs *pflag.FlagSet) *synthFlags {
 	sf := &synthFlags{}
 	d := synth.DefaultOptions()
 	fs.StringArrayVar(&sf.subnets, "subnet", nil, "CIDR of the subnet the ACL protects (repeatable; each is its own subnet); default: the detected capture host as /32 or /128")
-	fs.StringArrayVar(&sf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): its base+2 address is the Amazon DNS resolver, whose traffic needs no rule")
+	fs.StringArrayVar(&sf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): the first IPv4 one is the primary CIDR, whose base+2 address is the Amazon DNS resolver, whose traffic needs no rule")
 	fs.StringArrayVar(&sf.subnetIDs, "subnet-id", nil, "subnet ID to associate the generated ACL with in the output (repeatable)")
 	fs.BoolVar(&sf.includeFailed, "include-failed", false, "also allow conversations that never worked (SYN answered by RST or unanswered, incomplete handshake, unanswered ping)")
 	fs.StringArrayVar(&sf.ephemeral, "ephemeral", nil, "force the response port range: a profile (linux, aws-doc-linux, windows, iana, windows-2003, freebsd, aws-managed) or FROM-TO for every client, or CIDR=PROFILE for the clients in CIDR (repeatable, e.g. a load balancer subnet =aws-managed); observed client ports outside it get no rule (their replies are reported as denied, exit 1); default: chosen per client from the observations")
 	fs.StringVar(&sf.peers, "peers", synth.PeersIntent.String(), "how peers become CIDRs: intent (per service: public -> 0.0.0.0/0, private -> the enclosing modelled subnet or VPC CIDR, one fixed peer exact), subnet (every peer -> its enclosing modelled subnet or VPC CIDR) or exact (the observed peers)")
+	fs.UintSliceVar(&sf.publicPorts, "public-port", nil, "administrative or database port (22, 3389, 3306, 5432, ...) that --peers intent may open to 0.0.0.0/0 when public peers reach it; without it such ports keep their observed peers (repeatable or comma-separated)")
 	fs.StringArrayVar(&sf.peerSubnets, "peer-subnet", nil, "CIDR of another subnet of the VPC (repeatable): private peers inside it are generalised to it")
 	fs.StringVar(&sf.subnetsFile, "subnets", "", "'aws ec2 describe-subnets' JSON: its subnets are modelled like --peer-subnet")
 	fs.StringVar(&sf.holdout, "holdout", "", "learn from the first part of the capture time and replay the last PERCENT (e.g. 20%) against the result, reporting what it denies and why")
@@ -104,6 +106,12 @@ func (sf *synthFlags) options(env *runEnv) (synth.Options, error) {
 	}
 	if o.Peers, err = synth.ParsePeerMode(sf.peers); err != nil {
 		return o, fmt.Errorf("--peers: %w", err)
+	}
+	for _, p := range sf.publicPorts {
+		if p > 65535 {
+			return o, fmt.Errorf("--public-port %d: not a port", p)
+		}
+		o.PublicPorts = append(o.PublicPorts, uint16(p))
 	}
 	if o.PeerSubnets, err = parsePrefixes("peer-subnet", sf.peerSubnets); err != nil {
 		return o, err

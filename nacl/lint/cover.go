@@ -51,9 +51,8 @@ func (g *group) minCover(i int, maxChecks int) (coverResult, error) {
 			cands = append(cands, all[a])
 		}
 	}
-	phantom := g.phantom()
 	boxesOf := func(sel []int) []box {
-		bs := append(make([]box, 0, len(sel)+len(phantom)), phantom...)
+		bs := make([]box, 0, len(sel))
 		for _, s := range sel {
 			bs = append(bs, cands[s].b)
 		}

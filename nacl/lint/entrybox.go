@@ -2,7 +2,6 @@ package lint
 
 import (
 	"fmt"
-	"net/netip"
 
 	"github.com/flowverify/flowverify/nacl"
 )
@@ -17,28 +16,16 @@ func matchesICMPFields(proto int, v6 bool) bool {
 // matchesPorts reports whether entries of this protocol look at the port range.
 func matchesPorts(proto int) bool { return proto == nacl.ProtoTCP || proto == nacl.ProtoUDP }
 
-// mappedPrefix holds the IPv4-mapped IPv6 addresses (::ffff:0:0/96): packets
-// with them are IPv4 packets, so no IPv6 entry ever sees them.
-var mappedPrefix = netip.MustParsePrefix("::ffff:0:0/96")
-
-// mappedBox is the part of the IPv6 packet space no packet occupies.
-func mappedBox() box {
-	b := fullBox(true)
-	lo := addrValue(mappedPrefix.Addr())
-	b[dimAddr] = interval{lo, lo.or(lowOnes(32))}
-	return b
-}
-
 // entryBox returns the box of packets e matches, or ok=false with the
 // reason when it matches nothing.
 func entryBox(e *nacl.Entry) (b box, why string, ok bool) {
 	if !e.CIDR.IsValid() {
 		return box{}, "it has no valid CIDR", false
 	}
+	// An IPv4-mapped IPv6 prefix (::ffff:0:0/96) is an ordinary IPv6
+	// prefix: IPv6 packets with such addresses meet it, as the evaluator
+	// does (the file readers accept it with a warning).
 	v6 := e.IsIPv6()
-	if v6 && mappedPrefix.Contains(e.CIDR.Addr()) && e.CIDR.Bits() >= mappedPrefix.Bits() {
-		return box{}, "an IPv4-mapped IPv6 prefix: such packets are IPv4 and never meet IPv6 entries", false
-	}
 	b = fullBox(v6)
 	switch {
 	case e.Protocol == nacl.ProtoAll:

@@ -116,13 +116,6 @@ type share struct {
 func (g *group) decide(target []box, from int, skip []bool) ([]share, error) {
 	var out []share
 	rest := target
-	if g.v6 {
-		var err error
-		m := mappedBox()
-		if rest, err = minusBox(rest, &m); err != nil {
-			return nil, err
-		}
-	}
 	for i := from; i < len(g.rules) && len(rest) > 0; i++ {
 		r := &g.rules[i]
 		if !r.ok || (skip != nil && skip[i]) {
@@ -146,7 +139,7 @@ func (g *group) decide(target []box, from int, skip []bool) ([]share, error) {
 // marked in skip) takes.
 func (g *group) reachOf(i int, skip []bool) ([]box, error) {
 	r := &g.rules[i]
-	earlier := g.phantom()
+	var earlier []box
 	for j := 0; j < i; j++ {
 		if g.rules[j].ok && (skip == nil || !skip[j]) && g.rules[j].box.intersects(&r.box) {
 			earlier = append(earlier, g.rules[j].box)
@@ -232,13 +225,4 @@ func (g *group) redundantVia(i int, skip []bool) ([]int, error) {
 		by = append(by, s.rule)
 	}
 	return by, nil
-}
-
-// phantom returns the boxes no packet of the group occupies, to be treated
-// as taken before the first rule: the IPv4-mapped range for IPv6.
-func (g *group) phantom() []box {
-	if g.v6 {
-		return []box{mappedBox()}
-	}
-	return nil
 }

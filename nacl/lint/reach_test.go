@@ -292,15 +292,24 @@ func TestFindingsSorted(t *testing.T) {
 	}
 }
 
-func TestMappedPrefixMatchesNothing(t *testing.T) {
-	// The file readers refuse IPv4-mapped prefixes; programmatic ACLs may
-	// still hold them, and the evaluator never matches them.
+func TestMappedPrefixIsIPv6(t *testing.T) {
+	// The file readers accept IPv4-mapped prefixes with a warning (AWS's
+	// acceptance is UNCONFIRMED). An IPv6 packet with IPv4-mapped addresses is an
+	// IPv6 packet, so such a prefix matches (as the evaluator says) and
+	// overrides part of a later ::/0 rule.
 	acl := mkACL(t, "in 200 allow all ::/0")
 	acl.Entries = append(acl.Entries, nacl.Entry{RuleNumber: 100, Direction: nacl.Ingress, Action: nacl.Deny, Protocol: -1,
 		CIDR: netip.MustParsePrefix("::ffff:0:0/96"), ICMPType: -1, ICMPCode: -1})
 	fs := Lint(acl, Options{})
-	findRule(t, fs, CodeEmptyMatch, nacl.Ingress, 100)
-	noRule(t, fs, CodePartial, nacl.Ingress, 200)
+	noRule(t, fs, CodeEmptyMatch, nacl.Ingress, 100)
+	f := findRule(t, fs, CodePartial, nacl.Ingress, 200)
+	if !strings.Contains(f.Message, "::ffff:0.0.0.0/96") {
+		t.Errorf("message %q", f.Message)
+	}
+	d := nacl.Compile(acl).Evaluate(nacl.Ingress, &nacl.Packet{Src: netip.MustParseAddr("::ffff:203.0.113.9"), Dst: netip.MustParseAddr("2001:db8::1"), Proto: 6, DstPort: 80, HasPort: true})
+	if d.RuleNumber != 100 {
+		t.Errorf("evaluator: rule %d, want 100", d.RuleNumber)
+	}
 }
 
 func TestGreedyFallbackIsIrreducible(t *testing.T) {

@@ -312,7 +312,6 @@ func (g *group) addrsOrComplement(addrs []interval, whole []interval) string {
 		b[dimAddr] = iv
 		rest = append(rest, b)
 	}
-	rest, _ = minusAll(rest, g.phantom())
 	for _, iv := range addrs {
 		c := fullBox(g.v6)
 		c[dimAddr] = iv
@@ -373,29 +372,10 @@ func portCount(ivs []interval) int {
 }
 
 // addrUnion projects pieces onto the address dimension and merges the
-// intervals, bridging the IPv4-mapped hole of IPv6 (no packet lives there).
+// intervals. IPv4-mapped IPv6 addresses are ordinary IPv6 addresses to a
+// NACL (an IPv6 packet meets IPv6 entries), so IPv6 space has no hole.
 func (g *group) addrUnion(pieces []box) []interval {
-	return g.bridge(unionIntervals(pieces, dimAddr))
-}
-
-// bridge merges sorted address intervals separated only by the IPv4-mapped
-// hole of IPv6.
-func (g *group) bridge(ivs []interval) []interval {
-	if !g.v6 || len(ivs) < 2 {
-		return ivs
-	}
-	m := mappedBox()[dimAddr]
-	out := ivs[:1]
-	for _, iv := range ivs[1:] {
-		last := &out[len(out)-1]
-		gapLo, gapHi := last.hi.inc(), iv.lo.dec()
-		if !gapLo.less(m.lo) && !m.hi.less(gapHi) {
-			last.hi = iv.hi
-			continue
-		}
-		out = append(out, iv)
-	}
-	return out
+	return unionIntervals(pieces, dimAddr)
 }
 
 // fromTo returns "from" for inbound and "to" for outbound.

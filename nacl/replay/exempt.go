@@ -56,13 +56,14 @@ var fixedSpecial = []specialAddr{
 }
 
 // specialAddrs lists the fixed service addresses plus, for the topology,
-// the Amazon DNS resolver at each VPC CIDR's base+2 and the VPC router at
-// each subnet CIDR's base+1 (IPv4 /28 or larger, IPv6 /120 or larger; a
-// /32 or /128 host has no router address). AWS reserves the first four
-// addresses of every subnet CIDR; base+1 is the VPC router.
+// the Amazon DNS resolver at the primary IPv4 VPC CIDR's base+2 (see
+// PrimaryVPCCIDR) and the VPC router at each subnet CIDR's base+1 (IPv4
+// /28 or larger, IPv6 /120 or larger; a /32 or /128 host has no router
+// address). AWS reserves the first four addresses of every subnet CIDR;
+// base+1 is the VPC router.
 func specialAddrs(t *Topology) []specialAddr {
 	out := append([]specialAddr(nil), fixedSpecial...)
-	for _, p := range t.VPCCIDRs {
+	if p, ok := PrimaryVPCCIDR(t.VPCCIDRs); ok {
 		if a, ok := baseOffset(p, 2); ok {
 			out = append(out, specialAddr{a, ReasonAmazonDNS})
 		}
@@ -80,6 +81,21 @@ func specialAddrs(t *Topology) []specialAddr {
 		}
 	}
 	return out
+}
+
+// PrimaryVPCCIDR returns the CIDR whose base+2 is the Amazon DNS
+// resolver: the first IPv4 CIDR of vpcCIDRs, taken as the VPC's primary
+// CIDR. AWS places the resolver only at the primary IPv4 CIDR plus two
+// ("for VPCs with multiple CIDR blocks, the IP address of the DNS server is
+// located in the primary CIDR"), and at 169.254.169.253 and fd00:ec2::253
+// (fixed addresses); an IPv6 VPC CIDR's base+2 is an ordinary address.
+func PrimaryVPCCIDR(vpcCIDRs []netip.Prefix) (netip.Prefix, bool) {
+	for _, p := range vpcCIDRs {
+		if p.Addr().Is4() {
+			return p, true
+		}
+	}
+	return netip.Prefix{}, false
 }
 
 // baseOffset returns the prefix's network address plus n.
@@ -133,6 +149,9 @@ func (j *Judge) isAmazonDHCP(p *nacl.Packet) bool {
 // dhcpServiceEnd reports whether a is an address Amazon DHCP traffic uses
 // (see isAmazonDHCP).
 func (j *Judge) dhcpServiceEnd(a netip.Addr) bool {
+	if a.Is4In6() {
+		return false // an IPv6 address, though it spells an IPv4 one
+	}
 	if a == broadcast4 || a.IsUnspecified() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() {
 		return true
 	}
@@ -146,8 +165,13 @@ func (j *Judge) dhcpServiceEnd(a netip.Addr) bool {
 
 // isLinkScoped reports whether a never leaves its link: IPv4/IPv6
 // link-local unicast and multicast, IPv4 limited broadcast, unspecified.
-// Such packets never cross a subnet boundary, so no NACL sees them.
+// Such packets never cross a subnet boundary, so no NACL sees them. An
+// IPv4-mapped IPv6 address (::ffff:169.254.1.1) is an IPv6 address outside
+// fe80::/10, so it is not link-scoped (netip's predicates unmap it first).
 func isLinkScoped(a netip.Addr) bool {
+	if a.Is4In6() {
+		return false
+	}
 	if a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a.IsUnspecified() {
 		return true
 	}

@@ -39,8 +39,9 @@ type Subnet struct {
 	ACL   *nacl.ACL
 }
 
-// Topology is the set of subnets being modelled and the VPC CIDRs (whose
-// base+2 address is the Amazon DNS resolver).
+// Topology is the set of subnets being modelled and the VPC CIDRs (the
+// first IPv4 one is the primary CIDR, whose base+2 address is the Amazon
+// DNS resolver; see PrimaryVPCCIDR).
 type Topology struct {
 	Subnets  []Subnet
 	VPCCIDRs []netip.Prefix

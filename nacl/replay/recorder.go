@@ -485,7 +485,7 @@ func nsTime(ns int64) time.Time {
 // struct equality is measurably slower on the per-packet path).
 func sameKey(a, b *nacl.Packet) bool {
 	return a.DstPort == b.DstPort && a.Proto == b.Proto && a.HasPort == b.HasPort && a.HasICMP == b.HasICMP &&
-		a.ICMPType == b.ICMPType && a.ICMPCode == b.ICMPCode && a.Src == b.Src && a.Dst == b.Dst
+		a.ICMPType == b.ICMPType && a.ICMPCode == b.ICMPCode && a.Src == b.Src && a.Dst == b.Dst && a.ProtoUnknown == b.ProtoUnknown
 }
 
 // convStore holds convAcc values by conversation ID in fixed-size chunks,

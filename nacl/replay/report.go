@@ -606,7 +606,7 @@ func status(cr *ConvResult) string {
 func notes(r *Report) []string {
 	var out []string
 	if r.Summary.Uncertain > 0 {
-		out = append(out, "verdicts of "+itoa(int(r.Summary.Uncertain))+" packet(s) are uncertain: non-first IP fragments without ports met rules that depend on ports or ICMP types; AWS does not document how NACLs treat such fragments (they were judged as not matching those rules)")
+		out = append(out, "verdicts of "+itoa(int(r.Summary.Uncertain))+" packet(s) are uncertain: packets whose ports, ICMP type or protocol are unknown met rules that depend on them (they were judged as not matching those rules). Non-first IP fragments without ports: AWS does not document how NACLs treat them. Packets the capture cut inside a header (snaplen): the fields were on the wire but not captured; `flowverify flows` counts them among the anomalies by the header that was cut")
 	}
 	if n := r.Summary.NotFilteredBy[ReasonNDP]; n > 0 {
 		out = append(out, itoa(int(n))+" IPv6 neighbour discovery packet(s) (ICMPv6 133-137) counted as not filtered: they are link-scoped and never cross a subnet boundary; whether AWS NACLs filter them is UNCONFIRMED")

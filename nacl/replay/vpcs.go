@@ -137,6 +137,24 @@ func VPCCIDRs(vpcs []VPCInfo, ids map[string]bool) []netip.Prefix {
 	return out
 }
 
+// VPCResolvers returns the Amazon DNS resolver of each VPC whose ID is in
+// ids (every VPC when ids is empty): base+2 of its primary (first IPv4)
+// CIDR, the only block AWS puts it in.
+func VPCResolvers(vpcs []VPCInfo, ids map[string]bool) []netip.Addr {
+	var out []netip.Addr
+	for _, v := range vpcs {
+		if len(ids) > 0 && !ids[v.ID] {
+			continue
+		}
+		if p, ok := PrimaryVPCCIDR(v.CIDRs); ok {
+			if a, ok := baseOffset(p, 2); ok {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
 // InferredResolver is an Amazon DNS resolver address inferred from the
 // traffic when no VPC CIDR is known.
 type InferredResolver struct {

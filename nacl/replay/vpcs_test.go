@@ -36,6 +36,17 @@ func TestParseVPCs(t *testing.T) {
 	if n := len(VPCCIDRs(vpcs, nil)); n != 4 {
 		t.Errorf("every VPC: %d CIDRs", n)
 	}
+	// Each VPC's resolver is base+2 of its primary CIDR only.
+	var rs []string
+	for _, a := range VPCResolvers(vpcs, nil) {
+		rs = append(rs, a.String())
+	}
+	if w := "10.0.0.2 192.168.0.2"; strings.Join(rs, " ") != w {
+		t.Errorf("resolvers %q, want %q", rs, w)
+	}
+	if rs := VPCResolvers(vpcs, map[string]bool{"vpc-other": true}); len(rs) != 1 || rs[0].String() != "192.168.0.2" {
+		t.Errorf("resolvers of vpc-other: %v", rs)
+	}
 	for _, c := range []struct{ doc, want string }{
 		{``, "vpcs.json: empty file"},
 		{`{"Vpcs": [{"CidrBlock": "10.0.0.0/16"}]}`, "$.Vpcs[0].VpcId: missing"},

@@ -34,6 +34,11 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 	// builder.add); distinct prefixes are what MaxPeers counts.
 	widened := make([]netip.Prefix, 0, len(addrs))
 	seen := map[netip.Prefix]bool{}
+	restricted := false
+	if k.kind == KindService && k.ports.From == k.ports.To {
+		a := b.decs[decKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: k.ports.From}]
+		restricted = a != nil && a.d != nil && a.d.Intent == IntentRestricted
+	}
 	for _, a := range addrs {
 		p := b.peerPrefix(peers[a], a)
 		if !seen[p] {
@@ -44,7 +49,9 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 	proto := &box{dir: k.dir, v6: k.v6, proto: k.proto, ports: k.ports, icmpType: k.icmpT, icmpCode: k.icmpC, kind: k.kind, profile: k.profile}
 	units := proto.serviceUnits()
 	var prefixes []netip.Prefix
-	if len(widened) > b.opts.MaxPeers {
+	// A restricted port (IntentRestricted) is never opened to the whole
+	// family by the peer count: only a budget merge, which is reported.
+	if len(widened) > b.opts.MaxPeers && !restricted {
 		all := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
 		if k.v6 {
 			all = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
@@ -85,6 +92,9 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 			}
 			first = false
 			i++
+		}
+		if restricted && !bx.mixed && bx.intent == "" {
+			bx.intent = IntentRestricted
 		}
 		out = append(out, &bx)
 	}

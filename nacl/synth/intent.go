@@ -64,6 +64,12 @@ const (
 	// on a well-known port (package mirrors, APIs, NTP, DNS resolvers),
 	// which rotate: 0.0.0.0/0 (::/0).
 	IntentPublicDestination Intent = "public-destination"
+	// IntentRestricted: an administrative or database port (SSH, RDP,
+	// SQL, ...) reached from public address space: kept to the observed
+	// peers, because 0.0.0.0/0 on it is what AWS Security Hub flags
+	// (control EC2.21 for NACL ingress to 22 and 3389); Options.PublicPorts
+	// (--public-port) opens it like any public service.
+	IntentRestricted Intent = "restricted-port"
 	// IntentVPC: private peers generalised to the VPC CIDR (no smaller
 	// modelled subnet holds them).
 	IntentVPC Intent = "vpc"
@@ -265,6 +271,25 @@ func wellKnown(proto uint8, port uint16) bool {
 	return port < 1024 || flows.IsServicePort(port)
 }
 
+// restrictedPorts are the TCP/UDP server ports synth never opens to the
+// whole address family on its own inference: remote administration
+// (SSH, Telnet, RDP, WinRM, VNC, SMB/RPC, Docker, SNMP) and databases
+// and caches (SQL Server, Oracle, MySQL, PostgreSQL, Redis, Elasticsearch,
+// memcached, MongoDB).
+var restrictedPorts = map[uint16]bool{
+	22: true, 23: true, 135: true, 139: true, 161: true, 445: true,
+	1433: true, 1434: true, 1521: true, 2375: true, 2376: true,
+	3306: true, 3389: true, 5432: true, 5900: true, 5985: true, 5986: true,
+	6379: true, 9200: true, 9300: true, 11211: true, 27017: true,
+}
+
+// RestrictedPort reports whether a TCP or UDP server port is an
+// administrative or database port that intent inference keeps to the
+// observed peers even when they are public (see IntentRestricted).
+func RestrictedPort(proto uint8, port uint16) bool {
+	return (proto == nacl.ProtoTCP || proto == nacl.ProtoUDP) && restrictedPorts[port]
+}
+
 // decide turns the evidence of every decision into a Decision, in a
 // deterministic order.
 func (b *builder) decide() {
@@ -320,6 +345,9 @@ func (b *builder) decideOne(a *decAcc, modelled []netip.Prefix) *Decision {
 	case a.unsure > 0 && mode == PeersIntent:
 		d.Intent = IntentUnsureRole
 		d.Reason = fmt.Sprintf("roles uncertain in %d conversation(s) on a port in an ephemeral range: the observed peers only", a.unsure)
+	case mode == PeersIntent && len(public) > 0 && k.dir == nacl.Ingress && RestrictedPort(k.proto, k.port) && !slices.Contains(b.opts.PublicPorts, k.port):
+		d.Intent = IntentRestricted
+		d.Reason = fmt.Sprintf("administrative or database port reached from %s: kept to the observed peers, since 0.0.0.0/0 on it is what AWS Security Hub flags; --public-port %d opens it to the world", describePublic(public, a.more), k.port)
 	case mode == PeersIntent && len(public) > 0 && k.dir == nacl.Ingress:
 		d.Intent = IntentPublic
 		d.Reason = fmt.Sprintf("public service: %s", describePublic(public, a.more))

@@ -372,14 +372,33 @@ func TestCurve(t *testing.T) {
 // TestWebserverHoldsOnThirdRecording learns from webserver.pcap and
 // replays webserver-3.pcap (new clients, another mirror, a port scan):
 // every working conversation is allowed, every SYN to a closed port denied.
+//
+// SSH is an administrative port: by default it stays with the peers seen
+// (the two new SSH clients are kept out on purpose, nothing else is
+// denied); with PublicPorts 22 it is a public service like 80 and 443.
 func TestWebserverHoldsOnThirdRecording(t *testing.T) {
-	r, _ := synthSample(t, "webserver.pcap", sampleOpts("10.0.1.0/24"))
 	rec3 := record(t, "webserver-3.pcap")
+	rd, _ := synthSample(t, "webserver.pcap", sampleOpts("10.0.1.0/24"))
+	ud, err := ReplayUnseen(rd, rec3, nil, "webserver-3.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ud.OK() || ud.Working != 12 || len(ud.Restricted) != 2 {
+		t.Fatalf("webserver-3.pcap, default: %s %+v\n%s", ud, ud.Restricted, rules(rd.ACL))
+	}
+	for _, d := range ud.Restricted {
+		if !strings.HasSuffix(d.Label, ":22") || d.Reason != ReasonNewPeer {
+			t.Errorf("kept out: %+v, want only new SSH peers", d)
+		}
+	}
+	o := sampleOpts("10.0.1.0/24")
+	o.PublicPorts = []uint16{22}
+	r, _ := synthSample(t, "webserver.pcap", o)
 	u, err := ReplayUnseen(r, rec3, nil, "webserver-3.pcap")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !u.OK() || u.Working != 12 || u.Failed != 10 {
+	if !u.OK() || u.Working != 12 || u.Failed != 10 || len(u.Restricted) != 0 {
 		t.Fatalf("webserver-3.pcap: %s %+v\n%s", u, u.Denied, rules(r.ACL))
 	}
 	// Every packet of the working conversations, and no SYN of the scan.
@@ -401,7 +420,7 @@ func TestWebserverHoldsOnThirdRecording(t *testing.T) {
 		return nil
 	})
 	// Not vacuous: the transcribed peers deny the new clients and mirror.
-	o := sampleOpts("10.0.1.0/24")
+	o = sampleOpts("10.0.1.0/24")
 	o.Peers = PeersExact
 	rx, _ := synthSample(t, "webserver.pcap", o)
 	ux, err := ReplayUnseen(rx, rec3, nil, "webserver-3.pcap")
@@ -582,5 +601,50 @@ func TestUnseenNeverWorkedKinds(t *testing.T) {
 	if u.Failed != 4 || u.FailedServedPort != 1 || len(u.FailedViaResponse) != 1 || len(u.FailedAllowed) != 1 || u.OK() ||
 		!strings.Contains(u.FailedAllowed[0], ":100 ") {
 		t.Errorf("%s\nvia response %q\nlet through %q\n%s", u, u.FailedViaResponse, u.FailedAllowed, rules(r.ACL))
+	}
+}
+
+// TestRestrictedPortStaysWithPeers: RDP reached from twelve public peers
+// (more than MaxPeers) stays with those peers, aggregated, never
+// 0.0.0.0/0 (CIS AWS Foundations 5.1, Security Hub EC2.21); HTTPS from
+// the same peers opens to the world; PublicPorts opens RDP too.
+func TestRestrictedPortStaysWithPeers(t *testing.T) {
+	var convs []*flows.Conversation
+	for i := 0; i < 12; i++ {
+		peer := fmt.Sprintf("198.51.100.%d", 10+i)
+		convs = append(convs,
+			conv(2*i+1, 6, peer, 40000+uint16(i), "10.1.0.10", 3389),
+			conv(2*i+2, 6, peer, 41000+uint16(i), "10.1.0.10", 443))
+	}
+	o := intentOpts()
+	r := mustSynth(t, convs, o)
+	var rdp, https bool
+	for _, d := range r.Decisions {
+		switch d.Port {
+		case 3389:
+			rdp = d.Intent == IntentRestricted
+		case 443:
+			https = d.Intent == IntentPublic
+		}
+	}
+	if !rdp || !https {
+		t.Fatalf("decisions %+v", r.Decisions)
+	}
+	for _, e := range r.ACL.Entries {
+		if e.Direction != nacl.Ingress || !e.Ports.Contains(3389) || e.Protocol != 6 {
+			continue
+		}
+		if e.CIDR.Bits() == 0 {
+			t.Errorf("RDP opened to the world: %s\n%s", ruleText(e), rules(r.ACL))
+		}
+	}
+	o.PublicPorts = []uint16{3389}
+	r = mustSynth(t, convs, o)
+	open := false
+	for _, e := range r.ACL.Entries {
+		open = open || (e.Direction == nacl.Ingress && e.Protocol == 6 && e.Ports.Contains(3389) && e.CIDR.Bits() == 0)
+	}
+	if !open {
+		t.Errorf("--public-port 3389 did not open RDP:\n%s", rules(r.ACL))
 	}
 }

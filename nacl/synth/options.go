@@ -53,6 +53,11 @@ type Options struct {
 	// Peers selects how peers are generalised (PeersIntent by default);
 	// PeerPrefix4/6 and MaxPeers apply on top of every mode.
 	Peers PeerMode
+	// PublicPorts are administrative or database ports (see
+	// RestrictedPort) that PeersIntent may open to 0.0.0.0/0 (::/0) when
+	// public peers reach them; without them such ports keep their
+	// observed peers (--public-port).
+	PublicPorts []uint16
 	// PeerSubnets are modelled subnets outside the protected ones (other
 	// tiers of the VPC, from --peer-subnet or --subnets): private peers
 	// inside them are generalised to them.

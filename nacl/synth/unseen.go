@@ -58,6 +58,11 @@ type Unseen struct {
 	// boundary); Denied lists those the ACL breaks, in ID order.
 	Working int
 	Denied  []UnseenDenial
+	// Restricted lists the working conversations denied only because a
+	// new public peer reached an administrative or database port that the
+	// synthesis kept to its observed peers on purpose (IntentRestricted):
+	// by choice, not a failure; --public-port opens such a port.
+	Restricted []UnseenDenial
 	// Failed counts conversations that never worked (scans, refused or
 	// unanswered connections). Of those whose request the ACL lets
 	// through: FailedServedPort counts the ones on a port working
@@ -98,7 +103,7 @@ func (u *Unseen) String() string {
 	if u.Incomplete {
 		verdict += " (INCOMPLETE: the data could not be read whole; counts cover what was read)"
 	}
-	s := fmt.Sprintf("%s: %d working conversation(s): %d allowed, %d denied", verdict, u.Working, u.Working-len(u.Denied), len(u.Denied))
+	s := fmt.Sprintf("%s: %d working conversation(s): %d allowed, %d denied", verdict, u.Working, u.Working-len(u.Denied)-len(u.Restricted), len(u.Denied))
 	if len(u.Denied) > 0 {
 		n := map[DenialReason]int{}
 		var order []DenialReason
@@ -113,6 +118,9 @@ func (u *Unseen) String() string {
 			parts[i] = fmt.Sprintf("%d %s", n[r], r)
 		}
 		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	if len(u.Restricted) > 0 {
+		s += fmt.Sprintf(", %d kept out on purpose (new peer on an administrative or database port kept to its observed peers; --public-port opens it)", len(u.Restricted))
 	}
 	s += fmt.Sprintf("; %d never-worked conversation(s) (scans, refused): %d denied", u.Failed, u.Failed-len(u.FailedAllowed)-len(u.FailedViaResponse)-u.FailedServedPort)
 	if u.FailedServedPort > 0 {
@@ -277,11 +285,31 @@ func (u *Unseen) replayOne(j *replay.Judge, res *Result, c *flows.Conversation, 
 	default:
 		u.Working++
 		u.Packets += total
-		if den != nil {
+		switch {
+		case den == nil:
+		case den.Reason == ReasonNewPeer && !den.Response && res.restricted(c):
+			u.Restricted = append(u.Restricted, *den)
+		default:
 			u.Denied = append(u.Denied, *den)
 			u.DeniedPackets += den.Packets
 		}
 	}
+}
+
+// restricted reports whether the service of c is one the synthesis kept
+// to its observed peers as an administrative or database port.
+func (r *Result) restricted(c *flows.Conversation) bool {
+	port, ok := servicePort(c)
+	if !ok {
+		return false
+	}
+	for i := range r.Decisions {
+		d := &r.Decisions[i]
+		if d.Intent == IntentRestricted && d.Proto == c.Proto && d.Port == port && d.IPv6 == c.Client.Addr.Is6() {
+			return true
+		}
+	}
+	return false
 }
 
 // denialReason tells why p, denied in dir, found no allow rule: the rules

@@ -477,7 +477,7 @@ func anomaliesText(m map[string]uint64) string {
 // linkTypeNames names the link types flowverify decodes.
 var linkTypeNames = map[uint16]string{
 	0: "NULL", 1: "Ethernet", 12: "RAW", 14: "RAW", 101: "RAW", 108: "LOOP", 113: "Linux SLL",
-	228: "IPv4", 229: "IPv6", 276: "Linux SLL2",
+	228: "IPv4", 229: "IPv6", 239: "NFLOG", 258: "PKTAP", 276: "Linux SLL2",
 }
 
 func linkTypesText(lts []uint16) string {
@@ -488,6 +488,8 @@ func linkTypesText(lts []uint16) string {
 	for i, lt := range lts {
 		if n, ok := linkTypeNames[lt]; ok {
 			parts[i] = fmt.Sprintf("%s(%d)", n, lt)
+		} else if n := capture.LinkTypeName(lt); n != "" {
+			parts[i] = fmt.Sprintf("%s(%d)", n, lt) // not decoded: its records are undecodable
 		} else {
 			parts[i] = strconv.Itoa(int(lt))
 		}

@@ -44,7 +44,8 @@ func (w *PacketWriter) q(b []byte, s string) []byte {
 // JSON returns one JSON object (with a trailing newline) for the packet:
 // file, frame, time, proto, src, dst, sport/dport (when the protocol has
 // them), icmp_type/icmp_code (ICMP), conversation, leg, verdict, reason
-// (exempt/not-filtered), uncertain (when true) and checks. The slice is
+// (exempt/not-filtered), uncertain and uncertain_reason (when uncertain:
+// which field was unknown and why) and checks. The slice is
 // reused by the next call.
 func (w *PacketWriter) JSON(p *capture.Packet, r *replay.PacketResult) []byte {
 	b := w.buf[:0]
@@ -93,6 +94,10 @@ func (w *PacketWriter) JSON(p *capture.Packet, r *replay.PacketResult) []byte {
 	}
 	if r.Judgement.Uncertain() {
 		b = append(b, `,"uncertain":true`...)
+		if why := replay.UncertainWhy(p); why != "" {
+			b = append(b, `,"uncertain_reason":`...)
+			b = w.q(b, why)
+		}
 	}
 	b = append(b, `,"checks":[`...)
 	for i := 0; i < r.Judgement.NCheck; i++ {

@@ -68,6 +68,27 @@ func writeSynthCurve(b *strings.Builder, r *synth.Result) {
 	}
 }
 
+// writeSynthDenials lists denied conversations of unseen data, at most
+// maxListed, each with its leg, rule and reason.
+func writeSynthDenials(b *strings.Builder, ds []synth.UnseenDenial, note string) {
+	for j, d := range ds {
+		if j == maxListed {
+			fmt.Fprintf(b, "  ... %d more\n", len(ds)-maxListed)
+			break
+		}
+		fmt.Fprintf(b, "  %s: %s denied %s by rule %d: %s%s (%d packets, first at file %d frame %d)\n",
+			d.Label, synthLeg(d.Response), d.Direction, d.Rule, d.Reason, note, d.Packets, d.First.File, d.First.Frame)
+	}
+}
+
+// synthLeg names the leg of a denial.
+func synthLeg(response bool) string {
+	if response {
+		return "response"
+	}
+	return "request"
+}
+
 // writeUnseen prints how the rules did on data they were not learned
 // from, one line each, with the denied conversations.
 func writeSynthUnseen(b *strings.Builder, r *synth.Result) {
@@ -84,18 +105,8 @@ func writeSynthUnseen(b *strings.Builder, r *synth.Result) {
 		if u.Estimate && !u.OK() {
 			b.WriteString("  (the printed rules were learned from the whole capture; what the estimate denies appeared only late in it: such traffic may be rare, record longer to cover it)\n")
 		}
-		for j, d := range u.Denied {
-			if j == maxListed {
-				fmt.Fprintf(b, "  ... %d more\n", len(u.Denied)-maxListed)
-				break
-			}
-			leg := "request"
-			if d.Response {
-				leg = "response"
-			}
-			fmt.Fprintf(b, "  %s: %s denied %s by rule %d: %s (%d packets, first at file %d frame %d)\n",
-				d.Label, leg, d.Direction, d.Rule, d.Reason, d.Packets, d.First.File, d.First.Frame)
-		}
+		writeSynthDenials(b, u.Denied, "")
+		writeSynthDenials(b, u.Restricted, " (kept out on purpose)")
 		for j, f := range u.FailedAllowed {
 			if j == maxListed {
 				fmt.Fprintf(b, "  ... %d more let through\n", len(u.FailedAllowed)-maxListed)

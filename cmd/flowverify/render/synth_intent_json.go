@@ -38,6 +38,7 @@ type SynthUnseenJSON struct {
 	Summary           string                  `json:"summary"`
 	Working           int                     `json:"working_conversations"`
 	Denied            []SynthUnseenDenialJSON `json:"denied"`
+	Restricted        []SynthUnseenDenialJSON `json:"kept_out_restricted_port"`
 	Failed            int                     `json:"never_worked_conversations"`
 	FailedAllowed     []string                `json:"never_worked_let_through"`
 	FailedServedPort  int                     `json:"never_worked_on_served_port"`
@@ -76,15 +77,18 @@ func synthIntentJSON(j *SynthJSON, r *synth.Result) {
 		u := &r.Unseen[i]
 		ju := SynthUnseenJSON{Label: u.Label, OK: u.OK(), Incomplete: u.Incomplete, Estimate: u.Estimate, Summary: u.String(), Working: u.Working, Failed: u.Failed,
 			FailedAllowed:    append([]string{}, u.FailedAllowed...),
-			FailedServedPort: u.FailedServedPort, FailedViaResponse: append([]string{}, u.FailedViaResponse...), Exempt: u.Exempt, Denied: []SynthUnseenDenialJSON{}}
-		for _, d := range u.Denied {
-			leg := "request"
-			if d.Response {
-				leg = "response"
-			}
-			ju.Denied = append(ju.Denied, SynthUnseenDenialJSON{ID: d.ConvID, Label: d.Label, Leg: leg, Direction: d.Direction.String(), Rule: d.Rule,
-				Reason: string(d.Reason), Packets: d.Packets, File: d.First.File, Frame: d.First.Frame})
-		}
+			FailedServedPort: u.FailedServedPort, FailedViaResponse: append([]string{}, u.FailedViaResponse...), Exempt: u.Exempt}
+		ju.Denied, ju.Restricted = synthDenialsJSON(u.Denied), synthDenialsJSON(u.Restricted)
 		j.Unseen = append(j.Unseen, ju)
 	}
+}
+
+// synthDenialsJSON converts denied conversations of unseen data (never nil).
+func synthDenialsJSON(ds []synth.UnseenDenial) []SynthUnseenDenialJSON {
+	out := make([]SynthUnseenDenialJSON, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, SynthUnseenDenialJSON{ID: d.ConvID, Label: d.Label, Leg: synthLeg(d.Response), Direction: d.Direction.String(), Rule: d.Rule,
+			Reason: string(d.Reason), Packets: d.Packets, File: d.First.File, Frame: d.First.Frame})
+	}
+	return out
 }
