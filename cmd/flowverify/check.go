@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 
 	"github.com/flowverify/flowverify/capture"
@@ -100,7 +101,10 @@ func runCheck(env *runEnv, args []string) int {
 		for _, w := range warnings {
 			fmt.Fprintf(env.stderr, "flowverify %s: warning: --write-fixed: %s\n", cmd, w)
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, errNothingToWrite):
+			fmt.Fprintf(env.stderr, "flowverify %s: notice: --write-fixed: %v\n", cmd, err)
+		case err != nil:
 			fmt.Fprintf(env.stderr, "flowverify %s: --write-fixed: %v\n", cmd, err)
 			writeFailed = true
 		}

@@ -134,6 +134,12 @@ func TestCheckFixPortscanNoFix(t *testing.T) {
 	if n != 1021 || d.Classes["intended"] != 1021 {
 		t.Errorf("%d denied conversations, classes %v; want 1021 intended", n, d.Classes)
 	}
+	// --write-fixed has nothing to write: a notice, not an error.
+	path := filepath.Join(t.TempDir(), "fixed.nacl")
+	_, errs, code := runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--write-fixed", path, samples+"portscan.pcap")
+	if _, err := os.Stat(path); code != exitFindings || !strings.Contains(errs, "notice: --write-fixed: nothing written") || err == nil {
+		t.Errorf("--write-fixed without fixes: exit %d, %q, file: %v", code, errs, err)
+	}
 	out, _, _ := runCLI(t, nil, "check", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", samples+"portscan.pcap")
 	if !strings.Contains(out, "\nintended: refused: 1021 conversation(s)") || strings.Contains(out, "\nFIXES") {
 		t.Errorf("text lacks the intended: refused group or has fixes:\n%s", out[max(0, len(out)-1500):])

@@ -52,6 +52,9 @@ func fixedExt(f aclfile.Format) string {
 	return ".nacl"
 }
 
+// errNothingToWrite: no conversation to fix, so no patched ACL (not an error).
+var errNothingToWrite = errors.New("nothing written: no change set (no conversation to fix)")
+
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
 // writeFixed writes the patched ACLs of the report's change sets to path:
@@ -60,7 +63,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 // files written and warnings for the reader.
 func writeFixed(rep *replay.Report, path string, format aclfile.Format) ([]string, []string, error) {
 	if len(rep.ChangeSets) == 0 {
-		return nil, nil, errors.New("nothing to write: no change set (no breakage to fix)")
+		return nil, nil, errNothingToWrite
 	}
 	if rep.Proof == nil || !rep.Proof.Passed {
 		return nil, nil, errors.New("not written: the proof of the change sets failed (see PROOF in the report)")
