@@ -21,17 +21,20 @@ type SubnetInfo struct {
 	Path string
 }
 
+// ipv6Association is one IPv6 block of a subnet or VPC.
+type ipv6Association struct {
+	Ipv6CidrBlock      *string `json:"Ipv6CidrBlock"`
+	Ipv6CidrBlockState *struct {
+		State string `json:"State"`
+	} `json:"Ipv6CidrBlockState"`
+}
+
 type rawSubnet struct {
-	SubnetID                    *string `json:"SubnetId"`
-	VpcID                       string  `json:"VpcId"`
-	CidrBlock                   *string `json:"CidrBlock"`
-	Ipv6CidrBlockAssociationSet []struct {
-		Ipv6CidrBlock      *string `json:"Ipv6CidrBlock"`
-		Ipv6CidrBlockState *struct {
-			State string `json:"State"`
-		} `json:"Ipv6CidrBlockState"`
-	} `json:"Ipv6CidrBlockAssociationSet"`
-	Tags []struct {
+	SubnetID                    *string           `json:"SubnetId"`
+	VpcID                       string            `json:"VpcId"`
+	CidrBlock                   *string           `json:"CidrBlock"`
+	Ipv6CidrBlockAssociationSet []ipv6Association `json:"Ipv6CidrBlockAssociationSet"`
+	Tags                        []struct {
 		Key   string `json:"Key"`
 		Value string `json:"Value"`
 	} `json:"Tags"`

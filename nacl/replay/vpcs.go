@@ -30,12 +30,7 @@ type rawVPC struct {
 			State string `json:"State"`
 		} `json:"CidrBlockState"`
 	} `json:"CidrBlockAssociationSet"`
-	Ipv6CidrBlockAssociationSet []struct {
-		Ipv6CidrBlock      *string `json:"Ipv6CidrBlock"`
-		Ipv6CidrBlockState *struct {
-			State string `json:"State"`
-		} `json:"Ipv6CidrBlockState"`
-	} `json:"Ipv6CidrBlockAssociationSet"`
+	Ipv6CidrBlockAssociationSet []ipv6Association `json:"Ipv6CidrBlockAssociationSet"`
 }
 
 // ReadVPCs reads a describe-vpcs JSON file.
