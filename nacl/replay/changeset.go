@@ -64,7 +64,10 @@ type candidate struct {
 	profile string
 	notes   []string
 	subnets []string
-	convs   []int
+	// convs are the IDs of the conversations it serves, ascending; a
+	// merge keeps the parts in more and sorts them once, in fix.
+	convs []int
+	more  [][]int
 	merged  int // number of budget merges folded into it
 }
 
@@ -176,10 +179,18 @@ func (fx *fixer) build() {
 func (c *candidate) fix(used map[usedKey]map[int]bool) Fix {
 	k := c.key
 	e := c.e
+	if len(c.more) > 0 {
+		all := slices.Clone(c.convs)
+		for _, m := range c.more {
+			all = append(all, m...)
+		}
+		slices.Sort(all)
+		c.convs, c.more = slices.Compact(all), nil
+	}
 	e.Comment = fmt.Sprintf("flowverify: lets %d conversation(s) through (blocked by rule %d)", len(c.convs), k.rule)
 	num, why := pickRuleNumber(k.acl, k.dir, k.rule, &e, used)
 	e.RuleNumber = num
-	notes := c.notes
+	notes := slices.Clone(c.notes)
 	if why != "" {
 		notes = append(notes, why)
 	}
@@ -276,9 +287,11 @@ func mergeCost(a, b *candidate) (nacl.Entry, float64) {
 func join(a, b *candidate, m nacl.Entry) *candidate {
 	c := *a
 	c.e = m
-	c.convs = mergeSorted(a.convs, b.convs)
-	c.subnets = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a.subnets), b.subnets...))))
-	c.notes = slices.Compact(append(slices.Clone(a.notes), b.notes...))
+	c.more = append(append(slices.Clip(a.more), b.convs), b.more...)
+	if !slices.Equal(a.subnets, b.subnets) {
+		c.subnets = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a.subnets), b.subnets...))))
+	}
+	c.notes = addNotes(a.notes, b.notes...)
 	if a.profile != b.profile {
 		c.profile = ""
 	}
@@ -286,22 +299,16 @@ func join(a, b *candidate, m nacl.Entry) *candidate {
 	return &c
 }
 
-// mergeSorted merges two ascending ID lists without duplicates.
-func mergeSorted(a, b []int) []int {
-	out := make([]int, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		var v int
-		switch {
-		case j >= len(b) || (i < len(a) && a[i] < b[j]):
-			v, i = a[i], i+1
-		case i >= len(a) || b[j] < a[i]:
-			v, j = b[j], j+1
-		default:
-			v, i, j = a[i], i+1, j+1
-		}
-		if len(out) == 0 || out[len(out)-1] != v {
-			out = append(out, v)
+// addNotes returns notes with the new ones that it lacks appended (a new
+// slice when anything is added).
+func addNotes(notes []string, add ...string) []string {
+	out := notes
+	for _, n := range add {
+		if !slices.Contains(out, n) {
+			if len(out) == len(notes) {
+				out = slices.Clone(notes)
+			}
+			out = append(out, n)
 		}
 	}
 	return out
@@ -386,7 +393,7 @@ func (fx *fixer) reduce(b bucket, cs []*candidate, room int) ([]*candidate, []st
 		}
 		c := join(x, y, m)
 		c.merged++
-		c.notes = append(c.notes, "merged to fit the quota: wider than the observed traffic")
+		c.notes = addNotes(c.notes, "merged to fit the quota: wider than the observed traffic")
 		return c
 	}
 	// Rounds of neighbour merges: the cheapest disjoint pairs of
