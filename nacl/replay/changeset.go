@@ -66,9 +66,9 @@ type candidate struct {
 	subnets []string
 	// convs are the IDs of the conversations it serves, ascending; a
 	// merge keeps the parts in more and sorts them once, in fix.
-	convs []int
-	more  [][]int
-	merged  int // number of budget merges folded into it
+	convs  []int
+	more   [][]int
+	merged int // number of budget merges folded into it
 }
 
 // bucket is an ACL, direction and family: what the quota counts.
