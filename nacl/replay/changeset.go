@@ -138,11 +138,11 @@ func (fx *fixer) build() {
 		case q.Fits:
 		case q.After <= QuotaMax:
 			q.Increase = q.After
-			st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the default quota of %d: request an increase to %d (Service Quotas L-2AEEBF1A, at most %d) before applying it; no merge of the fixes fits without letting through traffic that must stay denied%s",
-				b.dir, q.Family(), q.After, QuotaDefault, q.After, QuotaMax, fx.blockedText()))
+			st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the default quota of %d: request an increase to %d (Service Quotas L-2AEEBF1A, at most %d) before applying it; %s",
+				b.dir, q.Family(), q.After, QuotaDefault, q.After, QuotaMax, fx.whyNoMerge()))
 		default:
-			st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the hard limit of %d: AWS refuses it; no merge of the fixes fits without letting through traffic that must stay denied%s",
-				b.dir, q.Family(), q.After, QuotaMax, fx.blockedText()))
+			st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the hard limit of %d: AWS refuses it; %s",
+				b.dir, q.Family(), q.After, QuotaMax, fx.whyNoMerge()))
 		}
 		st.set.Quota = append(st.set.Quota, q)
 		st.cands = append(st.cands, cs...)
@@ -161,7 +161,7 @@ func (fx *fixer) build() {
 		})
 		for _, f := range fixes {
 			if f.Entry.RuleNumber == 0 {
-				st.set.Problems = append(st.set.Problems, f.Note)
+				st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s: no free rule number between the rule before it and rule %d: renumber the ACL's rules to make room", f.Line, f.Blocking))
 			} else {
 				patched.Entries = append(patched.Entries, f.Entry)
 			}
@@ -524,12 +524,12 @@ func (fx *fixer) noteBlocked(g *guardPacket) {
 	}
 }
 
-// blockedText names the conversation that forbade merges, "" if none.
-func (fx *fixer) blockedText() string {
+// whyNoMerge says why the fixes of a bucket could not be merged further.
+func (fx *fixer) whyNoMerge() string {
 	if fx.blocked == nil {
-		return ""
+		return "the fixes cannot be merged further: they differ in protocol, leg, ICMP type or the rule they must precede"
 	}
-	return fmt.Sprintf(" (for example conversation #%d, intended: %s)", fx.blocked.conv, fx.blocked.cause)
+	return fmt.Sprintf("no merge of the fixes fits without letting through traffic that must stay denied (for example conversation #%d, intended: %s)", fx.blocked.conv, fx.blocked.cause)
 }
 
 // entryMatches reports whether an allow entry without fragments'

@@ -310,3 +310,23 @@ func TestReportNoFixes(t *testing.T) {
 		t.Errorf("full report: fixes %d, classes %v", len(full.Fixes), full.Classes)
 	}
 }
+
+// No free number below the blocking rule: the change set says so and the
+// proof fails (nothing can be applied as it stands).
+func TestChangeSetNoRuleNumber(t *testing.T) {
+	a, d := nacl.Allow, nacl.Deny
+	acl := &nacl.ACL{ID: "acl-tight", Entries: []nacl.Entry{
+		ent(t, "in", 1, a, 6, "0.0.0.0/0", 22, 22),
+		ent(t, "in", 2, d, 6, "0.0.0.0/0", 1024, 65535),
+		ent(t, "out", 100, a, -1, "0.0.0.0/0", 0, 0),
+	}}
+	g := newConvGen()
+	g.tcp("ok", "10.0.1.10", 40000, "192.0.2.80", 443)
+	rep := g.report(t, simple(t, acl, "10.0.1.0/24"), ReportOptions{})
+	if len(rep.ChangeSets) != 1 || len(rep.ChangeSets[0].Problems) != 1 || !strings.Contains(rep.ChangeSets[0].Problems[0], "in ? allow tcp 192.0.2.80/32 32768-60999: no free rule number") {
+		t.Fatalf("change sets %+v", rep.ChangeSets)
+	}
+	if rep.Proof.Passed || !slices.Equal(rep.Proof.StillDenied, []int{1}) {
+		t.Errorf("proof %+v", rep.Proof)
+	}
+}

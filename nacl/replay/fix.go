@@ -421,7 +421,7 @@ func overlaps(a, b *nacl.Entry) bool {
 func ruleLine(e *nacl.Entry) string {
 	l := text.Rule(e)
 	if e.RuleNumber == 0 {
-		l = strings.Replace(l, " 0 ", " ? ", 1)
+		l = strings.Replace(l, " ", " ? ", 1) // text.Rule leaves the number out
 	}
 	return l
 }
