@@ -56,7 +56,7 @@ func runCheck(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	file, err := readNACL(env, cmd, o.nacl, rf.naclFormat)
+	file, err := readNACL(env, cmd, o.nacl, rf.naclFormat, &rf.naclIn, false)
 	if err != nil {
 		return fail(env, cmd, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
+	"github.com/flowverify/flowverify/nacl/formats/limits"
 	"github.com/flowverify/flowverify/nacl/replay"
 	"github.com/spf13/pflag"
 )
@@ -21,6 +22,7 @@ import (
 // which part of the capture is judged.
 type replayFlags struct {
 	naclFormat  string
+	naclIn      naclFlags
 	acl         string
 	subnets     []string
 	subnetsFile string
@@ -44,7 +46,26 @@ func addReplayFlags(fs *pflag.FlagSet) *replayFlags {
 	fs.StringVar(&rf.vpcsFile, "vpcs", "", "'aws ec2 describe-vpcs' JSON: the VPC CIDRs (the base+2 of each VPC's primary CIDR is the Amazon DNS resolver); in VPC mode only the VPCs of the subnets are used")
 	fs.StringVar(&rf.since, "since", "", "judge only packets at or after this time: RFC 3339, or a duration after the capture start (5m, +90s)")
 	fs.StringVar(&rf.until, "until", "", "judge only packets at or before this time: RFC 3339, or a duration after the capture start")
+	addNACLFlags(fs, &rf.naclIn)
 	return rf
+}
+
+// naclFlags say how to read --nacl files written as Terraform or
+// CloudFormation: variable and parameter values, evaluation limits.
+type naclFlags struct {
+	vars, varFiles, params []string
+	limits                 limits.Limits
+}
+
+// addNACLFlags registers --var, --var-file, --parameter and the
+// evaluation limits on fs.
+func addNACLFlags(fs *pflag.FlagSet, nf *naclFlags) {
+	fs.StringArrayVar(&nf.vars, "var", nil, "Terraform: set a root module variable, NAME=VALUE (repeatable; as terraform plan -var)")
+	fs.StringArrayVar(&nf.varFiles, "var-file", nil, "Terraform: read variable values from a .tfvars or .tfvars.json file (repeatable; after terraform.tfvars and *.auto.tfvars)")
+	fs.StringArrayVar(&nf.params, "parameter", nil, "CloudFormation: set a template parameter, Key=Value (repeatable; as aws cloudformation deploy --parameter-overrides)")
+	fs.Int64Var(&nf.limits.Bytes, "max-expr-bytes", limits.Defaults.Bytes, "Terraform/CloudFormation: largest value an expression may build, in bytes")
+	fs.Int64Var(&nf.limits.Elements, "max-expr-elements", limits.Defaults.Elements, "Terraform/CloudFormation: largest collection an expression may build (and largest count/for_each)")
+	fs.Int64Var(&nf.limits.Steps, "max-expr-steps", limits.Defaults.Steps, "Terraform/CloudFormation: evaluation steps allowed for one NACL file")
 }
 
 // window parses --since/--until.
@@ -84,26 +105,56 @@ func parsePrefixes(flag string, vals []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// readNACL reads a NACL file and prints its warnings on stderr; on a read
-// or validation error it prints every error diagnostic too (the returned
-// error names only the first).
-func readNACL(env *runEnv, cmd, path, format string) (*aclfile.File, error) {
+// readNACL reads a NACL file ("-": standard input; a directory: a
+// Terraform module) and prints its warnings on stderr; on a read or
+// validation error it prints every error diagnostic once and returns an
+// error that repeats none of them. Unless forLint, an ACL that AWS would
+// reject (duplicate rule numbers) is refused: evaluating it means nothing.
+func readNACL(env *runEnv, cmd, path, format string, nf *naclFlags, forLint bool) (*aclfile.File, error) {
 	f, err := aclfile.ParseFormat(format)
 	if err != nil {
 		return nil, fmt.Errorf("--nacl-format: %w", err)
 	}
-	file, err := aclfile.Read(path, f)
-	if file != nil {
-		for _, d := range file.Diagnostics {
-			if d.Severity != nacl.SevError || err != nil {
-				fmt.Fprintf(env.stderr, "flowverify %s: %s: %s\n", cmd, d.Severity, d.Error())
-			}
+	o := aclfile.Options{Format: f, Stdin: env.stdin, KeepRejected: forLint}
+	if nf != nil {
+		o.Vars, o.VarFiles, o.Parameters, o.Limits = nf.vars, nf.varFiles, nf.params, nf.limits
+	}
+	file, err := aclfile.ReadWith(path, o)
+	if file == nil {
+		if err != nil && looksLikeCIDR(path) {
+			err = fmt.Errorf("%w (%s is a CIDR: --nacl takes a NACL file)", err, path)
+		}
+		return nil, err
+	}
+	nerr := 0
+	for _, d := range file.Diagnostics {
+		if d.Severity == nacl.SevError {
+			nerr++
+		}
+		if d.Severity != nacl.SevError || err != nil {
+			fmt.Fprintf(env.stderr, "flowverify %s: %s: %s\n", cmd, d.Severity, d.Error())
 		}
 	}
 	if err != nil {
-		return nil, err
+		if nerr == 0 {
+			return nil, err
+		}
+		what := "1 error"
+		if nerr > 1 {
+			what = fmt.Sprintf("%d errors", nerr)
+		}
+		return nil, fmt.Errorf("%s: %s in the NACL file (listed above); nothing was evaluated", file.Path, what)
 	}
 	return file, nil
+}
+
+// looksLikeCIDR reports whether s parses as a CIDR or an address.
+func looksLikeCIDR(s string) bool {
+	if _, err := netip.ParsePrefix(s); err == nil {
+		return true
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // topology places the ACL(s) of file as the flags say; in host-detection
@@ -147,6 +198,9 @@ func (rf *replayFlags) place(env *runEnv, cmd string, file *aclfile.File, sel st
 	if rf.subnetsFile != "" {
 		if len(rf.subnets) > 0 {
 			return nil, nil, errors.New("--subnet and --subnets are exclusive (simple mode or VPC mode)")
+		}
+		if _, statErr := os.Stat(rf.subnetsFile); statErr != nil && looksLikeCIDR(strings.Split(rf.subnetsFile, ",")[0]) {
+			return nil, nil, fmt.Errorf("--subnets takes an 'aws ec2 describe-subnets' JSON file, and %s is a CIDR: did you mean --subnet %s?", rf.subnetsFile, rf.subnetsFile)
 		}
 		infos, err := replay.ReadSubnets(rf.subnetsFile)
 		if err != nil {

@@ -38,11 +38,11 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	oldFile, err := readNACL(env, cmd, *oldPath, rf.naclFormat)
+	oldFile, err := readNACL(env, cmd, *oldPath, rf.naclFormat, &rf.naclIn, false)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	newFile, err := readNACL(env, cmd, *newPath, rf.naclFormat)
+	newFile, err := readNACL(env, cmd, *newPath, rf.naclFormat, &rf.naclIn, false)
 	if err != nil {
 		return fail(env, cmd, err)
 	}

@@ -30,6 +30,8 @@ func runExplain(env *runEnv, args []string) int {
 	fs.StringVar(&naclPath, "nacl", "", "NACL file (describe-network-acls JSON, Terraform, CloudFormation, native text); required")
 	fs.StringVar(&sel, "acl", "", "ACL ID or Name tag when the file holds several")
 	fs.StringVar(&naclFormat, "nacl-format", "auto", "NACL file format: auto, aws-json, terraform, terraform-json, cloudformation, text")
+	var nf naclFlags
+	addNACLFlags(fs, &nf)
 	fs.StringSliceVar(&subnets, "subnet", nil, "CIDR of a subnet behind the NACL (repeatable: each CIDR is its own subnet, except one IPv4 plus one IPv6 CIDR, which form one dual-stack subnet); sets the direction")
 	fs.StringArrayVar(&vpcFlags, "vpc-cidr", nil, "VPC CIDR (repeatable): the first IPv4 one is the primary CIDR, whose base+2 address is the Amazon DNS resolver, which NACLs never filter")
 	fs.StringVar(&direction, "direction", "", "in or out: judge against these rules without a subnet")
@@ -65,7 +67,7 @@ func runExplain(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	file, err := readNACL(env, cmd, naclPath, naclFormat)
+	file, err := readNACL(env, cmd, naclPath, naclFormat, &nf, false)
 	if err != nil {
 		return fail(env, cmd, err)
 	}

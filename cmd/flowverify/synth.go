@@ -137,7 +137,7 @@ func (sf *synthFlags) options(env *runEnv) (synth.Options, error) {
 			return o, fmt.Errorf("--keep-denies-format: %w", err)
 		}
 		// readNACL prints the file's warnings (a non-canonical CIDR, ...).
-		file, err := readNACL(env, "synth", sf.keepDenies, sf.keepDeniesFormat)
+		file, err := readNACL(env, "synth", sf.keepDenies, sf.keepDeniesFormat, nil, false)
 		if err != nil {
 			return o, fmt.Errorf("--keep-denies: %w", err)
 		}
