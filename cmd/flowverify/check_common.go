@@ -29,6 +29,7 @@ type replayFlags struct {
 	vpcCIDRs    []string
 	since       string
 	until       string
+	vpcsFile    string
 }
 
 // addReplayFlags registers the topology and window flags on fs.
@@ -39,6 +40,7 @@ func addReplayFlags(fs *pflag.FlagSet) *replayFlags {
 	fs.StringArrayVar(&rf.subnets, "subnet", nil, "CIDR of a subnet behind the NACL (repeatable: each CIDR is its own subnet, except one IPv4 plus one IPv6 CIDR, which form one dual-stack subnet); default: the detected capture host as /32 or /128")
 	fs.StringVar(&rf.subnetsFile, "subnets", "", "VPC mode: 'aws ec2 describe-subnets' JSON; each subnet gets its associated ACL from --nacl (describe-network-acls JSON)")
 	fs.StringArrayVar(&rf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): the first IPv4 one is the primary CIDR, whose base+2 address is the Amazon DNS resolver, which NACLs never filter")
+	fs.StringVar(&rf.vpcsFile, "vpcs", "", "'aws ec2 describe-vpcs' JSON: the VPC CIDRs (the base+2 of each VPC's primary CIDR is the Amazon DNS resolver); in VPC mode only the VPCs of the subnets are used")
 	fs.StringVar(&rf.since, "since", "", "judge only packets at or after this time: RFC 3339, or a duration after the capture start (5m, +90s)")
 	fs.StringVar(&rf.until, "until", "", "judge only packets at or before this time: RFC 3339, or a duration after the capture start")
 	addNACLFlags(fs, &rf.naclIn)
@@ -158,6 +160,9 @@ func looksLikeCIDR(s string) bool {
 type placement struct {
 	stderr []string
 	notes  []string
+	// headlines are facts the report prints first (an Amazon DNS
+	// resolver inferred from the traffic).
+	headlines []string
 }
 
 // print writes the stderr lines as "flowverify CMD: PREFIXLINE", leaving
@@ -179,6 +184,37 @@ func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Reco
 	if err != nil {
 		return nil, nil, err
 	}
+	var vpcs []replay.VPCInfo
+	if rf.vpcsFile != "" {
+		if vpcs, err = replay.ReadVPCs(rf.vpcsFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	topo, pl, err := rf.place(file, sel, rec, vpc, vpcs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(topo.VPCCIDRs) == 0 && rec != nil {
+		for _, r := range replay.InferResolvers(rec, topo) {
+			topo.Resolvers = append(topo.Resolvers, r.Addr)
+			vpcRange := r.Widest.String()
+			if r.Narrowest != r.Widest {
+				vpcRange = "any of " + r.Widest.String() + " .. " + r.Narrowest.String()
+			}
+			pl.headlines = append(pl.headlines, fmt.Sprintf("Amazon DNS resolver %s inferred from the traffic: %d DNS conversation(s) (UDP/TCP 53) go to it, and it is base+2 of a VPC CIDR holding subnet %s (%s), which AWS reserves for the resolver; NACLs never filter it, so it is counted as exempt. If the VPC CIDR is none of these, %s is an ordinary DNS server: give --vpc-cidr or --vpcs FILE to say so.",
+				r.Addr, r.Conversations, r.Subnet, vpcRange, r.Addr))
+		}
+		if len(topo.Resolvers) > 0 {
+			pl.notes = slices.DeleteFunc(pl.notes, func(n string) bool { return strings.HasPrefix(n, "no --vpc-cidr given") })
+		}
+	}
+	return topo, pl, nil
+}
+
+// place builds the topology from the flags (simple or VPC mode) with the
+// VPC CIDRs of --vpc-cidr and, from --vpcs, of the subnets' VPCs. It
+// prints nothing: what it has to say is in the placement.
+func (rf *replayFlags) place(file *aclfile.File, sel string, rec *replay.Recording, vpc []netip.Prefix, vpcs []replay.VPCInfo) (*replay.Topology, *placement, error) {
 	pl := &placement{}
 	if rf.subnetsFile != "" {
 		if len(rf.subnets) > 0 {
@@ -191,10 +227,16 @@ func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Reco
 		if err != nil {
 			return nil, nil, err
 		}
+		ids := map[string]bool{}
+		for _, s := range infos {
+			ids[s.VPCID] = true
+		}
+		vpc = append(vpc, replay.VPCCIDRs(vpcs, ids)...)
 		topo, skipped, err := replay.VPCTopology(file.ACLs, infos, vpc)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s with %s: %w", file.Path, rf.subnetsFile, err)
 		}
+		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, ids)...)
 		for _, s := range skipped {
 			pl.stderr = append(pl.stderr, "warning: subnet "+s+": left out")
 		}
@@ -222,10 +264,14 @@ func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Reco
 		pl.notes = append(pl.notes, fmt.Sprintf("subnet %s is the detected capture host (no --subnet given)", hp))
 		cidrs = []netip.Prefix{hp}
 	}
+	vpc = append(vpc, replay.VPCCIDRs(vpcs, nil)...)
 	if len(vpc) == 0 {
 		pl.notes = append(pl.notes, "no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
 	}
 	topo, err := replay.SimpleTopology(acl, cidrs, vpc)
+	if err == nil {
+		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, nil)...)
+	}
 	return topo, pl, err
 }
 

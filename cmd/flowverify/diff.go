@@ -86,7 +86,9 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	oldRep, newRep := replay.Summarize(oldJudge, in.rec), replay.Summarize(newJudge, in.rec)
+	// diff shows no fixes: skip the classes, change sets and proof.
+	noFixes := replay.ReportOptions{NoFixes: true}
+	oldRep, newRep := replay.SummarizeWith(oldJudge, in.rec, noFixes), replay.SummarizeWith(newJudge, in.rec, noFixes)
 	d, err := replay.Compare(oldRep, newRep)
 	if err != nil {
 		return fail(env, cmd, err)

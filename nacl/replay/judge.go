@@ -45,6 +45,10 @@ type Subnet struct {
 type Topology struct {
 	Subnets  []Subnet
 	VPCCIDRs []netip.Prefix
+	// Resolvers are Amazon DNS resolver addresses known otherwise than
+	// from VPCCIDRs (inferred from the traffic, see InferResolvers);
+	// NACLs never filter them.
+	Resolvers []netip.Addr
 }
 
 // Check is one NACL evaluation a packet met.

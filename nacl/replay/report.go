@@ -1,6 +1,8 @@
 package replay
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
@@ -97,6 +99,9 @@ type ConvResult struct {
 	Denials []Denial
 	// Fixes are indexes into Report.Fixes of the rules that would let the denied legs through.
 	Fixes []int
+	// Class says whether a denied conversation is breakage (fixed),
+	// intended or unclear, and why; zero when nothing is denied.
+	Class Classification
 }
 
 // Leg returns the request or response leg.
@@ -131,13 +136,29 @@ type Summary struct {
 type Report struct {
 	Summary Summary
 	// Conversations are the results of the conversations with an
-	// evaluated packet, by ID, when the report is materialised (the
-	// tests' reference BuildReport); Summarize leaves it nil (see
-	// EachConversation).
+	// evaluated packet, by ID, when the report is materialised (the tests'
+	// reference BuildReport); Summarize leaves it
+	// nil (see EachConversation).
 	Conversations []*ConvResult
 	// Unattributed holds the keys of packets that joined no conversation.
 	Unattributed []KeyResult
-	Fixes        []Fix
+	// Fixes are the rules of the change sets, ACL by ACL (see ChangeSets).
+	Fixes []Fix
+	// ChangeSets are the fixes grouped per ACL, with the patched ACL and
+	// its quota counts.
+	ChangeSets []ChangeSet
+	// Proof is the replay of the capture against the patched ACLs.
+	Proof *Proof
+	// Classes counts the denied conversations by class.
+	Classes map[Class]int
+	// Unfixed are the denied conversations that get no fix, by class and
+	// cause, in that order.
+	Unfixed []ClassGroup
+	// FixAll is true when fixes were made for every class, not only breakage.
+	FixAll bool
+	// Headlines are facts the reader must see first (an inferred Amazon
+	// DNS resolver, ...); commands print them at the top.
+	Headlines []string
 	// lazy rebuilds conversation results on demand (Summarize).
 	lazy *lazyReport
 }
@@ -148,92 +169,176 @@ type lazyReport struct {
 	j   *Judge
 	rec *Recording
 	fx  *fixer
+	// scanners are the capture's scanners (for Classify); noFixes says
+	// the report has no classes (ReportOptions.NoFixes).
+	scanners Scanners
+	noFixes  bool
 	// affectedBits has bit id set for the conversations with a denied packet.
 	affectedBits []uint64
 }
 
-// Summarize judges every recorded key (once per conversation direction
-// and distinct NACL view) and computes the summary, fixes and notes, but
-// keeps no per-conversation result: Conversations is nil and
-// EachConversation rebuilds the results one at a time (cheaply: each key
-// is judged again). Beyond the recording it keeps the fixes (with the IDs
-// of the conversations they repair) and a bit per conversation for the
-// affected ones. (The tests keep a materialised reference, BuildReport.)
+// ReportOptions tune a report.
+type ReportOptions struct {
+	// FixAll makes fixes for every denied conversation, not only breakage.
+	FixAll bool
+	// Observe, when not nil, is called by SummarizeWith as SummarizeEach
+	// calls observe.
+	Observe func(*ConvResult)
+	// NoFixes skips the classes, change sets and proof (diff needs none).
+	NoFixes bool
+}
+
+// SummarizeWith is Summarize with options.
+func SummarizeWith(j *Judge, rec *Recording, o ReportOptions) *Report {
+	return buildReport(j, rec, false, o)
+}
+
+// Summarize judges every recorded key like BuildReport and computes the
+// summary, fixes and notes, but keeps no per-conversation result:
+// Conversations is nil and EachConversation rebuilds the results one at a
+// time (cheaply: each key is judged again). Beyond the recording it keeps
+// the fixes (with the IDs of the conversations they repair) and a bit per
+// conversation for the affected ones.
 func Summarize(j *Judge, rec *Recording) *Report {
-	return SummarizeEach(j, rec, nil)
+	return buildReport(j, rec, false, ReportOptions{})
 }
 
-// SummarizeEach is Summarize that also calls observe (when not nil) with
-// every conversation's result as it is judged, in ID order, without
-// denials and fixes; the conversation has only its ID, protocol, version,
-// endpoints, client side and state, and the value is reused: observe must
-// copy what it keeps. (The text renderer measures its table this way, in
-// the same pass.)
+// SummarizeEach is Summarize that also calls observe (when not nil) with every conversation's result
+// as it is judged, in ID order, without denials and fixes; the
+// conversation has only its ID, protocol, version, endpoints, client side
+// and state, and the value is reused: observe must copy what it keeps.
+// (The text renderer measures its table this way, in the same pass.)
 func SummarizeEach(j *Judge, rec *Recording, observe func(*ConvResult)) *Report {
-	r := newReport(rec)
-	fx := newFixer(j)
-	cb := &convBuilder{j: j, rec: rec}
-	n := rec.NumConversations()
-	affected := make([]uint64, n/64+1)
-	for id := 1; id <= n; id++ {
-		if !rec.hasKeys(id) {
-			continue
-		}
-		rec.roles(id, &cb.conv)
-		cr := &cb.cr
-		*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
-		cb.fill(id, cr, true)
-		if r.countConv(cr, fx) {
-			affected[id/64] |= 1 << (id % 64)
-		}
-		if observe != nil {
-			cb.conv.State = rec.state(id)
-			observe(cr)
-		}
-	}
-	r.finish(j, rec, fx)
-	r.lazy = &lazyReport{j: j, rec: rec, fx: fx, affectedBits: affected}
-	return r
+	return buildReport(j, rec, false, ReportOptions{Observe: observe})
 }
 
-// newReport returns a report with the recording's counts.
-func newReport(rec *Recording) *Report {
-	r := &Report{}
+func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
+	observe := o.Observe
+	r := &Report{FixAll: o.FixAll, Classes: map[Class]int{}}
 	s := &r.Summary
 	s.Records, s.IP, s.NonIP, s.Undecodable = rec.Counts.Records, rec.Counts.IP, rec.Counts.NonIP, rec.Counts.Undecodable
 	s.OutsideWindow, s.Unattributed = rec.Counts.OutsideWindow, rec.Counts.Unattributed
 	s.Start, s.End = rec.Counts.Start, rec.Counts.End
 	s.Since, s.Until = rec.Since, rec.Until
 	s.ExemptBy, s.NotFilteredBy = map[string]uint64{}, map[string]uint64{}
-	return r
-}
-
-// countConv adds a judged conversation to the summary and, when it has a
-// denied packet (the result), to the fixes.
-func (r *Report) countConv(cr *ConvResult, fx *fixer) bool {
-	for _, l := range []*Leg{&cr.Request, &cr.Response} {
-		for i := range l.Keys {
-			r.count(&l.Keys[i])
+	fx := newFixer(j)
+	var scanners Scanners
+	if !o.NoFixes {
+		scanners = DetectScanners(rec)
+	}
+	cb := &convBuilder{j: j, rec: rec}
+	n := rec.NumConversations()
+	affected := make([]uint64, n/64+1)
+	classes := make([]uint8, n+1)
+	// The held-out check learns from the first 80% of the conversations
+	// (by ID, that is by time) and replays the rest.
+	held, holdCut := newFixer(j), n*4/5
+	for id := 1; id <= n; id++ {
+		if !rec.hasKeys(id) {
+			continue
+		}
+		var cr *ConvResult
+		if keep {
+			c := rec.Conversations
+			var conv *flows.Conversation
+			if c != nil {
+				conv = c[id-1]
+			} else {
+				conv = new(flows.Conversation)
+				rec.Conversation(id, conv)
+			}
+			cr = &ConvResult{Conv: conv}
+			cb.fill(id, cr, false)
+		} else {
+			rec.roles(id, &cb.conv)
+			cr = &cb.cr
+			*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
+			cb.fill(id, cr, true)
+		}
+		for _, l := range []*Leg{&cr.Request, &cr.Response} {
+			for i := range l.Keys {
+				r.count(&l.Keys[i])
+			}
+		}
+		s.Conversations++
+		if (cr.Request.Denied > 0 || cr.Response.Denied > 0) && o.NoFixes {
+			s.Affected++
+			affected[id/64] |= 1 << (id % 64)
+		} else if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
+			s.Affected++
+			cls := Classify(cr, rec.state(id), scanners)
+			cr.Class = cls
+			classes[id] = classCode(cls.Class)
+			r.Classes[cls.Class]++
+			if r.toFix(cls.Class) {
+				fx.add(cr)
+				if id <= holdCut {
+					held.add(cr)
+				}
+			} else {
+				if cls.Class == ClassIntended {
+					fx.guard(cr)
+				}
+				r.addUnfixed(cls, id)
+			}
+			affected[id/64] |= 1 << (id % 64)
+		}
+		if keep {
+			r.Conversations = append(r.Conversations, cr)
+		} else if observe != nil {
+			cb.conv.State = rec.state(id)
+			observe(cr)
 		}
 	}
-	r.Summary.Conversations++
-	if cr.Request.Denied == 0 && cr.Response.Denied == 0 {
-		return false
-	}
-	r.Summary.Affected++
-	fx.add(cr)
-	return true
-}
-
-// finish judges the packets outside conversations and sets the fixes.
-func (r *Report) finish(j *Judge, rec *Recording, fx *fixer) {
 	for _, k := range rec.Unattributed() {
 		kr := KeyResult{KeyStat: k, Judgement: j.Judge(&k.Key)}
 		r.Unattributed = append(r.Unattributed, kr)
 		r.count(&kr)
 	}
-	r.Fixes = fx.fixes()
+	fx.build()
+	r.Fixes, r.ChangeSets = fx.fixes, fx.sets
+	for _, cr := range r.Conversations {
+		cr.Denials = appendDenials(nil, cr)
+		cr.Fixes = fx.indexes(cr)
+	}
+	isAffected := func(id int) bool { return id/64 < len(affected) && affected[id/64]&(1<<(id%64)) != 0 }
+	classOf := func(id int) Class { return classNames[classes[id]] }
+	r.Proof = r.prove(j, rec, isAffected, classOf, r.toFix)
+	held.guards = fx.guards
+	r.Proof.HeldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf)
+	fx.guards = nil
+	if !keep {
+		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, scanners: scanners, noFixes: o.NoFixes, affectedBits: affected}
+	}
+	return r
 }
+
+// ClassGroup is a set of conversations of one class and cause.
+type ClassGroup struct {
+	Class Class
+	Cause Cause
+	// First is the first conversation's classification.
+	First         Classification
+	Conversations []int
+}
+
+// addUnfixed adds conversation id to its class group.
+func (r *Report) addUnfixed(c Classification, id int) {
+	for i := range r.Unfixed {
+		if g := &r.Unfixed[i]; g.Class == c.Class && g.Cause == c.Cause {
+			g.Conversations = append(g.Conversations, id)
+			return
+		}
+	}
+	r.Unfixed = append(r.Unfixed, ClassGroup{Class: c.Class, Cause: c.Cause, First: c, Conversations: []int{id}})
+	slices.SortStableFunc(r.Unfixed, func(a, b ClassGroup) int { return cmp.Or(cmp.Compare(a.Class, b.Class), cmp.Compare(a.Cause, b.Cause)) })
+}
+
+// Fixed reports whether conversations of class c get fixes in this report.
+func (r *Report) Fixed(c Class) bool { return r.toFix(c) }
+
+// toFix reports whether conversations of class c get fixes.
+func (r *Report) toFix(c Class) bool { return c == ClassBreakage || (r.FixAll && c != "") }
 
 // count adds one judged key to the summary.
 func (r *Report) count(kr *KeyResult) {
@@ -337,6 +442,9 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 		if details {
 			cr.Denials = appendDenials(cr.Denials[:0], cr)
 			cr.Fixes = r.lazy.fx.indexes(cr)
+			if !r.lazy.noFixes {
+				cr.Class = Classify(cr, cb.rec.state(id), r.lazy.scanners)
+			}
 		}
 		if err := fn(cr); err != nil {
 			return err

@@ -12,7 +12,7 @@ import (
 var CheckCSVHeader = []string{"id", "proto", "client", "client_port", "server", "server_port", "state", "status",
 	"request_verdict", "request_checks", "request_packets", "request_denied",
 	"response_verdict", "response_checks", "response_packets", "response_denied",
-	"first_denied", "first_denied_file", "first_denied_frame", "explanation", "fix"}
+	"first_denied", "first_denied_file", "first_denied_frame", "explanation", "fix", "class", "cause"}
 
 // EachCheckCSVRow calls fn with the CSV row (see CheckCSVHeader) of every
 // conversation in turn, without holding them all; it stops at fn's first error.
@@ -43,7 +43,7 @@ func (o *Options) EachCheckCSVRow(r *replay.Report, fn func([]string) error) err
 			string(c.State), string(cr.Status),
 			legV(&cr.Request), ChecksText(cr.Request.Checks, true), u64(cr.Request.Packets), u64(cr.Request.Denied),
 			legV(&cr.Response), ChecksText(cr.Response.Checks, true), u64(cr.Response.Packets), u64(cr.Response.Denied),
-			fd, ff, fr, strings.Join(o.sentences(cr), " | "), strings.Join(fixes, " | ")})
+			fd, ff, fr, strings.Join(o.sentences(cr), " | "), strings.Join(fixes, " | "), string(cr.Class.Class), string(cr.Class.Cause)})
 	})
 }
 

@@ -159,6 +159,8 @@ type CheckConvJSON struct {
 	Response     LegJSON      `json:"response"`
 	Explanations []string     `json:"explanations"`
 	Fixes        []int        `json:"fixes"`
+	// Class is set for conversations with a denied packet.
+	Class *ClassJSON `json:"class,omitempty"`
 }
 
 // CheckConvJSON converts one conversation result.
@@ -168,7 +170,7 @@ func (o *Options) CheckConvJSON(cr *replay.ConvResult) CheckConvJSON {
 	j := CheckConvJSON{ID: c.ID, Proto: flows.ProtoName(c.Proto), Client: endpointJSON(c.Client, ports), Server: endpointJSON(c.Server, ports),
 		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: string(cr.Status),
 		Request: o.legJSON(&cr.Request, ports), Response: o.legJSON(&cr.Response, ports),
-		Explanations: o.sentences(cr), Fixes: cr.Fixes}
+		Explanations: o.sentences(cr), Fixes: cr.Fixes, Class: o.classJSON(cr.Class, cr.Conv)}
 	if j.Explanations == nil {
 		j.Explanations = []string{}
 	}
@@ -267,7 +269,8 @@ type CheckReportJSON struct {
 	Summary       CheckSummaryJSON `json:"summary"`
 	Conversations []CheckConvJSON  `json:"conversations"`
 	Fixes         []FixJSON        `json:"fixes"`
-	Notes         []string         `json:"notes"`
+	FixesJSON
+	Notes []string `json:"notes"`
 }
 
 // dirWord is "in" or "out".
@@ -361,6 +364,15 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	buf.WriteString("],\n")
 	if err := member("fixes", fixes); err != nil {
 		return err
+	}
+	fj := o.fixesJSON(r)
+	for _, m := range []struct {
+		name string
+		v    any
+	}{{"headlines", fj.Headlines}, {"classes", fj.Classes}, {"fix_all", fj.FixAll}, {"change_sets", fj.ChangeSets}, {"proof", fj.Proof}, {"unfixed", fj.Unfixed}} {
+		if err := member(m.name, m.v); err != nil {
+			return err
+		}
 	}
 	buf.WriteString("  \"notes\": ")
 	if err := value(head.Notes, "  "); err != nil {

@@ -172,6 +172,7 @@ func (tw *CheckTable) eachRow(r *replay.Report, multi bool, emit func(cells ...s
 // summarized (see CheckTable).
 func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topology, table *CheckTable) error {
 	var b strings.Builder
+	writeHeadlinesText(&b, r)
 	s := &r.Summary
 	fmt.Fprintf(&b, "Summary: %d records read, %d IP packets evaluated: %d allowed, %d denied, %d exempt, %d not filtered",
 		s.Records, s.Evaluated, s.Allowed, s.Denied, s.Exempt, s.NotFiltered)
@@ -179,6 +180,7 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 		fmt.Fprintf(&b, " (%d uncertain)", s.Uncertain)
 	}
 	fmt.Fprintf(&b, "\n         %d of %d conversations affected\n", s.Affected, s.Conversations)
+	writeClassCountsText(&b, r)
 	if s.OutsideWindow > 0 || !s.Since.IsZero() || !s.Until.IsZero() {
 		fmt.Fprintf(&b, "Window: %s .. %s (%d IP packets outside, not evaluated)\n", orOpen(o.FormatTime(s.Since)), orOpen(o.FormatTime(s.Until)), s.OutsideWindow)
 	}
@@ -263,16 +265,7 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 	if err != nil {
 		return err
 	}
-	if len(r.Fixes) > 0 {
-		b.WriteString("\nSUGGESTED RULES (native text format)\n")
-		for i := range r.Fixes {
-			f := &r.Fixes[i]
-			fmt.Fprintf(&b, "%s  # %s %s, %s leg, before rule %d; conversations %s\n", f.Line, f.ACL, f.SubnetID, f.Role, f.Blocking, intsText(f.Conversations))
-			if f.Note != "" {
-				fmt.Fprintf(&b, "#   %s\n", f.Note)
-			}
-		}
-	}
+	writeFixesText(&b, r)
 	if notes := o.checkNotes(r); len(notes) > 0 {
 		b.WriteString("\nNOTES\n")
 		for _, n := range notes {
@@ -329,6 +322,7 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 		}
 		b.WriteByte('\n')
 	}
+	writeClassText(b, r, cr)
 	for _, i := range cr.Fixes {
 		b.WriteString("  fix (" + r.Fixes[i].ACL + "): " + r.Fixes[i].Line + "\n")
 	}
