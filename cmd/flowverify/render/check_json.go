@@ -335,15 +335,15 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	}
 	buf.WriteString("  \"conversations\": [")
 	n := 0
+	var compact []byte
 	err := r.EachConversation(func(cr *replay.ConvResult) error {
 		if n > 0 {
 			buf.WriteByte(',')
 		}
 		n++
 		buf.WriteString("\n    ")
-		if err := value(o.CheckConvJSON(cr), "    "); err != nil {
-			return err
-		}
+		compact = o.appendCheckConvJSON(compact[:0], cr)
+		buf.Write(appendIndentJSON(buf.AvailableBuffer(), compact, "    ", "  "))
 		if buf.Len() >= 64<<10 {
 			return flush()
 		}

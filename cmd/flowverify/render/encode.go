@@ -15,17 +15,6 @@ func WriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// jsonLines writes one compact JSON object per line.
-type jsonLines struct{ enc *json.Encoder }
-
-func newJSONLines(w io.Writer) *jsonLines {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return &jsonLines{enc: enc}
-}
-
-func (j *jsonLines) write(v any) error { return j.enc.Encode(v) }
-
 // writeCSV writes a header and rows as RFC 4180 CSV.
 func writeCSV(w io.Writer, header []string, rows [][]string) error {
 	cw := csv.NewWriter(w)

@@ -1,0 +1,146 @@
+package render
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl/replay"
+)
+
+// appendCheckConvJSON appends the compact JSON object of one check
+// conversation, byte for byte what an Encoder with SetEscapeHTML(false)
+// produces for o.CheckConvJSON(cr) (without its newline), without
+// reflection (check_json_fast_test.go compares both).
+func (o *Options) appendCheckConvJSON(b []byte, cr *replay.ConvResult) []byte {
+	c := cr.Conv
+	ports := c.HasPorts()
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, int64(c.ID), 10)
+	b = append(b, `,"proto":`...)
+	b = appendJSONString(b, flows.ProtoName(c.Proto), false)
+	b = append(b, `,"client":`...)
+	b = appendEndpointJSON(b, c.Client, ports, false)
+	b = append(b, `,"server":`...)
+	b = appendEndpointJSON(b, c.Server, ports, false)
+	b = append(b, `,"state":`...)
+	b = appendJSONString(b, string(c.State), false)
+	b = append(b, `,"evidence":`...)
+	b = appendJSONString(b, string(c.Evidence), false)
+	b = append(b, `,"confidence":`...)
+	b = appendJSONString(b, string(c.Confidence), false)
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, cr.Status, false)
+	b = append(b, `,"request":`...)
+	b = o.appendLegJSON(b, &cr.Request, ports)
+	b = append(b, `,"response":`...)
+	b = o.appendLegJSON(b, &cr.Response, ports)
+	b = append(b, `,"explanations":[`...)
+	for i, s := range o.sentences(cr) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s, false)
+	}
+	b = append(b, `],"fixes":[`...)
+	for i, f := range cr.Fixes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(f), 10)
+	}
+	return append(b, "]}"...)
+}
+
+// appendLegJSON appends o.legJSON(l, ports) as encoding/json would.
+func (o *Options) appendLegJSON(b []byte, l *replay.Leg, ports bool) []byte {
+	b = append(b, `{"from":`...)
+	b = appendEndpointJSON(b, l.From, ports, false)
+	b = append(b, `,"to":`...)
+	b = appendEndpointJSON(b, l.To, ports, false)
+	b = append(b, `,"verdict":`...)
+	if l.Verdict == "" {
+		b = append(b, `"none"`...)
+	} else {
+		b = appendJSONString(b, string(l.Verdict), false)
+	}
+	if l.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendJSONString(b, l.Reason, false)
+	}
+	b = append(b, `,"checks":[`...)
+	for i := range l.Checks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCheckJSON(b, &l.Checks[i])
+	}
+	b = append(b, `],"packets":`...)
+	b = strconv.AppendUint(b, l.Packets, 10)
+	b = append(b, `,"allowed":`...)
+	b = strconv.AppendUint(b, l.Allowed, 10)
+	b = append(b, `,"denied":`...)
+	b = strconv.AppendUint(b, l.Denied, 10)
+	b = append(b, `,"exempt":`...)
+	b = strconv.AppendUint(b, l.Exempt, 10)
+	b = append(b, `,"not_filtered":`...)
+	b = strconv.AppendUint(b, l.NotFiltered, 10)
+	b = append(b, `,"uncertain":`...)
+	b = strconv.AppendUint(b, l.Uncertain, 10)
+	b = append(b, `,"icmp_errors":`...)
+	b = strconv.AppendUint(b, l.ICMPErrors, 10)
+	b = o.appendTimeMember(b, `,"first":`, l.First)
+	if l.Packets > 0 {
+		b = o.appendFrameMember(b, `,"first_frame":`, l.FirstFrame)
+	}
+	b = o.appendTimeMember(b, `,"first_denied":`, l.FirstDenied)
+	if l.Denied > 0 {
+		b = o.appendFrameMember(b, `,"first_denied_frame":`, l.FirstDeniedFrame)
+	}
+	return append(b, '}')
+}
+
+// appendTimeMember appends name and t, or nothing for the zero time (omitempty).
+func (o *Options) appendTimeMember(b []byte, name string, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	return appendRFC3339JSON(append(b, name...), t, o.Nano)
+}
+
+// appendFrameMember appends name and a FrameJSON.
+func (o *Options) appendFrameMember(b []byte, name string, f flows.FrameRef) []byte {
+	b = append(b, name...)
+	b = append(b, `{"file":`...)
+	b = appendJSONString(b, o.file(f.File), false)
+	b = append(b, `,"frame":`...)
+	b = strconv.AppendInt(b, f.Frame, 10)
+	return append(b, '}')
+}
+
+// appendCheckJSON appends NewCheckJSON(c) as encoding/json would.
+func appendCheckJSON(b []byte, c *replay.Check) []byte {
+	j := NewCheckJSON(c)
+	b = append(b, `{"acl":`...)
+	b = appendJSONString(b, j.ACL, false)
+	b = append(b, `,"subnet":`...)
+	b = appendJSONString(b, j.Subnet, false)
+	if j.SubnetID != "" {
+		b = append(b, `,"subnet_id":`...)
+		b = appendJSONString(b, j.SubnetID, false)
+	}
+	b = append(b, `,"direction":`...)
+	b = appendJSONString(b, j.Direction, false)
+	b = append(b, `,"rule":`...)
+	b = strconv.AppendInt(b, int64(j.Rule), 10)
+	b = append(b, `,"action":`...)
+	b = appendJSONString(b, j.Action, false)
+	if j.RuleText != "" {
+		b = append(b, `,"rule_text":`...)
+		b = appendJSONString(b, j.RuleText, false)
+	}
+	if j.Uncertain {
+		b = append(b, `,"uncertain":true`...)
+	}
+	return append(b, '}')
+}
