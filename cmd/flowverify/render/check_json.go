@@ -24,6 +24,8 @@ type Options struct {
 	Colour bool
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
+	// checkJSON caches the JSON of each distinct check (appendCheckJSON).
+	checkJSON map[replay.Check][]byte
 }
 
 // sentences returns Sentences(cr), remembering the check phrases.

@@ -73,7 +73,7 @@ func (o *Options) appendLegJSON(b []byte, l *replay.Leg, ports bool) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendCheckJSON(b, &l.Checks[i])
+		b = o.appendCachedCheckJSON(b, &l.Checks[i])
 	}
 	b = append(b, `],"packets":`...)
 	b = strconv.AppendUint(b, l.Packets, 10)
@@ -116,6 +116,27 @@ func (o *Options) appendFrameMember(b []byte, name string, f flows.FrameRef) []b
 	b = append(b, `,"frame":`...)
 	b = strconv.AppendInt(b, f.Frame, 10)
 	return append(b, '}')
+}
+
+// maxCachedChecks bounds the check cache (distinct rules × subnets ×
+// directions: a few hundred in practice).
+const maxCachedChecks = 1 << 14
+
+// appendCachedCheckJSON is appendCheckJSON, remembering each distinct
+// check's bytes (every conversation of a capture meets the same few rules).
+func (o *Options) appendCachedCheckJSON(b []byte, c *replay.Check) []byte {
+	if js, ok := o.checkJSON[*c]; ok {
+		return append(b, js...)
+	}
+	start := len(b)
+	b = appendCheckJSON(b, c)
+	if o.checkJSON == nil {
+		o.checkJSON = map[replay.Check][]byte{}
+	}
+	if len(o.checkJSON) < maxCachedChecks {
+		o.checkJSON[*c] = append([]byte(nil), b[start:]...)
+	}
+	return b
 }
 
 // appendCheckJSON appends NewCheckJSON(c) as encoding/json would.
