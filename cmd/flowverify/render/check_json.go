@@ -25,7 +25,8 @@ type Options struct {
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
 	// checkJSON caches the JSON of each distinct check (appendCheckJSON).
-	checkJSON map[replay.Check][]byte
+	checkJSON  map[replay.Check][]byte
+	lastChecks [4]recentCheck
 }
 
 // sentences returns Sentences(cr), remembering the check phrases.

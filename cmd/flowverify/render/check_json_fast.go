@@ -125,7 +125,14 @@ const maxCachedChecks = 1 << 14
 // appendCachedCheckJSON is appendCheckJSON, remembering each distinct
 // check's bytes (every conversation of a capture meets the same few rules).
 func (o *Options) appendCachedCheckJSON(b []byte, c *replay.Check) []byte {
+	// The last checks met first: comparing is cheaper than hashing strings.
+	for i := range o.lastChecks {
+		if l := &o.lastChecks[i]; l.json != nil && l.check == *c {
+			return append(b, l.json...)
+		}
+	}
 	if js, ok := o.checkJSON[*c]; ok {
+		o.rememberCheck(c, js)
 		return append(b, js...)
 	}
 	start := len(b)
@@ -133,10 +140,24 @@ func (o *Options) appendCachedCheckJSON(b []byte, c *replay.Check) []byte {
 	if o.checkJSON == nil {
 		o.checkJSON = map[replay.Check][]byte{}
 	}
+	js := append([]byte(nil), b[start:]...)
 	if len(o.checkJSON) < maxCachedChecks {
-		o.checkJSON[*c] = append([]byte(nil), b[start:]...)
+		o.checkJSON[*c] = js
 	}
+	o.rememberCheck(c, js)
 	return b
+}
+
+// recentCheck is one entry of Options.lastChecks.
+type recentCheck struct {
+	check replay.Check
+	json  []byte
+}
+
+// rememberCheck makes c the most recent check.
+func (o *Options) rememberCheck(c *replay.Check, js []byte) {
+	copy(o.lastChecks[1:], o.lastChecks[:len(o.lastChecks)-1])
+	o.lastChecks[0] = recentCheck{*c, js}
 }
 
 // appendCheckJSON appends NewCheckJSON(c) as encoding/json would.
