@@ -145,6 +145,7 @@ func differentialFiles(t testing.TB) map[string][]byte {
 	files := map[string][]byte{
 		"writer":       pcapngFile(t, []uint16{LinkTypeEthernet, LinkTypeRaw}, append(threeFrames(), frame{ts: t0.Add(time.Second), data: raw, iface: 1, wire: 900})),
 		"large":        pcapngFile(t, []uint16{LinkTypeEthernet}, genFrames(3000, 1514)),
+		"jumbo":        pcapngFile(t, []uint16{LinkTypeEthernet}, genFrames(40, 200_000)), // blocks beyond the read-ahead headroom
 		"two-sections": cat(pcapngFile(t, []uint16{LinkTypeEthernet}, threeFrames()), pcapngFile(t, []uint16{LinkTypeRaw}, []frame{{ts: t0.Add(time.Hour), data: raw}})),
 	}
 	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
