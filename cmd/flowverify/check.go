@@ -97,7 +97,7 @@ func runCheck(env *runEnv, args []string) int {
 		observe = table.Observe
 	}
 	rep := replay.SummarizeWith(judge, in.rec, replay.ReportOptions{FixAll: o.fixAll, Observe: observe})
-	rep.Headlines = append(pl.headlines, rep.Headlines...)
+	rep.InferredResolvers = pl.resolvers
 	writeFailed := false
 	if o.writeFixed != "" {
 		files, warnings, err := writeFixed(rep, o.writeFixed, fixedFmt)

@@ -160,9 +160,9 @@ func looksLikeCIDR(s string) bool {
 type placement struct {
 	stderr []string
 	notes  []string
-	// headlines are facts the report prints first (an Amazon DNS
-	// resolver inferred from the traffic).
-	headlines []string
+	// resolvers are the Amazon DNS resolvers inferred from the traffic,
+	// which the report prints first.
+	resolvers []replay.InferredResolver
 }
 
 // print writes the stderr lines as "flowverify CMD: PREFIXLINE", leaving
@@ -195,14 +195,9 @@ func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Reco
 		return nil, nil, err
 	}
 	if len(topo.VPCCIDRs) == 0 && rec != nil {
-		for _, r := range replay.InferResolvers(rec, topo) {
+		pl.resolvers = replay.InferResolvers(rec, topo)
+		for _, r := range pl.resolvers {
 			topo.Resolvers = append(topo.Resolvers, r.Addr)
-			vpcRange := r.Widest.String()
-			if r.Narrowest != r.Widest {
-				vpcRange = "any of " + r.Widest.String() + " .. " + r.Narrowest.String()
-			}
-			pl.headlines = append(pl.headlines, fmt.Sprintf("Amazon DNS resolver %s inferred from the traffic: %d DNS conversation(s) (UDP/TCP 53) go to it, and it is base+2 of a VPC CIDR holding subnet %s (%s), which AWS reserves for the resolver; NACLs never filter it, so it is counted as exempt. If the VPC CIDR is none of these, %s is an ordinary DNS server: give --vpc-cidr or --vpcs FILE to say so.",
-				r.Addr, r.Conversations, r.Subnet, vpcRange, r.Addr))
 		}
 		if len(topo.Resolvers) > 0 {
 			pl.notes = slices.DeleteFunc(pl.notes, func(n string) bool { return strings.HasPrefix(n, "no --vpc-cidr given") })

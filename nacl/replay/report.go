@@ -156,9 +156,10 @@ type Report struct {
 	Unfixed []ClassGroup
 	// FixAll is true when fixes were made for every class, not only breakage.
 	FixAll bool
-	// Headlines are facts the reader must see first (an inferred Amazon
-	// DNS resolver, ...); commands print them at the top.
-	Headlines []string
+	// InferredResolvers are the Amazon DNS resolvers inferred from the
+	// traffic (no VPC CIDR given) and counted as exempt: facts the reader
+	// must see first, which commands print at the top.
+	InferredResolvers []InferredResolver
 	// lazy rebuilds conversation results on demand (Summarize).
 	lazy *lazyReport
 }

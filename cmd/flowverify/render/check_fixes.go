@@ -85,10 +85,10 @@ func noFixWhy(c replay.Class) string {
 
 // writeHeadlinesText prints the facts the reader must see first.
 func writeHeadlinesText(b *strings.Builder, r *replay.Report) {
-	for _, h := range r.Headlines {
+	for _, h := range Headlines(r) {
 		b.WriteString("NOTE: " + h + "\n")
 	}
-	if len(r.Headlines) > 0 {
+	if len(r.InferredResolvers) > 0 {
 		b.WriteByte('\n')
 	}
 }
@@ -279,7 +279,7 @@ func orEmpty[T any](s []T) []T {
 
 // fixesJSON converts the fix part of a report.
 func (o *Options) fixesJSON(r *replay.Report) FixesJSON {
-	j := FixesJSON{Headlines: orEmpty(r.Headlines), FixAll: r.FixAll, Classes: map[string]int{},
+	j := FixesJSON{Headlines: orEmpty(Headlines(r)), FixAll: r.FixAll, Classes: map[string]int{},
 		ChangeSets: []ChangeSetJSON{}, Unfixed: []ClassGroupJSON{}}
 	for _, c := range []replay.Class{replay.ClassBreakage, replay.ClassIntended, replay.ClassUnclear} {
 		j.Classes[string(c)] = r.Classes[c]
