@@ -144,7 +144,7 @@ func FuzzSynthesize(f *testing.F) {
 		// The training data replayed as unseen data is allowed.
 		u, err := ReplayConversations(r, convs, observe(convs), "training")
 		if err != nil || len(u.Denied) > 0 {
-			t.Fatalf("training data replayed: %v %s %+v", err, u, u.Denied)
+			t.Fatalf("training data replayed: %v %+v %+v", err, *u, u.Denied)
 		}
 	})
 }

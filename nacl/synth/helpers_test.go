@@ -127,7 +127,7 @@ func dump(r *Result, cr *CheckResult) string {
 		fmt.Fprintf(&b, "conflict #%d %s %d\n", c.Conv.ID, c.Direction, c.Rule)
 	}
 	for i := range r.OutsideForced {
-		fmt.Fprintf(&b, "outside %+v: %s\n", r.OutsideForced[i], r.OutsideForced[i].Message())
+		fmt.Fprintf(&b, "outside %+v\n", r.OutsideForced[i])
 	}
 	for _, m := range r.Merges {
 		fmt.Fprintf(&b, "merge %+v\n", m)
@@ -140,7 +140,7 @@ func dump(r *Result, cr *CheckResult) string {
 	}
 	fmt.Fprintf(&b, "counts %+v\nnotes %q\nwarnings %q\n", r.Counts, r.Notes, r.Warnings)
 	if cr != nil {
-		fmt.Fprintf(&b, "self-check %s %+v\n", cr, *cr)
+		fmt.Fprintf(&b, "self-check %+v\n", *cr)
 	}
 	return b.String()
 }

@@ -259,7 +259,7 @@ func TestHoldoutPropertyAndClosedPorts(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(u.Denied) > 0 {
-			t.Errorf("seed %d (%s): training data replayed: %s: %+v", seed, o.Peers, u, u.Denied[0])
+			t.Errorf("seed %d (%s): training data replayed: %+v: %+v", seed, o.Peers, *u, u.Denied[0])
 		}
 		// Ports served by working conversations, per direction/proto.
 		type sk struct {
@@ -384,7 +384,7 @@ func TestWebserverHoldsOnThirdRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !ud.OK() || ud.Working != 12 || len(ud.Restricted) != 2 {
-		t.Fatalf("webserver-3.pcap, default: %s %+v\n%s", ud, ud.Restricted, rules(rd.ACL))
+		t.Fatalf("webserver-3.pcap, default: %+v %+v\n%s", *ud, ud.Restricted, rules(rd.ACL))
 	}
 	for _, d := range ud.Restricted {
 		if !strings.HasSuffix(d.Label, ":22") || d.Reason != ReasonNewPeer {
@@ -399,7 +399,7 @@ func TestWebserverHoldsOnThirdRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !u.OK() || u.Working != 12 || u.Failed != 10 || len(u.Restricted) != 0 {
-		t.Fatalf("webserver-3.pcap: %s %+v\n%s", u, u.Denied, rules(r.ACL))
+		t.Fatalf("webserver-3.pcap: %+v %+v\n%s", *u, u.Denied, rules(r.ACL))
 	}
 	// Every packet of the working conversations, and no SYN of the scan.
 	j, err := replay.NewJudge(Topology(r.ACL, &r.opts))
@@ -428,7 +428,7 @@ func TestWebserverHoldsOnThirdRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	if ux.OK() || ux.Denied[0].Reason != ReasonNewPeer {
-		t.Errorf("--peers exact on webserver-3.pcap: %s", ux)
+		t.Errorf("--peers exact on webserver-3.pcap: %+v", *ux)
 	}
 }
 
@@ -447,7 +447,7 @@ func TestWebserverHoldout(t *testing.T) {
 	r := mustSynth(t, conversations(t, rec), o)
 	cr := mustPass(t, r, o.Observations)
 	if r.HeldOut == 0 || cr.Packets == 0 {
-		t.Fatalf("held out %d, self-check %s", r.HeldOut, cr)
+		t.Fatalf("held out %d, self-check %+v", r.HeldOut, *cr)
 	}
 	u, err := ReplayUnseen(r, rec, func(c *flows.Conversation) bool { return !o.Learn(c) }, "holdout")
 	if err != nil {
@@ -463,7 +463,7 @@ func TestWebserverHoldout(t *testing.T) {
 		}
 	}
 	if reasons[ReasonNewPort] != 6 {
-		t.Errorf("reasons %v, want 6 new-port denials (the clients came after the cut): %s", reasons, u)
+		t.Errorf("reasons %v, want 6 new-port denials (the clients came after the cut): %+v", reasons, *u)
 	}
 	// Held-out data learned from is clean.
 	all, err := ReplayUnseen(r, rec, o.Learn, "training")
@@ -471,7 +471,7 @@ func TestWebserverHoldout(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(all.Denied) != 0 {
-		t.Errorf("training part denied: %s", all)
+		t.Errorf("training part denied: %+v", *all)
 	}
 }
 
@@ -507,7 +507,7 @@ func TestTwoTier(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !u.OK() || u.Working != 18 {
-		t.Errorf("twotier-2.pcap: %s %+v", u, u.Denied)
+		t.Errorf("twotier-2.pcap: %+v %+v", *u, u.Denied)
 	}
 }
 
@@ -539,7 +539,7 @@ func TestDenialReasons(t *testing.T) {
 	}
 	want := map[int]DenialReason{2: ReasonNewPeer, 3: ReasonNewPort, 4: ReasonNewEphemeral, 5: ReasonNewProtocol, 6: ReasonNewICMP}
 	if u.Working != 6 || len(got) != len(want) {
-		t.Errorf("%s: %v\n%s", u, got, rules(r.ACL))
+		t.Errorf("%+v: %v\n%s", *u, got, rules(r.ACL))
 	}
 	for id, w := range want {
 		if got[id] != w {
@@ -565,7 +565,7 @@ func TestUnseenUDPProbeAnsweredByICMP(t *testing.T) {
 		t.Fatal(err)
 	}
 	if u.Working != 0 || u.Failed != 1 || !u.OK() {
-		t.Errorf("%s", u)
+		t.Errorf("%+v", *u)
 	}
 }
 
@@ -600,7 +600,7 @@ func TestUnseenNeverWorkedKinds(t *testing.T) {
 	}
 	if u.Failed != 4 || u.FailedServedPort != 1 || len(u.FailedViaResponse) != 1 || len(u.FailedAllowed) != 1 || u.OK() ||
 		!strings.Contains(u.FailedAllowed[0], ":100 ") {
-		t.Errorf("%s\nvia response %q\nlet through %q\n%s", u, u.FailedViaResponse, u.FailedAllowed, rules(r.ACL))
+		t.Errorf("%+v\nvia response %q\nlet through %q\n%s", *u, u.FailedViaResponse, u.FailedAllowed, rules(r.ACL))
 	}
 }
 

@@ -102,7 +102,7 @@ func TestGeneralisesToSecondRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !cr.OK() || cr.Allowed == 0 {
-		t.Fatalf("webserver-2.pcap against rules from webserver.pcap: %s\n%s", cr, dump(r, cr))
+		t.Fatalf("webserver-2.pcap against rules from webserver.pcap: %+v\n%s", *cr, dump(r, cr))
 	}
 	// Without widening the peers, the new clients are (rightly) denied:
 	// the test above is not vacuous.
@@ -113,7 +113,7 @@ func TestGeneralisesToSecondRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cr32.OK() {
-		t.Errorf("rules for /32 peers allowed the second recording's new clients: %s", cr32)
+		t.Errorf("rules for /32 peers allowed the second recording's new clients: %+v", *cr32)
 	}
 }
 

@@ -43,22 +43,6 @@ type CheckResult struct {
 // OK reports whether no packet of a used conversation was denied.
 func (c *CheckResult) OK() bool { return len(c.Failures) == 0 }
 
-// String summarises the self-check in one line.
-func (c *CheckResult) String() string {
-	s := fmt.Sprintf("%d packets replayed: %d allowed, %d exempt, %d not filtered, %d denied as intended (excluded conversations)",
-		c.Packets, c.Allowed, c.Exempt, c.NotFiltered, c.Expected)
-	if c.OutsideForced > 0 {
-		s += fmt.Sprintf(", %d denied as intended (replies to client ports outside the forced ephemeral range)", c.OutsideForced)
-	}
-	if c.Uncertain > 0 {
-		s += fmt.Sprintf(", %d denied with unknown ports (fragments; AWS behaviour UNCONFIRMED)", c.Uncertain)
-	}
-	if c.OK() {
-		return "PASS: " + s
-	}
-	return fmt.Sprintf("FAIL: %d packets of used conversations denied (%d distinct shapes); %s", c.FailedPackets, len(c.Failures), s)
-}
-
 // SelfCheck replays every observed packet shape through replay.Judge with
 // the generated ACL on the same subnets. A denied packet of a conversation
 // that was not excluded (failed or conflicting) is a failure.

@@ -94,50 +94,6 @@ type Unseen struct {
 // failed one reached a port the rules open though it was never served.
 func (u *Unseen) OK() bool { return len(u.Denied) == 0 && len(u.FailedAllowed) == 0 }
 
-// String summarises the replay in one line.
-func (u *Unseen) String() string {
-	verdict := "PASS"
-	if !u.OK() {
-		verdict = "FAIL"
-	}
-	if u.Incomplete {
-		verdict += " (INCOMPLETE: the data could not be read whole; counts cover what was read)"
-	}
-	s := fmt.Sprintf("%s: %d working conversation(s): %d allowed, %d denied", verdict, u.Working, u.Working-len(u.Denied)-len(u.Restricted), len(u.Denied))
-	if len(u.Denied) > 0 {
-		n := map[DenialReason]int{}
-		var order []DenialReason
-		for _, d := range u.Denied {
-			if n[d.Reason] == 0 {
-				order = append(order, d.Reason)
-			}
-			n[d.Reason]++
-		}
-		parts := make([]string, len(order))
-		for i, r := range order {
-			parts[i] = fmt.Sprintf("%d %s", n[r], r)
-		}
-		s += " (" + strings.Join(parts, ", ") + ")"
-	}
-	if len(u.Restricted) > 0 {
-		s += fmt.Sprintf(", %d kept out on purpose (new peer on an administrative or database port kept to its observed peers; --public-port opens it)", len(u.Restricted))
-	}
-	s += fmt.Sprintf("; %d never-worked conversation(s) (scans, refused): %d denied", u.Failed, u.Failed-len(u.FailedAllowed)-len(u.FailedViaResponse)-u.FailedServedPort)
-	if u.FailedServedPort > 0 {
-		s += fmt.Sprintf(", %d on a served port (refused by the host)", u.FailedServedPort)
-	}
-	if len(u.FailedViaResponse) > 0 {
-		s += fmt.Sprintf(", %d admitted by a response range (stateless NACL)", len(u.FailedViaResponse))
-	}
-	if len(u.FailedAllowed) > 0 {
-		s += fmt.Sprintf(", %d let through on a port no working conversation used", len(u.FailedAllowed))
-	}
-	if u.Exempt > 0 {
-		s += fmt.Sprintf("; %d need no rule", u.Exempt)
-	}
-	return s
-}
-
 // DefaultHoldout is the share of the capture time held out for the
 // estimate flowverify synth reports when --holdout is not given.
 const DefaultHoldout = 0.2

@@ -81,7 +81,7 @@ func WriteSynthText(w io.Writer, r *synth.Result, check *synth.CheckResult) erro
 				fmt.Fprintf(&b, "  ... %d more client(s)\n", len(r.OutsideForced)-maxListed)
 				break
 			}
-			fmt.Fprintf(&b, "  %s\n", r.OutsideForced[i].Message())
+			fmt.Fprintf(&b, "  %s\n", SynthOutsideForced(&r.OutsideForced[i]))
 		}
 	}
 	if len(r.Merges) > 0 || r.Lossless > 0 {
@@ -103,7 +103,7 @@ func WriteSynthText(w io.Writer, r *synth.Result, check *synth.CheckResult) erro
 	}
 	fmt.Fprintf(&b, "Over-permission: %.1f bits (log2 of allowed-but-not-observed address x service units)\n", r.OverBits)
 	if check != nil {
-		fmt.Fprintf(&b, "Self-check: %s\n", check)
+		fmt.Fprintf(&b, "Self-check: %s\n", SynthCheckSummary(check))
 		for i, f := range check.Failures {
 			if i == maxListed {
 				fmt.Fprintf(&b, "  ... %d more\n", len(check.Failures)-maxListed)

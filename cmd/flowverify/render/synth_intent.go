@@ -101,7 +101,7 @@ func writeSynthUnseen(b *strings.Builder, r *synth.Result) {
 		if u.Estimate {
 			title = "Held-out estimate"
 		}
-		fmt.Fprintf(b, "%s (%s): %s\n", title, u.Label, u)
+		fmt.Fprintf(b, "%s (%s): %s\n", title, u.Label, SynthUnseenSummary(u))
 		if u.Estimate && !u.OK() {
 			b.WriteString("  (the printed rules were learned from the whole capture; what the estimate denies appeared only late in it: such traffic may be rare, record longer to cover it)\n")
 		}

@@ -165,12 +165,12 @@ func NewSynthJSON(r *synth.Result, check *synth.CheckResult) *SynthJSON {
 	for i := range r.OutsideForced {
 		o := &r.OutsideForced[i]
 		j.OutsideForced = append(j.OutsideForced, SynthOutsideJSON{Client: o.Client.String(), Proto: flows.ProtoName(o.Proto), Ports: o.Ports,
-			Convs: o.Convs, Profile: o.Profile, Range: o.Range.String(), Message: o.Message()})
+			Convs: o.Convs, Profile: o.Profile, Range: o.Range.String(), Message: SynthOutsideForced(o)})
 	}
 	synthIntentJSON(j, r)
 	j.HeldOut = r.HeldOut
 	if check != nil {
-		j.SelfCheck = &SynthCheckJSON{OK: check.OK(), Summary: check.String(), Packets: check.Packets, Allowed: check.Allowed, Exempt: check.Exempt,
+		j.SelfCheck = &SynthCheckJSON{OK: check.OK(), Summary: SynthCheckSummary(check), Packets: check.Packets, Allowed: check.Allowed, Exempt: check.Exempt,
 			NotFiltered: check.NotFiltered, Expected: check.Expected, OutsideForced: check.OutsideForced, Uncertain: check.Uncertain, FailedPackets: check.FailedPackets}
 	}
 	return j

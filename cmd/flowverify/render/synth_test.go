@@ -100,7 +100,7 @@ func TestSynthReportOutsideForced(t *testing.T) {
 	if err := WriteSynthText(&b, r, cr); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "Replies outside the forced ephemeral range") || !strings.Contains(b.String(), r.OutsideForced[0].Message()) {
+	if !strings.Contains(b.String(), "Replies outside the forced ephemeral range") || !strings.Contains(b.String(), SynthOutsideForced(&r.OutsideForced[0])) {
 		t.Errorf("report lacks the denied replies:\n%s", b.String())
 	}
 	if j := NewSynthJSON(r, cr); len(j.OutsideForced) != len(r.OutsideForced) || j.SelfCheck.OutsideForced != cr.OutsideForced || cr.OutsideForced == 0 {
