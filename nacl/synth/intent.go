@@ -107,8 +107,29 @@ type Decision struct {
 	Convs     int
 	// Prefixes are what the peers became (before the budget merges).
 	Prefixes []netip.Prefix
-	// Reason explains the decision in one sentence.
-	Reason string
+	// Why is the reason for Intent; the values below it are what its
+	// sentence (written by render) quotes. Fields a reason does not use
+	// are zero.
+	Why DecisionWhy
+	// Unsure counts the conversations with uncertain client/server roles
+	// (WhyUnsureRole).
+	Unsure int
+	// PublicPeers counts the distinct peers in public address space
+	// (PeersMore says there were more), PublicNets the unrelated networks
+	// they come from (distinct /8s, IPv6 /32s), PublicExamples the first
+	// (at most 3) of them.
+	PublicPeers    int
+	PublicNets     int
+	PublicExamples []netip.Addr
+	// FixedPeer is the one private peer of WhyFixedPeer.
+	FixedPeer netip.Addr
+	// Enclosing are the modelled prefixes (subnets, VPC CIDRs) the peers
+	// were generalised to (WhyEnclosing); Inside counts the peers they
+	// hold, Outside those outside every modelled prefix, kept exact.
+	// AnyPeer is set with --peers subnet (public peers generalised too).
+	Enclosing       []netip.Prefix
+	Inside, Outside int
+	AnyPeer         bool
 	// Allowed is the number of addresses the prefixes hold, Observed the
 	// number of distinct peers; OverBits = log2(1 + Allowed - Observed),
 	// the over-permission this decision adds per port.
@@ -117,6 +138,34 @@ type Decision struct {
 	// index is the decision's position in Result.Decisions.
 	index int
 }
+
+// DecisionWhy says why a Decision has its Intent.
+type DecisionWhy uint8
+
+// The reasons of a Decision.
+const (
+	// WhyPeersExact: --peers exact asked for the observed peers.
+	WhyPeersExact DecisionWhy = iota + 1
+	// WhyUnsureRole: roles uncertain (Unsure conversations) on a port in
+	// an ephemeral range: the observed peers only.
+	WhyUnsureRole
+	// WhyRestricted: an administrative or database port reached from
+	// public peers, kept to them (--public-port opens it).
+	WhyRestricted
+	// WhyPublicService: a service of the subnet reached from public peers.
+	WhyPublicService
+	// WhyPublicDestination: the subnet's own requests to public peers on
+	// a well-known port (or echo requests).
+	WhyPublicDestination
+	// WhyNotWellKnown: requests to public peers on a port that is not a
+	// well-known service port: the observed peers only.
+	WhyNotWellKnown
+	// WhyFixedPeer: one private peer (FixedPeer) in every conversation.
+	WhyFixedPeer
+	// WhyEnclosing: the peers' smallest enclosing modelled prefixes
+	// (Enclosing); with none, the observed peers.
+	WhyEnclosing
+)
 
 // Service names the decision's service: "inbound tcp 443", "outbound icmp echo".
 func (d *Decision) Service() string {
@@ -339,33 +388,25 @@ func (b *builder) decideOne(a *decAcc, modelled []netip.Prefix) *Decision {
 		}
 	}
 	mode := b.opts.Peers
+	d.PublicPeers, d.PublicNets, d.PublicExamples = describePublic(public)
 	switch {
 	case mode == PeersExact:
-		d.Intent, d.Reason = IntentExact, "--peers exact: the observed peers"
+		d.Intent, d.Why = IntentExact, WhyPeersExact
 	case a.unsure > 0 && mode == PeersIntent:
-		d.Intent = IntentUnsureRole
-		d.Reason = fmt.Sprintf("roles uncertain in %d conversation(s) on a port in an ephemeral range: the observed peers only", a.unsure)
+		d.Intent, d.Why, d.Unsure = IntentUnsureRole, WhyUnsureRole, a.unsure
 	case mode == PeersIntent && len(public) > 0 && k.dir == nacl.Ingress && RestrictedPort(k.proto, k.port) && !slices.Contains(b.opts.PublicPorts, k.port):
-		d.Intent = IntentRestricted
-		d.Reason = fmt.Sprintf("administrative or database port reached from %s: kept to the observed peers, since 0.0.0.0/0 on it is what AWS Security Hub flags; --public-port %d opens it to the world", describePublic(public, a.more), k.port)
+		d.Intent, d.Why = IntentRestricted, WhyRestricted
 	case mode == PeersIntent && len(public) > 0 && k.dir == nacl.Ingress:
-		d.Intent = IntentPublic
-		d.Reason = fmt.Sprintf("public service: %s", describePublic(public, a.more))
+		d.Intent, d.Why = IntentPublic, WhyPublicService
 	case mode == PeersIntent && len(public) > 0 && wellKnown(k.proto, k.port):
-		d.Intent = IntentPublicDestination
-		what := fmt.Sprintf("on the well-known port %d", k.port)
-		if k.proto == nacl.ProtoICMP || k.proto == nacl.ProtoICMPv6 {
-			what = "with echo requests"
-		}
-		d.Reason = fmt.Sprintf("the subnet's own requests to %s %s: such peers (mirrors, APIs, resolvers) rotate", describePublic(public, a.more), what)
+		d.Intent, d.Why = IntentPublicDestination, WhyPublicDestination
 	case mode == PeersIntent && len(public) > 0:
-		d.Intent = IntentExact
-		d.Reason = fmt.Sprintf("requests to %s on port %d, which is not a well-known service port: the observed peers only", describePublic(public, a.more), k.port)
+		d.Intent, d.Why = IntentExact, WhyNotWellKnown
 	case mode == PeersIntent && len(private) == 1 && !a.more:
-		d.Intent = IntentFixedPeer
-		d.Reason = fmt.Sprintf("one private peer %s in %d conversation(s): a fixed peer (a database primary, a bastion); --peers subnet widens it", private[0], a.convs)
+		d.Intent, d.Why, d.FixedPeer = IntentFixedPeer, WhyFixedPeer, private[0]
 	default:
-		d.Intent, d.Reason = b.enclosingIntent(modelled, private, public)
+		d.Why = WhyEnclosing
+		b.enclosingIntent(d, modelled, private, public)
 	}
 	b.decisionPrefixes(d, peers)
 	return d
@@ -373,10 +414,11 @@ func (b *builder) decideOne(a *decAcc, modelled []netip.Prefix) *Decision {
 
 // enclosingIntent decides private peers (and, with --peers subnet, public
 // ones) by their smallest enclosing modelled prefixes.
-func (b *builder) enclosingIntent(modelled []netip.Prefix, private, public []netip.Addr) (Intent, string) {
+func (b *builder) enclosingIntent(d *Decision, modelled []netip.Prefix, private, public []netip.Addr) {
 	peers := private
 	if b.opts.Peers == PeersSubnet {
 		peers = slices.Concat(private, public)
+		d.AnyPeer = true
 	}
 	vpc := map[netip.Prefix]bool{}
 	for _, p := range b.opts.VPCCIDRs {
@@ -396,61 +438,31 @@ func (b *builder) enclosingIntent(modelled []netip.Prefix, private, public []net
 		}
 	}
 	slices.SortFunc(to, netipx.ComparePrefix)
-	names := make([]string, len(to))
-	for i, p := range to {
-		names[i] = p.String()
+	d.Enclosing, d.Inside, d.Outside = to, len(peers)-outside, outside
+	switch {
+	case len(to) == 0:
+		d.Intent = IntentExact
+	case inVPC:
+		d.Intent = IntentVPC
+	default:
+		d.Intent = IntentSubnet
 	}
-	kind := "private peer(s)"
-	if b.opts.Peers == PeersSubnet {
-		kind = "peer(s)"
-	}
-	if len(to) == 0 {
-		return IntentExact, fmt.Sprintf("%d %s outside every modelled subnet and VPC CIDR: the observed peers only (give --vpc-cidr, --peer-subnet or --subnets to generalise)", len(peers), kind)
-	}
-	intent, what := IntentSubnet, "modelled subnet(s)"
-	if inVPC {
-		intent, what = IntentVPC, "modelled subnet(s) / VPC CIDR(s)"
-	}
-	r := fmt.Sprintf("%d %s, all in the %s %s: the smallest enclosing modelled prefix of each", len(peers)-outside, kind, what, strings.Join(names, ", "))
-	if outside > 0 {
-		r = fmt.Sprintf("%d %s in the %s %s (the smallest enclosing modelled prefix of each); %d outside them kept exact", len(peers)-outside, kind, what, strings.Join(names, ", "), outside)
-	}
-	return intent, r
 }
 
-// describePublic is "3 peers from public address space in 3 unrelated /8s, e.g. A, B".
-func describePublic(public []netip.Addr, more bool) string {
-	// Unrelated networks: distinct /8s (IPv4) or /32s (IPv6, the usual
-	// regional-registry allocation).
-	nets := map[netip.Prefix]bool{}
-	unit := "/8"
+// describePublic counts the public peers and the unrelated networks
+// they come from (distinct /8s, or /32s for IPv6, the usual
+// regional-registry allocation), with the first 3 as examples.
+func describePublic(public []netip.Addr) (peers, nets int, examples []netip.Addr) {
+	seen := map[netip.Prefix]bool{}
 	for _, p := range public {
 		bits := 8
 		if p.Is6() {
-			bits, unit = 32, "/32"
+			bits = 32
 		}
 		n, _ := p.Prefix(bits)
-		nets[n] = true
+		seen[n] = true
 	}
-	if len(public) == 1 && !more {
-		return fmt.Sprintf("1 peer from public address space (%s)", public[0])
-	}
-	n := fmt.Sprintf("%d", len(public))
-	if more {
-		n = fmt.Sprintf("more than %d", len(public))
-	}
-	ex := make([]string, 0, 3)
-	for i, p := range public {
-		if i == 3 {
-			break
-		}
-		ex = append(ex, p.String())
-	}
-	where := "one " + unit
-	if len(nets) > 1 {
-		where = fmt.Sprintf("%d different %ss", len(nets), unit)
-	}
-	return fmt.Sprintf("%s peers from public address space in %s, e.g. %s", n, where, strings.Join(ex, ", "))
+	return len(public), len(seen), slices.Clone(public[:min(len(public), 3)])
 }
 
 // prefixFor returns the rule prefix of peer a under decision d (nil d:

@@ -78,8 +78,8 @@ func TestIntentDecisions(t *testing.T) {
 		for _, p := range d.Prefixes {
 			to = append(to, p.String())
 		}
-		if d.Intent != tc.intent || strings.Join(to, " ") != tc.to || d.Reason == "" {
-			t.Errorf("%s %d: %s -> %v (%s), want %s -> %s", tc.dir, tc.port, d.Intent, to, d.Reason, tc.intent, tc.to)
+		if d.Intent != tc.intent || strings.Join(to, " ") != tc.to || d.Why == 0 {
+			t.Errorf("%s %d: %s -> %v (why %d), want %s -> %s", tc.dir, tc.port, d.Intent, to, d.Why, tc.intent, tc.to)
 		}
 	}
 	if d := decisionOf(t, r, nacl.Ingress, 443); math.Abs(d.OverBits-32) > 0.001 {

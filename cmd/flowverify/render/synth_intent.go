@@ -43,14 +43,14 @@ func writeSynthDecisions(b *strings.Builder, r *synth.Result) {
 			}
 			to = append(to, p.String())
 		}
-		fmt.Fprintf(b, "  %s -> %s [%s, +%.1f bits]: %s\n", service, strings.Join(to, ", "), d.Intent, d.OverBits, d.Reason)
+		fmt.Fprintf(b, "  %s -> %s [%s, +%.1f bits]: %s\n", service, strings.Join(to, ", "), d.Intent, d.OverBits, SynthDecisionReason(d))
 	}
 }
 
 // sameDecision reports whether two decisions differ only in their port.
 func sameDecision(a, c *synth.Decision) bool {
 	return a.Direction == c.Direction && a.IPv6 == c.IPv6 && a.Proto == c.Proto && a.Intent == c.Intent &&
-		a.Reason == c.Reason && slices.Equal(a.Prefixes, c.Prefixes)
+		SynthDecisionReason(a) == SynthDecisionReason(c) && slices.Equal(a.Prefixes, c.Prefixes)
 }
 
 // writeCurve prints the rules-vs-over-permission trade-off.

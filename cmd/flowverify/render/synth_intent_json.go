@@ -64,7 +64,7 @@ func synthIntentJSON(j *SynthJSON, r *synth.Result) {
 	j.Decisions, j.Curve, j.Unseen = []SynthDecisionJSON{}, []SynthCurvePointJSON{}, []SynthUnseenJSON{}
 	for _, d := range r.Decisions {
 		jd := SynthDecisionJSON{Direction: d.Direction.String(), Family: family(d.IPv6), Protocol: flows.ProtoName(d.Proto), Port: d.Port,
-			Intent: string(d.Intent), Peers: d.Peers, PeersMore: d.PeersMore, Convs: d.Convs, Reason: d.Reason, OverBits: d.OverBits, Prefixes: []string{}}
+			Intent: string(d.Intent), Peers: d.Peers, PeersMore: d.PeersMore, Convs: d.Convs, Reason: SynthDecisionReason(&d), OverBits: d.OverBits, Prefixes: []string{}}
 		for _, p := range d.Prefixes {
 			jd.Prefixes = append(jd.Prefixes, p.String())
 		}

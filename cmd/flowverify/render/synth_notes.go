@@ -2,9 +2,11 @@ package render
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/synth"
 )
 
@@ -85,4 +87,76 @@ func SynthUnseenSummary(u *synth.Unseen) string {
 		s += fmt.Sprintf("; %d need no rule", u.Exempt)
 	}
 	return s
+}
+
+// SynthDecisionReason explains a peer decision in one sentence ("public
+// service: 3 peers from public address space in 2 different /8s, e.g.
+// ...").
+func SynthDecisionReason(d *synth.Decision) string {
+	switch d.Why {
+	case synth.WhyPeersExact:
+		return "--peers exact: the observed peers"
+	case synth.WhyUnsureRole:
+		return fmt.Sprintf("roles uncertain in %d conversation(s) on a port in an ephemeral range: the observed peers only", d.Unsure)
+	case synth.WhyRestricted:
+		return fmt.Sprintf("administrative or database port reached from %s: kept to the observed peers, since 0.0.0.0/0 on it is what AWS Security Hub flags; --public-port %d opens it to the world", synthPublicPeers(d), d.Port)
+	case synth.WhyPublicService:
+		return "public service: " + synthPublicPeers(d)
+	case synth.WhyPublicDestination:
+		what := fmt.Sprintf("on the well-known port %d", d.Port)
+		if d.Proto == nacl.ProtoICMP || d.Proto == nacl.ProtoICMPv6 {
+			what = "with echo requests"
+		}
+		return fmt.Sprintf("the subnet's own requests to %s %s: such peers (mirrors, APIs, resolvers) rotate", synthPublicPeers(d), what)
+	case synth.WhyNotWellKnown:
+		return fmt.Sprintf("requests to %s on port %d, which is not a well-known service port: the observed peers only", synthPublicPeers(d), d.Port)
+	case synth.WhyFixedPeer:
+		return fmt.Sprintf("one private peer %s in %d conversation(s): a fixed peer (a database primary, a bastion); --peers subnet widens it", d.FixedPeer, d.Convs)
+	case synth.WhyEnclosing:
+		kind := "private peer(s)"
+		if d.AnyPeer {
+			kind = "peer(s)"
+		}
+		if len(d.Enclosing) == 0 {
+			return fmt.Sprintf("%d %s outside every modelled subnet and VPC CIDR: the observed peers only (give --vpc-cidr, --peer-subnet or --subnets to generalise)", d.Outside, kind)
+		}
+		what := "modelled subnet(s)"
+		if d.Intent == synth.IntentVPC {
+			what = "modelled subnet(s) / VPC CIDR(s)"
+		}
+		names := make([]string, len(d.Enclosing))
+		for i, p := range d.Enclosing {
+			names[i] = p.String()
+		}
+		if d.Outside > 0 {
+			return fmt.Sprintf("%d %s in the %s %s (the smallest enclosing modelled prefix of each); %d outside them kept exact", d.Inside, kind, what, strings.Join(names, ", "), d.Outside)
+		}
+		return fmt.Sprintf("%d %s, all in the %s %s: the smallest enclosing modelled prefix of each", d.Inside, kind, what, strings.Join(names, ", "))
+	}
+	return ""
+}
+
+// synthPublicPeers is "1 peer from public address space (A)" or "3 peers
+// from public address space in 2 different /8s, e.g. A, B, C".
+func synthPublicPeers(d *synth.Decision) string {
+	if d.PublicPeers == 1 && !d.PeersMore {
+		return fmt.Sprintf("1 peer from public address space (%s)", d.PublicExamples[0])
+	}
+	n := strconv.Itoa(d.PublicPeers)
+	if d.PeersMore {
+		n = "more than " + n
+	}
+	unit := "/8"
+	if d.IPv6 {
+		unit = "/32"
+	}
+	where := "one " + unit
+	if d.PublicNets > 1 {
+		where = fmt.Sprintf("%d different %ss", d.PublicNets, unit)
+	}
+	ex := make([]string, len(d.PublicExamples))
+	for i, p := range d.PublicExamples {
+		ex[i] = p.String()
+	}
+	return fmt.Sprintf("%s peers from public address space in %s, e.g. %s", n, where, strings.Join(ex, ", "))
 }
