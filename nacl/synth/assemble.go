@@ -70,7 +70,7 @@ func (b *builder) withPMTUD(group []*box, budget int, dir nacl.Direction, v6 boo
 	out := b.reduce(slices.Clone(group), budget, dir, v6)
 	for _, bx := range out {
 		if contains(bx, p) {
-			b.note("%s %s: observed rule %q already allows path MTU discovery (%s); no separate rule", dir, family(v6), ruleText(bx.entry()), ruleText(p.entry()))
+			b.note(Message{Kind: MsgPMTUDCovered, Direction: dir, IPv6: v6, Rule: bx.entry(), PMTUD: p.entry()})
 			return out
 		}
 	}
@@ -92,8 +92,7 @@ func (b *builder) withPMTUD(group []*box, budget int, dir nacl.Direction, v6 boo
 		}
 		b.res.Merges, b.res.Lossless = append(b.res.Merges[:nMerges], m1...), l1
 	}
-	b.warn("%s %s: no room for the path MTU discovery rule %s within --max-rules %d: left out (it is recommended by AWS, not observed traffic; raise --max-rules or add it by hand)",
-		dir, family(v6), ruleText(p.entry()), b.opts.MaxRules)
+	b.warn(Message{Kind: MsgPMTUDNoRoom, Direction: dir, IPv6: v6, PMTUD: p.entry(), Limit: b.opts.MaxRules})
 	return out
 }
 
@@ -150,8 +149,7 @@ func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
 			final[k] = b.reduce(groups[k], budget, k.dir, k.v6)
 		}
 		if len(final[k]) > budget {
-			b.warn("%s %s: %d rules needed (including the default rule), more than --max-rules %d: every further merge would allow a port that a scan or refused connection found closed; raise --max-rules (at most %d) or accept the longer list",
-				k.dir, family(k.v6), len(final[k])+len(keptBy[k])+1, b.opts.MaxRules, HardMaxRules)
+			b.warn(Message{Kind: MsgOverQuota, Direction: k.dir, IPv6: k.v6, Count: len(final[k]) + len(keptBy[k]) + 1, Limit: b.opts.MaxRules, Max: HardMaxRules})
 		}
 		if n := len(final[k]) + len(keptBy[k]); n > 0 {
 			b.res.Counts = append(b.res.Counts, Count{Direction: k.dir, IPv6: k.v6, Rules: n + 1, Budget: b.opts.MaxRules})

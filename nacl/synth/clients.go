@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/flows/ephemeral"
 	"github.com/flowverify/flowverify/nacl"
 )
@@ -85,10 +84,10 @@ const (
 
 // choose decides the group's response range. public says the client is
 // a remote host in public address space whose OS is unknown (intent
-// mode). It returns a warning or a note without the client (so that many
-// clients share one line) and an example naming the client ("" when there
-// is nothing to say).
-func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice, public bool) (cr ClientRange, warning, note, example string) {
+// mode). It returns what there is to say (a warning or a note, kind 0
+// when nothing) without the client, so that many clients share one
+// message, and an example naming the client.
+func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice, public bool) (cr ClientRange, msg Message, warning bool, example ClientExample) {
 	cr = ClientRange{Client: k.addr, Proto: k.proto, Convs: int(g.convs)}
 	if g.high {
 		cr.Lo, cr.Hi = g.lo, g.hi
@@ -96,64 +95,60 @@ func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice, public bool) 
 		ps := sortedPorts(g.low)
 		cr.Lo, cr.Hi = ps[0], ps[len(ps)-1]
 	}
-	pn := flows.ProtoName(k.proto)
+	msg.Proto = k.proto
+	example = ClientExample{Client: k.addr, Lo: g.lo, Hi: g.hi}
 	switch {
 	case forced != nil:
 		cr.Profile, cr.Range, cr.Forced = forced.Name, forced.Range, true
 		cr.Outside = sortedPorts(g.out)
 		if len(cr.Outside) > 0 {
-			warning = fmt.Sprintf("%s client ports outside the forced %s range %s get no rule: their replies will be denied (see \"Replies outside the forced ephemeral range\")", pn, forced.Name, cr.Range)
-			example = fmt.Sprintf("%s (%s)", k.addr, PortList(cr.Outside))
+			msg.Kind, msg.Profile, msg.Range, warning = MsgOutsideForced, forced.Name, cr.Range, true
 		}
 	case !g.high:
 		// Only ports below 1024: a symmetric service (NTP 123<->123, IKE
 		// 500<->500, DNS 53<->53). Allow exactly those.
 		cr.Profile = "exact"
 		cr.Outside = sortedPorts(g.low)
-		note = fmt.Sprintf("%s client ports below 1024 fit no ephemeral profile (symmetric service ports): allowed exactly", pn)
-		example = fmt.Sprintf("%s (%s)", k.addr, PortList(cr.Outside))
+		msg.Kind = MsgSymmetricPorts
 	case len(g.low) > 0:
 		cr.Profile, cr.Range = "fallback", fallbackRange
 		cr.Outside = sortedPorts(g.low)
-		warning = fmt.Sprintf("%s client ports below 1024 and above fit no ephemeral profile; falling back to %s plus exact rules for the low ports", pn, fallbackRange)
-		example = fmt.Sprintf("%s (%s and %d-%d)", k.addr, PortList(cr.Outside), g.lo, g.hi)
+		msg.Kind, msg.Range, warning = MsgFallback, fallbackRange, true
 	default:
-		cr.Profile, cr.Range, note = narrowest(g.lo, g.hi)
-		if note != "" {
-			note = pn + " client " + note
+		var union bool
+		cr.Profile, cr.Range, union = narrowest(g.lo, g.hi)
+		if union {
+			msg.Kind, msg.Profile, msg.Range = MsgProfileUnion, cr.Profile, cr.Range
 		}
 		switch {
 		case cr.Profile == "aws-managed":
-			note = fmt.Sprintf("%s client ports spread beyond every OS range (below 10000 and above 5000): an AWS-managed sender (Elastic Load Balancing, NAT gateway, Lambda) or a tuned host; aws-managed %s", pn, cr.Range)
+			msg.Kind, msg.Range = MsgAWSManaged, cr.Range
 		case (cr.Profile == "freebsd" || cr.Profile == "windows-2003") && g.convs < minOSEvidence:
-			note = fmt.Sprintf("%s client ports fit the %s range, but fewer than %d conversations cannot tell that OS from an AWS-managed sender (ports spread over 1024-65535): aws-managed %s so that the next connection holds",
-				pn, cr.Profile, minOSEvidence, anyClient)
+			msg.Kind, msg.Profile, msg.Limit, msg.Range = MsgTooFewForOS, cr.Profile, minOSEvidence, anyClient
 			cr.Profile, cr.Range = "aws-managed", anyClient
 		case public && g.lo >= modernClients.From:
 			cr.Profile, cr.Range = ProfileModernClient, modernClients
-			note = fmt.Sprintf("public %s clients of unknown OS: %s covers Linux (32768-60999), Windows Vista and later, macOS and the IANA range (49152-65535), as in the AWS example NACL; not FreeBSD (10000-65535) or Windows Server 2003 (1025-5000) clients: --ephemeral 0.0.0.0/0=aws-managed opens 1024-65535 for them", pn, modernClients)
+			msg.Kind, msg.Profile, msg.Range = MsgModernClients, "", modernClients
 		case public:
 			cr.Profile, cr.Range = ProfileAnyClient, anyClient
-			note = fmt.Sprintf("public %s clients of unknown OS, using ports below 32768: %s covers every client OS", pn, anyClient)
-		}
-		if note != "" {
-			example = fmt.Sprintf("%s (%d-%d)", k.addr, g.lo, g.hi)
+			msg.Kind, msg.Profile, msg.Range = MsgAnyClient, "", anyClient
 		}
 	}
-	return cr, warning, note, example
+	example.Ports = cr.Outside
+	return cr, msg, warning, example
 }
 
 // narrowest returns the narrowest profile covering lo..hi. When another
 // covering profile is neither a superset nor a subset of it, the
 // observations cannot tell the two operating systems apart (ports
 // 49152-60999 fit both linux and windows), so the union of both is used
-// and a note says so.
-func narrowest(lo, hi uint16) (string, nacl.PortRange, string) {
+// and union is set.
+func narrowest(lo, hi uint16) (name string, r nacl.PortRange, union bool) {
 	p, ok := ephemeral.Narrowest([]uint16{lo, hi})
 	if !ok {
-		return "fallback", fallbackRange, ""
+		return "fallback", fallbackRange, false
 	}
-	r := nacl.PortRange{From: p.From, To: p.To}
+	r = nacl.PortRange{From: p.From, To: p.To}
 	names := []string{p.Name}
 	for _, q := range ephemeral.Profiles {
 		if q.Name == p.Name || !q.Contains(lo) || !q.Contains(hi) {
@@ -167,11 +162,7 @@ func narrowest(lo, hi uint16) (string, nacl.PortRange, string) {
 		r.From, r.To = min(r.From, q.From), max(r.To, q.To)
 		names = append(names, q.Name)
 	}
-	name := strings.Join(names, "+")
-	if len(names) == 1 {
-		return name, r, ""
-	}
-	return name, r, fmt.Sprintf("ports fit both %s; allowing their union %s", strings.Join(names, " and "), r)
+	return strings.Join(names, "+"), r, len(names) > 1
 }
 
 // PortList lists ports as the reports print them: "80,443", the first 8

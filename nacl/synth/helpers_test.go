@@ -138,9 +138,19 @@ func dump(r *Result, cr *CheckResult) string {
 	for _, p := range r.Curve {
 		fmt.Fprintf(&b, "curve %+v\n", p)
 	}
-	fmt.Fprintf(&b, "counts %+v\nnotes %q\nwarnings %q\n", r.Counts, r.Notes, r.Warnings)
+	fmt.Fprintf(&b, "counts %+v\nnotes %+v\nwarnings %+v\n", r.Counts, r.Notes, r.Warnings)
 	if cr != nil {
 		fmt.Fprintf(&b, "self-check %+v\n", *cr)
 	}
 	return b.String()
+}
+
+// hasMsg reports whether one of ms satisfies f.
+func hasMsg(ms []Message, f func(*Message) bool) bool {
+	for i := range ms {
+		if f(&ms[i]) {
+			return true
+		}
+	}
+	return false
 }

@@ -195,7 +195,7 @@ type decAcc struct {
 	convs  int
 	unsure int
 	// unsureEx is an example unsure conversation.
-	unsureEx string
+	unsureEx ConvExample
 	d        *Decision
 }
 
@@ -230,8 +230,8 @@ func (b *builder) noteDecision(u *usedConv) {
 		a.convs++
 		if unsureRole(c) {
 			a.unsure++
-			if a.unsureEx == "" {
-				a.unsureEx = fmt.Sprintf("%s (%s, %s confidence)", convLabel(c), c.Evidence, c.Confidence)
+			if a.unsureEx.Label == "" {
+				a.unsureEx = convExample(c)
 			}
 		}
 	}
@@ -364,8 +364,8 @@ func (b *builder) decide() {
 		a.d = b.decideOne(a, modelled)
 		a.d.index = len(b.res.Decisions)
 		if a.d.Intent == IntentUnsureRole {
-			b.warn("%s: client/server roles uncertain in %d of %d conversation(s) (e.g. %s) and the port is in an ephemeral range: kept to the %d observed peer(s) instead of generalising (a reversed role would open an ephemeral port to the world); check the roles with flowverify flows",
-				a.d.Service(), a.unsure, a.convs, a.unsureEx, a.d.Peers)
+			b.warn(Message{Kind: MsgUnsureRole, Direction: k.dir, IPv6: k.v6, Proto: k.proto, Port: k.port,
+				Count: a.unsure, Of: a.convs, Convs: []ConvExample{a.unsureEx}, Peers: a.d.Peers})
 		}
 		b.res.Decisions = append(b.res.Decisions, *a.d)
 	}

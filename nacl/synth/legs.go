@@ -65,7 +65,7 @@ func (b *builder) classify(c *flows.Conversation) (classified, bool) {
 	if c.Confidence == flows.Low {
 		b.nLowConf++
 		if len(b.lowConf) < 3 {
-			b.lowConf = append(b.lowConf, fmt.Sprintf("%s (%s)", convLabel(c), c.Evidence))
+			b.lowConf = append(b.lowConf, convExample(c))
 		}
 	}
 	return cl, true

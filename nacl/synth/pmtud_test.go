@@ -31,12 +31,7 @@ func inbound(a *nacl.ACL) string {
 }
 
 func pmtudWarning(r *Result) bool {
-	for _, w := range r.Warnings {
-		if strings.Contains(w, "path MTU discovery") && strings.Contains(w, "left out") {
-			return true
-		}
-	}
-	return false
+	return hasMsg(r.Warnings, func(m *Message) bool { return m.Kind == MsgPMTUDNoRoom })
 }
 
 // Over budget, the PMTUD rule is dropped first (with a warning) instead of
@@ -56,7 +51,7 @@ func TestPMTUDDroppedOverBudget(t *testing.T) {
 			t.Errorf("max %d: PMTUD merged into observed rules:\n%s", max, inbound(r.ACL))
 		}
 		if !pmtudWarning(r) {
-			t.Errorf("max %d: no warning that the PMTUD rule was left out: %q", max, r.Warnings)
+			t.Errorf("max %d: no warning that the PMTUD rule was left out: %+v", max, r.Warnings)
 		}
 		if len(r.Merges) != len(want.Merges) || r.OverBits != want.OverBits {
 			t.Errorf("max %d: %d merges, %.1f bits; without PMTUD %d, %.1f", max, len(r.Merges), r.OverBits, len(want.Merges), want.OverBits)
@@ -77,7 +72,7 @@ func TestPMTUDDoesNotForceMerges(t *testing.T) {
 	o.MaxRules = 3
 	r := mustSynth(t, convs, o)
 	if len(r.Merges) != 0 || !pmtudWarning(r) {
-		t.Errorf("merges %+v, warnings %q", r.Merges, r.Warnings)
+		t.Errorf("merges %+v, warnings %+v", r.Merges, r.Warnings)
 	}
 	want := "in 100 allow tcp 203.0.113.10/32 1000\nin 200 allow tcp 203.0.113.30/32 2000"
 	if got := inbound(r.ACL); got != want {
@@ -87,7 +82,7 @@ func TestPMTUDDoesNotForceMerges(t *testing.T) {
 	o.MaxRules = 4
 	r = mustSynth(t, convs, o)
 	if got := inbound(r.ACL); got != want+"\nin 300 allow icmp 0.0.0.0/0 3:4" || pmtudWarning(r) {
-		t.Errorf("inbound:\n%s\nwarnings %q", got, r.Warnings)
+		t.Errorf("inbound:\n%s\nwarnings %+v", got, r.Warnings)
 	}
 }
 
@@ -108,8 +103,8 @@ func TestPMTUDContainedInObservedRule(t *testing.T) {
 	if got := inbound(r.ACL); got != "in 100 allow icmp 0.0.0.0/0" {
 		t.Errorf("inbound:\n%s", got)
 	}
-	if pmtudWarning(r) || !strings.Contains(strings.Join(r.Notes, "\n"), "already allows path MTU discovery") {
-		t.Errorf("warnings %q, notes %q", r.Warnings, r.Notes)
+	if pmtudWarning(r) || !hasMsg(r.Notes, func(m *Message) bool { return m.Kind == MsgPMTUDCovered }) {
+		t.Errorf("warnings %+v, notes %+v", r.Warnings, r.Notes)
 	}
 }
 
@@ -129,7 +124,7 @@ func TestPMTUDAbsorbsObservedFragNeeded(t *testing.T) {
 	r := mustSynth(t, convs, o)
 	want := "in 100 allow tcp 203.0.113.5/32 22\nin 200 allow icmp 0.0.0.0/0 3:4"
 	if got := inbound(r.ACL); got != want || len(r.Merges) != 0 || pmtudWarning(r) {
-		t.Errorf("inbound:\n%s\nwant:\n%s\nmerges %+v, warnings %q", got, want, r.Merges, r.Warnings)
+		t.Errorf("inbound:\n%s\nwant:\n%s\nmerges %+v, warnings %+v", got, want, r.Merges, r.Warnings)
 	}
 	mustPass(t, r, obs)
 }

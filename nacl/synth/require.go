@@ -46,9 +46,12 @@ func (b *builder) chooseRanges() {
 		g := b.clients[k]
 		public := b.opts.Peers == PeersIntent && !b.inSubnets(k.addr) && !isPrivate(b.modelled, k.addr)
 		f := b.forcedFor(k.addr)
-		cr, w, n, ex := g.choose(k, f, public)
-		warns.add(w, ex)
-		notes.add(n, ex)
+		cr, msg, warning, ex := g.choose(k, f, public)
+		if warning {
+			warns.add(msg, ex)
+		} else {
+			notes.add(msg, ex)
+		}
 		g.chosen = int32(len(b.res.Clients))
 		b.res.Clients = append(b.res.Clients, cr)
 		if f != nil && len(cr.Outside) > 0 {
@@ -56,8 +59,8 @@ func (b *builder) chooseRanges() {
 			b.res.OutsideForced = append(b.res.OutsideForced, OutsideForced{Client: k.addr, Proto: k.proto, Ports: cr.Outside, Profile: f.Name, Range: f.Range})
 		}
 	}
-	b.res.Warnings = append(b.res.Warnings, warns.lines()...)
-	b.res.Notes = append(b.res.Notes, notes.lines()...)
+	b.res.Warnings = append(b.res.Warnings, warns.msgs...)
+	b.res.Notes = append(b.res.Notes, notes.msgs...)
 }
 
 // forcedFor returns the forced response range of client a: the most
@@ -228,7 +231,7 @@ func (b *builder) deniedShape(p *nacl.Packet, jd *replay.Judgement) bool {
 	for i := 0; i < jd.NCheck; i++ {
 		d := b.denies.Evaluate(jd.Checks[i].Direction, p)
 		if d.Action == nacl.Deny && !d.IsDefault() {
-			b.warn("ICMP %s -> %s type %d code %d is denied by kept rule %s %d", p.Src, p.Dst, p.ICMPType, p.ICMPCode, jd.Checks[i].Direction, d.RuleNumber)
+			b.warn(Message{Kind: MsgKeptDenyICMP, Packet: *p, Direction: jd.Checks[i].Direction, Rule: nacl.Entry{RuleNumber: d.RuleNumber}})
 			return true
 		}
 	}
@@ -240,18 +243,4 @@ func (b *builder) addICMPLeg(c *flows.Conversation, resp bool, p *nacl.Packet, d
 		return
 	}
 	b.addLeg(c, resp, p, dirs, svcKey{proto: int(p.Proto), icmpT: t, icmpC: code, kind: KindICMP}, st.First, st.Last)
-}
-
-func joinMax(s []string, n int) string {
-	out := ""
-	for i, x := range s {
-		if i == n {
-			break
-		}
-		if i > 0 {
-			out += "; "
-		}
-		out += x
-	}
-	return out
 }

@@ -157,9 +157,10 @@ type Result struct {
 	// OutsideForced lists the client groups whose replies the forced
 	// ephemeral range denies.
 	OutsideForced []OutsideForced
-	Warnings      []string
-	// Notes are informational lines (e.g. an ambiguous profile choice).
-	Notes []string
+	// Warnings and Notes (informational: an ambiguous profile choice,
+	// ...) are what the synthesis has to say, as data.
+	Warnings []Message
+	Notes    []Message
 	// Unseen holds the replays of data the synthesis did not learn from
 	// (the holdout, --validate captures), filled by the caller with
 	// ReplayUnseen.

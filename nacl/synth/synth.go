@@ -29,7 +29,7 @@ type builder struct {
 	denies      *nacl.Evaluator // kept denies only, nil without --keep-denies
 	services    map[svcKey]map[netip.Addr]peerUse
 	clients     map[clientKey]*clientPorts
-	lowConf     []string
+	lowConf     []ConvExample
 	nLowConf    int
 	unknownICMP int
 	// decs are the peer decisions by service; modelled the prefixes
@@ -187,14 +187,13 @@ func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 		return nil
 	})
 	if b.nLowConf > 0 {
-		b.warn("%d conversation(s) producing rules had low-confidence client/server roles (no handshake; decided by port or first packet), e.g. %s",
-			b.nLowConf, joinMax(b.lowConf, 3))
+		b.warn(Message{Kind: MsgLowConfidence, Count: b.nLowConf, Convs: b.lowConf})
 	}
 	if b.unknownICMP > 0 {
-		b.warn("%d ICMP conversation(s) of unknown type (no packet observations given): allowed as all ICMP types", b.unknownICMP)
+		b.warn(Message{Kind: MsgUnknownICMP, Count: b.unknownICMP})
 	}
 	if b.res.Used == 0 {
-		b.warn("no conversation needs a rule: the generated ACL allows nothing (%d conversation(s) read, all excluded)", b.res.NumExcluded())
+		b.warn(Message{Kind: MsgNothingAllowed, Count: b.res.NumExcluded()})
 	}
 	boxes := b.boxes()
 	if err := b.finish(boxes, kept); err != nil {
@@ -203,13 +202,9 @@ func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 	return b.res, nil
 }
 
-func (b *builder) warn(format string, args ...any) {
-	b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(format, args...))
-}
+func (b *builder) warn(m Message) { b.res.Warnings = append(b.res.Warnings, m) }
 
-func (b *builder) note(format string, args ...any) {
-	b.res.Notes = append(b.res.Notes, fmt.Sprintf(format, args...))
-}
+func (b *builder) note(m Message) { b.res.Notes = append(b.res.Notes, m) }
 
 func (b *builder) exclude(c *flows.Conversation, cat, reason string) {
 	if x := b.res.compact; x != nil {

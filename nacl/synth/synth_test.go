@@ -71,8 +71,8 @@ func TestOutboundClientAmbiguousProfile(t *testing.T) {
 	if got := rules(r.ACL); got != want {
 		t.Errorf("rules:\n%s\nwant:\n%s", got, want)
 	}
-	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "windows and linux") {
-		t.Errorf("notes = %q", r.Notes)
+	if len(r.Notes) != 1 || r.Notes[0].Kind != MsgProfileUnion || r.Notes[0].Profile != "windows+linux" {
+		t.Errorf("notes = %+v", r.Notes)
 	}
 }
 
@@ -91,8 +91,8 @@ func TestForcedEphemeral(t *testing.T) {
 	if got := rules(r.ACL); got != want {
 		t.Errorf("rules:\n%s\nwant:\n%s", got, want)
 	}
-	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "outside the forced windows range 49152-65535 get no rule: their replies will be denied") {
-		t.Errorf("warnings = %q", r.Warnings)
+	if len(r.Warnings) != 1 || r.Warnings[0].Kind != MsgOutsideForced || r.Warnings[0].Profile != "windows" || r.Warnings[0].Range.String() != "49152-65535" {
+		t.Errorf("warnings = %+v", r.Warnings)
 	}
 	if len(r.OutsideForced) != 1 || r.OutsideForced[0].Convs != 2 || !r.HasConflicts() {
 		t.Fatalf("outside forced = %+v, want one client with 2 conversations", r.OutsideForced)
@@ -124,7 +124,7 @@ func TestForcedEphemeralAllInside(t *testing.T) {
 	o.Ephemeral, _ = ParseEphemeral("windows")
 	r := mustSynth(t, convs, o)
 	if len(r.OutsideForced) != 0 || r.HasConflicts() || len(r.Warnings) != 0 {
-		t.Errorf("outside = %+v, warnings = %q", r.OutsideForced, r.Warnings)
+		t.Errorf("outside = %+v, warnings = %+v", r.OutsideForced, r.Warnings)
 	}
 	if cr := mustPass(t, r, observe(convs)); cr.OutsideForced != 0 {
 		t.Errorf("self-check = %+v", *cr)
@@ -151,8 +151,8 @@ func TestLowClientPortsFallBack(t *testing.T) {
 			t.Errorf("rules lack %q:\n%s", w, got)
 		}
 	}
-	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "fit no ephemeral profile; falling back to 1024-65535") {
-		t.Errorf("warnings = %q", r.Warnings)
+	if len(r.Warnings) != 1 || r.Warnings[0].Kind != MsgFallback || r.Warnings[0].Range.String() != "1024-65535" {
+		t.Errorf("warnings = %+v", r.Warnings)
 	}
 	mustPass(t, r, observe(convs))
 }
@@ -398,8 +398,8 @@ func TestKeptDeniesOverQuotaAndEmptyInput(t *testing.T) {
 	}
 	o.KeepDenies = nil
 	r := mustSynth(t, nil, o)
-	if len(r.ACL.Entries) != 0 || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "allows nothing") {
-		t.Errorf("empty input: %d entries, warnings %q", len(r.ACL.Entries), r.Warnings)
+	if len(r.ACL.Entries) != 0 || len(r.Warnings) != 1 || r.Warnings[0].Kind != MsgNothingAllowed {
+		t.Errorf("empty input: %d entries, warnings %+v", len(r.ACL.Entries), r.Warnings)
 	}
 }
 

@@ -91,11 +91,11 @@ func WriteSynthText(w io.Writer, r *synth.Result, check *synth.CheckResult) erro
 		}
 	}
 	writeSynthCurve(&b, r)
-	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "note: %s\n", n)
+	for i := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", SynthMessage(&r.Notes[i]))
 	}
-	for _, wn := range r.Warnings {
-		fmt.Fprintf(&b, "warning: %s\n", wn)
+	for i := range r.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", SynthMessage(&r.Warnings[i]))
 	}
 	b.WriteString("\nRule counts per direction and family, including the default deny rule (the AWS quota page says the quota counts it):\n")
 	for _, c := range r.Counts {

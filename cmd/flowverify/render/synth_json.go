@@ -128,7 +128,7 @@ func timePtr(t time.Time) *time.Time {
 // values (check may be nil).
 func NewSynthJSON(r *synth.Result, check *synth.CheckResult) *SynthJSON {
 	j := &SynthJSON{Used: r.Used, First: timePtr(r.First), Last: timePtr(r.Last), OverBits: r.OverBits, OverPermission: r.OverPermission,
-		Merges: []SynthMergeJSON{}, Lossless: r.Lossless, Notes: r.Notes, Warnings: r.Warnings,
+		Merges: []SynthMergeJSON{}, Lossless: r.Lossless, Notes: SynthMessages(r.Notes), Warnings: SynthMessages(r.Warnings),
 		Rules: []SynthRuleJSON{}, Counts: []SynthCountJSON{}, Clients: []SynthClientJSON{}, Excluded: []SynthExcludedJSON{}, Conflicts: []SynthExcludedJSON{}}
 	for _, m := range r.Merges {
 		j.Merges = append(j.Merges, SynthMergeJSON{Direction: m.Direction.String(), Family: family(m.IPv6), A: m.A, B: m.B, To: m.To, AddedBits: m.AddedBits})

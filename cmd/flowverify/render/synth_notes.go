@@ -7,6 +7,7 @@ import (
 
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/formats/text"
 	"github.com/flowverify/flowverify/nacl/synth"
 )
 
@@ -159,4 +160,100 @@ func synthPublicPeers(d *synth.Decision) string {
 		ex[i] = p.String()
 	}
 	return fmt.Sprintf("%s peers from public address space in %s, e.g. %s", n, where, strings.Join(ex, ", "))
+}
+
+// SynthMessages writes each warning or note of a synthesis as a sentence
+// (nil for none).
+func SynthMessages(ms []synth.Message) []string {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]string, len(ms))
+	for i := range ms {
+		out[i] = SynthMessage(&ms[i])
+	}
+	return out
+}
+
+// SynthMessage writes a warning or note of a synthesis as a sentence.
+func SynthMessage(m *synth.Message) string {
+	pn := flows.ProtoName(m.Proto)
+	var s string
+	switch m.Kind {
+	case synth.MsgPMTUDCovered:
+		return fmt.Sprintf("%s %s: observed rule %q already allows path MTU discovery (%s); no separate rule", m.Direction, family(m.IPv6), text.Rule(&m.Rule), text.Rule(&m.PMTUD))
+	case synth.MsgPMTUDNoRoom:
+		return fmt.Sprintf("%s %s: no room for the path MTU discovery rule %s within --max-rules %d: left out (it is recommended by AWS, not observed traffic; raise --max-rules or add it by hand)",
+			m.Direction, family(m.IPv6), text.Rule(&m.PMTUD), m.Limit)
+	case synth.MsgOverQuota:
+		return fmt.Sprintf("%s %s: %d rules needed (including the default rule), more than --max-rules %d: every further merge would allow a port that a scan or refused connection found closed; raise --max-rules (at most %d) or accept the longer list",
+			m.Direction, family(m.IPv6), m.Count, m.Limit, m.Max)
+	case synth.MsgUnsureRole:
+		d := synth.Decision{Direction: m.Direction, Proto: m.Proto, Port: m.Port}
+		ex := ""
+		if len(m.Convs) > 0 {
+			c := m.Convs[0]
+			ex = fmt.Sprintf("%s (%s, %s confidence)", c.Label, c.Evidence, c.Confidence)
+		}
+		return fmt.Sprintf("%s: client/server roles uncertain in %d of %d conversation(s) (e.g. %s) and the port is in an ephemeral range: kept to the %d observed peer(s) instead of generalising (a reversed role would open an ephemeral port to the world); check the roles with flowverify flows",
+			d.Service(), m.Count, m.Of, ex, m.Peers)
+	case synth.MsgKeptDenyICMP:
+		p := &m.Packet
+		return fmt.Sprintf("ICMP %s -> %s type %d code %d is denied by kept rule %s %d", p.Src, p.Dst, p.ICMPType, p.ICMPCode, m.Direction, m.Rule.RuleNumber)
+	case synth.MsgLowConfidence:
+		ex := make([]string, 0, len(m.Convs))
+		for i, c := range m.Convs {
+			if i == 3 {
+				break
+			}
+			ex = append(ex, fmt.Sprintf("%s (%s)", c.Label, c.Evidence))
+		}
+		return fmt.Sprintf("%d conversation(s) producing rules had low-confidence client/server roles (no handshake; decided by port or first packet), e.g. %s",
+			m.Count, strings.Join(ex, "; "))
+	case synth.MsgUnknownICMP:
+		return fmt.Sprintf("%d ICMP conversation(s) of unknown type (no packet observations given): allowed as all ICMP types", m.Count)
+	case synth.MsgNothingAllowed:
+		return fmt.Sprintf("no conversation needs a rule: the generated ACL allows nothing (%d conversation(s) read, all excluded)", m.Count)
+	case synth.MsgOutsideForced:
+		s = fmt.Sprintf("%s client ports outside the forced %s range %s get no rule: their replies will be denied (see \"Replies outside the forced ephemeral range\")", pn, m.Profile, m.Range)
+	case synth.MsgSymmetricPorts:
+		s = fmt.Sprintf("%s client ports below 1024 fit no ephemeral profile (symmetric service ports): allowed exactly", pn)
+	case synth.MsgFallback:
+		s = fmt.Sprintf("%s client ports below 1024 and above fit no ephemeral profile; falling back to %s plus exact rules for the low ports", pn, m.Range)
+	case synth.MsgProfileUnion:
+		s = fmt.Sprintf("%s client ports fit both %s; allowing their union %s", pn, strings.ReplaceAll(m.Profile, "+", " and "), m.Range)
+	case synth.MsgAWSManaged:
+		s = fmt.Sprintf("%s client ports spread beyond every OS range (below 10000 and above 5000): an AWS-managed sender (Elastic Load Balancing, NAT gateway, Lambda) or a tuned host; aws-managed %s", pn, m.Range)
+	case synth.MsgTooFewForOS:
+		s = fmt.Sprintf("%s client ports fit the %s range, but fewer than %d conversations cannot tell that OS from an AWS-managed sender (ports spread over 1024-65535): aws-managed %s so that the next connection holds",
+			pn, m.Profile, m.Limit, m.Range)
+	case synth.MsgModernClients:
+		s = fmt.Sprintf("public %s clients of unknown OS: %s covers Linux (32768-60999), Windows Vista and later, macOS and the IANA range (49152-65535), as in the AWS example NACL; not FreeBSD (10000-65535) or Windows Server 2003 (1025-5000) clients: --ephemeral 0.0.0.0/0=aws-managed opens 1024-65535 for them", pn, m.Range)
+	case synth.MsgAnyClient:
+		s = fmt.Sprintf("public %s clients of unknown OS, using ports below 32768: %s covers every client OS", pn, m.Range)
+	default:
+		return fmt.Sprintf("synth message of unknown kind %d", m.Kind)
+	}
+	s += fmt.Sprintf(": %d client(s)", m.Clients)
+	if len(m.Examples) > 0 {
+		ex := make([]string, len(m.Examples))
+		for i, e := range m.Examples {
+			ex[i] = synthClientExample(m.Kind, &e)
+		}
+		s += ", e.g. " + strings.Join(ex, "; ")
+	}
+	return s
+}
+
+// synthClientExample quotes a client group: "198.51.100.57 (2000,40000)"
+// for the ports a client-range message is about, "... (123 and
+// 40000-50000)" for a fallback, "... (40000-50000)" for a profile choice.
+func synthClientExample(k synth.MessageKind, e *synth.ClientExample) string {
+	switch k {
+	case synth.MsgOutsideForced, synth.MsgSymmetricPorts:
+		return fmt.Sprintf("%s (%s)", e.Client, synth.PortList(e.Ports))
+	case synth.MsgFallback:
+		return fmt.Sprintf("%s (%s and %d-%d)", e.Client, synth.PortList(e.Ports), e.Lo, e.Hi)
+	}
+	return fmt.Sprintf("%s (%d-%d)", e.Client, e.Lo, e.Hi)
 }
