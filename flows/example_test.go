@@ -23,14 +23,14 @@ func ExampleTable() {
 		t.Add(&p)
 	}
 	convs := t.Classify()
-	convs.Each(func(c *flows.Conversation) error {
-		if c.ID <= 4 {
-			fmt.Printf("#%d %s %v:%d -> %v:%d: %s, client by %s (%s), %d+%d packets\n", c.ID, flows.ProtoName(c.Proto),
-				c.Client.Addr, c.Client.Port, c.Server.Addr, c.Server.Port,
-				c.State, c.Evidence, c.Confidence, c.ToServer.Packets, c.ToClient.Packets)
+	for c := range convs.Conversations() {
+		if c.ID > 4 {
+			break
 		}
-		return nil
-	})
+		fmt.Printf("#%d %s %v:%d -> %v:%d: %s, client by %s (%s), %d+%d packets\n", c.ID, flows.ProtoName(c.Proto),
+			c.Client.Addr, c.Client.Port, c.Server.Addr, c.Server.Port,
+			c.State, c.Evidence, c.Confidence, c.ToServer.Packets, c.ToClient.Packets)
+	}
 	fmt.Println(convs.Len(), "conversations")
 	// Output:
 	// #1 udp 10.0.1.10:36488 -> 10.0.0.2:53: two-way, client by payload (high), 1+1 packets
@@ -38,4 +38,43 @@ func ExampleTable() {
 	// #3 tcp 10.0.1.10:50382 -> 192.0.2.80:80: closed-fin, client by syn (certain), 9+7 packets
 	// #4 udp 10.0.1.10:34195 -> 10.0.0.2:53: two-way, client by payload (high), 1+1 packets
 	// 15 conversations
+}
+
+// Conversations streams a finished table: one Conversation value is built
+// at a time from the compact records, so the loop body copies what it
+// keeps. Here the TCP servers and how many conversations each served.
+func ExampleClassified_Conversations() {
+	s, err := capture.Open([]string{pcaps.Path("webserver.pcap")}, capture.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+	t := flows.NewTable(flows.DefaultConfig())
+	var p capture.Packet
+	for s.Next(&p) == nil {
+		t.Add(&p)
+	}
+	served := map[flows.Endpoint]int{}
+	var order []flows.Endpoint
+	for c := range t.Classify().Conversations() {
+		if c.Proto != capture.ProtoTCP {
+			continue
+		}
+		if served[c.Server] == 0 {
+			order = append(order, c.Server)
+		}
+		served[c.Server]++
+	}
+	for _, e := range order {
+		fmt.Printf("%v:%d %d\n", e.Addr, e.Port, served[e])
+	}
+	// The web server's clients and its own downloads from the mirror, as
+	// pcaps/README.md describes webserver.pcap (8 TCP conversations).
+	// Output:
+	// 192.0.2.80:80 1
+	// 192.0.2.80:443 1
+	// 10.0.1.10:80 2
+	// 10.0.1.10:443 3
+	// 10.0.1.10:22 1
 }

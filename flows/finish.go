@@ -1,13 +1,16 @@
 package flows
 
 import (
+	"iter"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows/ephemeral"
 )
 
 // Classified holds a finished table: every conversation's client/server
 // decision, with the compact records kept so that exported Conversation
-// values are built on demand, one at a time. Streaming through Each keeps
+// values are built on demand, one at a time. Streaming through
+// Conversations keeps
 // memory at the table's size (about 160 bytes per conversation) instead of
 // materialising every Conversation (about 500 bytes each).
 type Classified struct {
@@ -64,18 +67,25 @@ func (c *Classified) Conversation(id int, dst *Conversation) {
 	dst.ID = id
 }
 
-// Each calls fn for every conversation in ID order, reusing one
-// Conversation value (fn must copy what it keeps). It stops at the first
-// error fn returns.
-func (c *Classified) Each(fn func(*Conversation) error) error {
-	var conv Conversation
-	for id := 1; id <= c.Len(); id++ {
-		c.Conversation(id, &conv)
-		if err := fn(&conv); err != nil {
-			return err
+// Conversations iterates over every conversation in ID order: the one
+// streaming API of a finished table. It builds each Conversation from the
+// compact records on demand into one reused value, so the loop body must
+// copy what it keeps, and memory stays at the table's size however many
+// conversations there are. Breaking out of the loop stops the iteration.
+//
+//	for c := range convs.Conversations() {
+//		fmt.Println(c.ID, c.Client, c.Server)
+//	}
+func (c *Classified) Conversations() iter.Seq[*Conversation] {
+	return func(yield func(*Conversation) bool) {
+		var conv Conversation
+		for id := 1; id <= c.Len(); id++ {
+			c.Conversation(id, &conv)
+			if !yield(&conv) {
+				return
+			}
 		}
 	}
-	return nil
 }
 
 // All materialises every conversation, ordered by ID.

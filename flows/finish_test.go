@@ -48,12 +48,22 @@ func TestClassifyEachMatchesFinish(t *testing.T) {
 		t.Fatalf("Len %d, Finish %d conversations, want 4", c.Len(), len(want))
 	}
 	var got []Conversation
-	if err := c.Each(func(conv *Conversation) error { got = append(got, *conv); return nil }); err != nil {
-		t.Fatal(err)
+	for conv := range c.Conversations() {
+		got = append(got, *conv)
+	}
+	// Breaking out of the loop stops the iteration.
+	seen := 0
+	for range c.Conversations() {
+		if seen++; seen == 2 {
+			break
+		}
+	}
+	if seen != 2 {
+		t.Errorf("break after 2 conversations: %d seen", seen)
 	}
 	for i := range want {
 		if !reflect.DeepEqual(got[i], *want[i]) {
-			t.Errorf("conversation %d: Each %+v, Finish %+v", i+1, got[i], *want[i])
+			t.Errorf("conversation %d: Conversations %+v, Finish %+v", i+1, got[i], *want[i])
 		}
 	}
 	if !reflect.DeepEqual(c.Summary(), wantSum) {

@@ -356,7 +356,12 @@ func (rec *Recording) Conversation(id int, dst *flows.Conversation) {
 // what it keeps. It stops at the first error fn returns.
 func (rec *Recording) EachConversation(fn func(*flows.Conversation) error) error {
 	if rec.cls != nil {
-		return rec.cls.Each(fn)
+		for c := range rec.cls.Conversations() {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	for _, c := range rec.Conversations {
 		if err := fn(c); err != nil {

@@ -45,16 +45,20 @@ func (r *Flows) Write(out io.Writer, format string, colour bool) error {
 	case "json":
 		err = r.writeJSONDocument(w)
 	case "jsonl":
-		err = r.convs.Each(func(c *flows.Conversation) error {
-			b := r.appendConvJSON(w.AvailableBuffer(), c, false)
-			_, err := w.Write(append(b, '\n'))
-			return err
-		})
+		for c := range r.convs.Conversations() {
+			if _, err = w.Write(append(r.appendConvJSON(w.AvailableBuffer(), c, false), '\n')); err != nil {
+				break
+			}
+		}
 	case "csv":
 		cw := csv.NewWriter(w)
 		err = cw.Write(FlowsCSVHeader)
 		if err == nil {
-			err = r.convs.Each(func(c *flows.Conversation) error { return cw.Write(r.csvRow(c)) })
+			for c := range r.convs.Conversations() {
+				if err = cw.Write(r.csvRow(c)); err != nil {
+					break
+				}
+			}
 		}
 		cw.Flush()
 		if err == nil {
@@ -168,7 +172,7 @@ func (r *Flows) writeJSONDocument(w io.Writer) error {
 	first := true
 	var compact, b []byte
 	indenter := newJSONIndenter("    ", "  ")
-	err := r.convs.Each(func(c *flows.Conversation) error {
+	for c := range r.convs.Conversations() {
 		// As json.MarshalIndent(r.convJSON(c), "    ", "  "): compact
 		// (HTML-escaped) encoding, then indentation.
 		compact = r.appendConvJSON(compact[:0], c, true)
@@ -178,16 +182,14 @@ func (r *Flows) writeJSONDocument(w io.Writer) error {
 			sep, first = "\n    ", false
 		}
 		io.WriteString(w, sep)
-		_, err := w.Write(b)
-		return err
-	})
-	if err != nil {
-		return err
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
 	}
 	if !first {
 		io.WriteString(w, "\n  ")
 	}
-	_, err = io.WriteString(w, "]\n}\n")
+	_, err := io.WriteString(w, "]\n}\n")
 	return err
 }
 
@@ -268,7 +270,12 @@ func (r *Flows) writeText(w io.Writer, colour bool) error {
 		// which only measures the columns, runs on every core.
 		var row cellRow
 		rows := func(emit func(cells [][]byte) error) error {
-			return r.convs.Each(func(c *flows.Conversation) error { return emit(row.conversation(c)) })
+			for c := range r.convs.Conversations() {
+				if err := emit(row.conversation(c)); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		t.measure = r.measureText
 		if err := t.writeBytes(w, colour, rows); err != nil {

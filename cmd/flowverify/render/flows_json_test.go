@@ -62,11 +62,10 @@ func TestConvJSONMatchesEncodingJSONOnSamples(t *testing.T) {
 		for _, nano := range []bool{false, true} {
 			r := NewFlows(s, convs)
 			r.nano = nano
-			convs.Each(func(c *flows.Conversation) error {
+			for c := range convs.Conversations() {
 				checkConvJSON(t, r, c)
 				n++
-				return nil
-			})
+			}
 		}
 		s.Close()
 	}

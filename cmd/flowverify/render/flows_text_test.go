@@ -143,12 +143,11 @@ func TestMeasureTextParallel(t *testing.T) {
 	header := make([]int, 13)
 	serial := append([]int(nil), header...)
 	var row cellRow
-	r.convs.Each(func(c *flows.Conversation) error {
+	for c := range r.convs.Conversations() {
 		for i, cell := range row.conversation(c) {
 			serial[i] = max(serial[i], runeCount(cell))
 		}
-		return nil
-	})
+	}
 	parallel := append([]int(nil), header...)
 	r.measureText(parallel)
 	if !slices.Equal(serial, parallel) {
