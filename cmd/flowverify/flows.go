@@ -71,7 +71,7 @@ func stopOnInterrupt(s *capture.Stream, live bool) {
 }
 
 // classifyStream reads the whole stream into a conversation table and
-// classifies it. Conversations are then built one at a time (Each), so
+// classifies it. Conversations are then built one at a time (flows.Classified.Conversations), so
 // memory stays at the table's compact size.
 func classifyStream(s *capture.Stream, cfg flows.Config) *flows.Classified {
 	t := flows.NewTable(cfg)
