@@ -16,7 +16,7 @@ const (
 	ReasonVPCRouter         = "vpc-router"
 	// ReasonECSMetadata is exempt because AWS lists "Amazon ECS task metadata
 	// endpoints" among the traffic NACLs do not filter; the address
-	// 169.254.170.2 itself is not confirmed by an AWS page (see ExemptNotes).
+	// 169.254.170.2 itself is not confirmed by an AWS page (see Unconfirmed).
 	ReasonECSMetadata = "ecs-task-metadata"
 )
 
@@ -30,11 +30,10 @@ const (
 	ReasonNDP = "neighbor-discovery"
 )
 
-// ExemptNotes explains the reasons whose basis is weaker than an AWS
-// statement, for reports to print next to their counts.
-var ExemptNotes = map[string]string{
-	ReasonECSMetadata: "AWS says NACLs do not filter ECS task metadata endpoints; the address 169.254.170.2 is UNCONFIRMED by an AWS page",
-}
+// Unconfirmed reports whether the exemption reason rests on a basis
+// weaker than an AWS statement (reports say so next to its counts): the
+// ECS task metadata address 169.254.170.2, which no AWS page confirms.
+func Unconfirmed(reason string) bool { return reason == ReasonECSMetadata }
 
 // specialAddr is one address NACLs never filter.
 type specialAddr struct {

@@ -19,6 +19,19 @@ func Headlines(r *replay.Report) []string {
 	return out
 }
 
+// ExemptNote says why an exemption reason is uncertain ("" when AWS
+// states it; see replay.Unconfirmed).
+func ExemptNote(reason string) string {
+	if !replay.Unconfirmed(reason) {
+		return ""
+	}
+	switch reason {
+	case replay.ReasonECSMetadata:
+		return "AWS says NACLs do not filter ECS task metadata endpoints; the address 169.254.170.2 is UNCONFIRMED by an AWS page"
+	}
+	return "the basis of " + reason + " is UNCONFIRMED by an AWS page"
+}
+
 // ResolverHeadline says that ir was taken for the Amazon DNS resolver and
 // how to say otherwise.
 func ResolverHeadline(ir *replay.InferredResolver) string {

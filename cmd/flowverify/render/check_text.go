@@ -387,7 +387,7 @@ func reportNotes(s *replay.Summary) []string {
 		out = append(out, strconv.FormatUint((n), 10)+" IPv6 neighbour discovery packet(s) (ICMPv6 133-137) counted as not filtered: they are link-scoped and never cross a subnet boundary; whether AWS NACLs filter them is UNCONFIRMED")
 	}
 	if n := s.ExemptBy[replay.ReasonECSMetadata]; n > 0 {
-		out = append(out, strconv.FormatUint((n), 10)+" packet(s) to/from 169.254.170.2 counted as exempt (ECS task metadata): "+replay.ExemptNotes[replay.ReasonECSMetadata])
+		out = append(out, strconv.FormatUint((n), 10)+" packet(s) to/from 169.254.170.2 counted as exempt (ECS task metadata): "+ExemptNote(replay.ReasonECSMetadata))
 	}
 	return out
 }

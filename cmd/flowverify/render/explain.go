@@ -170,7 +170,7 @@ func notFilteredWhy(x *replay.Explanation, p *nacl.Packet) string {
 		return fmt.Sprintf("neither %s nor %s is in %s: the packet does not cross this NACL", p.Src, p.Dst, where)
 	}
 	why := "AWS network ACLs do not filter this traffic (" + x.Reason + ")"
-	if n, ok := replay.ExemptNotes[x.Reason]; ok {
+	if n := ExemptNote(x.Reason); n != "" {
 		why += ": " + n
 	}
 	return why
