@@ -167,7 +167,7 @@ func writeFixCommands(w io.Writer, rep *replay.Report, sets []replay.ChangeSet) 
 		for _, fi := range cs.Fixes {
 			f := &rep.Fixes[fi]
 			if f.Entry.RuleNumber == 0 {
-				return fmt.Errorf("%s: a fix has no rule number: %s", id, f.Note)
+				return fmt.Errorf("%s: a fix has no rule number: %s", id, render.FixNotes(f))
 			}
 			fmt.Fprintf(&b, "# %s leg, before rule %d; conversations %s\n", f.Role, f.Blocking, idList(f.Conversations))
 			var cmd string

@@ -62,7 +62,7 @@ type candidate struct {
 	key     fixKey // acl, direction, blocking rule, role, protocol, family, ICMP
 	e       nacl.Entry
 	profile string
-	notes   []string
+	notes   []FixNote
 	subnets []string
 	// convs are the IDs of the conversations it serves, ascending; a
 	// merge keeps the parts in more and sorts them once, in fix.
@@ -191,11 +191,11 @@ func (c *candidate) fix(used map[usedKey]map[int]bool) Fix {
 	num, why := pickRuleNumber(k.acl, k.dir, k.rule, &e, used)
 	e.RuleNumber = num
 	notes := slices.Clone(c.notes)
-	if why != "" {
+	if why.Kind != 0 {
 		notes = append(notes, why)
 	}
 	return Fix{ACL: k.acl.ID, ACLRef: k.acl, SubnetID: strings.Join(c.subnets, ","), Direction: k.dir, Blocking: k.rule,
-		Role: k.role, Entry: e, Line: ruleLine(&e), Profile: c.profile, Conversations: c.convs, Note: strings.Join(notes, "; ")}
+		Role: k.role, Entry: e, Line: ruleLine(&e), Profile: c.profile, Conversations: c.convs, Notes: notes}
 }
 
 func compareCandidates(a, b *candidate) int {
@@ -301,10 +301,10 @@ func join(a, b *candidate, m nacl.Entry) *candidate {
 
 // addNotes returns notes with the new ones that it lacks appended (a new
 // slice when anything is added).
-func addNotes(notes []string, add ...string) []string {
+func addNotes(notes []FixNote, add ...FixNote) []FixNote {
 	out := notes
 	for _, n := range add {
-		if !slices.Contains(out, n) {
+		if !slices.ContainsFunc(out, n.equal) {
 			if len(out) == len(notes) {
 				out = slices.Clone(notes)
 			}
@@ -393,7 +393,7 @@ func (fx *fixer) reduce(b bucket, cs []*candidate, room int) ([]*candidate, []st
 		}
 		c := join(x, y, m)
 		c.merged++
-		c.notes = addNotes(c.notes, "merged to fit the quota: wider than the observed traffic")
+		c.notes = addNotes(c.notes, FixNote{Kind: NoteMerged})
 		return c
 	}
 	// Rounds of neighbour merges: the cheapest disjoint pairs of

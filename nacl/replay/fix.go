@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
@@ -36,8 +35,54 @@ type Fix struct {
 	Profile string
 	// Conversations are the IDs of the conversations the fix repairs.
 	Conversations []int
-	// Note adds advice (choice of port range, merges made to fit the quota, ...).
-	Note string
+	// Notes are advice about the rule (choice of port range, merges made
+	// to fit the quota, ...), as data: render writes the sentences.
+	Notes []FixNote
+}
+
+// FixNoteKind names a piece of advice about a Fix.
+type FixNoteKind uint8
+
+// The advice a Fix can carry.
+const (
+	// NoteProfile: the response ports follow the ephemeral profile
+	// Profile ("linux+windows": the union of the Linux and Windows/IANA
+	// ranges, which the observed ports both fit).
+	NoteProfile FixNoteKind = iota + 1
+	// NoteExactPorts: the observed client ports fit no known ephemeral
+	// profile, so the rule covers exactly the observed range.
+	NoteExactPorts
+	// NotePeersSubnet: every peer lies in the modelled subnet Subnet,
+	// which the rule names.
+	NotePeersSubnet
+	// NotePortsLeftOut: Ports were left out of the range, since
+	// conversations that get no fix use them.
+	NotePortsLeftOut
+	// NoteMerged: merged with other fixes to fit the quota, so wider than
+	// the observed traffic.
+	NoteMerged
+	// NoteNoRuleNumber: no free rule number between Below and the
+	// blocking rule Blocking.
+	NoteNoRuleNumber
+	// NoteACLFull: no free rule number at all.
+	NoteACLFull
+)
+
+// FixNote is a piece of advice about a Fix: its Kind and the values its
+// sentence quotes (fields the kind does not use are zero).
+type FixNote struct {
+	Kind    FixNoteKind
+	Profile string
+	Subnet  netip.Prefix
+	Ports   []uint16
+	// Below and Blocking bound the rule numbers that were full.
+	Below, Blocking int
+}
+
+// equal reports whether two notes say the same.
+func (n FixNote) equal(m FixNote) bool {
+	return n.Kind == m.Kind && n.Profile == m.Profile && n.Subnet == m.Subnet && slices.Equal(n.Ports, m.Ports) &&
+		n.Below == m.Below && n.Blocking == m.Blocking
 }
 
 // fixKey groups denied packets that one rule can let through.
@@ -185,19 +230,19 @@ func (fx *fixer) candidates() []*candidate {
 	for _, k := range fx.order {
 		g := fx.groups[k]
 		e := nacl.Entry{Direction: k.dir, Action: nacl.Allow, Protocol: int(k.proto), ICMPType: -1, ICMPCode: -1}
-		var notes []string
+		var notes []FixNote
 		profile := ""
 		switch k.proto {
 		case nacl.ProtoTCP, nacl.ProtoUDP:
 			if k.role == RoleRequest {
 				e.Ports = nacl.PortRange{From: k.port, To: k.port}
-			} else if lo, hi, name, desc, ok := clientRange(g.portRange()); ok {
+			} else if lo, hi, name, ok := clientRange(g.portRange()); ok {
 				e.Ports = nacl.PortRange{From: lo, To: hi}
 				profile = name
-				notes = append(notes, "ports: "+desc)
+				notes = append(notes, FixNote{Kind: NoteProfile, Profile: name})
 			} else {
 				e.Ports = nacl.PortRange{From: g.lo, To: g.hi}
-				notes = append(notes, "ports: the observed client ports fit no known ephemeral profile, so the rule covers exactly the observed range")
+				notes = append(notes, FixNote{Kind: NoteExactPorts})
 			}
 		case nacl.ProtoICMP, nacl.ProtoICMPv6:
 			e.ICMPType, e.ICMPCode = k.icmpT, k.icmpC
@@ -210,7 +255,7 @@ func (fx *fixer) candidates() []*candidate {
 		prefixes := make([]netip.Prefix, 0, len(addrs))
 		if g.subOK {
 			prefixes = append(prefixes, g.sub)
-			notes = append(notes, "peers: every peer lies in subnet "+g.sub.String()+", so the rule names that subnet")
+			notes = append(notes, FixNote{Kind: NotePeersSubnet, Subnet: g.sub})
 		} else if set, err := sb.IPSet(); err == nil {
 			prefixes = set.Prefixes()
 		} else {
@@ -266,7 +311,7 @@ func (fx *fixer) carve(c *candidate) []*candidate {
 		}
 		p := *c
 		p.e.Ports = nacl.PortRange{From: uint16(lo), To: uint16(hi)}
-		p.notes = append(slices.Clone(c.notes), fmt.Sprintf("port(s) %s left out: conversations that get no fix (refused, unanswered or denied on purpose) use them", portsText(holes)))
+		p.notes = append(slices.Clone(c.notes), FixNote{Kind: NotePortsLeftOut, Ports: holes})
 		out = append(out, &p)
 	}
 	lo := int(c.e.Ports.From)
@@ -276,19 +321,6 @@ func (fx *fixer) carve(c *candidate) []*candidate {
 	}
 	piece(lo, int(c.e.Ports.To))
 	return out
-}
-
-// portsText lists ports, at most 10 of them.
-func portsText(ps []uint16) string {
-	parts := make([]string, 0, min(len(ps), 11))
-	for i, p := range ps {
-		if i == 10 {
-			parts = append(parts, fmt.Sprintf("... (%d in all)", len(ps)))
-			break
-		}
-		parts = append(parts, fmt.Sprint(p))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // portRange returns the lowest and highest response port (nil without ports).
@@ -334,7 +366,7 @@ type usedKey struct {
 // are taken downward from it, then upward above it. Below a default rule
 // it is the next multiple of 10 after the highest rule so far. It returns
 // 0 and a reason when no number is free.
-func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, e *nacl.Entry, used map[usedKey]map[int]bool) (int, string) {
+func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, e *nacl.Entry, used map[usedKey]map[int]bool) (int, FixNote) {
 	uk := usedKey{acl, dir}
 	if used[uk] == nil {
 		used[uk] = map[int]bool{}
@@ -345,7 +377,7 @@ func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, e *nacl.Ent
 		}
 	}
 	taken := used[uk]
-	take := func(n int) (int, string) { taken[n] = true; return n, "" }
+	take := func(n int) (int, FixNote) { taken[n] = true; return n, FixNote{} }
 	if blocking > nacl.MaxRuleNumber {
 		below := 0
 		for n := range taken {
@@ -364,7 +396,7 @@ func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, e *nacl.Ent
 				return take(n)
 			}
 		}
-		return 0, "no free rule number: the ACL uses every number"
+		return 0, FixNote{Kind: NoteACLFull}
 	}
 	// The ACL's own rule just below the blocking rule that shares
 	// packets with e bounds the room.
@@ -389,7 +421,7 @@ func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, e *nacl.Ent
 			return take(n)
 		}
 	}
-	return 0, fmt.Sprintf("no free rule number between %d and the blocking rule %d: renumber the rules to make room", below, blocking)
+	return 0, FixNote{Kind: NoteNoRuleNumber, Below: below, Blocking: blocking}
 }
 
 // overlaps reports whether two entries of one direction match a common
@@ -431,18 +463,20 @@ func ruleLine(e *nacl.Entry) string {
 // when both the Linux and the Windows/IANA ranges cover them (ports in
 // 49152-60999 say nothing about the client's OS) it is 32768-65535, the
 // union of both and the range AWS's own example NACL uses.
-func clientRange(ports []uint16) (lo, hi uint16, name, desc string, ok bool) {
+func clientRange(ports []uint16) (lo, hi uint16, name string, ok bool) {
 	p, ok := ephemeral.Narrowest(ports)
 	if !ok {
-		return 0, 0, "", "", false
+		return 0, 0, "", false
 	}
 	linux, _ := ephemeral.ByName("linux")
 	win, _ := ephemeral.ByName("windows")
 	a, b := slices.Min(ports), slices.Max(ports)
 	if linux.Contains(a) && linux.Contains(b) && win.Contains(a) && win.Contains(b) {
-		return linux.From, win.To, "linux+windows", fmt.Sprintf("the observed client ports fit both the Linux (%s) and the Windows/IANA (%s) ephemeral ranges; %d-%d covers both", rangeText(linux), rangeText(win), linux.From, win.To), true
+		return linux.From, win.To, ProfileLinuxWindows, true
 	}
-	return p.From, p.To, p.Name, fmt.Sprintf("the %s ephemeral range %s (%s)", p.Name, rangeText(p), p.Description), true
+	return p.From, p.To, p.Name, true
 }
 
-func rangeText(p ephemeral.Profile) string { return fmt.Sprintf("%d-%d", p.From, p.To) }
+// ProfileLinuxWindows names the response range of clients whose ports fit
+// both the Linux and the Windows/IANA ephemeral ranges: their union.
+const ProfileLinuxWindows = "linux+windows"

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
@@ -10,8 +9,8 @@ import (
 func TestPickRuleNumber(t *testing.T) {
 	acl := webACL(t) // inbound 100, 110, 120, 130
 	used := map[usedKey]map[int]bool{}
-	if n, why := pickRuleNumber(acl, nacl.Ingress, 130, nil, used); n != 125 || why != "" {
-		t.Errorf("below 130: %d %q, want 125", n, why)
+	if n, why := pickRuleNumber(acl, nacl.Ingress, 130, nil, used); n != 125 || why.Kind != 0 {
+		t.Errorf("below 130: %d %+v, want 125", n, why)
 	}
 	if n, _ := pickRuleNumber(acl, nacl.Ingress, 130, nil, used); n != 124 {
 		t.Errorf("second fix below 130: %d, want 124 (125 taken: the next free number downward)", n)
@@ -20,8 +19,8 @@ func TestPickRuleNumber(t *testing.T) {
 		t.Errorf("below the default rule: %d, want 140", n)
 	}
 	tight := &nacl.ACL{ID: "t", Entries: []nacl.Entry{ent(t, "in", 1, nacl.Allow, 6, "0.0.0.0/0", 1, 1), ent(t, "in", 2, nacl.Deny, 6, "0.0.0.0/0", 1, 2)}}
-	if n, why := pickRuleNumber(tight, nacl.Ingress, 2, nil, map[usedKey]map[int]bool{}); n != 0 || why == "" {
-		t.Errorf("no room: %d %q, want 0 and a reason", n, why)
+	if n, why := pickRuleNumber(tight, nacl.Ingress, 2, nil, map[usedKey]map[int]bool{}); n != 0 || why.Kind != NoteNoRuleNumber {
+		t.Errorf("no room: %d %+v, want 0 and a reason", n, why)
 	}
 }
 
@@ -36,12 +35,12 @@ func TestPickRuleNumberSeveralFixes(t *testing.T) {
 	}}
 	used := map[usedKey]map[int]bool{}
 	for _, want := range []int{99, 98, 97} {
-		if n, why := pickRuleNumber(acl, nacl.Egress, 100, nil, used); n != want || why != "" {
-			t.Errorf("fix below 100: %d %q, want %d", n, why, want)
+		if n, why := pickRuleNumber(acl, nacl.Egress, 100, nil, used); n != want || why.Kind != 0 {
+			t.Errorf("fix below 100: %d %+v, want %d", n, why, want)
 		}
 	}
-	if n, why := pickRuleNumber(acl, nacl.Egress, 100, nil, used); n != 0 || !strings.Contains(why, "between 96 and the blocking rule 100") {
-		t.Errorf("fourth fix below 100: %d %q, want 0 and a reason", n, why)
+	if n, why := pickRuleNumber(acl, nacl.Egress, 100, nil, used); n != 0 || why.Kind != NoteNoRuleNumber || why.Below != 96 || why.Blocking != 100 {
+		t.Errorf("fourth fix below 100: %d %+v, want 0 and no number between 96 and 100", n, why)
 	}
 	// With room for blocking-5, fixes go downward from it, then above it.
 	acl = &nacl.ACL{ID: "acl-u", Entries: []nacl.Entry{
@@ -69,12 +68,12 @@ func TestClientRange(t *testing.T) {
 		{[]uint16{1500, 4000}, 1025, 5000, "windows-2003"},
 	}
 	for _, c := range cases {
-		lo, hi, name, _, ok := clientRange(c.ports)
+		lo, hi, name, ok := clientRange(c.ports)
 		if !ok || lo != c.lo || hi != c.hi || name != c.name {
 			t.Errorf("%v: %d-%d %s, want %d-%d %s", c.ports, lo, hi, name, c.lo, c.hi, c.name)
 		}
 	}
-	if _, _, _, _, ok := clientRange([]uint16{80}); ok {
+	if _, _, _, ok := clientRange([]uint16{80}); ok {
 		t.Error("port 80 fits an ephemeral profile")
 	}
 }

@@ -125,8 +125,8 @@ func writeFixesText(b *strings.Builder, r *replay.Report) {
 			for _, fi := range cs.Fixes {
 				f := &r.Fixes[fi]
 				fmt.Fprintf(b, "  %s  # %s leg, before rule %s; conversations %s; subnets %s\n", f.Line, f.Role, strconv.Itoa(f.Blocking), intsText(f.Conversations), f.SubnetID)
-				if f.Note != "" {
-					fmt.Fprintf(b, "  #   %s\n", f.Note)
+				if len(f.Notes) > 0 {
+					fmt.Fprintf(b, "  #   %s\n", FixNotes(f))
 				}
 			}
 			for _, m := range cs.Merges {

@@ -200,7 +200,7 @@ type FixJSON struct {
 // FixJSON converts a fix.
 func NewFixJSON(f *replay.Fix) FixJSON {
 	return FixJSON{ACL: f.ACL, SubnetID: f.SubnetID, Direction: f.Direction.String(), BlockingRule: f.Blocking, Leg: string(f.Role),
-		Rule: f.Line, RuleNumber: f.Entry.RuleNumber, Profile: f.Profile, Conversations: f.Conversations, Note: f.Note}
+		Rule: f.Line, RuleNumber: f.Entry.RuleNumber, Profile: f.Profile, Conversations: f.Conversations, Note: FixNotes(f)}
 }
 
 // CheckSummaryJSON is the summary in JSON output.

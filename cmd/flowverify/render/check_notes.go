@@ -2,7 +2,10 @@ package render
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
+	"github.com/flowverify/flowverify/flows/ephemeral"
 	"github.com/flowverify/flowverify/nacl/replay"
 )
 
@@ -41,4 +44,55 @@ func ResolverHeadline(ir *replay.InferredResolver) string {
 	}
 	return fmt.Sprintf("Amazon DNS resolver %s inferred from the traffic: %d DNS conversation(s) (UDP/TCP 53) go to it, and it is base+2 of a VPC CIDR holding subnet %s (%s), which AWS reserves for the resolver; NACLs never filter it, so it is counted as exempt. If the VPC CIDR is none of these, %s is an ordinary DNS server: give --vpc-cidr or --vpcs FILE to say so.",
 		ir.Addr, ir.Conversations, ir.Subnet, vpcRange, ir.Addr)
+}
+
+// FixNotes writes the advice of a fix as one line, its notes joined by
+// "; " ("" without notes).
+func FixNotes(f *replay.Fix) string {
+	parts := make([]string, len(f.Notes))
+	for i := range f.Notes {
+		parts[i] = FixNote(&f.Notes[i])
+	}
+	return strings.Join(parts, "; ")
+}
+
+// FixNote writes one piece of advice about a fix.
+func FixNote(n *replay.FixNote) string {
+	switch n.Kind {
+	case replay.NoteProfile:
+		if n.Profile == replay.ProfileLinuxWindows {
+			linux, _ := ephemeral.ByName("linux")
+			win, _ := ephemeral.ByName("windows")
+			return fmt.Sprintf("ports: the observed client ports fit both the Linux (%d-%d) and the Windows/IANA (%d-%d) ephemeral ranges; %d-%d covers both",
+				linux.From, linux.To, win.From, win.To, linux.From, win.To)
+		}
+		p, _ := ephemeral.ByName(n.Profile)
+		return fmt.Sprintf("ports: the %s ephemeral range %d-%d (%s)", n.Profile, p.From, p.To, p.Description)
+	case replay.NoteExactPorts:
+		return "ports: the observed client ports fit no known ephemeral profile, so the rule covers exactly the observed range"
+	case replay.NotePeersSubnet:
+		return "peers: every peer lies in subnet " + n.Subnet.String() + ", so the rule names that subnet"
+	case replay.NotePortsLeftOut:
+		return "port(s) " + fixPorts(n.Ports) + " left out: conversations that get no fix (refused, unanswered or denied on purpose) use them"
+	case replay.NoteMerged:
+		return "merged to fit the quota: wider than the observed traffic"
+	case replay.NoteNoRuleNumber:
+		return fmt.Sprintf("no free rule number between %d and the blocking rule %d: renumber the rules to make room", n.Below, n.Blocking)
+	case replay.NoteACLFull:
+		return "no free rule number: the ACL uses every number"
+	}
+	return fmt.Sprintf("fix note of unknown kind %d", n.Kind)
+}
+
+// fixPorts lists ports, at most 10 of them ("1, 2, ... (12 in all)").
+func fixPorts(ps []uint16) string {
+	parts := make([]string, 0, min(len(ps), 11))
+	for i, p := range ps {
+		if i == 10 {
+			parts = append(parts, "... ("+strconv.Itoa(len(ps))+" in all)")
+			break
+		}
+		parts = append(parts, strconv.Itoa(int(p)))
+	}
+	return strings.Join(parts, ", ")
 }
