@@ -29,11 +29,51 @@ type ChangeSet struct {
 	// Merges describe the first MaxMergeNotes merges made to fit the
 	// quota (each widens the rules: more than the observed traffic is let
 	// through); MergeCount counts them all.
-	Merges     []string
+	Merges     []QuotaMerge
 	MergeCount int
 	// Problems say why the change cannot be applied as it stands (no free
 	// rule number, over the quota); empty when it can.
-	Problems []string
+	Problems []ChangeProblem
+}
+
+// QuotaMerge is a merge of two fixes made to fit the quota: the rule To
+// replaces A and B (rules in the native text format, as Fix.Line) and
+// lets through AddedSpace more address x port units than the two.
+type QuotaMerge struct {
+	Direction  nacl.Direction
+	IPv6       bool
+	A, B, To   string
+	AddedSpace float64
+}
+
+// ChangeProblemKind names why a change set cannot be applied as it stands.
+type ChangeProblemKind uint8
+
+// The problems of a change set.
+const (
+	// ProblemOverQuota: Quota.After rules exceed QuotaDefault (but not
+	// QuotaMax): an increase to Quota.After must be requested first.
+	ProblemOverQuota ChangeProblemKind = iota + 1
+	// ProblemOverLimit: Quota.After rules exceed QuotaMax; AWS refuses it.
+	ProblemOverLimit
+	// ProblemNoRuleNumber: the fix Line has no free rule number before the
+	// blocking rule Blocking.
+	ProblemNoRuleNumber
+)
+
+// ChangeProblem is why a change set cannot be applied as it stands: its
+// Kind and the values its sentence quotes.
+type ChangeProblem struct {
+	Kind  ChangeProblemKind
+	Quota QuotaCount
+	// Blocked is the first conversation whose traffic must stay denied
+	// that forbade a further merge, with its Cause (0: the fixes differ
+	// in protocol, leg, ICMP type or the rule they must precede).
+	Blocked int
+	Cause   Cause
+	// Line and Blocking name the fix without a rule number.
+	Line     string
+	Blocking int
 }
 
 // QuotaCount is the number of rules of one direction and family before
@@ -138,11 +178,9 @@ func (fx *fixer) build() {
 		case q.Fits:
 		case q.After <= QuotaMax:
 			q.Increase = q.After
-			st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the default quota of %d: request an increase to %d (Service Quotas L-2AEEBF1A, at most %d) before applying it; %s",
-				b.dir, q.Family(), q.After, QuotaDefault, q.After, QuotaMax, fx.whyNoMerge()))
+			st.set.Problems = append(st.set.Problems, fx.whyNoMerge(ProblemOverQuota, q))
 		default:
-			st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the hard limit of %d: AWS refuses it; %s",
-				b.dir, q.Family(), q.After, QuotaMax, fx.whyNoMerge()))
+			st.set.Problems = append(st.set.Problems, fx.whyNoMerge(ProblemOverLimit, q))
 		}
 		st.set.Quota = append(st.set.Quota, q)
 		st.cands = append(st.cands, cs...)
@@ -161,7 +199,7 @@ func (fx *fixer) build() {
 		})
 		for _, f := range fixes {
 			if f.Entry.RuleNumber == 0 {
-				st.set.Problems = append(st.set.Problems, fmt.Sprintf("%s: no free rule number between the rule before it and rule %d: renumber the ACL's rules to make room", f.Line, f.Blocking))
+				st.set.Problems = append(st.set.Problems, ChangeProblem{Kind: ProblemNoRuleNumber, Line: f.Line, Blocking: f.Blocking})
 			} else {
 				patched.Entries = append(patched.Entries, f.Entry)
 			}
@@ -377,19 +415,18 @@ const allPairsLimit = 160
 // reduce merges the candidates of one bucket while there are more than
 // room: each time the mergeable pair admitting the least new space whose
 // merge lets no guarded packet through. It returns the candidates and the
-// merges made, in words.
-func (fx *fixer) reduce(b bucket, cs []*candidate, room int) ([]*candidate, []string) {
+// merges made.
+func (fx *fixer) reduce(b bucket, cs []*candidate, room int) ([]*candidate, []QuotaMerge) {
 	room = max(room, 0)
 	if len(cs) <= room {
 		return cs, nil
 	}
 	guards := fx.bucketGuards(b)
-	var merges []string
+	var merges []QuotaMerge
 	record := func(x, y *candidate, m nacl.Entry, cost float64) *candidate {
 		fx.mergeCount++
 		if len(merges) < MaxMergeNotes {
-			merges = append(merges, fmt.Sprintf("%s %s: merged %s and %s into %s to fit the quota (lets through %.0f more address x port units than the two rules)",
-				b.dir, familyWord(b.v6), ruleLine(&x.e), ruleLine(&y.e), ruleLine(&m), cost))
+			merges = append(merges, QuotaMerge{Direction: b.dir, IPv6: b.v6, A: ruleLine(&x.e), B: ruleLine(&y.e), To: ruleLine(&m), AddedSpace: cost})
 		}
 		c := join(x, y, m)
 		c.merged++
@@ -524,12 +561,14 @@ func (fx *fixer) noteBlocked(g *guardPacket) {
 	}
 }
 
-// whyNoMerge says why the fixes of a bucket could not be merged further.
-func (fx *fixer) whyNoMerge() string {
-	if fx.blocked == nil {
-		return "the fixes cannot be merged further: they differ in protocol, leg, ICMP type or the rule they must precede"
+// whyNoMerge is the problem k of quota q, with why the fixes of the
+// bucket could not be merged further.
+func (fx *fixer) whyNoMerge(k ChangeProblemKind, q QuotaCount) ChangeProblem {
+	p := ChangeProblem{Kind: k, Quota: q}
+	if fx.blocked != nil {
+		p.Blocked, p.Cause = fx.blocked.conv, fx.blocked.cause
 	}
-	return fmt.Sprintf("no merge of the fixes fits without letting through traffic that must stay denied (for example conversation #%d, intended: %s)", fx.blocked.conv, fx.blocked.cause)
+	return p
 }
 
 // entryMatches reports whether an allow entry without fragments'
@@ -554,11 +593,4 @@ func entryMatches(e *nacl.Entry, dir nacl.Direction, p *nacl.Packet) bool {
 		return e.ICMPCode < 0 || int(p.ICMPCode) == e.ICMPCode
 	}
 	return true
-}
-
-func familyWord(v6 bool) string {
-	if v6 {
-		return "IPv6"
-	}
-	return "IPv4"
 }

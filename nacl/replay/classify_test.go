@@ -11,6 +11,7 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/lint"
 )
 
 // convGen builds synthetic conversations, each a few milliseconds after
@@ -184,7 +185,7 @@ func TestChangeSetQuotaMergesAroundGuards(t *testing.T) {
 	cs := rep.ChangeSets[0]
 	q := cs.Quota[0]
 	if q.Direction != nacl.Ingress || q.Before != 5 || q.After != QuotaDefault || !q.Fits || len(cs.Merges) == 0 || len(cs.Problems) != 0 {
-		t.Errorf("quota %+v, %d merges, problems %q", q, len(cs.Merges), cs.Problems)
+		t.Errorf("quota %+v, %d merges, problems %+v", q, len(cs.Merges), cs.Problems)
 	}
 	guard := tcpPkt("198.51.100.62", "10.0.1.10", 45000)
 	for _, f := range rep.Fixes {
@@ -213,8 +214,8 @@ func TestChangeSetQuotaCannotFit(t *testing.T) {
 	if q := cs.Quota[0]; q.After != 35 || q.Fits || q.Increase != 35 {
 		t.Errorf("quota %+v", q)
 	}
-	if len(cs.Problems) != 1 || !strings.Contains(cs.Problems[0], "request an increase to 35") || !strings.Contains(cs.Problems[0], ", intended: refused)") {
-		t.Errorf("problems %q", cs.Problems)
+	if len(cs.Problems) != 1 || cs.Problems[0].Kind != ProblemOverQuota || cs.Problems[0].Quota.After != 35 || cs.Problems[0].Blocked == 0 || cs.Problems[0].Cause != CauseRefused {
+		t.Errorf("problems %+v", cs.Problems)
 	}
 	if rep.Proof.Passed || len(rep.Proof.Problems) != 1 || len(rep.Proof.Opened) != 0 {
 		t.Errorf("proof %+v", rep.Proof)
@@ -264,11 +265,11 @@ func TestNewLintFindings(t *testing.T) {
 	p := cloneACL(acl)
 	p.Entries = append(p.Entries, ent(t, "in", 125, nacl.Allow, 6, "0.0.0.0/0", 1024, 65535))
 	got := newLintFindings(acl, p)
-	if len(got) != 1 || !strings.Contains(got[0], "rule 130: unreachable-rule") {
-		t.Errorf("lint %q", got)
+	if len(got) != 1 || got[0].Finding.Rule != 130 || got[0].Finding.Code != lint.CodeUnreachable || got[0].ACL != p.ID {
+		t.Errorf("lint %+v", got)
 	}
 	if got := newLintFindings(acl, cloneACL(acl)); len(got) != 0 {
-		t.Errorf("unchanged ACL: %q", got)
+		t.Errorf("unchanged ACL: %+v", got)
 	}
 }
 
@@ -323,7 +324,7 @@ func TestChangeSetNoRuleNumber(t *testing.T) {
 	g := newConvGen()
 	g.tcp("ok", "10.0.1.10", 40000, "192.0.2.80", 443)
 	rep := g.report(t, simple(t, acl, "10.0.1.0/24"), ReportOptions{})
-	if len(rep.ChangeSets) != 1 || len(rep.ChangeSets[0].Problems) != 1 || !strings.Contains(rep.ChangeSets[0].Problems[0], "in ? allow tcp 192.0.2.80/32 32768-60999: no free rule number") {
+	if len(rep.ChangeSets) != 1 || len(rep.ChangeSets[0].Problems) != 1 || rep.ChangeSets[0].Problems[0].Kind != ProblemNoRuleNumber || rep.ChangeSets[0].Problems[0].Line != "in ? allow tcp 192.0.2.80/32 32768-60999" {
 		t.Fatalf("change sets %+v", rep.ChangeSets)
 	}
 	if rep.Proof.Passed || !slices.Equal(rep.Proof.StillDenied, []int{1}) {

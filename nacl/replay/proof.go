@@ -1,12 +1,27 @@
 package replay
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/lint"
 )
+
+// ProofLint is a new unreachable or redundant rule lint finds in the
+// patched copy of ACL.
+type ProofLint struct {
+	ACL     string
+	Finding lint.Finding
+}
+
+// ProofProblem is a reason the proof cannot pass besides the replay: a
+// change set's problem (ACL and Change), or Err when the patched ACLs
+// cannot be placed.
+type ProofProblem struct {
+	ACL    string
+	Change ChangeProblem
+	Err    error
+}
 
 // Proof is the result of replaying the capture against the patched ACLs
 // (every change set applied to a copy of its ACL) before the fixes are
@@ -31,10 +46,10 @@ type Proof struct {
 	// side effect (not a failure: whether they should work is unknown).
 	UnclearOpened []int
 	// Lint lists new unreachable or redundant rules in the patched ACLs.
-	Lint []string
+	Lint []ProofLint
 	// Problems repeats the change sets' problems (quota, rule numbers):
 	// a change set that cannot be applied does not pass.
-	Problems []string
+	Problems []ProofProblem
 	// HeldOut is the check on traffic the fixes did not learn from (nil
 	// when there was too little to hold out).
 	HeldOut *HeldOut
@@ -129,7 +144,7 @@ func (r *Report) prove(j *Judge, rec *Recording, affected func(int) bool, classO
 	pf.Checked = true
 	pj, err := patchedJudge(j.Topology(), r.ChangeSets)
 	if err != nil {
-		pf.Problems = append(pf.Problems, "the patched ACLs cannot be placed: "+err.Error())
+		pf.Problems = append(pf.Problems, ProofProblem{Err: err})
 		return pf
 	}
 	cb := &convBuilder{j: pj, rec: rec, rolesOnly: true}
@@ -160,7 +175,7 @@ func (r *Report) prove(j *Judge, rec *Recording, affected func(int) bool, classO
 		cs := &r.ChangeSets[i]
 		pf.Lint = append(pf.Lint, newLintFindings(cs.ACL, cs.Patched)...)
 		for _, p := range cs.Problems {
-			pf.Problems = append(pf.Problems, cs.ACL.ID+": "+p)
+			pf.Problems = append(pf.Problems, ProofProblem{ACL: cs.ACL.ID, Change: p})
 		}
 	}
 	pf.Passed = len(pf.StillDenied) == 0 && len(pf.Opened) == 0 && len(pf.Lint) == 0 && len(pf.Problems) == 0
@@ -189,12 +204,12 @@ type lintKey struct {
 
 // newLintFindings lists the unreachable and redundant rules lint finds in
 // patched but not in orig.
-func newLintFindings(orig, patched *nacl.ACL) []string {
+func newLintFindings(orig, patched *nacl.ACL) []ProofLint {
 	had := map[lintKey]bool{}
 	for _, f := range lint.Lint(orig, lint.Options{}) {
 		had[lintKey{f.Code, f.Direction, f.IPv6, f.Rule}] = true
 	}
-	var out []string
+	var out []ProofLint
 	for _, f := range lint.Lint(patched, lint.Options{}) {
 		if f.Code != lint.CodeUnreachable && f.Code != lint.CodeRedundant {
 			continue
@@ -202,7 +217,7 @@ func newLintFindings(orig, patched *nacl.ACL) []string {
 		if had[lintKey{f.Code, f.Direction, f.IPv6, f.Rule}] {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s: %s rule %d: %s: %s", patched.ID, f.Direction, f.Rule, f.Code, f.Message))
+		out = append(out, ProofLint{ACL: patched.ID, Finding: f})
 	}
 	return out
 }

@@ -129,14 +129,14 @@ func writeFixesText(b *strings.Builder, r *replay.Report) {
 					fmt.Fprintf(b, "  #   %s\n", FixNotes(f))
 				}
 			}
-			for _, m := range cs.Merges {
-				fmt.Fprintf(b, "  merge: %s\n", m)
+			for i := range cs.Merges {
+				fmt.Fprintf(b, "  merge: %s\n", QuotaMergeText(&cs.Merges[i]))
 			}
 			if n := cs.MergeCount - len(cs.Merges); n > 0 {
 				fmt.Fprintf(b, "  merge: ... and %d more merges to fit the quota\n", n)
 			}
-			for _, p := range cs.Problems {
-				fmt.Fprintf(b, "  PROBLEM: %s\n", p)
+			for i := range cs.Problems {
+				fmt.Fprintf(b, "  PROBLEM: %s\n", ChangeProblemText(&cs.Problems[i]))
 			}
 		}
 		writeProofText(b, r.Proof)
@@ -170,8 +170,8 @@ func writeProofText(b *strings.Builder, p *replay.Proof) {
 	if len(p.UnclearOpened) > 0 {
 		fmt.Fprintf(b, "  unclear, let through as a side effect: %s\n", intsText(p.UnclearOpened))
 	}
-	for _, l := range p.Lint {
-		fmt.Fprintf(b, "  lint: %s\n", l)
+	for i := range p.Lint {
+		fmt.Fprintf(b, "  lint: %s\n", ProofLintText(&p.Lint[i]))
 	}
 	if h := p.HeldOut; h != nil {
 		fmt.Fprintf(b, "  held out (an estimate, not part of the proof): rules learned from the first 80%% of the capture (%d conversation(s) to fix) let through %d of the %d later ones", h.Learned, len(h.Fixed), h.Tested)
@@ -180,8 +180,8 @@ func writeProofText(b *strings.Builder, p *replay.Proof) {
 		}
 		b.WriteString("\n")
 	}
-	for _, pr := range p.Problems {
-		fmt.Fprintf(b, "  problem: %s\n", pr)
+	for i := range p.Problems {
+		fmt.Fprintf(b, "  problem: %s\n", ProofProblemText(&p.Problems[i]))
 	}
 }
 
@@ -286,8 +286,8 @@ func (o *Options) fixesJSON(r *replay.Report) FixesJSON {
 	}
 	for i := range r.ChangeSets {
 		cs := &r.ChangeSets[i]
-		cj := ChangeSetJSON{ACL: cs.ACL.ID, Name: cs.ACL.Name, Fixes: orEmpty(cs.Fixes), Quota: []QuotaJSON{}, Merges: orEmpty(cs.Merges),
-			MergeCount: cs.MergeCount, Problems: orEmpty(cs.Problems)}
+		cj := ChangeSetJSON{ACL: cs.ACL.ID, Name: cs.ACL.Name, Fixes: orEmpty(cs.Fixes), Quota: []QuotaJSON{}, Merges: texts(cs.Merges, QuotaMergeText),
+			MergeCount: cs.MergeCount, Problems: texts(cs.Problems, ChangeProblemText)}
 		for _, q := range cs.Quota {
 			cj.Quota = append(cj.Quota, QuotaJSON{Direction: q.Direction.String(), Family: q.Family(), Before: q.Before, After: q.After,
 				Quota: replay.QuotaDefault, Fits: q.Fits, Increase: q.Increase})
@@ -297,7 +297,7 @@ func (o *Options) fixesJSON(r *replay.Report) FixesJSON {
 	j.Proof = ProofJSON{Fixed: []int{}, StillDenied: []int{}, Opened: []int{}, UnclearOpened: []int{}, Lint: []string{}, Problems: []string{}}
 	if p := r.Proof; p != nil {
 		j.Proof = ProofJSON{Checked: p.Checked, Passed: p.Passed, Replayed: p.Replayed, Fixed: orEmpty(p.Fixed), StillDenied: orEmpty(p.StillDenied),
-			Opened: orEmpty(p.Opened), UnclearOpened: orEmpty(p.UnclearOpened), Lint: orEmpty(p.Lint), Problems: orEmpty(p.Problems)}
+			Opened: orEmpty(p.Opened), UnclearOpened: orEmpty(p.UnclearOpened), Lint: texts(p.Lint, ProofLintText), Problems: texts(p.Problems, ProofProblemText)}
 		if h := p.HeldOut; h != nil {
 			j.Proof.HeldOut = &HeldOutJSON{Learned: h.Learned, Tested: h.Tested, Fixed: orEmpty(h.Fixed), Opened: orEmpty(h.Opened)}
 		}

@@ -96,3 +96,57 @@ func fixPorts(ps []uint16) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// QuotaMergeText describes a merge made to fit the quota.
+func QuotaMergeText(m *replay.QuotaMerge) string {
+	return fmt.Sprintf("%s %s: merged %s and %s into %s to fit the quota (lets through %.0f more address x port units than the two rules)",
+		m.Direction, family(m.IPv6), m.A, m.B, m.To, m.AddedSpace)
+}
+
+// ChangeProblemText says why a change set cannot be applied as it stands.
+func ChangeProblemText(p *replay.ChangeProblem) string {
+	q := &p.Quota
+	switch p.Kind {
+	case replay.ProblemOverQuota:
+		return fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the default quota of %d: request an increase to %d (Service Quotas L-2AEEBF1A, at most %d) before applying it; %s",
+			q.Direction, q.Family(), q.After, replay.QuotaDefault, q.After, replay.QuotaMax, whyNoMerge(p))
+	case replay.ProblemOverLimit:
+		return fmt.Sprintf("%s %s: %d rules after the change (the default rule included), over the hard limit of %d: AWS refuses it; %s",
+			q.Direction, q.Family(), q.After, replay.QuotaMax, whyNoMerge(p))
+	case replay.ProblemNoRuleNumber:
+		return fmt.Sprintf("%s: no free rule number between the rule before it and rule %d: renumber the ACL's rules to make room", p.Line, p.Blocking)
+	}
+	return fmt.Sprintf("change set problem of unknown kind %d", p.Kind)
+}
+
+// whyNoMerge says why the fixes could not be merged further to fit.
+func whyNoMerge(p *replay.ChangeProblem) string {
+	if p.Blocked == 0 {
+		return "the fixes cannot be merged further: they differ in protocol, leg, ICMP type or the rule they must precede"
+	}
+	return fmt.Sprintf("no merge of the fixes fits without letting through traffic that must stay denied (for example conversation #%d, intended: %s)", p.Blocked, p.Cause)
+}
+
+// ProofLintText describes a rule lint finds unreachable or redundant in
+// a patched ACL.
+func ProofLintText(l *replay.ProofLint) string {
+	f := &l.Finding
+	return fmt.Sprintf("%s: %s rule %d: %s: %s", l.ACL, f.Direction, f.Rule, f.Code, f.Message)
+}
+
+// ProofProblemText says why the proof cannot pass besides the replay.
+func ProofProblemText(p *replay.ProofProblem) string {
+	if p.Err != nil {
+		return "the patched ACLs cannot be placed: " + p.Err.Error()
+	}
+	return p.ACL + ": " + ChangeProblemText(&p.Change)
+}
+
+// texts writes each of xs with text ([] for none).
+func texts[T any](xs []T, text func(*T) string) []string {
+	out := make([]string, len(xs))
+	for i := range xs {
+		out[i] = text(&xs[i])
+	}
+	return out
+}
