@@ -9,7 +9,9 @@ import (
 )
 
 // A Table groups packets into conversations; Classify decides who is the
-// client and the server of each, with the evidence and how sure it is.
+// client and the server of each, with the evidence and how sure it is,
+// and Conversations streams them in ID order, one reused value at a time
+// (breaking out of the loop stops it).
 func ExampleTable() {
 	s, err := capture.Open([]string{pcaps.Path("webserver.pcap")}, capture.Options{})
 	if err != nil {
@@ -38,43 +40,4 @@ func ExampleTable() {
 	// #3 tcp 10.0.1.10:50382 -> 192.0.2.80:80: closed-fin, client by syn (certain), 9+7 packets
 	// #4 udp 10.0.1.10:34195 -> 10.0.0.2:53: two-way, client by payload (high), 1+1 packets
 	// 15 conversations
-}
-
-// Conversations streams a finished table: one Conversation value is built
-// at a time from the compact records, so the loop body copies what it
-// keeps. Here the TCP servers and how many conversations each served.
-func ExampleClassified_Conversations() {
-	s, err := capture.Open([]string{pcaps.Path("webserver.pcap")}, capture.Options{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer s.Close()
-	t := flows.NewTable(flows.DefaultConfig())
-	var p capture.Packet
-	for s.Next(&p) == nil {
-		t.Add(&p)
-	}
-	served := map[flows.Endpoint]int{}
-	var order []flows.Endpoint
-	for c := range t.Classify().Conversations() {
-		if c.Proto != capture.ProtoTCP {
-			continue
-		}
-		if served[c.Server] == 0 {
-			order = append(order, c.Server)
-		}
-		served[c.Server]++
-	}
-	for _, e := range order {
-		fmt.Printf("%v:%d %d\n", e.Addr, e.Port, served[e])
-	}
-	// The web server's clients and its own downloads from the mirror, as
-	// pcaps/README.md describes webserver.pcap (8 TCP conversations).
-	// Output:
-	// 192.0.2.80:80 1
-	// 192.0.2.80:443 1
-	// 10.0.1.10:80 2
-	// 10.0.1.10:443 3
-	// 10.0.1.10:22 1
 }
