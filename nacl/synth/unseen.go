@@ -73,8 +73,8 @@ type Unseen struct {
 	// though no working conversation used them, which should be empty.
 	Failed            int
 	FailedServedPort  int
-	FailedViaResponse []string
-	FailedAllowed     []string
+	FailedViaResponse []FailedConv
+	FailedAllowed     []FailedConv
 	// Exempt counts conversations that need no rule (exempt, same subnet,
 	// not crossing).
 	Exempt int
@@ -88,6 +88,18 @@ type Unseen struct {
 	// set, learned from part of the data, rather than the result itself:
 	// an estimate of how rules learned this way hold on later traffic.
 	Estimate bool
+}
+
+// FailedConv is a conversation that never worked whose request the rules
+// let through.
+type FailedConv struct {
+	// Label is "#ID tcp CLIENT:PORT -> SERVER:PORT"; Why says how it
+	// failed ("rejected: SYN answered by RST", as Excluded.Reason).
+	Label, Why string
+	// Through is the kind of the rule that lets it through (KindResponse:
+	// a response range, which a stateless NACL cannot tell from a new
+	// connection).
+	Through string
 }
 
 // OK reports whether every working conversation was allowed and no
@@ -234,9 +246,9 @@ func (u *Unseen) replayOne(j *replay.Judge, res *Result, c *flows.Conversation, 
 			// NACL filters ports, not which host listens.
 			u.FailedServedPort++
 		case through == KindResponse:
-			u.FailedViaResponse = append(u.FailedViaResponse, fmt.Sprintf("%s (%s)", convLabel(c), why))
+			u.FailedViaResponse = append(u.FailedViaResponse, FailedConv{Label: convLabel(c), Why: why, Through: through})
 		default:
-			u.FailedAllowed = append(u.FailedAllowed, fmt.Sprintf("%s (%s), let through by a %s rule", convLabel(c), why, through))
+			u.FailedAllowed = append(u.FailedAllowed, FailedConv{Label: convLabel(c), Why: why, Through: through})
 		}
 	default:
 		u.Working++

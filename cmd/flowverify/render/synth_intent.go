@@ -112,14 +112,14 @@ func writeSynthUnseen(b *strings.Builder, r *synth.Result) {
 				fmt.Fprintf(b, "  ... %d more let through\n", len(u.FailedAllowed)-maxListed)
 				break
 			}
-			fmt.Fprintf(b, "  never worked, but let through: %s\n", f)
+			fmt.Fprintf(b, "  never worked, but let through: %s\n", synthFailedAllowed(&f))
 		}
 		for j, f := range u.FailedViaResponse {
 			if j == maxListed {
 				fmt.Fprintf(b, "  ... %d more admitted by a response range\n", len(u.FailedViaResponse)-maxListed)
 				break
 			}
-			fmt.Fprintf(b, "  never worked, admitted by a response (ephemeral) range: %s\n", f)
+			fmt.Fprintf(b, "  never worked, admitted by a response (ephemeral) range: %s\n", synthFailedViaResponse(&f))
 		}
 	}
 }

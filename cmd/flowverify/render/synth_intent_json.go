@@ -76,8 +76,8 @@ func synthIntentJSON(j *SynthJSON, r *synth.Result) {
 	for i := range r.Unseen {
 		u := &r.Unseen[i]
 		ju := SynthUnseenJSON{Label: u.Label, OK: u.OK(), Incomplete: u.Incomplete, Estimate: u.Estimate, Summary: SynthUnseenSummary(u), Working: u.Working, Failed: u.Failed,
-			FailedAllowed:    append([]string{}, u.FailedAllowed...),
-			FailedServedPort: u.FailedServedPort, FailedViaResponse: append([]string{}, u.FailedViaResponse...), Exempt: u.Exempt}
+			FailedAllowed:    texts(u.FailedAllowed, synthFailedAllowed),
+			FailedServedPort: u.FailedServedPort, FailedViaResponse: texts(u.FailedViaResponse, synthFailedViaResponse), Exempt: u.Exempt}
 		ju.Denied, ju.Restricted = synthDenialsJSON(u.Denied), synthDenialsJSON(u.Restricted)
 		j.Unseen = append(j.Unseen, ju)
 	}

@@ -90,6 +90,18 @@ func SynthUnseenSummary(u *synth.Unseen) string {
 	return s
 }
 
+// synthFailedAllowed is "#7 tcp A:P -> B:P (rejected: SYN answered by
+// RST), let through by a service rule".
+func synthFailedAllowed(f *synth.FailedConv) string {
+	return fmt.Sprintf("%s (%s), let through by a %s rule", f.Label, f.Why, f.Through)
+}
+
+// synthFailedViaResponse is "#7 tcp A:P -> B:P (rejected: SYN answered
+// by RST)".
+func synthFailedViaResponse(f *synth.FailedConv) string {
+	return fmt.Sprintf("%s (%s)", f.Label, f.Why)
+}
+
 // SynthDecisionReason explains a peer decision in one sentence ("public
 // service: 3 peers from public address space in 2 different /8s, e.g.
 // ...").

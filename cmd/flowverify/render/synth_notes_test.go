@@ -61,4 +61,11 @@ func TestSynthSentences(t *testing.T) {
 			t.Errorf("why %d:\n got %s\nwant %s", c.d.Why, got, c.want)
 		}
 	}
+	fc := synth.FailedConv{Label: "#9 tcp 203.0.113.99:40000 -> 10.0.1.10:100", Why: "rejected: SYN answered by RST", Through: synth.KindResponse}
+	if got, want := synthFailedAllowed(&fc), "#9 tcp 203.0.113.99:40000 -> 10.0.1.10:100 (rejected: SYN answered by RST), let through by a response rule"; got != want {
+		t.Errorf("let through:\n got %s\nwant %s", got, want)
+	}
+	if got, want := synthFailedViaResponse(&fc), "#9 tcp 203.0.113.99:40000 -> 10.0.1.10:100 (rejected: SYN answered by RST)"; got != want {
+		t.Errorf("via response:\n got %s\nwant %s", got, want)
+	}
 }
