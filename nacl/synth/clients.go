@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -163,21 +162,4 @@ func narrowest(lo, hi uint16) (name string, r nacl.PortRange, union bool) {
 		names = append(names, q.Name)
 	}
 	return strings.Join(names, "+"), r, len(names) > 1
-}
-
-// PortList lists ports as the reports print them: "80,443", the first 8
-// of more with their count ("1,2,...,8,... (12 in all)").
-func PortList(ps []uint16) string {
-	var b strings.Builder
-	for i, p := range ps {
-		if i == 8 {
-			fmt.Fprintf(&b, ",... (%d in all)", len(ps))
-			break
-		}
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprint(&b, p)
-	}
-	return b.String()
 }

@@ -133,7 +133,7 @@ func dump(r *Result, cr *CheckResult) string {
 		fmt.Fprintf(&b, "merge %+v\n", m)
 	}
 	for _, d := range r.Decisions {
-		fmt.Fprintf(&b, "decision %s %s %v %d %d %d %d %v %v %v %d %d %v %.3f\n", d.Service(), d.Intent, d.Prefixes, d.Why, d.Unsure, d.PublicPeers, d.PublicNets, d.PublicExamples, d.FixedPeer, d.Enclosing, d.Inside, d.Outside, d.AnyPeer, d.OverBits)
+		fmt.Fprintf(&b, "decision %s %d %d %s %v %d %d %d %d %v %v %v %d %d %v %.3f\n", d.Direction, d.Proto, d.Port, d.Intent, d.Prefixes, d.Why, d.Unsure, d.PublicPeers, d.PublicNets, d.PublicExamples, d.FixedPeer, d.Enclosing, d.Inside, d.Outside, d.AnyPeer, d.OverBits)
 	}
 	for _, p := range r.Curve {
 		fmt.Fprintf(&b, "curve %+v\n", p)

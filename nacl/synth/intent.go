@@ -167,14 +167,6 @@ const (
 	WhyEnclosing
 )
 
-// Service names the decision's service: "inbound tcp 443", "outbound icmp echo".
-func (d *Decision) Service() string {
-	if d.Proto == nacl.ProtoICMP || d.Proto == nacl.ProtoICMPv6 {
-		return fmt.Sprintf("%s %s echo", d.Direction, flows.ProtoName(d.Proto))
-	}
-	return fmt.Sprintf("%s %s %d", d.Direction, flows.ProtoName(d.Proto), d.Port)
-}
-
 // maxDecisionPeers bounds the distinct peers a decision remembers.
 const maxDecisionPeers = 4096
 

@@ -15,6 +15,8 @@
 //   - how a NACL rule line prints: text.Rule in nacl/formats/text; how a
 //     rule is described in a sentence: DescribeEntry (sentences.go)
 //   - how a replay denial reads: Sentences, CheckPhrase (sentences.go)
+//   - how the advice of check and synth reads: check_notes.go,
+//     synth_notes.go (the domain returns kinds and values, never text)
 //   - how JSON and CSV are written: WriteJSON, jsonLines, writeCSV
 //     (encode.go); the hand-made fast encoders of the hot paths (flows
 //     conversations, --packets lines) print byte for byte what
@@ -35,6 +37,10 @@
 //	synth.go, synth_json.go   flowverify synth report (text, JSON) and the cli placeholder
 //	synth_intent*.go          synth's peer decisions, rules-vs-over-permission curve and unseen-data replays (text, JSON)
 //	sentences.go              sentences of check and diff ("responses from ... are denied inbound by rule 130 ...")
+//	check_notes.go            check's other sentences: the inferred-resolver headline, exemption notes, fix advice,
+//	                          change-set merges and problems, the proof's lint findings and problems
+//	synth_notes.go            synth's sentences: warnings and notes (synth.Message), peer decisions' reasons,
+//	                          the self-check and unseen-data summaries, denied replies outside a forced range
 //
 // Speed matters on three paths, measured by bench/bench.sh: the flows JSON
 // encoder (appendConvJSON), the check conversation table (CheckTable,

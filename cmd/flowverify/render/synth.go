@@ -59,9 +59,9 @@ func WriteSynthText(w io.Writer, r *synth.Result, check *synth.CheckResult) erro
 			}
 			switch {
 			case len(c.Outside) > 0 && c.Forced:
-				fmt.Fprintf(&b, " (outside it: %s, replies denied)", synth.PortList(c.Outside))
+				fmt.Fprintf(&b, " (outside it: %s, replies denied)", synthPorts(c.Outside))
 			case len(c.Outside) > 0:
-				fmt.Fprintf(&b, " (+ exact %s)", synth.PortList(c.Outside))
+				fmt.Fprintf(&b, " (+ exact %s)", synthPorts(c.Outside))
 			}
 			b.WriteByte('\n')
 		}

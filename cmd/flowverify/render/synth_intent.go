@@ -30,7 +30,7 @@ func writeSynthDecisions(b *strings.Builder, r *synth.Result) {
 			break
 		}
 		lines++
-		service := d.Service()
+		service := synthService(d)
 		if last > i {
 			service = fmt.Sprintf("%s %s %d-%d", d.Direction, flows.ProtoName(d.Proto), d.Port, r.Decisions[last].Port)
 			i = last

@@ -20,9 +20,9 @@ import (
 // outside the forced windows range 49152-65535: its replies will be
 // denied (1 conversation(s))".
 func SynthOutsideForced(o *synth.OutsideForced) string {
-	what := "port " + synth.PortList(o.Ports)
+	what := "port " + synthPorts(o.Ports)
 	if len(o.Ports) > 1 {
-		what = "ports " + synth.PortList(o.Ports)
+		what = "ports " + synthPorts(o.Ports)
 	}
 	return fmt.Sprintf("%s client %s used %s, outside the forced %s range %s: its replies will be denied (%d conversation(s))",
 		flows.ProtoName(o.Proto), o.Client, what, o.Profile, o.Range, o.Convs)
@@ -208,7 +208,7 @@ func SynthMessage(m *synth.Message) string {
 			ex = fmt.Sprintf("%s (%s, %s confidence)", c.Label, c.Evidence, c.Confidence)
 		}
 		return fmt.Sprintf("%s: client/server roles uncertain in %d of %d conversation(s) (e.g. %s) and the port is in an ephemeral range: kept to the %d observed peer(s) instead of generalising (a reversed role would open an ephemeral port to the world); check the roles with flowverify flows",
-			d.Service(), m.Count, m.Of, ex, m.Peers)
+			synthService(&d), m.Count, m.Of, ex, m.Peers)
 	case synth.MsgKeptDenyICMP:
 		p := &m.Packet
 		return fmt.Sprintf("ICMP %s -> %s type %d code %d is denied by kept rule %s %d", p.Src, p.Dst, p.ICMPType, p.ICMPCode, m.Direction, m.Rule.RuleNumber)
@@ -263,9 +263,35 @@ func SynthMessage(m *synth.Message) string {
 func synthClientExample(k synth.MessageKind, e *synth.ClientExample) string {
 	switch k {
 	case synth.MsgOutsideForced, synth.MsgSymmetricPorts:
-		return fmt.Sprintf("%s (%s)", e.Client, synth.PortList(e.Ports))
+		return fmt.Sprintf("%s (%s)", e.Client, synthPorts(e.Ports))
 	case synth.MsgFallback:
-		return fmt.Sprintf("%s (%s and %d-%d)", e.Client, synth.PortList(e.Ports), e.Lo, e.Hi)
+		return fmt.Sprintf("%s (%s and %d-%d)", e.Client, synthPorts(e.Ports), e.Lo, e.Hi)
 	}
 	return fmt.Sprintf("%s (%d-%d)", e.Client, e.Lo, e.Hi)
+}
+
+// synthPorts lists ports as the synth report prints them: "80,443", the
+// first 8 of more with their count ("1,2,...,8,... (12 in all)").
+func synthPorts(ps []uint16) string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i == 8 {
+			fmt.Fprintf(&b, ",... (%d in all)", len(ps))
+			break
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(int(p)))
+	}
+	return b.String()
+}
+
+// synthService names a decision's service: "inbound tcp 443", "outbound
+// icmp echo".
+func synthService(d *synth.Decision) string {
+	if d.Proto == nacl.ProtoICMP || d.Proto == nacl.ProtoICMPv6 {
+		return fmt.Sprintf("%s %s echo", d.Direction, flows.ProtoName(d.Proto))
+	}
+	return fmt.Sprintf("%s %s %d", d.Direction, flows.ProtoName(d.Proto), d.Port)
 }
