@@ -154,3 +154,19 @@ func hasMsg(ms []Message, f func(*Message) bool) bool {
 	}
 	return false
 }
+
+// convLabel (for test messages) is "#ID tcp 10.0.0.1:40000 -> 10.0.0.2:443".
+func convLabel(c *flows.Conversation) string {
+	if c.HasPorts() {
+		return fmt.Sprintf("#%d %s %s -> %s", c.ID, flows.ProtoName(c.Proto),
+			endpoint(c.Client), endpoint(c.Server))
+	}
+	return fmt.Sprintf("#%d %s %s -> %s", c.ID, flows.ProtoName(c.Proto), c.Client.Addr, c.Server.Addr)
+}
+
+func endpoint(e flows.Endpoint) string {
+	if e.Addr.Is6() {
+		return fmt.Sprintf("[%s]:%d", e.Addr, e.Port)
+	}
+	return fmt.Sprintf("%s:%d", e.Addr, e.Port)
+}

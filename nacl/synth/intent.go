@@ -222,7 +222,7 @@ func (b *builder) noteDecision(u *usedConv) {
 		a.convs++
 		if unsureRole(c) {
 			a.unsure++
-			if a.unsureEx.Label == "" {
+			if a.unsureEx.Conv.ID == 0 {
 				a.unsureEx = convExample(c)
 			}
 		}

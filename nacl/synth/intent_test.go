@@ -387,7 +387,7 @@ func TestWebserverHoldsOnThirdRecording(t *testing.T) {
 		t.Fatalf("webserver-3.pcap, default: %+v %+v\n%s", *ud, ud.Restricted, rules(rd.ACL))
 	}
 	for _, d := range ud.Restricted {
-		if !strings.HasSuffix(d.Label, ":22") || d.Reason != ReasonNewPeer {
+		if d.Conv.Server.Port != 22 || d.Reason != ReasonNewPeer {
 			t.Errorf("kept out: %+v, want only new SSH peers", d)
 		}
 	}
@@ -456,7 +456,7 @@ func TestWebserverHoldout(t *testing.T) {
 	reasons := map[DenialReason]int{}
 	for _, d := range u.Denied {
 		reasons[d.Reason]++
-		if strings.Contains(d.Label, ":22") || strings.Contains(d.Label, ":80") || strings.Contains(d.Label, ":443") {
+		if p := d.Conv.Server.Port; p == 22 || p == 80 || p == 443 {
 			if d.Reason != ReasonNewPort || d.Response || d.Direction != nacl.Ingress {
 				t.Errorf("%+v, want a request denied inbound for a new port", d)
 			}
@@ -535,7 +535,7 @@ func TestDenialReasons(t *testing.T) {
 	}
 	got := map[int]DenialReason{}
 	for _, d := range u.Denied {
-		got[d.ConvID] = d.Reason
+		got[d.Conv.ID] = d.Reason
 	}
 	want := map[int]DenialReason{2: ReasonNewPeer, 3: ReasonNewPort, 4: ReasonNewEphemeral, 5: ReasonNewProtocol, 6: ReasonNewICMP}
 	if u.Working != 6 || len(got) != len(want) {
@@ -599,7 +599,7 @@ func TestUnseenNeverWorkedKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	if u.Failed != 4 || u.FailedServedPort != 1 || len(u.FailedViaResponse) != 1 || len(u.FailedAllowed) != 1 || u.OK() ||
-		!strings.HasSuffix(u.FailedAllowed[0].Label, ":100") || u.FailedAllowed[0].Through != KindService {
+		u.FailedAllowed[0].Conv.Server.Port != 100 || u.FailedAllowed[0].Through != KindService {
 		t.Errorf("%+v\nvia response %+v\nlet through %+v\n%s", *u, u.FailedViaResponse, u.FailedAllowed, rules(r.ACL))
 	}
 }

@@ -95,10 +95,30 @@ type Message struct {
 	Examples []ClientExample
 }
 
-// ConvExample is a conversation quoted as an example.
+// ConvRef names a conversation the results quote (render labels it
+// "#ID tcp CLIENT:PORT -> SERVER:PORT"): its ID, protocol and endpoints
+// (ports meaningful only with TCP and UDP).
+type ConvRef struct {
+	ID             int
+	Proto          uint8
+	Client, Server flows.Endpoint
+}
+
+// HasPorts reports whether the conversation's endpoints carry ports.
+func (r *ConvRef) HasPorts() bool {
+	c := flows.Conversation{Proto: r.Proto}
+	return c.HasPorts()
+}
+
+// convRef names c.
+func convRef(c *flows.Conversation) ConvRef {
+	return ConvRef{ID: c.ID, Proto: c.Proto, Client: c.Client, Server: c.Server}
+}
+
+// ConvExample is a conversation quoted as an example, with how its roles
+// were decided.
 type ConvExample struct {
-	// Label is "#ID tcp CLIENT:PORT -> SERVER:PORT".
-	Label      string
+	Conv       ConvRef
 	Evidence   flows.Evidence
 	Confidence flows.Confidence
 }
@@ -114,7 +134,7 @@ type ClientExample struct {
 
 // convExample quotes c.
 func convExample(c *flows.Conversation) ConvExample {
-	return ConvExample{Label: convLabel(c), Evidence: c.Evidence, Confidence: c.Confidence}
+	return ConvExample{Conv: convRef(c), Evidence: c.Evidence, Confidence: c.Confidence}
 }
 
 // msgKey is what client-range messages are aggregated by.

@@ -34,9 +34,8 @@ const (
 // UnseenDenial is a working conversation of unseen data that the
 // generated ACL denies.
 type UnseenDenial struct {
-	ConvID int
-	// Label is "#ID tcp CLIENT:PORT -> SERVER:PORT".
-	Label string
+	// Conv is the denied conversation.
+	Conv ConvRef
 	// Response is set when the denied packet belongs to the response leg.
 	Response  bool
 	Direction nacl.Direction
@@ -93,9 +92,10 @@ type Unseen struct {
 // FailedConv is a conversation that never worked whose request the rules
 // let through.
 type FailedConv struct {
-	// Label is "#ID tcp CLIENT:PORT -> SERVER:PORT"; Why says how it
-	// failed ("rejected: SYN answered by RST", as Excluded.Reason).
-	Label, Why string
+	// Conv is the conversation; Why says how it failed ("rejected: SYN
+	// answered by RST", as Excluded.Reason).
+	Conv ConvRef
+	Why  string
 	// Through is the kind of the rule that lets it through (KindResponse:
 	// a response range, which a stateless NACL cannot tell from a new
 	// connection).
@@ -223,7 +223,7 @@ func (u *Unseen) replayOne(j *replay.Judge, res *Result, c *flows.Conversation, 
 			packets = den.Packets
 		}
 		if den == nil || x.First.File < den.First.File || (x.First.File == den.First.File && x.First.Frame < den.First.Frame) {
-			den = &UnseenDenial{ConvID: c.ID, Label: convLabel(c), Response: resp, First: x.First}
+			den = &UnseenDenial{Conv: convRef(c), Response: resp, First: x.First}
 			for k := 0; k < jd.NCheck; k++ {
 				if jd.Checks[k].Action == nacl.Deny {
 					den.Direction, den.Rule = jd.Checks[k].Direction, jd.Checks[k].Rule
@@ -246,9 +246,9 @@ func (u *Unseen) replayOne(j *replay.Judge, res *Result, c *flows.Conversation, 
 			// NACL filters ports, not which host listens.
 			u.FailedServedPort++
 		case through == KindResponse:
-			u.FailedViaResponse = append(u.FailedViaResponse, FailedConv{Label: convLabel(c), Why: why, Through: through})
+			u.FailedViaResponse = append(u.FailedViaResponse, FailedConv{Conv: convRef(c), Why: why, Through: through})
 		default:
-			u.FailedAllowed = append(u.FailedAllowed, FailedConv{Label: convLabel(c), Why: why, Through: through})
+			u.FailedAllowed = append(u.FailedAllowed, FailedConv{Conv: convRef(c), Why: why, Through: through})
 		}
 	default:
 		u.Working++

@@ -186,7 +186,13 @@ func writeSynthClientSummary(b *strings.Builder, r *synth.Result) {
 
 // convLabel is "#ID tcp 10.0.0.1:40000 -> 10.0.0.2:443".
 func convLabel(c *flows.Conversation) string {
-	return "#" + strconv.Itoa(c.ID) + " " + flows.ProtoName(c.Proto) + " " + endpoint(c.Client, c.HasPorts()) + " -> " + endpoint(c.Server, c.HasPorts())
+	return synthConvLabel(&synth.ConvRef{ID: c.ID, Proto: c.Proto, Client: c.Client, Server: c.Server})
+}
+
+// synthConvLabel is "#ID tcp 10.0.0.1:40000 -> 10.0.0.2:443" for a
+// conversation synth quotes.
+func synthConvLabel(r *synth.ConvRef) string {
+	return "#" + strconv.Itoa(r.ID) + " " + flows.ProtoName(r.Proto) + " " + endpoint(r.Client, r.HasPorts()) + " -> " + endpoint(r.Server, r.HasPorts())
 }
 
 // family names an IP family: IPv4 or IPv6.

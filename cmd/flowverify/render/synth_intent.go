@@ -77,7 +77,7 @@ func writeSynthDenials(b *strings.Builder, ds []synth.UnseenDenial, note string)
 			break
 		}
 		fmt.Fprintf(b, "  %s: %s denied %s by rule %d: %s%s (%d packets, first at file %d frame %d)\n",
-			d.Label, synthLeg(d.Response), d.Direction, d.Rule, d.Reason, note, d.Packets, d.First.File, d.First.Frame)
+			synthConvLabel(&d.Conv), synthLeg(d.Response), d.Direction, d.Rule, d.Reason, note, d.Packets, d.First.File, d.First.Frame)
 	}
 }
 

@@ -87,7 +87,7 @@ func synthIntentJSON(j *SynthJSON, r *synth.Result) {
 func synthDenialsJSON(ds []synth.UnseenDenial) []SynthUnseenDenialJSON {
 	out := make([]SynthUnseenDenialJSON, 0, len(ds))
 	for _, d := range ds {
-		out = append(out, SynthUnseenDenialJSON{ID: d.ConvID, Label: d.Label, Leg: synthLeg(d.Response), Direction: d.Direction.String(), Rule: d.Rule,
+		out = append(out, SynthUnseenDenialJSON{ID: d.Conv.ID, Label: synthConvLabel(&d.Conv), Leg: synthLeg(d.Response), Direction: d.Direction.String(), Rule: d.Rule,
 			Reason: string(d.Reason), Packets: d.Packets, File: d.First.File, Frame: d.First.Frame})
 	}
 	return out

@@ -93,13 +93,13 @@ func SynthUnseenSummary(u *synth.Unseen) string {
 // synthFailedAllowed is "#7 tcp A:P -> B:P (rejected: SYN answered by
 // RST), let through by a service rule".
 func synthFailedAllowed(f *synth.FailedConv) string {
-	return fmt.Sprintf("%s (%s), let through by a %s rule", f.Label, f.Why, f.Through)
+	return fmt.Sprintf("%s (%s), let through by a %s rule", synthConvLabel(&f.Conv), f.Why, f.Through)
 }
 
 // synthFailedViaResponse is "#7 tcp A:P -> B:P (rejected: SYN answered
 // by RST)".
 func synthFailedViaResponse(f *synth.FailedConv) string {
-	return fmt.Sprintf("%s (%s)", f.Label, f.Why)
+	return fmt.Sprintf("%s (%s)", synthConvLabel(&f.Conv), f.Why)
 }
 
 // SynthDecisionReason explains a peer decision in one sentence ("public
@@ -205,7 +205,7 @@ func SynthMessage(m *synth.Message) string {
 		ex := ""
 		if len(m.Convs) > 0 {
 			c := m.Convs[0]
-			ex = fmt.Sprintf("%s (%s, %s confidence)", c.Label, c.Evidence, c.Confidence)
+			ex = fmt.Sprintf("%s (%s, %s confidence)", synthConvLabel(&c.Conv), c.Evidence, c.Confidence)
 		}
 		return fmt.Sprintf("%s: client/server roles uncertain in %d of %d conversation(s) (e.g. %s) and the port is in an ephemeral range: kept to the %d observed peer(s) instead of generalising (a reversed role would open an ephemeral port to the world); check the roles with flowverify flows",
 			synthService(&d), m.Count, m.Of, ex, m.Peers)
@@ -218,7 +218,7 @@ func SynthMessage(m *synth.Message) string {
 			if i == 3 {
 				break
 			}
-			ex = append(ex, fmt.Sprintf("%s (%s)", c.Label, c.Evidence))
+			ex = append(ex, fmt.Sprintf("%s (%s)", synthConvLabel(&c.Conv), c.Evidence))
 		}
 		return fmt.Sprintf("%d conversation(s) producing rules had low-confidence client/server roles (no handshake; decided by port or first packet), e.g. %s",
 			m.Count, strings.Join(ex, "; "))

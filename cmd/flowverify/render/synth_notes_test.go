@@ -14,7 +14,7 @@ import (
 func TestSynthSentences(t *testing.T) {
 	a := netip.MustParseAddr
 	r := func(from, to uint16) nacl.PortRange { return nacl.PortRange{From: from, To: to} }
-	ex := synth.ConvExample{Label: "#3 udp 10.0.1.10:5000 -> 10.0.2.20:6000", Evidence: flows.EvidenceEphemeral, Confidence: flows.Low}
+	ex := synth.ConvExample{Conv: synth.ConvRef{ID: 3, Proto: nacl.ProtoUDP, Client: flows.Endpoint{Addr: a("10.0.1.10"), Port: 5000}, Server: flows.Endpoint{Addr: a("10.0.2.20"), Port: 6000}}, Evidence: flows.EvidenceEphemeral, Confidence: flows.Low}
 	msgs := []struct {
 		m    synth.Message
 		want string
@@ -61,7 +61,7 @@ func TestSynthSentences(t *testing.T) {
 			t.Errorf("why %d:\n got %s\nwant %s", c.d.Why, got, c.want)
 		}
 	}
-	fc := synth.FailedConv{Label: "#9 tcp 203.0.113.99:40000 -> 10.0.1.10:100", Why: "rejected: SYN answered by RST", Through: synth.KindResponse}
+	fc := synth.FailedConv{Conv: synth.ConvRef{ID: 9, Proto: nacl.ProtoTCP, Client: flows.Endpoint{Addr: a("203.0.113.99"), Port: 40000}, Server: flows.Endpoint{Addr: a("10.0.1.10"), Port: 100}}, Why: "rejected: SYN answered by RST", Through: synth.KindResponse}
 	if got, want := synthFailedAllowed(&fc), "#9 tcp 203.0.113.99:40000 -> 10.0.1.10:100 (rejected: SYN answered by RST), let through by a response rule"; got != want {
 		t.Errorf("let through:\n got %s\nwant %s", got, want)
 	}
