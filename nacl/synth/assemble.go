@@ -202,16 +202,15 @@ func curve(ms []Merge) []CurvePoint {
 	var out []CurvePoint
 	for _, k := range groupOrder {
 		added := 0.0
-		for _, m := range ms {
+		for i, m := range ms {
 			if m.Direction != k.dir || m.IPv6 != k.v6 {
 				continue
 			}
 			if added == 0 {
-				out = append(out, CurvePoint{Direction: k.dir, IPv6: k.v6, Rules: m.Rules + 2})
+				out = append(out, CurvePoint{Direction: k.dir, IPv6: k.v6, Rules: m.Rules + 2, Merge: -1})
 			}
 			added += m.Added
-			out = append(out, CurvePoint{Direction: k.dir, IPv6: k.v6, Rules: m.Rules + 1, Added: added, AddedBits: math.Log2(1 + added),
-				Merge: fmt.Sprintf("%s + %s -> %s", m.A, m.B, m.To)})
+			out = append(out, CurvePoint{Direction: k.dir, IPv6: k.v6, Rules: m.Rules + 1, Added: added, AddedBits: math.Log2(1 + added), Merge: i})
 		}
 	}
 	return out

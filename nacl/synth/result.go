@@ -53,8 +53,9 @@ type CurvePoint struct {
 	// AddedBits is log2(1 + Added).
 	Added     float64
 	AddedBits float64
-	// Merge is the merge that reached this point ("" for the first point).
-	Merge string
+	// Merge is the index in Result.Merges of the merge that reached this
+	// point (-1 for the first point).
+	Merge int
 }
 
 // Rule describes one generated entry for the report.

@@ -61,8 +61,8 @@ func writeSynthCurve(b *strings.Builder, r *synth.Result) {
 	b.WriteString("\nRules vs over-permission (the traffic needs more rules than --max-rules; each line is one lossy merge):\n")
 	for _, p := range r.Curve {
 		fmt.Fprintf(b, "  %-8s %s: %2d rules: +%.1f bits", p.Direction, family(p.IPv6), p.Rules, p.AddedBits)
-		if p.Merge != "" {
-			fmt.Fprintf(b, "  (%s)", p.Merge)
+		if p.Merge >= 0 {
+			fmt.Fprintf(b, "  (%s)", synthCurveMerge(r, &p))
 		}
 		b.WriteByte('\n')
 	}

@@ -71,7 +71,7 @@ func synthIntentJSON(j *SynthJSON, r *synth.Result) {
 		j.Decisions = append(j.Decisions, jd)
 	}
 	for _, p := range r.Curve {
-		j.Curve = append(j.Curve, SynthCurvePointJSON{Direction: p.Direction.String(), Family: family(p.IPv6), Rules: p.Rules, AddedBits: p.AddedBits, Merge: p.Merge})
+		j.Curve = append(j.Curve, SynthCurvePointJSON{Direction: p.Direction.String(), Family: family(p.IPv6), Rules: p.Rules, AddedBits: p.AddedBits, Merge: synthCurveMerge(r, &p)})
 	}
 	for i := range r.Unseen {
 		u := &r.Unseen[i]

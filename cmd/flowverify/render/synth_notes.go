@@ -102,6 +102,16 @@ func synthFailedViaResponse(f *synth.FailedConv) string {
 	return fmt.Sprintf("%s (%s)", synthConvLabel(&f.Conv), f.Why)
 }
 
+// synthCurveMerge is the merge that reached a curve point: "A + B -> TO"
+// ("" for the first point).
+func synthCurveMerge(r *synth.Result, p *synth.CurvePoint) string {
+	if p.Merge < 0 || p.Merge >= len(r.Merges) {
+		return ""
+	}
+	m := &r.Merges[p.Merge]
+	return m.A + " + " + m.B + " -> " + m.To
+}
+
 // SynthDecisionReason explains a peer decision in one sentence ("public
 // service: 3 peers from public address space in 2 different /8s, e.g.
 // ...").
