@@ -49,22 +49,23 @@ func Topology(acl *nacl.ACL, opts *Options) *replay.Topology {
 func neverWorked(c *flows.Conversation, seenReq, seenResp bool) string {
 	r := failedReason(c)
 	if r == "" && c.ICMPErrors > 0 && seenReq && !seenResp && c.Proto != capture.ProtoTCP {
-		r = "answered only by ICMP errors (e.g. port unreachable)"
+		r = FailICMPErrors
 	}
 	return r
 }
 
-// failedReason says why a conversation never worked, or "" when it did.
+// failedReason says why a conversation never worked (a Fail* code), or ""
+// when it did.
 func failedReason(c *flows.Conversation) string {
 	switch {
 	case c.Proto == capture.ProtoTCP && c.State == flows.StateRejected:
-		return "rejected: SYN answered by RST"
+		return FailRejected
 	case c.Proto == capture.ProtoTCP && c.State == flows.StateUnanswered:
-		return "unanswered: SYN never answered"
+		return FailUnanswered
 	case c.Proto == capture.ProtoTCP && c.State == flows.StateHandshake:
-		return "handshake never completed (half-open scan or failed attempt)"
+		return FailHandshake
 	case isEcho(c) && c.ToClient.Packets == 0:
-		return "ping never answered"
+		return FailPingUnanswered
 	}
 	return ""
 }

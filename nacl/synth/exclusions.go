@@ -1,14 +1,14 @@
 package synth
 
-// ExcludedCounts counts the excluded conversations by "category: reason"
-// ("failed: SYN answered by RST", ...).
-func (r *Result) ExcludedCounts() map[string]int {
+// ExcludedCounts counts the excluded conversations by category and
+// reason.
+func (r *Result) ExcludedCounts() map[ExclusionKey]int {
 	if r.compact != nil {
 		return r.compact.counts()
 	}
-	n := map[string]int{}
+	n := map[ExclusionKey]int{}
 	for i := range r.Excluded {
-		n[r.Excluded[i].Category+": "+r.Excluded[i].Reason]++
+		n[ExclusionKey{r.Excluded[i].Category, r.Excluded[i].ExclusionReason}]++
 	}
 	return n
 }

@@ -1,8 +1,6 @@
 package synth
 
 import (
-	"fmt"
-
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -36,18 +34,18 @@ func (b *builder) classify(c *flows.Conversation) (classified, bool) {
 	if !crossing {
 		switch {
 		case other.Verdict == replay.Exempt:
-			b.exclude(c, ExclExempt, other.Reason)
+			b.exclude(c, ExclExempt, ExclusionReason{Reason: other.Reason})
 		case other.Reason == "same-subnet":
-			b.exclude(c, ExclSameSubnet, other.Reason)
+			b.exclude(c, ExclSameSubnet, ExclusionReason{Reason: other.Reason})
 		default:
-			b.exclude(c, ExclNotCrossing, other.Reason)
+			b.exclude(c, ExclNotCrossing, ExclusionReason{Reason: other.Reason})
 		}
 		return cl, false
 	}
 	r := neverWorked(c, cl.seenReq, cl.seenResp)
 	if r != "" && !b.opts.IncludeFailed {
 		b.noteClosed(&cl)
-		b.exclude(c, ExclFailed, r)
+		b.exclude(c, ExclFailed, ExclusionReason{Reason: r})
 		return cl, false
 	}
 	if b.denies != nil {
@@ -72,7 +70,7 @@ func (b *builder) classify(c *flows.Conversation) (classified, bool) {
 }
 
 // conflict reports whether an observed leg of cl is denied by a kept rule.
-func (b *builder) conflict(cl *classified) (string, bool) {
+func (b *builder) conflict(cl *classified) (ExclusionReason, bool) {
 	legs := []struct {
 		p  *nacl.Packet
 		j  *replay.Judgement
@@ -87,11 +85,11 @@ func (b *builder) conflict(cl *classified) (string, bool) {
 			d := b.denies.Evaluate(dir, l.p)
 			if d.Action == nacl.Deny && !d.IsDefault() {
 				b.res.Conflicts = append(b.res.Conflicts, Conflict{Conv: b.keep(cl.c), Direction: dir, Rule: d.RuleNumber})
-				return fmt.Sprintf("denied by kept rule %s %d", dir, d.RuleNumber), true
+				return ExclusionReason{Reason: ReasonKeptDeny, Direction: dir, Rule: d.RuleNumber}, true
 			}
 		}
 	}
-	return "", false
+	return ExclusionReason{}, false
 }
 
 // legsSeen reports whether each leg of c carried real packets. ICMP errors

@@ -18,13 +18,36 @@ const (
 	ExclConflict    = "conflict"     // denied by a kept deny rule
 )
 
+// Reasons of failed and conflicting exclusions (ExclusionReason.Reason;
+// exempt and not-crossing ones carry the replay reason, "amazon-dns").
+const (
+	FailRejected       = "rejected"             // TCP SYN answered by RST
+	FailUnanswered     = "unanswered"           // TCP SYN never answered
+	FailHandshake      = "handshake-incomplete" // half-open scan or failed attempt
+	FailPingUnanswered = "ping-unanswered"      // echo request never answered
+	FailICMPErrors     = "icmp-errors-only"     // answered only by ICMP errors (port unreachable)
+	ReasonKeptDeny     = "kept-deny"            // denied by the kept rule Direction Rule
+)
+
+// ExclusionReason says why a conversation produced no rule: a reason
+// code, and for ReasonKeptDeny the kept deny rule. Render writes it.
+type ExclusionReason struct {
+	Reason    string
+	Direction nacl.Direction
+	Rule      int
+}
+
 // Excluded is a conversation that produced no rule.
 type Excluded struct {
 	Conv     *flows.Conversation
 	Category string
-	// Reason is a short explanation ("rejected: SYN answered by RST",
-	// "amazon-dns", "denied by kept rule inbound 90").
-	Reason string
+	ExclusionReason
+}
+
+// ExclusionKey is what ExcludedCounts counts by.
+type ExclusionKey struct {
+	Category string
+	ExclusionReason
 }
 
 // Merge is one lossy budget merge: two rules replaced by one that allows
@@ -256,12 +279,12 @@ type exclRec struct {
 type compactExcluded struct {
 	src       convSource
 	recs      []exclRec
-	reasons   []string
-	reasonIdx map[string]uint16
+	reasons   []ExclusionReason
+	reasonIdx map[ExclusionReason]uint16
 	bad       bitset // failed or conflicting
 }
 
-func (x *compactExcluded) add(id int, cat, reason string) {
+func (x *compactExcluded) add(id int, cat string, reason ExclusionReason) {
 	ri, ok := x.reasonIdx[reason]
 	if !ok {
 		ri = uint16(len(x.reasons))
@@ -282,11 +305,11 @@ func (x *compactExcluded) add(id int, cat, reason string) {
 
 func (x *compactExcluded) isBad(id int) bool { return x.bad.has(id) }
 
-// counts returns the number of exclusions by "category: reason".
-func (x *compactExcluded) counts() map[string]int {
-	n := map[string]int{}
+// counts returns the number of exclusions by category and reason.
+func (x *compactExcluded) counts() map[ExclusionKey]int {
+	n := map[ExclusionKey]int{}
 	for _, e := range x.recs {
-		n[exclCategories[e.cat]+": "+x.reasons[e.reason]]++
+		n[ExclusionKey{exclCategories[e.cat], x.reasons[e.reason]}]++
 	}
 	return n
 }
@@ -308,7 +331,7 @@ func (x *compactExcluded) each(want func(*Excluded) bool, fn func(*Excluded) err
 			return nil
 		}
 		k++
-		ex := Excluded{Conv: c, Category: exclCategories[e.cat], Reason: x.reasons[e.reason]}
+		ex := Excluded{Conv: c, Category: exclCategories[e.cat], ExclusionReason: x.reasons[e.reason]}
 		if !want(&ex) {
 			return nil
 		}

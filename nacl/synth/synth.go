@@ -143,7 +143,7 @@ func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 		decs: map[decKey]*decAcc{}, modelled: opts.modelled()}
 	b.res = &Result{opts: opts, excluded: map[int]string{}}
 	if compact {
-		b.res.compact = &compactExcluded{src: src, reasonIdx: map[string]uint16{}}
+		b.res.compact = &compactExcluded{src: src, reasonIdx: map[ExclusionReason]uint16{}}
 	}
 	j, err := replay.NewJudge(Topology(allowAll(), &opts))
 	if err != nil {
@@ -206,12 +206,12 @@ func (b *builder) warn(m Message) { b.res.Warnings = append(b.res.Warnings, m) }
 
 func (b *builder) note(m Message) { b.res.Notes = append(b.res.Notes, m) }
 
-func (b *builder) exclude(c *flows.Conversation, cat, reason string) {
+func (b *builder) exclude(c *flows.Conversation, cat string, reason ExclusionReason) {
 	if x := b.res.compact; x != nil {
 		x.add(c.ID, cat, reason)
 		return
 	}
-	b.res.Excluded = append(b.res.Excluded, Excluded{Conv: c, Category: cat, Reason: reason})
+	b.res.Excluded = append(b.res.Excluded, Excluded{Conv: c, Category: cat, ExclusionReason: reason})
 	b.res.excluded[c.ID] = cat
 }
 

@@ -375,7 +375,7 @@ func TestICMPErrorsAreNotResponses(t *testing.T) {
 	o.PMTUD = false
 	o.Observations = clean
 	r := mustSynth(t, convs, o)
-	if len(r.Excluded) != 1 || r.Excluded[0].Conv.ID != 1 || !strings.Contains(r.Excluded[0].Reason, "ICMP errors") {
+	if len(r.Excluded) != 1 || r.Excluded[0].Conv.ID != 1 || r.Excluded[0].Reason != FailICMPErrors {
 		t.Errorf("excluded = %+v, want the probe as answered only by ICMP errors", r.Excluded)
 	}
 	want := "in 100 allow udp 192.0.2.53/32 32768-60999\nin 200 allow icmp 192.0.2.1/32 3:4\nout 100 allow udp 192.0.2.53/32 5353"

@@ -129,7 +129,7 @@ func writeSynthExcluded(b *strings.Builder, r *synth.Result) {
 	// Only the conversations listed are rebuilt.
 	stop := errors.New("stop")
 	err := r.EachExcludedIn(func(e *synth.Excluded) error {
-		fmt.Fprintf(b, "  %s: %s\n", convLabel(e.Conv), e.Reason)
+		fmt.Fprintf(b, "  %s: %s\n", convLabel(e.Conv), synthExclusion(&e.ExclusionReason))
 		if listed++; listed >= maxListed {
 			return stop
 		}
@@ -141,7 +141,10 @@ func writeSynthExcluded(b *strings.Builder, r *synth.Result) {
 	if n := r.NumExcludedIn(synth.ExclFailed, synth.ExclConflict); n > maxListed {
 		fmt.Fprintf(b, "  ... %d more failed or conflicting\n", n-maxListed)
 	}
-	counts := r.ExcludedCounts()
+	counts := map[string]int{}
+	for k, n := range r.ExcludedCounts() {
+		counts[k.Category+": "+synthExclusion(&k.ExclusionReason)] += n
+	}
 	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		fmt.Fprintf(b, "  %5d  %s\n", counts[k], k)
 	}

@@ -155,7 +155,7 @@ func NewSynthJSON(r *synth.Result, check *synth.CheckResult) *SynthJSON {
 		j.Clients = append(j.Clients, jc)
 	}
 	r.EachExcluded(func(e *synth.Excluded) error {
-		j.Excluded = append(j.Excluded, SynthExcludedJSON{ID: e.Conv.ID, Label: convLabel(e.Conv), Category: e.Category, Reason: e.Reason})
+		j.Excluded = append(j.Excluded, SynthExcludedJSON{ID: e.Conv.ID, Label: convLabel(e.Conv), Category: e.Category, Reason: synthExclusion(&e.ExclusionReason)})
 		return nil
 	})
 	for _, c := range r.Conflicts {

@@ -90,16 +90,44 @@ func SynthUnseenSummary(u *synth.Unseen) string {
 	return s
 }
 
+// synthExclusion says why a conversation produced no rule: "rejected:
+// SYN answered by RST", "denied by kept rule inbound 90", or the replay
+// reason of exempt traffic ("amazon-dns").
+func synthExclusion(r *synth.ExclusionReason) string {
+	if r.Reason == synth.ReasonKeptDeny {
+		return fmt.Sprintf("denied by kept rule %s %d", r.Direction, r.Rule)
+	}
+	return synthFailure(r.Reason)
+}
+
+// synthFailure says how a conversation failed (a synth.Fail* code); other
+// codes print as they are.
+func synthFailure(code string) string {
+	switch code {
+	case synth.FailRejected:
+		return "rejected: SYN answered by RST"
+	case synth.FailUnanswered:
+		return "unanswered: SYN never answered"
+	case synth.FailHandshake:
+		return "handshake never completed (half-open scan or failed attempt)"
+	case synth.FailPingUnanswered:
+		return "ping never answered"
+	case synth.FailICMPErrors:
+		return "answered only by ICMP errors (e.g. port unreachable)"
+	}
+	return code
+}
+
 // synthFailedAllowed is "#7 tcp A:P -> B:P (rejected: SYN answered by
 // RST), let through by a service rule".
 func synthFailedAllowed(f *synth.FailedConv) string {
-	return fmt.Sprintf("%s (%s), let through by a %s rule", synthConvLabel(&f.Conv), f.Why, f.Through)
+	return fmt.Sprintf("%s (%s), let through by a %s rule", synthConvLabel(&f.Conv), synthFailure(f.Why), f.Through)
 }
 
 // synthFailedViaResponse is "#7 tcp A:P -> B:P (rejected: SYN answered
 // by RST)".
 func synthFailedViaResponse(f *synth.FailedConv) string {
-	return fmt.Sprintf("%s (%s)", synthConvLabel(&f.Conv), f.Why)
+	return fmt.Sprintf("%s (%s)", synthConvLabel(&f.Conv), synthFailure(f.Why))
 }
 
 // synthCurveMerge is the merge that reached a curve point: "A + B -> TO"

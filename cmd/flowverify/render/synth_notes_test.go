@@ -61,11 +61,22 @@ func TestSynthSentences(t *testing.T) {
 			t.Errorf("why %d:\n got %s\nwant %s", c.d.Why, got, c.want)
 		}
 	}
-	fc := synth.FailedConv{Conv: synth.ConvRef{ID: 9, Proto: nacl.ProtoTCP, Client: flows.Endpoint{Addr: a("203.0.113.99"), Port: 40000}, Server: flows.Endpoint{Addr: a("10.0.1.10"), Port: 100}}, Why: "rejected: SYN answered by RST", Through: synth.KindResponse}
+	fc := synth.FailedConv{Conv: synth.ConvRef{ID: 9, Proto: nacl.ProtoTCP, Client: flows.Endpoint{Addr: a("203.0.113.99"), Port: 40000}, Server: flows.Endpoint{Addr: a("10.0.1.10"), Port: 100}}, Why: synth.FailRejected, Through: synth.KindResponse}
 	if got, want := synthFailedAllowed(&fc), "#9 tcp 203.0.113.99:40000 -> 10.0.1.10:100 (rejected: SYN answered by RST), let through by a response rule"; got != want {
 		t.Errorf("let through:\n got %s\nwant %s", got, want)
 	}
 	if got, want := synthFailedViaResponse(&fc), "#9 tcp 203.0.113.99:40000 -> 10.0.1.10:100 (rejected: SYN answered by RST)"; got != want {
 		t.Errorf("via response:\n got %s\nwant %s", got, want)
+	}
+	for code, want := range map[string]string{
+		synth.FailUnanswered:     "unanswered: SYN never answered",
+		synth.FailHandshake:      "handshake never completed (half-open scan or failed attempt)",
+		synth.FailPingUnanswered: "ping never answered",
+		synth.FailICMPErrors:     "answered only by ICMP errors (e.g. port unreachable)",
+		"amazon-dns":             "amazon-dns",
+	} {
+		if got := synthExclusion(&synth.ExclusionReason{Reason: code}); got != want {
+			t.Errorf("%s: %q, want %q", code, got, want)
+		}
 	}
 }
