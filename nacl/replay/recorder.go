@@ -18,11 +18,13 @@ type KeyStat struct {
 	// ICMPError is true for ICMP errors attached to the conversation they quote.
 	ICMPError bool
 	// Fragment is true for non-first fragments whose ports are unknown.
-	Fragment      bool
-	Packets       uint64
-	Bytes         uint64
-	First         time.Time
-	FirstFrame    flows.FrameRef
+	Fragment   bool
+	Packets    uint64
+	Bytes      uint64
+	First      time.Time
+	FirstFrame flows.FrameRef
+	// Last is the time of the last packet.
+	Last          time.Time
 	firstRecorded bool
 }
 
@@ -34,26 +36,33 @@ func (k *KeyStat) add(p *capture.Packet) {
 	}
 	k.Packets++
 	k.Bytes += uint64(p.IPLen)
+	if p.Time.After(k.Last) {
+		k.Last = p.Time
+	}
 }
 
 // sideAcc counts the packets of one conversation direction whose NACL key
-// is the direction's implied key (see convAcc): 32 bytes, no addresses.
+// is the direction's implied key (see convAcc): 40 bytes, no addresses.
 type sideAcc struct {
 	pkts, bytes uint64
 	firstNS     int64
-	frame       uint64 // packFrameRef
+	// lastNS is the latest packet time (per-rule last seen).
+	lastNS int64
+	frame  uint64 // packFrameRef
 }
 
 func (a *sideAcc) add(p *capture.Packet) {
+	ns := timeNS(p.Time)
 	if a.pkts == 0 {
-		a.firstNS = timeNS(p.Time)
+		a.firstNS, a.lastNS = ns, ns
 		a.frame = packFrameRef(p.File, p.Frame)
 	}
 	a.pkts++
 	a.bytes += uint64(p.IPLen)
+	a.lastNS = max(a.lastNS, ns)
 }
 
-// convAcc accumulates one conversation (72 bytes). For almost every packet
+// convAcc accumulates one conversation (88 bytes). For almost every packet
 // the NACL key is implied by the conversation: its source and destination
 // are the endpoints of the sending side and of the other side, its
 // protocol is the conversation's, and a TCP/UDP key's destination port is
@@ -200,9 +209,7 @@ func (r *Recorder) account(p *capture.Packet, ref flows.Ref) flows.Ref {
 		// every packet: only ICMP types can differ).
 		if !isICMP && c.flags&(accHasICMP<<side) == 0 ||
 			isICMP && c.flags&(accHasICMP<<side) != 0 && c.icmp[side] == [2]uint8{p.ICMPType, p.ICMPCode} {
-			a := &c.s[side]
-			a.pkts++
-			a.bytes += uint64(p.IPLen)
+			c.s[side].add(p)
 			return ref
 		}
 	}
@@ -413,7 +420,7 @@ func (rec *Recording) appendKeys(dst []KeyStat, id int, c *convAcc, s uint8, pro
 	}
 	acc := &c.s[s]
 	k := KeyStat{Key: nacl.Packet{Src: from.Addr, Dst: to.Addr, Proto: proto}, Packets: acc.pkts, Bytes: acc.bytes,
-		First: nsTime(acc.firstNS), FirstFrame: unpackFrameRef(acc.frame), firstRecorded: true}
+		First: nsTime(acc.firstNS), FirstFrame: unpackFrameRef(acc.frame), Last: nsTime(acc.lastNS), firstRecorded: true}
 	if c.flags&(accHasPort<<s) != 0 {
 		k.Key.HasPort, k.Key.DstPort = true, to.Port
 	}

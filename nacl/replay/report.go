@@ -159,6 +159,9 @@ type Report struct {
 	// Headlines are facts the reader must see first (an inferred Amazon
 	// DNS resolver, ...); commands print them at the top.
 	Headlines []string
+	// Rules are the per-rule hits of every rule of every ACL of the
+	// topology (see RuleHit), from the same pass that judged the keys.
+	Rules []RuleHit
 	// lazy rebuilds conversation results on demand (Summarize).
 	lazy *lazyReport
 }
@@ -233,6 +236,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	// The held-out check learns from the first 80% of the conversations
 	// (by ID, that is by time) and replays the rest.
 	held, holdCut := newFixer(j), n*4/5
+	var hits ruleHits
 	for id := 1; id <= n; id++ {
 		if !rec.hasKeys(id) {
 			continue
@@ -258,6 +262,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		for _, l := range []*Leg{&cr.Request, &cr.Response} {
 			for i := range l.Keys {
 				r.count(&l.Keys[i])
+				hits.add(&l.Keys[i], id)
 			}
 		}
 		s.Conversations++
@@ -294,7 +299,9 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		kr := KeyResult{KeyStat: k, Judgement: j.Judge(&k.Key)}
 		r.Unattributed = append(r.Unattributed, kr)
 		r.count(&kr)
+		hits.add(&kr, 0)
 	}
+	r.Rules = hits.list(j.Topology())
 	fx.build()
 	r.Fixes, r.ChangeSets = fx.fixes, fx.sets
 	for _, cr := range r.Conversations {
