@@ -270,7 +270,9 @@ type CheckReportJSON struct {
 	Conversations []CheckConvJSON  `json:"conversations"`
 	Fixes         []FixJSON        `json:"fixes"`
 	FixesJSON
-	Notes []string `json:"notes"`
+	// Rules are the per-rule hits of every rule of every ACL and direction.
+	Rules []RuleHitJSON `json:"rules"`
+	Notes []string      `json:"notes"`
 }
 
 // dirWord is "in" or "out".
@@ -369,7 +371,7 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	for _, m := range []struct {
 		name string
 		v    any
-	}{{"headlines", fj.Headlines}, {"classes", fj.Classes}, {"fix_all", fj.FixAll}, {"change_sets", fj.ChangeSets}, {"proof", fj.Proof}, {"unfixed", fj.Unfixed}} {
+	}{{"headlines", fj.Headlines}, {"classes", fj.Classes}, {"fix_all", fj.FixAll}, {"change_sets", fj.ChangeSets}, {"proof", fj.Proof}, {"unfixed", fj.Unfixed}, {"rules", o.RulesJSON(r)}} {
 		if err := member(m.name, m.v); err != nil {
 			return err
 		}

@@ -137,7 +137,7 @@ func TestCheckTableMeasuredWhileJudging(t *testing.T) {
 // CheckReportJSON converts the report (the reference of WriteCheckJSON).
 func (o *Options) CheckReportJSON(r *replay.Report, t *replay.Topology) CheckReportJSON {
 	j := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary),
-		Conversations: []CheckConvJSON{}, Fixes: []FixJSON{}, FixesJSON: o.fixesJSON(r), Notes: o.checkNotes(r)}
+		Conversations: []CheckConvJSON{}, Fixes: []FixJSON{}, FixesJSON: o.fixesJSON(r), Rules: o.RulesJSON(r), Notes: o.checkNotes(r)}
 	if j.Files == nil {
 		j.Files = []string{}
 	}
