@@ -162,6 +162,9 @@ type Report struct {
 	// Rules are the per-rule hits of every rule of every ACL of the
 	// topology (see RuleHit), from the same pass that judged the keys.
 	Rules []RuleHit
+	// Broke is the denied traffic by deciding rule, then by peer and
+	// service (the summary's "what broke"), most conversations first.
+	Broke []BrokeRule
 	// lazy rebuilds conversation results on demand (Summarize).
 	lazy *lazyReport
 }
@@ -237,6 +240,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	// (by ID, that is by time) and replays the rest.
 	held, holdCut := newFixer(j), n*4/5
 	var hits ruleHits
+	var broke brokeAcc
 	for id := 1; id <= n; id++ {
 		if !rec.hasKeys(id) {
 			continue
@@ -268,9 +272,11 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		s.Conversations++
 		if (cr.Request.Denied > 0 || cr.Response.Denied > 0) && o.NoFixes {
 			s.Affected++
+			broke.add(cr)
 			affected[id/64] |= 1 << (id % 64)
 		} else if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
 			s.Affected++
+			broke.add(cr)
 			cls := Classify(cr, rec.state(id), scanners)
 			cr.Class = cls
 			classes[id] = classCode(cls.Class)
@@ -302,6 +308,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		hits.add(&kr, 0)
 	}
 	r.Rules = hits.list(j.Topology())
+	r.Broke = broke.list()
 	fx.build()
 	r.Fixes, r.ChangeSets = fx.fixes, fx.sets
 	for _, cr := range r.Conversations {

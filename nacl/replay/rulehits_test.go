@@ -142,3 +142,32 @@ func TestCommonPrefix(t *testing.T) {
 		t.Error("mixed families gave a prefix")
 	}
 }
+
+// What broke, by rule then peer and service, agrees with the rule hits of
+// the deny rules.
+func TestBroke(t *testing.T) {
+	g := newConvGen()
+	g.tcp("ok", "10.0.1.10", 40000, "192.0.2.80", 80)
+	g.tcp("ok", "10.0.1.10", 40001, "192.0.2.80", 80)
+	g.tcp("ok", "10.0.1.10", 40002, "192.0.2.81", 443)
+	g.pkt("10.0.1.10", "192.0.2.99", 8, 0, capture.ProtoICMP, 0)
+	rep := g.report(t, simple(t, webACL(t), "10.0.1.0/24"), ReportOptions{})
+	if len(rep.Broke) != 2 {
+		t.Fatalf("%d rules: %+v", len(rep.Broke), rep.Broke)
+	}
+	b := rep.Broke[0]
+	if b.Rule != 130 || b.Direction != nacl.Ingress || b.Conversations != 3 || b.Packets != 6 || len(b.Groups) != 2 {
+		t.Fatalf("first: %+v", b)
+	}
+	g0, g1 := b.Groups[0], b.Groups[1]
+	if g0.Peer.String() != "192.0.2.80" || g0.Port != 80 || g0.Role != RoleResponse || g0.Conversations != 2 || g0.Packets != 4 ||
+		g1.Peer.String() != "192.0.2.81" || g1.Port != 443 || g1.Conversations != 1 {
+		t.Errorf("groups: %+v", b.Groups)
+	}
+	if h := hitsFor(t, rep.Rules, nacl.Ingress, 130); h.Packets != b.Packets || !h.First.Equal(b.First) || !h.Last.Equal(b.Last) {
+		t.Errorf("rule hit %+v disagrees with %+v", h, b)
+	}
+	if o := rep.Broke[1]; o.Rule != nacl.DefaultRuleIPv4 || o.Direction != nacl.Egress || o.Groups[0].Role != RoleRequest || o.Groups[0].HasPort {
+		t.Errorf("second: %+v", o)
+	}
+}

@@ -1,0 +1,146 @@
+package replay
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/flowverify/flowverify/nacl"
+)
+
+// BrokeGroup is the denied traffic of one deciding rule with one peer on
+// one service: the summary's "what broke" line.
+type BrokeGroup struct {
+	// Peer is the address outside the denying check's subnet (the source
+	// of an inbound denial, the destination of an outbound one).
+	Peer netip.Addr
+	// Proto and Port are the conversation's protocol and service (server)
+	// port (HasPort for TCP/UDP); Role is the leg denied.
+	Proto   uint8
+	Port    uint16
+	HasPort bool
+	Role    Role
+	// Conversations and Packets count the denied conversations and packets.
+	Conversations int
+	Packets       uint64
+	First, Last   time.Time
+	lastConv      int
+}
+
+// BrokeRule is the denied traffic of one deciding rule, its groups by
+// peer and service, most conversations first.
+type BrokeRule struct {
+	ACL       string
+	ACLRef    *nacl.ACL
+	Direction nacl.Direction
+	Rule      int
+	// Entry is the index in ACLRef.Entries, -1 for a default rule.
+	Entry         int
+	Conversations int
+	Packets       uint64
+	First, Last   time.Time
+	Groups        []BrokeGroup
+	lastConv      int
+}
+
+type brokeKey struct {
+	rule ruleKey
+	peer netip.Addr
+	port uint16
+	has  bool
+	role Role
+}
+
+// brokeAcc accumulates the denied keys of affected conversations.
+type brokeAcc struct {
+	rules  map[ruleKey]*BrokeRule
+	groups map[brokeKey]*BrokeGroup
+}
+
+// add counts the denied keys of conversation result cr.
+func (b *brokeAcc) add(cr *ConvResult) {
+	if b.rules == nil {
+		b.rules, b.groups = map[ruleKey]*BrokeRule{}, map[brokeKey]*BrokeGroup{}
+	}
+	c := cr.Conv
+	id := c.ID
+	for _, l := range []*Leg{&cr.Request, &cr.Response} {
+		for i := range l.Keys {
+			kr := &l.Keys[i]
+			jd := &kr.Judgement
+			if jd.Verdict != Deny {
+				continue
+			}
+			for ci := range jd.NCheck {
+				ch := &jd.Checks[ci]
+				if ch.Action != nacl.Deny {
+					continue
+				}
+				rk := ruleKey{ch.ACLRef, ch.Direction, ch.Rule}
+				br := b.rules[rk]
+				if br == nil {
+					br = &BrokeRule{ACL: ch.ACL, ACLRef: ch.ACLRef, Direction: ch.Direction, Rule: ch.Rule, Entry: ch.Entry}
+					b.rules[rk] = br
+				}
+				peer := kr.Key.Src
+				if ch.Direction == nacl.Egress {
+					peer = kr.Key.Dst
+				}
+				gk := brokeKey{rule: rk, peer: peer, port: c.Server.Port, has: c.HasPorts(), role: l.Role}
+				g := b.groups[gk]
+				if g == nil {
+					g = &BrokeGroup{Peer: peer, Proto: c.Proto, Port: gk.port, HasPort: gk.has, Role: l.Role}
+					b.groups[gk] = g
+				}
+				if br.lastConv != id {
+					br.lastConv = id
+					br.Conversations++
+				}
+				if g.lastConv != id {
+					g.lastConv = id
+					g.Conversations++
+				}
+				br.Packets += kr.Packets
+				g.Packets += kr.Packets
+				widen(&br.First, &br.Last, kr.First, kr.Last)
+				widen(&g.First, &g.Last, kr.First, kr.Last)
+			}
+		}
+	}
+}
+
+// widen extends [first, last] to hold [f, l].
+func widen(first, last *time.Time, f, l time.Time) {
+	if first.IsZero() || f.Before(*first) {
+		*first = f
+	}
+	if l.After(*last) {
+		*last = l
+	}
+}
+
+// list returns the rules, most denied conversations first (then packets,
+// ACL, direction, rule), each with its groups in the same order (then
+// peer, port).
+func (b *brokeAcc) list() []BrokeRule {
+	byRule := map[ruleKey][]BrokeGroup{}
+	for k, g := range b.groups {
+		byRule[k.rule] = append(byRule[k.rule], *g)
+	}
+	out := make([]BrokeRule, 0, len(b.rules))
+	for k, br := range b.rules {
+		gs := byRule[k]
+		slices.SortFunc(gs, func(x, y BrokeGroup) int {
+			return cmp.Or(cmp.Compare(y.Conversations, x.Conversations), cmp.Compare(y.Packets, x.Packets),
+				x.Peer.Compare(y.Peer), cmp.Compare(x.Port, y.Port), cmp.Compare(x.Role, y.Role))
+		})
+		br.Groups = gs
+		out = append(out, *br)
+	}
+	slices.SortFunc(out, func(x, y BrokeRule) int {
+		return cmp.Or(cmp.Compare(y.Conversations, x.Conversations), cmp.Compare(y.Packets, x.Packets),
+			cmp.Compare(x.ACL, y.ACL), cmp.Compare(x.Direction, y.Direction), cmp.Compare(x.Rule, y.Rule))
+	})
+	return out
+}
