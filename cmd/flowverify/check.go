@@ -22,6 +22,8 @@ type checkOpts struct {
 	// writeFixed is where the patched ACLs go; fixedFormat their format.
 	writeFixed  string
 	fixedFormat string
+	// list chooses the conversations the report lists.
+	list listFlags
 }
 
 func runCheck(env *runEnv, args []string) int {
@@ -38,8 +40,13 @@ func runCheck(env *runEnv, args []string) int {
 	fs.BoolVar(&o.fixAll, "fix-all", false, "fix every denied conversation, not only breakage (also intended and unclear ones)")
 	fs.StringVar(&o.writeFixed, "write-fixed", "", "write the patched ACL(s) to FILE, or one file per ACL to DIR, once the proof passed")
 	fs.StringVar(&o.fixedFormat, "fixed-format", "", "format of --write-fixed: the format the NACL was read in (default), aws-json, terraform, cloudformation, text, or cli (aws ec2 create-network-acl-entry commands)")
+	addListFlags(fs, &o.list)
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
+	}
+	sel, err := o.list.selection()
+	if err != nil {
+		return fail(env, cmd, err)
 	}
 	if err := checkFormat(o.format, "text", "json", "jsonl", "csv"); err != nil {
 		return fail(env, cmd, err)
@@ -115,7 +122,7 @@ func runCheck(env *runEnv, args []string) int {
 			writeFailed = true
 		}
 	}
-	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: pl.notes, nano: in.anyNano()}
+	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: pl.notes, nano: in.anyNano(), sel: sel}
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
 	denied := rep.Summary.Denied > 0
@@ -174,6 +181,8 @@ type checkOutput struct {
 	notes []string
 	nano  bool
 	w     *bufio.Writer
+	// sel chooses the conversations listed.
+	sel render.ConvSelect
 }
 
 // renderOptions returns the options for the replay renderers.
@@ -182,7 +191,8 @@ func (o *checkOutput) renderOptions() *render.Options {
 	for i := range o.in.files {
 		names[i] = o.in.fileName(i)
 	}
-	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal, Notes: o.notes}
+	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal, Notes: o.notes,
+		Select: o.sel, Incomplete: o.in.incomplete()}
 }
 
 // write prints the report; with --packets, pass2 streams the packets.

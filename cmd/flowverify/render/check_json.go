@@ -25,6 +25,11 @@ type Options struct {
 	// Notes are the command's notes (where the NACLs were placed, ...),
 	// printed before the report's own caveats.
 	Notes []string
+	// Select chooses the conversations a check report lists.
+	Select ConvSelect
+	// Incomplete names the inputs that could not be read to their end
+	// (with the reason); reports say they are incomplete.
+	Incomplete []IncompleteFile
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
 }
