@@ -192,7 +192,7 @@ func (o *checkOutput) renderOptions() *render.Options {
 		names[i] = o.in.fileName(i)
 	}
 	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal, Notes: o.notes,
-		Select: o.sel, Incomplete: o.in.incomplete()}
+		Select: o.sel, Incomplete: o.in.incomplete(), Inputs: o.in.files}
 }
 
 // write prints the report; with --packets, pass2 streams the packets.

@@ -64,7 +64,7 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 			})
 		}
 		jl := newJSONLines(w)
-		return rep.EachConversation(func(cr *replay.ConvResult) error { return jl.write(ro.CheckConvJSON(cr)) })
+		return ro.eachListed(rep, func(cr *replay.ConvResult) error { return jl.write(ro.CheckConvJSON(cr)) })
 	case "csv":
 		cw := csv.NewWriter(w)
 		if packets {

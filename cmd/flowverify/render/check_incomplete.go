@@ -26,3 +26,22 @@ func (o *Options) writeIncompleteText(b *strings.Builder) {
 	}
 	b.WriteByte('\n')
 }
+
+// filesJSON returns the "files" objects of a report: from Inputs, else
+// from the names, marked incomplete when Incomplete names them.
+func (o *Options) filesJSON() []FileJSON {
+	if o.Inputs != nil {
+		return filesJSON(o.Inputs)
+	}
+	out := make([]FileJSON, 0, len(o.Files))
+	for _, n := range o.Files {
+		f := FileJSON{Name: n, LinkTypes: []uint16{}, Complete: true}
+		for _, i := range o.Incomplete {
+			if i.Name == n {
+				f.Complete = false
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}

@@ -38,9 +38,19 @@ func (s *ConvSelect) keep(c *flows.Conversation, st replay.Status) bool {
 	return s.All || isDenied(st)
 }
 
-// keepMachine reports whether the machine formats list c.
-func (s *ConvSelect) keepMachine(c *flows.Conversation, st replay.Status) bool {
-	return s.Match == nil || s.Match(c, st)
+// eachListed is r.EachConversation over the conversations the machine
+// formats list (those o.Select.Match accepts; every one without it).
+func (o *Options) eachListed(r *replay.Report, fn func(*replay.ConvResult) error) error {
+	m := o.Select.Match
+	if m == nil {
+		return r.EachConversation(fn)
+	}
+	return r.EachConversation(func(cr *replay.ConvResult) error {
+		if !m(cr.Conv, cr.Status) {
+			return nil
+		}
+		return fn(cr)
+	})
 }
 
 // isDenied reports whether st is a status with a denied packet.

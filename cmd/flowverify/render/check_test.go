@@ -136,15 +136,12 @@ func TestCheckTableMeasuredWhileJudging(t *testing.T) {
 
 // CheckReportJSON converts the report (the reference of WriteCheckJSON).
 func (o *Options) CheckReportJSON(r *replay.Report, t *replay.Topology) CheckReportJSON {
-	j := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary),
+	j := CheckReportJSON{Complete: o.complete(), Files: o.filesJSON(), Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary),
 		Conversations: []CheckConvJSON{}, Fixes: []FixJSON{}, FixesJSON: o.fixesJSON(r), Rules: o.RulesJSON(r), Notes: o.checkNotes(r)}
-	if j.Files == nil {
-		j.Files = []string{}
-	}
 	if j.Notes == nil {
 		j.Notes = []string{}
 	}
-	_ = r.EachConversation(func(cr *replay.ConvResult) error {
+	_ = o.eachListed(r, func(cr *replay.ConvResult) error {
 		j.Conversations = append(j.Conversations, o.CheckConvJSON(cr))
 		return nil
 	})

@@ -178,8 +178,8 @@ func (tw *CheckTable) eachRow(r *replay.Report, multi bool, keep func(*flows.Con
 // summarized (see CheckTable).
 func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topology, table *CheckTable) error {
 	var b strings.Builder
-	writeHeadlinesText(&b, r)
 	o.writeIncompleteText(&b)
+	writeHeadlinesText(&b, r)
 	s := &r.Summary
 	fmt.Fprintf(&b, "Summary: %d records read, %d IP packets evaluated: %d allowed, %d denied, %d exempt, %d not filtered",
 		s.Records, s.Evaluated, s.Allowed, s.Denied, s.Exempt, s.NotFiltered)

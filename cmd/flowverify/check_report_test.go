@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var webArgs = []string{"check", "--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16"}
+
+// listedIDs returns the IDs of the conversation table's rows in a text report.
+func listedIDs(t *testing.T, out string) []string {
+	t.Helper()
+	_, table, ok := strings.Cut(out, "\nID  ")
+	if !ok {
+		return nil
+	}
+	var ids []string
+	for _, l := range strings.Split(table, "\n")[1:] {
+		if l == "" {
+			break
+		}
+		ids = append(ids, strings.Fields(l)[0])
+	}
+	return ids
+}
+
+func TestCheckListing(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "3 5 9"}, // affected only, by default
+		{[]string{"--all"}, "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15"},
+		{[]string{"--all", "--limit", "4"}, "1 2 3 4 ..."}, // the last row says more are left out,
+		{[]string{"--limit", "2"}, "3 5 ..."},
+		{[]string{"--status", "ok"}, "10 11 12 13 14 15"},
+		{[]string{"--status", "exempt,response-denied"}, "1 2 3 4 5 6 7 8"},
+		{[]string{"--conversation", "12", "--conversation", "3,#9"}, "3 9 12"},
+		{[]string{"--where", "host 192.0.2.80 and tcp"}, "3 5"},
+		{[]string{"--where", "dst port 443 and not src net 10.0.0.0/8"}, "11 14 15"},
+		{[]string{"--where", "udp port 123", "--status", "affected"}, ""},
+	} {
+		args := append(append(append([]string(nil), webArgs...), c.args...), samples+"webserver.pcap")
+		out, errs, code := runCLI(t, nil, args...)
+		if code != exitFindings {
+			t.Errorf("%v: exit %d: %s", c.args, code, errs)
+		}
+		if got := strings.Join(listedIDs(t, out), " "); got != c.want {
+			t.Errorf("%v: rows %q, want %q\n%s", c.args, got, c.want, out)
+		}
+		// The answer comes first whatever is listed.
+		if !strings.HasPrefix(out, "Summary:") || !strings.Contains(out, "\nWHAT BROKE") || strings.Index(out, "\nRULES") > strings.Index(out+"\nCONVERSATIONS", "\nCONVERSATIONS") {
+			t.Errorf("%v: the summary, what broke and the rules do not come first:\n%s", c.args, out)
+		}
+	}
+}
+
+func TestCheckListingBadFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--where", "port http"}, `--where: column 6: port "http"`},
+		{[]string{"--status", "broken"}, `--status: unknown status "broken"`},
+		{[]string{"--conversation", "x"}, `--conversation "x"`},
+		{[]string{"--limit", "-1"}, "--limit -1"},
+	} {
+		args := append(append(append([]string(nil), webArgs...), c.args...), samples+"webserver.pcap")
+		_, errs, code := runCLI(t, nil, args...)
+		if code != exitError || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
+// Filters keep the machine formats' conversations too (not the limit).
+func TestCheckWhereJSON(t *testing.T) {
+	args := append(append([]string(nil), webArgs...), "--format", "json", "--where", "port 443", "--limit", "1", samples+"webserver.pcap")
+	out, _, code := runCLI(t, nil, args...)
+	if code != exitFindings {
+		t.Fatalf("exit %d", code)
+	}
+	var doc struct {
+		Complete      bool
+		Conversations []struct{ ID int }
+		Rules         []struct {
+			ACL, Direction, Action string
+			Rule                   int
+			Packets                uint64
+			Flags                  []string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int
+	for _, c := range doc.Conversations {
+		ids = append(ids, c.ID)
+	}
+	if len(ids) != 4 || ids[0] != 5 || ids[3] != 15 || !doc.Complete {
+		t.Errorf("conversations %v complete %v, want 5 11 14 15, complete", ids, doc.Complete)
+	}
+	// The rule hits cover the whole capture, not the filtered listing.
+	if len(doc.Rules) != 10 || doc.Rules[3].Rule != 130 || doc.Rules[3].Packets != 31 || doc.Rules[3].Flags[0] != "deny-with-hits" {
+		t.Errorf("rules: %+v", doc.Rules)
+	}
+}
+
+// An input cut short is marked in the text header and in JSON, and the
+// report of what was read is still printed (exit 2).
+func TestCheckIncompleteMarked(t *testing.T) {
+	data, err := os.ReadFile(samples + "webserver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, data[:3000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI(t, nil, append(append([]string(nil), webArgs...), cut)...)
+	if code != exitError || !strings.Contains(errs, "record truncated") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if !strings.HasPrefix(out, "INCOMPLETE: the report covers only what could be read:\n  "+cut+": frame 14 (offset 2761) record truncated") ||
+		!strings.Contains(out, "Summary: 14 records read") {
+		t.Errorf("text not marked incomplete:\n%s", out)
+	}
+	out, _, _ = runCLI(t, nil, append(append([]string(nil), webArgs...), "--format", "json", cut)...)
+	var doc struct {
+		Complete bool
+		Files    []struct {
+			Name     string
+			Records  int
+			Complete bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Complete || len(doc.Files) != 1 || doc.Files[0].Complete || doc.Files[0].Records != 14 || doc.Files[0].Name != cut {
+		t.Errorf("json not marked incomplete: %+v", doc)
+	}
+}
