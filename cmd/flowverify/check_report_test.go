@@ -144,3 +144,51 @@ func TestCheckIncompleteMarked(t *testing.T) {
 		t.Errorf("json not marked incomplete: %+v", doc)
 	}
 }
+
+// diff: changes by rule in JSON, --where and --conversation select the
+// listed changes (not the totals), jsonl gives one change per line.
+func TestDiffByRuleAndFilters(t *testing.T) {
+	orig, err := os.ReadFile(samples + "webserver.nacl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(t.TempDir(), "broken.nacl")
+	if err := os.WriteFile(broken, []byte(strings.Replace(string(orig), "in  120 allow tcp 0.0.0.0/0 443\n", "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"diff", "--nacl", samples + "webserver.nacl", "--nacl-new", broken, "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16"}
+	out, _, code := runCLI(t, nil, append(append([]string(nil), args...), "--format", "json", "--where", "src net 203.0.113.0/24", samples+"webserver.pcap")...)
+	if code != exitFindings {
+		t.Fatalf("exit %d", code)
+	}
+	var doc struct {
+		Complete bool
+		Summary  struct {
+			NewlyDenied int `json:"conversations_newly_denied"`
+		}
+		ByRule []struct {
+			Change, Direction   string
+			Rule, Conversations int
+			Packets             uint64
+		} `json:"by_rule"`
+		Changes []struct{ Conversation int }
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !doc.Complete || doc.Summary.NewlyDenied != 3 || len(doc.ByRule) != 1 || doc.ByRule[0].Rule != 32767 || doc.ByRule[0].Conversations != 3 ||
+		doc.ByRule[0].Packets != 27 || doc.ByRule[0].Change != "newly-denied" || doc.ByRule[0].Direction != "inbound" {
+		t.Errorf("summary/by_rule: %+v", doc)
+	}
+	if len(doc.Changes) != 2 || doc.Changes[0].Conversation != 11 || doc.Changes[1].Conversation != 14 {
+		t.Errorf("changes %+v, want #11 and #14 (the clients in 203.0.113.0/24)", doc.Changes)
+	}
+	out, _, _ = runCLI(t, nil, append(append([]string(nil), args...), "--format", "jsonl", "--conversation", "15", samples+"webserver.pcap")...)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], `{"conversation":15,`) {
+		t.Errorf("jsonl: %q", out)
+	}
+	out, _, _ = runCLI(t, nil, append(append([]string(nil), args...), "--limit", "1", samples+"webserver.pcap")...)
+	if strings.Count(out, "\n#") != 1 || !strings.Contains(out, "... 2 more changed leg(s) not shown") {
+		t.Errorf("--limit 1:\n%s", out)
+	}
+}

@@ -17,12 +17,19 @@ func runDiff(env *runEnv, args []string) int {
 	oldPath := fs.String("nacl", "", "the NACL in force today (any format check reads); required")
 	newPath := fs.String("nacl-new", "", "the proposed NACL; required")
 	aclNew := fs.String("acl-new", "", "ACL ID or Name in --nacl-new when it holds several (default: --acl)")
-	format := fs.String("format", "text", "output format: text, json or csv")
+	format := fs.String("format", "text", "output format: text, json, jsonl (one change per line) or csv")
+	var list listFlags
+	addWhereFlags(fs, &list)
+	fs.IntVar(&list.limit, "limit", defaultLimit, "text: list at most N changed legs (0: no limit); json, jsonl and csv list every change the filters keep")
 	failOn := fs.String("fail-on", "deny", "exit 1 when: deny (some conversation becomes denied) or never")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
-	if err := checkFormat(*format, "text", "json", "csv"); err != nil {
+	if err := checkFormat(*format, "text", "json", "jsonl", "csv"); err != nil {
+		return fail(env, cmd, err)
+	}
+	sel, err := list.selection()
+	if err != nil {
 		return fail(env, cmd, err)
 	}
 	if *failOn != "deny" && *failOn != "never" {
@@ -37,6 +44,11 @@ func runDiff(env *runEnv, args []string) int {
 	win, err := rf.window()
 	if err != nil {
 		return fail(env, cmd, err)
+	}
+	if *format == "jsonl" && len(fs.Args()) > 0 {
+		if isFlowLog, _ := flowLogInputs(fs.Args()); isFlowLog {
+			return fail(env, cmd, fmt.Errorf("--format jsonl: flow-log diffs are written as text, json or csv"))
+		}
 	}
 	oldFile, err := readNACL(env, cmd, *oldPath, rf.naclFormat, &rf.naclIn, false)
 	if err != nil {
@@ -93,13 +105,15 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	co := &checkOutput{env: env, in: in, rep: newRep, topo: newTopo, nano: in.anyNano()}
+	co := &checkOutput{env: env, in: in, rep: newRep, topo: newTopo, nano: in.anyNano(), sel: sel}
 	ro := co.renderOptions()
 	w := bufio.NewWriter(env.stdout)
 	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: oldPl.notes}
 	switch *format {
 	case "json":
 		err = dv.WriteJSON(w)
+	case "jsonl":
+		err = dv.WriteJSONL(w)
 	case "csv":
 		err = dv.WriteCSV(w)
 	default:

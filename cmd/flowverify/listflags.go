@@ -26,11 +26,16 @@ type listFlags struct {
 // defaultLimit is the default --limit of the text listings.
 const defaultLimit = 50
 
-// addListFlags registers the listing flags on fs.
+// addListFlags registers the listing flags of check on fs.
 func addListFlags(fs *pflag.FlagSet, l *listFlags) {
 	fs.BoolVar(&l.all, "all", false, "text: list every conversation, not only the affected ones (those with a denied packet)")
 	fs.IntVar(&l.limit, "limit", defaultLimit, "text: list at most N conversations and N broken ones (0: no limit); json, jsonl and csv list every conversation the filters keep")
 	fs.StringVar(&l.status, "status", "", "list only conversations of this status: denied or affected (any packet denied), ok, request-denied, response-denied, both-denied, exempt, not-filtered (comma-separated)")
+	addWhereFlags(fs, l)
+}
+
+// addWhereFlags registers --where and --conversation on fs.
+func addWhereFlags(fs *pflag.FlagSet, l *listFlags) {
 	fs.StringArrayVar(&l.conversations, "conversation", nil, "list only conversation ID (repeatable, or comma-separated; the IDs of `flowverify flows`)")
 	fs.StringVar(&l.where, "where", "", "list only conversations matching EXPR, a tcpdump-like expression that needs no libpcap: host, net, port, portrange, tcp|udp|icmp|icmp6, src|dst, and|or|not, parentheses (see README); unlike --filter (libpcap builds only), it filters the report, not the capture")
 }

@@ -144,3 +144,70 @@ func (b *brokeAcc) list() []BrokeRule {
 	})
 	return out
 }
+
+// ChangeRule is the changes of a diff that one rule explains: for newly
+// denied legs the rule of the new ACL that denies them, for newly allowed
+// legs the rule of the old ACL that denied them.
+type ChangeRule struct {
+	Kind      ChangeKind
+	ACL       string
+	ACLRef    *nacl.ACL
+	Direction nacl.Direction
+	Rule      int
+	// Entry is the index in ACLRef.Entries, -1 for a default rule.
+	Entry int
+	// Conversations counts the conversations, Legs the legs and Packets
+	// the packets that changed.
+	Conversations, Legs int
+	Packets             uint64
+}
+
+// ByRule groups the changes by the rule that explains them: newly denied
+// first, then most conversations first (then ACL, direction, rule).
+// Changes whose checks name no denying rule are left out.
+func (d *Diff) ByRule() []ChangeRule {
+	type key struct {
+		kind ChangeKind
+		rule ruleKey
+	}
+	idx := map[key]int{}
+	seen := map[key]map[int]bool{}
+	var out []ChangeRule
+	for i := range d.Changes {
+		c := &d.Changes[i]
+		checks := c.New
+		if c.Kind == NewlyAllowed {
+			checks = c.Old
+		}
+		var ch *Check
+		for k := range checks {
+			if checks[k].Action == nacl.Deny {
+				ch = &checks[k]
+				break
+			}
+		}
+		if ch == nil {
+			continue
+		}
+		k := key{c.Kind, ruleKey{ch.ACLRef, ch.Direction, ch.Rule}}
+		n, ok := idx[k]
+		if !ok {
+			n = len(out)
+			idx[k] = n
+			seen[k] = map[int]bool{}
+			out = append(out, ChangeRule{Kind: c.Kind, ACL: ch.ACL, ACLRef: ch.ACLRef, Direction: ch.Direction, Rule: ch.Rule, Entry: ch.Entry})
+		}
+		g := &out[n]
+		g.Legs++
+		g.Packets += c.Packets
+		if !seen[k][c.Conv.ID] {
+			seen[k][c.Conv.ID] = true
+			g.Conversations++
+		}
+	}
+	slices.SortStableFunc(out, func(x, y ChangeRule) int {
+		return cmp.Or(boolCmp(x.Kind != NewlyDenied, y.Kind != NewlyDenied), cmp.Compare(y.Conversations, x.Conversations),
+			cmp.Compare(y.Packets, x.Packets), cmp.Compare(x.ACL, y.ACL), cmp.Compare(x.Direction, y.Direction), cmp.Compare(x.Rule, y.Rule))
+	})
+	return out
+}
