@@ -40,9 +40,40 @@ type BrokeRule struct {
 	Conversations int
 	Packets       uint64
 	First, Last   time.Time
-	Groups        []BrokeGroup
-	lastConv      int
+	// Groups are by peer and service; Services roll them up by service
+	// (leg, protocol, port), most conversations first.
+	Groups   []BrokeGroup
+	Services []BrokeService
+	lastConv int
 }
+
+// BrokeService is the denied traffic of one deciding rule on one service
+// (leg, protocol and service port), over all peers.
+type BrokeService struct {
+	Role          Role
+	Proto         uint8
+	Port          uint16
+	HasPort       bool
+	Conversations int
+	Packets       uint64
+	First, Last   time.Time
+	// Peers counts the distinct peers; TopPeers are the peers with the
+	// most conversations (at most TopPeers of them).
+	Peers    int
+	TopPeers []BrokeGroup
+	lastConv int
+}
+
+type serviceKey struct {
+	rule  ruleKey
+	role  Role
+	proto uint8
+	port  uint16
+	has   bool
+}
+
+// TopPeers is how many peers BrokeService.TopPeers keeps.
+const TopPeers = 3
 
 type brokeKey struct {
 	rule ruleKey
@@ -54,14 +85,15 @@ type brokeKey struct {
 
 // brokeAcc accumulates the denied keys of affected conversations.
 type brokeAcc struct {
-	rules  map[ruleKey]*BrokeRule
-	groups map[brokeKey]*BrokeGroup
+	rules    map[ruleKey]*BrokeRule
+	groups   map[brokeKey]*BrokeGroup
+	services map[serviceKey]*BrokeService
 }
 
 // add counts the denied keys of conversation result cr.
 func (b *brokeAcc) add(cr *ConvResult) {
 	if b.rules == nil {
-		b.rules, b.groups = map[ruleKey]*BrokeRule{}, map[brokeKey]*BrokeGroup{}
+		b.rules, b.groups, b.services = map[ruleKey]*BrokeRule{}, map[brokeKey]*BrokeGroup{}, map[serviceKey]*BrokeService{}
 	}
 	c := cr.Conv
 	id := c.ID
@@ -93,11 +125,26 @@ func (b *brokeAcc) add(cr *ConvResult) {
 					g = &BrokeGroup{Peer: peer, Proto: c.Proto, Port: gk.port, HasPort: gk.has, Role: l.Role}
 					b.groups[gk] = g
 				}
+				sk := serviceKey{rk, l.Role, c.Proto, gk.port, gk.has}
+				sv := b.services[sk]
+				if sv == nil {
+					sv = &BrokeService{Role: l.Role, Proto: c.Proto, Port: gk.port, HasPort: gk.has}
+					b.services[sk] = sv
+				}
+				if sv.lastConv != id {
+					sv.lastConv = id
+					sv.Conversations++
+				}
+				sv.Packets += kr.Packets
+				widen(&sv.First, &sv.Last, kr.First, kr.Last)
 				if br.lastConv != id {
 					br.lastConv = id
 					br.Conversations++
 				}
 				if g.lastConv != id {
+					if g.lastConv == 0 {
+						sv.Peers++
+					}
 					g.lastConv = id
 					g.Conversations++
 				}
@@ -128,6 +175,10 @@ func (b *brokeAcc) list() []BrokeRule {
 	for k, g := range b.groups {
 		byRule[k.rule] = append(byRule[k.rule], *g)
 	}
+	svcs := map[ruleKey][]*BrokeService{}
+	for k, sv := range b.services {
+		svcs[k.rule] = append(svcs[k.rule], sv)
+	}
 	out := make([]BrokeRule, 0, len(b.rules))
 	for k, br := range b.rules {
 		gs := byRule[k]
@@ -136,6 +187,7 @@ func (b *brokeAcc) list() []BrokeRule {
 				x.Peer.Compare(y.Peer), cmp.Compare(x.Port, y.Port), cmp.Compare(x.Role, y.Role))
 		})
 		br.Groups = gs
+		br.Services = services(svcs[k], gs)
 		out = append(out, *br)
 	}
 	slices.SortFunc(out, func(x, y BrokeRule) int {
@@ -208,6 +260,37 @@ func (d *Diff) ByRule() []ChangeRule {
 	slices.SortStableFunc(out, func(x, y ChangeRule) int {
 		return cmp.Or(boolCmp(x.Kind != NewlyDenied, y.Kind != NewlyDenied), cmp.Compare(y.Conversations, x.Conversations),
 			cmp.Compare(y.Packets, x.Packets), cmp.Compare(x.ACL, y.ACL), cmp.Compare(x.Direction, y.Direction), cmp.Compare(x.Rule, y.Rule))
+	})
+	return out
+}
+
+// services sorts the services of one rule (most conversations first,
+// then packets, leg, protocol, port) and fills their top peers from the
+// rule's groups (sorted, most conversations first).
+func services(svs []*BrokeService, gs []BrokeGroup) []BrokeService {
+	type skey struct {
+		role  Role
+		proto uint8
+		port  uint16
+		has   bool
+	}
+	by := make(map[skey]*BrokeService, len(svs))
+	for _, sv := range svs {
+		by[skey{sv.Role, sv.Proto, sv.Port, sv.HasPort}] = sv
+	}
+	for i := range gs {
+		g := &gs[i]
+		if sv := by[skey{g.Role, g.Proto, g.Port, g.HasPort}]; sv != nil && len(sv.TopPeers) < TopPeers {
+			sv.TopPeers = append(sv.TopPeers, *g)
+		}
+	}
+	out := make([]BrokeService, 0, len(svs))
+	for _, sv := range svs {
+		out = append(out, *sv)
+	}
+	slices.SortFunc(out, func(x, y BrokeService) int {
+		return cmp.Or(cmp.Compare(y.Conversations, x.Conversations), cmp.Compare(y.Packets, x.Packets), cmp.Compare(x.Role, y.Role),
+			cmp.Compare(x.Proto, y.Proto), cmp.Compare(x.Port, y.Port))
 	})
 	return out
 }

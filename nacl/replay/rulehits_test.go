@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
@@ -169,5 +170,24 @@ func TestBroke(t *testing.T) {
 	}
 	if o := rep.Broke[1]; o.Rule != nacl.DefaultRuleIPv4 || o.Direction != nacl.Egress || o.Groups[0].Role != RoleRequest || o.Groups[0].HasPort {
 		t.Errorf("second: %+v", o)
+	}
+}
+
+// Services roll the peers up: distinct peers, conversations counted once.
+func TestBrokeServices(t *testing.T) {
+	g := newConvGen()
+	for i := range 5 {
+		g.pkt(fmt.Sprintf("198.51.100.%d", i+1), "10.0.1.10", uint16(40000+i), 514, capture.ProtoUDP, 0)
+	}
+	g.pkt("198.51.100.1", "10.0.1.10", 40100, 514, capture.ProtoUDP, 0)
+	g.pkt("198.51.100.1", "10.0.1.10", 40101, 161, capture.ProtoUDP, 0)
+	rep := g.report(t, simple(t, webACL(t), "10.0.1.0/24"), ReportOptions{})
+	if len(rep.Broke) != 1 {
+		t.Fatalf("%+v", rep.Broke)
+	}
+	sv := rep.Broke[0].Services
+	if len(sv) != 2 || sv[0].Port != 514 || sv[0].Conversations != 6 || sv[0].Peers != 5 || sv[0].Packets != 6 || len(sv[0].TopPeers) != TopPeers ||
+		sv[0].TopPeers[0].Peer.String() != "198.51.100.1" || sv[0].TopPeers[0].Conversations != 2 || sv[1].Port != 161 || sv[1].Peers != 1 {
+		t.Errorf("services: %+v", sv)
 	}
 }

@@ -282,6 +282,8 @@ type CheckReportJSON struct {
 	Conversations []CheckConvJSON  `json:"conversations"`
 	Fixes         []FixJSON        `json:"fixes"`
 	FixesJSON
+	// Broke is the denied traffic by deciding rule, then by service.
+	Broke []BrokeJSON `json:"broke"`
 	// Rules are the per-rule hits of every rule of every ACL and direction.
 	Rules []RuleHitJSON `json:"rules"`
 	Notes []string      `json:"notes"`
@@ -383,7 +385,7 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	for _, m := range []struct {
 		name string
 		v    any
-	}{{"headlines", fj.Headlines}, {"classes", fj.Classes}, {"fix_all", fj.FixAll}, {"change_sets", fj.ChangeSets}, {"proof", fj.Proof}, {"unfixed", fj.Unfixed}, {"rules", o.RulesJSON(r)}} {
+	}{{"headlines", fj.Headlines}, {"classes", fj.Classes}, {"fix_all", fj.FixAll}, {"change_sets", fj.ChangeSets}, {"proof", fj.Proof}, {"unfixed", fj.Unfixed}, {"broke", o.BrokeJSON(r)}, {"rules", o.RulesJSON(r)}} {
 		if err := member(m.name, m.v); err != nil {
 			return err
 		}

@@ -137,7 +137,7 @@ func TestCheckTableMeasuredWhileJudging(t *testing.T) {
 // CheckReportJSON converts the report (the reference of WriteCheckJSON).
 func (o *Options) CheckReportJSON(r *replay.Report, t *replay.Topology) CheckReportJSON {
 	j := CheckReportJSON{Complete: o.complete(), Files: o.filesJSON(), Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary),
-		Conversations: []CheckConvJSON{}, Fixes: []FixJSON{}, FixesJSON: o.fixesJSON(r), Rules: o.RulesJSON(r), Notes: o.checkNotes(r)}
+		Conversations: []CheckConvJSON{}, Fixes: []FixJSON{}, FixesJSON: o.fixesJSON(r), Broke: o.BrokeJSON(r), Rules: o.RulesJSON(r), Notes: o.checkNotes(r)}
 	if j.Notes == nil {
 		j.Notes = []string{}
 	}
