@@ -261,9 +261,9 @@ func (doc *Lint) WriteSARIF(w io.Writer, run SARIFRun) error {
 			if pos.File == "" && pos.Line == 0 {
 				pos = a.Pos
 			}
-			msg := f.Message
+			msg := sentenceEnd(f.Message)
 			if f.Fix != "" {
-				msg += " Fix: " + f.Fix
+				msg += " Fix: " + sentenceEnd(f.Fix)
 			}
 			props := map[string]any{"acl": a.ID, "direction": f.Direction.String(), "family": f.Family(), "severity": string(f.Severity)}
 			if f.Rule > 0 {
@@ -277,6 +277,14 @@ func (doc *Lint) WriteSARIF(w io.Writer, run SARIFRun) error {
 		}
 	}
 	return b.write(w, run)
+}
+
+// sentenceEnd ends s with a full stop unless it ends with punctuation.
+func sentenceEnd(s string) string {
+	if s == "" || strings.ContainsAny(s[len(s)-1:], ".!?)") {
+		return s
+	}
+	return s + "."
 }
 
 // checkPos is where the rule of a check was read from: its entry, or the
@@ -368,10 +376,7 @@ func (g *sarifGroup) result(head string) sarifResult {
 	}
 	msg += ")."
 	if g.sentence != "" {
-		msg += " For example: " + g.sentence
-		if !strings.HasSuffix(msg, ".") {
-			msg += "."
-		}
+		msg += " For example: " + sentenceEnd(g.sentence)
 	}
 	if g.uncertain {
 		msg += " Uncertain: some packets are non-first fragments whose ports are unknown."
