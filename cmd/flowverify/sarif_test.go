@@ -252,6 +252,9 @@ func TestCheckSARIF(t *testing.T) {
 	if _, ok := m["denied-breakage@web.nacl:9"]; !ok {
 		t.Errorf("no result for the default rule at the ACL's line 9; have %v", keys(m))
 	}
+	if !strings.Contains(r.Message.Text, " Breakage: ") {
+		t.Errorf("rule 130 result does not say why it is breakage: %s", r.Message.Text)
+	}
 	// --packets has no SARIF form.
 	if _, errs, code := runCLI(t, nil, "check", "--nacl", "web.nacl", "--subnet", "10.0.1.0/24", "--format", "sarif", "--packets", pcap); code != exitError || !strings.Contains(errs, "--packets") {
 		t.Errorf("--packets with sarif: exit %d, %s", code, errs)
@@ -337,5 +340,27 @@ func TestSARIFFlowLogsRefused(t *testing.T) {
 		"--vpc-cidr", "10.0.0.0/16", "--format", "sarif", filepath.Join(root, "flowlogs", "vpc-two-subnets.log"))
 	if code != exitError || !strings.Contains(errs, "sarif is for captures") {
 		t.Errorf("flow logs with --format sarif: exit %d, stderr %s", code, errs)
+	}
+}
+
+// TestCheckSARIFIntended: a port scan's denials are intended: notes, not errors.
+func TestCheckSARIFIntended(t *testing.T) {
+	pcap := filepath.Join("..", "..", "pcaps", "portscan.pcap")
+	out, errs, code := runCLI(t, nil, "check", "--nacl", filepath.Join("..", "..", "pcaps", "webserver.nacl"), "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", "--format", "sarif", pcap)
+	if code != exitFindings {
+		t.Fatalf("exit %d; stderr %s", code, errs)
+	}
+	d := validateSARIF(t, out)
+	n := 0
+	for _, r := range d.Runs[0].Results {
+		if r.RuleID == "denied-intended" {
+			n++
+			if r.Level != "note" || !strings.Contains(r.Message.Text, "Intended: ") {
+				t.Errorf("intended result: %+v", r)
+			}
+		}
+	}
+	if n == 0 {
+		t.Errorf("no denied-intended result for the port scan:\n%s", out)
 	}
 }

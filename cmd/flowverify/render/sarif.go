@@ -287,6 +287,14 @@ func sentenceEnd(s string) string {
 	return s + "."
 }
 
+// upperFirstRune capitalises the first letter of an ASCII word.
+func upperFirstRune(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 // checkPos is where the rule of a check was read from: its entry, or the
 // ACL for the default rule.
 func checkPos(c *replay.Check) nacl.Pos {
@@ -303,10 +311,12 @@ func checkPos(c *replay.Check) nacl.Pos {
 // or newly allows) into one result, so that a rule line gets one
 // annotation however many conversations it concerns.
 type sarifGroup struct {
-	ruleID    string
-	check     replay.Check
-	convs     []int
-	sentence  string
+	ruleID   string
+	check    replay.Check
+	convs    []int
+	sentence string
+	// why says why the example conversation got its class (check only).
+	why       string
 	uncertain bool
 	fixes     []string
 }
@@ -377,6 +387,9 @@ func (g *sarifGroup) result(head string) sarifResult {
 	msg += ")."
 	if g.sentence != "" {
 		msg += " For example: " + sentenceEnd(g.sentence)
+		if g.why != "" {
+			msg += " " + upperFirstRune(strings.TrimPrefix(g.ruleID, "denied-")) + ": " + sentenceEnd(g.why)
+		}
 	}
 	if g.uncertain {
 		msg += " Uncertain: some packets are non-first fragments whose ports are unknown."
@@ -411,6 +424,9 @@ func (o *Check) WriteSARIF(w io.Writer, run SARIFRun) error {
 			d := &cr.Denials[i]
 			g := gs.get(ruleID, &d.Check)
 			g.addConv(cr.Conv.ID, sentence(cr.Conv, d, pc), d.Uncertain())
+			if g.why == "" {
+				g.why = ClassDetail(cr.Class, cr.Conv)
+			}
 			if !proved {
 				continue
 			}
