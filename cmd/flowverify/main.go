@@ -30,7 +30,8 @@ var version = "dev"
 // command is one subcommand: a value in commands. run parses args itself
 // (with newFlagSet) and returns the exit code. The help, the man page and
 // the shell completions are all made from these values and from the flags
-// run defines (see commandFlags).
+// run defines (see define): run must create its flags with newFlagSet and
+// call parseFlags before doing anything else, so that --help only prints.
 type command struct {
 	name    string
 	summary string
