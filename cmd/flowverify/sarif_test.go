@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,16 +21,21 @@ var (
 	sarifSchemaOnce sync.Once
 	sarifSchema     *jsonschema.Schema
 	sarifSchemaErr  error
-	// sarifSchemaPath is absolute: the tests change directory.
-	sarifSchemaPath, _ = filepath.Abs(filepath.Join("testdata", "sarif", "sarif-schema-2.1.0.json"))
+	// sarifSchemaPath is the OASIS SARIF 2.1.0 schema (errata01,
+	// sarif-2.1/schema/sarif-schema-2.1.0.json of oasis-tcs/sarif-spec) in
+	// ../shared/schemas beside the repository (see its SOURCE.md); absolute,
+	// as the tests change directory.
+	sarifSchemaPath, _ = filepath.Abs(filepath.Join("..", "..", "..", "shared", "schemas", "sarif-schema-2.1.0.json"))
 )
 
-// validateSARIF checks out against the OASIS SARIF 2.1.0 schema
-// (testdata/sarif, formats asserted) and decodes it.
-func validateSARIF(t *testing.T, out string) sarifDoc {
+// loadSARIFSchema compiles the schema once; nil when it is absent.
+func loadSARIFSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
 	sarifSchemaOnce.Do(func() {
 		f, err := os.Open(sarifSchemaPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			return
+		}
 		if err != nil {
 			sarifSchemaErr = err
 			return
@@ -45,28 +54,54 @@ func validateSARIF(t *testing.T, out string) sarifDoc {
 		sarifSchema, sarifSchemaErr = c.Compile("sarif-schema-2.1.0.json")
 	})
 	if sarifSchemaErr != nil {
-		t.Fatalf("SARIF schema: %v", sarifSchemaErr)
+		t.Fatalf("SARIF schema %s: %v", sarifSchemaPath, sarifSchemaErr)
 	}
-	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
-	if err != nil {
-		t.Fatalf("output is not JSON: %v\n%s", err, out)
-	}
-	if err := sarifSchema.Validate(inst); err != nil {
-		t.Fatalf("output is not valid SARIF 2.1.0: %v\n%s", err, out)
+	return sarifSchema
+}
+
+// validateSARIF checks out against the OASIS SARIF 2.1.0 schema (formats
+// asserted) when ../shared holds it, checks the structure the tests rely
+// on in any case, and decodes it.
+func validateSARIF(t *testing.T, out string) sarifDoc {
+	t.Helper()
+	if sch := loadSARIFSchema(t); sch != nil {
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+		if err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, out)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Fatalf("output is not valid SARIF 2.1.0: %v\n%s", err, out)
+		}
+	} else {
+		t.Logf("SARIF schema not found at %s: structural checks only", sarifSchemaPath)
 	}
 	var d sarifDoc
 	if err := json.Unmarshal([]byte(out), &d); err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Runs) != 1 {
-		t.Fatalf("%d runs, want 1", len(d.Runs))
+	if d.Version != "2.1.0" || d.Schema == "" || len(d.Runs) != 1 || d.Runs[0].Tool.Driver.Name == "" || len(d.Runs[0].Invocations) != 1 {
+		t.Fatalf("not a one-run SARIF 2.1.0 log:\n%s", out)
+	}
+	for _, r := range d.Runs[0].Results {
+		if !slices.Contains([]string{"none", "note", "warning", "error"}, r.Level) || r.Message.Text == "" {
+			t.Errorf("result %s: level %q, message %q", r.RuleID, r.Level, r.Message.Text)
+		}
+		for _, l := range r.Locations {
+			if u := l.PhysicalLocation.ArtifactLocation.URI; u != "" {
+				if _, err := url.Parse(u); err != nil || l.PhysicalLocation.Region.StartLine < 0 {
+					t.Errorf("result %s: uri %q line %d", r.RuleID, u, l.PhysicalLocation.Region.StartLine)
+				}
+			}
+		}
 	}
 	return d
 }
 
 // sarifDoc is the part of a SARIF log the tests read.
 type sarifDoc struct {
-	Runs []struct {
+	Schema  string `json:"$schema"`
+	Version string `json:"version"`
+	Runs    []struct {
 		Tool struct {
 			Driver struct {
 				Name    string `json:"name"`
@@ -316,7 +351,10 @@ func TestDiffSARIF(t *testing.T) {
 func TestSARIFSchemaRejects(t *testing.T) {
 	chdirTemp(t, map[string]string{"acl.txt": sarifLintACL})
 	_, out, _ := runLintArgs(t, "--nacl", "acl.txt", "--format", "sarif")
-	validateSARIF(t, out) // loads the schema
+	validateSARIF(t, out)
+	if sarifSchema == nil {
+		t.Skipf("SARIF schema not found at %s", sarifSchemaPath)
+	}
 	for name, bad := range map[string]string{
 		"level":   strings.Replace(out, `"level": "error"`, `"level": "fatal"`, 1),
 		"version": strings.Replace(out, `"version": "2.1.0"`, `"version": "2.0.0"`, 1),

@@ -18,7 +18,8 @@ import (
 // SARIF 2.1.0 output (--format sarif) of lint, check and diff: one run
 // whose results sit on the NACL rule lines they are about (nacl.Entry.Pos),
 // so that code-scanning UIs annotate the offending rule. The document is
-// validated against the OASIS schema in the tests (testdata/sarif).
+// validated against the OASIS schema in the tests (from ../shared/schemas,
+// with structural checks only when it is absent).
 
 // sarifSchemaURI is the OASIS SARIF 2.1.0 (errata 01) schema.
 const sarifSchemaURI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
