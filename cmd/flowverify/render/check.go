@@ -63,8 +63,10 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 				return err
 			})
 		}
-		jl := newJSONLines(w)
-		return ro.eachListed(rep, func(cr *replay.ConvResult) error { return jl.write(ro.CheckConvJSON(cr)) })
+		return ro.eachListed(rep, func(cr *replay.ConvResult) error {
+			_, err := w.Write(append(ro.appendCheckConvJSON(w.AvailableBuffer(), cr), '\n'))
+			return err
+		})
 	case "csv":
 		cw := csv.NewWriter(w)
 		if packets {
