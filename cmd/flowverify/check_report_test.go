@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -190,5 +191,28 @@ func TestDiffByRuleAndFilters(t *testing.T) {
 	out, _, _ = runCLI(t, nil, append(append([]string(nil), args...), "--limit", "1", samples+"webserver.pcap")...)
 	if strings.Count(out, "\n#") != 1 || !strings.Contains(out, "... 2 more changed leg(s) not shown") {
 		t.Errorf("--limit 1:\n%s", out)
+	}
+}
+
+// flows: --where and --conversation select the conversations listed.
+func TestFlowsWhere(t *testing.T) {
+	out, errs, code := runCLI(t, nil, "flows", "--format", "jsonl", "--where", "dst port 443 or icmp", samples+"webserver.pcap")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var ids []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var c struct{ ID int }
+		if err := json.Unmarshal([]byte(l), &c); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, strconv.Itoa(c.ID))
+	}
+	if got := strings.Join(ids, " "); got != "5 9 11 14 15" {
+		t.Errorf("conversations %s, want 5 9 11 14 15", got)
+	}
+	out, _, _ = runCLI(t, nil, "flows", "--format", "csv", "--conversation", "2", samples+"webserver.pcap")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], "2,udp,") {
+		t.Errorf("csv: %q", out)
 	}
 }

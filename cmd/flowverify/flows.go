@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -15,8 +16,14 @@ func runFlows(env *runEnv, args []string) int {
 	cf := addCaptureFlags(fs)
 	format := fs.String("format", "text", "output format: text, json, jsonl or csv")
 	logFormat := fs.String("flowlog-format", "", "flow logs: the log format of files without a header line (CloudWatch Logs exports)")
+	var list listFlags
+	addWhereFlags(fs, &list)
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
+	}
+	sel, err := list.selection()
+	if err != nil {
+		return fail(env, "flows", err)
 	}
 	if err := checkFormat(*format, "text", "json", "jsonl", "csv"); err != nil {
 		return fail(env, "flows", err)
@@ -24,6 +31,9 @@ func runFlows(env *runEnv, args []string) int {
 	if isFlowLog, err := flowLogInputs(fs.Args()); err != nil {
 		return fail(env, "flows", err)
 	} else if isFlowLog {
+		if sel.Match != nil {
+			return fail(env, "flows", fmt.Errorf("--where and --conversation apply to captures, not to flow logs"))
+		}
 		return runFlowsFlowLogs(env, *format, *logFormat, fs.Args())
 	}
 	stream, err := cf.openStream(fs.Args())
@@ -35,6 +45,9 @@ func runFlows(env *runEnv, args []string) int {
 	lowGCHeadroom()
 
 	rep := render.NewFlows(stream, classifyStream(stream, cf.cfg))
+	if m := sel.Match; m != nil {
+		rep.SetMatch(func(c *flows.Conversation) bool { return m(c, "") })
+	}
 	if err := rep.Write(env.stdout, *format, env.stdoutIsTerminal); err != nil {
 		return fail(env, "flows", err)
 	}

@@ -24,6 +24,26 @@ type Flows struct {
 	sum   flows.Summary
 	nano  bool
 	probs []capture.Problem
+	// match, when not nil, keeps only the conversations it accepts in the
+	// listings (see SetMatch).
+	match func(*flows.Conversation) bool
+}
+
+// SetMatch makes the report list only the conversations m accepts
+// (--where, --conversation); the summary still covers every one.
+func (r *Flows) SetMatch(m func(*flows.Conversation) bool) { r.match = m }
+
+// each calls fn with every listed conversation, in ID order.
+func (r *Flows) each(fn func(*flows.Conversation) error) error {
+	if r.match == nil {
+		return r.convs.Each(fn)
+	}
+	return r.convs.Each(func(c *flows.Conversation) error {
+		if !r.match(c) {
+			return nil
+		}
+		return fn(c)
+	})
 }
 
 // NewFlows returns the report of a stream read to its end and its
@@ -45,7 +65,7 @@ func (r *Flows) Write(out io.Writer, format string, colour bool) error {
 	case "json":
 		err = r.writeJSONDocument(w)
 	case "jsonl":
-		err = r.convs.Each(func(c *flows.Conversation) error {
+		err = r.each(func(c *flows.Conversation) error {
 			b := r.appendConvJSON(w.AvailableBuffer(), c, false)
 			_, err := w.Write(append(b, '\n'))
 			return err
@@ -54,7 +74,7 @@ func (r *Flows) Write(out io.Writer, format string, colour bool) error {
 		cw := csv.NewWriter(w)
 		err = cw.Write(FlowsCSVHeader)
 		if err == nil {
-			err = r.convs.Each(func(c *flows.Conversation) error { return cw.Write(r.csvRow(c)) })
+			err = r.each(func(c *flows.Conversation) error { return cw.Write(r.csvRow(c)) })
 		}
 		cw.Flush()
 		if err == nil {
@@ -168,7 +188,7 @@ func (r *Flows) writeJSONDocument(w io.Writer) error {
 	first := true
 	var compact, b []byte
 	indenter := newJSONIndenter("    ", "  ")
-	err := r.convs.Each(func(c *flows.Conversation) error {
+	err := r.each(func(c *flows.Conversation) error {
 		// As json.MarshalIndent(r.convJSON(c), "    ", "  "): compact
 		// (HTML-escaped) encoding, then indentation.
 		compact = r.appendConvJSON(compact[:0], c, true)
@@ -268,7 +288,7 @@ func (r *Flows) writeText(w io.Writer, colour bool) error {
 		// which only measures the columns, runs on every core.
 		var row cellRow
 		rows := func(emit func(cells [][]byte) error) error {
-			return r.convs.Each(func(c *flows.Conversation) error { return emit(row.conversation(c)) })
+			return r.each(func(c *flows.Conversation) error { return emit(row.conversation(c)) })
 		}
 		t.measure = r.measureText
 		if err := t.writeBytes(w, colour, rows); err != nil {
