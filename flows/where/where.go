@@ -225,38 +225,29 @@ func (p *parser) next() (token, bool) {
 }
 
 func (p *parser) or() (node, error) {
-	x, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		if t, ok := p.peek(); !ok || t.s != "or" {
-			return x, nil
-		}
-		p.i++
-		y, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		x = orNode{x, y}
-	}
+	return p.binary("or", p.and, func(x, y node) node { return orNode{x, y} })
 }
 
 func (p *parser) and() (node, error) {
-	x, err := p.unary()
+	return p.binary("and", p.unary, func(x, y node) node { return andNode{x, y} })
+}
+
+// binary parses operand { op operand }, left-associative.
+func (p *parser) binary(op string, operand func() (node, error), join func(x, y node) node) (node, error) {
+	x, err := operand()
 	if err != nil {
 		return nil, err
 	}
 	for {
-		if t, ok := p.peek(); !ok || t.s != "and" {
+		if t, ok := p.peek(); !ok || t.s != op {
 			return x, nil
 		}
 		p.i++
-		y, err := p.unary()
+		y, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		x = andNode{x, y}
+		x = join(x, y)
 	}
 }
 
