@@ -34,7 +34,7 @@ func runCheck(env *runEnv, args []string) int {
 	fl := addFlowLogFlags(fs)
 	var o checkOpts
 	fs.StringVar(&o.nacl, "nacl", "", "NACL file (describe-network-acls JSON, Terraform, CloudFormation, native text); required")
-	fs.StringVar(&o.format, "format", "text", "output format: text, json, jsonl, csv or sarif (SARIF 2.1.0: one result per denying rule, at its line)")
+	fs.StringVar(&o.format, "format", "text", "output format: text, json, jsonl, csv, sarif (SARIF 2.1.0: one result per denying rule, at its line) or html (one self-contained page: summary, what broke with a timeline, fixes, rule hits, the listed conversations)")
 	fs.BoolVar(&o.packets, "packets", false, "also list every IP packet with its verdict (jsonl: one object per packet, in capture order)")
 	fs.StringVar(&o.failOn, "fail-on", "deny", "exit 1 when: deny (some packet is denied) or never")
 	fs.BoolVar(&o.fixAll, "fix-all", false, "fix every denied conversation, not only breakage (also intended and unclear ones)")
@@ -48,8 +48,11 @@ func runCheck(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	if err := checkFormat(o.format, "text", "json", "jsonl", "csv", "sarif"); err != nil {
+	if err := checkFormat(o.format, "text", "json", "jsonl", "csv", "sarif", "html"); err != nil {
 		return fail(env, cmd, err)
+	}
+	if o.format == "html" && o.packets {
+		return fail(env, cmd, errors.New("--packets has no HTML form (use --format jsonl or csv)"))
 	}
 	if o.format == "sarif" && o.packets {
 		return fail(env, cmd, errors.New("--packets has no SARIF form (use --format jsonl or csv)"))

@@ -29,6 +29,8 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 	rep := o.Report
 	o.Report = nil
 	switch format {
+	case "html":
+		return ro.WriteCheckHTML(w, rep, o.Topology)
 	case "json":
 		if !packets {
 			return ro.WriteCheckJSON(w, rep, o.Topology, nil)
