@@ -80,6 +80,12 @@ func runCheck(env *runEnv, args []string) int {
 		if o.format == "sarif" {
 			return fail(env, cmd, errors.New("--format sarif is for captures; flow logs have no rule-line report yet (use json)"))
 		}
+		if o.format == "html" {
+			return fail(env, cmd, errors.New("--format html is for captures; flow logs have no HTML report yet (use json)"))
+		}
+		if sel.Match != nil {
+			return fail(env, cmd, errors.New("--where, --status and --conversation apply to captures, not to flow logs"))
+		}
 		return runCheckFlowLogs(env, cmd, o, rf, fl, file, fs.Args())
 	}
 	in, err := openReplayInput(env, cf, fs.Args(), o.packets)
