@@ -266,7 +266,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		for _, l := range []*Leg{&cr.Request, &cr.Response} {
 			for i := range l.Keys {
 				r.count(&l.Keys[i])
-				hits.add(&l.Keys[i], id)
+				hits.add(&l.Keys[i], id, l.Role == RoleResponse)
 			}
 		}
 		s.Conversations++
@@ -305,7 +305,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		kr := KeyResult{KeyStat: k, Judgement: j.Judge(&k.Key)}
 		r.Unattributed = append(r.Unattributed, kr)
 		r.count(&kr)
-		hits.add(&kr, 0)
+		hits.add(&kr, 0, false)
 	}
 	r.Rules = hits.list(j.Topology())
 	r.Broke = broke.list()

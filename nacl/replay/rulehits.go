@@ -50,7 +50,10 @@ type RuleHit struct {
 	UsedPorts nacl.PortRange
 	HasPorts  bool
 	UsedPeers netip.Prefix
-	Flags     []RuleFlag
+	// ResponsePackets counts the decided packets of response legs
+	// (replies to a client, usually on its ephemeral port).
+	ResponsePackets uint64
+	Flags           []RuleFlag
 	lastConv  int
 	peerLo    netip.Addr
 	peerHi    netip.Addr
@@ -70,8 +73,8 @@ type ruleHits struct {
 }
 
 // add counts key kr of conversation id (0 for none) under the rules
-// that decided its checks.
-func (h *ruleHits) add(kr *KeyResult, id int) {
+// that decided its checks; response says it is a response leg's key.
+func (h *ruleHits) add(kr *KeyResult, id int, response bool) {
 	jd := &kr.Judgement
 	if jd.Verdict != Allow && jd.Verdict != Deny {
 		return
@@ -88,6 +91,9 @@ func (h *ruleHits) add(kr *KeyResult, id int) {
 			h.m[k] = rh
 		}
 		rh.count(kr, id)
+		if response {
+			rh.ResponsePackets += kr.Packets
+		}
 	}
 }
 
@@ -194,6 +200,11 @@ func (rh *RuleHit) entry() *nacl.Entry {
 	}
 	return &rh.ACLRef.Entries[rh.Entry]
 }
+
+// RepliesOnly reports whether every packet the rule decided was a reply
+// (a response leg): its destination ports are clients' ephemeral ports,
+// which change with every connection.
+func (rh *RuleHit) RepliesOnly() bool { return rh.Packets > 0 && rh.ResponsePackets == rh.Packets }
 
 // WiderPorts reports whether the rule is a TCP/UDP rule (or one for all
 // protocols) with a port range wider than the ports its hits used. Rules

@@ -191,3 +191,16 @@ func TestBrokeServices(t *testing.T) {
 		t.Errorf("services: %+v", sv)
 	}
 }
+
+// A rule deciding only replies says so (its ports are ephemeral ports).
+func TestRuleHitsRepliesOnly(t *testing.T) {
+	g := newConvGen()
+	g.tcp("ok", "198.51.100.9", 50000, "10.0.1.10", 443)
+	rep := g.report(t, simple(t, webACL(t), "10.0.1.0/24"), ReportOptions{})
+	if h := hitsFor(t, rep.Rules, nacl.Egress, 130); !h.RepliesOnly() || h.ResponsePackets != 2 {
+		t.Errorf("out#130: %+v", h)
+	}
+	if h := hitsFor(t, rep.Rules, nacl.Ingress, 120); h.RepliesOnly() || h.ResponsePackets != 0 {
+		t.Errorf("in#120: %+v", h)
+	}
+}

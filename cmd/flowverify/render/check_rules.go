@@ -22,6 +22,8 @@ type RuleHitJSON struct {
 	// Packets and Conversations count the evaluated packets the rule decided.
 	Packets       uint64 `json:"packets"`
 	Conversations int    `json:"conversations"`
+	// ResponsePackets counts the packets of response legs (replies).
+	ResponsePackets uint64 `json:"response_packets"`
 	// First and Last bound them (absent without hits).
 	First string `json:"first,omitempty"`
 	Last  string `json:"last,omitempty"`
@@ -59,7 +61,11 @@ func ruleHitDetail(h *replay.RuleHit) string {
 			if h.WiderPeers() {
 				used = append(used, "peers within "+h.UsedPeers.String()+" of "+e.CIDR.String())
 			}
-			parts = append(parts, "the traffic used only "+strings.Join(used, " and "))
+			d := "the traffic used only " + strings.Join(used, " and ")
+			if h.WiderPorts() && h.RepliesOnly() {
+				d += " (replies to client ephemeral ports, which change with every connection: a range narrowed to the ports seen would deny the next ones)"
+			}
+			parts = append(parts, d)
 		}
 	}
 	return strings.Join(parts, "; ")
@@ -83,7 +89,7 @@ func usedText(h *replay.RuleHit, ports bool) string {
 // NewRuleHitJSON converts one rule hit.
 func (o *Options) NewRuleHitJSON(h *replay.RuleHit) RuleHitJSON {
 	j := RuleHitJSON{ACL: h.ACL, Direction: h.Direction.String(), Rule: h.Rule, Action: h.Action.String(), RuleText: ruleHitText(h),
-		Packets: h.Packets, Conversations: h.Conversations, First: o.FormatTime(h.First), Last: o.FormatTime(h.Last),
+		Packets: h.Packets, Conversations: h.Conversations, ResponsePackets: h.ResponsePackets, First: o.FormatTime(h.First), Last: o.FormatTime(h.Last),
 		Flags: make([]string, 0, len(h.Flags)), Detail: ruleHitDetail(h)}
 	if h.ACLRef != nil {
 		j.ACLName = h.ACLRef.Name
