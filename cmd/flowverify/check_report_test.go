@@ -52,6 +52,10 @@ func TestCheckListing(t *testing.T) {
 		if got := strings.Join(listedIDs(t, out), " "); got != c.want {
 			t.Errorf("%v: rows %q, want %q\n%s", c.args, got, c.want, out)
 		}
+		// DENIED tells the story of the listed broken conversations only.
+		if strings.Contains(c.want, "3 5 ...") && (strings.Count(out, "\n#") != 2 || !strings.Contains(out, "... more broken conversations not shown")) {
+			t.Errorf("%v: DENIED not limited:\n%s", c.args, out)
+		}
 		// The answer comes first whatever is listed.
 		if !strings.HasPrefix(out, "Summary:") || !strings.Contains(out, "\nWHAT BROKE") || strings.Index(out, "\nRULES") > strings.Index(out+"\nCONVERSATIONS", "\nCONVERSATIONS") {
 			t.Errorf("%v: the summary, what broke and the rules do not come first:\n%s", c.args, out)
