@@ -46,7 +46,7 @@ func runFlows(env *runEnv, args []string) int {
 
 	rep := render.NewFlows(stream, classifyStream(stream, cf.cfg))
 	if m := sel.Match; m != nil {
-		rep.SetMatch(func(c *flows.Conversation) bool { return m(c, "") })
+		rep.SetMatch(func(c *flows.Conversation) bool { return m(c, "") }, sel.Describe)
 	}
 	if err := rep.Write(env.stdout, *format, env.stdoutIsTerminal); err != nil {
 		return fail(env, "flows", err)

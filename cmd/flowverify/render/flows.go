@@ -26,12 +26,14 @@ type Flows struct {
 	probs []capture.Problem
 	// match, when not nil, keeps only the conversations it accepts in the
 	// listings (see SetMatch).
-	match func(*flows.Conversation) bool
+	match     func(*flows.Conversation) bool
+	matchDesc string
 }
 
 // SetMatch makes the report list only the conversations m accepts
-// (--where, --conversation); the summary still covers every one.
-func (r *Flows) SetMatch(m func(*flows.Conversation) bool) { r.match = m }
+// (--where, --conversation, described by desc); the summary still covers
+// every one.
+func (r *Flows) SetMatch(m func(*flows.Conversation) bool, desc string) { r.match, r.matchDesc = m, desc }
 
 // each calls fn with every listed conversation, in ID order.
 func (r *Flows) each(fn func(*flows.Conversation) error) error {
@@ -281,6 +283,9 @@ func (r *Flows) writeText(w io.Writer, colour bool) error {
 			return ansiYellow
 		}
 		return ""
+	}
+	if r.match != nil {
+		fmt.Fprintf(w, "Conversations matching %s (the summary counts every one)\n", r.matchDesc)
 	}
 	if r.convs.Len() > 0 {
 		// Cells are appended into one reused buffer: no allocation per row
