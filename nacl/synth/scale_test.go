@@ -2,9 +2,11 @@ package synth
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl"
 )
 
 // distinctPortConvs returns n TCP conversations from n clients, each to
@@ -45,5 +47,48 @@ func TestBudgetMergingLinearWork(t *testing.T) {
 			t.Errorf("%d conversations: %d rules (budget %d), warnings %q", n, len(r.Rules), o.MaxRules, r.Warnings)
 		}
 		mustPass(t, r, o.Observations)
+	}
+}
+
+// allowsPort reports whether bx allows port p of protocol proto (for
+// some peer): the definition newlyAllowsClosed must agree with.
+func allowsPort(bx *box, proto int, p uint16) bool {
+	if bx.proto == nacl.ProtoAll {
+		return true
+	}
+	return bx.proto == proto && isPortProto(proto) && bx.ports.Contains(p)
+}
+
+// TestNewlyAllowsClosedMatchesScan: the binary-search check of closed
+// ports agrees with a scan of every closed port on random boxes.
+func TestNewlyAllowsClosedMatchesScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 1))
+	protos := []int{nacl.ProtoAll, nacl.ProtoTCP, nacl.ProtoUDP, nacl.ProtoICMP}
+	rbox := func() *box {
+		a, z := uint16(rng.IntN(200)), uint16(rng.IntN(200))
+		return &box{proto: protos[rng.IntN(len(protos))], ports: nacl.PortRange{From: min(a, z), To: max(a, z)}}
+	}
+	for range 20_000 {
+		x, y := rbox(), rbox()
+		if x.proto != y.proto && x.proto != nacl.ProtoAll && y.proto != nacl.ProtoAll {
+			y.proto = x.proto
+		}
+		m := merged(x, y)
+		proto := protos[1+rng.IntN(3)]
+		var ports []uint16
+		for p := range uint16(200) {
+			if rng.IntN(40) == 0 {
+				ports = append(ports, p)
+			}
+		}
+		want := false
+		for _, p := range ports {
+			if allowsPort(&m, proto, p) && !allowsPort(x, proto, p) && !allowsPort(y, proto, p) {
+				want = true
+			}
+		}
+		if got := newlyAllowsClosed(&m, x, y, proto, ports); got != want {
+			t.Fatalf("x %+v y %+v m %+v proto %d ports %v: got %v, want %v", *x, *y, m, proto, ports, got, want)
+		}
 	}
 }
