@@ -3,8 +3,8 @@ package capture
 import (
 	"encoding/binary"
 	"strings"
-	"time"
 	"testing"
+	"time"
 )
 
 // TestClassicPcapBadTimestampFraction: a record whose microsecond (or
