@@ -71,10 +71,22 @@ func lookup(name string) (*command, bool) {
 
 func main() {
 	env := &runEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stdoutIsTerminal: isTerminal(os.Stdout)}
+	if stdoutWasClosed(os.Stdout) {
+		env.stdout = closedWriter{}
+	}
 	stop := startProfile(env.stderr)
 	code := run(env, os.Args[1:])
 	stop()
 	os.Exit(code)
+}
+
+// closedWriter is standard output when the process started with it
+// closed: every write fails, so a command that has output to write exits
+// 2 saying so instead of exiting 0 with the output gone.
+type closedWriter struct{}
+
+func (closedWriter) Write([]byte) (int, error) {
+	return 0, errors.New("standard output is closed: the output cannot be written (redirect it to a file or /dev/null)")
 }
 
 // startProfile writes a CPU profile to $FLOWVERIFY_CPUPROFILE when it is
@@ -129,7 +141,8 @@ func run(env *runEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "flowverify: unknown command %q (see 'flowverify help')\n", args[0])
 		return exitError
 	}
-	return c.run(env, args[1:])
+	liveStopped.Store(0)
+	return interruptedExit(env, c.name, c.run(env, args[1:]))
 }
 
 // versionString returns the -ldflags version, or else the module version

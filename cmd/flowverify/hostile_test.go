@@ -1,0 +1,162 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+)
+
+// runCLIOrHang runs flowverify like runCLI but fails the test instead of
+// hanging forever when the command never returns (a reopened FIFO).
+func runCLIOrHang(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	type result struct {
+		out, errs string
+		code      int
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := run(&runEnv{stdin: bytes.NewReader(nil), stdout: &out, stderr: &errb}, args)
+		done <- result{out.String(), errb.String(), code}
+	}()
+	select {
+	case r := <-done:
+		return r.out, r.errs, r.code
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("%v did not return: it waits on an input it cannot read twice", args)
+		return "", "", 0
+	}
+}
+
+// feed writes data into the pipe or FIFO at path (opened for writing
+// once, as `cat x.pcap >fifo` does) and closes it.
+func feed(t *testing.T, path string, data []byte) {
+	go func() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		f.Write(data)
+		f.Close()
+	}()
+}
+
+// TestCheckPacketsFromFIFO: `check --packets` on a named pipe spools it
+// (the second pass used to reopen it and hang forever).
+func TestCheckPacketsFromFIFO(t *testing.T) {
+	data, err := os.ReadFile(sample("webserver.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(t.TempDir(), "capture.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	feed(t, fifo, data)
+	out, errs, code := runCLIOrHang(t, "check", "--nacl", sample("webserver.nacl"), "--subnet", "10.0.1.0/24", "--packets", "--format", "jsonl", fifo)
+	if code != exitFindings || strings.Count(out, "\n") != 192 {
+		t.Errorf("exit %d, %d packet lines (want 1 and 192); stderr %s", code, strings.Count(out, "\n"), errs)
+	}
+	if !strings.Contains(out, `"file":`+fmt.Sprintf("%q", fifo)) {
+		t.Errorf("packets should name the FIFO as given, not the spool file")
+	}
+}
+
+// TestCheckPacketsFromProcessSubstitution: `check --packets <(cat x.pcap)`
+// reads a pipe behind /dev/fd/N; the second pass used to reopen it, read
+// nothing and print an empty listing with no warning.
+func TestCheckPacketsFromProcessSubstitution(t *testing.T) {
+	data, err := os.ReadFile(sample("webserver.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	go func() {
+		w.Write(data)
+		w.Close()
+	}()
+	path := fmt.Sprintf("/dev/fd/%d", r.Fd())
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no /dev/fd here: %v", err)
+	}
+	out, errs, code := runCLIOrHang(t, "check", "--nacl", sample("webserver.nacl"), "--subnet", "10.0.1.0/24", "--packets", "--format", "jsonl", path)
+	if code != exitFindings || strings.Count(out, "\n") != 192 {
+		t.Errorf("exit %d, %d packet lines (want 1 and 192); stderr %s", code, strings.Count(out, "\n"), errs)
+	}
+}
+
+// TestStopSignalsEndLive: SIGTERM and SIGHUP end a live capture as
+// SIGINT does (the stream is closed, so the report is still written) and
+// the exit status says which signal interrupted it (they used to kill
+// the process: exit 143/129, no report).
+func TestStopSignalsEndLive(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		s, err := capture.Open([]string{sample("webserver.pcap")}, capture.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		liveStopped.Store(0)
+		stopOnInterrupt(s, true)
+		if err := syscall.Kill(os.Getpid(), sig); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(time.Minute); liveStopped.Load() == 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		var p capture.Packet
+		if err := s.Next(&p); err == nil {
+			t.Errorf("%v: the stream is still open", sig)
+		}
+		var errb bytes.Buffer
+		code := interruptedExit(&runEnv{stderr: &errb}, "check", exitFindings)
+		if code != 128+int(sig) || !strings.Contains(errb.String(), "live capture ended by "+signalName(sig)) {
+			t.Errorf("%v: exit %d, stderr %q; want %d", sig, code, errb.String(), 128+int(sig))
+		}
+		if code := interruptedExit(&runEnv{stderr: &errb}, "check", exitOK); code != exitOK {
+			t.Errorf("%v: a second command's exit %d: the signal must be reported once", sig, code)
+		}
+	}
+}
+
+// TestStdoutWasClosed: a standard output the runtime replaced by
+// /dev/null read-write (it started closed) is told from a redirection to
+// /dev/null or a file.
+func TestStdoutWasClosed(t *testing.T) {
+	open := func(path string, flag int) *os.File {
+		f, err := os.OpenFile(path, flag, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	if !stdoutWasClosed(open(os.DevNull, os.O_RDWR)) {
+		t.Error("/dev/null read-write (a closed stdout) not detected")
+	}
+	if stdoutWasClosed(open(os.DevNull, os.O_WRONLY)) {
+		t.Error(">/dev/null taken for a closed stdout")
+	}
+	if stdoutWasClosed(open(filepath.Join(t.TempDir(), "out"), os.O_RDWR|os.O_CREATE)) {
+		t.Error("a regular file taken for a closed stdout")
+	}
+	var errb bytes.Buffer
+	code := run(&runEnv{stdin: bytes.NewReader(nil), stdout: closedWriter{}, stderr: &errb}, []string{"lint", "--nacl", sample("webserver.nacl")})
+	if code != exitError || !strings.Contains(errb.String(), "standard output is closed") {
+		t.Errorf("lint with a closed stdout: exit %d, stderr %q", code, errb.String())
+	}
+}
