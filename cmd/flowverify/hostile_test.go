@@ -160,3 +160,53 @@ func TestStdoutWasClosed(t *testing.T) {
 		t.Errorf("lint with a closed stdout: exit %d, stderr %q", code, errb.String())
 	}
 }
+
+// evilNACL writes an AWS JSON NACL whose ID, Name tag and file name hold
+// terminal control sequences (retitle, erase screen, 8-bit CSI, bidi
+// override), with a deny rule for synth --keep-denies.
+func evilNACL(t *testing.T) string {
+	t.Helper()
+	doc := `{"NetworkAcls":[{"NetworkAclId":"acl-1\u001b]0;pwned\u0007","Tags":[{"Key":"Name","Value":"web\u001b[2J\u009b31m\u202eevil\u0000"}],"Entries":[
+{"RuleNumber":90,"Protocol":"6","RuleAction":"deny","Egress":false,"CidrBlock":"203.0.113.0/24","PortRange":{"From":22,"To":22}},
+{"RuleNumber":100,"Protocol":"-1","RuleAction":"allow","Egress":false,"CidrBlock":"0.0.0.0/0"},
+{"RuleNumber":200,"Protocol":"6","RuleAction":"allow","Egress":false,"CidrBlock":"0.0.0.0/0","PortRange":{"From":22,"To":22}},
+{"RuleNumber":100,"Protocol":"-1","RuleAction":"allow","Egress":true,"CidrBlock":"0.0.0.0/0"}]}]}`
+	path := filepath.Join(t.TempDir(), "nacl\x1b[1A\x07.json")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Skipf("this file system refuses the name: %v", err)
+	}
+	return path
+}
+
+// TestEveryCommandEscapesInputStrings: ESC, BEL, NUL, C1 and bidi
+// characters from an ACL ID, Name tag or file name reach no output or
+// message raw, in text and JSON, in every command that reads a NACL
+// (they used to be printed as they were).
+func TestEveryCommandEscapesInputStrings(t *testing.T) {
+	nacl := evilNACL(t)
+	pcap := sample("webserver.pcap")
+	for _, args := range [][]string{
+		{"lint", "--nacl", nacl},
+		{"lint", "--nacl", nacl, "--format", "json"},
+		{"explain", "--nacl", nacl, "--subnet", "10.0.1.0/24", "tcp 198.51.100.20:40000 > 10.0.1.10:22"},
+		{"check", "--nacl", nacl, "--subnet", "10.0.1.0/24", "--packets", pcap},
+		{"check", "--nacl", nacl, "--subnet", "10.0.1.0/24", "--format", "json", pcap},
+		{"diff", "--nacl", nacl, "--nacl-new", nacl, "--subnet", "10.0.1.0/24", pcap},
+		{"synth", "--subnet", "10.0.1.0/24", "--keep-denies", nacl, pcap},
+		{"flows", nacl}, // not a capture: the error names the file
+	} {
+		var out, errb bytes.Buffer
+		env, flush := terminalSafeEnv(bytes.NewReader(nil), &out, &errb, false)
+		code := run(env, args)
+		if err := flush(); err != nil {
+			t.Fatal(err)
+		}
+		all := out.String() + errb.String()
+		if strings.ContainsAny(all, "\x1b\x07\x00\u009b\u202e") {
+			t.Errorf("%v (exit %d): raw control characters in the output:\n%q", args[:1], code, all)
+		}
+		if !strings.Contains(all, `\u001b`) {
+			t.Errorf("%v (exit %d): the escaped input strings are not shown at all:\n%s", args[:1], code, all)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/spf13/pflag"
 )
 
@@ -70,14 +71,33 @@ func lookup(name string) (*command, bool) {
 }
 
 func main() {
-	env := &runEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stdoutIsTerminal: isTerminal(os.Stdout)}
+	colour := isTerminal(os.Stdout)
+	env, flush := terminalSafeEnv(os.Stdin, os.Stdout, os.Stderr, colour)
 	if stdoutWasClosed(os.Stdout) {
 		env.stdout = closedWriter{}
 	}
 	stop := startProfile(env.stderr)
 	code := run(env, os.Args[1:])
 	stop()
+	if err := flush(); err != nil && code != exitError {
+		fmt.Fprintf(os.Stderr, "flowverify: %v\n", err)
+		code = exitError
+	}
 	os.Exit(code)
+}
+
+// terminalSafeEnv returns the environment of a run whose every printed
+// byte goes through render's escaping writer (terminal safety: input
+// files cannot smuggle control characters into any report or message),
+// and the function that flushes it at the end.
+func terminalSafeEnv(stdin io.Reader, stdout, stderr io.Writer, colour bool) (*runEnv, func() error) {
+	out, errw := render.NewTermWriter(stdout, colour), render.NewTermWriter(stderr, false)
+	env := &runEnv{stdin: stdin, stdout: out, stderr: errw, stdoutIsTerminal: colour}
+	return env, func() error {
+		err := out.Flush()
+		_ = errw.Flush()
+		return err
+	}
 }
 
 // closedWriter is standard output when the process started with it
