@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"unicode/utf8"
@@ -88,10 +89,7 @@ func (t *TermWriter) Write(p []byte) (int, error) {
 		p = append(t.pending, p...)
 		t.pending = nil
 	}
-	i := 0
-	for i < len(p) && safeByte(p[i]) {
-		i++
-	}
+	i := safePrefix(p)
 	if i == len(p) {
 		_, err := t.w.Write(p)
 		return n, err
@@ -157,6 +155,35 @@ func (t *TermWriter) Flush() error {
 	t.pending = nil
 	_, err := io.WriteString(t.w, Escape(string(p)))
 	return err
+}
+
+// safePrefix returns the length of p's leading run of safe bytes. It
+// looks at eight bytes at a time (the whole output of a command passes
+// here): a word without a byte below 0x20 or from 0x7f up is safe; one
+// with such a byte is checked byte by byte (newlines and tabs are safe).
+func safePrefix(p []byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		// High bit set: 0x80 and up. Below 0x20: x-0x20.. borrows into
+		// the high bit of a byte that had it clear. 0x7f: x+0x01 carries
+		// into it.
+		if (x|(x-0x20*ones)|(x+ones))&highs == 0 {
+			continue
+		}
+		for j := i; j < i+8; j++ {
+			if !safeByte(p[j]) {
+				return j
+			}
+		}
+	}
+	for ; i < len(p); i++ {
+		if !safeByte(p[i]) {
+			return i
+		}
+	}
+	return i
 }
 
 // safeByte reports whether c is printable ASCII, a newline or a tab.

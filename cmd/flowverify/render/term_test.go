@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -86,5 +88,41 @@ func TestTermWriterKeepsJSON(t *testing.T) {
 	}
 	if strings.ContainsAny(b.String(), "\x1b\u009b\u202e") {
 		t.Errorf("raw control characters left: %q", b.String())
+	}
+}
+
+// TestSafePrefixMatchesBytewise: the eight-bytes-at-a-time scan finds the
+// same first unsafe byte as a byte-by-byte one.
+func TestSafePrefixMatchesBytewise(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 2))
+	alphabet := []byte("a Z~\n\t\x00\x1f\x20\x7e\x7f\x80\xff\x1b\x9b")
+	for range 20_000 {
+		p := make([]byte, r.IntN(40))
+		for i := range p {
+			if r.IntN(8) == 0 {
+				p[i] = alphabet[r.IntN(len(alphabet))]
+			} else {
+				p[i] = byte(0x20 + r.IntN(0x5f))
+			}
+		}
+		want := 0
+		for want < len(p) && safeByte(p[want]) {
+			want++
+		}
+		if got := safePrefix(p); got != want {
+			t.Fatalf("safePrefix(%q) = %d, want %d", p, got, want)
+		}
+	}
+}
+
+// BenchmarkTermWriter measures the escaping writer on report text (the
+// packet listing of check --packets): safe bytes are passed through.
+func BenchmarkTermWriter(b *testing.B) {
+	line := []byte("webserver.pcap  1234  2026-11-24T03:18:49.123456Z  tcp  198.51.100.23  50234  10.0.1.10  80  10  request  allow  in#100:allow\n")
+	chunk := bytes.Repeat(line, 64<<10/len(line))
+	w := NewTermWriter(io.Discard, false)
+	b.SetBytes(int64(len(chunk)))
+	for b.Loop() {
+		w.Write(chunk)
 	}
 }
