@@ -3,6 +3,8 @@ package synth
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/flowverify/flowverify/flows"
@@ -89,6 +91,42 @@ func TestNewlyAllowsClosedMatchesScan(t *testing.T) {
 		}
 		if got := newlyAllowsClosed(&m, x, y, proto, ports); got != want {
 			t.Fatalf("x %+v y %+v m %+v proto %d ports %v: got %v, want %v", *x, *y, m, proto, ports, got, want)
+		}
+	}
+}
+
+// TestBudgetMergingClosedPortsBounded: 2,000 served ports, each next to a
+// port a refused connection found closed, so that every merge would open
+// one: merging stops without the all-pairs search (O(n²) memory, O(n³)
+// time at this size), keeps the rules over budget with a warning, and
+// opens no closed port.
+func TestBudgetMergingClosedPortsBounded(t *testing.T) {
+	const n = 2_000
+	var convs []*flows.Conversation
+	for i := range n {
+		client := fmt.Sprintf("198.18.%d.%d", i/250, i%250+1)
+		convs = append(convs, conv(2*i+1, 6, client, 40000, "10.0.1.10", uint16(1024+2*i)))
+		refused := conv(2*i+2, 6, client, 40001, "10.0.1.10", uint16(1025+2*i))
+		refused.State = flows.StateRejected
+		convs = append(convs, refused)
+	}
+	o := opts("10.0.1.0/24")
+	o.PMTUD = false
+	o.Observations = observe(convs)
+	r := mustSynth(t, convs, o)
+	if len(r.Rules) < n {
+		t.Errorf("%d rules for %d services each next to a closed port: some merge opened a closed port", len(r.Rules), n)
+	}
+	if !slices.ContainsFunc(r.Warnings, func(w string) bool { return strings.Contains(w, "more than --max-rules") }) {
+		t.Errorf("no over-budget warning: %q", r.Warnings)
+	}
+	if r.mergeWork > mergeWorkPerBox*2*n+1024 {
+		t.Errorf("%d pair costs evaluated, over the documented limit", r.mergeWork)
+	}
+	for _, ru := range r.Rules {
+		e := ru.Entry
+		if e.Protocol == nacl.ProtoTCP && e.Direction == nacl.Ingress && e.Ports.From != e.Ports.To && e.Ports.From >= 1024 && e.Ports.To < 1024+2*n {
+			t.Fatalf("rule %s spans a closed port", ruleText(e))
 		}
 	}
 }
