@@ -64,6 +64,21 @@ echo "flows text / tcpdump wall time:         $(ratio "$t_flowstext" "$t_tcpdump
 echo "tshark / flows jsonl wall time:         $(ratio "$t_tshark" "$t_flows")  (goal > 10)"
 echo "check allow-all / flows text wall time: $(ratio "$t_check" "$t_flowstext")  (goal <= 1.20)"
 echo "check webserver / flows text wall time: $(ratio "$t_checkweb" "$t_flowstext")  (every broken conversation explained)"
+
+# A generated day of VPC Flow Logs for a busy VPC (S3 layout, 288 .log.gz
+# files; FLOWLOG_RECORDS records, default 20 M), judged against the sample
+# VPC's ACLs: reading, parsing, pairing and attributing every record.
+flrecs=${FLOWLOG_RECORDS:-20000000}
+fldir=$out/flowlogs-$flrecs
+if [ ! -d "$fldir/AWSLogs" ]; then
+  go run ./bench/flowloggen -out "$fldir" -records "$flrecs" -seed 1
+fi
+cat "$fldir"/AWSLogs/*/vpcflowlogs/*/*/*/*/*.log.gz > /dev/null
+read -r t_fl m_fl < <(best_of "$out/flowverify" check --fail-on never --nacl pcaps/vpc-acls.json --subnets pcaps/vpc-subnets.json --vpc-cidr 10.0.0.0/16 "$fldir")
+flcount=$("$out/flowverify" check --fail-on never --format json --nacl pcaps/vpc-acls.json --subnets pcaps/vpc-subnets.json --vpc-cidr 10.0.0.0/16 "$fldir" | sed -n '/"summary"/,/}/p' | awk -F': ' '/"records":/ {gsub(/,/,"",$2); print $2; exit}')
+printf '%-44s %8s s  %9s KiB peak RSS\n' "flowverify check FLOW-LOGS (a day, S3 layout)" "$t_fl" "$m_fl"
+echo "flow-log records per second (check, wall):  $(awk -v n="$flcount" -v t="$t_fl" 'BEGIN{ if (t == 0) print "inf"; else printf "%.0f", n/t }')  ($flcount records; goal >= 1 M/s per core)"
+
 if [ "$convs" -gt 0 ]; then
   echo "flowverify peak memory per conversation: $(awk -v m="$m_flows" -v c="$convs" 'BEGIN{printf "%.0f", m*1024/c}') bytes (whole process RSS / conversations; goal < 200)"
 fi

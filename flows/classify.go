@@ -118,7 +118,7 @@ func sideWith(side0, bit uint8) uint8 {
 //     medium when it is below 1024, e.g. an NFS client's privileged port).
 //  2. ephemeral-port: one port is below 1024 (in no ephemeral profile) and
 //     the other in at least one: the low port is the server (medium).
-//  3. known-role (applied in Finish, see knownRoles.apply): an endpoint
+//  3. known-role (applied in Classify, see knownRoles.apply): an endpoint
 //     is the client, or the server, of another conversation decided by a
 //     SYN, a confirmed SYN-ACK, agreeing payloads or a service port (medium).
 //  4. fan-in: exactly one endpoint (address:port) was come to by at least
@@ -167,7 +167,7 @@ func classifyPortsEarly(r *rec) (decision, bool) {
 	return decision{}, false
 }
 
-// classifyLate applies the port rules 4-8 (3 is applied in Finish).
+// classifyLate applies the port rules 4-8 (3 is applied in Classify).
 func classifyLate(r *rec, fan *fanIn) decision {
 	pa, pb := r.k.pa, r.k.pb
 	ra, rb := ephemeralRank(pa), ephemeralRank(pb)

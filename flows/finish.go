@@ -89,17 +89,6 @@ func (c *Classified) All() []*Conversation {
 	return out
 }
 
-// Finish classifies every conversation (client/server, evidence,
-// confidence, profiles, final state) and returns them ordered by ID, with
-// the summary. The table must not be used afterwards. For large captures
-// prefer Classify and Each, which do not materialise every conversation.
-func (t *Table) Finish() ([]*Conversation, Summary) {
-	c := t.Classify()
-	out := c.All()
-	t.recs = store{}
-	return out, c.sum
-}
-
 // build fills c from r and the classifier's decision.
 func (t *Table) build(c *Conversation, r *rec, d decision) {
 	cl, sv := d.client, 1-d.client

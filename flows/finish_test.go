@@ -91,3 +91,16 @@ func TestClassifiedEndpointsAndClientSide(t *testing.T) {
 		t.Errorf("conversation 1: client side %v, want B", first.ClientSide)
 	}
 }
+
+// Finish classifies every conversation (client/server, evidence,
+// confidence, profiles, final state) and returns them ordered by ID, with
+// the summary. The table must not be used afterwards. For large captures
+// prefer Classify and Each, which do not materialise every conversation.
+// It is the tests' materialised reference (Classify and Each are the one
+// production path).
+func (t *Table) Finish() ([]*Conversation, Summary) {
+	c := t.Classify()
+	out := c.All()
+	t.recs = store{}
+	return out, c.sum
+}

@@ -42,7 +42,7 @@ type dir struct {
 }
 
 // rec is the compact internal conversation record (144 bytes). Exported
-// Conversation values are built from it only in Finish.
+// Conversation values are built from it only by Classified.Conversation.
 type rec struct {
 	k key
 	// d is indexed by canonical side: d[0] counts packets sent by k.a.

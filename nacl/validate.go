@@ -9,7 +9,6 @@ import (
 // Validate checks an ACL as AWS would when its entries are created and
 // returns every problem found, in entry order: rule numbers outside
 // 1-32766 (32767/32768 are the implicit defaults and must not be listed),
-// duplicate rule numbers in one direction (reported at both entries),
 // protocols outside -1..255, missing or non-canonical CIDRs, port ranges
 // with From > To, ICMP type/code outside -1..255, and entries whose
 // protocol does not fit their family. ICMPv6 (58) with an IPv4 CIDR: AWS
@@ -18,16 +17,13 @@ import (
 // protocol number 58 (rare: tunnels), never real ICMPv6, which is IPv6.
 // Each diagnostic carries the entry's Pos and the field in AWS API
 // spelling (RuleNumber, Protocol, CidrBlock, PortRange, IcmpTypeCode).
+// Duplicate rule numbers are left to DuplicateRuleNumbers: the ACL can
+// still be read and linted, only evaluating it is meaningless.
 func Validate(acl *ACL) []Diagnostic {
 	var ds []Diagnostic
 	add := func(sev Severity, e *Entry, field, format string, args ...any) {
 		ds = append(ds, Diagnostic{Severity: sev, Pos: e.Pos, Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
-	type key struct {
-		dir Direction
-		num int
-	}
-	first := map[key]int{}
 	for i := range acl.Entries {
 		e := &acl.Entries[i]
 		switch {
@@ -35,18 +31,6 @@ func Validate(acl *ACL) []Diagnostic {
 			add(SevError, e, "RuleNumber", "rule %d is the implicit default deny rule; it cannot be listed among the entries", e.RuleNumber)
 		case e.RuleNumber < 1 || e.RuleNumber > MaxRuleNumber:
 			add(SevError, e, "RuleNumber", "rule number %d outside 1-%d", e.RuleNumber, MaxRuleNumber)
-		}
-		k := key{e.Direction, e.RuleNumber}
-		if j, ok := first[k]; ok {
-			o := &acl.Entries[j]
-			note := ""
-			if o.IsIPv6() != e.IsIPv6() {
-				note = " (AWS numbers entries per direction; UNCONFIRMED whether an IPv4 and an IPv6 entry may share a number)"
-			}
-			add(SevError, e, "RuleNumber", "duplicate %s rule number %d (also %s)%s", e.Direction, e.RuleNumber, posOrIndex(o, j), note)
-			add(SevError, o, "RuleNumber", "duplicate %s rule number %d (also %s)%s", e.Direction, e.RuleNumber, posOrIndex(e, i), note)
-		} else {
-			first[k] = i
 		}
 		if e.Protocol < ProtoAll || e.Protocol > 255 {
 			add(SevError, e, "Protocol", "protocol %d outside -1..255", e.Protocol)
@@ -83,6 +67,41 @@ func Validate(acl *ACL) []Diagnostic {
 				add(SevWarning, e, "Protocol", "ICMP (1) with IPv6 CIDR %s: IPv6 uses ICMPv6 (58); this entry only matches protocol 1 inside IPv6", e.CIDR)
 			}
 		}
+	}
+	return ds
+}
+
+// DuplicateRuleNumbers returns an error at both entries for every rule
+// number used twice in one direction, in entry order. AWS refuses such an
+// entry (numbers are unique per direction; whether an IPv4 and an IPv6
+// entry may share one is UNCONFIRMED, and the message says so), so an ACL
+// with duplicates cannot exist in AWS and evaluating it means nothing;
+// lint reports them as findings instead.
+func DuplicateRuleNumbers(acl *ACL) []Diagnostic {
+	var ds []Diagnostic
+	type key struct {
+		dir Direction
+		num int
+	}
+	first := map[key]int{}
+	for i := range acl.Entries {
+		e := &acl.Entries[i]
+		k := key{e.Direction, e.RuleNumber}
+		j, ok := first[k]
+		if !ok {
+			first[k] = i
+			continue
+		}
+		o := &acl.Entries[j]
+		note := ""
+		if o.IsIPv6() != e.IsIPv6() {
+			note = " (AWS numbers entries per direction; UNCONFIRMED whether an IPv4 and an IPv6 entry may share a number)"
+		}
+		msg := func(other *Entry, oi int) string {
+			return fmt.Sprintf("duplicate %s rule number %d (also %s)%s", e.Direction, e.RuleNumber, posOrIndex(other, oi), note)
+		}
+		ds = append(ds, Diagnostic{Severity: SevError, Pos: e.Pos, Field: "RuleNumber", Msg: msg(o, j)},
+			Diagnostic{Severity: SevError, Pos: o.Pos, Field: "RuleNumber", Msg: msg(e, i)})
 	}
 	return ds
 }

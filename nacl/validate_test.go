@@ -31,13 +31,22 @@ func TestValidate(t *testing.T) {
 	acl.Entries[0].Ports = PortRange{90, 80}
 	acl.Entries[8].ICMPType, acl.Entries[8].ICMPCode = 256, -1
 	var got []string
+	for _, d := range DuplicateRuleNumbers(acl) {
+		got = append(got, string(d.Severity)+" "+d.Error())
+	}
+	wantDup := []string{
+		"error f:2: RuleNumber: duplicate inbound rule number 100 (also at f:1) (AWS numbers entries per direction; UNCONFIRMED whether an IPv4 and an IPv6 entry may share a number)",
+		"error f:1: RuleNumber: duplicate inbound rule number 100 (also at f:2) (AWS numbers entries per direction; UNCONFIRMED whether an IPv4 and an IPv6 entry may share a number)",
+	}
+	if !reflect.DeepEqual(got, wantDup) {
+		t.Fatalf("duplicates: got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantDup, "\n"))
+	}
+	got = nil
 	for _, d := range Validate(acl) {
 		got = append(got, string(d.Severity)+" "+d.Error())
 	}
 	want := []string{
 		"error f:1: PortRange: port range 90-80: From is greater than To",
-		"error f:2: RuleNumber: duplicate inbound rule number 100 (also at f:1) (AWS numbers entries per direction; UNCONFIRMED whether an IPv4 and an IPv6 entry may share a number)",
-		"error f:1: RuleNumber: duplicate inbound rule number 100 (also at f:2) (AWS numbers entries per direction; UNCONFIRMED whether an IPv4 and an IPv6 entry may share a number)",
 		"error f:4: RuleNumber: rule number 0 outside 1-32766",
 		"error f:5: RuleNumber: rule 32767 is the implicit default deny rule; it cannot be listed among the entries",
 		"error f:6: Protocol: protocol 300 outside -1..255",

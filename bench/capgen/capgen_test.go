@@ -47,7 +47,8 @@ func TestGeneratedCaptureReadsBack(t *testing.T) {
 	if v6 < n/20 || v6 > n/5 {
 		t.Errorf("%d of %d packets are IPv6, want about a tenth", v6, n)
 	}
-	convs, sum := tb.Finish()
+	cls := tb.Classify()
+	convs, sum := cls.All(), cls.Summary()
 	// Conversations replaced at the very end may have sent nothing.
 	if got := int64(len(convs)); got > st.Conversations || got < st.Conversations-int64(cfg.Concurrent) {
 		t.Errorf("%d conversations, generator started %d (%d at once)", got, st.Conversations, cfg.Concurrent)

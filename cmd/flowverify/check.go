@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
+	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/replay"
 )
 
@@ -15,18 +17,27 @@ type checkOpts struct {
 	format  string
 	packets bool
 	failOn  string
+	// fixAll asks for fixes for every denied conversation, not only breakage.
+	fixAll bool
+	// writeFixed is where the patched ACLs go; fixedFormat their format.
+	writeFixed  string
+	fixedFormat string
 }
 
 func runCheck(env *runEnv, args []string) int {
 	const cmd = "check"
-	fs := newFlagSet(env, cmd, "--nacl FILE [--subnet CIDR... | --subnets FILE] [flags] CAPTURE... (- for stdin)")
+	fs := newFlagSet(env, cmd, "--nacl FILE [--subnet CIDR... | --subnets FILE] [flags] CAPTURE... (- for stdin) | FLOW-LOGS...")
 	cf := addCaptureFlags(fs)
 	rf := addReplayFlags(fs)
+	fl := addFlowLogFlags(fs)
 	var o checkOpts
 	fs.StringVar(&o.nacl, "nacl", "", "NACL file (describe-network-acls JSON, Terraform, CloudFormation, native text); required")
 	fs.StringVar(&o.format, "format", "text", "output format: text, json, jsonl or csv")
 	fs.BoolVar(&o.packets, "packets", false, "also list every IP packet with its verdict (jsonl: one object per packet, in capture order)")
 	fs.StringVar(&o.failOn, "fail-on", "deny", "exit 1 when: deny (some packet is denied) or never")
+	fs.BoolVar(&o.fixAll, "fix-all", false, "fix every denied conversation, not only breakage (also intended and unclear ones)")
+	fs.StringVar(&o.writeFixed, "write-fixed", "", "write the patched ACL(s) to FILE, or one file per ACL to DIR, once the proof passed")
+	fs.StringVar(&o.fixedFormat, "fixed-format", "", "format of --write-fixed: the format the NACL was read in (default), aws-json, terraform, cloudformation, text, or cli (aws ec2 create-network-acl-entry commands)")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
@@ -39,13 +50,21 @@ func runCheck(env *runEnv, args []string) int {
 	if o.nacl == "" {
 		return fail(env, cmd, fmt.Errorf("--nacl FILE is required"))
 	}
+	if o.fixedFormat != "" && o.writeFixed == "" {
+		return fail(env, cmd, fmt.Errorf("--fixed-format needs --write-fixed FILE|DIR"))
+	}
 	win, err := rf.window()
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	file, err := readNACL(env, cmd, o.nacl, rf.naclFormat)
+	file, err := readNACL(env, cmd, o.nacl, rf.naclFormat, &rf.naclIn, false)
 	if err != nil {
 		return fail(env, cmd, err)
+	}
+	if isFlowLog, err := flowLogInputs(fs.Args()); err != nil {
+		return fail(env, cmd, err)
+	} else if isFlowLog {
+		return runCheckFlowLogs(env, cmd, o, rf, fl, file, fs.Args())
 	}
 	in, err := openReplayInput(env, cf, fs.Args(), o.packets)
 	if err != nil {
@@ -56,9 +75,16 @@ func runCheck(env *runEnv, args []string) int {
 		return fail(env, cmd, err)
 	}
 	defer in.stream.Close()
-	topo, notes, err := rf.topology(env, cmd, file, rf.acl, in.rec)
+	topo, pl, err := rf.topology(file, rf.acl, in.rec)
 	if err != nil {
 		return fail(env, cmd, err)
+	}
+	pl.print(env, cmd, "", nil)
+	var fixedFmt aclfile.Format
+	if o.writeFixed != "" {
+		if fixedFmt, err = fixedFormat(o.fixedFormat, file.Format); err != nil {
+			return fail(env, cmd, err)
+		}
 	}
 	judge, err := replay.NewJudge(topo)
 	if err != nil {
@@ -70,9 +96,26 @@ func runCheck(env *runEnv, args []string) int {
 		table = render.NewCheckTable(topo, in.rec.NumConversations())
 		observe = table.Observe
 	}
-	rep := replay.SummarizeEach(judge, in.rec, observe)
-	rep.Notes = append(notes, rep.Notes...)
-	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, nano: in.anyNano()}
+	rep := replay.SummarizeWith(judge, in.rec, replay.ReportOptions{FixAll: o.fixAll, Observe: observe})
+	rep.Headlines = append(pl.headlines, rep.Headlines...)
+	writeFailed := false
+	if o.writeFixed != "" {
+		files, warnings, err := writeFixed(rep, o.writeFixed, fixedFmt)
+		for _, f := range files {
+			fmt.Fprintf(env.stderr, "flowverify %s: wrote the patched ACL(s) as %s to %s\n", cmd, fixedFmt, f)
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(env.stderr, "flowverify %s: warning: --write-fixed: %s\n", cmd, w)
+		}
+		switch {
+		case errors.Is(err, errNothingToWrite):
+			fmt.Fprintf(env.stderr, "flowverify %s: notice: --write-fixed: %v\n", cmd, err)
+		case err != nil:
+			fmt.Fprintf(env.stderr, "flowverify %s: --write-fixed: %v\n", cmd, err)
+			writeFailed = true
+		}
+	}
+	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: pl.notes, nano: in.anyNano()}
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
 	denied := rep.Summary.Denied > 0
@@ -87,7 +130,7 @@ func runCheck(env *runEnv, args []string) int {
 	if err := w.Flush(); err != nil {
 		return fail(env, cmd, err)
 	}
-	if in.problems(env, cmd) {
+	if in.problems(env, cmd) || writeFailed {
 		return exitError
 	}
 	if denied && o.failOn != "never" {
@@ -127,6 +170,8 @@ type checkOutput struct {
 	topo *replay.Topology
 	// table is the text table measured while summarizing (text format only).
 	table *render.CheckTable
+	// notes say where the NACLs were placed (printed before the report's).
+	notes []string
 	nano  bool
 	w     *bufio.Writer
 }
@@ -137,7 +182,7 @@ func (o *checkOutput) renderOptions() *render.Options {
 	for i := range o.in.files {
 		names[i] = o.in.fileName(i)
 	}
-	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal}
+	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal, Notes: o.notes}
 }
 
 // write prints the report; with --packets, pass2 streams the packets.

@@ -7,11 +7,13 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
+	"github.com/flowverify/flowverify/nacl/formats/limits"
 	"github.com/flowverify/flowverify/nacl/replay"
 	"github.com/spf13/pflag"
 )
@@ -20,12 +22,14 @@ import (
 // which part of the capture is judged.
 type replayFlags struct {
 	naclFormat  string
+	naclIn      naclFlags
 	acl         string
 	subnets     []string
 	subnetsFile string
 	vpcCIDRs    []string
 	since       string
 	until       string
+	vpcsFile    string
 }
 
 // addReplayFlags registers the topology and window flags on fs.
@@ -36,9 +40,29 @@ func addReplayFlags(fs *pflag.FlagSet) *replayFlags {
 	fs.StringArrayVar(&rf.subnets, "subnet", nil, "CIDR of a subnet behind the NACL (repeatable: each CIDR is its own subnet, except one IPv4 plus one IPv6 CIDR, which form one dual-stack subnet); default: the detected capture host as /32 or /128")
 	fs.StringVar(&rf.subnetsFile, "subnets", "", "VPC mode: 'aws ec2 describe-subnets' JSON; each subnet gets its associated ACL from --nacl (describe-network-acls JSON)")
 	fs.StringArrayVar(&rf.vpcCIDRs, "vpc-cidr", nil, "VPC CIDR (repeatable): the first IPv4 one is the primary CIDR, whose base+2 address is the Amazon DNS resolver, which NACLs never filter")
+	fs.StringVar(&rf.vpcsFile, "vpcs", "", "'aws ec2 describe-vpcs' JSON: the VPC CIDRs (the base+2 of each VPC's primary CIDR is the Amazon DNS resolver); in VPC mode only the VPCs of the subnets are used")
 	fs.StringVar(&rf.since, "since", "", "judge only packets at or after this time: RFC 3339, or a duration after the capture start (5m, +90s)")
 	fs.StringVar(&rf.until, "until", "", "judge only packets at or before this time: RFC 3339, or a duration after the capture start")
+	addNACLFlags(fs, &rf.naclIn)
 	return rf
+}
+
+// naclFlags say how to read --nacl files written as Terraform or
+// CloudFormation: variable and parameter values, evaluation limits.
+type naclFlags struct {
+	vars, varFiles, params []string
+	limits                 limits.Limits
+}
+
+// addNACLFlags registers --var, --var-file, --parameter and the
+// evaluation limits on fs.
+func addNACLFlags(fs *pflag.FlagSet, nf *naclFlags) {
+	fs.StringArrayVar(&nf.vars, "var", nil, "Terraform: set a root module variable, NAME=VALUE (repeatable; as terraform plan -var)")
+	fs.StringArrayVar(&nf.varFiles, "var-file", nil, "Terraform: read variable values from a .tfvars or .tfvars.json file (repeatable; after terraform.tfvars and *.auto.tfvars)")
+	fs.StringArrayVar(&nf.params, "parameter", nil, "CloudFormation: set a template parameter, Key=Value (repeatable; as aws cloudformation deploy --parameter-overrides)")
+	fs.Int64Var(&nf.limits.Bytes, "max-expr-bytes", limits.Defaults.Bytes, "Terraform/CloudFormation: largest value an expression may build, in bytes")
+	fs.Int64Var(&nf.limits.Elements, "max-expr-elements", limits.Defaults.Elements, "Terraform/CloudFormation: largest collection an expression may build (and largest count/for_each)")
+	fs.Int64Var(&nf.limits.Steps, "max-expr-steps", limits.Defaults.Steps, "Terraform/CloudFormation: evaluation steps allowed for one NACL file")
 }
 
 // window parses --since/--until.
@@ -78,55 +102,148 @@ func parsePrefixes(flag string, vals []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// readNACL reads a NACL file and prints its warnings on stderr; on a read
-// or validation error it prints every error diagnostic too (the returned
-// error names only the first).
-func readNACL(env *runEnv, cmd, path, format string) (*aclfile.File, error) {
+// readNACL reads a NACL file ("-": standard input; a directory: a
+// Terraform module) and prints its warnings on stderr; on a read or
+// validation error it prints every error diagnostic once and returns an
+// error that repeats none of them. Unless forLint, an ACL that AWS would
+// reject (duplicate rule numbers) is refused: evaluating it means nothing.
+func readNACL(env *runEnv, cmd, path, format string, nf *naclFlags, forLint bool) (*aclfile.File, error) {
 	f, err := aclfile.ParseFormat(format)
 	if err != nil {
 		return nil, fmt.Errorf("--nacl-format: %w", err)
 	}
-	file, err := aclfile.Read(path, f)
-	if file != nil {
-		for _, d := range file.Diagnostics {
-			if d.Severity != nacl.SevError || err != nil {
-				fmt.Fprintf(env.stderr, "flowverify %s: %s: %s\n", cmd, d.Severity, d.Error())
-			}
+	o := aclfile.Options{Format: f, Stdin: env.stdin, KeepRejected: forLint}
+	if nf != nil {
+		o.Vars, o.VarFiles, o.Parameters, o.Limits = nf.vars, nf.varFiles, nf.params, nf.limits
+	}
+	file, err := aclfile.ReadWith(path, o)
+	if file == nil {
+		if err != nil && looksLikeCIDR(path) {
+			err = fmt.Errorf("%w (%s is a CIDR: --nacl takes a NACL file)", err, path)
+		}
+		return nil, err
+	}
+	nerr := 0
+	for _, d := range file.Diagnostics {
+		if d.Severity == nacl.SevError {
+			nerr++
+		}
+		if d.Severity != nacl.SevError || err != nil {
+			fmt.Fprintf(env.stderr, "flowverify %s: %s: %s\n", cmd, d.Severity, d.Error())
 		}
 	}
 	if err != nil {
-		return nil, err
+		if nerr == 0 {
+			return nil, err
+		}
+		what := "1 error"
+		if nerr > 1 {
+			what = fmt.Sprintf("%d errors", nerr)
+		}
+		return nil, fmt.Errorf("%s: %s in the NACL file (listed above); nothing was evaluated", file.Path, what)
 	}
 	return file, nil
 }
 
+// looksLikeCIDR reports whether s parses as a CIDR or an address.
+func looksLikeCIDR(s string) bool {
+	if _, err := netip.ParsePrefix(s); err == nil {
+		return true
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
+
+// placement is what placing the ACLs on subnets had to say: stderr lines
+// (warnings and notices, "warning: subnet ...: left out") for the command
+// to print, and notes for the report.
+type placement struct {
+	stderr []string
+	notes  []string
+	// headlines are facts the report prints first (an Amazon DNS
+	// resolver inferred from the traffic).
+	headlines []string
+}
+
+// print writes the stderr lines as "flowverify CMD: PREFIXLINE", leaving
+// out those in skip (already printed).
+func (p *placement) print(env *runEnv, cmd, prefix string, skip *placement) {
+	for _, l := range p.stderr {
+		if skip != nil && slices.Contains(skip.stderr, l) {
+			continue
+		}
+		fmt.Fprintf(env.stderr, "flowverify %s: %s%s\n", cmd, prefix, l)
+	}
+}
+
 // topology places the ACL(s) of file as the flags say; in host-detection
-// mode it uses rec's conversations and prints a notice on stderr.
-func (rf *replayFlags) topology(env *runEnv, cmd string, file *aclfile.File, sel string, rec *replay.Recording) (*replay.Topology, []string, error) {
+// mode it uses rec's conversations. It prints nothing: what it has to
+// say is in the placement.
+func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Recording) (*replay.Topology, *placement, error) {
 	vpc, err := parsePrefixes("vpc-cidr", rf.vpcCIDRs)
 	if err != nil {
 		return nil, nil, err
 	}
-	var notes []string
+	var vpcs []replay.VPCInfo
+	if rf.vpcsFile != "" {
+		if vpcs, err = replay.ReadVPCs(rf.vpcsFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	topo, pl, err := rf.place(file, sel, rec, vpc, vpcs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(topo.VPCCIDRs) == 0 && rec != nil {
+		for _, r := range replay.InferResolvers(rec, topo) {
+			topo.Resolvers = append(topo.Resolvers, r.Addr)
+			vpcRange := r.Widest.String()
+			if r.Narrowest != r.Widest {
+				vpcRange = "any of " + r.Widest.String() + " .. " + r.Narrowest.String()
+			}
+			pl.headlines = append(pl.headlines, fmt.Sprintf("Amazon DNS resolver %s inferred from the traffic: %d DNS conversation(s) (UDP/TCP 53) go to it, and it is base+2 of a VPC CIDR holding subnet %s (%s), which AWS reserves for the resolver; NACLs never filter it, so it is counted as exempt. If the VPC CIDR is none of these, %s is an ordinary DNS server: give --vpc-cidr or --vpcs FILE to say so.",
+				r.Addr, r.Conversations, r.Subnet, vpcRange, r.Addr))
+		}
+		if len(topo.Resolvers) > 0 {
+			pl.notes = slices.DeleteFunc(pl.notes, func(n string) bool { return strings.HasPrefix(n, "no --vpc-cidr given") })
+		}
+	}
+	return topo, pl, nil
+}
+
+// place builds the topology from the flags (simple or VPC mode) with the
+// VPC CIDRs of --vpc-cidr and, from --vpcs, of the subnets' VPCs. It
+// prints nothing: what it has to say is in the placement.
+func (rf *replayFlags) place(file *aclfile.File, sel string, rec *replay.Recording, vpc []netip.Prefix, vpcs []replay.VPCInfo) (*replay.Topology, *placement, error) {
+	pl := &placement{}
 	if rf.subnetsFile != "" {
 		if len(rf.subnets) > 0 {
 			return nil, nil, errors.New("--subnet and --subnets are exclusive (simple mode or VPC mode)")
+		}
+		if _, statErr := os.Stat(rf.subnetsFile); statErr != nil && looksLikeCIDR(strings.Split(rf.subnetsFile, ",")[0]) {
+			return nil, nil, fmt.Errorf("--subnets takes an 'aws ec2 describe-subnets' JSON file, and %s is a CIDR: did you mean --subnet %s?", rf.subnetsFile, rf.subnetsFile)
 		}
 		infos, err := replay.ReadSubnets(rf.subnetsFile)
 		if err != nil {
 			return nil, nil, err
 		}
+		ids := map[string]bool{}
+		for _, s := range infos {
+			ids[s.VPCID] = true
+		}
+		vpc = append(vpc, replay.VPCCIDRs(vpcs, ids)...)
 		topo, skipped, err := replay.VPCTopology(file.ACLs, infos, vpc)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s with %s: %w", file.Path, rf.subnetsFile, err)
 		}
+		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, ids)...)
 		for _, s := range skipped {
-			fmt.Fprintf(env.stderr, "flowverify %s: warning: subnet %s: left out\n", cmd, s)
+			pl.stderr = append(pl.stderr, "warning: subnet "+s+": left out")
 		}
 		if len(vpc) == 0 {
-			notes = append(notes, "no --vpc-cidr given: describe-subnets does not hold the VPC CIDR, so the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
+			pl.notes = append(pl.notes, "no --vpc-cidr given: describe-subnets does not hold the VPC CIDR, so the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
 		}
-		return topo, notes, nil
+		return topo, pl, nil
 	}
 	acl, err := file.Select(sel)
 	if err != nil {
@@ -142,16 +259,20 @@ func (rf *replayFlags) topology(env *runEnv, cmd string, file *aclfile.File, sel
 			return nil, nil, errors.New("no --subnet given and no capture host could be detected (no unicast conversation): give --subnet CIDR")
 		}
 		hp := replay.HostPrefix(host)
-		fmt.Fprintf(env.stderr, "flowverify %s: notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s; override with --subnet CIDR or --subnets FILE\n",
-			cmd, host, n, rec.NumConversations(), hp)
-		notes = append(notes, fmt.Sprintf("subnet %s is the detected capture host (no --subnet given)", hp))
+		pl.stderr = append(pl.stderr, fmt.Sprintf("notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s; override with --subnet CIDR or --subnets FILE",
+			host, n, rec.NumConversations(), hp))
+		pl.notes = append(pl.notes, fmt.Sprintf("subnet %s is the detected capture host (no --subnet given)", hp))
 		cidrs = []netip.Prefix{hp}
 	}
+	vpc = append(vpc, replay.VPCCIDRs(vpcs, nil)...)
 	if len(vpc) == 0 {
-		notes = append(notes, "no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
+		pl.notes = append(pl.notes, "no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
 	}
 	topo, err := replay.SimpleTopology(acl, cidrs, vpc)
-	return topo, notes, err
+	if err == nil {
+		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, nil)...)
+	}
+	return topo, pl, err
 }
 
 // replayInput is the capture side of a replay: the paths to read (inputs

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
 
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -11,9 +10,10 @@ import (
 
 func runDiff(env *runEnv, args []string) int {
 	const cmd = "diff"
-	fs := newFlagSet(env, cmd, "--nacl OLD --nacl-new NEW [--subnet CIDR... | --subnets FILE] [flags] CAPTURE...")
+	fs := newFlagSet(env, cmd, "--nacl OLD --nacl-new NEW [--subnet CIDR... | --subnets FILE] [flags] CAPTURE... | FLOW-LOGS...")
 	cf := addCaptureFlags(fs)
 	rf := addReplayFlags(fs)
+	fl := addFlowLogFlags(fs)
 	oldPath := fs.String("nacl", "", "the NACL in force today (any format check reads); required")
 	newPath := fs.String("nacl-new", "", "the proposed NACL; required")
 	aclNew := fs.String("acl-new", "", "ACL ID or Name in --nacl-new when it holds several (default: --acl)")
@@ -38,13 +38,18 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	oldFile, err := readNACL(env, cmd, *oldPath, rf.naclFormat)
+	oldFile, err := readNACL(env, cmd, *oldPath, rf.naclFormat, &rf.naclIn, false)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	newFile, err := readNACL(env, cmd, *newPath, rf.naclFormat)
+	newFile, err := readNACL(env, cmd, *newPath, rf.naclFormat, &rf.naclIn, false)
 	if err != nil {
 		return fail(env, cmd, err)
+	}
+	if isFlowLog, err := flowLogInputs(fs.Args()); err != nil {
+		return fail(env, cmd, err)
+	} else if isFlowLog {
+		return diffFlowLogs(env, cmd, *format, *failOn, rf, fl, oldFile, newFile, *aclNew, fs.Args())
 	}
 	in, err := openReplayInput(env, cf, fs.Args(), false)
 	if err != nil {
@@ -55,10 +60,11 @@ func runDiff(env *runEnv, args []string) int {
 		return fail(env, cmd, err)
 	}
 	defer in.stream.Close()
-	oldTopo, notes, err := rf.topology(env, cmd, oldFile, rf.acl, in.rec)
+	oldTopo, oldPl, err := rf.topology(oldFile, rf.acl, in.rec)
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl: %w", err))
 	}
+	oldPl.print(env, cmd, "", nil)
 	// The new topology uses the same subnets (no second host detection).
 	nrf := *rf
 	if rf.subnetsFile == "" {
@@ -67,10 +73,11 @@ func runDiff(env *runEnv, args []string) int {
 			nrf.subnets = append(nrf.subnets, p.String())
 		}
 	}
-	newTopo, _, err := nrf.topology(discardEnv{}.env(env), cmd, newFile, *aclNew, in.rec)
+	newTopo, newPl, err := nrf.topology(newFile, *aclNew, in.rec)
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl-new: %w", err))
 	}
+	newPl.print(env, cmd, "--nacl-new: ", oldPl) // what placing the old ACLs did not say already
 	oldJudge, err := replay.NewJudge(oldTopo)
 	if err != nil {
 		return fail(env, cmd, err)
@@ -79,7 +86,9 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	oldRep, newRep := replay.Summarize(oldJudge, in.rec), replay.Summarize(newJudge, in.rec)
+	// diff shows no fixes: skip the classes, change sets and proof.
+	noFixes := replay.ReportOptions{NoFixes: true}
+	oldRep, newRep := replay.SummarizeWith(oldJudge, in.rec, noFixes), replay.SummarizeWith(newJudge, in.rec, noFixes)
 	d, err := replay.Compare(oldRep, newRep)
 	if err != nil {
 		return fail(env, cmd, err)
@@ -87,7 +96,7 @@ func runDiff(env *runEnv, args []string) int {
 	co := &checkOutput{env: env, in: in, rep: newRep, topo: newTopo, nano: in.anyNano()}
 	ro := co.renderOptions()
 	w := bufio.NewWriter(env.stdout)
-	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: notes}
+	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: oldPl.notes}
 	switch *format {
 	case "json":
 		err = dv.WriteJSON(w)
@@ -109,13 +118,4 @@ func runDiff(env *runEnv, args []string) int {
 		return exitFindings
 	}
 	return exitOK
-}
-
-// discardEnv lets the second topology call run without printing notices twice.
-type discardEnv struct{}
-
-func (discardEnv) env(e *runEnv) *runEnv {
-	c := *e
-	c.stderr = io.Discard
-	return &c
 }

@@ -14,14 +14,20 @@ import (
 )
 
 func runFlows(env *runEnv, args []string) int {
-	fs := newFlagSet(env, "flows", "[flags] CAPTURE... (pcap, pcapng, .gz; - for stdin)")
+	fs := newFlagSet(env, "flows", "[flags] CAPTURE... (pcap, pcapng, .gz; - for stdin) | FLOW-LOGS...")
 	cf := addCaptureFlags(fs)
 	format := fs.String("format", "text", "output format: text, json, jsonl or csv")
+	logFormat := fs.String("flowlog-format", "", "flow logs: the log format of files without a header line (CloudWatch Logs exports)")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
 	if err := checkFormat(*format, "text", "json", "jsonl", "csv"); err != nil {
 		return fail(env, "flows", err)
+	}
+	if isFlowLog, err := flowLogInputs(fs.Args()); err != nil {
+		return fail(env, "flows", err)
+	} else if isFlowLog {
+		return runFlowsFlowLogs(env, *format, *logFormat, fs.Args())
 	}
 	stream, err := cf.openStream(fs.Args())
 	if err != nil {

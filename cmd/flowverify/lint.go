@@ -18,11 +18,13 @@ func runLint(env *runEnv, args []string) int {
 		naclPath, sel, naclFormat, format string
 		profiles                          []string
 	)
-	fs.StringVar(&naclPath, "nacl", "", "NACL file (describe-network-acls JSON, Terraform, CloudFormation, native text); required")
+	fs.StringVar(&naclPath, "nacl", "", "NACL file (describe-network-acls JSON, Terraform, CloudFormation, native text), a Terraform module directory, or - for standard input; required")
 	fs.StringVar(&sel, "acl", "", "lint only the ACL with this ID or Name tag (default: every ACL in the file)")
 	fs.StringVar(&naclFormat, "nacl-format", "auto", "NACL file format: auto, aws-json, terraform, terraform-json, cloudformation, text")
 	fs.StringVar(&format, "format", "text", "output format: text or json")
 	fs.StringSliceVar(&profiles, "ephemeral", nil, "client ephemeral profiles replies must reach (comma-separated: "+lintProfileNames()+"; default all)")
+	var nf naclFlags
+	addNACLFlags(fs, &nf)
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
@@ -39,7 +41,7 @@ func runLint(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	file, err := readNACL(env, cmd, naclPath, naclFormat)
+	file, err := readNACL(env, cmd, naclPath, naclFormat, &nf, true)
 	if err != nil {
 		return fail(env, cmd, err)
 	}

@@ -57,6 +57,7 @@ var commands = []command{
 	{name: "flows", summary: "rebuild the TCP/UDP/ICMP conversations of captures, with client/server and evidence", run: runFlows},
 	{name: "gencap", summary: "write a large synthetic capture for benchmarks (developer tool)", run: runGencap},
 	{name: "lint", summary: "find NACL rules that never apply or change nothing, quota and stateless-reply problems", run: runLint},
+	{name: "sql", summary: "print SQL (Athena, Trino, Spark, DuckDB) giving the NACL verdict of every flow-log record and per-rule hits", run: runSQL},
 	{name: "synth", summary: "generate the minimal NACL that allows the recorded traffic", run: runSynth},
 }
 

@@ -137,7 +137,7 @@ func (sf *synthFlags) options(env *runEnv) (synth.Options, error) {
 			return o, fmt.Errorf("--keep-denies-format: %w", err)
 		}
 		// readNACL prints the file's warnings (a non-canonical CIDR, ...).
-		file, err := readNACL(env, "synth", sf.keepDenies, sf.keepDeniesFormat)
+		file, err := readNACL(env, "synth", sf.keepDenies, sf.keepDeniesFormat, nil, false)
 		if err != nil {
 			return o, fmt.Errorf("--keep-denies: %w", err)
 		}
@@ -149,9 +149,10 @@ func (sf *synthFlags) options(env *runEnv) (synth.Options, error) {
 }
 
 func runSynth(env *runEnv, args []string) int {
-	fs := newFlagSet(env, "synth", "[flags] CAPTURE... (- for standard input)")
+	fs := newFlagSet(env, "synth", "[flags] CAPTURE... (- for standard input) | FLOW-LOGS...")
 	cf := addCaptureFlags(fs)
 	sf := addSynthFlags(fs)
+	logFormat := fs.String("flowlog-format", "", "flow logs: the log format of files without a header line (CloudWatch Logs exports)")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
@@ -167,6 +168,11 @@ func runSynth(env *runEnv, args []string) int {
 	}
 	if opts.Subnets, err = parsePrefixes("subnet", sf.subnets); err != nil {
 		return fail(env, "synth", err)
+	}
+	if isFlowLog, err := flowLogInputs(fs.Args()); err != nil {
+		return fail(env, "synth", err)
+	} else if isFlowLog {
+		return runSynthFlowLogs(env, sf, opts, *logFormat, fs.Args())
 	}
 	stream, err := cf.openStream(fs.Args())
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/flowverify/flowverify/nacl/formats/awsjson"
 	"github.com/flowverify/flowverify/nacl/formats/cfn"
 	"github.com/flowverify/flowverify/nacl/formats/cli"
+	"github.com/flowverify/flowverify/nacl/formats/limits"
 	"github.com/flowverify/flowverify/nacl/formats/terraform"
 	"github.com/flowverify/flowverify/nacl/formats/text"
 )
@@ -69,24 +70,125 @@ type File struct {
 	// Diagnostics holds warnings (e.g. a non-canonical CIDR that was
 	// canonicalised) and, when Read returned an error, the errors too.
 	Diagnostics []nacl.Diagnostic
+	// Rejected holds the problems for which AWS would refuse the ACL but
+	// which do not stop reading it: duplicate rule numbers (see
+	// nacl.DuplicateRuleNumbers). Read returns them as an error unless
+	// Options.KeepRejected (lint, which reports them as findings).
+	Rejected []nacl.Diagnostic
 }
 
-// Read reads and validates the file at path ("-" for standard input is not
-// supported). It returns an error naming file, line/column or JSON path and
-// field for syntax errors and for validation errors (all of them are also
-// in File.Diagnostics when File is non-nil).
+// Options says how to read a NACL file beyond its format: variable and
+// parameter values for Terraform and CloudFormation, and the limits of
+// expression evaluation.
+type Options struct {
+	Format Format
+	// Vars and VarFiles are Terraform variable values, as terraform plan's
+	// -var NAME=VALUE and -var-file FILE.
+	Vars, VarFiles []string
+	// Parameters are CloudFormation parameter values, Key=Value, as aws
+	// cloudformation deploy --parameter-overrides.
+	Parameters []string
+	// Limits bound expression evaluation (zero fields: the defaults).
+	Limits limits.Limits
+	// Stdin is read for the path "-" (nil: os.Stdin).
+	Stdin io.Reader
+	// KeepRejected reads an ACL that AWS would reject (duplicate rule
+	// numbers) without an error, File.Rejected saying why: for lint, which
+	// reports the problems as findings. Otherwise such a file is an error
+	// (AWSAccepts), since evaluating it means nothing.
+	KeepRejected bool
+}
+
+// StdinName is the name standard input gets in messages.
+const StdinName = "<stdin>"
+
+// maxFileSize bounds what is read from one NACL file or standard input.
+const maxFileSize = 64 << 20
+
+// Read reads and validates the file at path. It returns an error naming
+// file, line/column or JSON path and field for syntax errors and for
+// validation errors (all of them are also in File.Diagnostics when File is
+// non-nil).
 func Read(path string, format Format) (*File, error) {
-	data, err := os.ReadFile(path)
+	return ReadWith(path, Options{Format: format})
+}
+
+// ReadWith is Read with options. path may be "-" (standard input) or, for
+// Terraform, a module directory: every .tf and .tf.json file, its tfvars
+// and local child modules are read (terraform.ReadDir).
+func ReadWith(path string, o Options) (*File, error) {
+	if path == "-" {
+		in := o.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		data, err := readLimited(in)
+		if err != nil {
+			return nil, fmt.Errorf("reading NACL from standard input: %w", err)
+		}
+		return parse(StdinName, data, o, false)
+	}
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading NACL file: %w", err)
 	}
-	return Parse(path, data, format)
+	if st.IsDir() {
+		if o.Format != FormatAuto && o.Format != FormatTerraform {
+			return nil, fmt.Errorf("%s is a directory: only --nacl-format terraform reads a directory (a Terraform module)", path)
+		}
+		acls, diags, err := terraform.ReadDir(path, terraform.Options{Vars: o.Vars, VarFiles: o.VarFiles, Limits: o.Limits})
+		if acls == nil && diags == nil && err != nil {
+			return nil, err
+		}
+		return finish(&File{Path: path, Format: FormatTerraform}, acls, diags, err, o.KeepRejected)
+	}
+	if !st.Mode().IsRegular() && st.Mode()&os.ModeNamedPipe == 0 && st.Mode()&os.ModeCharDevice == 0 {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading NACL file: %w", err)
+	}
+	defer f.Close()
+	data, err := readLimited(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading NACL file %s: %w", path, err)
+	}
+	return parse(path, data, o, true)
+}
+
+// readLimited reads r up to maxFileSize.
+func readLimited(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("larger than %d MiB; not a NACL file", maxFileSize>>20)
+	}
+	return data, nil
 }
 
 // Parse is Read on data already in memory; name is used in messages.
-// Every ACL is also checked with nacl.Validate. The File is returned even
+// Every ACL is also checked with nacl.Validate and
+// nacl.DuplicateRuleNumbers. The File is returned even
 // with an error, holding every ACL and entry that could be read.
 func Parse(name string, data []byte, format Format) (*File, error) {
+	return parse(name, data, Options{Format: format}, false)
+}
+
+// ParseWith is Parse with options.
+func ParseWith(name string, data []byte, o Options) (*File, error) {
+	return parse(name, data, o, false)
+}
+
+// parse reads data; onDisk says that name is a file path, whose directory
+// holds a Terraform file's local child modules.
+func parse(name string, data []byte, o Options, onDisk bool) (*File, error) {
+	format := o.Format
+	if what := sniffBinary(data); what != "" {
+		return nil, fmt.Errorf("%s looks like %s, not a NACL file", name, what)
+	}
 	if format == FormatAuto {
 		format = Detect(name, data)
 	}
@@ -102,16 +204,23 @@ func Parse(name string, data []byte, format Format) (*File, error) {
 	case FormatText:
 		acls, diags, err = text.Parse(name, data)
 	case FormatTerraform:
-		acls, diags, err = terraform.Parse(name, data)
+		opt := terraform.Options{Vars: o.Vars, VarFiles: o.VarFiles, Limits: o.Limits, Detached: !onDisk}
+		acls, diags, err = terraform.ParseFile(name, data, opt)
 	case FormatTerraformJSON:
 		acls, diags, err = terraform.ParseJSON(name, data)
 	case FormatCloudFormation:
-		acls, diags, err = cfn.Parse(name, data)
+		acls, diags, err = cfn.ParseWith(name, data, cfn.Options{Parameters: o.Parameters, Limits: o.Limits})
 	case FormatCLI:
 		return nil, fmt.Errorf("%s: the cli format is write-only", name)
 	default:
 		return nil, fmt.Errorf("%s: unknown NACL format %q", name, format)
 	}
+	return finish(f, acls, diags, err, o.KeepRejected)
+}
+
+// finish validates the ACLs read and builds the error: the first error
+// diagnostic and the number of the others, counted once each.
+func finish(f *File, acls []*nacl.ACL, diags []nacl.Diagnostic, err error, keepRejected bool) (*File, error) {
 	f.ACLs, f.Diagnostics = acls, diags
 	ids := map[string]bool{}
 	for _, a := range acls {
@@ -121,19 +230,35 @@ func Parse(name string, data []byte, format Format) (*File, error) {
 		}
 		ids[a.ID] = true
 		f.Diagnostics = append(f.Diagnostics, nacl.Validate(a)...)
+		f.Rejected = append(f.Rejected, nacl.DuplicateRuleNumbers(a)...)
 	}
 	f.Diagnostics = dedup(f.Diagnostics)
 	nacl.SortDiagnostics(f.Diagnostics)
-	if err != nil {
-		return f, fmt.Errorf("%s (%s): %w", name, format, err)
-	}
+	nacl.SortDiagnostics(f.Rejected)
 	if nacl.HasErrors(f.Diagnostics) {
-		return f, fmt.Errorf("%s (%s): %s", name, format, summarise(f.Diagnostics))
+		return f, fmt.Errorf("%s (%s): %s", f.Path, f.Format, summarise(f.Diagnostics))
+	}
+	if err != nil {
+		return f, fmt.Errorf("%s (%s): %w", f.Path, f.Format, err)
 	}
 	if len(acls) == 0 {
-		return f, fmt.Errorf("%s (%s): no network ACL found", name, format)
+		return f, fmt.Errorf("%s (%s): no network ACL found", f.Path, f.Format)
+	}
+	if !keepRejected {
+		return f, f.AWSAccepts()
 	}
 	return f, nil
+}
+
+// AWSAccepts returns nil when AWS would accept every ACL of the file, or an
+// error saying why not (the first problem of File.Rejected and how many
+// more). Evaluating an ACL AWS would refuse means nothing: check, diff and
+// explain refuse it, lint reports the problems as findings.
+func (f *File) AWSAccepts() error {
+	if len(f.Rejected) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: AWS would reject this ACL, so it is not evaluated (run flowverify lint to list every problem): %s", f.Path, summarise(f.Rejected))
 }
 
 // dedup drops diagnostics repeated verbatim (a parser and Validate may

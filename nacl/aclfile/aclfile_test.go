@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/pcaps"
 )
 
 func TestDetect(t *testing.T) {
@@ -75,20 +76,78 @@ func TestValidationErrorsReachTheCaller(t *testing.T) {
 	if err == nil || f == nil {
 		t.Fatal("want an error")
 	}
-	var got []string
+	if err.Error() == "" {
+		t.Fatal("empty error")
+	}
+	var got, rejected []string
 	for _, d := range f.Diagnostics {
 		got = append(got, d.Error())
 	}
-	want := []string{
+	for _, d := range f.Rejected {
+		rejected = append(rejected, d.Error())
+	}
+	want := []string{"dup.nacl:3:1: RuleNumber: rule number 0 outside 1-32766"}
+	wantRejected := []string{
 		"dup.nacl:1:1: RuleNumber: duplicate inbound rule number 100 (also at dup.nacl:2:1)",
 		"dup.nacl:2:1: RuleNumber: duplicate inbound rule number 100 (also at dup.nacl:1:1)",
-		"dup.nacl:3:1: RuleNumber: rule number 0 outside 1-32766",
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("diagnostics:\n%q\nwant\n%q", got, want)
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(rejected, wantRejected) {
+		t.Fatalf("diagnostics:\n%q\nwant\n%q\nrejected:\n%q\nwant\n%q", got, want, rejected, wantRejected)
+	}
+	if err.Error() != "dup.nacl (text): dup.nacl:3:1: RuleNumber: rule number 0 outside 1-32766" {
+		t.Errorf("error %q: the count must be of the errors that stop reading", err)
 	}
 	if len(f.ACLs) != 1 || len(f.ACLs[0].Entries) != 3 {
 		t.Fatalf("entries lost: %+v", f.ACLs)
+	}
+}
+
+// TestDuplicatesDoNotStopReading: an ACL with a duplicate rule number is
+// read entirely; with KeepRejected (lint) without an error, else with the
+// error AWSAccepts gives (evaluating it would mean nothing).
+func TestDuplicatesDoNotStopReading(t *testing.T) {
+	src := []byte("in 100 allow all 0.0.0.0/0\nin 100 deny tcp 10.0.0.0/8 22\nin 110 allow all ::/0\n")
+	f, err := ParseWith("dup.nacl", src, Options{Format: FormatText, KeepRejected: true})
+	if err != nil || len(f.ACLs) != 1 || len(f.ACLs[0].Entries) != 3 || len(f.Rejected) != 2 {
+		t.Fatalf("err %v file %+v", err, f)
+	}
+	want := "dup.nacl: AWS would reject this ACL, so it is not evaluated (run flowverify lint to list every problem): dup.nacl:1:1: RuleNumber: duplicate inbound rule number 100 (also at dup.nacl:2:1) (and 1 more errors)"
+	if err := f.AWSAccepts(); err == nil || err.Error() != want {
+		t.Fatalf("AWSAccepts: %v", err)
+	}
+	f, err = Parse("dup.nacl", src, FormatText)
+	if err == nil || err.Error() != want || f == nil || len(f.ACLs[0].Entries) != 3 {
+		t.Fatalf("Parse: %v", err)
+	}
+}
+
+// TestNotANACLFile: a capture, gzip or binary data given as a NACL file
+// is one error naming what it looks like.
+func TestNotANACLFile(t *testing.T) {
+	for _, tc := range []struct {
+		data []byte
+		want string
+	}{
+		{[]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0}, "x looks like a packet capture (pcap), not a NACL file"},
+		{[]byte{0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0}, "x looks like a packet capture (pcapng), not a NACL file"},
+		{[]byte{0x1f, 0x8b, 8, 0}, "x looks like gzip-compressed data (decompress it first), not a NACL file"},
+		{[]byte("in 100 allow\x00 all"), "x looks like binary data, not a NACL file"},
+	} {
+		f, err := Parse("x", tc.data, FormatAuto)
+		if f != nil || err == nil || err.Error() != tc.want {
+			t.Errorf("%x: %v, want %q", tc.data[:4], err, tc.want)
+		}
+	}
+	if f, err := Read(pcaps.Path("webserver.pcap"), FormatAuto); f != nil || err == nil || !strings.HasSuffix(err.Error(), "webserver.pcap looks like a packet capture (pcap), not a NACL file") {
+		t.Errorf("webserver.pcap: %v", err)
+	}
+}
+
+// TestStdin reads "-" from Options.Stdin.
+func TestStdin(t *testing.T) {
+	f, err := ReadWith("-", Options{Stdin: strings.NewReader(`{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": false, "CidrBlock": "0.0.0.0\/0"}]}]}`)})
+	if err != nil || f.Format != FormatAWSJSON || len(f.ACLs) != 1 || f.Path != StdinName {
+		t.Fatalf("err %v file %+v", err, f)
 	}
 }
 
@@ -244,5 +303,30 @@ aws ec2 create-network-acl-entry --network-acl-id acl-0123 --egress --rule-numbe
 `
 	if buf.String() != want {
 		t.Fatalf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
+// TestIPv4MappedSameInEveryFormat: an IPv4-mapped IPv6 prefix is read as
+// the IPv6 prefix it is, with the same warning, in every format (as
+// nacl.ParseCIDR reads it).
+func TestIPv4MappedSameInEveryFormat(t *testing.T) {
+	for _, tc := range []struct{ name, src string }{
+		{"a.nacl", "in 100 allow all ::ffff:10.0.0.0/104\n"},
+		{"a.json", `{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": false, "Ipv6CidrBlock": "::ffff:10.0.0.0/104"}]}`},
+		{"a.tf", "resource \"aws_network_acl\" \"a\" {\n  ingress {\n    rule_no = 100\n    action = \"allow\"\n    protocol = \"-1\"\n    ipv6_cidr_block = \"::ffff:10.0.0.0/104\"\n    from_port = 0\n    to_port = 0\n  }\n}\n"},
+		{"a.yaml", "Resources:\n  A: {Type: AWS::EC2::NetworkAcl}\n  E: {Type: AWS::EC2::NetworkAclEntry, Properties: {NetworkAclId: !Ref A, RuleNumber: 100, Protocol: -1, RuleAction: allow, Ipv6CidrBlock: '::ffff:10.0.0.0/104'}}\n"},
+	} {
+		f, err := ParseWith(tc.name, []byte(tc.src), Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		e := f.ACLs[0].Entries[0]
+		warned := false
+		for _, d := range f.Diagnostics {
+			warned = warned || (d.Severity == nacl.SevWarning && strings.Contains(d.Msg, "is an IPv4-mapped IPv6 prefix"))
+		}
+		if e.CIDR.String() != "::ffff:10.0.0.0/104" || !e.IsIPv6() || !warned {
+			t.Errorf("%s: %v ipv6 %v warned %v (%v)", tc.name, e.CIDR, e.IsIPv6(), warned, f.Diagnostics)
+		}
 	}
 }

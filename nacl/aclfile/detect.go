@@ -2,16 +2,59 @@ package aclfile
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 var (
 	tfResource  = regexp.MustCompile(`(?m)^\s*(resource|data|module|variable|provider|locals)\s+("|\{|[A-Za-z_])`)
 	cfnYAMLKeys = regexp.MustCompile(`(?m)^(AWSTemplateFormatVersion|Resources)\s*:`)
 )
+
+// sniffBinary names what data looks like when it is obviously not a NACL
+// file (a packet capture, compressed or binary data), else returns "".
+func sniffBinary(data []byte) string {
+	if len(data) >= 4 {
+		switch m := binary.BigEndian.Uint32(data); m {
+		case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0xa1b2cd34, 0x34cdb2a1:
+			return "a packet capture (pcap)"
+		case 0x0a0d0d0a:
+			return "a packet capture (pcapng)"
+		case 0x7f454c46:
+			return "an executable (ELF)"
+		case 0x504b0304:
+			return "a zip archive"
+		}
+	}
+	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+		return "gzip-compressed data (decompress it first)"
+	}
+	head := data[:min(len(data), 8192)]
+	if bytes.IndexByte(head, 0) >= 0 {
+		return "binary data"
+	}
+	if !utf8.Valid(head) {
+		// A cut in the middle of a character at the end of head is fine.
+		if cut := head[:max(0, len(head)-3)]; len(head) < 8192 || !utf8.Valid(cut) {
+			bad := 0
+			for i := 0; i < len(head); {
+				r, n := utf8.DecodeRune(head[i:])
+				if r == utf8.RuneError && n == 1 {
+					bad++
+				}
+				i += n
+			}
+			if bad*20 > len(head) {
+				return "binary data"
+			}
+		}
+	}
+	return ""
+}
 
 // Detect guesses the format of a NACL file from its name and content:
 //   - JSON with "NetworkAcls", "NetworkAcl", "Entries" or "NetworkAclId"
@@ -22,7 +65,7 @@ var (
 //   - anything else: text.
 func Detect(name string, data []byte) Format {
 	ext := strings.ToLower(filepath.Ext(name))
-	if ext == ".tf" {
+	if ext == ".tf" || strings.HasSuffix(strings.ToLower(name), ".tf.json") {
 		return FormatTerraform
 	}
 	trimmed := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
@@ -73,6 +116,9 @@ func detectJSON(data []byte) (Format, bool) {
 		return FormatTerraformJSON, true
 	case has("Resources"), has("AWSTemplateFormatVersion"):
 		return FormatCloudFormation, true
+	case has("resource"), has("module"), has("variable"), has("locals"), has("data"):
+		// Terraform configuration in JSON syntax (.tf.json).
+		return FormatTerraform, true
 	}
 	return "", false
 }

@@ -74,6 +74,7 @@ func Lint(acl *nacl.ACL, opts Options) []Finding {
 			}
 		}
 	}
+	out = append(out, crossFamilyDuplicates(acl)...)
 	// Last, since the work limit can be reached by any finding above.
 	for _, k := range groupOrder() {
 		if g := gs[k]; g.err != nil {
@@ -94,6 +95,38 @@ func (g *group) incompleteFinding() Finding {
 	return Finding{Severity: nacl.SevInfo, Code: CodeIncomplete, Direction: g.dir, IPv6: g.v6,
 		Message: fmt.Sprintf("%s %s rules are too intricate to analyse within the work limit (%v): %s", g.dir, g.family(), g.err, claimed),
 		Fix:     "split the ACL or simplify overlapping rules"}
+}
+
+// crossFamilyDuplicates reports an IPv4 and an IPv6 entry sharing a rule
+// number in one direction (the same family is reported per group, by
+// ruleFindings). AWS documents numbers as unique per direction; whether
+// it accepts such a pair is UNCONFIRMED, and the message says so.
+func crossFamilyDuplicates(acl *nacl.ACL) []Finding {
+	type key struct {
+		dir nacl.Direction
+		num int
+	}
+	v4 := map[key]bool{}
+	for i := range acl.Entries {
+		if e := &acl.Entries[i]; !e.IsIPv6() {
+			v4[key{e.Direction, e.RuleNumber}] = true
+		}
+	}
+	var out []Finding
+	seen := map[key]bool{}
+	for i := range acl.Entries {
+		e := &acl.Entries[i]
+		k := key{e.Direction, e.RuleNumber}
+		if !e.IsIPv6() || !v4[k] || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, Finding{Severity: nacl.SevError, Code: CodeDuplicateRule, Direction: e.Direction, IPv6: true,
+			Rule: e.RuleNumber, Related: []int{e.RuleNumber}, Pos: e.Pos,
+			Message: fmt.Sprintf("%s rule number %d is used by an IPv4 and an IPv6 entry; AWS documents rule numbers as unique per direction (UNCONFIRMED whether it accepts an IPv4 and an IPv6 entry with one number)", e.Direction, e.RuleNumber),
+			Fix:     "give one of the entries a free rule number"})
+	}
+	return out
 }
 
 // groupOrder lists the groups in report order.

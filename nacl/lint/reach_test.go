@@ -416,3 +416,21 @@ func TestUnreachableWording(t *testing.T) {
 		})
 	}
 }
+
+// TestCrossFamilyDuplicateNumber: an IPv4 and an IPv6 entry with one
+// number in one direction is a duplicate-rule-number error (AWS documents
+// numbers as unique per direction; the message says what is UNCONFIRMED);
+// the same number in the other direction is fine.
+func TestCrossFamilyDuplicateNumber(t *testing.T) {
+	acl := mkACL(t, "in 100 allow tcp 0.0.0.0/0 443", "in 100 allow tcp ::/0 443", "out 100 allow all 0.0.0.0/0")
+	var dups []Finding
+	for _, f := range Lint(acl, Options{}) {
+		if f.Code == CodeDuplicateRule {
+			dups = append(dups, f)
+		}
+	}
+	if len(dups) != 1 || dups[0].Direction != nacl.Ingress || dups[0].Rule != 100 || dups[0].Severity != nacl.SevError ||
+		!strings.Contains(dups[0].Message, "UNCONFIRMED") || dups[0].Pos != acl.Entries[1].Pos {
+		t.Fatalf("duplicate findings %+v", dups)
+	}
+}

@@ -7,7 +7,7 @@ import "github.com/flowverify/flowverify/nacl"
 // port 50382 are denied inbound by rule 130 ...").
 type Denial struct {
 	// Role is the leg: RoleRequest or RoleResponse.
-	Role string
+	Role Role
 	// Key is the NACL view of the denied packets (for an ICMP error, the
 	// error's own addresses, type and code).
 	Key nacl.Packet
@@ -66,7 +66,7 @@ func appendDenials(out []Denial, cr *ConvResult) []Denial {
 }
 
 // appendKeyDenials appends one Denial per denying check of kr.
-func appendKeyDenials(out []Denial, role string, kr *KeyResult, reqDenied bool) []Denial {
+func appendKeyDenials(out []Denial, role Role, kr *KeyResult, reqDenied bool) []Denial {
 	for i := 0; i < kr.Judgement.NCheck; i++ {
 		if c := &kr.Judgement.Checks[i]; c.Action == nacl.Deny {
 			out = append(out, Denial{Role: role, Key: kr.Key, ICMPError: kr.ICMPError, Fragment: kr.Fragment, Check: *c, RequestDenied: reqDenied})
@@ -77,7 +77,7 @@ func appendKeyDenials(out []Denial, role string, kr *KeyResult, reqDenied bool) 
 
 // legDenial returns the denial that concerns the given leg's own packets,
 // else the conversation's first; nil without any.
-func legDenial(ds []Denial, role string) *Denial {
+func legDenial(ds []Denial, role Role) *Denial {
 	for i := range ds {
 		if ds[i].Role == role && !ds[i].ICMPError {
 			return &ds[i]

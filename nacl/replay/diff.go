@@ -7,19 +7,22 @@ import (
 	"github.com/flowverify/flowverify/flows"
 )
 
+// ChangeKind says how a leg's verdict changes between two NACLs.
+type ChangeKind string
+
 // Change kinds.
 const (
-	NewlyDenied  = "newly-denied"
-	NewlyAllowed = "newly-allowed"
+	NewlyDenied  ChangeKind = "newly-denied"
+	NewlyAllowed ChangeKind = "newly-allowed"
 )
 
 // Change is one leg of one conversation whose packets are treated
 // differently by the new NACL.
 type Change struct {
 	Conv *flows.Conversation
-	Role string
+	Role Role
 	// Kind is NewlyDenied (denied by the new NACL, not by the old) or NewlyAllowed.
-	Kind string
+	Kind ChangeKind
 	// Packets counts the packets of the leg whose verdict changed this way.
 	Packets uint64
 	// First is when the change would first have been felt: the first such packet.
@@ -47,8 +50,8 @@ type Diff struct {
 }
 
 // Compare returns the legs whose verdict changes from oldRep to newRep; both
-// reports must come from BuildReport (or both from Summarize) on the same
-// Recording. Changes are ordered by conversation ID, request before
+// reports must come from Summarize on the same Recording (or both be
+// materialised, as the tests' reference BuildReport makes them). Changes are ordered by conversation ID, request before
 // response, newly denied first.
 func Compare(oldRep, newRep *Report) (*Diff, error) {
 	if len(oldRep.Unattributed) != len(newRep.Unattributed) || (oldRep.lazy == nil) != (newRep.lazy == nil) ||
@@ -103,9 +106,9 @@ func (d *Diff) compareConv(oc, nc *ConvResult, explain func(), full func() *flow
 	denied, allowed := false, false
 	var conv *flows.Conversation
 	explained := false
-	for _, role := range []string{RoleRequest, RoleResponse} {
+	for _, role := range []Role{RoleRequest, RoleResponse} {
 		ol, nl := oc.Leg(role), nc.Leg(role)
-		for _, kind := range []string{NewlyDenied, NewlyAllowed} {
+		for _, kind := range []ChangeKind{NewlyDenied, NewlyAllowed} {
 			ch, ok := compareLeg(ol, nl, kind)
 			if !ok {
 				continue
@@ -144,7 +147,7 @@ func (d *Diff) compareConv(oc, nc *ConvResult, explain func(), full func() *flow
 }
 
 // compareLeg finds the keys of one leg whose verdict changed as kind says.
-func compareLeg(ol, nl *Leg, kind string) (Change, bool) {
+func compareLeg(ol, nl *Leg, kind ChangeKind) (Change, bool) {
 	var ch Change
 	found := false
 	for k := range ol.Keys {

@@ -68,6 +68,9 @@ func specialAddrs(t *Topology) []specialAddr {
 			out = append(out, specialAddr{a, ReasonAmazonDNS})
 		}
 	}
+	for _, a := range t.Resolvers {
+		out = append(out, specialAddr{a, ReasonAmazonDNS})
+	}
 	for _, s := range t.Subnets {
 		for _, p := range s.CIDRs {
 			if (p.Addr().Is4() && p.Bits() <= 28) || (p.Addr().Is6() && p.Bits() <= 120) {

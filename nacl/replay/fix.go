@@ -1,8 +1,8 @@
 package replay
 
 import (
-	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -10,20 +10,25 @@ import (
 	"github.com/flowverify/flowverify/flows/ephemeral"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/text"
+	"go4.org/netipx"
 )
 
-// Fix is the smallest rule that would let a group of denied packets
-// through one NACL check, numbered below the rule that blocks them.
+// Fix is one rule of a change set: an allow rule that lets the denied
+// packets of conversations (breakage, or every class with FixAll)
+// through one ACL, numbered below the rule that blocks them. Fixes are
+// made per ACL, not per subnet: two subnets sharing an ACL share them.
 type Fix struct {
-	ACL       string
-	ACLRef    *nacl.ACL
+	ACL    string
+	ACLRef *nacl.ACL
+	// SubnetID lists the subnets whose conversations need the rule
+	// (comma-separated, sorted).
 	SubnetID  string
 	Direction nacl.Direction
 	// Blocking is the rule number that denies the packets today.
 	Blocking int
 	// Role is the leg the fix is for (request or response).
-	Role string
-	// Entry is the suggested rule (RuleNumber 0 when no free number exists).
+	Role Role
+	// Entry is the rule (RuleNumber 0 when no free number exists).
 	Entry nacl.Entry
 	// Line is Entry in the native text format ("in 125 allow tcp 198.51.100.20/32 32768-60999").
 	Line string
@@ -31,51 +36,75 @@ type Fix struct {
 	Profile string
 	// Conversations are the IDs of the conversations the fix repairs.
 	Conversations []int
-	// Note adds advice (common choice of CIDR, renumbering needed, ...).
+	// Note adds advice (choice of port range, merges made to fit the quota, ...).
 	Note string
 }
 
 // fixKey groups denied packets that one rule can let through.
 type fixKey struct {
-	acl      *nacl.ACL
-	subnetID string
-	dir      nacl.Direction
-	rule     int
-	role     string
-	proto    uint8
-	v6       bool
-	port     uint16 // request legs: the destination (server) port
-	icmpT    int
-	icmpC    int
+	acl   *nacl.ACL
+	dir   nacl.Direction
+	rule  int
+	role  Role
+	proto uint8
+	v6    bool
+	port  uint16 // request legs: the destination (server) port
+	icmpT int
+	icmpC int
 }
 
-// fixGroup accumulates one group incrementally: the smallest prefix
-// covering its peers, whether they all lie in the first peer's subnet,
-// and the range of its response ports (all a fix depends on).
+// fixGroup accumulates one group: its peers (with the conversations of
+// each), the subnets involved and the range of its response ports.
 type fixGroup struct {
 	key      fixKey
-	cover    netip.Prefix // valid once a peer was added
-	sub      netip.Prefix // the first peer's modelled subnet, when subOK
-	subOK    bool
+	peers    map[netip.Addr][]int
+	subnets  map[string]bool
 	lo, hi   uint16
 	hasPorts bool
-	convs    []int
+	// sub is the modelled subnet of the first peer; subOK stays true
+	// while every peer lies in it.
+	sub   netip.Prefix
+	subOK bool
 }
 
-// fixer groups the denied checks of conversations (add) and proposes one
-// rule per group (fixes).
+// guardPacket is a denied packet that must stay denied (a conversation
+// that gets no fix): merges that would let it through are not made.
+type guardPacket struct {
+	acl  *nacl.ACL
+	dir  nacl.Direction
+	rule int // the deny rule deciding it today
+	p    nacl.Packet
+	// conv and cause name its conversation, for messages.
+	conv  int
+	cause Cause
+}
+
+// maxGuard caps the packets kept to guard merges (the proof still
+// replays every conversation).
+const maxGuard = 1 << 18
+
+// fixer groups the denied checks of the conversations to fix (add),
+// remembers what must stay denied (guard) and proposes the change sets.
 type fixer struct {
 	j      *Judge
 	groups map[fixKey]*fixGroup
 	order  []fixKey
-	index  map[fixKey]int
+	guards []guardPacket
+	// Built by build:
+	fixes    []Fix
+	matchers []*nacl.Evaluator
+	sets     []ChangeSet
+	// mergeCount counts the quota merges of the bucket being reduced;
+	// blocked is the first guarded packet that forbade one of them.
+	mergeCount int
+	blocked    *guardPacket
 }
 
 func newFixer(j *Judge) *fixer { return &fixer{j: j, groups: map[fixKey]*fixGroup{}} }
 
-// eachFixKey calls fn for every denied check of cr's denied keys, with the
-// group key, the peer and, for response legs with ports, the client port.
-func eachFixKey(cr *ConvResult, fn func(k fixKey, peer netip.Addr, port uint16, hasPort bool)) {
+// eachDenied calls fn for every deny check of every denied packet view
+// of cr (non-first fragments left out: no port rule can let them through).
+func eachDenied(cr *ConvResult, fn func(l *Leg, kr *KeyResult, c *Check)) {
 	for _, l := range []*Leg{&cr.Request, &cr.Response} {
 		if l.Denied == 0 {
 			continue
@@ -87,92 +116,203 @@ func eachFixKey(cr *ConvResult, fn func(k fixKey, peer netip.Addr, port uint16, 
 			}
 			for n := 0; n < kr.Judgement.NCheck; n++ {
 				c := &kr.Judgement.Checks[n]
-				if c.Action != nacl.Deny || c.ACLRef == nil {
-					continue
+				if c.Action == nacl.Deny && c.ACLRef != nil {
+					fn(l, kr, c)
 				}
-				k := fixKey{acl: c.ACLRef, subnetID: c.SubnetID, dir: c.Direction, rule: c.Rule, role: l.Role,
-					proto: kr.Key.Proto, v6: kr.Key.Src.Is6(), icmpT: -1, icmpC: -1}
-				isPorts := kr.Key.Proto == nacl.ProtoTCP || kr.Key.Proto == nacl.ProtoUDP
-				if isPorts && l.Role == RoleRequest && kr.Key.HasPort {
-					k.port = kr.Key.DstPort
-				}
-				if (kr.Key.Proto == nacl.ProtoICMP || kr.Key.Proto == nacl.ProtoICMPv6) && kr.Key.HasICMP {
-					k.icmpT, k.icmpC = int(kr.Key.ICMPType), int(kr.Key.ICMPCode)
-				}
-				peer := kr.Key.Src
-				if c.Direction == nacl.Egress {
-					peer = kr.Key.Dst
-				}
-				fn(k, peer, kr.Key.DstPort, isPorts && l.Role == RoleResponse && kr.Key.HasPort)
 			}
 		}
 	}
 }
 
-// add groups the denied checks of one conversation.
+// add groups the denied checks of one conversation to fix.
 func (fx *fixer) add(cr *ConvResult) {
-	eachFixKey(cr, func(k fixKey, peer netip.Addr, port uint16, hasPort bool) {
+	eachDenied(cr, func(l *Leg, kr *KeyResult, c *Check) {
+		k := fixKey{acl: c.ACLRef, dir: c.Direction, rule: c.Rule, role: l.Role,
+			proto: kr.Key.Proto, v6: kr.Key.Src.Is6(), icmpT: -1, icmpC: -1}
+		isPorts := kr.Key.Proto == nacl.ProtoTCP || kr.Key.Proto == nacl.ProtoUDP
+		if isPorts && l.Role == RoleRequest && kr.Key.HasPort {
+			k.port = kr.Key.DstPort
+		}
+		if (kr.Key.Proto == nacl.ProtoICMP || kr.Key.Proto == nacl.ProtoICMPv6) && kr.Key.HasICMP {
+			k.icmpT, k.icmpC = int(kr.Key.ICMPType), int(kr.Key.ICMPCode)
+		}
+		peer := kr.Key.Src
+		if c.Direction == nacl.Egress {
+			peer = kr.Key.Dst
+		}
 		g := fx.groups[k]
 		if g == nil {
-			g = &fixGroup{key: k}
+			g = &fixGroup{key: k, peers: map[netip.Addr][]int{}, subnets: map[string]bool{}}
+			if _, p := fx.j.lookup(peer); p.IsValid() && p.Bits() != p.Addr().BitLen() {
+				g.sub, g.subOK = p, true
+			}
 			fx.groups[k] = g
 			fx.order = append(fx.order, k)
 		}
-		if !g.cover.IsValid() {
-			g.cover = HostPrefix(peer)
-			if fx.j != nil {
-				if _, p := fx.j.lookup(peer); p.IsValid() && p.Bits() != p.Addr().BitLen() {
-					g.sub, g.subOK = p, true
-				}
-			}
-		} else {
-			for !g.cover.Contains(peer) && g.cover.Bits() > 0 {
-				g.cover, _ = g.cover.Addr().Prefix(g.cover.Bits() - 1)
-			}
-			if g.subOK && !g.sub.Contains(peer) {
-				g.subOK = false
-			}
+		if g.subOK && !g.sub.Contains(peer) {
+			g.subOK = false
 		}
-		if hasPort {
+		if ids := g.peers[peer]; len(ids) == 0 || ids[len(ids)-1] != cr.Conv.ID {
+			g.peers[peer] = append(ids, cr.Conv.ID)
+		}
+		g.subnets[c.SubnetID] = true
+		if isPorts && l.Role == RoleResponse && kr.Key.HasPort {
+			port := kr.Key.DstPort
 			if !g.hasPorts {
 				g.lo, g.hi, g.hasPorts = port, port, true
 			} else {
 				g.lo, g.hi = min(g.lo, port), max(g.hi, port)
 			}
 		}
-		if len(g.convs) == 0 || g.convs[len(g.convs)-1] != cr.Conv.ID {
-			g.convs = append(g.convs, cr.Conv.ID)
+	})
+}
+
+// guard remembers the denied packets of a conversation that gets no fix.
+func (fx *fixer) guard(cr *ConvResult) {
+	eachDenied(cr, func(_ *Leg, kr *KeyResult, c *Check) {
+		if len(fx.guards) < maxGuard {
+			fx.guards = append(fx.guards, guardPacket{acl: c.ACLRef, dir: c.Direction, rule: c.Rule, p: kr.Key, conv: cr.Conv.ID, cause: cr.Class.Cause})
 		}
 	})
 }
 
-// fixes proposes one rule per group, in a stable order, and indexes them.
-func (fx *fixer) fixes() []Fix {
-	order := fx.order
-	slices.SortStableFunc(order, func(a, b fixKey) int {
-		return cmp.Or(cmp.Compare(a.acl.ID, b.acl.ID), cmp.Compare(a.subnetID, b.subnetID), cmp.Compare(a.dir, b.dir),
-			cmp.Compare(a.rule, b.rule), cmp.Compare(a.role, b.role), cmp.Compare(a.proto, b.proto),
-			cmp.Compare(a.port, b.port), cmp.Compare(a.icmpT, b.icmpT), cmp.Compare(a.icmpC, b.icmpC))
-	})
-	used := map[usedKey]map[int]bool{}
-	var fixes []Fix
-	fx.index = make(map[fixKey]int, len(order))
-	for _, k := range order {
-		fx.index[k] = len(fixes)
-		fixes = append(fixes, buildFix(fx.groups[k], used))
+// candidates turns every group into rules: one per prefix of its peers
+// aggregated exactly (netipx), or the peers' subnet when they all lie in
+// one modelled subnet (the ACL's own VPC: a new instance there gets a new
+// address); ports and ICMP type as the group says.
+func (fx *fixer) candidates() []*candidate {
+	var out []*candidate
+	for _, k := range fx.order {
+		g := fx.groups[k]
+		e := nacl.Entry{Direction: k.dir, Action: nacl.Allow, Protocol: int(k.proto), ICMPType: -1, ICMPCode: -1}
+		var notes []string
+		profile := ""
+		switch k.proto {
+		case nacl.ProtoTCP, nacl.ProtoUDP:
+			if k.role == RoleRequest {
+				e.Ports = nacl.PortRange{From: k.port, To: k.port}
+			} else if lo, hi, name, desc, ok := clientRange(g.portRange()); ok {
+				e.Ports = nacl.PortRange{From: lo, To: hi}
+				profile = name
+				notes = append(notes, "ports: "+desc)
+			} else {
+				e.Ports = nacl.PortRange{From: g.lo, To: g.hi}
+				notes = append(notes, "ports: the observed client ports fit no known ephemeral profile, so the rule covers exactly the observed range")
+			}
+		case nacl.ProtoICMP, nacl.ProtoICMPv6:
+			e.ICMPType, e.ICMPCode = k.icmpT, k.icmpC
+		}
+		addrs := slices.SortedFunc(maps.Keys(g.peers), netip.Addr.Compare)
+		var sb netipx.IPSetBuilder
+		for _, a := range addrs {
+			sb.Add(a)
+		}
+		prefixes := make([]netip.Prefix, 0, len(addrs))
+		if g.subOK {
+			prefixes = append(prefixes, g.sub)
+			notes = append(notes, "peers: every peer lies in subnet "+g.sub.String()+", so the rule names that subnet")
+		} else if set, err := sb.IPSet(); err == nil {
+			prefixes = set.Prefixes()
+		} else {
+			for _, a := range addrs {
+				prefixes = append(prefixes, HostPrefix(a))
+			}
+		}
+		subnets := slices.Sorted(maps.Keys(g.subnets))
+		i := 0 // prefixes and addrs are both sorted: walk them together
+		for _, p := range prefixes {
+			c := &candidate{key: k, e: e, profile: profile, notes: slices.Clone(notes), subnets: subnets}
+			c.e.CIDR = p
+			for i < len(addrs) && !p.Contains(addrs[i]) && addrs[i].Less(p.Addr()) {
+				i++
+			}
+			for i < len(addrs) && p.Contains(addrs[i]) {
+				c.convs = append(c.convs, g.peers[addrs[i]]...)
+				i++
+			}
+			slices.Sort(c.convs)
+			c.convs = slices.Compact(c.convs)
+			out = append(out, fx.carve(c)...)
+		}
 	}
-	return fixes
+	return out
 }
 
-// indexes returns the indexes (ascending) of the fixes that repair cr, nil if none.
+// carve splits a candidate's port range around the destination ports of
+// guarded packets it would let through (a refused, unanswered or
+// explicitly denied connection from the same peers), so that a fix never
+// opens what the capture says should stay shut.
+func (fx *fixer) carve(c *candidate) []*candidate {
+	if !c.e.UsesPorts() || len(fx.guards) == 0 {
+		return []*candidate{c}
+	}
+	b := bucket{c.key.acl, c.key.dir, c.key.v6}
+	var holes []uint16
+	for i := range fx.guards {
+		g := &fx.guards[i]
+		if g.acl == b.acl && g.dir == b.dir && g.rule >= c.key.rule && g.p.Src.Is6() == b.v6 && entryMatches(&c.e, b.dir, &g.p) {
+			holes = append(holes, g.p.DstPort)
+		}
+	}
+	if len(holes) == 0 {
+		return []*candidate{c}
+	}
+	slices.Sort(holes)
+	holes = slices.Compact(holes)
+	var out []*candidate
+	piece := func(lo, hi int) {
+		if lo > hi {
+			return
+		}
+		p := *c
+		p.e.Ports = nacl.PortRange{From: uint16(lo), To: uint16(hi)}
+		p.notes = append(slices.Clone(c.notes), fmt.Sprintf("port(s) %s left out: conversations that get no fix (refused, unanswered or denied on purpose) use them", portsText(holes)))
+		out = append(out, &p)
+	}
+	lo := int(c.e.Ports.From)
+	for _, h := range holes {
+		piece(lo, int(h)-1)
+		lo = int(h) + 1
+	}
+	piece(lo, int(c.e.Ports.To))
+	return out
+}
+
+// portsText lists ports, at most 10 of them.
+func portsText(ps []uint16) string {
+	parts := make([]string, 0, min(len(ps), 11))
+	for i, p := range ps {
+		if i == 10 {
+			parts = append(parts, fmt.Sprintf("... (%d in all)", len(ps)))
+			break
+		}
+		parts = append(parts, fmt.Sprint(p))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// portRange returns the lowest and highest response port (nil without ports).
+func (g *fixGroup) portRange() []uint16 {
+	if !g.hasPorts {
+		return nil
+	}
+	return []uint16{g.lo, g.hi}
+}
+
+// indexes returns the indexes (ascending) of the fixes that let a denied
+// packet of cr through, nil if none.
 func (fx *fixer) indexes(cr *ConvResult) []int {
 	if cr.Request.Denied == 0 && cr.Response.Denied == 0 {
 		return nil
 	}
 	var out []int
-	eachFixKey(cr, func(k fixKey, _ netip.Addr, _ uint16, _ bool) {
-		if i, ok := fx.index[k]; ok && !slices.Contains(out, i) {
-			out = append(out, i)
+	eachDenied(cr, func(_ *Leg, kr *KeyResult, c *Check) {
+		for i := range fx.fixes {
+			f := &fx.fixes[i]
+			if f.ACLRef == c.ACLRef && f.Direction == c.Direction && !slices.Contains(out, i) &&
+				fx.matchers[i].Evaluate(c.Direction, &kr.Key).Entry == 0 {
+				out = append(out, i)
+			}
 		}
 	})
 	slices.Sort(out)
@@ -184,103 +324,17 @@ type usedKey struct {
 	dir nacl.Direction
 }
 
-// buildFix proposes the rule for one group.
-func buildFix(g *fixGroup, used map[usedKey]map[int]bool) Fix {
-	fromSubnet := func(p netip.Prefix) bool { return g.subOK && g.sub == p }
-	k := g.key
-	f := Fix{ACL: k.acl.ID, ACLRef: k.acl, SubnetID: k.subnetID, Direction: k.dir, Blocking: k.rule, Role: k.role, Conversations: g.convs}
-	e := nacl.Entry{Direction: k.dir, Action: nacl.Allow, Protocol: int(k.proto), ICMPType: -1, ICMPCode: -1,
-		Comment: fmt.Sprintf("flowverify: lets %d conversation(s) through (blocked by rule %d)", len(g.convs), k.rule)}
-	e.CIDR = coveringPrefix(g.cover, k.v6)
-	if g.subOK {
-		e.CIDR = g.sub
-	}
-	var notes []string
-	switch k.proto {
-	case nacl.ProtoTCP, nacl.ProtoUDP:
-		if k.role == RoleRequest {
-			e.Ports = nacl.PortRange{From: k.port, To: k.port}
-		} else if lo, hi, name, desc, ok := clientRange(g.portRange()); ok {
-			e.Ports = nacl.PortRange{From: lo, To: hi}
-			f.Profile = name
-			notes = append(notes, "ports: "+desc)
-		} else {
-			e.Ports = nacl.PortRange{From: g.lo, To: g.hi}
-			notes = append(notes, "ports: the observed client ports fit no known ephemeral profile, so the rule covers exactly the observed range")
-		}
-	case nacl.ProtoICMP, nacl.ProtoICMPv6:
-		e.ICMPType, e.ICMPCode = k.icmpT, k.icmpC
-	}
-	if e.CIDR.Bits() > 0 && !fromSubnet(e.CIDR) && k.role == RoleResponse && (k.proto == nacl.ProtoTCP || k.proto == nacl.ProtoUDP) {
-		all := "0.0.0.0/0"
-		if k.v6 {
-			all = "::/0"
-		}
-		notes = append(notes, "with many peers "+all+" is the common choice for the CIDR")
-	}
-	num, why := pickRuleNumber(k.acl, k.dir, k.rule, used)
-	e.RuleNumber = num
-	if why != "" {
-		notes = append(notes, why)
-	}
-	f.Entry = e
-	f.Line = text.Rule(&e)
-	if e.RuleNumber == 0 {
-		// No free number (see Note): a placeholder the reader must fill.
-		f.Line = strings.Replace(f.Line, " ", " ? ", 1)
-	}
-	f.Note = strings.Join(notes, "; ")
-	return f
-}
-
-// portRange returns the lowest and highest response port (nil without ports).
-func (g *fixGroup) portRange() []uint16 {
-	if !g.hasPorts {
-		return nil
-	}
-	return []uint16{g.lo, g.hi}
-}
-
-// covering returns the smallest prefix covering every peer; when that is
-// wider than a /16 (IPv4) or /32 (IPv6) it returns 0.0.0.0/0 or ::/0.
-func covering(peers []netip.Addr, v6 bool) netip.Prefix {
-	if len(peers) == 0 {
-		return coveringPrefix(netip.Prefix{}, v6)
-	}
-	p := HostPrefix(peers[0])
-	for _, a := range peers[1:] {
-		for !p.Contains(a) && p.Bits() > 0 {
-			p, _ = p.Addr().Prefix(p.Bits() - 1)
-		}
-	}
-	return coveringPrefix(p, v6)
-}
-
-// coveringPrefix widens p (the smallest prefix covering the peers,
-// invalid when there are none) to the whole family when it is wider than
-// a /16 (IPv4) or /32 (IPv6).
-func coveringPrefix(p netip.Prefix, v6 bool) netip.Prefix {
-	all := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
-	minBits := 16
-	if v6 {
-		all = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
-		minBits = 32
-	}
-	if !p.IsValid() || p.Bits() < minBits {
-		return all
-	}
-	return p
-}
-
 // pickRuleNumber returns a free rule number below the blocking rule so
-// that the blocking rule cannot shadow the new rule. The room is between
-// the ACL's own highest rule below the blocking rule and the blocking rule
-// (numbers given to earlier fixes do not shrink it). The preferred number
-// is blocking-5 when that lies in the room, else blocking-1; free numbers
+// that the blocking rule cannot shadow the new rule e. The room is
+// between the ACL's highest rule below the blocking rule that overlaps e
+// (any rule when e is nil) and the blocking rule: rules that share no
+// packet with e may come after it without changing any verdict. Numbers
+// given to earlier fixes do not shrink the room. The preferred number is
+// blocking-5 when that lies in the room, else blocking-1; free numbers
 // are taken downward from it, then upward above it. Below a default rule
 // it is the next multiple of 10 after the highest rule so far. It returns
 // 0 and a reason when no number is free.
-func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, used map[usedKey]map[int]bool) (int, string) {
+func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, e *nacl.Entry, used map[usedKey]map[int]bool) (int, string) {
 	uk := usedKey{acl, dir}
 	if used[uk] == nil {
 		used[uk] = map[int]bool{}
@@ -312,11 +366,13 @@ func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, used map[us
 		}
 		return 0, "no free rule number: the ACL uses every number"
 	}
-	// The ACL's own rule just below the blocking rule bounds the room.
+	// The ACL's own rule just below the blocking rule that shares
+	// packets with e bounds the room.
 	below := 0
-	for _, e := range acl.Entries {
-		if e.Direction == dir && e.RuleNumber < blocking && e.RuleNumber > below {
-			below = e.RuleNumber
+	for i := range acl.Entries {
+		r := &acl.Entries[i]
+		if r.Direction == dir && r.RuleNumber < blocking && r.RuleNumber > below && (e == nil || overlaps(r, e)) {
+			below = r.RuleNumber
 		}
 	}
 	pref := blocking - 5
@@ -334,6 +390,40 @@ func pickRuleNumber(acl *nacl.ACL, dir nacl.Direction, blocking int, used map[us
 		}
 	}
 	return 0, fmt.Sprintf("no free rule number between %d and the blocking rule %d: renumber the rules to make room", below, blocking)
+}
+
+// overlaps reports whether two entries of one direction match a common
+// packet.
+func overlaps(a, b *nacl.Entry) bool {
+	if a.IsIPv6() != b.IsIPv6() || !a.CIDR.Overlaps(b.CIDR) {
+		return false
+	}
+	if a.Protocol != nacl.ProtoAll && b.Protocol != nacl.ProtoAll && a.Protocol != b.Protocol {
+		return false
+	}
+	if a.UsesPorts() && b.UsesPorts() && (a.Ports.To < b.Ports.From || b.Ports.To < a.Ports.From) {
+		return false
+	}
+	if a.UsesICMP() && b.UsesICMP() && a.Protocol == b.Protocol {
+		if a.ICMPType >= 0 && b.ICMPType >= 0 && a.ICMPType != b.ICMPType {
+			return false
+		}
+		if a.ICMPType >= 0 && a.ICMPType == b.ICMPType && a.ICMPCode >= 0 && b.ICMPCode >= 0 && a.ICMPCode != b.ICMPCode {
+			return false
+		}
+	}
+	return true
+}
+
+// ruleLine formats e in the native text format
+// ("in 125 allow tcp 198.51.100.20/32 32768-60999"), with "?" for the
+// number when it has none (no free number: the reader must fill it).
+func ruleLine(e *nacl.Entry) string {
+	l := text.Rule(e)
+	if e.RuleNumber == 0 {
+		l = strings.Replace(l, " ", " ? ", 1) // text.Rule leaves the number out
+	}
+	return l
 }
 
 // clientRange picks the port range for a response rule from the observed

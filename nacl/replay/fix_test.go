@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"net/netip"
 	"strings"
 	"testing"
 
@@ -11,17 +10,17 @@ import (
 func TestPickRuleNumber(t *testing.T) {
 	acl := webACL(t) // inbound 100, 110, 120, 130
 	used := map[usedKey]map[int]bool{}
-	if n, why := pickRuleNumber(acl, nacl.Ingress, 130, used); n != 125 || why != "" {
+	if n, why := pickRuleNumber(acl, nacl.Ingress, 130, nil, used); n != 125 || why != "" {
 		t.Errorf("below 130: %d %q, want 125", n, why)
 	}
-	if n, _ := pickRuleNumber(acl, nacl.Ingress, 130, used); n != 124 {
+	if n, _ := pickRuleNumber(acl, nacl.Ingress, 130, nil, used); n != 124 {
 		t.Errorf("second fix below 130: %d, want 124 (125 taken: the next free number downward)", n)
 	}
-	if n, _ := pickRuleNumber(acl, nacl.Ingress, nacl.DefaultRuleIPv4, used); n != 140 {
+	if n, _ := pickRuleNumber(acl, nacl.Ingress, nacl.DefaultRuleIPv4, nil, used); n != 140 {
 		t.Errorf("below the default rule: %d, want 140", n)
 	}
 	tight := &nacl.ACL{ID: "t", Entries: []nacl.Entry{ent(t, "in", 1, nacl.Allow, 6, "0.0.0.0/0", 1, 1), ent(t, "in", 2, nacl.Deny, 6, "0.0.0.0/0", 1, 2)}}
-	if n, why := pickRuleNumber(tight, nacl.Ingress, 2, map[usedKey]map[int]bool{}); n != 0 || why == "" {
+	if n, why := pickRuleNumber(tight, nacl.Ingress, 2, nil, map[usedKey]map[int]bool{}); n != 0 || why == "" {
 		t.Errorf("no room: %d %q, want 0 and a reason", n, why)
 	}
 }
@@ -37,11 +36,11 @@ func TestPickRuleNumberSeveralFixes(t *testing.T) {
 	}}
 	used := map[usedKey]map[int]bool{}
 	for _, want := range []int{99, 98, 97} {
-		if n, why := pickRuleNumber(acl, nacl.Egress, 100, used); n != want || why != "" {
+		if n, why := pickRuleNumber(acl, nacl.Egress, 100, nil, used); n != want || why != "" {
 			t.Errorf("fix below 100: %d %q, want %d", n, why, want)
 		}
 	}
-	if n, why := pickRuleNumber(acl, nacl.Egress, 100, used); n != 0 || !strings.Contains(why, "between 96 and the blocking rule 100") {
+	if n, why := pickRuleNumber(acl, nacl.Egress, 100, nil, used); n != 0 || !strings.Contains(why, "between 96 and the blocking rule 100") {
 		t.Errorf("fourth fix below 100: %d %q, want 0 and a reason", n, why)
 	}
 	// With room for blocking-5, fixes go downward from it, then above it.
@@ -52,23 +51,13 @@ func TestPickRuleNumberSeveralFixes(t *testing.T) {
 	}}
 	used = map[usedKey]map[int]bool{}
 	for _, want := range []int{105, 106, 107, 108, 109, 0} {
-		if n, _ := pickRuleNumber(acl, nacl.Ingress, 110, used); n != want {
+		if n, _ := pickRuleNumber(acl, nacl.Ingress, 110, nil, used); n != want {
 			t.Errorf("fix below 110: %d, want %d", n, want)
 		}
 	}
 }
 
-func TestCoveringAndClientRange(t *testing.T) {
-	a := func(s string) netip.Addr { return netip.MustParseAddr(s) }
-	if got := covering([]netip.Addr{a("192.0.2.80")}, false); got.String() != "192.0.2.80/32" {
-		t.Errorf("one peer: %v", got)
-	}
-	if got := covering([]netip.Addr{a("10.0.1.11"), a("10.0.1.12")}, false); got.String() != "10.0.1.8/29" {
-		t.Errorf("two peers: %v", got)
-	}
-	if got := covering([]netip.Addr{a("198.51.100.1"), a("203.0.113.1")}, false); got.String() != "0.0.0.0/0" {
-		t.Errorf("far peers: %v", got)
-	}
+func TestClientRange(t *testing.T) {
 	cases := []struct {
 		ports  []uint16
 		lo, hi uint16

@@ -5,9 +5,9 @@
 // also accumulates a capture's packets per conversation and direction
 // (Recorder), turns them into a per-conversation report with the denied
 // checks of each broken conversation (Denials) and fix suggestions
-// (BuildReport, or Summarize, which rebuilds the per-conversation results
-// on demand so that memory stays small on large captures) and compares two
-// reports (Compare). It returns data only: cmd/flowverify/render prints
+// (Summarize, which rebuilds the per-conversation results on demand so
+// that memory stays small on large captures) and compares two reports
+// (Compare). It returns data only: cmd/flowverify/render prints
 // it (tables, JSON, sentences).
 package replay
 
@@ -45,6 +45,10 @@ type Subnet struct {
 type Topology struct {
 	Subnets  []Subnet
 	VPCCIDRs []netip.Prefix
+	// Resolvers are Amazon DNS resolver addresses known otherwise than
+	// from VPCCIDRs (inferred from the traffic, see InferResolvers);
+	// NACLs never filter them.
+	Resolvers []netip.Addr
 }
 
 // Check is one NACL evaluation a packet met.

@@ -31,7 +31,7 @@ func dumpAll(t *testing.T, r *Report) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(&b, "%+v\n%q\n", r.Fixes, r.Notes)
+	fmt.Fprintf(&b, "%+v\n", r.Fixes)
 	return b.String()
 }
 

@@ -1,36 +1,13 @@
 package replay
 
 import (
-	"net/netip"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl/replay/replaytest"
 )
-
-// memPacket fills p as packet i (0..3) of TCP conversation n: SYN,
-// SYN-ACK, ACK and data back. Three conversations in four are internet
-// clients of the web server 10.0.1.10:443 (allowed both ways by webACL);
-// the fourth is the server fetching from 192.0.2.80:80, whose responses
-// webACL denies inbound (a broken conversation with a fix).
-func memPacket(p *capture.Packet, n, i int) {
-	client := netip.AddrFrom4([4]byte{198, 18 + byte(n>>16), byte(n >> 8), byte(n)})
-	server := netip.AddrFrom4([4]byte{10, 0, 1, 10})
-	cport, sport := uint16(32768+n%28000), uint16(443)
-	if n%4 == 3 {
-		client, server = server, netip.AddrFrom4([4]byte{192, 0, 2, 80})
-		sport = 80
-	}
-	flags := []uint8{capture.TCPSyn, capture.TCPSyn | capture.TCPAck, capture.TCPAck, capture.TCPAck | capture.TCPPsh}[i]
-	*p = capture.Packet{Frame: int64(n*4 + i + 1), Time: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(n*4+i) * time.Microsecond),
-		Kind: capture.KindIP, Version: 4, Proto: capture.ProtoTCP, IPLen: 60, HasPorts: true, TCPFlags: flags,
-		Src: client, Dst: server, SrcPort: cport, DstPort: sport, Seq: uint32(n)}
-	if i == 1 || i == 3 {
-		p.Src, p.Dst, p.SrcPort, p.DstPort = p.Dst, p.Src, p.DstPort, p.SrcPort
-	}
-}
 
 // recordMem records n conversations of memPacket.
 func recordMem(n int) *Recorder {
@@ -38,18 +15,11 @@ func recordMem(n int) *Recorder {
 	var p capture.Packet
 	for c := range n {
 		for i := range 4 {
-			memPacket(&p, c, i)
+			replaytest.WebPacket(&p, c, i)
 			r.Add(&p)
 		}
 	}
 	return r
-}
-
-func heapAlloc() uint64 {
-	var m runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
 }
 
 // TestMemoryPerConversation bounds the heap a replay keeps per
@@ -63,12 +33,12 @@ func TestMemoryPerConversation(t *testing.T) {
 	if testing.Short() {
 		n = 50_000
 	}
-	base := heapAlloc()
+	base := replaytest.HeapAlloc()
 	rec := recordMem(n).Classify()
-	afterRec := heapAlloc()
+	afterRec := replaytest.HeapAlloc()
 	j := mustJudge(t, simple(t, webACL(t), "10.0.1.0/24"))
 	rep := Summarize(j, rec)
-	afterRep := heapAlloc()
+	afterRep := replaytest.HeapAlloc()
 	perRec := float64(afterRec-base) / float64(n)
 	perRep := float64(afterRep-base) / float64(n)
 	t.Logf("%d conversations: recording %.0f B, with report %.0f B per conversation", n, perRec, perRep)
@@ -86,7 +56,7 @@ func BenchmarkRecorderAdd(b *testing.B) {
 	pkts := make([]capture.Packet, convs*4)
 	for c := range convs {
 		for i := range 4 {
-			memPacket(&pkts[c*4+i], c, i)
+			replaytest.WebPacket(&pkts[c*4+i], c, i)
 		}
 	}
 	b.ReportAllocs()

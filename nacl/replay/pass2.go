@@ -10,7 +10,7 @@ type PacketResult struct {
 	// Ref is the conversation the packet joined (ID 0: none).
 	Ref flows.Ref
 	// Role is RoleRequest or RoleResponse, "" when Ref.ID is 0.
-	Role      string
+	Role      Role
 	Judgement Judgement
 }
 

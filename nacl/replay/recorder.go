@@ -245,9 +245,10 @@ func addKey(list *[]KeyStat, last *int, key nacl.Packet, icmpErr, frag bool, p *
 // Recording is the outcome of the first pass.
 type Recording struct {
 	// Conversations are all conversations of the capture, by ID (index i
-	// holds ID i+1), including those with no packet in the window. Finish
-	// fills it; Classify leaves it nil and builds conversations on demand
-	// (see NumConversations, Conversation, EachConversation).
+	// holds ID i+1), including those with no packet in the window, when
+	// the recording is materialised (the tests' reference Finish); Classify
+	// leaves it nil and builds conversations on demand (see
+	// NumConversations, Conversation, EachConversation).
 	Conversations []*flows.Conversation
 	Summary       flows.Summary
 	Counts        Counts
@@ -260,21 +261,10 @@ type Recording struct {
 	cls          *flows.Classified
 }
 
-// Finish classifies the conversations and returns the recording with
-// every conversation materialised in Conversations (about 500 bytes
-// each). The recorder must not be used afterwards. Large captures should
-// use Classify.
-func (r *Recorder) Finish() *Recording {
-	convs, sum := r.table.Finish()
-	rec := r.recording(sum)
-	rec.Conversations = convs
-	return rec
-}
-
 // Classify classifies the conversations and returns the recording without
-// materialising them: Conversations is nil and each conversation is built
-// on demand from the compact conversation table. The recorder must not be
-// used afterwards.
+// materialising them (the tests' reference Finish does): Conversations is
+// nil and each conversation is built on demand from the compact
+// conversation table. The recorder must not be used afterwards.
 func (r *Recorder) Classify() *Recording {
 	cls := r.table.Classify()
 	rec := r.recording(cls.Summary())

@@ -1,25 +1,34 @@
 package replay
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
 )
 
+// Role is a leg of a conversation: its request (client to server) or
+// response (server to client) direction.
+type Role string
+
 // Leg roles.
 const (
-	RoleRequest  = "request"
-	RoleResponse = "response"
+	RoleRequest  Role = "request"
+	RoleResponse Role = "response"
 )
 
-// Conversation statuses (ConvResult.Status).
+// Status sums up a conversation's replay (ConvResult.Status).
+type Status string
+
+// Conversation statuses.
 const (
-	StatusOK             = "ok"
-	StatusRequestDenied  = "request-denied"
-	StatusResponseDenied = "response-denied"
-	StatusBothDenied     = "both-denied"
-	StatusExempt         = "exempt"
-	StatusNotFiltered    = "not-filtered"
+	StatusOK             Status = "ok"
+	StatusRequestDenied  Status = "request-denied"
+	StatusResponseDenied Status = "response-denied"
+	StatusBothDenied     Status = "both-denied"
+	StatusExempt         Status = "exempt"
+	StatusNotFiltered    Status = "not-filtered"
 )
 
 // Tally counts packets by verdict.
@@ -56,7 +65,7 @@ type KeyResult struct {
 // Leg is one direction of a conversation: the request leg (client to
 // server) or the response leg (server to client).
 type Leg struct {
-	Role     string
+	Role     Role
 	From, To flows.Endpoint
 	Tally
 	// ICMPErrors counts ICMP errors attached to this leg.
@@ -84,16 +93,19 @@ type Leg struct {
 type ConvResult struct {
 	Conv              *flows.Conversation
 	Request, Response Leg
-	Status            string
+	Status            Status
 	// Denials are the denied checks of a broken conversation, one per
 	// denying check (see Denial); renderers turn them into sentences.
 	Denials []Denial
 	// Fixes are indexes into Report.Fixes of the rules that would let the denied legs through.
 	Fixes []int
+	// Class says whether a denied conversation is breakage (fixed),
+	// intended or unclear, and why; zero when nothing is denied.
+	Class Classification
 }
 
 // Leg returns the request or response leg.
-func (c *ConvResult) Leg(role string) *Leg {
+func (c *ConvResult) Leg(role Role) *Leg {
 	if role == RoleResponse {
 		return &c.Response
 	}
@@ -124,14 +136,29 @@ type Summary struct {
 type Report struct {
 	Summary Summary
 	// Conversations are the results of the conversations with an
-	// evaluated packet, by ID. BuildReport fills it; Summarize leaves it
+	// evaluated packet, by ID, when the report is materialised (the tests'
+	// reference BuildReport); Summarize leaves it
 	// nil (see EachConversation).
 	Conversations []*ConvResult
 	// Unattributed holds the keys of packets that joined no conversation.
 	Unattributed []KeyResult
-	Fixes        []Fix
-	// Notes are caveats for the reader (uncertain verdicts, unconfirmed exemptions).
-	Notes []string
+	// Fixes are the rules of the change sets, ACL by ACL (see ChangeSets).
+	Fixes []Fix
+	// ChangeSets are the fixes grouped per ACL, with the patched ACL and
+	// its quota counts.
+	ChangeSets []ChangeSet
+	// Proof is the replay of the capture against the patched ACLs.
+	Proof *Proof
+	// Classes counts the denied conversations by class.
+	Classes map[Class]int
+	// Unfixed are the denied conversations that get no fix, by class and
+	// cause, in that order.
+	Unfixed []ClassGroup
+	// FixAll is true when fixes were made for every class, not only breakage.
+	FixAll bool
+	// Headlines are facts the reader must see first (an inferred Amazon
+	// DNS resolver, ...); commands print them at the top.
+	Headlines []string
 	// lazy rebuilds conversation results on demand (Summarize).
 	lazy *lazyReport
 }
@@ -142,15 +169,28 @@ type lazyReport struct {
 	j   *Judge
 	rec *Recording
 	fx  *fixer
+	// scanners are the capture's scanners (for Classify); noFixes says
+	// the report has no classes (ReportOptions.NoFixes).
+	scanners Scanners
+	noFixes  bool
 	// affectedBits has bit id set for the conversations with a denied packet.
 	affectedBits []uint64
 }
 
-// BuildReport judges every recorded key (once per conversation direction
-// and distinct NACL view) and assembles the report, with every
-// conversation's result in Conversations.
-func BuildReport(j *Judge, rec *Recording) *Report {
-	return buildReport(j, rec, true, nil)
+// ReportOptions tune a report.
+type ReportOptions struct {
+	// FixAll makes fixes for every denied conversation, not only breakage.
+	FixAll bool
+	// Observe, when not nil, is called by SummarizeWith as SummarizeEach
+	// calls observe.
+	Observe func(*ConvResult)
+	// NoFixes skips the classes, change sets and proof (diff needs none).
+	NoFixes bool
+}
+
+// SummarizeWith is Summarize with options.
+func SummarizeWith(j *Judge, rec *Recording, o ReportOptions) *Report {
+	return buildReport(j, rec, false, o)
 }
 
 // Summarize judges every recorded key like BuildReport and computes the
@@ -160,7 +200,7 @@ func BuildReport(j *Judge, rec *Recording) *Report {
 // the fixes (with the IDs of the conversations they repair) and a bit per
 // conversation for the affected ones.
 func Summarize(j *Judge, rec *Recording) *Report {
-	return buildReport(j, rec, false, nil)
+	return buildReport(j, rec, false, ReportOptions{})
 }
 
 // SummarizeEach is Summarize that also calls observe (when not nil) with every conversation's result
@@ -169,11 +209,12 @@ func Summarize(j *Judge, rec *Recording) *Report {
 // and state, and the value is reused: observe must copy what it keeps.
 // (The text renderer measures its table this way, in the same pass.)
 func SummarizeEach(j *Judge, rec *Recording, observe func(*ConvResult)) *Report {
-	return buildReport(j, rec, false, observe)
+	return buildReport(j, rec, false, ReportOptions{Observe: observe})
 }
 
-func buildReport(j *Judge, rec *Recording, keep bool, observe func(*ConvResult)) *Report {
-	r := &Report{}
+func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
+	observe := o.Observe
+	r := &Report{FixAll: o.FixAll, Classes: map[Class]int{}}
 	s := &r.Summary
 	s.Records, s.IP, s.NonIP, s.Undecodable = rec.Counts.Records, rec.Counts.IP, rec.Counts.NonIP, rec.Counts.Undecodable
 	s.OutsideWindow, s.Unattributed = rec.Counts.OutsideWindow, rec.Counts.Unattributed
@@ -181,12 +222,17 @@ func buildReport(j *Judge, rec *Recording, keep bool, observe func(*ConvResult))
 	s.Since, s.Until = rec.Since, rec.Until
 	s.ExemptBy, s.NotFilteredBy = map[string]uint64{}, map[string]uint64{}
 	fx := newFixer(j)
+	var scanners Scanners
+	if !o.NoFixes {
+		scanners = DetectScanners(rec)
+	}
 	cb := &convBuilder{j: j, rec: rec}
 	n := rec.NumConversations()
-	var affected []uint64
-	if !keep {
-		affected = make([]uint64, n/64+1)
-	}
+	affected := make([]uint64, n/64+1)
+	classes := make([]uint8, n+1)
+	// The held-out check learns from the first 80% of the conversations
+	// (by ID, that is by time) and replays the rest.
+	held, holdCut := newFixer(j), n*4/5
 	for id := 1; id <= n; id++ {
 		if !rec.hasKeys(id) {
 			continue
@@ -215,12 +261,27 @@ func buildReport(j *Judge, rec *Recording, keep bool, observe func(*ConvResult))
 			}
 		}
 		s.Conversations++
-		if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
+		if (cr.Request.Denied > 0 || cr.Response.Denied > 0) && o.NoFixes {
 			s.Affected++
-			fx.add(cr)
-			if !keep {
-				affected[id/64] |= 1 << (id % 64)
+			affected[id/64] |= 1 << (id % 64)
+		} else if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
+			s.Affected++
+			cls := Classify(cr, rec.state(id), scanners)
+			cr.Class = cls
+			classes[id] = classCode(cls.Class)
+			r.Classes[cls.Class]++
+			if r.toFix(cls.Class) {
+				fx.add(cr)
+				if id <= holdCut {
+					held.add(cr)
+				}
+			} else {
+				if cls.Class == ClassIntended {
+					fx.guard(cr)
+				}
+				r.addUnfixed(cls, id)
 			}
+			affected[id/64] |= 1 << (id % 64)
 		}
 		if keep {
 			r.Conversations = append(r.Conversations, cr)
@@ -234,17 +295,50 @@ func buildReport(j *Judge, rec *Recording, keep bool, observe func(*ConvResult))
 		r.Unattributed = append(r.Unattributed, kr)
 		r.count(&kr)
 	}
-	r.Fixes = fx.fixes()
+	fx.build()
+	r.Fixes, r.ChangeSets = fx.fixes, fx.sets
 	for _, cr := range r.Conversations {
 		cr.Denials = appendDenials(nil, cr)
 		cr.Fixes = fx.indexes(cr)
 	}
+	isAffected := func(id int) bool { return id/64 < len(affected) && affected[id/64]&(1<<(id%64)) != 0 }
+	classOf := func(id int) Class { return classNames[classes[id]] }
+	r.Proof = r.prove(j, rec, isAffected, classOf, r.toFix)
+	held.guards = fx.guards
+	r.Proof.HeldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf)
+	fx.guards = nil
 	if !keep {
-		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, affectedBits: affected}
+		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, scanners: scanners, noFixes: o.NoFixes, affectedBits: affected}
 	}
-	r.Notes = notes(r)
 	return r
 }
+
+// ClassGroup is a set of conversations of one class and cause.
+type ClassGroup struct {
+	Class Class
+	Cause Cause
+	// First is the first conversation's classification.
+	First         Classification
+	Conversations []int
+}
+
+// addUnfixed adds conversation id to its class group.
+func (r *Report) addUnfixed(c Classification, id int) {
+	for i := range r.Unfixed {
+		if g := &r.Unfixed[i]; g.Class == c.Class && g.Cause == c.Cause {
+			g.Conversations = append(g.Conversations, id)
+			return
+		}
+	}
+	r.Unfixed = append(r.Unfixed, ClassGroup{Class: c.Class, Cause: c.Cause, First: c, Conversations: []int{id}})
+	slices.SortStableFunc(r.Unfixed, func(a, b ClassGroup) int { return cmp.Or(cmp.Compare(a.Class, b.Class), cmp.Compare(a.Cause, b.Cause)) })
+}
+
+// Fixed reports whether conversations of class c get fixes in this report.
+func (r *Report) Fixed(c Class) bool { return r.toFix(c) }
+
+// toFix reports whether conversations of class c get fixes.
+func (r *Report) toFix(c Class) bool { return c == ClassBreakage || (r.FixAll && c != "") }
 
 // count adds one judged key to the summary.
 func (r *Report) count(kr *KeyResult) {
@@ -348,6 +442,9 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 		if details {
 			cr.Denials = appendDenials(cr.Denials[:0], cr)
 			cr.Fixes = r.lazy.fx.indexes(cr)
+			if !r.lazy.noFixes {
+				cr.Class = Classify(cr, cb.rec.state(id), r.lazy.scanners)
+			}
 		}
 		if err := fn(cr); err != nil {
 			return err
@@ -387,7 +484,7 @@ func (cb *convBuilder) result(id int) (*ConvResult, bool) {
 		cb.rec.Conversation(id, &cb.conv)
 	}
 	cr := &cb.cr
-	*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
+	*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}, Denials: cr.Denials[:0]}
 	cb.fill(id, cr, true)
 	return cr, true
 }
@@ -475,7 +572,7 @@ func fillLeg(j *Judge, l *Leg, keys []KeyStat) {
 	l.Checks = rep.Judgement.Checks[:rep.Judgement.NCheck:rep.Judgement.NCheck]
 }
 
-func status(cr *ConvResult) string {
+func status(cr *ConvResult) Status {
 	rq, rs := cr.Request.Denied > 0, cr.Response.Denied > 0
 	switch {
 	case rq && rs:
@@ -496,19 +593,4 @@ func status(cr *ConvResult) string {
 		return StatusNotFiltered
 	}
 	return StatusOK
-}
-
-// notes lists caveats that apply to this report.
-func notes(r *Report) []string {
-	var out []string
-	if r.Summary.Uncertain > 0 {
-		out = append(out, "verdicts of "+itoa(int(r.Summary.Uncertain))+" packet(s) are uncertain: packets whose ports, ICMP type or protocol are unknown met rules that depend on them (they were judged as not matching those rules). Non-first IP fragments without ports: AWS does not document how NACLs treat them. Packets the capture cut inside a header (snaplen): the fields were on the wire but not captured; `flowverify flows` counts them among the anomalies by the header that was cut")
-	}
-	if n := r.Summary.NotFilteredBy[ReasonNDP]; n > 0 {
-		out = append(out, itoa(int(n))+" IPv6 neighbour discovery packet(s) (ICMPv6 133-137) counted as not filtered: they are link-scoped and never cross a subnet boundary; whether AWS NACLs filter them is UNCONFIRMED")
-	}
-	if n := r.Summary.ExemptBy[ReasonECSMetadata]; n > 0 {
-		out = append(out, itoa(int(n))+" packet(s) to/from 169.254.170.2 counted as exempt (ECS task metadata): "+ExemptNotes[ReasonECSMetadata])
-	}
-	return out
 }

@@ -2,7 +2,6 @@ package replay
 
 import (
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
@@ -71,8 +70,8 @@ func TestReportResponseDenied(t *testing.T) {
 	if s.Evaluated != 6 || s.Unattributed != 1 || s.Uncertain != 1 || s.Denied != 3 || s.Affected != 1 {
 		t.Errorf("summary %+v", s)
 	}
-	if len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "uncertain") {
-		t.Errorf("notes %q lack the fragment caveat", rep.Notes)
+	if rep.Conversations[0].Response.Uncertain != 0 || rep.Unattributed[0].Judgement.Uncertain() == false {
+		t.Errorf("the uncertain packet is not the unattributed fragment: %+v", rep.Unattributed)
 	}
 }
 

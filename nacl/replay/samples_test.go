@@ -55,7 +55,7 @@ func sampleJudge(t *testing.T, s pcaps.Sample) *Judge {
 
 type legKey struct {
 	id   int
-	role string
+	role Role
 }
 
 // TestCachedVerdictsEqualPerPacket replays every committed sample twice:
@@ -156,7 +156,7 @@ func readAll(t *testing.T, name string, fn func(*capture.Packet)) {
 func TestSampleVerdicts(t *testing.T) {
 	type want struct {
 		server  string // server address:port or address
-		status  string
+		status  Status
 		blocked string // "in#130" style of the response or request leg's deciding check, "" for none
 	}
 	cases := map[string][]want{

@@ -21,17 +21,20 @@ type SubnetInfo struct {
 	Path string
 }
 
+// ipv6Association is one IPv6 block of a subnet or VPC.
+type ipv6Association struct {
+	Ipv6CidrBlock      *string `json:"Ipv6CidrBlock"`
+	Ipv6CidrBlockState *struct {
+		State string `json:"State"`
+	} `json:"Ipv6CidrBlockState"`
+}
+
 type rawSubnet struct {
-	SubnetID                    *string `json:"SubnetId"`
-	VpcID                       string  `json:"VpcId"`
-	CidrBlock                   *string `json:"CidrBlock"`
-	Ipv6CidrBlockAssociationSet []struct {
-		Ipv6CidrBlock      *string `json:"Ipv6CidrBlock"`
-		Ipv6CidrBlockState *struct {
-			State string `json:"State"`
-		} `json:"Ipv6CidrBlockState"`
-	} `json:"Ipv6CidrBlockAssociationSet"`
-	Tags []struct {
+	SubnetID                    *string           `json:"SubnetId"`
+	VpcID                       string            `json:"VpcId"`
+	CidrBlock                   *string           `json:"CidrBlock"`
+	Ipv6CidrBlockAssociationSet []ipv6Association `json:"Ipv6CidrBlockAssociationSet"`
+	Tags                        []struct {
 		Key   string `json:"Key"`
 		Value string `json:"Value"`
 	} `json:"Tags"`
@@ -52,53 +55,101 @@ func ReadSubnets(path string) ([]SubnetInfo, error) {
 // and the field. IPv6 blocks whose association state is disassociating,
 // disassociated, failing or failed are skipped.
 func ParseSubnets(name string, data []byte) ([]SubnetInfo, error) {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
-		return nil, fmt.Errorf("%s: empty file, want describe-subnets JSON", name)
+	return parseAWSObjects(name, data, "Subnets", "Subnet", "describe-subnets", "SubnetId",
+		func(path string, r *rawSubnet) (SubnetInfo, string, error) {
+			si, err := convertSubnet(name, path, r)
+			return si, si.ID, err
+		})
+}
+
+// parseAWSObjects reads AWS CLI output listing objects (see parseAWSList)
+// and converts each; convert returns the object and its ID, which must be
+// unique (idField names it in the message).
+func parseAWSObjects[T, R any](name string, data []byte, plural, singular, what, idField string, convert func(path string, raw *T) (R, string, error)) ([]R, error) {
+	raws, paths, err := parseAWSList[T](name, data, plural, singular, what)
+	if err != nil {
+		return nil, err
 	}
-	var raws []rawSubnet
-	var base string
-	single := false
-	if trimmed[0] == '[' {
-		base = "$"
-		if err := json.Unmarshal(trimmed, &raws); err != nil {
-			return nil, jsonError(name, data, base, err)
-		}
-	} else {
-		var doc struct {
-			Subnets []rawSubnet `json:"Subnets"`
-			Subnet  *rawSubnet  `json:"Subnet"`
-		}
-		if err := json.Unmarshal(trimmed, &doc); err != nil {
-			return nil, jsonError(name, data, "$", err)
-		}
-		switch {
-		case doc.Subnets != nil:
-			raws, base = doc.Subnets, "$.Subnets"
-		case doc.Subnet != nil:
-			raws, base, single = []rawSubnet{*doc.Subnet}, "$", true
-		default:
-			return nil, fmt.Errorf("%s: $: no \"Subnets\" array: not describe-subnets output", name)
-		}
-	}
-	out := make([]SubnetInfo, 0, len(raws))
+	out := make([]R, 0, len(raws))
 	ids := map[string]string{}
-	for i, r := range raws {
-		path := fmt.Sprintf("%s[%d]", base, i)
-		if single {
-			path = "$.Subnet"
-		}
-		s, err := convertSubnet(name, path, &r)
+	for i := range raws {
+		path := paths[i]
+		v, id, err := convert(path, &raws[i])
 		if err != nil {
 			return nil, err
 		}
-		if prev, dup := ids[s.ID]; dup {
-			return nil, fmt.Errorf("%s: %s.SubnetId: %s is listed twice (also at %s)", name, path, s.ID, prev)
+		if prev, dup := ids[id]; dup {
+			return nil, fmt.Errorf("%s: %s.%s: %s is listed twice (also at %s)", name, path, idField, id, prev)
 		}
-		ids[s.ID] = path
-		out = append(out, s)
+		ids[id] = path
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// parseAWSList decodes AWS CLI output that lists objects: {"PLURAL":
+// [...]} (describe output), {"SINGULAR": {...}} (create output) or a bare
+// array. It returns the objects and the JSON path of each.
+func parseAWSList[T any](name string, data []byte, plural, singular, what string) ([]T, []string, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, nil, fmt.Errorf("%s: empty file, want %s JSON", name, what)
+	}
+	var raws []T
+	base := "$"
+	if trimmed[0] == '[' {
+		if err := json.Unmarshal(trimmed, &raws); err != nil {
+			return nil, nil, jsonError(name, data, base, err)
+		}
+	} else {
+		// Syntax errors as Unmarshal reports them; then walk the
+		// object's members so that type errors keep their offsets.
+		if !json.Valid(trimmed) {
+			var probe any
+			return nil, nil, jsonError(name, data, "$", json.Unmarshal(trimmed, &probe))
+		}
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		found := false
+		if _, err := dec.Token(); err != nil { // {
+			return nil, nil, jsonError(name, data, "$", err)
+		}
+		for dec.More() && !found {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, nil, jsonError(name, data, "$", err)
+			}
+			key, _ := tok.(string)
+			switch key {
+			case plural:
+				base = "$." + plural
+				if err := dec.Decode(&raws); err != nil {
+					return nil, nil, jsonError(name, data, base, err)
+				}
+				found = raws != nil
+			case singular:
+				var v *T
+				if err := dec.Decode(&v); err != nil {
+					return nil, nil, jsonError(name, data, "$."+singular, err)
+				}
+				if v != nil {
+					return []T{*v}, []string{"$." + singular}, nil
+				}
+			default:
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					return nil, nil, jsonError(name, data, "$", err)
+				}
+			}
+		}
+		if !found {
+			return nil, nil, fmt.Errorf("%s: $: no %q array: not %s output", name, plural, what)
+		}
+	}
+	paths := make([]string, len(raws))
+	for i := range raws {
+		paths[i] = fmt.Sprintf("%s[%d]", base, i)
+	}
+	return raws, paths, nil
 }
 
 func convertSubnet(name, path string, r *rawSubnet) (SubnetInfo, error) {
@@ -120,11 +171,8 @@ func convertSubnet(name, path string, r *rawSubnet) (SubnetInfo, error) {
 		s.CIDRs = append(s.CIDRs, p.Masked())
 	}
 	for k, a := range r.Ipv6CidrBlockAssociationSet {
-		if a.Ipv6CidrBlockState != nil {
-			switch a.Ipv6CidrBlockState.State {
-			case "disassociating", "disassociated", "failing", "failed":
-				continue
-			}
+		if a.Ipv6CidrBlockState != nil && inactiveBlock(a.Ipv6CidrBlockState.State) {
+			continue
 		}
 		if a.Ipv6CidrBlock == nil {
 			return s, fmt.Errorf("%s: %s.Ipv6CidrBlockAssociationSet[%d].Ipv6CidrBlock: missing", name, path, k)

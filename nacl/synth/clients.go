@@ -103,7 +103,7 @@ func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice, public bool) 
 		cr.Outside = sortedPorts(g.out)
 		if len(cr.Outside) > 0 {
 			warning = fmt.Sprintf("%s client ports outside the forced %s range %s get no rule: their replies will be denied (see \"Replies outside the forced ephemeral range\")", pn, forced.Name, cr.Range)
-			example = fmt.Sprintf("%s (%s)", k.addr, portList(cr.Outside))
+			example = fmt.Sprintf("%s (%s)", k.addr, PortList(cr.Outside))
 		}
 	case !g.high:
 		// Only ports below 1024: a symmetric service (NTP 123<->123, IKE
@@ -111,12 +111,12 @@ func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice, public bool) 
 		cr.Profile = "exact"
 		cr.Outside = sortedPorts(g.low)
 		note = fmt.Sprintf("%s client ports below 1024 fit no ephemeral profile (symmetric service ports): allowed exactly", pn)
-		example = fmt.Sprintf("%s (%s)", k.addr, portList(cr.Outside))
+		example = fmt.Sprintf("%s (%s)", k.addr, PortList(cr.Outside))
 	case len(g.low) > 0:
 		cr.Profile, cr.Range = "fallback", fallbackRange
 		cr.Outside = sortedPorts(g.low)
 		warning = fmt.Sprintf("%s client ports below 1024 and above fit no ephemeral profile; falling back to %s plus exact rules for the low ports", pn, fallbackRange)
-		example = fmt.Sprintf("%s (%s and %d-%d)", k.addr, portList(cr.Outside), g.lo, g.hi)
+		example = fmt.Sprintf("%s (%s and %d-%d)", k.addr, PortList(cr.Outside), g.lo, g.hi)
 	default:
 		cr.Profile, cr.Range, note = narrowest(g.lo, g.hi)
 		if note != "" {
@@ -174,7 +174,9 @@ func narrowest(lo, hi uint16) (string, nacl.PortRange, string) {
 	return name, r, fmt.Sprintf("ports fit both %s; allowing their union %s", strings.Join(names, " and "), r)
 }
 
-func portList(ps []uint16) string {
+// PortList lists ports as the reports print them: "80,443", the first 8
+// of more with their count ("1,2,...,8,... (12 in all)").
+func PortList(ps []uint16) string {
 	var b strings.Builder
 	for i, p := range ps {
 		if i == 8 {

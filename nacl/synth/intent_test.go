@@ -444,7 +444,7 @@ func TestWebserverHoldout(t *testing.T) {
 	o := sampleOpts("10.0.1.0/24")
 	o.Observations = FromRecording(rec)
 	o.Learn = Learned(cut)
-	r := mustSynth(t, rec.Conversations, o)
+	r := mustSynth(t, conversations(t, rec), o)
 	cr := mustPass(t, r, o.Observations)
 	if r.HeldOut == 0 || cr.Packets == 0 {
 		t.Fatalf("held out %d, self-check %s", r.HeldOut, cr)

@@ -21,7 +21,21 @@ import (
 // record reads a sample capture of pcaps/ through the same pass as the CLI.
 func record(t *testing.T, name string) *replay.Recording {
 	t.Helper()
-	return readSample(t, name).Finish()
+	return readSample(t, name).Classify()
+}
+
+// conversations materialises the conversations of a recording, in ID order.
+func conversations(t *testing.T, rec *replay.Recording) []*flows.Conversation {
+	t.Helper()
+	var out []*flows.Conversation
+	if err := rec.EachConversation(func(c *flows.Conversation) error {
+		cc := *c
+		out = append(out, &cc)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // readSample feeds every packet of pcaps/name to a fresh recorder; it
@@ -66,7 +80,7 @@ func synthSample(t *testing.T, name string, o Options) (*Result, *CheckResult) {
 	t.Helper()
 	rec := record(t, name)
 	o.Observations = FromRecording(rec)
-	r := mustSynth(t, rec.Conversations, o)
+	r := mustSynth(t, conversations(t, rec), o)
 	return r, mustPass(t, r, o.Observations)
 }
 
@@ -80,7 +94,7 @@ func TestGeneralisesToSecondRecording(t *testing.T) {
 	r, _ := synthSample(t, "webserver.pcap", o)
 	rec2 := record(t, "webserver-2.pcap")
 	failed := map[int]bool{}
-	for _, c := range rec2.Conversations {
+	for _, c := range conversations(t, rec2) {
 		failed[c.ID] = failedReason(c) != ""
 	}
 	cr, err := CheckAgainst(r, FromRecording(rec2), func(id int) bool { return failed[id] })

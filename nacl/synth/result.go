@@ -125,9 +125,9 @@ type OutsideForced struct {
 // Message is "client 198.51.100.57 used port 37897, outside the forced
 // windows range 49152-65535: its replies will be denied".
 func (o *OutsideForced) Message() string {
-	what := "port " + portList(o.Ports)
+	what := "port " + PortList(o.Ports)
 	if len(o.Ports) > 1 {
-		what = "ports " + portList(o.Ports)
+		what = "ports " + PortList(o.Ports)
 	}
 	return fmt.Sprintf("%s client %s used %s, outside the forced %s range %s: its replies will be denied (%d conversation(s))",
 		flows.ProtoName(o.Proto), o.Client, what, o.Profile, o.Range, o.Convs)

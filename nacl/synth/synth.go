@@ -1,10 +1,8 @@
 package synth
 
 import (
-	"cmp"
 	"fmt"
 	"net/netip"
-	"slices"
 
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
@@ -120,43 +118,18 @@ type convSource interface {
 	reused() bool
 }
 
-type sliceSource []*flows.Conversation
-
-func (s sliceSource) each(fn func(*flows.Conversation) error) error {
-	for _, c := range s {
-		if err := fn(c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (sliceSource) reused() bool { return false }
-
 type recSource struct{ rec *replay.Recording }
 
 func (s recSource) each(fn func(*flows.Conversation) error) error { return s.rec.EachConversation(fn) }
 
 func (s recSource) reused() bool { return s.rec.Conversations == nil }
 
-// Synthesize generates the minimal ACL allowing the conversations (see
-// the package documentation). The input order does not matter: the result
-// is the same for any permutation of convs.
-func Synthesize(convs []*flows.Conversation, opts Options) (*Result, error) {
-	sorted := make([]*flows.Conversation, 0, len(convs))
-	for _, c := range convs {
-		if c != nil {
-			sorted = append(sorted, c)
-		}
-	}
-	slices.SortFunc(sorted, compareConvs)
-	return synthesize(sliceSource(sorted), opts, false)
-}
-
-// SynthesizeRecording is Synthesize over the conversations of a replay
-// recording, in ID order, built one at a time: memory grows with the
-// distinct (peer, service) pairs and client groups, plus one byte per
-// conversation, not with the conversations. Result.Excluded is left nil
+// SynthesizeRecording generates the minimal ACL allowing the
+// conversations of a replay recording (see the package documentation),
+// in ID order, built one at a time: memory grows with the distinct (peer,
+// service) pairs and client groups, plus one byte per conversation, not
+// with the conversations. (The tests keep a materialised reference,
+// Synthesize.) Result.Excluded is left nil
 // (there may be millions); EachExcluded yields them.
 func SynthesizeRecording(rec *replay.Recording, opts Options) (*Result, error) {
 	return synthesize(recSource{rec}, opts, true)
@@ -228,40 +201,6 @@ func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 		return nil, err
 	}
 	return b.res, nil
-}
-
-// compareConvs orders conversations by ID, then by content, so that any
-// permutation of the input gives the same result.
-func compareConvs(a, b *flows.Conversation) int {
-	if a == nil || b == nil {
-		return cmp.Compare(boolInt(a == nil), boolInt(b == nil))
-	}
-	if c := cmp.Compare(a.ID, b.ID); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Proto, b.Proto); c != 0 {
-		return c
-	}
-	if c := a.Client.Addr.Compare(b.Client.Addr); c != 0 {
-		return c
-	}
-	if c := a.Server.Addr.Compare(b.Server.Addr); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Client.Port, b.Client.Port); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Server.Port, b.Server.Port); c != 0 {
-		return c
-	}
-	return a.First().Compare(b.First())
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func (b *builder) warn(format string, args ...any) {

@@ -390,3 +390,25 @@ func (r *Result) explainAllowed(p *nacl.Packet, jd *replay.Judgement) (served bo
 	}
 	return served, kind
 }
+
+// sliceSource yields conversations held in a slice.
+type sliceSource []*flows.Conversation
+
+func (s sliceSource) each(fn func(*flows.Conversation) error) error {
+	for _, c := range s {
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (sliceSource) reused() bool { return false }
+
+// boolInt is 1 for true, 0 for false (for cmp.Compare).
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -3,12 +3,12 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/flowverify/flowverify/nacl/replay"
 	"io"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/replay"
 )
 
 // Options say how to print times and file names.
@@ -22,6 +22,9 @@ type Options struct {
 	FileNano []bool
 	// Colour enables ANSI colours in text output.
 	Colour bool
+	// Notes are the command's notes (where the NACLs were placed, ...),
+	// printed before the report's own caveats.
+	Notes []string
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
 }
@@ -156,6 +159,8 @@ type CheckConvJSON struct {
 	Response     LegJSON      `json:"response"`
 	Explanations []string     `json:"explanations"`
 	Fixes        []int        `json:"fixes"`
+	// Class is set for conversations with a denied packet.
+	Class *ClassJSON `json:"class,omitempty"`
 }
 
 // CheckConvJSON converts one conversation result.
@@ -163,9 +168,9 @@ func (o *Options) CheckConvJSON(cr *replay.ConvResult) CheckConvJSON {
 	c := cr.Conv
 	ports := c.HasPorts()
 	j := CheckConvJSON{ID: c.ID, Proto: flows.ProtoName(c.Proto), Client: endpointJSON(c.Client, ports), Server: endpointJSON(c.Server, ports),
-		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: cr.Status,
+		State: string(c.State), Evidence: string(c.Evidence), Confidence: string(c.Confidence), Status: string(cr.Status),
 		Request: o.legJSON(&cr.Request, ports), Response: o.legJSON(&cr.Response, ports),
-		Explanations: o.sentences(cr), Fixes: cr.Fixes}
+		Explanations: o.sentences(cr), Fixes: cr.Fixes, Class: o.classJSON(cr.Class, cr.Conv)}
 	if j.Explanations == nil {
 		j.Explanations = []string{}
 	}
@@ -191,7 +196,7 @@ type FixJSON struct {
 
 // FixJSON converts a fix.
 func NewFixJSON(f *replay.Fix) FixJSON {
-	return FixJSON{ACL: f.ACL, SubnetID: f.SubnetID, Direction: f.Direction.String(), BlockingRule: f.Blocking, Leg: f.Role,
+	return FixJSON{ACL: f.ACL, SubnetID: f.SubnetID, Direction: f.Direction.String(), BlockingRule: f.Blocking, Leg: string(f.Role),
 		Rule: f.Line, RuleNumber: f.Entry.RuleNumber, Profile: f.Profile, Conversations: f.Conversations, Note: f.Note}
 }
 
@@ -264,7 +269,8 @@ type CheckReportJSON struct {
 	Summary       CheckSummaryJSON `json:"summary"`
 	Conversations []CheckConvJSON  `json:"conversations"`
 	Fixes         []FixJSON        `json:"fixes"`
-	Notes         []string         `json:"notes"`
+	FixesJSON
+	Notes []string `json:"notes"`
 }
 
 // dirWord is "in" or "out".
@@ -286,7 +292,7 @@ func NewConvJSONEndpoints(c *flows.Conversation) [2]EndpointJSON {
 // is called after the last member (after ",\n") to write further members,
 // such as a streamed "packets" array, before the closing brace.
 func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topology, tail func(io.Writer) error) error {
-	head := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary), Notes: r.Notes}
+	head := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary), Notes: o.checkNotes(r)}
 	if head.Files == nil {
 		head.Files = []string{}
 	}
@@ -358,6 +364,15 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	buf.WriteString("],\n")
 	if err := member("fixes", fixes); err != nil {
 		return err
+	}
+	fj := o.fixesJSON(r)
+	for _, m := range []struct {
+		name string
+		v    any
+	}{{"headlines", fj.Headlines}, {"classes", fj.Classes}, {"fix_all", fj.FixAll}, {"change_sets", fj.ChangeSets}, {"proof", fj.Proof}, {"unfixed", fj.Unfixed}} {
+		if err := member(m.name, m.v); err != nil {
+			return err
+		}
 	}
 	buf.WriteString("  \"notes\": ")
 	if err := value(head.Notes, "  "); err != nil {

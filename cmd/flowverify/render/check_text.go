@@ -2,18 +2,17 @@ package render
 
 import (
 	"errors"
-	"github.com/flowverify/flowverify/nacl/replay"
-	"math"
-	"unicode/utf8"
-
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl/replay"
 )
 
 // multiACL reports whether the topology uses more than one ACL, in which
@@ -98,7 +97,7 @@ func NewCheckTable(t *replay.Topology, n int) *CheckTable {
 }
 
 // statuses indexes CheckTable.status.
-var statuses = []string{replay.StatusOK, replay.StatusRequestDenied, replay.StatusResponseDenied, replay.StatusBothDenied, replay.StatusExempt, replay.StatusNotFiltered}
+var statuses = []replay.Status{replay.StatusOK, replay.StatusRequestDenied, replay.StatusResponseDenied, replay.StatusBothDenied, replay.StatusExempt, replay.StatusNotFiltered}
 
 // Observe measures the row of cr, whose Conv needs ID, Proto, Client,
 // Server and State (what replay.SummarizeEach passes).
@@ -161,50 +160,9 @@ func (tw *CheckTable) eachRow(r *replay.Report, multi bool, emit func(cells ...s
 		}
 		v := tw.rows[c.ID]
 		return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
-			string(c.State), tw.cells[v>>16], tw.cells[v&0xffff], statuses[tw.status[c.ID]])
+			string(c.State), tw.cells[v>>16], tw.cells[v&0xffff], string(statuses[tw.status[c.ID]]))
 	})
 }
-
-// CheckCSVHeader is the header of --format csv.
-var CheckCSVHeader = []string{"id", "proto", "client", "client_port", "server", "server_port", "state", "status",
-	"request_verdict", "request_checks", "request_packets", "request_denied",
-	"response_verdict", "response_checks", "response_packets", "response_denied",
-	"first_denied", "first_denied_file", "first_denied_frame", "explanation", "fix"}
-
-// EachCheckCSVRow calls fn with the CSV row (see CheckCSVHeader) of every
-// conversation in turn, without holding them all; it stops at fn's first error.
-func (o *Options) EachCheckCSVRow(r *replay.Report, fn func([]string) error) error {
-	return r.EachConversation(func(cr *replay.ConvResult) error {
-		c := cr.Conv
-		cp, sp := "", ""
-		if c.HasPorts() {
-			cp, sp = strconv.Itoa(int(c.Client.Port)), strconv.Itoa(int(c.Server.Port))
-		}
-		var fd, ff, fr string
-		for _, l := range []*replay.Leg{&cr.Request, &cr.Response} {
-			if l.Denied > 0 && (fd == "" || o.FormatTime(l.FirstDenied) < fd) {
-				fd, ff, fr = o.FormatTime(l.FirstDenied), o.file(l.FirstDeniedFrame.File), strconv.FormatInt(l.FirstDeniedFrame.Frame, 10)
-			}
-		}
-		var fixes []string
-		for _, i := range cr.Fixes {
-			fixes = append(fixes, r.Fixes[i].Line)
-		}
-		legV := func(l *replay.Leg) string {
-			if l.Verdict == "" {
-				return "none"
-			}
-			return string(l.Verdict)
-		}
-		return fn([]string{strconv.Itoa(c.ID), flows.ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
-			string(c.State), cr.Status,
-			legV(&cr.Request), ChecksText(cr.Request.Checks, true), u64(cr.Request.Packets), u64(cr.Request.Denied),
-			legV(&cr.Response), ChecksText(cr.Response.Checks, true), u64(cr.Response.Packets), u64(cr.Response.Denied),
-			fd, ff, fr, strings.Join(o.sentences(cr), " | "), strings.Join(fixes, " | ")})
-	})
-}
-
-func u64(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // WriteCheckText prints the report for people: summary, topology, the
 // conversation table, each broken conversation with its explanation and
@@ -214,6 +172,7 @@ func u64(n uint64) string { return strconv.FormatUint(n, 10) }
 // summarized (see CheckTable).
 func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topology, table *CheckTable) error {
 	var b strings.Builder
+	writeHeadlinesText(&b, r)
 	s := &r.Summary
 	fmt.Fprintf(&b, "Summary: %d records read, %d IP packets evaluated: %d allowed, %d denied, %d exempt, %d not filtered",
 		s.Records, s.Evaluated, s.Allowed, s.Denied, s.Exempt, s.NotFiltered)
@@ -221,6 +180,7 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 		fmt.Fprintf(&b, " (%d uncertain)", s.Uncertain)
 	}
 	fmt.Fprintf(&b, "\n         %d of %d conversations affected\n", s.Affected, s.Conversations)
+	writeClassCountsText(&b, r)
 	if s.OutsideWindow > 0 || !s.Since.IsZero() || !s.Until.IsZero() {
 		fmt.Fprintf(&b, "Window: %s .. %s (%d IP packets outside, not evaluated)\n", orOpen(o.FormatTime(s.Since)), orOpen(o.FormatTime(s.Until)), s.OutsideWindow)
 	}
@@ -277,7 +237,7 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 			return r.EachBrief(func(cr *replay.ConvResult) error {
 				c := cr.Conv
 				return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
-					string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), cr.Status)
+					string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), string(cr.Status))
 			})
 		})
 		if err != nil {
@@ -305,19 +265,10 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 	if err != nil {
 		return err
 	}
-	if len(r.Fixes) > 0 {
-		b.WriteString("\nSUGGESTED RULES (native text format)\n")
-		for i := range r.Fixes {
-			f := &r.Fixes[i]
-			fmt.Fprintf(&b, "%s  # %s %s, %s leg, before rule %d; conversations %s\n", f.Line, f.ACL, f.SubnetID, f.Role, f.Blocking, intsText(f.Conversations))
-			if f.Note != "" {
-				fmt.Fprintf(&b, "#   %s\n", f.Note)
-			}
-		}
-	}
-	if len(r.Notes) > 0 {
+	writeFixesText(&b, r)
+	if notes := o.checkNotes(r); len(notes) > 0 {
 		b.WriteString("\nNOTES\n")
-		for _, n := range r.Notes {
+		for _, n := range notes {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
 	}
@@ -337,11 +288,11 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 	b.WriteString(endpoint(c.Client, c.HasPorts()))
 	b.WriteString(" -> ")
 	b.WriteString(endpoint(c.Server, c.HasPorts()))
-	b.WriteString(" (" + cr.Status + ", client by " + string(c.Evidence) + ", " + string(c.Confidence) + ")\n")
+	b.WriteString(" (" + string(cr.Status) + ", client by " + string(c.Evidence) + ", " + string(c.Confidence) + ")\n")
 	for _, l := range []*replay.Leg{&cr.Request, &cr.Response} {
 		b.WriteString("  ")
-		b.WriteString(l.Role)
-		for i := utf8.RuneCountInString(l.Role); i < 8; i++ {
+		b.WriteString(string(l.Role))
+		for i := utf8.RuneCountInString(string(l.Role)); i < 8; i++ {
 			b.WriteByte(' ')
 		}
 		if l.Packets == 0 {
@@ -371,6 +322,7 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 		}
 		b.WriteByte('\n')
 	}
+	writeClassText(b, r, cr)
 	for _, i := range cr.Fixes {
 		b.WriteString("  fix (" + r.Fixes[i].ACL + "): " + r.Fixes[i].Line + "\n")
 	}
@@ -379,7 +331,7 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 // statusColour is the colour of a conversation status: green for ok, red
 // when denied.
 func statusColour(s string) string {
-	switch s {
+	switch replay.Status(s) {
 	case replay.StatusOK:
 		return ansiGreen
 	case replay.StatusRequestDenied, replay.StatusResponseDenied, replay.StatusBothDenied:
@@ -422,4 +374,26 @@ func countsText(m map[string]uint64) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// reportNotes are the caveats that apply to a replay's summary:
+// uncertain verdicts, and traffic whose treatment by AWS is unconfirmed.
+func reportNotes(s *replay.Summary) []string {
+	var out []string
+	if s.Uncertain > 0 {
+		out = append(out, "verdicts of "+strconv.FormatUint((s.Uncertain), 10)+" packet(s) are uncertain: packets whose ports, ICMP type or protocol are unknown met rules that depend on them (they were judged as not matching those rules). Non-first IP fragments without ports: AWS does not document how NACLs treat them. Packets the capture cut inside a header (snaplen): the fields were on the wire but not captured; `flowverify flows` counts them among the anomalies by the header that was cut")
+	}
+	if n := s.NotFilteredBy[replay.ReasonNDP]; n > 0 {
+		out = append(out, strconv.FormatUint((n), 10)+" IPv6 neighbour discovery packet(s) (ICMPv6 133-137) counted as not filtered: they are link-scoped and never cross a subnet boundary; whether AWS NACLs filter them is UNCONFIRMED")
+	}
+	if n := s.ExemptBy[replay.ReasonECSMetadata]; n > 0 {
+		out = append(out, strconv.FormatUint((n), 10)+" packet(s) to/from 169.254.170.2 counted as exempt (ECS task metadata): "+replay.ExemptNotes[replay.ReasonECSMetadata])
+	}
+	return out
+}
+
+// checkNotes are the notes of a check report: the command's (o.Notes),
+// then the report's caveats.
+func (o *Options) checkNotes(r *replay.Report) []string {
+	return append(append([]string(nil), o.Notes...), reportNotes(&r.Summary)...)
 }

@@ -86,7 +86,7 @@ func (v *Diff) document() diffDocument {
 		c := &v.Diff.Changes[i]
 		cj := NewConvJSONEndpoints(c.Conv)
 		doc.Changes = append(doc.Changes, diffChangeJSON{Conversation: c.Conv.ID, Proto: flows.ProtoName(c.Conv.Proto),
-			Client: cj[0], Server: cj[1], Leg: c.Role, Change: c.Kind, Packets: c.Packets, First: v.Options.FormatTime(c.First),
+			Client: cj[0], Server: cj[1], Leg: string(c.Role), Change: string(c.Kind), Packets: c.Packets, First: v.Options.FormatTime(c.First),
 			FirstFrame: FrameJSON{File: v.file(c.FirstFrame.File), Frame: c.FirstFrame.Frame},
 			OldVerdict: string(c.OldVerdict), NewVerdict: string(c.NewVerdict),
 			OldChecks: ChecksJSON(c.Old), NewChecks: ChecksJSON(c.New), Explanation: v.explanation(c)})
@@ -96,7 +96,7 @@ func (v *Diff) document() diffDocument {
 
 func (v *Diff) allNotes() []string {
 	out := append([]string{}, v.Notes...)
-	return append(out, v.Diff.New.Notes...)
+	return append(out, reportNotes(&v.Diff.New.Summary)...)
 }
 
 func (v *Diff) file(i int) string {
@@ -118,7 +118,7 @@ func (v *Diff) rows() [][]string {
 			cp, sp = strconv.Itoa(int(c.Conv.Client.Port)), strconv.Itoa(int(c.Conv.Server.Port))
 		}
 		rows = append(rows, []string{strconv.Itoa(c.Conv.ID), flows.ProtoName(c.Conv.Proto), c.Conv.Client.Addr.String(), cp,
-			c.Conv.Server.Addr.String(), sp, c.Role, c.Kind, strconv.FormatUint(c.Packets, 10), v.Options.FormatTime(c.First),
+			c.Conv.Server.Addr.String(), sp, string(c.Role), string(c.Kind), strconv.FormatUint(c.Packets, 10), v.Options.FormatTime(c.First),
 			v.file(c.FirstFrame.File), strconv.FormatInt(c.FirstFrame.Frame, 10), string(c.OldVerdict), ChecksText(c.Old, true),
 			string(c.NewVerdict), ChecksText(c.New, true), v.explanation(c)})
 	}
@@ -133,7 +133,7 @@ func (v *Diff) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "Newly denied: %d conversations (%d packets); newly allowed: %d conversations (%d packets)\n",
 		s.NewlyDenied, s.PacketsNewlyDenied, s.NewlyAllowed, s.PacketsNewlyAllowed)
 	fmt.Fprintf(&b, "Denied packets: %d before, %d after\n", s.DeniedOld, s.DeniedNew)
-	for _, kind := range []string{replay.NewlyDenied, replay.NewlyAllowed} {
+	for _, kind := range []replay.ChangeKind{replay.NewlyDenied, replay.NewlyAllowed} {
 		first := true
 		for i := range v.Diff.Changes {
 			c := &v.Diff.Changes[i]
@@ -141,7 +141,7 @@ func (v *Diff) WriteText(w io.Writer) error {
 				continue
 			}
 			if first {
-				fmt.Fprintf(&b, "\n%s\n", strings.ToUpper(strings.ReplaceAll(kind, "-", " ")))
+				fmt.Fprintf(&b, "\n%s\n", strings.ToUpper(strings.ReplaceAll(string(kind), "-", " ")))
 				first = false
 			}
 			ports := c.Conv.HasPorts()

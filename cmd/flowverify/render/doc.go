@@ -25,7 +25,8 @@
 //
 //	flows.go, flows_json.go   flowverify flows (text table, summary, JSON document, JSONL, CSV)
 //	check.go                  flowverify check: format dispatch, --packets streaming
-//	check_text.go             check text report and its conversation table (CheckTable), check CSV
+//	check_text.go             check text report and its conversation table (CheckTable)
+//	check_csv.go              check CSV (one row per conversation)
 //	check_json.go             check JSON document and the JSON types shared with diff (CheckJSON, LegJSON, ...)
 //	packets.go                --packets lines (JSONL, CSV, text) and the compact checks "in#130"
 //	diff.go                   flowverify diff (text, JSON, CSV)

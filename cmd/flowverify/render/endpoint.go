@@ -9,8 +9,14 @@ import (
 // AppendEndpoint appends an endpoint as every output prints it:
 // "198.51.100.20:80", "[2001:db8::1]:443", or the address alone when the
 // protocol has no ports. It is the one endpoint formatter of flowverify.
+// An invalid address prints as netip's String methods print it.
 func AppendEndpoint(b []byte, a netip.Addr, port uint16, hasPorts bool) []byte {
-	if !hasPorts {
+	switch {
+	case !a.IsValid() && hasPorts:
+		return append(b, "invalid AddrPort"...)
+	case !a.IsValid():
+		return append(b, "invalid IP"...)
+	case !hasPorts:
 		return a.AppendTo(b)
 	}
 	return netip.AddrPortFrom(a, port).AppendTo(b)

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/nacl/replay"
 )
 
 // Explain is the result of flowverify explain, and its JSON form of an explanation. With one check the
@@ -59,6 +61,147 @@ type ExplainStep struct {
 	Uncertain bool   `json:"uncertain,omitempty"`
 	Position  string `json:"position,omitempty"`
 	Comment   string `json:"comment,omitempty"`
+}
+
+// ExplainInput is what an explanation was asked about, as the user gave it.
+type ExplainInput struct {
+	Packet *nacl.PacketSpec
+	ACL    *nacl.ACL
+	// File is the NACL file's name; Subnets the --subnet values as given.
+	File    string
+	Subnets []string
+	// VPCCIDRs are the VPC CIDRs given.
+	VPCCIDRs []netip.Prefix
+	// Direction is the --direction value as given ("" for none).
+	Direction string
+}
+
+// NewExplain turns an explanation into the document flowverify explain
+// prints: the checks with their rules, and the sentences that say why.
+func NewExplain(x *replay.Explanation, in ExplainInput) *Explain {
+	p := &in.Packet.Packet
+	res := &Explain{Packet: in.Packet.String(), ACL: in.ACL.ID, ACLName: in.ACL.Name, File: in.File, Subnets: in.Subnets,
+		Steps: []ExplainStep{}}
+	for _, v := range in.VPCCIDRs {
+		res.VPCCIDRs = append(res.VPCCIDRs, v.String())
+	}
+	if len(x.Checks) == 0 {
+		res.Reason = notFilteredWhy(x, p)
+		res.Verdict = "not-filtered"
+		return res
+	}
+	res.Filtered = true
+	reasons := checkReasons(x, p, in.Direction)
+	for i := range x.Checks {
+		c := explainCheck(in.ACL, &x.Checks[i], reasons[i])
+		res.Checks = append(res.Checks, c)
+		res.Steps = append(res.Steps, c.Steps...)
+	}
+	if !x.ByDirection {
+		res.Reason = reasons[len(reasons)-1]
+	}
+	res.Uncertain = x.Uncertain
+	d := &res.Checks[x.Deciding]
+	res.Direction, res.Verdict, res.Rule, res.Default, res.Position = d.Direction, d.Verdict, d.Rule, d.Default, d.Position
+	if len(res.Checks) == 1 {
+		res.Checks = nil // the top-level fields say it all
+	}
+	if res.Uncertain {
+		res.Notes = append(res.Notes, "the packet is a non-first fragment (or its ICMP type is unknown): AWS does not document how NACLs treat such fragments; entries that need the port or ICMP type were treated as not matching (UNCONFIRMED)")
+	}
+	if len(in.VPCCIDRs) == 0 {
+		for _, a := range []netip.Addr{p.Src, p.Dst} {
+			if a.Is4() && a.As4()[3] == 2 { // could be a VPC's base+2, the Amazon DNS resolver
+				res.Notes = append(res.Notes, fmt.Sprintf("no --vpc-cidr given: if %s is its VPC's base+2 address (the Amazon DNS resolver), NACLs do not filter this traffic; give --vpc-cidr to have it exempted", a))
+				break
+			}
+		}
+	}
+	return res
+}
+
+// checkReasons says why the packet meets each check: one sentence per
+// check, then (between two subnets) the overall sentence.
+func checkReasons(x *replay.Explanation, p *nacl.Packet, direction string) []string {
+	if x.ByDirection {
+		return []string{"direction given with --direction"}
+	}
+	var out []string
+	if x.Between && !x.OneOfTwo {
+		out = append(out,
+			fmt.Sprintf("outbound: source %s leaves subnet %s; outbound rules match the destination address and the destination port", p.Src, x.Checks[0].Subnet),
+			fmt.Sprintf("inbound: destination %s enters subnet %s; inbound rules match the source address and the destination port", p.Dst, x.Checks[1].Subnet),
+			fmt.Sprintf("between subnets: source %s is in subnet %s and destination %s in subnet %s; the packet meets the source subnet's outbound rules, then the destination subnet's inbound rules (two subnets sharing one NACL still get both checks)",
+				p.Src, x.Checks[0].Subnet, p.Dst, x.Checks[1].Subnet))
+		return out
+	}
+	c := &x.Checks[0]
+	var r string
+	if c.Direction == nacl.Ingress {
+		r = fmt.Sprintf("inbound: destination %s is in subnet %s and the source is outside; inbound rules match the source address and the destination port", p.Dst, c.Subnet)
+	} else {
+		r = fmt.Sprintf("outbound: source %s is in subnet %s and the destination is outside; outbound rules match the destination address and the destination port", p.Src, c.Subnet)
+	}
+	if x.OneOfTwo {
+		if c.Direction == nacl.Ingress {
+			r = fmt.Sprintf("inbound: destination %s enters subnet %s; inbound rules match the source address and the destination port", p.Dst, c.Subnet)
+		} else {
+			r = fmt.Sprintf("outbound: source %s leaves subnet %s; outbound rules match the destination address and the destination port", p.Src, c.Subnet)
+		}
+		r += " (--direction " + direction + " shows only this check of the two the packet meets)"
+	}
+	return []string{r}
+}
+
+// notFilteredWhy says why the packet meets no check.
+func notFilteredWhy(x *replay.Explanation, p *nacl.Packet) string {
+	switch x.Reason {
+	case replay.ReasonSameSubnet:
+		return fmt.Sprintf("source and destination are both in subnet %s: NACLs do not filter traffic within a subnet", x.Subnet)
+	case replay.ReasonNotCrossing:
+		var cidrs []string
+		for _, c := range x.Subnets {
+			cidrs = append(cidrs, c.String())
+		}
+		where := "subnet " + strings.Join(cidrs, ", ")
+		if x.SeveralSubnets {
+			where = "any given subnet (" + strings.Join(cidrs, ", ") + ")"
+		}
+		return fmt.Sprintf("neither %s nor %s is in %s: the packet does not cross this NACL", p.Src, p.Dst, where)
+	}
+	why := "AWS network ACLs do not filter this traffic (" + x.Reason + ")"
+	if n, ok := replay.ExemptNotes[x.Reason]; ok {
+		why += ": " + n
+	}
+	return why
+}
+
+// explainCheck converts one traced check.
+func explainCheck(acl *nacl.ACL, xc *replay.ExplainCheck, reason string) ExplainCheck {
+	c := ExplainCheck{Direction: xc.Direction.String(), Reason: reason, Steps: []ExplainStep{}, Uncertain: xc.Uncertain}
+	if xc.Subnet.IsValid() {
+		c.Subnet = xc.Subnet.String()
+	}
+	for _, st := range xc.Steps {
+		es := ExplainStep{Rule: st.RuleNumber, Direction: xc.Direction.String(), Action: st.Action.String(), Matched: st.Matched, Miss: st.Miss.String(), Why: st.Why, Uncertain: st.Uncertain}
+		if st.Entry >= 0 {
+			e := &acl.Entries[st.Entry]
+			es.Direction = e.Direction.String()
+			es.Match, es.Position, es.Comment = e.MatchText(), e.Pos.String(), e.Comment
+		} else {
+			es.Match = "all 0.0.0.0/0 (implicit default)"
+			if st.RuleNumber == nacl.DefaultRuleIPv6 {
+				es.Match = "all ::/0 (implicit default)"
+			}
+		}
+		c.Steps = append(c.Steps, es)
+	}
+	d := xc.Decision
+	c.Verdict, c.Rule, c.Default = d.Action.String(), d.RuleNumber, d.IsDefault()
+	if !d.IsDefault() {
+		c.Position = acl.Entries[d.Entry].Pos.String()
+	}
+	return c
 }
 
 // Write prints the explanation in format (text or json).

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/netip"
 	"runtime"
 	"sort"
 	"strconv"
@@ -18,8 +17,8 @@ import (
 	"github.com/flowverify/flowverify/flows"
 )
 
-// flowsReport is the data of `flowverify flows`, shared by every format.
-type flowsReport struct {
+// Flows is the data of `flowverify flows`, shared by every format.
+type Flows struct {
 	files []capture.FileInfo
 	convs *flows.Classified
 	sum   flows.Summary
@@ -27,24 +26,19 @@ type flowsReport struct {
 	probs []capture.Problem
 }
 
-func newFlowsReport(s *capture.Stream, convs *flows.Classified) *flowsReport {
-	r := &flowsReport{files: s.Files(), convs: convs, sum: convs.Summary(), probs: s.Problems()}
+// NewFlows returns the report of a stream read to its end and its
+// classified conversations.
+func NewFlows(s *capture.Stream, convs *flows.Classified) *Flows {
+	r := &Flows{files: s.Files(), convs: convs, sum: convs.Summary(), probs: s.Problems()}
 	for _, f := range r.files {
 		r.nano = r.nano || f.Nanosecond
 	}
 	return r
 }
 
-// Flows is the data of `flowverify flows`, shared by every format.
-type Flows = flowsReport
-
-// NewFlows returns the report of a stream read to its end and its
-// classified conversations.
-func NewFlows(s *capture.Stream, convs *flows.Classified) *Flows { return newFlowsReport(s, convs) }
-
 // Write prints the report in format (text, json, jsonl or csv) to out;
 // colour enables ANSI colours in text.
-func (r *flowsReport) Write(out io.Writer, format string, colour bool) error {
+func (r *Flows) Write(out io.Writer, format string, colour bool) error {
 	w := bufio.NewWriterSize(out, 1<<16)
 	var err error
 	switch format {
@@ -75,6 +69,7 @@ func (r *flowsReport) Write(out io.Writer, format string, colour bool) error {
 	return err
 }
 
+// DirJSON counts one direction of a conversation.
 type DirJSON struct {
 	Packets uint64 `json:"packets"`
 	Bytes   uint64 `json:"bytes"`
@@ -106,7 +101,7 @@ type FlowsConvJSON struct {
 	Fragments      uint64       `json:"fragments"`
 }
 
-func (r *flowsReport) fileName(i int) string {
+func (r *Flows) fileName(i int) string {
 	if i >= 0 && i < len(r.files) {
 		return r.files[i].Name
 	}
@@ -122,6 +117,7 @@ type FlowsJSON struct {
 	Problems      []ProblemJSON    `json:"problems"`
 }
 
+// FileJSON describes one input file of flows.
 type FileJSON struct {
 	Name       string   `json:"name"`
 	Format     string   `json:"format"`
@@ -132,6 +128,8 @@ type FileJSON struct {
 	Complete   bool     `json:"complete"`
 }
 
+// FlowsSummaryJSON is the summary of flows: records, conversations by
+// protocol, anomalies by reason.
 type FlowsSummaryJSON struct {
 	Packets              uint64            `json:"packets"`
 	IP                   uint64            `json:"ip"`
@@ -142,6 +140,7 @@ type FlowsSummaryJSON struct {
 	Anomalies            map[string]uint64 `json:"anomalies"`
 }
 
+// ProblemJSON is one problem met while reading the inputs.
 type ProblemJSON struct {
 	File   string `json:"file"`
 	Frame  int64  `json:"frame,omitempty"`
@@ -152,7 +151,7 @@ type ProblemJSON struct {
 
 // writeJSONDocument streams a FlowsJSON: the head fields, then one
 // conversation at a time.
-func (r *flowsReport) writeJSONDocument(w io.Writer) error {
+func (r *Flows) writeJSONDocument(w io.Writer) error {
 	head := []struct {
 		name string
 		v    any
@@ -212,7 +211,7 @@ func problemsJSON(probs []capture.Problem) []ProblemJSON {
 	return out
 }
 
-func (r *flowsReport) summaryJSON() FlowsSummaryJSON {
+func (r *Flows) summaryJSON() FlowsSummaryJSON {
 	s := FlowsSummaryJSON{
 		Packets: r.sum.Packets, IP: r.sum.IP, NonIP: r.sum.NonIP, Undecodable: r.sum.Undecodable,
 		Conversations:        r.convs.Len(),
@@ -235,7 +234,7 @@ var FlowsCSVHeader = []string{
 	"state", "handshake", "evidence", "confidence", "first", "last", "duration_s", "first_file", "first_frame",
 }
 
-func (r *flowsReport) csvRow(c *flows.Conversation) []string {
+func (r *Flows) csvRow(c *flows.Conversation) []string {
 	cp, sp := "", ""
 	if c.HasPorts() {
 		cp, sp = strconv.Itoa(int(c.Client.Port)), strconv.Itoa(int(c.Server.Port))
@@ -251,7 +250,7 @@ func (r *flowsReport) csvRow(c *flows.Conversation) []string {
 	}
 }
 
-func (r *flowsReport) writeText(w io.Writer, colour bool) error {
+func (r *Flows) writeText(w io.Writer, colour bool) error {
 	t := newStreamTable("ID", "PROTO", "CLIENT", "SERVER", "CLIENT-PROFILES", "PKTS>", "BYTES>", "PKTS<", "BYTES<",
 		"STATE", "EVIDENCE", "CONF", "DURATION").alignRight(0, 5, 6, 7, 8)
 	t.colour = func(_, col int, cell string) string {
@@ -280,7 +279,7 @@ func (r *flowsReport) writeText(w io.Writer, colour bool) error {
 	return r.writeSummaryText(w, colour)
 }
 
-func (r *flowsReport) writeSummaryText(w io.Writer, colour bool) error {
+func (r *Flows) writeSummaryText(w io.Writer, colour bool) error {
 	fmt.Fprintln(w, colourText("Summary", ansiBold, colour))
 	for _, f := range r.files {
 		state := "complete"
@@ -344,7 +343,7 @@ func (row *cellRow) conversation(c *flows.Conversation) [][]byte {
 // measureText widens width to the text cells of every conversation,
 // splitting the conversations between the cores (Conversation only
 // reads the classified table).
-func (r *flowsReport) measureText(width []int) {
+func (r *Flows) measureText(width []int) {
 	n := r.convs.Len()
 	workers := min(runtime.GOMAXPROCS(0), max(n/10000, 1))
 	widths := make([][]int, workers)
@@ -396,16 +395,12 @@ func (r *cellRow) cells() [][]byte {
 	return r.cs
 }
 
-// appendEndpointText appends endpointText(c, e).
+// appendEndpointText appends an endpoint of c for the flows table:
+// AppendEndpoint, and the echo identifier after an ICMP echo client
+// ("10.0.1.10 id=7").
 func appendEndpointText(b []byte, c *flows.Conversation, e flows.Endpoint) []byte {
-	if !e.Addr.IsValid() || e.Addr.Zone() != "" {
-		return append(b, endpointText(c, e)...)
-	}
-	if c.HasPorts() {
-		return netip.AddrPortFrom(e.Addr, e.Port).AppendTo(b)
-	}
-	b = e.Addr.AppendTo(b)
-	if c.Evidence == flows.EvidenceICMPEcho && e == c.Client {
+	b = appendEndpoint(b, e, c.HasPorts())
+	if !c.HasPorts() && c.Evidence == flows.EvidenceICMPEcho && e == c.Client {
 		b = append(b, " id="...)
 		b = strconv.AppendUint(b, uint64(c.EchoID), 10)
 	}
@@ -426,18 +421,6 @@ func appendHumanDuration(b []byte, d time.Duration) []byte {
 		d = d.Round(time.Second)
 	}
 	return append(b, d.String()...)
-}
-
-// endpointText prints addr:port ([v6]:port) or the address alone for
-// protocols without ports (with the echo id for ICMP echo).
-func endpointText(c *flows.Conversation, e flows.Endpoint) string {
-	if c.HasPorts() {
-		return netip.AddrPortFrom(e.Addr, e.Port).String()
-	}
-	if c.Evidence == flows.EvidenceICMPEcho && e == c.Client {
-		return fmt.Sprintf("%s id=%d", e.Addr, c.EchoID)
-	}
-	return e.Addr.String()
 }
 
 func protoCountsText(m map[string]int) string {

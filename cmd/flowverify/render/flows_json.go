@@ -15,7 +15,7 @@ import (
 // byte for byte what json.Marshal (escapeHTML true) or an Encoder with
 // SetEscapeHTML(false) produces for r.convJSON(c), without reflection or
 // allocation (flows_json_test.go checks both).
-func (r *flowsReport) appendConvJSON(b []byte, c *flows.Conversation, escapeHTML bool) []byte {
+func (r *Flows) appendConvJSON(b []byte, c *flows.Conversation, escapeHTML bool) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendInt(b, int64(c.ID), 10)
 	b = append(b, `,"proto":`...)

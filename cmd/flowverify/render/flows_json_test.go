@@ -19,7 +19,7 @@ import (
 
 // checkConvJSON compares appendConvJSON with encoding/json on c, in both
 // escaping modes (jsonl: Encoder without HTML escaping; json: Marshal).
-func checkConvJSON(t *testing.T, r *flowsReport, c *flows.Conversation) {
+func checkConvJSON(t *testing.T, r *Flows, c *flows.Conversation) {
 	t.Helper()
 	v := r.convJSON(c)
 	want, err := json.Marshal(v)
@@ -60,7 +60,7 @@ func TestConvJSONMatchesEncodingJSONOnSamples(t *testing.T) {
 		}
 		convs := classify(s)
 		for _, nano := range []bool{false, true} {
-			r := newFlowsReport(s, convs)
+			r := NewFlows(s, convs)
 			r.nano = nano
 			convs.Each(func(c *flows.Conversation) error {
 				checkConvJSON(t, r, c)
@@ -130,7 +130,7 @@ func TestConvJSONMatchesEncodingJSONRandom(t *testing.T) {
 		if rng.IntN(50) == 0 {
 			c.ClientProfiles = []string{"x<y", strings.Repeat("é", 3)}
 		}
-		checkConvJSON(t, &flowsReport{files: files, nano: rng.IntN(2) == 0}, c)
+		checkConvJSON(t, &Flows{files: files, nano: rng.IntN(2) == 0}, c)
 	}
 }
 
@@ -183,7 +183,7 @@ func classify(s *capture.Stream) *flows.Classified {
 
 // convJSON is the slow reference of appendConvJSON: the conversation as
 // the value encoding/json encodes.
-func (r *flowsReport) convJSON(c *flows.Conversation) FlowsConvJSON {
+func (r *Flows) convJSON(c *flows.Conversation) FlowsConvJSON {
 	j := FlowsConvJSON{
 		ID:             c.ID,
 		Proto:          flows.ProtoName(c.Proto),

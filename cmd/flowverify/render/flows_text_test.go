@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -89,6 +90,21 @@ func TestAppendEndpointText(t *testing.T) {
 	}
 }
 
+// The flows table prints endpoints without allocating (its rows are
+// generated twice over millions of conversations).
+func TestAppendEndpointTextAllocs(t *testing.T) {
+	c := &flows.Conversation{Proto: capture.ProtoICMP, Evidence: flows.EvidenceICMPEcho, EchoID: 77,
+		Client: flows.Endpoint{Addr: netip.MustParseAddr("2001:db8::1")}, Server: flows.Endpoint{Addr: netip.MustParseAddr("10.1.2.3")}}
+	buf := make([]byte, 0, 64)
+	if n := testing.AllocsPerRun(100, func() { buf = appendEndpointText(buf[:0], c, c.Client) }); n != 0 {
+		t.Errorf("appendEndpointText allocates %.0f times", n)
+	}
+	c.Proto = capture.ProtoTCP
+	if n := testing.AllocsPerRun(100, func() { buf = appendEndpointText(buf[:0], c, c.Server) }); n != 0 {
+		t.Errorf("appendEndpointText allocates %.0f times with ports", n)
+	}
+}
+
 func TestAppendHumanDuration(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	ds := []time.Duration{-1, 0, 1, 999, time.Microsecond, 1500 * time.Microsecond, time.Second - 1, time.Second, time.Minute - 1, time.Minute, 90 * time.Minute, 1<<63 - 1, -1 << 63}
@@ -123,7 +139,7 @@ func TestMeasureTextParallel(t *testing.T) {
 		}
 		tb.Add(p)
 	}
-	r := &flowsReport{convs: tb.Classify()}
+	r := &Flows{convs: tb.Classify()}
 	header := make([]int, 13)
 	serial := append([]int(nil), header...)
 	var row cellRow
@@ -138,4 +154,16 @@ func TestMeasureTextParallel(t *testing.T) {
 	if !slices.Equal(serial, parallel) {
 		t.Errorf("parallel widths %v, serial %v", parallel, serial)
 	}
+}
+
+// endpointText prints addr:port ([v6]:port) or the address alone for
+// protocols without ports (with the echo id for ICMP echo).
+func endpointText(c *flows.Conversation, e flows.Endpoint) string {
+	if c.HasPorts() {
+		return netip.AddrPortFrom(e.Addr, e.Port).String()
+	}
+	if c.Evidence == flows.EvidenceICMPEcho && e == c.Client {
+		return fmt.Sprintf("%s id=%d", e.Addr, c.EchoID)
+	}
+	return e.Addr.String()
 }

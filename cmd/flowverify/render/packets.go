@@ -2,12 +2,12 @@ package render
 
 import (
 	"encoding/json"
-	"github.com/flowverify/flowverify/nacl/replay"
 	"strconv"
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl/replay"
 )
 
 // PacketWriter formats per-packet lines (--packets) without reflection,
@@ -132,7 +132,7 @@ func (w *PacketWriter) CSV(p *capture.Packet, r *replay.PacketResult) []string {
 		sp, dp = strconv.Itoa(int(p.SrcPort)), strconv.Itoa(int(p.DstPort))
 	}
 	return []string{w.opts.file(p.File), strconv.FormatInt(p.Frame, 10), FormatTime(p.Time, w.opts.fileNano(p.File)), flows.ProtoName(p.Proto),
-		p.Src.String(), sp, p.Dst.String(), dp, strconv.Itoa(r.Ref.ID), r.Role, string(r.Judgement.Verdict), r.Judgement.Reason,
+		p.Src.String(), sp, p.Dst.String(), dp, strconv.Itoa(r.Ref.ID), string(r.Role), string(r.Judgement.Verdict), r.Judgement.Reason,
 		ChecksText(r.Judgement.Checks[:r.Judgement.NCheck], true)}
 }
 
@@ -221,15 +221,5 @@ func (w *PacketWriter) appendTime(b []byte, p *capture.Packet) []byte {
 		w.tsSec, w.tsValid = sec, t.Year() >= 0 && t.Year() <= 9999
 	}
 	b = append(b, w.tsHead...)
-	frac, digits := t.Nanosecond()/1000, 6
-	if nano {
-		frac, digits = t.Nanosecond(), 9
-	}
-	var d [9]byte
-	for i := digits - 1; i >= 0; i-- {
-		d[i] = byte('0' + frac%10)
-		frac /= 10
-	}
-	b = append(b, d[:digits]...)
-	return append(b, 'Z')
+	return appendFraction(b, t.Nanosecond(), nano)
 }

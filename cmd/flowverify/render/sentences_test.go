@@ -2,6 +2,7 @@ package render
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/flowverify/flowverify/flows"
@@ -60,5 +61,23 @@ func TestSentences(t *testing.T) {
 		if again := sentences(cr, pc); again[0] != got[0] || again[1] != got[1] {
 			t.Errorf("cached sentences %q", again)
 		}
+	}
+}
+
+// TestReportNotes checks the caveats a check report carries: uncertain
+// verdicts, NDP and ECS task metadata (both UNCONFIRMED by AWS), after the
+// command's own notes.
+func TestReportNotes(t *testing.T) {
+	s := &replay.Summary{ExemptBy: map[string]uint64{replay.ReasonECSMetadata: 1}, NotFilteredBy: map[string]uint64{replay.ReasonNDP: 3}}
+	s.Uncertain = 2
+	o := &Options{Notes: []string{"subnet 10.0.1.10/32 is the detected capture host (no --subnet given)"}}
+	got := o.checkNotes(&replay.Report{Summary: *s})
+	if len(got) != 4 || got[0] != o.Notes[0] || !strings.HasPrefix(got[1], "verdicts of 2 packet(s) are uncertain") ||
+		!strings.HasPrefix(got[2], "3 IPv6 neighbour discovery packet(s)") || !strings.Contains(got[2], "UNCONFIRMED") ||
+		!strings.HasPrefix(got[3], "1 packet(s) to/from 169.254.170.2 counted as exempt (ECS task metadata): ") {
+		t.Errorf("notes %q", got)
+	}
+	if n := reportNotes(&replay.Summary{}); len(n) != 0 {
+		t.Errorf("notes without caveats: %q", n)
 	}
 }

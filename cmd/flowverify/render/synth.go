@@ -59,9 +59,9 @@ func WriteSynthText(w io.Writer, r *synth.Result, check *synth.CheckResult) erro
 			}
 			switch {
 			case len(c.Outside) > 0 && c.Forced:
-				fmt.Fprintf(&b, " (outside it: %s, replies denied)", portList(c.Outside))
+				fmt.Fprintf(&b, " (outside it: %s, replies denied)", synth.PortList(c.Outside))
 			case len(c.Outside) > 0:
-				fmt.Fprintf(&b, " (+ exact %s)", portList(c.Outside))
+				fmt.Fprintf(&b, " (+ exact %s)", synth.PortList(c.Outside))
 			}
 			b.WriteByte('\n')
 		}
@@ -195,22 +195,6 @@ func family(v6 bool) string {
 		return "IPv6"
 	}
 	return "IPv4"
-}
-
-// portList lists ports, "80,443", the first 8 of more with their count.
-func portList(ps []uint16) string {
-	var b strings.Builder
-	for i, p := range ps {
-		if i == 8 {
-			fmt.Fprintf(&b, ",... (%d in all)", len(ps))
-			break
-		}
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(int(p)))
-	}
-	return b.String()
 }
 
 // ACLIDVar is the shell variable the cli output uses for the network ACL

@@ -18,22 +18,28 @@ func AppendTime(b []byte, t time.Time, nano bool) []byte {
 			byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
 			byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
 			byte('0'+sec/10), byte('0'+sec%10), '.')
-		frac, digits := t.Nanosecond(), 9
-		if !nano {
-			frac, digits = frac/1000, 6
-		}
-		var d [9]byte
-		for i := digits - 1; i >= 0; i-- {
-			d[i] = byte('0' + frac%10)
-			frac /= 10
-		}
-		b = append(b, d[:digits]...)
-		return append(b, 'Z')
+		return appendFraction(b, t.Nanosecond(), nano)
 	}
 	if nano {
 		return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
 	}
 	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+}
+
+// appendFraction appends the fractional seconds of ns nanoseconds, 9
+// digits when nano is true, else 6, and the 'Z' that ends AppendTime.
+func appendFraction(b []byte, ns int, nano bool) []byte {
+	frac, digits := ns, 9
+	if !nano {
+		frac, digits = ns/1000, 6
+	}
+	var d [9]byte
+	for i := digits - 1; i >= 0; i-- {
+		d[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	b = append(b, d[:digits]...)
+	return append(b, 'Z')
 }
 
 // FormatTime returns AppendTime(nil, t, nano) as a string ("" for the zero time).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/diag"
+	"github.com/flowverify/flowverify/nacl/formats/internal/jsontree"
 )
 
 // Parse reads every ACL in data. name is used in positions and messages.
@@ -24,16 +25,11 @@ import (
 // returns what it could read even on errors; rule-number ranges and
 // duplicates are left to nacl.Validate (aclfile.Read runs it).
 func Parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
-	t := newTree(data)
+	t := jsontree.New(data)
 	p := &parser{name: name, t: t}
-	root, err := t.parse()
+	root, err := t.Parse()
 	if err != nil {
-		var se *syntaxError
-		off := 0
-		if errors.As(err, &se) {
-			off = se.off
-		}
-		line, col := t.lineCol(off)
+		line, col := t.LineCol(jsontree.ErrorOffset(err))
 		d := nacl.Diagnostic{Severity: nacl.SevError, Pos: nacl.Pos{File: name, Line: line, Col: col}, Msg: "invalid JSON: " + err.Error()}
 		return nil, []nacl.Diagnostic{d}, errors.New(d.Error())
 	}
@@ -44,45 +40,45 @@ func Parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
 // parser holds the state of one Parse call.
 type parser struct {
 	name  string
-	t     *tree
+	t     *jsontree.Tree
 	acls  []*nacl.ACL
 	diags []nacl.Diagnostic
 }
 
 // pos returns the position of n with its JSON path.
-func (p *parser) pos(n *node, path string) nacl.Pos {
+func (p *parser) pos(n *jsontree.Node, path string) nacl.Pos {
 	pos := nacl.Pos{File: p.name, Path: path}
 	if n != nil {
-		pos.Line, pos.Col = p.t.lineCol(n.off)
+		pos.Line, pos.Col = p.t.LineCol(n.Off)
 	}
 	return pos
 }
 
-func (p *parser) diag(sev nacl.Severity, n *node, path, field, format string, args ...any) {
+func (p *parser) diag(sev nacl.Severity, n *jsontree.Node, path, field, format string, args ...any) {
 	p.diags = append(p.diags, nacl.Diagnostic{Severity: sev, Pos: p.pos(n, path), Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 // document finds the ACL objects in the root value.
-func (p *parser) document(root *node) {
+func (p *parser) document(root *jsontree.Node) {
 	switch {
-	case root.kind == 'a':
-		for i, a := range root.elems {
+	case root.Kind == 'a':
+		for i, a := range root.Elems {
 			p.acl(a, fmt.Sprintf("$[%d]", i), i)
 		}
-	case root.kind != 'o':
-		p.diag(nacl.SevError, root, "$", "", "not a describe-network-acls document: the top level is %s", root.kindName())
-	case root.get("NetworkAcls") != nil:
-		list := root.get("NetworkAcls")
-		if list.kind != 'a' {
-			p.diag(nacl.SevError, list, "$.NetworkAcls", "NetworkAcls", "want an array, got %s", list.kindName())
+	case root.Kind != 'o':
+		p.diag(nacl.SevError, root, "$", "", "not a describe-network-acls document: the top level is %s", root.KindName())
+	case root.Get("NetworkAcls") != nil:
+		list := root.Get("NetworkAcls")
+		if list.Kind != 'a' {
+			p.diag(nacl.SevError, list, "$.NetworkAcls", "NetworkAcls", "want an array, got %s", list.KindName())
 			return
 		}
-		for i, a := range list.elems {
+		for i, a := range list.Elems {
 			p.acl(a, fmt.Sprintf("$.NetworkAcls[%d]", i), i)
 		}
-	case root.get("NetworkAcl") != nil:
-		p.acl(root.get("NetworkAcl"), "$.NetworkAcl", 0)
-	case root.get("Entries") != nil || root.get("NetworkAclId") != nil:
+	case root.Get("NetworkAcl") != nil:
+		p.acl(root.Get("NetworkAcl"), "$.NetworkAcl", 0)
+	case root.Get("Entries") != nil || root.Get("NetworkAclId") != nil:
 		p.acl(root, "$", 0)
 	default:
 		p.diag(nacl.SevError, root, "$", "", "not a describe-network-acls document: no NetworkAcls, NetworkAcl, Entries or NetworkAclId key")
@@ -90,56 +86,56 @@ func (p *parser) document(root *node) {
 }
 
 // acl reads one NetworkAcl object.
-func (p *parser) acl(n *node, path string, index int) {
-	if n.kind != 'o' {
-		p.diag(nacl.SevError, n, path, "", "want a NetworkAcl object, got %s", n.kindName())
+func (p *parser) acl(n *jsontree.Node, path string, index int) {
+	if n.Kind != 'o' {
+		p.diag(nacl.SevError, n, path, "", "want a NetworkAcl object, got %s", n.KindName())
 		return
 	}
 	a := &nacl.ACL{Pos: p.pos(n, path)}
-	if v := n.get("NetworkAclId"); v != nil && v.kind == 's' && v.text != "" {
-		a.ID = v.text
+	if v := n.Get("NetworkAclId"); v != nil && v.Kind == 's' && v.Text != "" {
+		a.ID = v.Text
 	} else {
 		base := strings.TrimSuffix(filepath.Base(p.name), filepath.Ext(p.name))
 		a.ID = fmt.Sprintf("%s-%d", base, index+1)
 		p.diag(nacl.SevWarning, n, path, "NetworkAclId", "missing or not a string; calling the ACL %q", a.ID)
 	}
-	if v := n.get("VpcId"); v != nil && v.kind == 's' {
-		a.VPCID = v.text
+	if v := n.Get("VpcId"); v != nil && v.Kind == 's' {
+		a.VPCID = v.Text
 	}
-	if v := n.get("IsDefault"); v != nil {
+	if v := n.Get("IsDefault"); v != nil {
 		b, err := boolOf(v)
 		if err != nil {
 			p.diag(nacl.SevError, v, path+".IsDefault", "IsDefault", "%v", err)
 		}
 		a.IsDefault = b
 	}
-	if tags := n.get("Tags"); tags != nil && tags.kind == 'a' {
-		for _, tg := range tags.elems {
-			if k := tg.get("Key"); k != nil && k.kind == 's' && k.text == "Name" {
-				if v := tg.get("Value"); v != nil && v.kind == 's' {
-					a.Name = v.text
+	if tags := n.Get("Tags"); tags != nil && tags.Kind == 'a' {
+		for _, tg := range tags.Elems {
+			if k := tg.Get("Key"); k != nil && k.Kind == 's' && k.Text == "Name" {
+				if v := tg.Get("Value"); v != nil && v.Kind == 's' {
+					a.Name = v.Text
 				}
 			}
 		}
 	}
-	if as := n.get("Associations"); as != nil {
-		if as.kind != 'a' {
-			p.diag(nacl.SevError, as, path+".Associations", "Associations", "want an array, got %s", as.kindName())
+	if as := n.Get("Associations"); as != nil {
+		if as.Kind != 'a' {
+			p.diag(nacl.SevError, as, path+".Associations", "Associations", "want an array, got %s", as.KindName())
 		} else {
-			for i, s := range as.elems {
-				if v := s.get("SubnetId"); v != nil && v.kind == 's' && v.text != "" {
-					a.Subnets = append(a.Subnets, v.text)
+			for i, s := range as.Elems {
+				if v := s.Get("SubnetId"); v != nil && v.Kind == 's' && v.Text != "" {
+					a.Subnets = append(a.Subnets, v.Text)
 				} else {
 					p.diag(nacl.SevWarning, s, fmt.Sprintf("%s.Associations[%d]", path, i), "SubnetId", "association without a SubnetId ignored")
 				}
 			}
 		}
 	}
-	if es := n.get("Entries"); es != nil {
-		if es.kind != 'a' {
-			p.diag(nacl.SevError, es, path+".Entries", "Entries", "want an array, got %s", es.kindName())
+	if es := n.Get("Entries"); es != nil {
+		if es.Kind != 'a' {
+			p.diag(nacl.SevError, es, path+".Entries", "Entries", "want an array, got %s", es.KindName())
 		} else {
-			for i, en := range es.elems {
+			for i, en := range es.Elems {
 				if e, ok := p.entry(en, fmt.Sprintf("%s.Entries[%d]", path, i)); ok {
 					a.Entries = append(a.Entries, e)
 				}
@@ -153,14 +149,14 @@ func (p *parser) acl(n *node, path string, index int) {
 
 // entry reads one NetworkAclEntry; ok is false when it has errors or is
 // an implicit default entry.
-func (p *parser) entry(n *node, path string) (nacl.Entry, bool) {
+func (p *parser) entry(n *jsontree.Node, path string) (nacl.Entry, bool) {
 	e := nacl.Entry{ICMPType: -1, ICMPCode: -1, Pos: p.pos(n, path)}
-	if n.kind != 'o' {
-		p.diag(nacl.SevError, n, path, "", "want an entry object, got %s", n.kindName())
+	if n.Kind != 'o' {
+		p.diag(nacl.SevError, n, path, "", "want an entry object, got %s", n.KindName())
 		return e, false
 	}
 	ok := true
-	bad := func(v *node, field string, err error) {
+	bad := func(v *jsontree.Node, field string, err error) {
 		fp := path + "." + field
 		if v == nil {
 			v = n
@@ -168,8 +164,8 @@ func (p *parser) entry(n *node, path string) (nacl.Entry, bool) {
 		p.diag(nacl.SevError, v, fp, field, "%v", err)
 		ok = false
 	}
-	req := func(field string) *node {
-		v := n.get(field)
+	req := func(field string) *jsontree.Node {
+		v := n.Get(field)
 		if v == nil {
 			bad(nil, field, fmt.Errorf("missing %s", field))
 		}
@@ -193,10 +189,10 @@ func (p *parser) entry(n *node, path string) (nacl.Entry, bool) {
 	}
 	if v := req("RuleAction"); v != nil {
 		var err error
-		if v.kind != 's' {
-			err = fmt.Errorf("want \"allow\" or \"deny\", got %s", v.kindName())
+		if v.Kind != 's' {
+			err = fmt.Errorf("want \"allow\" or \"deny\", got %s", v.KindName())
 		} else {
-			e.Action, err = nacl.ParseAction(v.text)
+			e.Action, err = nacl.ParseAction(v.Text)
 		}
 		if err != nil {
 			bad(v, "RuleAction", err)
@@ -204,16 +200,16 @@ func (p *parser) entry(n *node, path string) (nacl.Entry, bool) {
 	}
 	if v := req("Protocol"); v != nil {
 		var err error
-		if v.kind != 's' && v.kind != 'n' {
-			err = fmt.Errorf("want a protocol number or name, got %s", v.kindName())
+		if v.Kind != 's' && v.Kind != 'n' {
+			err = fmt.Errorf("want a protocol number or name, got %s", v.KindName())
 		} else {
-			e.Protocol, err = nacl.ParseProtocol(v.text)
+			e.Protocol, err = nacl.ParseProtocol(v.Text)
 		}
 		if err != nil {
 			bad(v, "Protocol", err)
 		}
 	}
-	v4, v6 := n.get("CidrBlock"), n.get("Ipv6CidrBlock")
+	v4, v6 := n.Get("CidrBlock"), n.Get("Ipv6CidrBlock")
 	switch {
 	case v4 == nil && v6 == nil:
 		bad(nil, "CidrBlock", errors.New("missing CidrBlock or Ipv6CidrBlock"))
@@ -230,13 +226,13 @@ func (p *parser) entry(n *node, path string) (nacl.Entry, bool) {
 		return e, false
 	}
 	p.portRange(&e, n, path, &ok)
-	p.icmp(&e, n.get("IcmpTypeCode"), path, &ok)
+	p.icmp(&e, n.Get("IcmpTypeCode"), path, &ok)
 	if !ok {
 		return e, false
 	}
 	if nacl.IsDefaultRuleNumber(e.RuleNumber) {
 		if err := nacl.CheckDefaultEntry(&e); err != nil {
-			p.diag(nacl.SevError, n.get("RuleNumber"), path+".RuleNumber", "RuleNumber", "%v", err)
+			p.diag(nacl.SevError, n.Get("RuleNumber"), path+".RuleNumber", "RuleNumber", "%v", err)
 		}
 		return e, false // implicit: dropped
 	}
@@ -245,21 +241,21 @@ func (p *parser) entry(n *node, path string) (nacl.Entry, bool) {
 }
 
 // cidr reads CidrBlock or Ipv6CidrBlock.
-func (p *parser) cidr(e *nacl.Entry, v *node, path, field string, ok *bool) {
+func (p *parser) cidr(e *nacl.Entry, v *jsontree.Node, path, field string, ok *bool) {
 	fp := path + "." + field
-	if v.kind != 's' {
-		p.diag(nacl.SevError, v, fp, field, "want a CIDR string, got %s", v.kindName())
+	if v.Kind != 's' {
+		p.diag(nacl.SevError, v, fp, field, "want a CIDR string, got %s", v.KindName())
 		*ok = false
 		return
 	}
-	pfx, warn, err := nacl.ParseCIDR(v.text)
+	pfx, warn, err := nacl.ParseCIDR(v.Text)
 	if err != nil {
 		p.diag(nacl.SevError, v, fp, field, "%v", err)
 		*ok = false
 		return
 	}
 	if (field == "Ipv6CidrBlock") != pfx.Addr().Is6() {
-		p.diag(nacl.SevError, v, fp, field, "%s is not an %s CIDR", v.text, map[bool]string{true: "IPv6", false: "IPv4"}[field == "Ipv6CidrBlock"])
+		p.diag(nacl.SevError, v, fp, field, "%s is not an %s CIDR", v.Text, map[bool]string{true: "IPv6", false: "IPv4"}[field == "Ipv6CidrBlock"])
 		*ok = false
 		return
 	}
@@ -270,10 +266,10 @@ func (p *parser) cidr(e *nacl.Entry, v *node, path, field string, ok *bool) {
 }
 
 // portRange reads PortRange; {} counts as absent.
-func (p *parser) portRange(e *nacl.Entry, en *node, path string, ok *bool) {
+func (p *parser) portRange(e *nacl.Entry, en *jsontree.Node, path string, ok *bool) {
 	fp := path + ".PortRange"
-	v := en.get("PortRange")
-	if v != nil && v.kind == 'o' && len(v.keys) == 0 {
+	v := en.Get("PortRange")
+	if v != nil && v.Kind == 'o' && len(v.Keys) == 0 {
 		v = nil
 	}
 	if !e.UsesPorts() {
@@ -284,14 +280,14 @@ func (p *parser) portRange(e *nacl.Entry, en *node, path string, ok *bool) {
 		*ok = false
 		return
 	}
-	if v.kind != 'o' {
-		p.diag(nacl.SevError, v, fp, "PortRange", "want an object {From, To}, got %s", v.kindName())
+	if v.Kind != 'o' {
+		p.diag(nacl.SevError, v, fp, "PortRange", "want an object {From, To}, got %s", v.KindName())
 		*ok = false
 		return
 	}
 	var ends [2]int
 	for i, k := range []string{"From", "To"} {
-		f := v.get(k)
+		f := v.Get(k)
 		if f == nil {
 			p.diag(nacl.SevError, v, fp, "PortRange."+k, "missing %s", k)
 			*ok = false
@@ -318,18 +314,18 @@ func (p *parser) portRange(e *nacl.Entry, en *node, path string, ok *bool) {
 }
 
 // icmp reads IcmpTypeCode; {} or absent means any type and code.
-func (p *parser) icmp(e *nacl.Entry, v *node, path string, ok *bool) {
+func (p *parser) icmp(e *nacl.Entry, v *jsontree.Node, path string, ok *bool) {
 	fp := path + ".IcmpTypeCode"
-	if v == nil || !e.UsesICMP() || (v.kind == 'o' && len(v.keys) == 0) {
+	if v == nil || !e.UsesICMP() || (v.Kind == 'o' && len(v.Keys) == 0) {
 		return
 	}
-	if v.kind != 'o' {
-		p.diag(nacl.SevError, v, fp, "IcmpTypeCode", "want an object {Type, Code}, got %s", v.kindName())
+	if v.Kind != 'o' {
+		p.diag(nacl.SevError, v, fp, "IcmpTypeCode", "want an object {Type, Code}, got %s", v.KindName())
 		*ok = false
 		return
 	}
 	read := func(k string) int {
-		f := v.get(k)
+		f := v.Get(k)
 		if f == nil {
 			return -1
 		}
@@ -350,26 +346,26 @@ func (p *parser) icmp(e *nacl.Entry, v *node, path string, ok *bool) {
 }
 
 // intOf reads an integer given as a JSON number or a numeric string.
-func intOf(n *node) (int, error) {
-	if n.kind != 'n' && n.kind != 's' {
-		return 0, fmt.Errorf("want an integer, got %s", n.kindName())
+func intOf(n *jsontree.Node) (int, error) {
+	if n.Kind != 'n' && n.Kind != 's' {
+		return 0, fmt.Errorf("want an integer, got %s", n.KindName())
 	}
-	v, err := strconv.Atoi(strings.TrimSpace(n.text))
+	v, err := strconv.Atoi(strings.TrimSpace(n.Text))
 	if err != nil {
-		return 0, fmt.Errorf("want an integer, got %q", n.text)
+		return 0, fmt.Errorf("want an integer, got %q", n.Text)
 	}
 	return v, nil
 }
 
 // boolOf reads a boolean given as true/false or "true"/"false".
-func boolOf(n *node) (bool, error) {
+func boolOf(n *jsontree.Node) (bool, error) {
 	switch {
-	case n.kind == 'b':
-		return n.b, nil
-	case n.kind == 's' && strings.EqualFold(n.text, "true"):
+	case n.Kind == 'b':
+		return n.Bool, nil
+	case n.Kind == 's' && strings.EqualFold(n.Text, "true"):
 		return true, nil
-	case n.kind == 's' && strings.EqualFold(n.text, "false"):
+	case n.Kind == 's' && strings.EqualFold(n.Text, "false"):
 		return false, nil
 	}
-	return false, fmt.Errorf("want true or false, got %s", n.kindName())
+	return false, fmt.Errorf("want true or false, got %s", n.KindName())
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -19,17 +19,16 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func decode(name string, data []byte) (*yaml.Node, nacl.Pos, error) {
 	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	if len(trim) > 0 && trim[0] == '{' {
-		clean, pos, err := yamlnode.PrepareJSON(name, data)
-		if err != nil {
-			return nil, pos, err
-		}
-		data = clean
+		return yamlnode.DecodeJSON(name, data)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		pos := nacl.Pos{File: name}
 		msg := err.Error()
-		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		var le *yaml.LoadError
+		if errors.As(err, &le) {
+			pos.Line, pos.Col, msg = le.Mark.Line, le.Mark.Column, le.Message
+		} else if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 			pos.Line, _ = strconv.Atoi(m[1])
 			msg = m[2]
 		}

@@ -1,14 +1,14 @@
 package cfn
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/diag"
 	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
-	"gopkg.in/yaml.v3"
+	"github.com/flowverify/flowverify/nacl/formats/limits"
+	"go.yaml.in/yaml/v4"
 )
 
 // Resource types this package reads.
@@ -41,9 +41,15 @@ type parser struct {
 	byID map[string]*nacl.ACL
 }
 
-// parse implements Parse.
+// parse implements Parse with default options.
 func parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
-	p := &parser{name: name, c: &diag.Collector{}, r: &resolver{params: map[string]*yaml.Node{}, resources: map[string]string{}}, byID: map[string]*nacl.ACL{}}
+	return parseWith(name, data, Options{})
+}
+
+// parseWith implements ParseWith.
+func parseWith(name string, data []byte, o Options) ([]*nacl.ACL, []nacl.Diagnostic, error) {
+	p := &parser{name: name, c: &diag.Collector{}, byID: map[string]*nacl.ACL{},
+		r: &resolver{params: map[string]*paramValue{}, conds: map[string]*condition{}, resources: map[string]string{}, budget: limits.New(o.Limits)}}
 	root, pos, err := decode(name, data)
 	if err != nil {
 		p.c.Errorf(pos, "", "%v", err)
@@ -53,9 +59,14 @@ func parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
 		p.c.Errorf(p.pos(root, ""), "", "want a CloudFormation template (a mapping), got a %s", kindName(root))
 		return nil, p.c.Diags, p.c.Err()
 	}
-	if params := resolveAlias(yamlnode.Get(root, "Parameters")); params != nil && params.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(params.Content); i += 2 {
-			p.r.params[params.Content[i].Value] = resolveAlias(params.Content[i+1])
+	if tr := resolveAlias(yamlnode.Get(root, "Transform")); tr != nil {
+		p.c.Warnf(p.pos(tr, "Transform"), "Transform", "the template uses Transform (macros such as AWS::Serverless run by CloudFormation): they are not applied, so ACLs or entries they would create are not read (%s)", deployedHint)
+	}
+	p.parameters(root, o.Parameters)
+	p.r.mappings = resolveAlias(yamlnode.Get(root, "Mappings"))
+	if conds := resolveAlias(yamlnode.Get(root, "Conditions")); conds != nil && conds.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(conds.Content); i += 2 {
+			p.r.conds[conds.Content[i].Value] = &condition{node: conds.Content[i+1]}
 		}
 	}
 	resNode := resolveAlias(yamlnode.Get(root, "Resources"))
@@ -93,8 +104,20 @@ func parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
 			}
 			r.props = props
 		}
-		if cond := yamlnode.Get(v, "Condition"); cond != nil && (typ.Value == typeACL || typ.Value == typeEntry || typ.Value == typeAssoc) {
-			p.c.Warnf(p.pos(cond, path), "Condition", "resource %s has Condition %s; it is read as if the condition were true", k.Value, cond.Value)
+		if cond := resolveAlias(yamlnode.Get(v, "Condition")); cond != nil && (typ.Value == typeACL || typ.Value == typeEntry || typ.Value == typeAssoc) {
+			if cond.Kind != yaml.ScalarNode {
+				p.c.Errorf(p.pos(cond, path), "Condition", "resource %s: Condition must be a condition name; the resource is not read", k.Value)
+				continue
+			}
+			ok, e := p.r.condition(cond.Value, cond)
+			if e != nil {
+				p.c.Errorf(p.pos(e.node, path), "Condition", "resource %s: %s; the resource is not read", k.Value, e.msg)
+				continue
+			}
+			if !ok {
+				p.c.Infof(p.pos(cond, path), "Condition", "resource %s is not created: condition %s is false", k.Value, cond.Value)
+				continue
+			}
 		}
 		res = append(res, r)
 	}
@@ -114,6 +137,79 @@ func parse(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
 	return p.acls, p.c.Diags, p.c.Err()
 }
 
+// parameters sets each parameter's value: its Default, overridden by
+// Key=Value assignments (as aws cloudformation deploy
+// --parameter-overrides). CommaDelimitedList and List<...> parameters are
+// lists; a value outside AllowedValues is an error, as CloudFormation
+// refuses it.
+func (p *parser) parameters(root *yaml.Node, overrides []string) {
+	params := resolveAlias(yamlnode.Get(root, "Parameters"))
+	if params != nil && params.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(params.Content); i += 2 {
+			decl := resolveAlias(params.Content[i+1])
+			pv := &paramValue{decl: decl}
+			p.r.params[params.Content[i].Value] = pv
+			if def := resolveAlias(yamlnode.Get(decl, "Default")); def != nil {
+				if _, _, isFn := intrinsic(def); isFn || def.Kind != yaml.ScalarNode {
+					p.c.Errorf(p.pos(def, "Parameters."+params.Content[i].Value), "Default", "parameter %s: Default must be a literal", params.Content[i].Value)
+					continue
+				}
+				pv.val, pv.set = p.paramVal(decl, def.Value, def), true
+			}
+		}
+	}
+	for _, kv := range overrides {
+		k, v, ok := strings.Cut(kv, "=")
+		pos := nacl.Pos{File: "--parameter", Path: kv}
+		if !ok || k == "" {
+			p.c.Errorf(pos, "", "--parameter %q: want Key=Value", kv)
+			continue
+		}
+		pv, ok := p.r.params[k]
+		if !ok {
+			p.c.Errorf(pos, k, "--parameter %s: the template has no parameter %s", k, k)
+			continue
+		}
+		pv.val, pv.set, pv.given = p.paramVal(pv.decl, v, nil), true, true
+	}
+	for name, pv := range p.r.params {
+		allowed := resolveAlias(yamlnode.Get(pv.decl, "AllowedValues"))
+		if !pv.set || allowed == nil || allowed.Kind != yaml.SequenceNode || pv.val.kind != valScalar {
+			continue
+		}
+		found := false
+		var vals []string
+		for _, a := range allowed.Content {
+			vals = append(vals, a.Value)
+			found = found || a.Value == pv.val.text
+		}
+		if !found {
+			pos := p.pos(pv.val.node, "Parameters."+name)
+			if pv.given {
+				pos = nacl.Pos{File: "--parameter", Path: name + "=" + pv.val.text}
+			}
+			p.c.Errorf(pos, name, "parameter %s: %q is not one of the AllowedValues %s", name, pv.val.text, strings.Join(vals, ", "))
+		}
+	}
+}
+
+// paramVal converts a parameter's text to its value: a list for
+// CommaDelimitedList and List<...> types, else a string.
+func (p *parser) paramVal(decl *yaml.Node, text string, at *yaml.Node) value {
+	typ := ""
+	if t := resolveAlias(yamlnode.Get(decl, "Type")); t != nil {
+		typ = t.Value
+	}
+	if typ == "CommaDelimitedList" || strings.HasPrefix(typ, "List<") {
+		v := value{kind: valList, node: at}
+		for _, part := range strings.Split(text, ",") {
+			v.list = append(v.list, strVal(strings.TrimSpace(part), at))
+		}
+		return v
+	}
+	return strVal(text, at)
+}
+
 // pos is the position of node n with path.
 func (p *parser) pos(n *yaml.Node, path string) nacl.Pos {
 	if n == nil {
@@ -123,13 +219,43 @@ func (p *parser) pos(n *yaml.Node, path string) nacl.Pos {
 }
 
 // prop returns property name of r and the position to report it at
-// (the property's value, or the resource when absent).
+// (the property's value, or the resource when absent). A property whose
+// value is !If resolves to the chosen branch, and to nothing when that is
+// AWS::NoValue.
 func (p *parser) prop(r resource, name string) (*yaml.Node, nacl.Pos) {
-	n := resolveAlias(yamlnode.Get(r.props, name))
+	return p.member(r.props, name, r.key, r.path+".Properties")
+}
+
+// member returns key name of mapping m (resolving !If), and its position
+// (def's when absent).
+func (p *parser) member(m *yaml.Node, name string, def *yaml.Node, path string) (*yaml.Node, nacl.Pos) {
+	n := resolveAlias(yamlnode.Get(m, name))
 	if n == nil {
-		return nil, p.pos(r.key, r.path+".Properties")
+		return nil, p.pos(def, path)
 	}
-	return n, p.pos(n, r.path+".Properties")
+	pos := p.pos(n, path)
+	for i := 0; i < maxDepth; i++ {
+		fn, arg, ok := intrinsic(n)
+		if !ok || fn != "Fn::If" {
+			break
+		}
+		args, e := p.r.args(n, arg, "!If", 3)
+		if e != nil || args[0].Kind != yaml.ScalarNode {
+			break // eval reports it
+		}
+		c, e := p.r.condition(args[0].Value, args[0])
+		if e != nil {
+			break
+		}
+		n = args[2]
+		if c {
+			n = args[1]
+		}
+		if fn, arg, ok := intrinsic(n); ok && fn == "Ref" && arg.Kind == yaml.ScalarNode && arg.Value == "AWS::NoValue" {
+			return nil, p.pos(def, path)
+		}
+	}
+	return n, pos
 }
 
 // acl reads an AWS::EC2::NetworkAcl.
@@ -188,7 +314,15 @@ func (p *parser) join(r resource) *nacl.ACL {
 			p.c.Errorf(pos, "NetworkAclId", "resource %s: !GetAtt %s.%s: want the Id attribute", r.id, v.resource, v.attr)
 			return nil
 		}
-		return p.byID[v.resource]
+		acl, ok := p.byID[v.resource]
+		if !ok {
+			// Its Condition is false or could not be evaluated:
+			// CloudFormation refuses a reference to a resource it does
+			// not create.
+			p.c.Errorf(pos, "NetworkAclId", "resource %s refers to %s, which is not created (see its Condition)", r.id, v.resource)
+			return nil
+		}
+		return acl
 	case valScalar:
 		if v.tag == "!!null" || v.text == "" {
 			p.c.Errorf(pos, "NetworkAclId", "resource %s: NetworkAclId is empty", r.id)
@@ -217,6 +351,9 @@ func (p *parser) assoc(r resource) {
 	if n == nil {
 		p.c.Errorf(pos, "SubnetId", "resource %s: required property is missing", r.id)
 		return
+	}
+	if _, e := p.r.eval(n); e != nil {
+		p.c.Warnf(p.pos(e.node, r.path+".Properties"), "SubnetId", "resource %s: %s; the subnet is kept as %q", r.id, e.msg, p.r.text(n))
 	}
 	if s := p.r.text(n); s != "" {
 		acl.Subnets = append(acl.Subnets, s)
@@ -258,19 +395,18 @@ func (b *entryBuilder) fail(pos nacl.Pos, field, format string, args ...any) {
 // mapping m to a literal.
 func (b *entryBuilder) scalar(m *yaml.Node, field string, required bool) (value, nacl.Pos, bool) {
 	key := field[strings.LastIndexByte(field, '.')+1:]
-	n := resolveAlias(yamlnode.Get(m, key))
 	path := b.r.path + ".Properties"
+	def := m
+	if m == b.r.props {
+		def = b.r.key
+	}
+	n, pos := b.p.member(m, key, def, path)
 	if n == nil {
-		pos := b.p.pos(m, path)
-		if m == b.r.props {
-			pos = b.p.pos(b.r.key, path)
-		}
 		if required {
 			b.fail(pos, field, "required property is missing")
 		}
 		return value{}, pos, false
 	}
-	pos := b.p.pos(n, path)
 	v, e := b.p.r.eval(n)
 	if e != nil {
 		b.fail(b.p.pos(e.node, path), field, "resource %s: %s", b.r.id, e.msg)
@@ -282,6 +418,14 @@ func (b *entryBuilder) scalar(m *yaml.Node, field string, required bool) (value,
 		return value{}, pos, false
 	case valComplex:
 		b.fail(pos, field, "want a scalar, got a %s", kindName(v.node))
+		return value{}, pos, false
+	case valList:
+		b.fail(pos, field, "want a scalar, got a list")
+		return value{}, pos, false
+	case valNoValue:
+		if required {
+			b.fail(pos, field, "required property is AWS::NoValue")
+		}
 		return value{}, pos, false
 	}
 	if v.tag == "!!null" {
@@ -410,12 +554,12 @@ func (b *entryBuilder) cidr(e *nacl.Entry) {
 	if has6 {
 		field, text, pos, want6 = "Ipv6CidrBlock", v6.text, pos6, true
 	}
-	pfx, err := netip.ParsePrefix(strings.TrimSpace(text))
+	pfx, warn, err := nacl.ParseCIDR(text)
 	if err != nil {
 		b.fail(pos, field, "invalid CIDR block %q", text)
 		return
 	}
-	if pfx.Addr().Is6() != want6 || pfx.Addr().Is4In6() {
+	if pfx.Addr().Is6() != want6 {
 		fam := "IPv4"
 		if want6 {
 			fam = "IPv6"
@@ -423,9 +567,9 @@ func (b *entryBuilder) cidr(e *nacl.Entry) {
 		b.fail(pos, field, "%s must be an %s CIDR block, got %s", field, fam, text)
 		return
 	}
-	if m := pfx.Masked(); m != pfx {
-		b.p.c.Warnf(pos, field, "%s is not canonical; AWS stores %s", pfx, m)
-		pfx = m
+	if warn != "" {
+		// Not canonical (AWS stores the masked prefix), or IPv4-mapped.
+		b.p.c.Warnf(pos, field, "%s", warn)
 	}
 	e.CIDR = pfx
 }

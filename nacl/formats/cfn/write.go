@@ -8,7 +8,7 @@ import (
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/emit"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // write implements Write.

@@ -3,7 +3,6 @@ package terraform
 import (
 	"fmt"
 	"math/big"
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -286,12 +285,12 @@ func (b *ruleBuilder) cidr(e *nacl.Entry) {
 	if has6 {
 		field, text, want6 = "ipv6_cidr_block", v6, true
 	}
-	p, err := netip.ParsePrefix(strings.TrimSpace(text))
+	p, warn, err := nacl.ParseCIDR(text)
 	if err != nil {
 		b.fail(field, "invalid CIDR block %q", text)
 		return
 	}
-	if p.Addr().Is6() != want6 || p.Addr().Is4In6() {
+	if p.Addr().Is6() != want6 {
 		fam := "IPv4"
 		if want6 {
 			fam = "IPv6"
@@ -299,9 +298,9 @@ func (b *ruleBuilder) cidr(e *nacl.Entry) {
 		b.fail(field, "%s must be an %s CIDR block, got %s", field, fam, text)
 		return
 	}
-	if m := p.Masked(); m != p {
-		b.c.Warnf(b.fieldPos(field), field, "%s is not canonical; AWS stores %s", p, m)
-		p = m
+	if warn != "" {
+		// Not canonical (AWS stores the masked prefix), or IPv4-mapped.
+		b.c.Warnf(b.fieldPos(field), field, "%s", warn)
 	}
 	e.CIDR = p
 }

@@ -5,31 +5,60 @@ import (
 	"math/big"
 	"net/netip"
 
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
 // functions are the pure Terraform functions flowverify evaluates; any
-// other function call is reported as unsupported.
+// other function call is reported as unsupported. Each returns at most the
+// size of its arguments (format, join and split are bounded separately,
+// see callSize); functions that can build more (range, setproduct,
+// replace, chunklist) are left out so that the evaluation budget holds.
 var functions = map[string]function.Function{
-	"merge":      stdlib.MergeFunc,
-	"concat":     stdlib.ConcatFunc,
-	"lower":      stdlib.LowerFunc,
-	"upper":      stdlib.UpperFunc,
-	"format":     stdlib.FormatFunc,
-	"join":       stdlib.JoinFunc,
-	"lookup":     stdlib.LookupFunc,
-	"element":    stdlib.ElementFunc,
-	"length":     stdlib.LengthFunc,
-	"flatten":    stdlib.FlattenFunc,
-	"coalesce":   stdlib.CoalesceFunc,
-	"tostring":   stdlib.MakeToFunc(cty.String),
-	"tonumber":   stdlib.MakeToFunc(cty.Number),
-	"tolist":     stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
-	"toset":      stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
-	"cidrsubnet": cidrSubnetFunc,
-	"cidrhost":   cidrHostFunc,
+	"merge":           stdlib.MergeFunc,
+	"concat":          stdlib.ConcatFunc,
+	"lower":           stdlib.LowerFunc,
+	"upper":           stdlib.UpperFunc,
+	"format":          stdlib.FormatFunc,
+	"join":            stdlib.JoinFunc,
+	"lookup":          stdlib.LookupFunc,
+	"element":         stdlib.ElementFunc,
+	"length":          stdlib.LengthFunc,
+	"flatten":         stdlib.FlattenFunc,
+	"coalesce":        stdlib.CoalesceFunc,
+	"tostring":        stdlib.MakeToFunc(cty.String),
+	"tonumber":        stdlib.MakeToFunc(cty.Number),
+	"tolist":          stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+	"toset":           stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+	"keys":            stdlib.KeysFunc,
+	"values":          stdlib.ValuesFunc,
+	"contains":        stdlib.ContainsFunc,
+	"distinct":        stdlib.DistinctFunc,
+	"zipmap":          stdlib.ZipmapFunc,
+	"tomap":           stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+	"split":           stdlib.SplitFunc,
+	"trimspace":       stdlib.TrimSpaceFunc,
+	"trim":            stdlib.TrimFunc,
+	"trimprefix":      stdlib.TrimPrefixFunc,
+	"trimsuffix":      stdlib.TrimSuffixFunc,
+	"substr":          stdlib.SubstrFunc,
+	"compact":         stdlib.CompactFunc,
+	"coalescelist":    stdlib.CoalesceListFunc,
+	"reverse":         stdlib.ReverseListFunc,
+	"sort":            stdlib.SortFunc,
+	"slice":           stdlib.SliceFunc,
+	"setunion":        stdlib.SetUnionFunc,
+	"setintersection": stdlib.SetIntersectionFunc,
+	"setsubtract":     stdlib.SetSubtractFunc,
+	"min":             stdlib.MinFunc,
+	"max":             stdlib.MaxFunc,
+	"abs":             stdlib.AbsoluteFunc,
+	"try":             tryfunc.TryFunc,
+	"can":             tryfunc.CanFunc,
+	"cidrsubnet":      cidrSubnetFunc,
+	"cidrhost":        cidrHostFunc,
 }
 
 // cidrSubnetFunc is Terraform's cidrsubnet(prefix, newbits, netnum).

@@ -1,12 +1,14 @@
 package terraform
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/diag"
+	"github.com/flowverify/flowverify/nacl/formats/limits"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -26,6 +28,10 @@ var inlineFields = map[string]bool{
 	"cidr_block": true, "ipv6_cidr_block": true, "icmp_type": true, "icmp_code": true,
 }
 
+// metaArguments are Terraform's resource meta-arguments, read elsewhere
+// or irrelevant to the rules.
+var metaArguments = map[string]bool{"provider": true, "depends_on": true, "count": true, "for_each": true}
+
 // ruleFields are the arguments of aws_network_acl_rule (besides the
 // meta-arguments); false marks one that is read separately.
 var ruleFields = map[string]bool{
@@ -34,12 +40,9 @@ var ruleFields = map[string]bool{
 	"icmp_type": true, "icmp_code": true,
 }
 
-// hclParser reads the .tf files of one module.
-type hclParser struct {
-	// name is the file being parsed, for diagnostics without a range.
-	name string
+// reader holds what is shared by every module of one configuration.
+type reader struct {
 	c    *diag.Collector
-	s    *scope
 	acls []*nacl.ACL
 	// byAddr finds ACLs by resource address or, for ACLs known only by an
 	// ID or reference text, by that text.
@@ -48,6 +51,24 @@ type hclParser struct {
 	defaultRefs map[string]*nacl.ACL
 	// hasInline and hasRules flag ACLs mixing inline rules and rule resources.
 	hasInline, hasRules map[*nacl.ACL]bool
+	src                 map[string][]byte
+	budget              *limits.Budget
+	// stack holds the module directories being read (cycle detection).
+	stack []string
+}
+
+// hclParser reads the files of one module instance.
+type hclParser struct {
+	*reader
+	// name is the file being parsed, for diagnostics without a range.
+	name string
+	s    *scope
+	// prefix is the module instance address ("" for the root module,
+	// "module.app." for a child) put before every resource address.
+	prefix string
+	// dir is the module's directory, for local module sources ("" when
+	// unknown: module blocks cannot be followed).
+	dir string
 }
 
 // file is one configuration file.
@@ -56,61 +77,118 @@ type file struct {
 	data []byte
 }
 
+// newReader returns a reader charging a budget of l.
+func newReader(l limits.Limits) *reader {
+	return &reader{
+		c:      &diag.Collector{},
+		byAddr: map[string]*nacl.ACL{}, defaultRefs: map[string]*nacl.ACL{},
+		hasInline: map[*nacl.ACL]bool{}, hasRules: map[*nacl.ACL]bool{},
+		src: map[string][]byte{}, budget: limits.New(l),
+	}
+}
+
 // parseHCL reads the configuration files of one module together:
 // variables and locals of every file are visible in all of them.
 func parseHCL(files []file) ([]*nacl.ACL, []nacl.Diagnostic, error) {
-	p := &hclParser{
-		c:      &diag.Collector{},
-		s:      &scope{src: map[string][]byte{}, vars: map[string]*variable{}, locals: map[string]*local{}},
-		byAddr: map[string]*nacl.ACL{}, defaultRefs: map[string]*nacl.ACL{},
-		hasInline: map[*nacl.ACL]bool{}, hasRules: map[*nacl.ACL]bool{},
+	r := newReader(limits.Limits{})
+	r.module(files, "", "", nil, len(files) == 1)
+	return r.finish()
+}
+
+// finish checks the ACLs read and returns them with the diagnostics.
+func (r *reader) finish() ([]*nacl.ACL, []nacl.Diagnostic, error) {
+	for _, a := range r.acls {
+		if r.hasInline[a] && r.hasRules[a] {
+			r.c.Warnf(a.Pos, "", "%s has inline rules and aws_network_acl_rule resources; the provider documentation says they cannot be used together (they overwrite each other)", a.ID)
+		}
 	}
+	return r.acls, r.c.Diags, r.c.Err()
+}
+
+// parseFiles parses the files of a module (.tf native syntax, .tf.json
+// JSON syntax), recording syntax errors.
+func (r *reader) parseFiles(files []file) []*hclsyntax.Body {
 	var bodies []*hclsyntax.Body
 	for _, f := range files {
-		p.name = f.name
-		p.s.src[f.name] = f.data
-		hf, diags := hclsyntax.ParseConfig(f.data, f.name, hcl.InitialPos)
+		r.src[f.name] = f.data
+		var body *hclsyntax.Body
+		var diags hcl.Diagnostics
+		if strings.HasSuffix(f.name, ".json") || bytes.HasPrefix(bytes.TrimLeft(f.data, " \t\r\n\ufeff"), []byte("{")) {
+			body, diags = parseJSONConfig(f.name, f.data, false)
+		} else {
+			hf, d := parseConfig(f.data, f.name)
+			diags = d
+			if hf != nil {
+				body, _ = hf.Body.(*hclsyntax.Body)
+			}
+		}
 		for _, d := range diags {
-			p.hclDiag(d)
+			hclDiag(r.c, f.name, d)
 		}
-		if hf == nil {
-			continue
-		}
-		if body, ok := hf.Body.(*hclsyntax.Body); ok {
+		if body != nil {
 			bodies = append(bodies, body)
 		}
 	}
+	return bodies
+}
+
+// module reads one module instance: its variables (values from args, the
+// module call's arguments or the root's tfvars), locals, child modules,
+// ACL resources, rules and associations. It returns the module's scope
+// (for its outputs) and bodies.
+func (r *reader) module(files []file, dir, prefix string, args func(*scope), single bool) (*scope, []*hclsyntax.Body) {
+	name := ""
+	if len(files) > 0 {
+		name = files[0].name
+	}
+	return r.moduleBodies(r.parseFiles(files), name, dir, prefix, args, single)
+}
+
+// moduleBodies is module on files already parsed (the instances of one
+// module block share them; evaluation does not change them).
+func (r *reader) moduleBodies(bodies []*hclsyntax.Body, name, dir, prefix string, args func(*scope), single bool) (*scope, []*hclsyntax.Body) {
+	p := &hclParser{reader: r, s: newScope(r.src, r.budget), prefix: prefix, dir: dir, name: name}
+	p.s.single = single
 	for _, body := range bodies {
 		p.declarations(body)
 	}
+	if args != nil {
+		args(p.s)
+	}
+	for _, body := range bodies {
+		for _, b := range body.Blocks {
+			if b.Type == "module" && len(b.Labels) == 1 {
+				p.moduleCall(b)
+			}
+		}
+	}
+	var aclBlocks []*hclsyntax.Block
 	for _, body := range bodies {
 		for _, b := range body.Blocks {
 			if b.Type == "resource" && len(b.Labels) == 2 && (b.Labels[0] == typeACL || b.Labels[0] == typeDefaultACL) {
-				p.aclResource(b)
+				aclBlocks = append(aclBlocks, b)
 			}
 		}
+	}
+	for _, b := range aclBlocks {
+		p.eachInstance(b, p.aclResource)
 	}
 	for _, body := range bodies {
 		for _, b := range body.Blocks {
 			if b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == typeRule {
-				p.ruleResource(b)
+				p.eachInstance(b, p.ruleResource)
 			}
 			if b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == typeAssoc {
-				p.assocResource(b)
+				p.eachInstance(b, p.assocResource)
 			}
 		}
 	}
-	for _, a := range p.acls {
-		if p.hasInline[a] && p.hasRules[a] {
-			p.c.Warnf(a.Pos, "", "%s has inline rules and aws_network_acl_rule resources; the provider documentation says they cannot be used together (they overwrite each other)", a.ID)
-		}
-	}
-	return p.acls, p.c.Diags, p.c.Err()
+	return p.s, bodies
 }
 
 // hclDiag records an HCL syntax diagnostic.
-func (p *hclParser) hclDiag(d *hcl.Diagnostic) {
-	pos := nacl.Pos{File: p.name}
+func hclDiag(c *diag.Collector, name string, d *hcl.Diagnostic) {
+	pos := nacl.Pos{File: name}
 	if d.Subject != nil {
 		pos.File, pos.Line, pos.Col = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
 	}
@@ -119,9 +197,9 @@ func (p *hclParser) hclDiag(d *hcl.Diagnostic) {
 		msg += ": " + d.Detail
 	}
 	if d.Severity == hcl.DiagError {
-		p.c.Errorf(pos, "", "%s", msg)
+		c.Errorf(pos, "", "%s", msg)
 	} else {
-		p.c.Warnf(pos, "", "%s", msg)
+		c.Warnf(pos, "", "%s", msg)
 	}
 }
 
@@ -135,17 +213,11 @@ func (p *hclParser) declarations(body *hclsyntax.Body) {
 	for _, b := range body.Blocks {
 		switch {
 		case b.Type == "variable" && len(b.Labels) == 1:
-			v := &variable{rng: b.DefRange()}
-			if a, ok := b.Body.Attributes["default"]; ok {
-				v.hasDef = true
-				val, diags := a.Expr.Value(nil)
-				if diags.HasErrors() {
-					v.problem = &evalError{rng: a.Expr.Range(), msg: fmt.Sprintf("default %s is not a literal", p.s.text(a.Expr.Range()))}
-				} else {
-					v.val = val
-				}
+			if _, dup := p.s.vars[b.Labels[0]]; dup {
+				p.c.Errorf(p.pos(b.DefRange(), "var."+b.Labels[0]), "", "duplicate variable %s", b.Labels[0])
+				continue
 			}
-			p.s.vars[b.Labels[0]] = v
+			p.s.vars[b.Labels[0]] = p.variable(b)
 		case b.Type == "locals":
 			for _, a := range sortedAttrs(b.Body) {
 				if _, dup := p.s.locals[a.Name]; dup {
@@ -168,26 +240,10 @@ func sortedAttrs(body *hclsyntax.Body) []*hclsyntax.Attribute {
 	return out
 }
 
-// metaArgs rejects count and for_each on a resource, which would create
-// several ACLs or rules from one block.
-func (p *hclParser) metaArgs(b *hclsyntax.Block, addr string) bool {
-	for _, m := range []string{"count", "for_each"} {
-		if a, ok := b.Body.Attributes[m]; ok {
-			p.c.Errorf(p.pos(a.SrcRange, addr), m, "%s on %s is not supported: flowverify reads each resource block as one resource", m, b.Labels[0])
-			return false
-		}
-	}
-	return true
-}
-
 // aclResource reads aws_network_acl and aws_default_network_acl.
-func (p *hclParser) aclResource(b *hclsyntax.Block) {
-	addr := b.Labels[0] + "." + b.Labels[1]
+func (p *hclParser) aclResource(b *hclsyntax.Block, addr string) {
 	if _, dup := p.byAddr[addr]; dup {
 		p.c.Errorf(p.pos(b.DefRange(), addr), "", "duplicate resource %s", addr)
-		return
-	}
-	if !p.metaArgs(b, addr) {
 		return
 	}
 	acl := &nacl.ACL{ID: addr, IsDefault: b.Labels[0] == typeDefaultACL, Pos: p.pos(b.DefRange(), addr)}
@@ -202,7 +258,7 @@ func (p *hclParser) aclResource(b *hclsyntax.Block) {
 		}
 	}
 	if a, ok := attrsByName["default_network_acl_id"]; ok && acl.IsDefault {
-		p.defaultRefs[p.s.refText(a.Expr)] = acl
+		p.defaultRefs[p.prefix+p.s.refText(a.Expr)] = acl
 	} else if acl.IsDefault {
 		p.c.Errorf(acl.Pos, "default_network_acl_id", "required attribute is missing")
 	}
@@ -253,7 +309,7 @@ func (p *hclParser) bodyAttrs(body *hclsyntax.Body, path string, known map[strin
 	for _, a := range sortedAttrs(body) {
 		evaluate, isKnown := known[a.Name]
 		if !evaluate {
-			if !isKnown && a.Name != "provider" && a.Name != "depends_on" {
+			if !isKnown && !metaArguments[a.Name] {
 				p.c.Warnf(p.pos(a.SrcRange, path), a.Name, "unknown argument %s ignored", a.Name)
 			}
 			continue
@@ -312,8 +368,13 @@ func (p *hclParser) tagName(expr hclsyntax.Expression, addr string) string {
 			if key != "Name" {
 				continue
 			}
-			if v, prob := p.s.eval(item.ValueExpr, nil); prob == nil && !v.IsNull() && v.Type() == cty.String {
+			v, prob := p.s.eval(item.ValueExpr, nil)
+			if prob == nil && !v.IsNull() && v.Type() == cty.String {
 				return v.AsString()
+			}
+			if prob != nil && prob.budget {
+				p.c.Errorf(p.pos(prob.rng, addr), "tags.Name", "%s", prob.msg)
+				return ""
 			}
 			p.c.Infof(p.pos(item.ValueExpr.Range(), addr), "tags.Name", "tag Name %s cannot be evaluated; the ACL is named by its address", p.s.text(item.ValueExpr.Range()))
 			return ""
@@ -321,6 +382,10 @@ func (p *hclParser) tagName(expr hclsyntax.Expression, addr string) string {
 		return ""
 	}
 	v, prob := p.s.eval(expr, nil)
+	if prob != nil && prob.budget {
+		p.c.Errorf(p.pos(prob.rng, addr), "tags", "%s", prob.msg)
+		return ""
+	}
 	if prob != nil || v.IsNull() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
 		p.c.Infof(p.pos(expr.Range(), addr), "tags", "tags %s cannot be evaluated; the ACL is named by its address", p.s.text(expr.Range()))
 		return ""
@@ -498,24 +563,20 @@ func (p *hclParser) dynamic(acl *nacl.ACL, blk *hclsyntax.Block, addr string) {
 
 // joinedBlock starts reading a resource joined to its ACL through
 // network_acl_id (aws_network_acl_rule, aws_network_acl_association): it
-// checks the meta-arguments and finds network_acl_id, recording an error
-// when it is missing. ok is false when the block is not to be read.
-func (p *hclParser) joinedBlock(b *hclsyntax.Block) (addr string, pos nacl.Pos, idAttr *hclsyntax.Attribute, ok bool) {
-	addr = b.Labels[0] + "." + b.Labels[1]
-	if !p.metaArgs(b, addr) {
-		return addr, pos, nil, false
-	}
+// finds network_acl_id, recording an error when it is missing. ok is false
+// when the block is not to be read.
+func (p *hclParser) joinedBlock(b *hclsyntax.Block, addr string) (pos nacl.Pos, idAttr *hclsyntax.Attribute, ok bool) {
 	pos = p.pos(b.DefRange(), addr)
 	idAttr, ok = b.Body.Attributes["network_acl_id"]
 	if !ok {
 		p.c.Errorf(pos, "network_acl_id", "required attribute is missing")
 	}
-	return addr, pos, idAttr, ok
+	return pos, idAttr, ok
 }
 
 // ruleResource reads aws_network_acl_rule and joins it to its ACL.
-func (p *hclParser) ruleResource(b *hclsyntax.Block) {
-	addr, pos, idAttr, ok := p.joinedBlock(b)
+func (p *hclParser) ruleResource(b *hclsyntax.Block, addr string) {
+	pos, idAttr, ok := p.joinedBlock(b, addr)
 	if !ok {
 		return
 	}
@@ -533,8 +594,8 @@ func (p *hclParser) ruleResource(b *hclsyntax.Block) {
 }
 
 // assocResource reads aws_network_acl_association into the ACL's subnets.
-func (p *hclParser) assocResource(b *hclsyntax.Block) {
-	addr, pos, idAttr, ok := p.joinedBlock(b)
+func (p *hclParser) assocResource(b *hclsyntax.Block, addr string) {
+	pos, idAttr, ok := p.joinedBlock(b, addr)
 	if !ok {
 		return
 	}
@@ -548,27 +609,19 @@ func (p *hclParser) assocResource(b *hclsyntax.Block) {
 }
 
 // joinTarget finds the ACL network_acl_id refers to, creating a
-// placeholder ACL for IDs and references not defined in this file.
+// placeholder ACL for IDs and references not defined in this
+// configuration. A reference to an ACL resource of this module evaluates
+// to its address (with instance key and module prefix).
 func (p *hclParser) joinTarget(expr hclsyntax.Expression, addr string) *nacl.ACL {
-	if st, ok := expr.(*hclsyntax.ScopeTraversalExpr); ok && len(st.Traversal) == 3 {
-		root := st.Traversal.RootName()
-		name, ok1 := st.Traversal[1].(hcl.TraverseAttr)
-		attrName, ok2 := st.Traversal[2].(hcl.TraverseAttr)
-		if ok1 && ok2 && (root == typeACL || root == typeDefaultACL) && attrName.Name == "id" {
-			if acl, ok := p.byAddr[root+"."+name.Name]; ok {
-				return acl
-			}
-		}
-	}
 	text := p.s.refText(expr)
-	if acl, ok := p.defaultRefs[text]; ok {
+	if acl, ok := p.defaultRefs[p.prefix+text]; ok {
 		return acl
 	}
 	if acl, ok := p.byAddr[text]; ok {
 		return acl
 	}
 	acl := &nacl.ACL{ID: text, Pos: p.pos(expr.Range(), addr)}
-	p.c.Warnf(acl.Pos, "network_acl_id", "network ACL %s is not defined in this file; its rules and associations are read as ACL %q (inline rules and the ACL's other attributes are unknown)", text, text)
+	p.c.Warnf(acl.Pos, "network_acl_id", "network ACL %s is not defined in this configuration; its rules and associations are read as ACL %q (inline rules and the ACL's other attributes are unknown)", text, text)
 	p.acls = append(p.acls, acl)
 	p.byAddr[text] = acl
 	return acl

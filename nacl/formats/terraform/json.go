@@ -7,7 +7,7 @@ import (
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/diag"
 	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // jsonParser reads `terraform show -json` output.
@@ -20,8 +20,12 @@ type jsonParser struct {
 	byID, byAddr map[string]*nacl.ACL
 	// refs maps a configuration address of aws_network_acl_rule to the
 	// references of its network_acl_id expression (plan output).
-	refs  map[string][]string
-	rules []jsonRule
+	refs map[string][]string
+	// outputs maps a module output's address (module.a.acl_id, with the
+	// calling module's prefix) to the references of its expression, in
+	// the called module's address space (plan output).
+	outputs map[string][]string
+	rules   []jsonRule
 }
 
 // jsonRule is an aws_network_acl_rule waiting to be joined.
@@ -36,7 +40,7 @@ type jsonRule struct {
 
 // parseJSON implements ParseJSON.
 func parseJSON(name string, data []byte) ([]*nacl.ACL, []nacl.Diagnostic, error) {
-	p := &jsonParser{name: name, c: &diag.Collector{}, byID: map[string]*nacl.ACL{}, byAddr: map[string]*nacl.ACL{}, refs: map[string][]string{}}
+	p := &jsonParser{name: name, c: &diag.Collector{}, byID: map[string]*nacl.ACL{}, byAddr: map[string]*nacl.ACL{}, refs: map[string][]string{}, outputs: map[string][]string{}}
 	root, pos, err := decodeJSON(name, data)
 	if err != nil {
 		p.c.Errorf(pos, "", "%v", err)
@@ -124,9 +128,49 @@ func (p *jsonParser) configRefs(mod *yaml.Node, prefix string) {
 	}
 	if mc := yamlnode.Get(mod, "module_calls"); mc != nil && mc.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(mc.Content); i += 2 {
-			p.configRefs(yamlnode.Get(mc.Content[i+1], "module"), prefix+"module."+mc.Content[i].Value+".")
+			child := yamlnode.Get(mc.Content[i+1], "module")
+			call := prefix + "module." + mc.Content[i].Value
+			if outs := yamlnode.Get(child, "outputs"); outs != nil && outs.Kind == yaml.MappingNode {
+				for j := 0; j+1 < len(outs.Content); j += 2 {
+					refs := yamlnode.Get(yamlnode.Get(outs.Content[j+1], "expression"), "references")
+					if refs == nil || refs.Kind != yaml.SequenceNode {
+						continue
+					}
+					var list []string
+					for _, x := range refs.Content {
+						list = append(list, str(x))
+					}
+					p.outputs[call+"."+outs.Content[j].Value] = list
+				}
+			}
+			p.configRefs(child, call+".")
 		}
 	}
+}
+
+// refACL resolves one configuration reference made in module modAddr
+// ("" for the root) to an ACL of this output: aws_network_acl.NAME(.id),
+// or a child module's output that refers to one (followed through nested
+// modules, at most maxModuleDepth deep).
+func (p *jsonParser) refACL(ref, modAddr string, depth int) (*nacl.ACL, bool) {
+	prefix := ""
+	if modAddr != "" {
+		prefix = modAddr + "."
+	}
+	parts := strings.Split(ref, ".")
+	switch {
+	case len(parts) >= 2 && (parts[0] == typeACL || parts[0] == typeDefaultACL):
+		acl, ok := p.byAddr[prefix+parts[0]+"."+stripKeys(parts[1])]
+		return acl, ok
+	case len(parts) >= 3 && parts[0] == "module" && depth < maxModuleDepth:
+		call := prefix + "module." + stripKeys(parts[1])
+		for _, r := range p.outputs[call+"."+parts[2]] {
+			if acl, ok := p.refACL(r, call, depth+1); ok {
+				return acl, true
+			}
+		}
+	}
+	return nil, false
 }
 
 // module reads the resources of one module and its child modules.
@@ -303,15 +347,7 @@ func (p *jsonParser) joinTarget(r jsonRule, pos nacl.Pos) *nacl.ACL {
 		return acl
 	}
 	for _, ref := range p.refs[r.cfgAddr] {
-		parts := strings.Split(ref, ".")
-		if len(parts) < 2 || (parts[0] != typeACL && parts[0] != typeDefaultACL) {
-			continue
-		}
-		addr := parts[0] + "." + stripKeys(parts[1])
-		if r.modAddr != "" {
-			addr = r.modAddr + "." + addr
-		}
-		if acl, ok := p.byAddr[addr]; ok {
+		if acl, ok := p.refACL(ref, r.modAddr, 0); ok {
 			return acl
 		}
 	}

@@ -2,8 +2,10 @@ package terraform
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/formattest"
 )
 
@@ -119,5 +121,78 @@ func TestParseJSONPlanChildModule(t *testing.T) {
 	}
 	if got := formattest.Shorts(a); !reflect.DeepEqual(got, []string{"in 10 deny 17 192.0.2.0/24 53-53 -1/-1"}) {
 		t.Errorf("entries %q", got)
+	}
+}
+
+// TestParseJSONEscapes reads terraform show -json output with \/ escapes
+// (a YAML parser rejects them).
+func TestParseJSONEscapes(t *testing.T) {
+	src := `{"format_version": "1.0", "values": {"root_module": {"resources": [{"address": "aws_network_acl.a", "type": "aws_network_acl", "name": "a",
+  "values": {"id": "acl-1", "vpc_id": "vpc-1", "tags": {"Name": "a\/b"}, "egress": [], "ingress": [{"rule_no": 100, "action": "allow", "protocol": "6", "cidr_block": "10.0.0.0\/8", "from_port": 22, "to_port": 22, "icmp_type": 0, "icmp_code": 0, "ipv6_cidr_block": ""}]}}]}}}`
+	acls, diags, err := ParseJSON("s.json", []byte(src))
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("err %v diags %v", err, diags)
+	}
+	if len(acls) != 1 || acls[0].Name != "a/b" {
+		t.Fatalf("acls %+v", acls)
+	}
+	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, []string{"in 100 allow 6 10.0.0.0/8 22-22 -1/-1"}) {
+		t.Errorf("entries %q", got)
+	}
+}
+
+// TestParseJSONConfig reads a configuration in JSON syntax (.tf.json):
+// templates in strings, dynamic blocks, count, and positions in the file.
+func TestParseJSONConfig(t *testing.T) {
+	src := `{
+  "variable": {"ports": {"default": [22, 443]}},
+  "resource": {
+    "aws_network_acl": {"a": {"vpc_id": "vpc-1", "tags": {"Name": "web\/${var.ports[0]}"},
+      "dynamic": {"ingress": {"for_each": "${var.ports}", "content": {
+        "rule_no": "${100 + ingress.key}", "action": "allow", "protocol": "tcp",
+        "cidr_block": "0.0.0.0/0", "from_port": "${ingress.value}", "to_port": "${ingress.value}"}}}}},
+    "aws_network_acl_rule": {"r": {"count": 2, "network_acl_id": "${aws_network_acl.a.id}",
+      "rule_number": "${200 + count.index}", "egress": true, "protocol": "-1", "rule_action": "allow",
+      "cidr_block": "${data.aws_vpc.x.cidr_block}"}}
+  }
+}`
+	acls, diags, err := ParseFile("n.tf.json", []byte(src), Options{Detached: true})
+	if err == nil || len(acls) != 1 || acls[0].Name != "web/22" {
+		t.Fatalf("err %v acls %+v", err, acls)
+	}
+	want := []string{"in 100 allow 6 0.0.0.0/0 22-22 -1/-1", "in 101 allow 6 0.0.0.0/0 443-443 -1/-1"}
+	if got := formattest.Shorts(acls[0]); !reflect.DeepEqual(got, want) {
+		t.Errorf("entries %q, want %q", got, want)
+	}
+	// Both rule instances fail on the data source, at its position in the
+	// JSON string.
+	if !formattest.HasDiag(diags, "error", 10, "cidr_block", "data.aws_vpc.x.cidr_block is a data source") || countErrors(diags) != 2 {
+		t.Errorf("diags %v", diags)
+	}
+	if !strings.Contains(err.Error(), "n.tf.json:10:24: aws_network_acl_rule.r[0]: cidr_block:") {
+		t.Errorf("err %v", err)
+	}
+}
+
+// TestParseJSONPlanModuleOutput reads the plan terraform 1.11 made of
+// nacl/aclfile/testdata/cases/tfmodule/root (terraform show -json): the
+// root's association names its ACL through the child module's output
+// (module.web_nacl.acl_id -> aws_network_acl.this), which is followed.
+func TestParseJSONPlanModuleOutput(t *testing.T) {
+	acls, diags, err := ParseJSON("plan.json", formattest.ReadTestdata(t, "plan_module_output.json"))
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("err %v diags %v", err, diags)
+	}
+	var web *nacl.ACL
+	for _, a := range acls {
+		if a.Name == "prod-web-server" {
+			web = a
+		}
+	}
+	if web == nil || web.ID != "module.web_nacl.aws_network_acl.this" || !reflect.DeepEqual(web.Subnets, []string{"subnet-web", "subnet-web-b"}) {
+		t.Fatalf("web ACL %+v", web)
+	}
+	if len(web.Entries) != 8 {
+		t.Errorf("%d entries", len(web.Entries))
 	}
 }

@@ -1,30 +1,17 @@
 package terraform
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/internal/yamlnode"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // decodeJSON parses JSON into a yaml.Node tree, which keeps the line and
 // column of every value. On a syntax error it returns its position.
 func decodeJSON(name string, data []byte) (*yaml.Node, nacl.Pos, error) {
-	clean, pos, err := yamlnode.PrepareJSON(name, data)
-	if err != nil {
-		return nil, pos, err
-	}
-	pos = nacl.Pos{File: name}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(clean, &doc); err != nil {
-		return nil, pos, fmt.Errorf("reading JSON: %v", err)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, pos, errors.New("empty JSON document")
-	}
-	return doc.Content[0], pos, nil
+	return yamlnode.DecodeJSON(name, data)
 }
 
 // str returns the string value of a scalar node, "" otherwise.

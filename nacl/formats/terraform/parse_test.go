@@ -137,9 +137,9 @@ func TestParseErrors(t *testing.T) {
 		field     string
 		msg       string
 	}{
-		{"data source", rule(base + "    cidr_block = data.aws_vpc.x.cidr_block"), 13, "cidr_block", "unsupported reference data.aws_vpc.x.cidr_block"},
+		{"data source", rule(base + "    cidr_block = data.aws_vpc.x.cidr_block"), 13, "cidr_block", "data.aws_vpc.x.cidr_block is a data source, read by terraform at plan time: it cannot be evaluated from configuration (run `terraform plan"},
 		{"function", rule(base + "    cidr_block = file(\"x\")"), 13, "cidr_block", "function call file(...) is not supported"},
-		{"var without default", rule(base + "    cidr_block = var.nodef"), 13, "cidr_block", "var.nodef has no default value"},
+		{"var without default", rule(base + "    cidr_block = var.nodef"), 13, "cidr_block", "var.nodef has no value: give it a default, set it in terraform.tfvars or *.auto.tfvars, or pass --var nodef=VALUE"},
 		{"undeclared var", rule(base + "    cidr_block = var.nope"), 13, "cidr_block", "undeclared variable var.nope"},
 		{"missing", rule("    rule_no = 100\n    action = \"allow\"\n    protocol = \"tcp\"\n    cidr_block = var.v\n    to_port = 80"), 7, "from_port", "required attribute is missing"},
 		{"wrong type", rule(base + "    cidr_block = [\"10.0.0.0/8\"]"), 13, "cidr_block", "want a string, number or bool, got tuple"},
@@ -148,7 +148,9 @@ func TestParseErrors(t *testing.T) {
 		{"both cidrs", rule(base + "    cidr_block = var.v\n    ipv6_cidr_block = \"::/0\""), 14, "ipv6_cidr_block", "only one of"},
 		{"v6 in v4 field", rule(base + "    cidr_block = \"::/0\""), 13, "cidr_block", "must be an IPv4 CIDR block"},
 		{"port range", rule("    rule_no = 100\n    action = \"allow\"\n    protocol = \"udp\"\n    cidr_block = var.v\n    from_port = 1\n    to_port = 70000"), 13, "to_port", "outside 0..65535"},
-		{"count", head + "resource \"aws_network_acl\" \"a\" {\n  count = 2\n}\n", 6, "count", "count on aws_network_acl is not supported"},
+		{"count", head + "resource \"aws_network_acl\" \"a\" {\n  count = -1\n}\n", 6, "count", "count must be a non-negative whole number, got -1"},
+		{"for_each list", head + "resource \"aws_network_acl\" \"a\" {\n  for_each = [\"x\"]\n}\n", 6, "for_each", "for_each must be a map or a set of strings, got tuple (use toset(...)"},
+		{"remote module", head + "module \"vpc\" {\n  source = \"terraform-aws-modules/vpc/aws\"\n}\n", 6, "source", "is not a local path (./ or ../): flowverify reads local modules only, so the ACLs this module may create are not read (run `terraform plan"},
 		{"syntax", "resource \"aws_network_acl\" \"a\" {\n  vpc_id = \n}\n", 2, "", ""},
 		{"local cycle", "locals {\n  a = local.b\n  b = local.a\n}\n" + rule(base+"    cidr_block = local.a"), 17, "cidr_block", "refers to itself"},
 		{"rule without acl id", "resource \"aws_network_acl_rule\" \"r\" {\n  rule_number = 1\n}\n", 1, "network_acl_id", "required attribute is missing"},
@@ -215,7 +217,7 @@ resource "aws_network_acl_rule" "elsewhere" {
 		{6, "cidr_block", "10.1.2.3/8 is not canonical; AWS stores 10.0.0.0/8"},
 		{15, "from_port", "protocol -1 (all) ignores ports"},
 		{1, "", "cannot be used together"},
-		{29, "network_acl_id", "not defined in this file"},
+		{29, "network_acl_id", "not defined in this configuration"},
 	} {
 		if !formattest.HasDiag(diags, nacl.SevWarning, w.line, w.field, w.text) {
 			t.Errorf("no warning at %d %s %q in %v", w.line, w.field, w.text, diags)

@@ -16,8 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/flowverify/flowverify/nacl"
@@ -30,8 +28,7 @@ import (
 // returns every ACL and entry that could be read; all problems are in the
 // diagnostics and the error quotes the first.
 func Parse(name string, data []byte) (acls []*nacl.ACL, diags []nacl.Diagnostic, err error) {
-	defer guard(name, &diags, &err)
-	return parseHCL([]file{{name, data}})
+	return ParseFile(name, data, Options{})
 }
 
 // ParseModule reads several .tf files of one module together (files maps
@@ -52,24 +49,10 @@ func ParseModule(files map[string][]byte) (acls []*nacl.ACL, diags []nacl.Diagno
 	return parseHCL(list)
 }
 
-// ReadModule reads every *.tf file of directory dir with ParseModule.
+// ReadModule reads the module in directory dir with ReadDir and default
+// options.
 func ReadModule(dir string) ([]*nacl.ACL, []nacl.Diagnostic, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	if len(paths) == 0 {
-		return nil, nil, fmt.Errorf("%s: no .tf files", dir)
-	}
-	files := map[string][]byte{}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading terraform module: %w", err)
-		}
-		files[p] = data
-	}
-	return ParseModule(files)
+	return ReadDir(dir, Options{})
 }
 
 // ParseJSON reads `terraform show -json` output (state or plan), including

@@ -4,38 +4,23 @@
 package yamlnode
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/flowverify/flowverify/nacl"
-	"gopkg.in/yaml.v3"
+	"github.com/flowverify/flowverify/nacl/formats/internal/jsontree"
+	"go.yaml.in/yaml/v4"
 )
 
-// PrepareJSON checks that data is valid JSON and returns it ready for
-// yaml.Unmarshal. On a syntax error it returns an "invalid JSON" error and
-// its position in file name (line and column when known).
-func PrepareJSON(name string, data []byte) ([]byte, nacl.Pos, error) {
-	var probe any
-	if err := json.Unmarshal(data, &probe); err != nil {
-		pos := nacl.Pos{File: name}
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			pos.Line, pos.Col = LineCol(data, int(se.Offset))
-		}
-		return nil, pos, fmt.Errorf("invalid JSON: %v", err)
+// DecodeJSON parses a JSON document with the shared JSON reader (every
+// valid escape, such as \/, works) into a yaml.Node tree that keeps the
+// line and column of every value. On a syntax error it returns an
+// "invalid JSON" error and its position in file name.
+func DecodeJSON(name string, data []byte) (*yaml.Node, nacl.Pos, error) {
+	root, line, col, err := jsontree.Decode(data)
+	if err != nil {
+		return nil, nacl.Pos{File: name, Line: line, Col: col}, fmt.Errorf("invalid JSON: %v", err)
 	}
-	// In valid JSON a tab can only be whitespace; YAML rejects some tabs.
-	return bytes.ReplaceAll(data, []byte("\t"), []byte(" ")), nacl.Pos{}, nil
-}
-
-// LineCol converts a byte offset to a 1-based line and column.
-func LineCol(data []byte, off int) (int, int) {
-	off = min(max(off, 0), len(data))
-	line := 1 + bytes.Count(data[:off], []byte("\n"))
-	col := off - bytes.LastIndexByte(data[:off], '\n')
-	return line, col
+	return root, nacl.Pos{}, nil
 }
 
 // Get returns the value of key in mapping n, or nil.

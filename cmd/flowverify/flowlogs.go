@@ -1,0 +1,398 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
+	"github.com/flowverify/flowverify/flows/flowlog"
+	"github.com/flowverify/flowverify/nacl/aclfile"
+	"github.com/flowverify/flowverify/nacl/flowcheck"
+	"github.com/flowverify/flowverify/nacl/replay"
+	"github.com/spf13/pflag"
+)
+
+// flowLogFlags are the flags for reading VPC Flow Logs.
+type flowLogFlags struct {
+	interfaces string
+	format     string
+	records    bool
+}
+
+// addFlowLogFlags registers the flow-log flags on fs.
+func addFlowLogFlags(fs *pflag.FlagSet) *flowLogFlags {
+	fl := &flowLogFlags{}
+	fs.StringVar(&fl.interfaces, "interfaces", "", "flow logs: 'aws ec2 describe-network-interfaces' JSON, to place interfaces whose records lack subnet-id")
+	fs.StringVar(&fl.format, "flowlog-format", "", "flow logs: the log format of files without a header line (CloudWatch Logs exports), e.g. '${version} ${srcaddr} ...'; default: the version-2 default format")
+	fs.BoolVar(&fl.records, "records", false, "flow logs: print one JSON object per record, in input order (needs --format jsonl)")
+	return fl
+}
+
+// maxExamples is how many records of each kind a report quotes.
+const maxExamples = 20
+
+// flowLogInputs reports whether the inputs are flow logs (files or
+// directories recognised by content). Mixing flow logs and captures is an
+// error.
+func flowLogInputs(paths []string) (bool, error) {
+	n := 0
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		if ok, _ := flowlog.Detect(p); ok {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return false, nil
+	case n < len(paths):
+		return false, errors.New("some inputs are VPC Flow Logs and some are not: give either captures or flow logs")
+	}
+	return true, nil
+}
+
+// runCheckFlowLogs is `check` over VPC Flow Logs: the NACL verdict of each
+// record at its interface, the attribution of its logged action and the
+// per-rule hits.
+func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl *flowLogFlags, file *aclfile.File, paths []string) int {
+	if o.packets {
+		return fail(env, cmd, errors.New("--packets is for captures; for flow logs use --records --format jsonl"))
+	}
+	if fl.records && o.format != "jsonl" {
+		return fail(env, cmd, errors.New("--records needs --format jsonl"))
+	}
+	if len(rf.subnets) == 0 && rf.subnetsFile == "" {
+		return fail(env, cmd, errors.New("flow logs need --subnet CIDR (simple mode) or --subnets FILE (VPC mode): the capture host cannot be detected from flow logs"))
+	}
+	win, err := rf.window()
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	topo, pl, err := rf.topology(file, rf.acl, nil)
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	pl.print(env, cmd, "", nil)
+	judge, err := replay.NewJudge(topo)
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	var ifaces []replay.InterfaceInfo
+	if fl.interfaces != "" {
+		if ifaces, err = replay.ReadInterfaces(fl.interfaces); err != nil {
+			return fail(env, cmd, err)
+		}
+	}
+	opts := flowlog.Options{Format: fl.format}
+
+	// Pass 1: verdicts, hits, conversations.
+	rd, err := flowlog.Open(paths, opts)
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	checker := flowcheck.New(judge, ifaces)
+	pairer := flowlog.NewPairer(flowlog.PairConfig{}, nil)
+	rep := &render.FlowCheckReport{Notes: pl.notes}
+	inWin := newFlowWindow(win)
+	for rec := rd.Next(); rec != nil; rec = rd.Next() {
+		if !inWin(rec) {
+			continue
+		}
+		res := checker.Check(rec)
+		pairer.Add(rec)
+		var ex *[]render.FlowExample
+		switch res.Attribution {
+		case flowcheck.AttrNACL:
+			ex = &rep.Explained
+		case flowcheck.AttrNotNACL:
+			ex = &rep.Unexplained
+		case flowcheck.AttrAcceptWouldDeny:
+			ex = &rep.WouldDeny
+		}
+		if ex != nil && len(*ex) < maxExamples {
+			*ex = append(*ex, render.NewFlowExample(rec, &res))
+		}
+	}
+	rd.Close()
+	pairer.Finish()
+	rep.Summary, rep.Totals, rep.Hits, rep.Problems = rd.Summary(), checker.Totals(), checker.Hits(), rd.Problems()
+	rep.Conversations = pairer.Len()
+	if rep.Totals.Uncertain > 0 {
+		rep.Notes = append(rep.Notes, "uncertain verdicts: flow logs carry no ICMP type, so rules naming one cannot be matched; or an interface's side could not be told (no subnet-id, flow-direction or --interfaces)")
+	}
+
+	w := bufio.NewWriterSize(env.stdout, 64<<10)
+	switch {
+	case fl.records:
+		err = writeFlowRecords(w, paths, opts, judge, ifaces, pairer, newFlowWindow(win))
+	case o.format == "json":
+		err = render.WriteFlowCheckJSON(w, rep)
+	case o.format == "jsonl":
+		err = render.WriteFlowHitsJSONL(w, rep.Hits)
+	case o.format == "csv":
+		err = render.WriteFlowHitsCSV(w, rep.Hits)
+	default:
+		err = render.WriteFlowCheckText(w, rep, env.stdoutIsTerminal)
+	}
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	for i := range rep.Problems {
+		fmt.Fprintf(env.stderr, "flowverify %s: %s\n", cmd, rep.Problems[i].Error())
+	}
+	if !rep.Summary.Complete() {
+		return exitError
+	}
+	if rep.Totals.Deny > 0 && o.failOn != "never" {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// writeFlowRecords is the second pass of --records: the same records in
+// the same order, each with its conversation and leg (the roles decided
+// in the first pass).
+func writeFlowRecords(w io.Writer, paths []string, opts flowlog.Options, judge *replay.Judge, ifaces []replay.InterfaceInfo, first *flowlog.Pairer, inWin func(*flowlog.Record) bool) error {
+	rd, err := flowlog.Open(paths, opts)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	checker := flowcheck.New(judge, ifaces)
+	pairer := flowlog.NewPairer(flowlog.PairConfig{}, nil)
+	pw := render.NewPacketWriter(&render.Options{})
+	for rec := rd.Next(); rec != nil; rec = rd.Next() {
+		if !inWin(rec) {
+			continue
+		}
+		res := checker.Check(rec)
+		id, fromA := pairer.Add(rec)
+		roles := first.Roles(id)
+		fr := render.FlowRecord{Rec: rec, Res: &res, Conversation: id, Leg: roles.LegOf(fromA), Weak: roles.Weak()}
+		if _, err := w.Write(pw.FlowRecordJSON(&fr)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runFlowsFlowLogs is `flows` over VPC Flow Logs: the conversations built
+// from the records, in the order of their first record.
+func runFlowsFlowLogs(env *runEnv, format, logFormat string, paths []string) int {
+	const cmd = "flows"
+	rd, err := flowlog.Open(paths, flowlog.Options{Format: logFormat})
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	// Conversations finish out of order; they are released in ID order,
+	// so only those finished ahead of an open one are held.
+	pending := map[int]render.FlowLogConversationJSON{}
+	var convs []render.FlowLogConversationJSON
+	next := 1
+	release := func() {
+		for {
+			c, ok := pending[next]
+			if !ok {
+				return
+			}
+			delete(pending, next)
+			convs = append(convs, c)
+			next++
+		}
+	}
+	pairer := flowlog.NewPairer(flowlog.PairConfig{}, func(c *flowlog.Conversation) {
+		pending[c.ID] = render.NewFlowLogConversationJSON(c)
+		release()
+	})
+	for rec := rd.Next(); rec != nil; rec = rd.Next() {
+		pairer.Add(rec)
+	}
+	pairer.Finish()
+	rd.Close()
+	sum, problems := rd.Summary(), rd.Problems()
+	w := bufio.NewWriterSize(env.stdout, 64<<10)
+	err = render.WriteFlowLogConversations(w, format, convs, sum, problems, env.stdoutIsTerminal)
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	for i := range problems {
+		fmt.Fprintf(env.stderr, "flowverify %s: %s\n", cmd, problems[i].Error())
+	}
+	if !sum.Complete() {
+		return exitError
+	}
+	return exitOK
+}
+
+// runDiffFlowLogs is `diff` over VPC Flow Logs: the records whose verdict
+// at the logging interface changes between the two NACLs, grouped by flow
+// (interface, protocol, source, destination with ports).
+func runDiffFlowLogs(env *runEnv, cmd, format, failOn string, oldTopo, newTopo *replay.Topology, ifaces []replay.InterfaceInfo, logFormat string, win replay.Window, paths []string) int {
+	oldJudge, err := replay.NewJudge(oldTopo)
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	newJudge, err := replay.NewJudge(newTopo)
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	rd, err := flowlog.Open(paths, flowlog.Options{Format: logFormat})
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	oldC, newC := flowcheck.New(oldJudge, ifaces), flowcheck.New(newJudge, ifaces)
+	type key struct {
+		eni, proto, src, dst, change string
+	}
+	rows := map[key]*render.FlowDiffRow{}
+	var order []key
+	rep := &render.FlowDiffReport{}
+	rule := func(res *flowcheck.Result) string {
+		if c := res.Check(); c != nil {
+			return c.ACL + " " + dirText(c) + "#" + fmt.Sprint(c.Rule)
+		}
+		return res.Judgement.Reason
+	}
+	inWin := newFlowWindow(win)
+	for rec := rd.Next(); rec != nil; rec = rd.Next() {
+		if !inWin(rec) {
+			continue
+		}
+		rep.Records++
+		o, n := oldC.Check(rec), newC.Check(rec)
+		od, nd := o.Verdict == replay.Deny, n.Verdict == replay.Deny
+		if od == nd {
+			continue
+		}
+		change := "newly-denied"
+		if od {
+			change = "newly-allowed"
+			rep.NewlyAllowed++
+		} else {
+			rep.NewlyDenied++
+		}
+		ex := render.NewFlowExample(rec, &n)
+		k := key{rec.InterfaceID, ex.Proto, ex.Src, ex.Dst, change}
+		row := rows[k]
+		if row == nil {
+			row = &render.FlowDiffRow{Interface: k.eni, Proto: k.proto, Src: k.src, Dst: k.dst, Change: change, Logged: rec.Action.String(),
+				OldVerdict: string(o.Verdict), OldRule: rule(&o), NewVerdict: string(n.Verdict), NewRule: rule(&n), First: fmt.Sprintf("%s:%d", rec.File, rec.Line)}
+			rows[k] = row
+			order = append(order, k)
+		}
+		row.Records++
+		row.Packets += rec.Packets
+		row.Bytes += rec.Bytes
+		if row.Logged != rec.Action.String() {
+			row.Logged = "both"
+		}
+	}
+	rd.Close()
+	for _, want := range []string{"newly-denied", "newly-allowed"} {
+		for _, k := range order {
+			if k.change == want {
+				rep.Rows = append(rep.Rows, *rows[k])
+			}
+		}
+	}
+	problems := rd.Problems()
+	for i := range problems {
+		rep.Problems = append(rep.Problems, problems[i].Error())
+	}
+	rep.Complete = rd.Summary().Complete()
+	w := bufio.NewWriterSize(env.stdout, 64<<10)
+	err = render.WriteFlowDiff(w, format, rep, env.stdoutIsTerminal)
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(env.stderr, "flowverify %s: %s\n", cmd, p)
+	}
+	if !rep.Complete {
+		return exitError
+	}
+	if rep.NewlyDenied > 0 && failOn != "never" {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// dirText is "in" or "out".
+func dirText(c *replay.Check) string {
+	if c.Direction == 1 {
+		return "out"
+	}
+	return "in"
+}
+
+// diffFlowLogs places both NACLs and runs runDiffFlowLogs.
+func diffFlowLogs(env *runEnv, cmd, format, failOn string, rf *replayFlags, fl *flowLogFlags, oldFile, newFile *aclfile.File, aclNew string, paths []string) int {
+	if fl.records {
+		return fail(env, cmd, errors.New("--records is for check"))
+	}
+	if len(rf.subnets) == 0 && rf.subnetsFile == "" {
+		return fail(env, cmd, errors.New("flow logs need --subnet CIDR (simple mode) or --subnets FILE (VPC mode)"))
+	}
+	oldTopo, oldPl, err := rf.topology(oldFile, rf.acl, nil)
+	if err != nil {
+		return fail(env, cmd, fmt.Errorf("--nacl: %w", err))
+	}
+	oldPl.print(env, cmd, "", nil)
+	newTopo, newPl, err := rf.topology(newFile, aclNew, nil)
+	if err != nil {
+		return fail(env, cmd, fmt.Errorf("--nacl-new: %w", err))
+	}
+	newPl.print(env, cmd, "--nacl-new: ", oldPl)
+	var ifaces []replay.InterfaceInfo
+	if fl.interfaces != "" {
+		if ifaces, err = replay.ReadInterfaces(fl.interfaces); err != nil {
+			return fail(env, cmd, err)
+		}
+	}
+	win, err := rf.window()
+	if err != nil {
+		return fail(env, cmd, err)
+	}
+	return runDiffFlowLogs(env, cmd, format, failOn, oldTopo, newTopo, ifaces, fl.format, win, paths)
+}
+
+// newFlowWindow returns the --since/--until filter for records: a record
+// is in the window when its aggregation interval overlaps it. Relative
+// bounds count from the start of the first record read.
+func newFlowWindow(w replay.Window) func(*flowlog.Record) bool {
+	var since, until time.Time
+	started := false
+	resolve := func(b replay.TimeBound, start time.Time) time.Time {
+		if b.IsRel {
+			return start.Add(b.Rel)
+		}
+		return b.Abs
+	}
+	return func(r *flowlog.Record) bool {
+		if !w.Since.Set && !w.Until.Set {
+			return true
+		}
+		if !started {
+			started = true
+			since, until = resolve(w.Since, r.StartTime()), resolve(w.Until, r.StartTime())
+		}
+		if w.Since.Set && r.EndTime().Before(since) {
+			return false
+		}
+		return !w.Until.Set || !r.StartTime().After(until)
+	}
+}

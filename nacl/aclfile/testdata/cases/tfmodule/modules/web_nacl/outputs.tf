@@ -1,0 +1,3 @@
+output "acl_id" {
+  value = aws_network_acl.this.id
+}

@@ -1,0 +1,1 @@
+extra_subnet_ids = ["subnet-web-b"]
