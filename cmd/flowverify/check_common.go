@@ -331,13 +331,13 @@ func openReplayInput(env *runEnv, cf *captureFlags, paths []string, twoPass bool
 	return in, nil
 }
 
-// mustSpool reports whether path must be spooled before a second
-// pass: it is not a regular file (a FIFO, a pipe, a character device).
-// A path that cannot be examined is left to the capture reader, which
-// reports it.
+// mustSpool reports whether path cannot be read twice: a FIFO, a pipe
+// (a process substitution's /dev/fd/N), a socket or a device. Regular
+// files and directories can; a path that cannot be examined is left to
+// the reader, which reports it.
 func mustSpool(path string) bool {
 	st, err := os.Stat(path)
-	return err == nil && !st.Mode().IsRegular()
+	return err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeSocket|os.ModeDevice|os.ModeCharDevice) != 0
 }
 
 // spool copies input p ("-": standard input) to a temporary file, removed

@@ -210,3 +210,25 @@ func TestEveryCommandEscapesInputStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckFromFIFOWithoutPackets: the flow-log sniffing of check's
+// inputs leaves pipes alone (it used to consume the start of a FIFO or
+// process substitution, which then read as "not a capture").
+func TestCheckFromFIFOWithoutPackets(t *testing.T) {
+	data, err := os.ReadFile(sample("webserver.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(t.TempDir(), "capture.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	feed(t, fifo, data)
+	_, errs, code := runCLIOrHang(t, "check", "--nacl", sample("webserver.nacl"), "--subnet", "10.0.1.0/24", "--format", "json", fifo)
+	if code != exitFindings {
+		t.Errorf("exit %d, want 1 (denied packets); stderr %s", code, errs)
+	}
+	if !mustSpool(fifo) || mustSpool(t.TempDir()) || mustSpool(sample("webserver.pcap")) {
+		t.Error("mustSpool: a FIFO must be spooled, a directory or a regular file not")
+	}
+}
