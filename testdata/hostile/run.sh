@@ -60,6 +60,9 @@ row "lint on 30,000 rules in one direction" '0|1' \
 row "check --packets on a process substitution" 1 \
 	'[ "$(wc -l <out)" = 192 ]' \
 	"$fv check --nacl $nacl --subnet 10.0.1.0/24 --packets --format jsonl <(cat $pcap)"
+row "check on a process substitution (flow-log sniffing must not consume it)" 1 \
+	'grep -q "Summary: 194 records read" out' \
+	"$fv check --nacl $nacl --subnet 10.0.1.0/24 <(cat $pcap)"
 row "check --packets on a named FIFO" 1 \
 	'[ "$(wc -l <out)" = 192 ]' \
 	"mkfifo $work/fifo && { cat $pcap >$work/fifo & } && $fv check --nacl $nacl --subnet 10.0.1.0/24 --packets --format jsonl $work/fifo"
