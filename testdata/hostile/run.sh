@@ -84,5 +84,18 @@ for cmd in "lint --nacl $work/evil.json" "lint --format json --nacl $work/evil.j
 		"$fv $cmd"
 done
 
+# Live capture (a -tags pcap build, root, the loopback interface): SIGTERM
+# and SIGHUP end it like Ctrl-C: the report, then exit 128+signal.
+if { [ -f /usr/include/pcap.h ] || [ -f /usr/include/pcap/pcap.h ]; } && [ "$(id -u)" = 0 ] && [ -z "${HOSTILE_BIN:-}" ] &&
+	go build -tags pcap -o "$work/flowverify-pcap" ./cmd/flowverify; then
+	for sig in TERM:143 HUP:129 INT:130; do
+		row "SIG${sig%%:*} during --live" "${sig##*:}" \
+			'grep -q "packets read:" out && grep -q "live capture ended by SIG'"${sig%%:*}"'" err' \
+			"timeout --preserve-status -s ${sig%%:*} 2 $work/flowverify-pcap flows --live lo"
+	done
+else
+	echo "skip --live signal rows (needs libpcap headers and root)"
+fi
+
 echo "hostile: $pass passed, $failed failed"
 [ "$failed" = 0 ]
