@@ -232,3 +232,23 @@ func TestCheckFromFIFOWithoutPackets(t *testing.T) {
 		t.Error("mustSpool: a FIFO must be spooled, a directory or a regular file not")
 	}
 }
+
+// TestCheckPacketsFileChangedBetweenPasses: a capture cut short between
+// the two passes (still being written, rotated) is an error naming it,
+// not a shorter listing under the first pass's report.
+func TestCheckPacketsFileChangedBetweenPasses(t *testing.T) {
+	data, err := os.ReadFile(sample("webserver.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "growing.pcap")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	betweenPasses = func([]string) { os.Truncate(path, int64(len(data)/2)) }
+	defer func() { betweenPasses = nil }()
+	_, errs, code := runCLI(t, nil, "check", "--nacl", sample("webserver.nacl"), "--subnet", "10.0.1.0/24", "--packets", "--format", "jsonl", path)
+	if code != exitError || !strings.Contains(errs, "growing.pcap changed between the two passes") {
+		t.Errorf("exit %d, stderr %q; want 2 and the file named", code, errs)
+	}
+}
