@@ -3,9 +3,16 @@
 # table) on the same large generated capture, and prints the ratios and
 # flowverify's peak memory.
 #
-#   bash bench/bench.sh [SIZE] [RUNS]     e.g. bash bench/bench.sh 2GB 3
+#   bash bench/bench.sh [SIZE] [RUNS] [FLOOD]   e.g. bash bench/bench.sh 2GB 3 5000000
 #
-# Needs: go, tcpdump, tshark, GNU time (Debian: tcpdump tshark time).
+# Besides the mixed capture it times, each against tcpdump on the same
+# file: the mixed capture copied to pcapng (editcap -F pcapng), check in
+# every format, synth and diff, and a SYN flood of FLOOD packets (default
+# 5 M; 0 skips it), every packet its own conversation, all still live at
+# the end (TCP idle 5 min): its peak RSS per conversation is the memory per
+# live conversation.
+#
+# Needs: go, tcpdump, tshark (editcap), GNU time (Debian: tcpdump tshark time).
 # The capture is generated once into bench/out/ (git-ignored) with a fixed
 # seed, so every run measures the same file. Each tool reads the file from
 # the page cache (it is read once before timing). Wall times are the best of
@@ -14,17 +21,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-2GB}
 runs=${2:-3}
+flood=${3:-5000000}
 out=bench/out
 mkdir -p "$out"
 file=$out/synthetic-$size.pcap
-for tool in tcpdump tshark /usr/bin/time; do
+for tool in tcpdump tshark editcap /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install tcpdump tshark time)" >&2; exit 2; }
 done
 go build -o "$out/flowverify" ./cmd/flowverify
 if [ ! -s "$file" ]; then
   "$out/flowverify" gencap --out "$file" --size "$size" --seed 1
 fi
-cat "$file" > /dev/null
+ngfile=$out/synthetic-$size.pcapng
+[ -s "$ngfile" ] || editcap -F pcapng "$file" "$ngfile"
+floodfile=$out/flood-$flood.pcap
+if [ "$flood" -gt 0 ] && [ ! -s "$floodfile" ]; then
+  "$out/flowverify" gencap --out "$floodfile" --flood "$flood" --seed 1
+fi
+cat "$file" "$ngfile" > /dev/null
 
 # best_of CMD...: prints "SECONDS MAXRSS_KB" of the fastest of $runs runs.
 best_of() {
@@ -49,21 +63,66 @@ read -r t_check m_check < <(best_of "$out/flowverify" check --subnet 10.0.1.0/24
 read -r t_checkweb m_checkweb < <(best_of "$out/flowverify" check --fail-on never --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
 read -r t_tshark m_tshark < <(runs=1 best_of tshark -n -q -z conv,tcp -r "$file")
 
-convs=$("$out/flowverify" flows --format json "$file" | grep -c '"id":' || true)
+# The other commands and formats on the same capture.
+read -r t_checkjl m_checkjl < <(best_of "$out/flowverify" check --fail-on never --format jsonl --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
+read -r t_checkjson m_checkjson < <(best_of "$out/flowverify" check --fail-on never --format json --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
+read -r t_checkcsv m_checkcsv < <(best_of "$out/flowverify" check --fail-on never --format csv --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
+read -r t_checkjla m_checkjla < <(best_of "$out/flowverify" check --format jsonl --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$file")
+read -r t_synth m_synth < <(best_of "$out/flowverify" synth --subnet 10.0.1.0/24 --vpc-cidr 10.0.0.0/16 "$file")
+read -r t_diff m_diff < <(best_of "$out/flowverify" diff --fail-on never --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl --nacl-new "$out/allow-all.nacl" "$file")
+# pcapng copy of the same capture.
+read -r t_ngtcpdump m_ngtcpdump < <(best_of tcpdump -r "$ngfile" -w /dev/null)
+read -r t_ngflows m_ngflows < <(best_of "$out/flowverify" flows --format jsonl "$ngfile")
+# SYN flood: every packet a new conversation.
+if [ "$flood" -gt 0 ]; then
+  cat "$floodfile" > /dev/null
+  read -r t_fltcpdump m_fltcpdump < <(best_of tcpdump -r "$floodfile" -w /dev/null)
+  read -r t_flflows m_flflows < <(best_of "$out/flowverify" flows --format jsonl "$floodfile")
+  read -r t_flflowstext m_flflowstext < <(best_of "$out/flowverify" flows "$floodfile")
+  read -r t_flcheck m_flcheck < <(best_of "$out/flowverify" check --format jsonl --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$floodfile")
+  read -r t_flchecktext m_flchecktext < <(best_of "$out/flowverify" check --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$floodfile")
+fi
+
+convs=$("$out/flowverify" flows --format jsonl "$file" | grep -c '"id":' || true)
 bytes=$(stat -c %s "$file")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b == 0) print "inf"; else printf "%.2f", a/b }'; }
+row() { printf '%-58s %8s s  %9s KiB peak RSS  %6s x tcpdump\n' "$1" "$2" "$3" "$(ratio "$2" "$4")"; }
 echo "capture: $file ($bytes bytes, $convs conversations), best of $runs runs (tshark: 1 run)"
-printf '%-44s %8s s  %9s KiB peak RSS\n' "tcpdump -r FILE -w /dev/null" "$t_tcpdump" "$m_tcpdump"
-printf '%-44s %8s s  %9s KiB peak RSS\n' "tshark -n -q -z conv,tcp -r FILE" "$t_tshark" "$m_tshark"
-printf '%-44s %8s s  %9s KiB peak RSS\n' "flowverify flows --format jsonl FILE" "$t_flows" "$m_flows"
-printf '%-44s %8s s  %9s KiB peak RSS\n' "flowverify flows FILE (text)" "$t_flowstext" "$m_flowstext"
-printf '%-44s %8s s  %9s KiB peak RSS\n' "flowverify check (allow-all NACL) FILE" "$t_check" "$m_check"
-printf '%-44s %8s s  %9s KiB peak RSS\n' "flowverify check (webserver.nacl) FILE" "$t_checkweb" "$m_checkweb"
+printf '%-58s %8s s  %9s KiB peak RSS\n' "tcpdump -r FILE -w /dev/null" "$t_tcpdump" "$m_tcpdump"
+row "tshark -n -q -z conv,tcp -r FILE" "$t_tshark" "$m_tshark" "$t_tcpdump"
+row "flowverify flows --format jsonl FILE" "$t_flows" "$m_flows" "$t_tcpdump"
+row "flowverify flows FILE (text)" "$t_flowstext" "$m_flowstext" "$t_tcpdump"
+row "flowverify check (allow-all NACL) FILE" "$t_check" "$m_check" "$t_tcpdump"
+row "flowverify check --format jsonl (allow-all NACL) FILE" "$t_checkjla" "$m_checkjla" "$t_tcpdump"
+row "flowverify check (webserver.nacl) FILE" "$t_checkweb" "$m_checkweb" "$t_tcpdump"
+row "flowverify check --format jsonl (webserver.nacl) FILE" "$t_checkjl" "$m_checkjl" "$t_tcpdump"
+row "flowverify check --format json (webserver.nacl) FILE" "$t_checkjson" "$m_checkjson" "$t_tcpdump"
+row "flowverify check --format csv (webserver.nacl) FILE" "$t_checkcsv" "$m_checkcsv" "$t_tcpdump"
+row "flowverify synth FILE" "$t_synth" "$m_synth" "$t_tcpdump"
+row "flowverify diff (webserver -> allow-all) FILE" "$t_diff" "$m_diff" "$t_tcpdump"
+echo "pcapng copy: $ngfile"
+printf '%-58s %8s s  %9s KiB peak RSS\n' "tcpdump -r PCAPNG -w /dev/null" "$t_ngtcpdump" "$m_ngtcpdump"
+row "flowverify flows --format jsonl PCAPNG" "$t_ngflows" "$m_ngflows" "$t_ngtcpdump"
+if [ "$flood" -gt 0 ]; then
+  echo "SYN flood: $floodfile ($flood packets, $flood conversations, all live at the end)"
+  printf '%-58s %8s s  %9s KiB peak RSS\n' "tcpdump -r FLOOD -w /dev/null" "$t_fltcpdump" "$m_fltcpdump"
+  row "flowverify flows --format jsonl FLOOD" "$t_flflows" "$m_flflows" "$t_fltcpdump"
+  row "flowverify flows FLOOD (text)" "$t_flflowstext" "$m_flflowstext" "$t_fltcpdump"
+  row "flowverify check --format jsonl (allow-all) FLOOD" "$t_flcheck" "$m_flcheck" "$t_fltcpdump"
+  row "flowverify check (allow-all, text) FLOOD" "$t_flchecktext" "$m_flchecktext" "$t_fltcpdump"
+fi
 echo "flows jsonl / tcpdump wall time:        $(ratio "$t_flows" "$t_tcpdump")  (goal <= 1.00)"
-echo "flows text / tcpdump wall time:         $(ratio "$t_flowstext" "$t_tcpdump")"
 echo "tshark / flows jsonl wall time:         $(ratio "$t_tshark" "$t_flows")  (goal > 10)"
 echo "check allow-all / flows text wall time: $(ratio "$t_check" "$t_flowstext")  (goal <= 1.20)"
 echo "check webserver / flows text wall time: $(ratio "$t_checkweb" "$t_flowstext")  (every broken conversation explained)"
+worst=$(printf '%s\n' "$t_flows" "$t_flowstext" "$t_check" "$t_checkjla" "$t_checkweb" "$t_checkjl" "$t_checkjson" "$t_checkcsv" "$t_synth" "$t_diff" | sort -g | tail -n 1)
+echo "slowest command / tcpdump wall time:    $(ratio "$worst" "$t_tcpdump")  (goal <= 1.00 for every command)"
+echo "pcapng flows jsonl / tcpdump on pcapng: $(ratio "$t_ngflows" "$t_ngtcpdump")  (goal <= 1.00)"
+if [ "$flood" -gt 0 ]; then
+  echo "flood flows jsonl / tcpdump:            $(ratio "$t_flflows" "$t_fltcpdump")  (goal <= 2.00)"
+  echo "flood check jsonl / tcpdump:            $(ratio "$t_flcheck" "$t_fltcpdump")  (goal <= 2.00)"
+  echo "flood peak RSS per live conversation:   $(awk -v m="$m_flflows" -v c="$flood" 'BEGIN{printf "%.0f", m*1024/c}') bytes (flows jsonl; check jsonl $(awk -v m="$m_flcheck" -v c="$flood" 'BEGIN{printf "%.0f", m*1024/c}'); goal < 200)"
+fi
 
 # A generated day of VPC Flow Logs for a busy VPC (S3 layout, 288 .log.gz
 # files; FLOWLOG_RECORDS records, default 20 M), judged against the sample

@@ -75,20 +75,13 @@ func openReader(r io.Reader, info *FileInfo, readAhead bool, warn func(*fileProb
 		info.LinkTypes = []uint16{pr.link}
 		return pr, nil
 	case ngSHB:
-		var src io.Reader = br
-		var pf *prefetcher
-		if readAhead {
-			pf = startPrefetch(br, 0)
-			src = &prefetchReader{pf: pf}
-		}
-		ng, err := newNgReader(src, info, warn)
+		ng, err := newNgReader(br, info, warn)
 		if err != nil {
-			if pf != nil {
-				pf.close()
-			}
 			return nil, err
 		}
-		ng.pf = pf
+		if readAhead {
+			ng.prefetch()
+		}
 		info.Format = "pcapng"
 		return ng, nil
 	}

@@ -133,8 +133,8 @@ func (s *Stream) attach(f *fileState, r io.Reader, readAhead bool) {
 			f.stop = r.pf.close
 		}
 	case *ngReader:
-		if r.pf != nil {
-			f.stop = r.pf.close
+		if r.in.pf != nil {
+			f.stop = r.in.pf.close
 		}
 	}
 }

@@ -1,72 +1,11 @@
 package capture
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
-
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
+	"math/bits"
+	"time"
 )
-
-// ngReader reads pcapng with gopacket's pcapgo.NgReader, fed through a
-// blockValidator that checks every block's framing first, so that corrupt
-// lengths become problems with a frame number and byte offset instead of
-// reads past a block's end.
-type ngReader struct {
-	v      *blockValidator
-	br     *bufio.Reader
-	ng     *pcapgo.NgReader
-	frames int64
-	pf     *prefetcher // read-ahead, nil when reading synchronously
-}
-
-// newNgReader opens a pcapng stream whose first bytes are a section header.
-func newNgReader(r io.Reader, info *FileInfo, warn func(*fileProblem)) (*ngReader, error) {
-	v := &blockValidator{src: r, info: info, warn: warn}
-	br := bufio.NewReaderSize(v, 64<<10)
-	ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
-	if err != nil {
-		if v.problem != nil {
-			return nil, v.problem
-		}
-		return nil, &fileProblem{offset: 0, reason: "corrupt pcapng section header: " + err.Error()}
-	}
-	return &ngReader{v: v, br: br, ng: ng}, nil
-}
-
-// next reads the next packet record.
-func (n *ngReader) next(rec *record) error {
-	data, ci, err := n.ng.ZeroCopyReadPacketData()
-	if err != nil {
-		if n.v.problem != nil {
-			return n.v.problem
-		}
-		if err == io.EOF {
-			return io.EOF
-		}
-		off := n.v.delivered - int64(n.br.Buffered())
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return &fileProblem{frame: n.frames + 1, offset: off, reason: "file ends inside a block"}
-		}
-		return &fileProblem{frame: n.frames + 1, offset: off, reason: "corrupt pcapng block: " + err.Error()}
-	}
-	n.frames++
-	lt := uint16(0)
-	if len(ci.AncillaryData) > 0 {
-		if l, ok := ci.AncillaryData[0].(layers.LinkType); ok {
-			lt = uint16(l)
-		}
-	}
-	rec.data = data
-	rec.ts = ci.Timestamp
-	rec.capLen = ci.CaptureLength
-	rec.wireLen = max(ci.Length, ci.CaptureLength)
-	rec.linkType = lt
-	rec.offset = -1
-	return nil
-}
 
 // pcapng block types.
 const (
@@ -77,107 +16,158 @@ const (
 	ngEPB = 0x00000006
 )
 
+// pcapng option codes read by ngReader.
+const (
+	ngOptEnd      = 0
+	ngOptTSResol  = 9  // if_tsresol
+	ngOptTSOffset = 14 // if_tsoffset
+)
+
 // maxBlockLen bounds a pcapng block (a packet of maxMaxCapLen plus room for options).
 const maxBlockLen = maxMaxCapLen + 64<<10
 
-// errBadBlock stops the NgReader at a block the validator refused.
-var errBadBlock = errors.New("corrupt pcapng block")
+// Seconds since 1970 that a time.Time's UnixNano (and so every output
+// format) can represent: 1677-09-21 to 2262-04-11.
+const (
+	minNanoSec = -9223372036
+	maxNanoSec = 9223372035
+)
 
-// blockValidator passes a pcapng stream through block by block, checking
-// lengths: leading = trailing, at least the fixed part of the block type,
-// packet data within the block, interface IDs declared. It also records
-// each interface's link type and timestamp resolution in info.
-type blockValidator struct {
-	src       io.Reader
-	info      *FileInfo
-	blk       []byte
-	pos       int
-	off       int64 // file offset of the next block
-	delivered int64 // bytes handed to the reader
-	big       bool
-	ifaces    int    // interfaces declared in the current section
-	snap0     uint32 // snap length of interface 0 (for simple packet blocks)
-	packets   int64
-	problem   *fileProblem
-	warn      func(*fileProblem)
-	done      error
-	hdr       [12]byte
+// ngIface is one interface of the current pcapng section.
+type ngIface struct {
+	link uint16
+	snap uint32
+	// A timestamp counts units of 1/perSec seconds. The fraction of a
+	// second becomes nanoseconds by frac*mul/div (decimal resolutions)
+	// or (frac*1e9)>>shift (binary ones, shift > 0).
+	perSec   uint64
+	mul, div uint64
+	shift    uint
+	offset   int64 // if_tsoffset, seconds
 }
 
-func (v *blockValidator) u16(b []byte) uint16 {
-	if v.big {
+// ngReader is a hand-written pcapng reader: one pass over the classic
+// reader's read buffer (with its read-ahead), every block's framing
+// checked before it is used, packet data returned as slices of the
+// buffer, options parsed within their block. A corrupt block framing
+// stops the file with a problem naming the frame and the block's
+// offset; damage inside a block (an option overrunning it, a timestamp
+// no output can represent) is a warning and reading goes on.
+type ngReader struct {
+	in      pcapReader // only its buffer is used: fill, buf, start, end, base
+	big     bool
+	skip    bool // in a section of an unsupported version
+	ifaces  []ngIface
+	packets int64
+	lastTS  time.Time
+	info    *FileInfo
+	warn    func(*fileProblem)
+}
+
+// newNgReader opens a pcapng stream whose first bytes are a section
+// header. It reads the blocks before the first packet (section header,
+// interface descriptions) so that info is filled as soon as it returns;
+// a corrupt section header is returned as the error.
+func newNgReader(r io.Reader, info *FileInfo, warn func(*fileProblem)) (*ngReader, error) {
+	n := &ngReader{info: info, warn: warn}
+	n.in = pcapReader{r: r, maxCap: maxBlockLen, hdrLen: 12, buf: make([]byte, initBufSize)}
+	for {
+		typ, length, err := n.header()
+		if err != nil {
+			if n.in.base+int64(n.in.start) == 0 {
+				return nil, err
+			}
+			return n, nil // next reports it with its frame
+		}
+		if typ == ngEPB || typ == ngSPB || typ == ngPB || !n.in.fill(int(length)) {
+			return n, nil
+		}
+		if err := n.block(typ, length); err != nil {
+			if n.in.base+int64(n.in.start) == 0 {
+				return nil, err
+			}
+			return n, nil
+		}
+	}
+}
+
+// prefetch starts reading ahead in another goroutine; the bytes already
+// buffered are kept.
+func (n *ngReader) prefetch() {
+	n.in.pf = startPrefetch(n.in.r, maxHeadroom)
+}
+
+func (n *ngReader) u16(b []byte) uint16 {
+	if n.big {
 		return uint16(b[0])<<8 | uint16(b[1])
 	}
 	return uint16(b[1])<<8 | uint16(b[0])
 }
 
-func (v *blockValidator) u32(b []byte) uint32 {
-	if v.big {
+func (n *ngReader) u32(b []byte) uint32 {
+	if n.big {
 		return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 	}
 	return uint32(b[3])<<24 | uint32(b[2])<<16 | uint32(b[1])<<8 | uint32(b[0])
 }
 
-// Read implements io.Reader.
-func (v *blockValidator) Read(p []byte) (int, error) {
-	for v.pos == len(v.blk) {
-		if v.done != nil {
-			return 0, v.done
+// offset is the file offset of the current block.
+func (n *ngReader) offset() int64 { return n.in.base + int64(n.in.start) }
+
+// problem builds the problem of the current block, preferring a read error's text.
+func (n *ngReader) problem(frame int64, format string, args ...any) *fileProblem {
+	reason := fmt.Sprintf(format, args...)
+	if n.in.err != nil {
+		reason = "read error: " + n.in.err.Error()
+	}
+	return &fileProblem{frame: frame, offset: n.offset(), reason: reason}
+}
+
+// warnAt reports damage that does not stop reading.
+func (n *ngReader) warnAt(frame, off int64, format string, args ...any) {
+	if n.warn != nil {
+		n.warn(&fileProblem{frame: frame, offset: off, reason: fmt.Sprintf(format, args...)})
+	}
+}
+
+// isPacketBlock reports whether typ is a block that carries a packet.
+func isPacketBlock(typ uint32) bool { return typ == ngEPB || typ == ngSPB || typ == ngPB }
+
+// header reads the current block's header (switching byte order at a
+// section header) and checks its length; it consumes nothing. io.EOF
+// means a clean end.
+func (n *ngReader) header() (typ, length uint32, err error) {
+	if n.in.end-n.in.start < 12 && !n.in.fill(12) {
+		have := n.in.end - n.in.start
+		if have == 0 && n.in.err == nil {
+			return 0, 0, io.EOF
 		}
-		v.load()
+		if have < 8 {
+			return 0, 0, n.problem(n.packets+1, "file ends inside a block header (%d of 8 bytes)", have)
+		}
 	}
-	n := copy(p, v.blk[v.pos:])
-	v.pos += n
-	v.delivered += int64(n)
-	return n, nil
-}
-
-// fail stops the stream with a problem at the current block.
-func (v *blockValidator) fail(frame int64, format string, args ...any) {
-	v.problem = &fileProblem{frame: frame, offset: v.off, reason: fmt.Sprintf(format, args...)}
-	v.done = errBadBlock
-	v.blk, v.pos = v.blk[:0], 0
-}
-
-// load reads and checks the next block into blk.
-func (v *blockValidator) load() {
-	v.blk, v.pos = v.blk[:0], 0
-	hdr := v.hdr[:]
-	n, err := io.ReadFull(v.src, hdr[:8])
-	if n == 0 && err == io.EOF {
-		v.done = io.EOF
-		return
-	}
-	if err != nil {
-		v.fail(v.packets+1, "file ends inside a block header (%d of 8 bytes)", n)
-		return
-	}
-	typ := v.u32(hdr[0:4])
-	hlen := 8
+	hdr := n.in.buf[n.in.start:n.in.end]
 	if hdr[0] == 0x0a && hdr[1] == 0x0d && hdr[2] == 0x0d && hdr[3] == 0x0a {
 		typ = ngSHB
-		if n, err := io.ReadFull(v.src, hdr[8:12]); err != nil {
-			v.fail(0, "file ends inside a section header (%d of 12 bytes)", 8+n)
-			return
+		if len(hdr) < 12 {
+			return 0, 0, n.problem(0, "file ends inside a section header (%d of 12 bytes)", len(hdr))
 		}
 		switch {
 		case hdr[8] == 0x1a && hdr[9] == 0x2b && hdr[10] == 0x3c && hdr[11] == 0x4d:
-			v.big = true
+			n.big = true
 		case hdr[8] == 0x4d && hdr[9] == 0x3c && hdr[10] == 0x2b && hdr[11] == 0x1a:
-			v.big = false
+			n.big = false
 		default:
-			v.fail(0, "corrupt section header: bad byte-order magic")
-			return
+			return 0, 0, n.problem(0, "corrupt section header: bad byte-order magic")
 		}
-		hlen = 12
-		v.ifaces = 0
+	} else {
+		typ = n.u32(hdr[0:4])
 	}
-	isPacket := typ == ngEPB || typ == ngSPB || typ == ngPB
 	frame := int64(0)
-	if isPacket {
-		frame = v.packets + 1
+	if isPacketBlock(typ) {
+		frame = n.packets + 1
 	}
-	length := v.u32(hdr[4:8])
+	length = n.u32(hdr[4:8])
 	minLen := uint32(12)
 	switch typ {
 	case ngSHB:
@@ -191,98 +181,266 @@ func (v *blockValidator) load() {
 	}
 	switch {
 	case length < minLen:
-		v.fail(frame, "corrupt block: length %d shorter than the minimum %d", length, minLen)
-		return
+		return 0, 0, n.problem(frame, "corrupt block: length %d shorter than the minimum %d", length, minLen)
 	case length%4 != 0:
-		v.fail(frame, "corrupt block: length %d not a multiple of 4", length)
-		return
+		return 0, 0, n.problem(frame, "corrupt block: length %d not a multiple of 4", length)
 	case length > maxBlockLen:
-		v.fail(frame, "corrupt block: length %d exceeds the maximum %d", length, maxBlockLen)
-		return
+		return 0, 0, n.problem(frame, "corrupt block: length %d exceeds the maximum %d", length, maxBlockLen)
 	}
-	if cap(v.blk) < int(length) {
-		v.blk = make([]byte, 0, max(int(length), 64<<10))
-	}
-	v.blk = append(v.blk[:0], hdr[:hlen]...)
-	v.blk = v.blk[:length]
-	if n, err := io.ReadFull(v.src, v.blk[hlen:]); err != nil {
-		if isPacket {
-			v.fail(frame, "record truncated: block of %d bytes, %d present", length, hlen+n)
-		} else {
-			v.fail(frame, "file ends inside a block: %d bytes announced, %d present", length, hlen+n)
+	return typ, length, nil
+}
+
+// next reads the next packet record.
+func (n *ngReader) next(rec *record) error {
+	for {
+		typ, length, err := n.header()
+		if err != nil {
+			return err
 		}
-		return
+		if !n.in.fill(int(length)) {
+			return n.truncated(rec, typ, length)
+		}
+		b := n.in.buf[n.in.start : n.in.start+int(length) : n.in.start+int(length)]
+		if t := n.u32(b[length-4:]); t != length {
+			frame := int64(0)
+			if isPacketBlock(typ) {
+				frame = n.packets + 1
+			}
+			return n.problem(frame, "corrupt block: trailing length %d differs from %d", t, length)
+		}
+		if !isPacketBlock(typ) || n.skip {
+			if err := n.block(typ, length); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := n.packet(rec, typ, b); err != nil {
+			return err
+		}
+		n.in.start += int(length)
+		return nil
 	}
-	b := v.blk
-	if t := v.u32(b[length-4:]); t != length {
-		v.fail(frame, "corrupt block: trailing length %d differs from %d", t, length)
-		return
+}
+
+// truncated reports a block cut by the end of the file; a packet block
+// whose header is there is delivered as a partial record, as the classic
+// reader does.
+func (n *ngReader) truncated(rec *record, typ, length uint32) error {
+	have := n.in.end - n.in.start
+	if !isPacketBlock(typ) {
+		return n.problem(0, "file ends inside a block: %d bytes announced, %d present", length, have)
 	}
+	frame := n.packets + 1
+	p := n.problem(frame, "record truncated: block of %d bytes, %d present", length, have)
+	hdr := 28
+	if typ == ngSPB {
+		hdr = 12
+	}
+	if have < hdr || n.skip {
+		return p
+	}
+	b := n.in.buf[n.in.start:n.in.end:n.in.end]
+	if err := n.packet(rec, typ, b); err != nil {
+		return p // the packet header itself is bad: report the truncation
+	}
+	n.in.start = n.in.end
+	return p
+}
+
+// packet fills rec from the packet block b (which may be cut short by
+// the end of the file: then the data present is delivered).
+func (n *ngReader) packet(rec *record, typ uint32, b []byte) error {
+	frame := n.packets + 1
+	length := n.u32(b[4:8])
+	var ifc *ngIface
+	var capLen, wireLen uint32
+	var data int
 	switch typ {
-	case ngIDB:
-		v.idb(b)
-	case ngEPB, ngPB:
+	case ngSPB:
+		if len(n.ifaces) == 0 {
+			return n.problem(frame, "packet before any interface description")
+		}
+		ifc = &n.ifaces[0]
+		wireLen = n.u32(b[8:12])
+		capLen = wireLen
+		if ifc.snap != 0 && capLen > ifc.snap {
+			capLen = ifc.snap
+		}
+		if capLen > length-16 {
+			return n.problem(frame, "corrupt record: captured length %d exceeds the block (%d bytes)", capLen, length-16)
+		}
+		data = 12
+		rec.ts = time.Time{} // a simple packet block has no timestamp
+	default:
 		var id uint32
 		if typ == ngEPB {
-			id = v.u32(b[8:12])
+			id = n.u32(b[8:12])
 		} else {
-			id = uint32(v.u16(b[8:10]))
+			id = uint32(n.u16(b[8:10]))
 		}
-		if id >= uint32(v.ifaces) {
-			v.fail(frame, "packet for undeclared interface %d", id)
-			return
+		if id >= uint32(len(n.ifaces)) {
+			return n.problem(frame, "packet for undeclared interface %d", id)
 		}
-		if cl := v.u32(b[20:24]); cl > length-32 {
-			v.fail(frame, "corrupt record: captured length %d exceeds the block (%d bytes)", cl, length-32)
-			return
+		ifc = &n.ifaces[id]
+		capLen, wireLen = n.u32(b[20:24]), n.u32(b[24:28])
+		if capLen > length-32 {
+			return n.problem(frame, "corrupt record: captured length %d exceeds the block (%d bytes)", capLen, length-32)
 		}
-	case ngSPB:
-		if v.ifaces == 0 {
-			v.fail(frame, "packet before any interface description")
-			return
-		}
-		cl := v.u32(b[8:12])
-		if v.snap0 != 0 && cl > v.snap0 {
-			cl = v.snap0
-		}
-		if cl > length-16 {
-			v.fail(frame, "corrupt record: captured length %d exceeds the block (%d bytes)", cl, length-16)
-			return
+		data = 28
+		rec.ts = n.timestamp(ifc, uint64(n.u32(b[12:16]))<<32|uint64(n.u32(b[16:20])), frame)
+		if opts := data + int(capLen+3)&^3; opts < len(b)-4 && int(length) == len(b) {
+			n.options(b[opts:len(b)-4], n.offset()+int64(opts), frame, nil)
 		}
 	}
-	if isPacket {
-		v.packets++
+	n.packets = frame
+	end := min(data+int(capLen), len(b))
+	rec.data = b[data:end:end]
+	rec.capLen = end - data
+	rec.wireLen = max(int(wireLen), rec.capLen)
+	rec.linkType = ifc.link
+	rec.offset = n.offset()
+	return nil
+}
+
+// timestamp converts a packet's timestamp; one that no output can
+// represent is reported as a problem of its frame and replaced by the
+// previous packet's time (so that the packet is kept, in order).
+func (n *ngReader) timestamp(ifc *ngIface, ts uint64, frame int64) time.Time {
+	var sec uint64
+	var frac uint64
+	switch ifc.perSec { // constant divisions for the usual resolutions
+	case 1e6:
+		sec, frac = ts/1e6, ts%1e6*1e3
+	case 1e9:
+		sec, frac = ts/1e9, ts%1e9
+	default:
+		sec, frac = ts/ifc.perSec, ts%ifc.perSec
+		if ifc.shift > 0 {
+			hi, lo := bits.Mul64(frac, 1e9)
+			frac = hi<<(64-ifc.shift) | lo>>ifc.shift
+		} else {
+			frac = frac * ifc.mul / ifc.div
+		}
 	}
-	v.off += int64(length)
+	if !secondsInRange(sec, ifc.offset) {
+		n.warnAt(frame, n.offset(), "timestamp out of range: %d units of 1/%d s after 1970 (plus an offset of %d s) is outside 1677-2262; the packet is kept with the previous packet's time", ts, ifc.perSec, ifc.offset)
+		return n.lastTS
+	}
+	t := time.Unix(int64(sec)+ifc.offset, int64(frac)).UTC()
+	n.lastTS = t
+	return t
+}
+
+// secondsInRange reports whether sec+offset seconds after 1970 is a
+// time every output can represent (without overflowing int64).
+func secondsInRange(sec uint64, offset int64) bool {
+	if sec > maxNanoSec-minNanoSec {
+		return false
+	}
+	s := int64(sec)
+	if offset > 0 && s > maxNanoSec-offset || offset < 0 && s < minNanoSec-offset {
+		return false
+	}
+	s += offset
+	return s >= minNanoSec && s <= maxNanoSec
+}
+
+// block handles a non-packet block (or a packet block of a skipped
+// section) and consumes it.
+func (n *ngReader) block(typ, length uint32) error {
+	b := n.in.buf[n.in.start : n.in.start+int(length) : n.in.start+int(length)]
+	if t := n.u32(b[length-4:]); t != length {
+		return n.problem(0, "corrupt block: trailing length %d differs from %d", t, length)
+	}
+	switch typ {
+	case ngSHB:
+		n.ifaces = n.ifaces[:0]
+		major, minor := n.u16(b[12:14]), n.u16(b[14:16])
+		// libpcap reads 1.0 and 1.2 (written by some early tools).
+		n.skip = major != 1 || minor != 0 && minor != 2
+		if n.skip {
+			n.warnAt(0, n.offset(), "section of unsupported pcapng version %d.%d skipped", major, minor)
+		} else {
+			n.options(b[24:length-4], n.offset()+24, 0, nil)
+		}
+	case ngIDB:
+		if !n.skip {
+			n.idb(b)
+		}
+	}
+	n.in.start += int(length)
+	return nil
 }
 
 // idb records an interface description block.
-func (v *blockValidator) idb(b []byte) {
-	lt := v.u16(b[8:10])
-	if v.ifaces == 0 {
-		v.snap0 = v.u32(b[12:16])
-	}
-	v.ifaces++
-	if !SupportedLinkType(lt) && v.warn != nil {
-		v.warn(unsupportedLink(lt, v.off))
-	}
-	if v.info == nil {
-		return
-	}
-	v.info.LinkTypes = append(v.info.LinkTypes, lt)
-	// Options: look for if_tsresol (code 9).
-	opts := b[16 : len(b)-4]
-	for len(opts) >= 4 {
-		code, olen := v.u16(opts[0:2]), int(v.u16(opts[2:4]))
-		if code == 0 || 4+olen > len(opts) {
-			break
-		}
-		if code == 9 && olen >= 1 {
-			r := opts[4]
-			if (r&0x80 == 0 && r > 6) || (r&0x80 != 0 && r&0x7f > 20) {
-				v.info.Nanosecond = true
+func (n *ngReader) idb(b []byte) {
+	ifc := ngIface{link: n.u16(b[8:10]), snap: n.u32(b[12:16])}
+	resol := byte(6)
+	n.options(b[16:len(b)-4], n.offset()+16, 0, func(code uint16, v []byte, off int64) {
+		switch code {
+		case ngOptTSResol:
+			if len(v) >= 1 {
+				resol = v[0]
+				if (resol&0x80 == 0 && resol > 19) || (resol&0x80 != 0 && resol&0x7f > 63) {
+					n.warnAt(0, off, "interface %d: timestamp resolution %#x out of range; microseconds assumed", len(n.ifaces), resol)
+					resol = 6
+				}
+			}
+		case ngOptTSOffset:
+			if len(v) >= 8 {
+				ifc.offset = int64(n.u32(v[0:4]))<<32 | int64(n.u32(v[4:8]))
+				if !n.big {
+					ifc.offset = int64(n.u32(v[4:8]))<<32 | int64(n.u32(v[0:4]))
+				}
 			}
 		}
-		opts = opts[min(len(opts), 4+(olen+3)&^3):]
+	})
+	if resol&0x80 != 0 {
+		ifc.shift = uint(resol & 0x7f)
+		ifc.perSec = 1 << ifc.shift
+		ifc.mul, ifc.div = 1, 1 // 2^0: whole seconds, no fraction
+	} else {
+		ifc.perSec = 1
+		for range resol {
+			ifc.perSec *= 10
+		}
+		ifc.mul, ifc.div = 1, 1
+		if ifc.perSec < 1e9 {
+			ifc.mul = 1e9 / ifc.perSec
+		} else {
+			ifc.div = ifc.perSec / 1e9
+		}
+	}
+	if !SupportedLinkType(ifc.link) && n.warn != nil {
+		n.warn(unsupportedLink(ifc.link, n.offset()))
+	}
+	n.ifaces = append(n.ifaces, ifc)
+	if n.info != nil {
+		n.info.LinkTypes = append(n.info.LinkTypes, ifc.link)
+		if (resol&0x80 == 0 && resol > 6) || (resol&0x80 != 0 && resol&0x7f > 20) {
+			n.info.Nanosecond = true
+		}
+	}
+}
+
+// options walks the options in opts (which start at file offset off),
+// calling f for each. An option whose length overruns the block is
+// reported (frame, offset of the option) and ends the walk: the block's
+// other fields and the following blocks are still read.
+func (n *ngReader) options(opts []byte, off, frame int64, f func(code uint16, v []byte, off int64)) {
+	pos := 0
+	for len(opts)-pos >= 4 {
+		code, olen := n.u16(opts[pos:pos+2]), int(n.u16(opts[pos+2:pos+4]))
+		if code == ngOptEnd {
+			return
+		}
+		if 4+olen > len(opts)-pos {
+			n.warnAt(frame, off+int64(pos), "corrupt option %d: %d bytes announced, %d left in the block; the block's remaining options are ignored", code, olen, len(opts)-pos-4)
+			return
+		}
+		if f != nil {
+			f(code, opts[pos+4:pos+4+olen], off+int64(pos))
+		}
+		pos += 4 + (olen+3)&^3
 	}
 }

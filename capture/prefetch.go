@@ -174,36 +174,3 @@ func (pr *pcapReader) fillPrefetched(n int) bool {
 	}
 	return true
 }
-
-// prefetchReader is an io.Reader over a prefetcher, for readers (pcapng)
-// that copy anyway: the read-ahead goroutine does the file reads and the
-// gunzip while the caller decodes.
-type prefetchReader struct {
-	pf  *prefetcher
-	cur []byte // the chunk being consumed
-	buf []byte // its buffer, released when consumed
-	err error
-}
-
-// Read hands out the bytes of the chunks the background reader filled,
-// waiting for the next chunk when the current one is used up.
-func (r *prefetchReader) Read(p []byte) (int, error) {
-	for len(r.cur) == 0 {
-		if r.buf != nil {
-			r.pf.release(r.buf)
-			r.buf = nil
-		}
-		if r.err != nil {
-			return 0, r.err
-		}
-		c, ok := r.pf.take()
-		if !ok {
-			r.err = errStopped
-			return 0, r.err
-		}
-		r.buf, r.cur, r.err = c.buf, c.buf[:c.n], c.err
-	}
-	n := copy(p, r.cur)
-	r.cur = r.cur[n:]
-	return n, nil
-}

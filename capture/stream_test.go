@@ -205,11 +205,20 @@ func testCorruptRecords(t *testing.T) {
 	if len(pkts) != 1 || len(probs) != 1 || probs[0].Frame != 2 || probs[0].Offset != int64(epb2) || !strings.Contains(probs[0].Reason, "exceeds the block") {
 		t.Errorf("pcapng caplen > block: %d packets, problems %+v", len(pkts), probs)
 	}
-	// pcapng cut inside the last block.
+	// pcapng cut inside the last block: the partial record is delivered,
+	// as the classic reader does (here its data is whole, the trailer cut).
 	pkts, s = readAll(t, Options{}, ng[:len(ng)-3])
 	probs = s.Problems()
-	if len(pkts) != 2 || len(probs) != 1 || probs[0].Frame != 3 || !strings.Contains(probs[0].Reason, "record truncated") || s.Complete() {
+	if len(pkts) != 3 || len(probs) != 1 || probs[0].Frame != 3 || !strings.Contains(probs[0].Reason, "record truncated") || s.Complete() {
 		t.Errorf("pcapng truncated: %d packets, problems %+v", len(pkts), probs)
+	} else if pkts[2].CapLen != len(threeFrames()[2].data) || pkts[2].Kind != KindIP {
+		t.Errorf("pcapng truncated: partial record %+v", pkts[2])
+	}
+	// Cut inside the packet data: the bytes present are delivered.
+	pkts, s = readAll(t, Options{}, ng[:epb2+int(le32At(ng, epb2+4))+28+10])
+	probs = s.Problems()
+	if len(pkts) != 3 || len(probs) != 1 || probs[0].Frame != 3 || probs[0].Offset != int64(epb2+int(le32At(ng, epb2+4))) || pkts[2].CapLen != 10 || pkts[2].WireLen != len(threeFrames()[2].data) {
+		t.Errorf("pcapng cut in data: %d packets, problems %+v", len(pkts), probs)
 	}
 	// Trailing length differs.
 	bad = append([]byte(nil), ng...)

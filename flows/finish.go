@@ -163,6 +163,13 @@ func (c *Classified) ClientSide(id int) Side {
 	return Side(c.decisions[id-1].unpack().client ^ c.t.recs.at(id-1).aSide())
 }
 
+// Dir returns the counters of the packets side s (A or B) of conversation
+// id sent, as Conversation's ToServer (s is the client) or ToClient.
+func (c *Classified) Dir(id int, s Side) DirStats {
+	r := c.t.recs.at(id - 1)
+	return dirStats(&r.d[uint8(s&1)^r.aSide()])
+}
+
 // State returns the final state of conversation id, as Conversation.State.
 func (c *Classified) State(id int) State { return recState(c.t.recs.at(id - 1)) }
 

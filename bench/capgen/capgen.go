@@ -25,6 +25,11 @@ type Config struct {
 	Seed uint64
 	// Start is the timestamp of the first packet.
 	Start time.Time
+	// Flood, when positive, writes a SYN flood instead of the mix: Flood
+	// SYNs to port 443 of 10.0.1.10, each from its own (spoofed) source
+	// address and a random port, so that every packet starts a
+	// conversation that is never answered. Bytes and Concurrent are ignored.
+	Flood int64
 }
 
 // Stats describes what was written.
@@ -68,6 +73,9 @@ func Write(w io.Writer, cfg Config) (Stats, error) {
 		return Stats{}, err
 	}
 	g.st.Bytes = 24
+	if cfg.Flood > 0 {
+		return g.flood(cfg.Flood)
+	}
 	active := make([]*conv, cfg.Concurrent)
 	for i := range active {
 		active[i] = g.newConv()
@@ -84,6 +92,23 @@ func Write(w io.Writer, cfg Config) (Stats, error) {
 		}
 	}
 	return g.st, bw.Flush()
+}
+
+// flood writes n SYNs, each one a conversation of its own.
+func (g *gen) flood(n int64) (Stats, error) {
+	c := &conv{proto: 6, kind: 3, total: 1, sport: 443, server: netip.AddrFrom4([4]byte{10, 0, 1, 10})}
+	for i := range n {
+		a := 0xc6336400 + uint32(i) // from 198.51.100.0 on: distinct sources
+		c.client = netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})
+		c.cport = uint16(1024 + g.rng.IntN(64512))
+		c.seqC = g.rng.Uint32()
+		c.step = 0
+		g.st.Conversations++
+		if err := g.emit(c); err != nil {
+			return g.st, err
+		}
+	}
+	return g.st, g.bw.Flush()
 }
 
 type gen struct {

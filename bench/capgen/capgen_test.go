@@ -72,3 +72,36 @@ func TestGeneratedCaptureReadsBack(t *testing.T) {
 		t.Errorf("same seed gave a different capture (err %v)", err)
 	}
 }
+
+// TestFlood: every SYN of the flood is a conversation of its own, unanswered.
+func TestFlood(t *testing.T) {
+	var buf bytes.Buffer
+	st, err := Write(&buf, Config{Flood: 3000, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Packets != 3000 || st.Conversations != 3000 || st.Bytes != int64(buf.Len()) {
+		t.Fatalf("stats %+v, buffer %d bytes", st, buf.Len())
+	}
+	s, err := capture.OpenReaders([]string{"flood.pcap"}, []io.Reader{bytes.NewReader(buf.Bytes())}, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := flows.NewTable(flows.DefaultConfig())
+	var p capture.Packet
+	for s.Next(&p) == nil {
+		if p.Kind != capture.KindIP || p.TCPFlags != capture.TCPSyn || p.DstPort != 443 {
+			t.Fatalf("frame %d: %+v", p.Frame, p)
+		}
+		tb.Add(&p)
+	}
+	convs := tb.Classify().All()
+	if len(convs) != 3000 {
+		t.Fatalf("%d conversations, want 3000", len(convs))
+	}
+	for _, c := range convs {
+		if c.State != flows.StateUnanswered || c.Server.Port != 443 || c.ToServer.Packets != 1 {
+			t.Fatalf("conversation %+v", c)
+		}
+	}
+}

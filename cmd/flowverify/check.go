@@ -32,7 +32,7 @@ func runCheck(env *runEnv, args []string) int {
 	fl := addFlowLogFlags(fs)
 	var o checkOpts
 	fs.StringVar(&o.nacl, "nacl", "", "NACL file (describe-network-acls JSON, Terraform, CloudFormation, native text); required")
-	fs.StringVar(&o.format, "format", "text", "output format: text, json, jsonl or csv")
+	fs.StringVar(&o.format, "format", "text", "output format: text, json, jsonl, csv or sarif (SARIF 2.1.0: one result per denying rule, at its line)")
 	fs.BoolVar(&o.packets, "packets", false, "also list every IP packet with its verdict (jsonl: one object per packet, in capture order)")
 	fs.StringVar(&o.failOn, "fail-on", "deny", "exit 1 when: deny (some packet is denied) or never")
 	fs.BoolVar(&o.fixAll, "fix-all", false, "fix every denied conversation, not only breakage (also intended and unclear ones)")
@@ -41,8 +41,11 @@ func runCheck(env *runEnv, args []string) int {
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
-	if err := checkFormat(o.format, "text", "json", "jsonl", "csv"); err != nil {
+	if err := checkFormat(o.format, "text", "json", "jsonl", "csv", "sarif"); err != nil {
 		return fail(env, cmd, err)
+	}
+	if o.format == "sarif" && o.packets {
+		return fail(env, cmd, errors.New("--packets has no SARIF form (use --format jsonl or csv)"))
 	}
 	if o.failOn != "deny" && o.failOn != "never" {
 		return fail(env, cmd, fmt.Errorf("unknown --fail-on %q (want deny or never)", o.failOn))
@@ -64,6 +67,9 @@ func runCheck(env *runEnv, args []string) int {
 	if isFlowLog, err := flowLogInputs(fs.Args()); err != nil {
 		return fail(env, cmd, err)
 	} else if isFlowLog {
+		if o.format == "sarif" {
+			return fail(env, cmd, errors.New("--format sarif is for captures; flow logs have no rule-line report yet (use json)"))
+		}
 		return runCheckFlowLogs(env, cmd, o, rf, fl, file, fs.Args())
 	}
 	in, err := openReplayInput(env, cf, fs.Args(), o.packets)
@@ -119,7 +125,12 @@ func runCheck(env *runEnv, args []string) int {
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
 	denied := rep.Summary.Denied > 0
-	if err := out.write(o.format, o.packets, func(emit func(*capture.Packet, replay.PacketResult) error) error {
+	if o.format == "sarif" {
+		c := render.Check{Report: rep, Topology: topo}
+		if err := c.WriteSARIF(w, in.sarifRun()); err != nil {
+			return fail(env, cmd, err)
+		}
+	} else if err := out.write(o.format, o.packets, func(emit func(*capture.Packet, replay.PacketResult) error) error {
 		// The report is written: let the second pass reuse its memory.
 		out.rep = nil
 		return in.secondPass(cf, judge, emit)

@@ -10,11 +10,12 @@ import (
 )
 
 func runGencap(env *runEnv, args []string) int {
-	fs := newFlagSet(env, "gencap", "--out FILE [--size 2GB] [--seed N] [--concurrent N]")
+	fs := newFlagSet(env, "gencap", "--out FILE [--size 2GB] [--seed N] [--concurrent N] [--flood N]")
 	out := fs.String("out", "", "file to write (classic pcap, Ethernet)")
 	size := fs.String("size", "100MB", "approximate size: a number with an optional KB, MB or GB suffix")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same file")
 	concurrent := fs.Int("concurrent", 2000, "conversations in progress at once")
+	flood := fs.Int64("flood", 0, "write a SYN flood of N packets instead (each from its own source: N conversations); --size is ignored")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
@@ -29,7 +30,7 @@ func runGencap(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, "gencap", err)
 	}
-	st, err := capgen.Write(f, capgen.Config{Bytes: n, Seed: *seed, Concurrent: *concurrent})
+	st, err := capgen.Write(f, capgen.Config{Bytes: n, Seed: *seed, Concurrent: *concurrent, Flood: *flood})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

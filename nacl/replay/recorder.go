@@ -53,16 +53,19 @@ func (a *sideAcc) add(p *capture.Packet) {
 	a.bytes += uint64(p.IPLen)
 }
 
-// convAcc accumulates one conversation (72 bytes). For almost every packet
+// convAcc accumulates one conversation (5 bytes). For almost every packet
 // the NACL key is implied by the conversation: its source and destination
 // are the endpoints of the sending side and of the other side, its
 // protocol is the conversation's, and a TCP/UDP key's destination port is
 // the other side's port. Such "plain" packets (not an attached ICMP error,
-// not a fragment without ports) are counted in s without storing the key;
-// an ICMP key's type and code are kept in icmp. Any other key goes to an
+// not a fragment without ports) are not counted here: the conversation
+// table counts every packet of each side, so the implied key's counters
+// are the table's minus what went elsewhere (extraAcc.excl), which is
+// rare. With a time window (packets outside it join conversations but are
+// not counted), the implied keys are counted in a sideStore instead. An
+// ICMP key's type and code are kept in icmp. Any other key goes to an
 // extraAcc, looked up only for conversations flagged accHasExtra.
 type convAcc struct {
-	s     [2]sideAcc
 	icmp  [2][2]uint8 // type, code of each side's implied key
 	flags uint8
 }
@@ -82,6 +85,12 @@ type extraAcc struct {
 	more   [2][]KeyStat
 	last   [2]int
 	headAt [2]int
+	// Without a sideStore: what the table counted on each side that is not
+	// the implied key (excl), bytes the implied key counts that the table
+	// did not (adj: a negative IPLen), and the implied key's first packet
+	// when it is not the table's first of that side (first.pkts == 1).
+	excl, adj [2]sideAcc
+	first     [2]sideAcc
 }
 
 // Counts are the record counts of a pass over the captures.
@@ -103,6 +112,7 @@ type Recorder struct {
 	table  *flows.Table
 	win    windowState
 	convs  convStore
+	sides  *sideStore // implied-key counters, only with a time window
 	extras map[int]*extraAcc
 	loose  []KeyStat
 	counts Counts
@@ -113,7 +123,11 @@ type Recorder struct {
 
 // NewRecorder returns a recorder with a fresh conversation table.
 func NewRecorder(cfg flows.Config, w Window) *Recorder {
-	return &Recorder{table: flows.NewTable(cfg), win: windowState{w: w}, extras: map[int]*extraAcc{}}
+	r := &Recorder{table: flows.NewTable(cfg), win: windowState{w: w}, extras: map[int]*extraAcc{}}
+	if w.Since.Set || w.Until.Set {
+		r.sides = &sideStore{}
+	}
+	return r
 }
 
 // Add accounts one record and returns the conversation it joined.
@@ -189,31 +203,64 @@ func (r *Recorder) account(p *capture.Packet, ref flows.Ref) flows.Ref {
 			case p.HasPorts && (p.Proto == capture.ProtoTCP || p.Proto == capture.ProtoUDP):
 				c.flags |= accHasPort << side
 			}
+			var x *extraAcc
 			if c.flags&accHasExtra != 0 {
-				x := r.extras[ref.ID]
+				x = r.extras[ref.ID]
 				x.headAt[side] = len(x.more[side])
 			}
-			c.s[side].add(p)
+			switch {
+			case r.sides != nil:
+				r.sides.at(ref.ID)[side].add(p)
+			case x != nil && x.excl[side].pkts > 0 || p.Time.Before(minNSTime):
+				// The table's first packet of this side is another one, or
+				// its time is stored differently (zero, before 1678).
+				r.extra(ref.ID, c).first[side].add(p)
+			}
+			r.impliedBytes(ref.ID, c, side, p)
 			return ref
 		}
 		// Fast path: the same view as the side's implied key (almost
 		// every packet: only ICMP types can differ).
 		if !isICMP && c.flags&(accHasICMP<<side) == 0 ||
 			isICMP && c.flags&(accHasICMP<<side) != 0 && c.icmp[side] == [2]uint8{p.ICMPType, p.ICMPCode} {
-			a := &c.s[side]
-			a.pkts++
-			a.bytes += uint64(p.IPLen)
+			if r.sides != nil {
+				a := &r.sides.at(ref.ID)[side]
+				a.pkts++
+				a.bytes += uint64(p.IPLen)
+				return ref
+			}
+			r.impliedBytes(ref.ID, c, side, p)
 			return ref
 		}
 	}
-	x := r.extras[ref.ID]
+	x := r.extra(ref.ID, c)
+	addKey(&x.more[side], &x.last[side], FromCapture(p), icmpErr, frag, p)
+	if r.sides == nil {
+		// Counted by the table, not under the implied key.
+		e := &x.excl[side]
+		e.pkts++
+		e.bytes += uint64(max(p.IPLen, 0))
+	}
+	return ref
+}
+
+// extra returns the extraAcc of conversation id (accumulator c), creating it.
+func (r *Recorder) extra(id int, c *convAcc) *extraAcc {
+	x := r.extras[id]
 	if x == nil {
 		x = &extraAcc{}
-		r.extras[ref.ID] = x
+		r.extras[id] = x
 		c.flags |= accHasExtra
 	}
-	addKey(&x.more[side], &x.last[side], FromCapture(p), icmpErr, frag, p)
-	return ref
+	return x
+}
+
+// impliedBytes notes, without a sideStore, the bytes of an implied-key
+// packet that the table did not count (it adds no negative length).
+func (r *Recorder) impliedBytes(id int, c *convAcc, side uint8, p *capture.Packet) {
+	if r.sides == nil && p.IPLen < 0 {
+		r.extra(id, c).adj[side].bytes += uint64(p.IPLen)
+	}
 }
 
 // addKey counts p under key in list, trying the last hit first.
@@ -256,6 +303,7 @@ type Recording struct {
 	Window       Window
 	Since, Until time.Time
 	convs        convStore
+	sides        *sideStore
 	extras       map[int]*extraAcc
 	loose        []KeyStat
 	cls          *flows.Classified
@@ -273,7 +321,7 @@ func (r *Recorder) Classify() *Recording {
 }
 
 func (r *Recorder) recording(sum flows.Summary) *Recording {
-	rec := &Recording{Summary: sum, Counts: r.counts, Window: r.win.w, convs: r.convs, extras: r.extras, loose: r.loose}
+	rec := &Recording{Summary: sum, Counts: r.counts, Window: r.win.w, convs: r.convs, sides: r.sides, extras: r.extras, loose: r.loose}
 	if r.win.resolved {
 		if r.win.w.Since.Set {
 			rec.Since = r.win.since
@@ -397,9 +445,10 @@ func (rec *Recording) AppendKeys(dst []KeyStat, id int, s flows.Side) []KeyStat 
 // c, endpoints a and b) to dst, in order of first appearance.
 func (rec *Recording) appendKeys(dst []KeyStat, id int, c *convAcc, s uint8, proto uint8, a, b flows.Endpoint) []KeyStat {
 	var more []KeyStat
+	var x *extraAcc
 	headAt := 0
 	if c.flags&accHasExtra != 0 {
-		if x := rec.extras[id]; x != nil {
+		if x = rec.extras[id]; x != nil {
 			more, headAt = x.more[s], x.headAt[s]
 		}
 	}
@@ -411,9 +460,8 @@ func (rec *Recording) appendKeys(dst []KeyStat, id int, c *convAcc, s uint8, pro
 	if s == 1 {
 		from, to = b, a
 	}
-	acc := &c.s[s]
-	k := KeyStat{Key: nacl.Packet{Src: from.Addr, Dst: to.Addr, Proto: proto}, Packets: acc.pkts, Bytes: acc.bytes,
-		First: nsTime(acc.firstNS), FirstFrame: unpackFrameRef(acc.frame), firstRecorded: true}
+	k := KeyStat{Key: nacl.Packet{Src: from.Addr, Dst: to.Addr, Proto: proto}, firstRecorded: true}
+	rec.implied(&k, id, s, x)
 	if c.flags&(accHasPort<<s) != 0 {
 		k.Key.HasPort, k.Key.DstPort = true, to.Port
 	}
@@ -422,6 +470,38 @@ func (rec *Recording) appendKeys(dst []KeyStat, id int, c *convAcc, s uint8, pro
 	}
 	dst = append(dst, k)
 	return append(dst, more[headAt:]...)
+}
+
+// implied fills k's counters for the implied key of side s of conversation
+// id (extras x, nil when it has none).
+func (rec *Recording) implied(k *KeyStat, id int, s uint8, x *extraAcc) {
+	if rec.sides != nil {
+		a := &rec.sides.get(id)[s]
+		k.Packets, k.Bytes, k.First, k.FirstFrame = a.pkts, a.bytes, nsTime(a.firstNS), unpackFrameRef(a.frame)
+		return
+	}
+	d := rec.dir(id, flows.Side(s))
+	k.Packets, k.Bytes, k.First, k.FirstFrame = d.Packets, d.Bytes, d.First, d.FirstFrame
+	if x == nil {
+		return
+	}
+	k.Packets -= x.excl[s].pkts
+	k.Bytes = k.Bytes - x.excl[s].bytes + x.adj[s].bytes
+	if f := &x.first[s]; f.pkts > 0 {
+		k.First, k.FirstFrame = nsTime(f.firstNS), unpackFrameRef(f.frame)
+	}
+}
+
+// dir returns the table's counters of the packets side s of conversation id sent.
+func (rec *Recording) dir(id int, s flows.Side) flows.DirStats {
+	if rec.cls != nil {
+		return rec.cls.Dir(id, s)
+	}
+	c := rec.Conversations[id-1]
+	if (s == flows.SideA) == (c.ClientSide == flows.SideA) {
+		return c.ToServer
+	}
+	return c.ToClient
 }
 
 // Unattributed returns the keys of in-window IP packets that joined no conversation.
@@ -503,6 +583,33 @@ func (s *convStore) get(id int) *convAcc {
 	ci := id / convChunk
 	if id <= 0 || ci >= len(s.chunks) || s.chunks[ci] == nil {
 		return nil
+	}
+	return &s.chunks[ci][id%convChunk]
+}
+
+// sideStore holds the implied-key counters by conversation ID when a time
+// window makes them differ from the table's (see convAcc).
+type sideStore struct {
+	chunks [][][2]sideAcc
+}
+
+// at returns the counters of id, creating their chunk if needed.
+func (s *sideStore) at(id int) *[2]sideAcc {
+	ci := id / convChunk
+	for len(s.chunks) <= ci {
+		s.chunks = append(s.chunks, nil)
+	}
+	if s.chunks[ci] == nil {
+		s.chunks[ci] = make([][2]sideAcc, convChunk)
+	}
+	return &s.chunks[ci][id%convChunk]
+}
+
+// get returns the counters of id (zero when never created).
+func (s *sideStore) get(id int) *[2]sideAcc {
+	ci := id / convChunk
+	if id <= 0 || ci >= len(s.chunks) || s.chunks[ci] == nil {
+		return &[2]sideAcc{}
 	}
 	return &s.chunks[ci][id%convChunk]
 }

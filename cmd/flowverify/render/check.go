@@ -63,8 +63,10 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 				return err
 			})
 		}
-		jl := newJSONLines(w)
-		return rep.EachConversation(func(cr *replay.ConvResult) error { return jl.write(ro.CheckConvJSON(cr)) })
+		return rep.EachConversation(func(cr *replay.ConvResult) error {
+			_, err := w.Write(append(ro.appendCheckConvJSON(w.AvailableBuffer(), cr), '\n'))
+			return err
+		})
 	case "csv":
 		cw := csv.NewWriter(w)
 		if packets {

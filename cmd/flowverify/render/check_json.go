@@ -27,6 +27,9 @@ type Options struct {
 	Notes []string
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
+	// checkJSON caches the JSON of each distinct check (appendCheckJSON).
+	checkJSON  map[replay.Check][]byte
+	lastChecks [4]recentCheck
 }
 
 // sentences returns Sentences(cr), remembering the check phrases.
@@ -341,15 +344,15 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	}
 	buf.WriteString("  \"conversations\": [")
 	n := 0
+	var compact []byte
 	err := r.EachConversation(func(cr *replay.ConvResult) error {
 		if n > 0 {
 			buf.WriteByte(',')
 		}
 		n++
 		buf.WriteString("\n    ")
-		if err := value(o.CheckConvJSON(cr), "    "); err != nil {
-			return err
-		}
+		compact = o.appendCheckConvJSON(compact[:0], cr)
+		buf.Write(appendIndentJSON(buf.AvailableBuffer(), compact, "    ", "  "))
 		if buf.Len() >= 64<<10 {
 			return flush()
 		}
