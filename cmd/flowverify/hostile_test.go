@@ -52,9 +52,10 @@ func feed(t *testing.T, path string, data []byte) {
 	}()
 }
 
-// TestCheckPacketsFromFIFO: `check --packets` on a named pipe spools it
-// (the second pass used to reopen it and hang forever).
-func TestCheckPacketsFromFIFO(t *testing.T) {
+// sampleFIFO returns a named pipe that webserver.pcap is written into once
+// (as `cat webserver.pcap >fifo` would).
+func sampleFIFO(t *testing.T) string {
+	t.Helper()
 	data, err := os.ReadFile(sample("webserver.pcap"))
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +65,13 @@ func TestCheckPacketsFromFIFO(t *testing.T) {
 		t.Skipf("mkfifo: %v", err)
 	}
 	feed(t, fifo, data)
+	return fifo
+}
+
+// TestCheckPacketsFromFIFO: `check --packets` on a named pipe spools it
+// (the second pass used to reopen it and hang forever).
+func TestCheckPacketsFromFIFO(t *testing.T) {
+	fifo := sampleFIFO(t)
 	out, errs, code := runCLIOrHang(t, "check", "--nacl", sample("webserver.nacl"), "--subnet", "10.0.1.0/24", "--packets", "--format", "jsonl", fifo)
 	if code != exitFindings || strings.Count(out, "\n") != 192 {
 		t.Errorf("exit %d, %d packet lines (want 1 and 192); stderr %s", code, strings.Count(out, "\n"), errs)
@@ -215,15 +223,7 @@ func TestEveryCommandEscapesInputStrings(t *testing.T) {
 // inputs leaves pipes alone (it used to consume the start of a FIFO or
 // process substitution, which then read as "not a capture").
 func TestCheckFromFIFOWithoutPackets(t *testing.T) {
-	data, err := os.ReadFile(sample("webserver.pcap"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fifo := filepath.Join(t.TempDir(), "capture.fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
-	feed(t, fifo, data)
+	fifo := sampleFIFO(t)
 	_, errs, code := runCLIOrHang(t, "check", "--nacl", sample("webserver.nacl"), "--subnet", "10.0.1.0/24", "--format", "json", fifo)
 	if code != exitFindings {
 		t.Errorf("exit %d, want 1 (denied packets); stderr %s", code, errs)
