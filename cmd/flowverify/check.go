@@ -168,7 +168,13 @@ func runCheck(env *runEnv, args []string) int {
 
 // secondPass reopens the inputs and calls emit for every in-window IP
 // packet in capture order.
+// The second pass must read what the first read: a file that changed in
+// between (still being written, truncated, replaced) makes the listing
+// disagree with the report, so it is an error naming the file.
 func (in *replayInput) secondPass(cf *captureFlags, j *replay.Judge, emit func(*capture.Packet, replay.PacketResult) error) error {
+	if betweenPasses != nil {
+		betweenPasses(in.paths)
+	}
 	s, err := cf.openStream(in.paths)
 	if err != nil {
 		return err
@@ -186,8 +192,17 @@ func (in *replayInput) secondPass(cf *captureFlags, j *replay.Judge, emit func(*
 			return err
 		}
 	}
+	for i, f := range s.Files() {
+		if i < len(in.files) && f.Records != in.files[i].Records {
+			return fmt.Errorf("%s changed between the two passes: %d records on the first, %d on the second; the packet listing does not match the report (copy the file first, or leave out --packets)",
+				in.fileName(i), in.files[i].Records, f.Records)
+		}
+	}
 	return nil
 }
+
+// betweenPasses, when set (by tests), runs before the second pass.
+var betweenPasses func(paths []string)
 
 // checkOutput renders a check report in the requested format.
 type checkOutput struct {

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 )
 
 // Exit codes shared by every subcommand.
@@ -141,11 +144,42 @@ func lookup(name string) (*command, bool) {
 }
 
 func main() {
-	env := &runEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stdoutIsTerminal: isTerminal(os.Stdout)}
+	colour := isTerminal(os.Stdout)
+	env, flush := terminalSafeEnv(os.Stdin, os.Stdout, os.Stderr, colour)
+	if stdoutWasClosed(os.Stdout) {
+		env.stdout = closedWriter{}
+	}
 	stop := startProfile(env.stderr)
 	code := run(env, os.Args[1:])
 	stop()
+	if err := flush(); err != nil && code != exitError {
+		fmt.Fprintf(os.Stderr, "flowverify: %v\n", err)
+		code = exitError
+	}
 	os.Exit(code)
+}
+
+// terminalSafeEnv returns the environment of a run whose every printed
+// byte goes through render's escaping writer (terminal safety: input
+// files cannot smuggle control characters into any report or message),
+// and the function that flushes it at the end.
+func terminalSafeEnv(stdin io.Reader, stdout, stderr io.Writer, colour bool) (*runEnv, func() error) {
+	out, errw := render.NewTermWriter(stdout, colour), render.NewTermWriter(stderr, false)
+	env := &runEnv{stdin: stdin, stdout: out, stderr: errw, stdoutIsTerminal: colour}
+	return env, func() error {
+		err := out.Flush()
+		_ = errw.Flush()
+		return err
+	}
+}
+
+// closedWriter is standard output when the process started with it
+// closed: every write fails, so a command that has output to write exits
+// 2 saying so instead of exiting 0 with the output gone.
+type closedWriter struct{}
+
+func (closedWriter) Write([]byte) (int, error) {
+	return 0, errors.New("standard output is closed: the output cannot be written (redirect it to a file or /dev/null)")
 }
 
 // startProfile writes a CPU profile to $FLOWVERIFY_CPUPROFILE when it is
@@ -198,7 +232,8 @@ func run(env *runEnv, args []string) int {
 	if !ok {
 		return unknownCommand(env, args[0])
 	}
-	return c.run(env, args[1:])
+	liveStopped.Store(0)
+	return interruptedExit(env, c.name, c.run(env, args[1:]))
 }
 
 // versionString returns the -ldflags version, or else the module version

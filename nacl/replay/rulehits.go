@@ -54,9 +54,9 @@ type RuleHit struct {
 	// (replies to a client, usually on its ephemeral port).
 	ResponsePackets uint64
 	Flags           []RuleFlag
-	lastConv  int
-	peerLo    netip.Addr
-	peerHi    netip.Addr
+	lastConv        int
+	peerLo          netip.Addr
+	peerHi          netip.Addr
 }
 
 // ruleKey identifies one rule of one ACL by the ACL's identity.

@@ -33,7 +33,9 @@ type Flows struct {
 // SetMatch makes the report list only the conversations m accepts
 // (--where, --conversation, described by desc); the summary still covers
 // every one.
-func (r *Flows) SetMatch(m func(*flows.Conversation) bool, desc string) { r.match, r.matchDesc = m, desc }
+func (r *Flows) SetMatch(m func(*flows.Conversation) bool, desc string) {
+	r.match, r.matchDesc = m, desc
+}
 
 // each calls fn with every listed conversation, in ID order.
 func (r *Flows) each(fn func(*flows.Conversation) error) error {
