@@ -349,12 +349,11 @@ func (p *parser) value(d dir, kind string) (node, error) {
 	}
 	switch kind {
 	case "host":
-		a, err := netip.ParseAddr(v.s)
-		if err != nil || a.Zone() != "" {
+		pf, ok := hostPrefix(v.s)
+		if !ok {
 			return nil, &Error{v.col, fmt.Sprintf("host %q: want an IPv4 or IPv6 address (names are not resolved)", v.s)}
 		}
-		a = a.Unmap()
-		return netNode{d, netip.PrefixFrom(a, a.BitLen())}, nil
+		return netNode{d, pf}, nil
 	case "net":
 		if pf, err := netip.ParsePrefix(v.s); err == nil {
 			if pf.Masked() != pf {
@@ -365,12 +364,11 @@ func (p *parser) value(d dir, kind string) (node, error) {
 			}
 			return netNode{d, pf}, nil
 		}
-		a, err := netip.ParseAddr(v.s)
-		if err != nil || a.Zone() != "" {
+		pf, ok := hostPrefix(v.s)
+		if !ok {
 			return nil, &Error{v.col, fmt.Sprintf("net %q: want a prefix such as 10.0.0.0/8 or 2001:db8::/32", v.s)}
 		}
-		a = a.Unmap()
-		return netNode{d, netip.PrefixFrom(a, a.BitLen())}, nil
+		return netNode{d, pf}, nil
 	case "port":
 		n, err := port(v.s)
 		if err != nil {
@@ -394,6 +392,16 @@ func (p *parser) value(d dir, kind string) (node, error) {
 		return nil, &Error{v.col, fmt.Sprintf("portrange %s: %d is above %d", v.s, a, b)}
 	}
 	return portNode{d, a, b}, nil
+}
+
+// hostPrefix parses an address (without zone) as a one-address prefix.
+func hostPrefix(s string) (netip.Prefix, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, false
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), true
 }
 
 // port parses a port number 0-65535.
