@@ -66,6 +66,8 @@ type htmlPage struct {
 	Summary    CheckSummaryJSON
 	Classes    map[string]int
 	Broke      []BrokeJSON
+	// BrokeMore counts the services of each rule left out of the page.
+	BrokeMore []int
 	Timeline   []htmlSpan
 	TimeH      int
 	Start, End string
@@ -85,6 +87,17 @@ func (o *Options) WriteCheckHTML(w io.Writer, r *replay.Report, t *replay.Topolo
 	p := htmlPage{Title: "flowverify check: " + strings.Join(o.Files, ", "), Incomplete: o.Incomplete, Headlines: r.Headlines,
 		Summary: o.CheckSummaryJSON(s), Classes: o.fixesJSON(r).Classes, Broke: o.BrokeJSON(r), Notes: o.checkNotes(r),
 		Start: o.FormatTime(s.Start), End: o.FormatTime(s.End)}
+	// A scan can deny thousands of services under one rule: the page
+	// shows the first htmlServices of each.
+	const htmlServices = 100
+	for i := range p.Broke {
+		n := 0
+		if sv := p.Broke[i].Services; len(sv) > htmlServices {
+			n = len(sv) - htmlServices
+			p.Broke[i].Services = sv[:htmlServices]
+		}
+		p.BrokeMore = append(p.BrokeMore, n)
+	}
 	// Timeline: each rule that denied, then its top services, as spans
 	// over the capture's duration.
 	const width = 600.0
@@ -224,10 +237,12 @@ svg text{font-size:11px;font-family:monospace}
 <tr><th>breakage / intended / unclear</th><td class="n" id="s-classes">{{index .Classes "breakage"}} / {{index .Classes "intended"}} / {{index .Classes "unclear"}}</td></tr>
 </table>
 {{if .Broke}}<h2>What broke</h2>
-<table id="broke"><tr><th>rule</th><th>leg</th><th>service</th><th>conversations</th><th>packets</th><th>peers</th><th>top peers</th><th>first</th><th>last</th></tr>
-{{range .Broke}}{{$r := .}}<tr><td class="deny"><b>{{.Direction}} #{{.Rule}}</b> {{.RuleText}} ({{.ACL}})</td><td></td><td></td><td class="n"><b>{{.Conversations}}</b></td><td class="n"><b>{{.Packets}}</b></td><td></td><td></td><td>{{.First}}</td><td>{{.Last}}</td></tr>
-{{range .Services}}<tr><td></td><td>{{.Leg}}</td><td>{{.Proto}}{{if .Port}}/{{.Port}}{{end}}</td><td class="n">{{.Conversations}}</td><td class="n">{{.Packets}}</td><td class="n">{{.Peers}}</td><td>{{range $i, $p := .TopPeers}}{{if $i}}, {{end}}{{$p.Peer}} ({{$p.Conversations}}){{end}}</td><td>{{.First}}</td><td>{{.Last}}</td></tr>
-{{end}}{{end}}</table>
+<p>By deciding rule, most conversations first; open a rule for its services (leg, protocol, port) and their peers.</p>
+<div id="broke">{{range $i, $r := .Broke}}<details{{if lt $i 3}} open{{end}}><summary class="deny"><b>{{.Direction}} #{{.Rule}}</b> {{.RuleText}} ({{.ACL}}): <b>{{.Conversations}}</b> conversations, <b>{{.Packets}}</b> packets, {{.First}} .. {{.Last}}</summary>
+<table><tr><th>leg</th><th>service</th><th>conversations</th><th>packets</th><th>peers</th><th>top peers</th><th>first</th><th>last</th></tr>
+{{range .Services}}<tr><td>{{.Leg}}</td><td>{{.Proto}}{{if .Port}}/{{.Port}}{{end}}</td><td class="n">{{.Conversations}}</td><td class="n">{{.Packets}}</td><td class="n">{{.Peers}}</td><td>{{range $k, $p := .TopPeers}}{{if $k}}, {{end}}{{$p.Peer}} ({{$p.Conversations}}){{end}}</td><td>{{.First}}</td><td>{{.Last}}</td></tr>
+{{end}}</table>{{with index $.BrokeMore $i}}<p>... {{.}} more services (--format json: broke)</p>{{end}}</details>
+{{end}}</div>
 <h3>Timeline of denied packets ({{.Start}} .. {{.End}})</h3>
 <p>Each bar runs from the first to the last denied packet of a rule (bold) and of its services.</p>
 <svg id="timeline" width="900" height="{{.TimeH}}" role="img" aria-label="denied packets per rule over time">
@@ -250,7 +265,7 @@ svg text{font-size:11px;font-family:monospace}
 {{end}}</tbody></table>
 {{if .More}}<p>More conversations are not shown (--limit N, --all, --format json).</p>{{end}}
 {{if .Broken}}<h2>Broken conversations</h2>
-{{range .Broken}}<div class="broken"><h3>{{.Title}}</h3>{{range .Sentences}}<p>{{.}}</p>{{end}}{{if .Class}}<p>class: {{.Class}}</p>{{end}}{{range .Fixes}}<p>fix: <code>{{.}}</code></p>{{end}}</div>
+{{range .Broken}}<details class="broken" open><summary><b>{{.Title}}</b></summary>{{range .Sentences}}<p>{{.}}</p>{{end}}{{if .Class}}<p>class: {{.Class}}</p>{{end}}{{range .Fixes}}<p>fix: <code>{{.}}</code></p>{{end}}</details>
 {{end}}{{end}}
 {{if .Notes}}<h2>Notes</h2><ul>{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <script>
