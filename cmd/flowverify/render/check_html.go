@@ -67,7 +67,7 @@ type htmlPage struct {
 	Classes    map[string]int
 	Broke      []BrokeJSON
 	// BrokeMore counts the services of each rule left out of the page.
-	BrokeMore []int
+	BrokeMore  []int
 	Timeline   []htmlSpan
 	TimeH      int
 	Start, End string
