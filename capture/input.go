@@ -60,6 +60,7 @@ func openReader(r io.Reader, info *FileInfo, readAhead bool, warn func(*fileProb
 		if err != nil {
 			return nil, err
 		}
+		pr.warn = warn
 		if _, err := br.Discard(24); err != nil {
 			return nil, &fileProblem{offset: 0, reason: "read error: " + err.Error()}
 		}

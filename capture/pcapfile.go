@@ -56,7 +56,15 @@ type pcapReader struct {
 	// pooled says whether buf belongs to it.
 	pf     *prefetcher
 	pooled bool
+	// warn receives non-fatal problems of a frame (nil: none reported);
+	// badTimes counts the frames with an invalid timestamp fraction.
+	warn     func(*fileProblem)
+	badTimes int
 }
+
+// maxTimeWarnings bounds the invalid-timestamp problems listed per file;
+// the last one says that further frames are not listed.
+const maxTimeWarnings = 10
 
 // prefetch starts reading ahead in another goroutine.
 func (pr *pcapReader) prefetch() {
@@ -164,6 +172,9 @@ func (pr *pcapReader) next(rec *record) error {
 	if !pr.nano {
 		nsec *= 1000
 	}
+	if nsec >= 1e9 {
+		nsec = pr.badFraction(frame, off, frac)
+	}
 	rec.ts = time.Unix(int64(sec), nsec).UTC()
 	rec.capLen = cl
 	rec.wireLen = int(wireLen)
@@ -184,6 +195,27 @@ func (pr *pcapReader) next(rec *record) error {
 	pr.start += h + cl
 	pr.frames = frame
 	return nil
+}
+
+// badFraction reports a record whose timestamp fraction is not below one
+// second (a microsecond field of 1,000,000 or more, a nanosecond field of
+// 10^9 or more: time.Unix would silently carry it into the seconds) and
+// returns the fraction used instead: none, the whole seconds are kept.
+func (pr *pcapReader) badFraction(frame, off int64, frac uint32) int64 {
+	pr.badTimes++
+	if pr.warn == nil || pr.badTimes > maxTimeWarnings {
+		return 0
+	}
+	unit, max := "microsecond", "999999"
+	if pr.nano {
+		unit, max = "nanosecond", "999999999"
+	}
+	reason := fmt.Sprintf("timestamp out of range: %s field %d is above %s; the packet is kept at the whole second of its record", unit, frac, max)
+	if pr.badTimes == maxTimeWarnings {
+		reason += " (further frames with this problem in this file are not listed)"
+	}
+	pr.warn(&fileProblem{frame: frame, offset: off, reason: reason})
+	return 0
 }
 
 // fail reports a problem at the current position.

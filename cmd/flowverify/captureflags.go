@@ -24,7 +24,7 @@ func addCaptureFlags(fs *pflag.FlagSet) *captureFlags {
 	cf := &captureFlags{cfg: flows.DefaultConfig()}
 	fs.UintSliceVar(&cf.vxlanPorts, "vxlan-port", nil, "extra UDP port to decode as VXLAN besides 4789 (repeatable, e.g. 8472)")
 	fs.BoolVar(&cf.noDecap, "no-decap", false, "keep VXLAN/GENEVE packets as outer UDP instead of decapsulating them")
-	fs.StringVar(&cf.filter, "filter", "", "BPF filter expression (tcpdump syntax; needs a build with -tags pcap)")
+	fs.StringVar(&cf.filter, "filter", "", "BPF filter applied to the packets as they are read (tcpdump syntax; needs a build with -tags pcap); to narrow the report instead, in any build, use --where")
 	fs.StringVar(&cf.live, "live", "", "capture live from this interface instead of files (needs -tags pcap); stop with Ctrl-C")
 	fs.DurationVar(&cf.cfg.TCPIdle, "tcp-idle", cf.cfg.TCPIdle, "a TCP conversation silent this long ends; the same 5-tuple later starts a new one")
 	fs.DurationVar(&cf.cfg.TCPClosedLinger, "tcp-linger", cf.cfg.TCPClosedLinger, "packets this soon after a FIN/RST close still belong to the closed conversation")

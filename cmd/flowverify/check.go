@@ -22,6 +22,8 @@ type checkOpts struct {
 	// writeFixed is where the patched ACLs go; fixedFormat their format.
 	writeFixed  string
 	fixedFormat string
+	// list chooses the conversations the report lists.
+	list listFlags
 }
 
 func runCheck(env *runEnv, args []string) int {
@@ -32,17 +34,28 @@ func runCheck(env *runEnv, args []string) int {
 	fl := addFlowLogFlags(fs)
 	var o checkOpts
 	fs.StringVar(&o.nacl, "nacl", "", "NACL file (describe-network-acls JSON, Terraform, CloudFormation, native text); required")
-	fs.StringVar(&o.format, "format", "text", "output format: text, json, jsonl or csv")
+	fs.StringVar(&o.format, "format", "text", "output format: text, json, jsonl, csv, sarif (SARIF 2.1.0: one result per denying rule, at its line) or html (one self-contained page: summary, what broke with a timeline, fixes, rule hits, the listed conversations)")
 	fs.BoolVar(&o.packets, "packets", false, "also list every IP packet with its verdict (jsonl: one object per packet, in capture order)")
 	fs.StringVar(&o.failOn, "fail-on", "deny", "exit 1 when: deny (some packet is denied) or never")
 	fs.BoolVar(&o.fixAll, "fix-all", false, "fix every denied conversation, not only breakage (also intended and unclear ones)")
 	fs.StringVar(&o.writeFixed, "write-fixed", "", "write the patched ACL(s) to FILE, or one file per ACL to DIR, once the proof passed")
 	fs.StringVar(&o.fixedFormat, "fixed-format", "", "format of --write-fixed: the format the NACL was read in (default), aws-json, terraform, cloudformation, text, or cli (aws ec2 create-network-acl-entry commands)")
+	addListFlags(fs, &o.list)
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
-	if err := checkFormat(o.format, "text", "json", "jsonl", "csv"); err != nil {
+	sel, err := o.list.selection()
+	if err != nil {
 		return fail(env, cmd, err)
+	}
+	if err := checkFormat(o.format, "text", "json", "jsonl", "csv", "sarif", "html"); err != nil {
+		return fail(env, cmd, err)
+	}
+	if o.format == "html" && o.packets {
+		return fail(env, cmd, errors.New("--packets has no HTML form (use --format jsonl or csv)"))
+	}
+	if o.format == "sarif" && o.packets {
+		return fail(env, cmd, errors.New("--packets has no SARIF form (use --format jsonl or csv)"))
 	}
 	if o.failOn != "deny" && o.failOn != "never" {
 		return fail(env, cmd, fmt.Errorf("unknown --fail-on %q (want deny or never)", o.failOn))
@@ -64,6 +77,15 @@ func runCheck(env *runEnv, args []string) int {
 	if isFlowLog, err := flowLogInputs(fs.Args()); err != nil {
 		return fail(env, cmd, err)
 	} else if isFlowLog {
+		if o.format == "sarif" {
+			return fail(env, cmd, errors.New("--format sarif is for captures; flow logs have no rule-line report yet (use json)"))
+		}
+		if o.format == "html" {
+			return fail(env, cmd, errors.New("--format html is for captures; flow logs have no HTML report yet (use json)"))
+		}
+		if sel.Match != nil {
+			return fail(env, cmd, errors.New("--where, --status and --conversation apply to captures, not to flow logs"))
+		}
 		return runCheckFlowLogs(env, cmd, o, rf, fl, file, fs.Args())
 	}
 	in, err := openReplayInput(env, cf, fs.Args(), o.packets)
@@ -115,11 +137,16 @@ func runCheck(env *runEnv, args []string) int {
 			writeFailed = true
 		}
 	}
-	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: pl.notes, nano: in.anyNano()}
+	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: pl.notes, nano: in.anyNano(), sel: sel}
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
 	denied := rep.Summary.Denied > 0
-	if err := out.write(o.format, o.packets, func(emit func(*capture.Packet, replay.PacketResult) error) error {
+	if o.format == "sarif" {
+		c := render.Check{Report: rep, Topology: topo}
+		if err := c.WriteSARIF(w, in.sarifRun()); err != nil {
+			return fail(env, cmd, err)
+		}
+	} else if err := out.write(o.format, o.packets, func(emit func(*capture.Packet, replay.PacketResult) error) error {
 		// The report is written: let the second pass reuse its memory.
 		out.rep = nil
 		return in.secondPass(cf, judge, emit)
@@ -141,7 +168,13 @@ func runCheck(env *runEnv, args []string) int {
 
 // secondPass reopens the inputs and calls emit for every in-window IP
 // packet in capture order.
+// The second pass must read what the first read: a file that changed in
+// between (still being written, truncated, replaced) makes the listing
+// disagree with the report, so it is an error naming the file.
 func (in *replayInput) secondPass(cf *captureFlags, j *replay.Judge, emit func(*capture.Packet, replay.PacketResult) error) error {
+	if betweenPasses != nil {
+		betweenPasses(in.paths)
+	}
 	s, err := cf.openStream(in.paths)
 	if err != nil {
 		return err
@@ -159,8 +192,17 @@ func (in *replayInput) secondPass(cf *captureFlags, j *replay.Judge, emit func(*
 			return err
 		}
 	}
+	for i, f := range s.Files() {
+		if i < len(in.files) && f.Records != in.files[i].Records {
+			return fmt.Errorf("%s changed between the two passes: %d records on the first, %d on the second; the packet listing does not match the report (copy the file first, or leave out --packets)",
+				in.fileName(i), in.files[i].Records, f.Records)
+		}
+	}
 	return nil
 }
+
+// betweenPasses, when set (by tests), runs before the second pass.
+var betweenPasses func(paths []string)
 
 // checkOutput renders a check report in the requested format.
 type checkOutput struct {
@@ -174,6 +216,8 @@ type checkOutput struct {
 	notes []string
 	nano  bool
 	w     *bufio.Writer
+	// sel chooses the conversations listed.
+	sel render.ConvSelect
 }
 
 // renderOptions returns the options for the replay renderers.
@@ -182,7 +226,8 @@ func (o *checkOutput) renderOptions() *render.Options {
 	for i := range o.in.files {
 		names[i] = o.in.fileName(i)
 	}
-	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal, Notes: o.notes}
+	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal, Notes: o.notes,
+		Select: o.sel, Incomplete: o.in.incomplete(), Inputs: o.in.files}
 }
 
 // write prints the report; with --packets, pass2 streams the packets.

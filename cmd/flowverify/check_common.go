@@ -270,57 +270,97 @@ func (rf *replayFlags) place(file *aclfile.File, sel string, rec *replay.Recordi
 	return topo, pl, err
 }
 
-// replayInput is the capture side of a replay: the paths to read (standard
-// input spooled to a file when it must be read twice) and the first pass.
+// replayInput is the capture side of a replay: the paths to read (inputs
+// that cannot be read twice spooled to files when they must be) and the
+// first pass.
 type replayInput struct {
 	paths   []string
 	names   []string // as given, for output ("-" for stdin)
 	files   []capture.FileInfo
 	nano    []bool
-	spool   string
+	spools  []string
 	rec     *replay.Recording
 	stream  *capture.Stream
 	twoPass bool
 }
 
-// close removes the spool file.
+// close removes the spool files.
 func (in *replayInput) close() {
-	if in.spool != "" {
-		os.Remove(in.spool)
+	for _, p := range in.spools {
+		os.Remove(p)
 	}
 }
 
-// openReplayInput prepares the inputs. With twoPass, standard input is
-// copied to a temporary file first, since it cannot be read twice.
+// openReplayInput prepares the inputs. With twoPass, every input that
+// cannot be read twice is copied to a temporary file first: standard
+// input, named pipes (FIFOs) and process substitutions (`<(cat x.pcap)`,
+// a pipe behind /dev/fd/N); reopening those for the second pass would
+// hang or read nothing. "-" given twice is one spool.
 func openReplayInput(env *runEnv, cf *captureFlags, paths []string, twoPass bool) (*replayInput, error) {
 	in := &replayInput{paths: append([]string(nil), paths...), names: paths, twoPass: twoPass}
 	if twoPass && cf.live != "" {
 		return nil, errors.New("--packets needs capture files: a live capture cannot be read twice")
 	}
-	if twoPass {
-		for i, p := range in.paths {
-			if p != "-" {
-				continue
-			}
-			if in.spool == "" {
-				f, err := os.CreateTemp("", "flowverify-stdin-*.pcap")
-				if err != nil {
-					return nil, fmt.Errorf("spooling standard input: %w", err)
-				}
-				_, err = io.Copy(f, env.stdin)
-				if cerr := f.Close(); err == nil {
-					err = cerr
-				}
-				in.spool = f.Name()
-				if err != nil {
-					in.close()
-					return nil, fmt.Errorf("spooling standard input to %s: %w", in.spool, err)
-				}
-			}
-			in.paths[i] = in.spool
+	if !twoPass {
+		return in, nil
+	}
+	stdinSpool := ""
+	for i, p := range in.paths {
+		if p == "-" && stdinSpool != "" {
+			in.paths[i] = stdinSpool
+			continue
 		}
+		if p != "-" && !mustSpool(p) {
+			continue
+		}
+		spool, err := in.spool(env, p)
+		if err != nil {
+			in.close()
+			return nil, err
+		}
+		if p == "-" {
+			stdinSpool = spool
+		}
+		in.paths[i] = spool
 	}
 	return in, nil
+}
+
+// mustSpool reports whether path cannot be read twice: a FIFO, a pipe
+// (a process substitution's /dev/fd/N), a socket or a device. Regular
+// files and directories can; a path that cannot be examined is left to
+// the reader, which reports it.
+func mustSpool(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeSocket|os.ModeDevice|os.ModeCharDevice) != 0
+}
+
+// spool copies input p ("-": standard input) to a temporary file, removed
+// by close, and returns its path.
+func (in *replayInput) spool(env *runEnv, p string) (string, error) {
+	what, src := "standard input", env.stdin
+	if p != "-" {
+		what = p
+		f, err := os.Open(p)
+		if err != nil {
+			return "", fmt.Errorf("opening %s to spool it (it cannot be read twice): %w", p, err)
+		}
+		defer f.Close()
+		src = f
+	}
+	f, err := os.CreateTemp("", "flowverify-spool-*.pcap")
+	if err != nil {
+		return "", fmt.Errorf("spooling %s: %w", what, err)
+	}
+	in.spools = append(in.spools, f.Name())
+	_, err = io.Copy(f, src)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("spooling %s to %s: %w", what, f.Name(), err)
+	}
+	return f.Name(), nil
 }
 
 // recordAll feeds every packet of s to r in batches (the table's batched

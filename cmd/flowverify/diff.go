@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
@@ -17,12 +18,19 @@ func runDiff(env *runEnv, args []string) int {
 	oldPath := fs.String("nacl", "", "the NACL in force today (any format check reads); required")
 	newPath := fs.String("nacl-new", "", "the proposed NACL; required")
 	aclNew := fs.String("acl-new", "", "ACL ID or Name in --nacl-new when it holds several (default: --acl)")
-	format := fs.String("format", "text", "output format: text, json or csv")
+	format := fs.String("format", "text", "output format: text, json, jsonl (one change per line), csv or sarif (SARIF 2.1.0: one result per rule of the new NACL that changes a verdict, at its line)")
+	var list listFlags
+	addWhereFlags(fs, &list)
+	fs.IntVar(&list.limit, "limit", defaultLimit, "text: list at most N changed legs (0: no limit); json, jsonl and csv list every change the filters keep")
 	failOn := fs.String("fail-on", "deny", "exit 1 when: deny (some conversation becomes denied) or never")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
-	if err := checkFormat(*format, "text", "json", "csv"); err != nil {
+	if err := checkFormat(*format, "text", "json", "jsonl", "csv", "sarif"); err != nil {
+		return fail(env, cmd, err)
+	}
+	sel, err := list.selection()
+	if err != nil {
 		return fail(env, cmd, err)
 	}
 	if *failOn != "deny" && *failOn != "never" {
@@ -38,6 +46,11 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
+	if *format == "jsonl" && len(fs.Args()) > 0 {
+		if isFlowLog, _ := flowLogInputs(fs.Args()); isFlowLog {
+			return fail(env, cmd, fmt.Errorf("--format jsonl: flow-log diffs are written as text, json or csv"))
+		}
+	}
 	oldFile, err := readNACL(env, cmd, *oldPath, rf.naclFormat, &rf.naclIn, false)
 	if err != nil {
 		return fail(env, cmd, err)
@@ -49,6 +62,9 @@ func runDiff(env *runEnv, args []string) int {
 	if isFlowLog, err := flowLogInputs(fs.Args()); err != nil {
 		return fail(env, cmd, err)
 	} else if isFlowLog {
+		if *format == "sarif" {
+			return fail(env, cmd, errors.New("--format sarif is for captures; flow logs have no rule-line report yet (use json)"))
+		}
 		return diffFlowLogs(env, cmd, *format, *failOn, rf, fl, oldFile, newFile, *aclNew, fs.Args())
 	}
 	in, err := openReplayInput(env, cf, fs.Args(), false)
@@ -93,15 +109,19 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	co := &checkOutput{env: env, in: in, rep: newRep, topo: newTopo, nano: in.anyNano()}
+	co := &checkOutput{env: env, in: in, rep: newRep, topo: newTopo, nano: in.anyNano(), sel: sel}
 	ro := co.renderOptions()
 	w := bufio.NewWriter(env.stdout)
 	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: oldPl.notes}
 	switch *format {
 	case "json":
 		err = dv.WriteJSON(w)
+	case "jsonl":
+		err = dv.WriteJSONL(w)
 	case "csv":
 		err = dv.WriteCSV(w)
+	case "sarif":
+		err = dv.WriteSARIF(w, in.sarifRun())
 	default:
 		err = dv.WriteText(w)
 	}

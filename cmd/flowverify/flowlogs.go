@@ -40,8 +40,8 @@ const maxExamples = 20
 func flowLogInputs(paths []string) (bool, error) {
 	n := 0
 	for _, p := range paths {
-		if p == "-" {
-			continue
+		if p == "-" || mustSpool(p) {
+			continue // sniffing a pipe or FIFO would consume what the capture reader needs
 		}
 		if ok, _ := flowlog.Detect(p); ok {
 			n++

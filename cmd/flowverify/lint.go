@@ -13,22 +13,27 @@ import (
 
 func runLint(env *runEnv, args []string) int {
 	const cmd = "lint"
-	fs := newFlagSet(env, cmd, "--nacl FILE [--acl ID|NAME] [--nacl-format F] [--format text|json] [--ephemeral PROFILES]")
+	fs := newFlagSet(env, cmd, "--nacl FILE [--acl ID|NAME] [--nacl-format F] [--format text|json|sarif] [--fail-on error|warning|info|never] [--ephemeral PROFILES]")
 	var (
-		naclPath, sel, naclFormat, format string
-		profiles                          []string
+		naclPath, sel, naclFormat, format, failOn string
+		profiles                                  []string
 	)
 	fs.StringVar(&naclPath, "nacl", "", "NACL file (describe-network-acls JSON, Terraform, CloudFormation, native text), a Terraform module directory, or - for standard input; required")
 	fs.StringVar(&sel, "acl", "", "lint only the ACL with this ID or Name tag (default: every ACL in the file)")
 	fs.StringVar(&naclFormat, "nacl-format", "auto", "NACL file format: auto, aws-json, terraform, terraform-json, cloudformation, text")
-	fs.StringVar(&format, "format", "text", "output format: text or json")
+	fs.StringVar(&format, "format", "text", "output format: text, json or sarif (SARIF 2.1.0, for code-scanning UIs)")
+	fs.StringVar(&failOn, "fail-on", "error", "exit 1 when a finding of this severity or worse exists: error, warning, info, or never")
 	fs.StringSliceVar(&profiles, "ephemeral", nil, "client ephemeral profiles replies must reach (comma-separated: "+lintProfileNames()+"; default all)")
 	var nf naclFlags
 	addNACLFlags(fs, &nf)
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
-	if err := checkFormat(format, "text", "json"); err != nil {
+	if err := checkFormat(format, "text", "json", "sarif"); err != nil {
+		return fail(env, cmd, err)
+	}
+	failSevs, err := lintFailOn(failOn)
+	if err != nil {
 		return fail(env, cmd, err)
 	}
 	if naclPath == "" {
@@ -66,15 +71,37 @@ func runLint(env *runEnv, args []string) int {
 		for k, v := range c {
 			doc.Counts[k] += v
 		}
-		doc.ACLs = append(doc.ACLs, render.LintACL{ID: acl.ID, Name: acl.Name, Position: acl.Pos.String(), Counts: c, Findings: fds})
+		doc.ACLs = append(doc.ACLs, render.LintACL{ID: acl.ID, Name: acl.Name, Position: acl.Pos.String(), Pos: acl.Pos, Counts: c, Findings: fds})
 	}
-	if err := doc.Write(env.stdout, format, env.stdoutIsTerminal); err != nil {
+	if format == "sarif" {
+		err = doc.WriteSARIF(env.stdout, render.SARIFRun{Version: versionString()})
+	} else {
+		err = doc.Write(env.stdout, format, env.stdoutIsTerminal)
+	}
+	if err != nil {
 		return fail(env, cmd, err)
 	}
-	if doc.Counts[nacl.SevError] > 0 {
-		return exitFindings
+	for _, sev := range failSevs {
+		if doc.Counts[sev] > 0 {
+			return exitFindings
+		}
 	}
 	return exitOK
+}
+
+// lintFailOn returns the severities that make lint exit 1 for --fail-on
+// level: that severity and the worse ones.
+func lintFailOn(level string) ([]nacl.Severity, error) {
+	order := []nacl.Severity{nacl.SevError, nacl.SevWarning, nacl.SevInfo}
+	if level == "never" {
+		return nil, nil
+	}
+	for i, s := range order {
+		if string(s) == level {
+			return order[:i+1], nil
+		}
+	}
+	return nil, fmt.Errorf("unknown --fail-on %q (want error, warning, info or never)", level)
 }
 
 // lintProfileNames lists the ephemeral profile names for the flag help.

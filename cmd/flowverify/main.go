@@ -8,7 +8,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +17,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spf13/pflag"
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 )
 
 // Exit codes shared by every subcommand.
@@ -32,11 +31,19 @@ const (
 var version = "dev"
 
 // command is one subcommand: a value in commands. run parses args itself
-// (with newFlagSet) and returns the exit code.
+// (with newFlagSet) and returns the exit code. The help, the man page and
+// the shell completions are all made from these values and from the flags
+// run defines (see define): run must create its flags with newFlagSet and
+// call parseFlags before doing anything else, so that --help only prints.
 type command struct {
 	name    string
 	summary string
-	run     func(env *runEnv, args []string) int
+	// examples are command lines shown by help and the man page; text
+	// after "  # " is a comment.
+	examples []string
+	// exits says what exit codes 0, 1 and 2 mean ("" for 1: never).
+	exits [3]string
+	run   func(env *runEnv, args []string) int
 }
 
 // runEnv carries the process's streams so that commands can be tested.
@@ -45,19 +52,85 @@ type runEnv struct {
 	stdout, stderr io.Writer
 	// stdoutIsTerminal enables colour in text output.
 	stdoutIsTerminal bool
+	// def, when not nil, receives the flags and synopsis a command
+	// defines (see define).
+	def *commandDef
 }
 
 // commands is every subcommand, in the order 'flowverify help' lists
-// them (by name). A new command is one more value here.
-var commands = []command{
-	{name: "check", summary: "replay captures against a NACL: which packets would it drop, by which rule, and the fix", run: runCheck},
-	{name: "diff", summary: "replay captures against an old and a new NACL: which conversations become denied or allowed", run: runDiff},
-	{name: "explain", summary: "show how a NACL judges one packet, rule by rule", run: runExplain},
-	{name: "flows", summary: "rebuild the TCP/UDP/ICMP conversations of captures, with client/server and evidence", run: runFlows},
-	{name: "gencap", summary: "write a large synthetic capture for benchmarks (developer tool)", run: runGencap},
-	{name: "lint", summary: "find NACL rules that never apply or change nothing, quota and stateless-reply problems", run: runLint},
-	{name: "sql", summary: "print SQL (Athena, Trino, Spark, DuckDB) giving the NACL verdict of every flow-log record and per-rule hits", run: runSQL},
-	{name: "synth", summary: "generate the minimal NACL that allows the recorded traffic", run: runSynth},
+// them (by name). A new command is one more value here. It is set in
+// init because completion and man read it.
+var commands []command
+
+// Exit code meanings shared by several commands.
+const (
+	exitErrorText      = "error: bad usage, unreadable NACL or input, or an incomplete capture (a file not read to its end; what was read is still reported)"
+	exitErrorUsageText = "error: bad usage or unreadable input"
+)
+
+func init() {
+	commands = []command{
+		{name: "check", summary: "replay captures against a NACL: which packets would it drop, by which rule, and the fix", run: runCheck,
+			examples: []string{
+				"flowverify check --nacl pcaps/webserver.nacl --subnet 10.0.1.0/24 --vpc-cidr 10.0.0.0/16 pcaps/webserver.pcap",
+				"tcpdump -i eth0 -w - | flowverify check --nacl acls.json --subnet 10.0.1.0/24 -  # from standard input",
+				"flowverify check --nacl infra/network --subnets subnets.json --format sarif capture.pcapng > check.sarif",
+				"flowverify check --nacl acls.json --subnets subnets.json --vpc-cidr 10.0.0.0/16 AWSLogs/  # VPC Flow Logs",
+			},
+			exits: [3]string{"nothing denied", "some packet is denied (--fail-on never: 0)", exitErrorText}},
+		{name: "completion", summary: "print a shell completion script (bash, zsh or fish)", run: runCompletion,
+			examples: []string{
+				"source <(flowverify completion bash)  # bash, this shell",
+				"flowverify completion zsh > \"${fpath[1]}/_flowverify\"  # zsh",
+				"flowverify completion fish > ~/.config/fish/completions/flowverify.fish  # fish",
+			},
+			exits: [3]string{"the script was printed", "", exitErrorUsageText}},
+		{name: "diff", summary: "replay captures against an old and a new NACL: which conversations become denied or allowed", run: runDiff,
+			examples: []string{
+				"flowverify diff --nacl today.json --nacl-new proposed.tf --subnet 10.0.1.0/24 last-week.pcap",
+				"flowverify diff --nacl old.json --nacl-new new.json --subnets subnets.json --format sarif capture.pcap > diff.sarif",
+			},
+			exits: [3]string{"nothing becomes denied", "some packet becomes denied (--fail-on never: 0)", exitErrorText}},
+		{name: "explain", summary: "show how a NACL judges one packet, rule by rule", run: runExplain,
+			examples: []string{
+				"flowverify explain --nacl pcaps/webserver.nacl --subnet 10.0.1.0/24 \"tcp 192.0.2.80:80 > 10.0.1.10:40000\"",
+				"flowverify explain --nacl acls.json --direction in \"icmp 0.0.0.0 > 10.0.1.10 type 3 code 4\"",
+			},
+			exits: [3]string{"the packet is allowed (or not filtered)", "the packet is denied", exitErrorUsageText}},
+		{name: "flows", summary: "rebuild the TCP/UDP/ICMP conversations of captures, with client/server and evidence", run: runFlows,
+			examples: []string{
+				"flowverify flows pcaps/webserver.pcap",
+				"flowverify flows --format jsonl a.pcap b.pcapng.gz",
+				"zcat x.pcap.gz | flowverify flows -",
+			},
+			exits: [3]string{"ok", "", exitErrorText}},
+		{name: "gencap", summary: "write a large synthetic capture for benchmarks (developer tool)", run: runGencap,
+			examples: []string{"flowverify gencap --out /tmp/big.pcap --size 2GB"},
+			exits:    [3]string{"the capture was written", "", exitErrorUsageText}},
+		{name: "lint", summary: "find NACL rules that never apply or change nothing, quota and stateless-reply problems", run: runLint,
+			examples: []string{
+				"flowverify lint --nacl acls.json",
+				"aws ec2 describe-network-acls | flowverify lint --nacl -",
+				"flowverify lint --nacl infra/network --var-file prod.tfvars  # a Terraform module directory",
+				"flowverify lint --nacl infra/network --format sarif --fail-on warning > nacl.sarif  # CI with code-scanning annotations",
+			},
+			exits: [3]string{"no finding at the --fail-on severity (default error) or worse", "such a finding", exitErrorUsageText}},
+		{name: "man", summary: "print the flowverify(1) manual page (roff), made from the same definitions as help", run: runMan,
+			examples: []string{
+				"flowverify man | man -l -",
+				"flowverify man > /usr/local/share/man/man1/flowverify.1",
+			},
+			exits: [3]string{"the page was printed", "", exitErrorUsageText}},
+		{name: "sql", summary: "print SQL (Athena, Trino, Spark, DuckDB) giving the NACL verdict of every flow-log record and per-rule hits", run: runSQL,
+			examples: []string{"flowverify sql --nacl acls.json --subnets subnets.json --dialect athena"},
+			exits:    [3]string{"the SQL was printed", "", exitErrorUsageText}},
+		{name: "synth", summary: "generate the minimal NACL that allows the recorded traffic", run: runSynth,
+			examples: []string{
+				"flowverify synth --subnet 10.0.1.0/24 pcaps/webserver.pcap",
+				"flowverify synth --subnet 10.0.1.0/24 --validate next-week.pcap last-week.pcap",
+			},
+			exits: [3]string{"the ACL was generated and its replays passed", "a conflict, or a --validate replay denied traffic", exitErrorText}},
+	}
 }
 
 // lookup returns the command called name.
@@ -71,11 +144,42 @@ func lookup(name string) (*command, bool) {
 }
 
 func main() {
-	env := &runEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stdoutIsTerminal: isTerminal(os.Stdout)}
+	colour := isTerminal(os.Stdout)
+	env, flush := terminalSafeEnv(os.Stdin, os.Stdout, os.Stderr, colour)
+	if stdoutWasClosed(os.Stdout) {
+		env.stdout = closedWriter{}
+	}
 	stop := startProfile(env.stderr)
 	code := run(env, os.Args[1:])
 	stop()
+	if err := flush(); err != nil && code != exitError {
+		fmt.Fprintf(os.Stderr, "flowverify: %v\n", err)
+		code = exitError
+	}
 	os.Exit(code)
+}
+
+// terminalSafeEnv returns the environment of a run whose every printed
+// byte goes through render's escaping writer (terminal safety: input
+// files cannot smuggle control characters into any report or message),
+// and the function that flushes it at the end.
+func terminalSafeEnv(stdin io.Reader, stdout, stderr io.Writer, colour bool) (*runEnv, func() error) {
+	out, errw := render.NewTermWriter(stdout, colour), render.NewTermWriter(stderr, false)
+	env := &runEnv{stdin: stdin, stdout: out, stderr: errw, stdoutIsTerminal: colour}
+	return env, func() error {
+		err := out.Flush()
+		_ = errw.Flush()
+		return err
+	}
+}
+
+// closedWriter is standard output when the process started with it
+// closed: every write fails, so a command that has output to write exits
+// 2 saying so instead of exiting 0 with the output gone.
+type closedWriter struct{}
+
+func (closedWriter) Write([]byte) (int, error) {
+	return 0, errors.New("standard output is closed: the output cannot be written (redirect it to a file or /dev/null)")
 }
 
 // startProfile writes a CPU profile to $FLOWVERIFY_CPUPROFILE when it is
@@ -112,8 +216,7 @@ func run(env *runEnv, args []string) int {
 			if c, ok := lookup(args[1]); ok {
 				return c.run(env, []string{"--help"})
 			}
-			fmt.Fprintf(env.stderr, "flowverify: unknown command %q\n", args[1])
-			return exitError
+			return unknownCommand(env, args[1])
 		}
 		if err := usage(env.stdout); err != nil {
 			return fail(env, "help", err)
@@ -127,10 +230,10 @@ func run(env *runEnv, args []string) int {
 	}
 	c, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(env.stderr, "flowverify: unknown command %q (see 'flowverify help')\n", args[0])
-		return exitError
+		return unknownCommand(env, args[0])
 	}
-	return c.run(env, args[1:])
+	liveStopped.Store(0)
+	return interruptedExit(env, c.name, c.run(env, args[1:]))
 }
 
 // versionString returns the -ldflags version, or else the module version
@@ -165,49 +268,6 @@ func versionString() string {
 		v += " (" + rev + modified + ")"
 	}
 	return v + " " + bi.GoVersion
-}
-
-// usage prints the command list to w.
-func usage(w io.Writer) error {
-	var b bytes.Buffer
-	fmt.Fprintln(&b, "flowverify: replay packet captures against AWS VPC Network ACLs")
-	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "Usage: flowverify COMMAND [flags] [args]")
-	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "Commands:")
-	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "'flowverify help COMMAND' shows a command's flags; 'flowverify --version' the version.")
-	fmt.Fprintln(&b, "Exit codes: 0 ok, 1 findings (denied packets, lint errors), 2 error.")
-	_, err := w.Write(b.Bytes())
-	return err
-}
-
-// newFlagSet returns a pflag set that reports errors instead of exiting.
-func newFlagSet(env *runEnv, name, synopsis string) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.SortFlags = true
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: flowverify %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args; it returns (exit code, false) when the command
-// should stop (help requested: 0, bad flags: 2).
-func parseFlags(env *runEnv, fs *pflag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK, false
-		}
-		fmt.Fprintf(env.stderr, "flowverify %s: %v\n", fs.Name(), err)
-		return exitError, false
-	}
-	return 0, true
 }
 
 // fail prints "flowverify CMD: MSG" on stderr and returns exitError.

@@ -7,6 +7,11 @@ import "errors"
 // then reported as incomplete instead of guessed.
 var errTooComplex = errors.New("too many box pieces")
 
+// errWorkLimit is returned when the analysis of one direction and family
+// has spent its work budget (Options.MaxWork): it is then reported as
+// incomplete, with the findings proven before the limit.
+var errWorkLimit = errors.New("work limit reached")
+
 // maxPieces caps the pieces one set operation may hold (a variable so that
 // tests can lower it).
 var maxPieces = 1 << 15

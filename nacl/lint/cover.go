@@ -26,6 +26,9 @@ func (g *group) minCover(i int, maxChecks int) (coverResult, error) {
 		b   box
 	}
 	var all []cand
+	if err := g.spend(1 + i); err != nil {
+		return coverResult{}, err
+	}
 	for j := 0; j < i; j++ {
 		r := &g.rules[j]
 		if !r.ok || g.hidden[j] {
@@ -39,6 +42,9 @@ func (g *group) minCover(i int, maxChecks int) (coverResult, error) {
 		}
 	}
 	var cands []cand
+	if err := g.spend(len(all) * len(all)); err != nil {
+		return coverResult{}, err
+	}
 	for a := range all {
 		dominated := false
 		for b := range all {
@@ -61,6 +67,9 @@ func (g *group) minCover(i int, maxChecks int) (coverResult, error) {
 	checks := 0
 	covers := func(sel []int) (bool, error) {
 		checks++
+		if err := g.spend(1 + len(sel)); err != nil {
+			return false, err
+		}
 		return covered(target, boxesOf(sel))
 	}
 	// Essential candidates are in every cover.

@@ -39,6 +39,34 @@ type group struct {
 	// own (with only the empty and hidden rules gone).
 	alone []bool
 	err   error
+	// reached is how many leading rules have their reach (and so hidden)
+	// computed: those unreachable findings are proven even when err is set.
+	reached int
+	// work counts box operations (boxes compared, intersected or cut);
+	// maxWork bounds it (0: DefaultMaxWork).
+	work, maxWork int
+}
+
+// spend charges n box operations to the group's work budget and returns
+// errWorkLimit, also recorded in g.err, when it would be exceeded: every loop
+// of the analysis over rules or pieces calls it, so the whole analysis
+// of a group costs at most about maxWork operations, whatever the input.
+func (g *group) spend(n int) error {
+	if g.err == errWorkLimit {
+		return errWorkLimit
+	}
+	limit := g.maxWork
+	if limit <= 0 {
+		limit = DefaultMaxWork
+	}
+	if g.work+n > limit {
+		if g.err == nil {
+			g.err = errWorkLimit
+		}
+		return errWorkLimit
+	}
+	g.work += n
+	return nil
 }
 
 // defaultRule returns the number of the group's implicit default deny.
@@ -121,6 +149,9 @@ func (g *group) decide(target []box, from int, skip []bool) ([]share, error) {
 		if !r.ok || (skip != nil && skip[i]) {
 			continue
 		}
+		if err := g.spend(1 + 2*len(rest)); err != nil {
+			return nil, err
+		}
 		if part := intersectSet(rest, &r.box); len(part) > 0 {
 			out = append(out, share{rule: i, pieces: part})
 			var err error
@@ -139,13 +170,22 @@ func (g *group) decide(target []box, from int, skip []bool) ([]share, error) {
 // marked in skip) takes.
 func (g *group) reachOf(i int, skip []bool) ([]box, error) {
 	r := &g.rules[i]
-	var earlier []box
-	for j := 0; j < i; j++ {
+	if err := g.spend(1 + i); err != nil {
+		return nil, err
+	}
+	rest := []box{r.box}
+	for j := 0; j < i && len(rest) > 0; j++ {
 		if g.rules[j].ok && (skip == nil || !skip[j]) && g.rules[j].box.intersects(&r.box) {
-			earlier = append(earlier, g.rules[j].box)
+			if err := g.spend(len(rest)); err != nil {
+				return nil, err
+			}
+			var err error
+			if rest, err = minusBox(rest, &g.rules[j].box); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return minusAll([]box{r.box}, earlier)
+	return rest, nil
 }
 
 // analyze fills reach, hidden, removable and redundantBy. On errTooComplex
@@ -172,7 +212,9 @@ func (g *group) analyze() {
 			g.hidden[i] = true
 			g.removable[i] = true
 		}
+		g.reached = i + 1
 	}
+	g.reached = n
 	// Redundancy, cumulatively: a rule is redundant when, with the rules
 	// already found removable gone, the packets it decides would be
 	// decided the same way by the rules after it (or the default rule).

@@ -38,6 +38,14 @@ func (g *group) ruleFindings(maxChecks int) []Finding {
 		}
 	}
 	if g.err != nil {
+		// The analysis stopped at its work limit: the rules before
+		// g.reached have their reach computed, so those found hidden are
+		// proven unreachable; nothing else is claimed.
+		for i := range g.reached {
+			if g.rules[i].ok && g.hidden[i] {
+				out = append(out, g.unreachableFinding(i, maxChecks))
+			}
+		}
 		return out
 	}
 	for i := range g.rules {
@@ -63,8 +71,12 @@ func (g *group) ruleFindings(maxChecks int) []Finding {
 func (g *group) unreachableFinding(i int, maxChecks int) Finding {
 	r := &g.rules[i]
 	f := Finding{Code: CodeUnreachable, Direction: g.dir, IPv6: g.v6, Rule: r.num, Pos: r.entry.Pos, Severity: nacl.SevWarning}
-	cov, err := g.minCover(i, maxChecks)
-	if err != nil || len(cov.rules) == 0 {
+	var cov coverResult
+	var err error
+	if g.err == nil {
+		cov, err = g.minCover(i, maxChecks)
+	}
+	if g.err != nil || err != nil || len(cov.rules) == 0 {
 		f.Message = fmt.Sprintf("%s rule %d (%s) never applies: earlier rules take every packet it matches (the hiding set was too complex to compute)",
 			g.dir, r.num, entryText(r.entry))
 		f.Fix = fmt.Sprintf("delete %s rule %d, or renumber it below the rules that should not take precedence", g.dir, r.num)
@@ -133,10 +145,16 @@ func (g *group) overrideFinding(i int) (Finding, bool) {
 	r := &g.rules[i]
 	var nums []int
 	var parts []string
+	if g.spend(1+i) != nil {
+		return Finding{}, false // reported as analysis-incomplete
+	}
 	for j := 0; j < i; j++ {
 		o := &g.rules[j]
 		if !o.ok || g.hidden[j] || o.action == r.action {
 			continue
+		}
+		if g.spend(len(g.reach[j])) != nil {
+			return Finding{}, false
 		}
 		inter, ok := o.box.intersect(&r.box)
 		if !ok {

@@ -18,11 +18,17 @@ type KeyStat struct {
 	// ICMPError is true for ICMP errors attached to the conversation they quote.
 	ICMPError bool
 	// Fragment is true for non-first fragments whose ports are unknown.
-	Fragment      bool
-	Packets       uint64
-	Bytes         uint64
-	First         time.Time
-	FirstFrame    flows.FrameRef
+	Fragment   bool
+	Packets    uint64
+	Bytes      uint64
+	First      time.Time
+	FirstFrame flows.FrameRef
+	// Last is the time of the last packet. For the direction's common
+	// (implied) key without a time window it is the time of the
+	// direction's last packet, which may be an attached ICMP error or a
+	// fragment counted under another key: the table keeps one last time
+	// per direction.
+	Last          time.Time
 	firstRecorded bool
 }
 
@@ -34,23 +40,29 @@ func (k *KeyStat) add(p *capture.Packet) {
 	}
 	k.Packets++
 	k.Bytes += uint64(p.IPLen)
+	if p.Time.After(k.Last) {
+		k.Last = p.Time
+	}
 }
 
 // sideAcc counts the packets of one conversation direction whose NACL key
-// is the direction's implied key (see convAcc): 32 bytes, no addresses.
+// is the direction's implied key (see convAcc): 40 bytes, no addresses.
 type sideAcc struct {
 	pkts, bytes uint64
 	firstNS     int64
+	lastNS      int64
 	frame       uint64 // packFrameRef
 }
 
 func (a *sideAcc) add(p *capture.Packet) {
+	ns := timeNS(p.Time)
 	if a.pkts == 0 {
-		a.firstNS = timeNS(p.Time)
+		a.firstNS, a.lastNS = ns, ns
 		a.frame = packFrameRef(p.File, p.Frame)
 	}
 	a.pkts++
 	a.bytes += uint64(p.IPLen)
+	a.lastNS = max(a.lastNS, ns)
 }
 
 // convAcc accumulates one conversation (5 bytes). For almost every packet
@@ -224,9 +236,7 @@ func (r *Recorder) account(p *capture.Packet, ref flows.Ref) flows.Ref {
 		if !isICMP && c.flags&(accHasICMP<<side) == 0 ||
 			isICMP && c.flags&(accHasICMP<<side) != 0 && c.icmp[side] == [2]uint8{p.ICMPType, p.ICMPCode} {
 			if r.sides != nil {
-				a := &r.sides.at(ref.ID)[side]
-				a.pkts++
-				a.bytes += uint64(p.IPLen)
+				r.sides.at(ref.ID)[side].add(p)
 				return ref
 			}
 			r.impliedBytes(ref.ID, c, side, p)
@@ -483,10 +493,18 @@ func (rec *Recording) implied(k *KeyStat, id int, s uint8, x *extraAcc) {
 	if rec.sides != nil {
 		a := &rec.sides.get(id)[s]
 		k.Packets, k.Bytes, k.First, k.FirstFrame = a.pkts, a.bytes, nsTime(a.firstNS), unpackFrameRef(a.frame)
+		k.Last = nsTime(a.lastNS)
 		return
 	}
 	d := rec.dir(id, flows.Side(s))
-	k.Packets, k.Bytes, k.First, k.FirstFrame = d.Packets, d.Bytes, d.First, d.FirstFrame
+	k.Packets, k.Bytes, k.First, k.FirstFrame, k.Last = d.Packets, d.Bytes, d.First, d.FirstFrame, d.Last
+	// The table stores the zero time and times before 1678 as its
+	// earliest time: then every packet had such a time, as the first had.
+	defer func() {
+		if k.Last.Before(minNSTime) {
+			k.Last = k.First
+		}
+	}()
 	if x == nil {
 		return
 	}

@@ -160,6 +160,12 @@ type Report struct {
 	// traffic (no VPC CIDR given) and counted as exempt: facts the reader
 	// must see first, which commands print at the top.
 	InferredResolvers []InferredResolver
+	// Rules are the per-rule hits of every rule of every ACL of the
+	// topology (see RuleHit), from the same pass that judged the keys.
+	Rules []RuleHit
+	// Broke is the denied traffic by deciding rule, then by peer and
+	// service (the summary's "what broke"), most conversations first.
+	Broke []BrokeRule
 	// lazy rebuilds conversation results on demand (Summarize).
 	lazy *lazyReport
 }
@@ -234,6 +240,8 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	// The held-out check learns from the first 80% of the conversations
 	// (by ID, that is by time) and replays the rest.
 	held, holdCut := newFixer(j), n*4/5
+	var hits ruleHits
+	var broke brokeAcc
 	for id := 1; id <= n; id++ {
 		if !rec.hasKeys(id) {
 			continue
@@ -259,14 +267,17 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		for _, l := range []*Leg{&cr.Request, &cr.Response} {
 			for i := range l.Keys {
 				r.count(&l.Keys[i])
+				hits.add(&l.Keys[i], id, l.Role == RoleResponse)
 			}
 		}
 		s.Conversations++
 		if (cr.Request.Denied > 0 || cr.Response.Denied > 0) && o.NoFixes {
 			s.Affected++
+			broke.add(cr)
 			affected[id/64] |= 1 << (id % 64)
 		} else if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
 			s.Affected++
+			broke.add(cr)
 			cls := Classify(cr, rec.state(id), scanners)
 			cr.Class = cls
 			classes[id] = classCode(cls.Class)
@@ -295,7 +306,10 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		kr := KeyResult{KeyStat: k, Judgement: j.Judge(&k.Key)}
 		r.Unattributed = append(r.Unattributed, kr)
 		r.count(&kr)
+		hits.add(&kr, 0, false)
 	}
+	r.Rules = hits.list(j.Topology())
+	r.Broke = broke.list()
 	fx.build()
 	r.Fixes, r.ChangeSets = fx.fixes, fx.sets
 	for _, cr := range r.Conversations {

@@ -51,21 +51,56 @@ func (b *builder) cost(x, y *box) float64 {
 		if k.dir != m.dir || k.v6 != m.v6 || (m.proto != nacl.ProtoAll && m.proto != k.proto) {
 			continue
 		}
-		for _, p := range ports {
-			if allowsPort(&m, k.proto, p) && !allowsPort(x, k.proto, p) && !allowsPort(y, k.proto, p) {
-				b.blocked++
-				return math.Inf(1)
-			}
+		if newlyAllowsClosed(&m, x, y, k.proto, ports) {
+			b.blocked++
+			return math.Inf(1)
 		}
 	}
 	return c
 }
 
-// allowsPort reports whether bx allows port p of protocol proto (for
-// some peer).
-func allowsPort(bx *box, proto int, p uint16) bool {
-	if bx.proto == nacl.ProtoAll {
-		return true
+// portSpan is the port interval of protocol proto that bx allows (for
+// some peer); ok is false when it allows none.
+func portSpan(bx *box, proto int) (lo, hi int, ok bool) {
+	switch {
+	case bx.proto == nacl.ProtoAll:
+		return 0, 65535, true
+	case bx.proto == proto && isPortProto(proto):
+		return int(bx.ports.From), int(bx.ports.To), true
 	}
-	return bx.proto == proto && isPortProto(proto) && bx.ports.Contains(p)
+	return 0, 0, false
+}
+
+// newlyAllowsClosed reports whether m allows one of the sorted closed
+// ports of proto that neither x nor y allows: O(log n) binary searches
+// in the gaps m leaves around x and y, not a scan of every closed port
+// per merge candidate (a port scan can leave tens of thousands).
+func newlyAllowsClosed(m, x, y *box, proto int, ports []uint16) bool {
+	lo, hi, ok := portSpan(m, proto)
+	if !ok {
+		return false
+	}
+	var cover [][2]int
+	for _, bx := range []*box{x, y} {
+		if a, z, ok := portSpan(bx, proto); ok {
+			cover = append(cover, [2]int{a, z})
+		}
+	}
+	if len(cover) == 2 && cover[1][0] < cover[0][0] {
+		cover[0], cover[1] = cover[1], cover[0]
+	}
+	from := lo
+	for _, iv := range append(cover, [2]int{hi + 1, hi + 1}) {
+		if to := min(iv[0]-1, hi); from <= to && anyPortIn(ports, from, to) {
+			return true
+		}
+		from = max(from, iv[1]+1)
+	}
+	return false
+}
+
+// anyPortIn reports whether the sorted ports hold one in [from, to].
+func anyPortIn(ports []uint16, from, to int) bool {
+	i, _ := slices.BinarySearch(ports, uint16(from))
+	return i < len(ports) && int(ports[i]) <= to
 }

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -14,23 +15,26 @@ const allPairsLimit = 160
 
 type pair struct{ i, j int }
 
+// mergeWorkPerBox bounds the neighbour-pair costs the large-group phase
+// of reduce evaluates, per box of the group: a round merges a constant
+// fraction of the excess, so normal inputs use a few dozen per box; only
+// groups whose neighbour merges are nearly all refused (each would open a
+// closed port) reach it, and those stop with a warning, over budget.
+const mergeWorkPerBox = 256
+
 // reduce merges boxes of one direction and family: free merges always,
-// then the cheapest lossy merges until at most budget remain.
+// then the cheapest lossy merges until at most budget remain. Groups
+// larger than allPairsLimit are first reduced in rounds: each round
+// takes the cheapest neighbour pairs (in three sort orders), disjoint,
+// up to half the excess over allPairsLimit, so the rounds are
+// logarithmic and the cost O(n log² n) rather than a rescan per merge.
 func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) []*box {
-	for len(group) > allPairsLimit {
-		best, cost := pair{-1, -1}, math.Inf(1)
-		for _, pr := range neighbours(group) {
-			if c := b.cost(group[pr.i], group[pr.j]); c < cost {
-				best, cost = pr, c
-			}
+	if len(group) > allPairsLimit {
+		group = b.reduceRounds(group, dir, v6)
+		if len(group) > allPairsLimit {
+			// The all-pairs phase would cost O(n²) memory and O(n³) time.
+			return group
 		}
-		if best.i < 0 {
-			break // every neighbour merge would open a closed port
-		}
-		b.record(group[best.i], group[best.j], cost, dir, v6, len(group)-1)
-		group[best.i] = mergeBoxes(group[best.i], group[best.j])
-		group = slices.Delete(group, best.j, best.j+1)
-		slices.SortFunc(group, compareBoxes)
 	}
 	n := len(group)
 	if n < 2 {
@@ -87,6 +91,56 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 	}
 	slices.SortFunc(out, compareBoxes)
 	return out
+}
+
+// reduceRounds merges neighbour pairs of a large group in rounds until at
+// most allPairsLimit boxes remain, no neighbour merge is allowed, or the
+// work limit is reached (then it warns: the rule list stays over budget).
+func (b *builder) reduceRounds(group []*box, dir nacl.Direction, v6 bool) []*box {
+	limit := mergeWorkPerBox*len(group) + 1024
+	type cand struct {
+		pair
+		cost float64
+	}
+	var cands []cand
+	for len(group) > allPairsLimit {
+		cands = cands[:0]
+		for _, pr := range neighbours(group) {
+			b.res.mergeWork++
+			limit--
+			if c := b.cost(group[pr.i], group[pr.j]); !math.IsInf(c, 1) {
+				cands = append(cands, cand{pr, c})
+			}
+		}
+		if len(cands) == 0 {
+			break // every neighbour merge would open a closed port
+		}
+		if limit < 0 {
+			b.warn(Message{Kind: MsgMergeWorkLimit, Direction: dir, IPv6: v6, Count: len(group), Limit: mergeWorkPerBox})
+			break
+		}
+		slices.SortStableFunc(cands, func(x, y cand) int { return cmp.Compare(x.cost, y.cost) })
+		quota := max(1, (len(group)-allPairsLimit)/2)
+		used := make([]bool, len(group))
+		left := len(group)
+		for _, c := range cands {
+			if quota == 0 {
+				break
+			}
+			if used[c.i] || used[c.j] {
+				continue
+			}
+			used[c.i], used[c.j] = true, true
+			left--
+			quota--
+			b.record(group[c.i], group[c.j], c.cost, dir, v6, left)
+			group[c.i] = mergeBoxes(group[c.i], group[c.j])
+			group[c.j] = nil
+		}
+		group = slices.DeleteFunc(group, func(bx *box) bool { return bx == nil })
+		slices.SortFunc(group, compareBoxes)
+	}
+	return group
 }
 
 // record counts a free merge or reports a lossy one; rules is the number

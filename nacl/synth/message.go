@@ -39,6 +39,10 @@ const (
 	// MsgNothingAllowed (warning): no conversation needs a rule; Count
 	// conversations were read, all excluded.
 	MsgNothingAllowed
+	// MsgMergeWorkLimit (warning): budget merging of Count rules in
+	// Direction and family IPv6 stopped at its work limit (Limit pair
+	// costs per rule; analysis incomplete): Count rules remain.
+	MsgMergeWorkLimit
 
 	// The kinds below are about client groups' response ranges; each
 	// aggregates Clients client groups with a few Examples.

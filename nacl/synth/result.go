@@ -203,6 +203,9 @@ type Result struct {
 	forcedOut map[int]netip.AddrPort
 	// compact holds the exclusions of SynthesizeRecording (Excluded is nil).
 	compact *compactExcluded
+	// mergeWork counts the pair costs the budget's large-group phase
+	// evaluated (see reduceRounds), for tests of its growth.
+	mergeWork int
 }
 
 // IsExcluded reports whether conversation id produced no rule because it

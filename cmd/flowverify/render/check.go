@@ -29,6 +29,8 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 	rep := o.Report
 	o.Report = nil
 	switch format {
+	case "html":
+		return ro.WriteCheckHTML(w, rep, o.Topology)
 	case "json":
 		if !packets {
 			return ro.WriteCheckJSON(w, rep, o.Topology, nil)
@@ -63,7 +65,7 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 				return err
 			})
 		}
-		return rep.EachConversation(func(cr *replay.ConvResult) error {
+		return ro.eachListed(rep, func(cr *replay.ConvResult) error {
 			_, err := w.Write(append(ro.appendCheckConvJSON(w.AvailableBuffer(), cr), '\n'))
 			return err
 		})

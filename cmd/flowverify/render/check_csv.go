@@ -17,7 +17,7 @@ var CheckCSVHeader = []string{"id", "proto", "client", "client_port", "server", 
 // EachCheckCSVRow calls fn with the CSV row (see CheckCSVHeader) of every
 // conversation in turn, without holding them all; it stops at fn's first error.
 func (o *Options) EachCheckCSVRow(r *replay.Report, fn func([]string) error) error {
-	return r.EachConversation(func(cr *replay.ConvResult) error {
+	return o.eachListed(r, func(cr *replay.ConvResult) error {
 		c := cr.Conv
 		cp, sp := "", ""
 		if c.HasPorts() {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -25,6 +26,14 @@ type Options struct {
 	// Notes are the command's notes (where the NACLs were placed, ...),
 	// printed before the report's own caveats.
 	Notes []string
+	// Select chooses the conversations a check report lists.
+	Select ConvSelect
+	// Incomplete names the inputs that could not be read to their end
+	// (with the reason); reports say they are incomplete.
+	Incomplete []IncompleteFile
+	// Inputs describe the input files for the JSON "files" objects (when
+	// nil they are made from Files and Incomplete).
+	Inputs []capture.FileInfo
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
 	// checkJSON caches the JSON of each distinct check (appendCheckJSON).
@@ -267,13 +276,20 @@ func NewTopologyJSON(t *replay.Topology) TopologyJSON {
 
 // CheckReportJSON is the whole check report as one document (without packets).
 type CheckReportJSON struct {
-	Files         []string         `json:"files"`
+	// Complete is false when an input could not be read to its end: the
+	// report covers only what was read.
+	Complete      bool             `json:"complete"`
+	Files         []FileJSON       `json:"files"`
 	Topology      TopologyJSON     `json:"topology"`
 	Summary       CheckSummaryJSON `json:"summary"`
 	Conversations []CheckConvJSON  `json:"conversations"`
 	Fixes         []FixJSON        `json:"fixes"`
 	FixesJSON
-	Notes []string `json:"notes"`
+	// Broke is the denied traffic by deciding rule, then by service.
+	Broke []BrokeJSON `json:"broke"`
+	// Rules are the per-rule hits of every rule of every ACL and direction.
+	Rules []RuleHitJSON `json:"rules"`
+	Notes []string      `json:"notes"`
 }
 
 // dirWord is "in" or "out".
@@ -295,10 +311,7 @@ func NewConvJSONEndpoints(c *flows.Conversation) [2]EndpointJSON {
 // is called after the last member (after ",\n") to write further members,
 // such as a streamed "packets" array, before the closing brace.
 func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topology, tail func(io.Writer) error) error {
-	head := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary), Notes: o.checkNotes(r)}
-	if head.Files == nil {
-		head.Files = []string{}
-	}
+	head := CheckReportJSON{Complete: o.complete(), Files: o.filesJSON(), Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary), Notes: o.checkNotes(r)}
 	if head.Notes == nil {
 		head.Notes = []string{}
 	}
@@ -333,6 +346,9 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 		return err
 	}
 	buf.WriteString("{\n")
+	if err := member("complete", head.Complete); err != nil {
+		return err
+	}
 	if err := member("files", head.Files); err != nil {
 		return err
 	}
@@ -345,7 +361,7 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	buf.WriteString("  \"conversations\": [")
 	n := 0
 	var compact []byte
-	err := r.EachConversation(func(cr *replay.ConvResult) error {
+	err := o.eachListed(r, func(cr *replay.ConvResult) error {
 		if n > 0 {
 			buf.WriteByte(',')
 		}
@@ -372,7 +388,7 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	for _, m := range []struct {
 		name string
 		v    any
-	}{{"headlines", fj.Headlines}, {"classes", fj.Classes}, {"fix_all", fj.FixAll}, {"change_sets", fj.ChangeSets}, {"proof", fj.Proof}, {"unfixed", fj.Unfixed}} {
+	}{{"headlines", fj.Headlines}, {"classes", fj.Classes}, {"fix_all", fj.FixAll}, {"change_sets", fj.ChangeSets}, {"proof", fj.Proof}, {"unfixed", fj.Unfixed}, {"broke", o.BrokeJSON(r)}, {"rules", o.RulesJSON(r)}} {
 		if err := member(m.name, m.v); err != nil {
 			return err
 		}

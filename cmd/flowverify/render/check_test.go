@@ -76,7 +76,7 @@ func record(t *testing.T, name string) *replay.Recorder {
 // renderAll renders a check report in every conversation format.
 func renderAll(t *testing.T, r *replay.Report, topo *replay.Topology, table *CheckTable) string {
 	t.Helper()
-	o := &Options{Files: []string{"capture.pcap"}}
+	o := &Options{Files: []string{"capture.pcap"}, Select: ConvSelect{All: true}}
 	var b bytes.Buffer
 	if err := o.WriteCheckText(&b, r, topo, table); err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestCheckTableMeasuredWhileJudging(t *testing.T) {
 			table := NewCheckTable(topo, rec.NumConversations())
 			lazy := replay.SummarizeEach(j, rec, table.Observe)
 			want := renderAll(t, full, topo, nil)
-			if !strings.Contains(want, "CONVERSATIONS\nID") {
+			if !strings.Contains(want, "conversations\nID ") {
 				t.Fatalf("no conversation table:\n%s", want)
 			}
 			if got := renderAll(t, lazy, topo, table); got != want {
@@ -136,15 +136,12 @@ func TestCheckTableMeasuredWhileJudging(t *testing.T) {
 
 // CheckReportJSON converts the report (the reference of WriteCheckJSON).
 func (o *Options) CheckReportJSON(r *replay.Report, t *replay.Topology) CheckReportJSON {
-	j := CheckReportJSON{Files: o.Files, Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary),
-		Conversations: []CheckConvJSON{}, Fixes: []FixJSON{}, FixesJSON: o.fixesJSON(r), Notes: o.checkNotes(r)}
-	if j.Files == nil {
-		j.Files = []string{}
-	}
+	j := CheckReportJSON{Complete: o.complete(), Files: o.filesJSON(), Topology: NewTopologyJSON(t), Summary: o.CheckSummaryJSON(&r.Summary),
+		Conversations: []CheckConvJSON{}, Fixes: []FixJSON{}, FixesJSON: o.fixesJSON(r), Broke: o.BrokeJSON(r), Rules: o.RulesJSON(r), Notes: o.checkNotes(r)}
 	if j.Notes == nil {
 		j.Notes = []string{}
 	}
-	_ = r.EachConversation(func(cr *replay.ConvResult) error {
+	_ = o.eachListed(r, func(cr *replay.ConvResult) error {
 		j.Conversations = append(j.Conversations, o.CheckConvJSON(cr))
 		return nil
 	})

@@ -147,10 +147,10 @@ func (tw *CheckTable) cell(b []byte) uint16 {
 }
 
 // eachRow calls emit with the text table's row of every conversation with
-// an evaluated packet, from the cells remembered by Observe; false when
+// an evaluated packet that keep accepts (keep's error stops it), from the cells remembered by Observe; false when
 // they were not (a materialised report, too many distinct cells, or
 // another topology).
-func (tw *CheckTable) eachRow(r *replay.Report, multi bool, emit func(cells ...string) error) (bool, error) {
+func (tw *CheckTable) eachRow(r *replay.Report, multi bool, keep func(*flows.Conversation, replay.Status) (bool, error), emit func(cells ...string) error) (bool, error) {
 	if tw == nil || !r.Summarized() || tw.noRows || tw.multi != multi {
 		return false, nil
 	}
@@ -158,20 +158,27 @@ func (tw *CheckTable) eachRow(r *replay.Report, multi bool, emit func(cells ...s
 		if c.ID >= len(tw.rows) {
 			return errors.New("check table: conversation outside the measured recording")
 		}
+		if k, err := keep(c, statuses[tw.status[c.ID]]); !k {
+			return err
+		}
 		v := tw.rows[c.ID]
 		return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
 			string(c.State), tw.cells[v>>16], tw.cells[v&0xffff], string(statuses[tw.status[c.ID]]))
 	})
 }
 
-// WriteCheckText prints the report for people: summary, topology, the
-// conversation table, each broken conversation with its explanation and
-// fix, the suggested rules, and notes.
+// WriteCheckText prints the report for people, the answer first:
+// headlines, totals, what broke (by deciding rule, then peer and
+// service), the fixes and their proof, the per-rule hits, then the
+// conversation table and each broken conversation with its explanation
+// and fix, as o.Select chooses them (by default the affected
+// conversations only), and notes.
 //
 // table, when not nil, holds the table measured while the report was
 // summarized (see CheckTable).
 func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topology, table *CheckTable) error {
 	var b strings.Builder
+	o.writeIncompleteText(&b)
 	writeHeadlinesText(&b, r)
 	s := &r.Summary
 	fmt.Fprintf(&b, "Summary: %d records read, %d IP packets evaluated: %d allowed, %d denied, %d exempt, %d not filtered",
@@ -206,51 +213,35 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 		}
 	}
 	multi := multiACL(t)
-	if r.Summary.Conversations > 0 {
-		b.WriteString("\nCONVERSATIONS\n")
+	o.writeBrokeText(&b, r)
+	writeFixesText(&b, r)
+	if err := o.writeRulesText(&b, r, multi); err != nil {
+		return err
+	}
+	sel := &o.Select
+	if r.Summary.Conversations > 0 && (sel.Match != nil || sel.All || s.Affected > 0) {
+		b.WriteString("\n" + sel.heading("CONVERSATIONS", s.Affected, s.Conversations) + "\n")
 		if _, err := io.WriteString(w, b.String()); err != nil {
 			return err
 		}
 		b.Reset()
-		var widths []int
-		if table != nil && r.Summarized() && table.multi == multi {
-			widths = table.w[:]
-		}
-		t := newStreamTable(convTableHeaders...)
-		if widths != nil {
-			t.measure = func(width []int) {
-				for i := range width {
-					width[i] = max(width[i], widths[i])
-				}
-			}
-		}
-		t.colour = func(_, col int, cell string) string {
-			if col == len(convTableHeaders)-1 {
-				return statusColour(cell)
-			}
-			return ""
-		}
-		err := t.write(w, o.Colour, func(emit func(cells ...string) error) error {
-			if ok, err := table.eachRow(r, multi, emit); ok {
-				return err
-			}
-			return r.EachBrief(func(cr *replay.ConvResult) error {
-				c := cr.Conv
-				return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
-					string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), string(cr.Status))
-			})
-		})
-		if err != nil {
+		if err := o.writeConvTable(w, r, multi, table); err != nil {
 			return err
 		}
+	} else if r.Summary.Conversations > 0 {
+		fmt.Fprintf(&b, "\nCONVERSATIONS: none of %d affected (--all lists every one)\n", s.Conversations)
 	}
-	denied := false
+	denied, shown := false, 0
 	err := r.EachAffected(func(cr *replay.ConvResult) error {
-		if len(cr.Denials) == 0 {
+		if len(cr.Denials) == 0 || !sel.keep(cr.Conv, cr.Status) {
 			return nil
 		}
+		if sel.Limit > 0 && shown >= sel.Limit {
+			return errLimit
+		}
+		shown++
 		if !denied {
-			b.WriteString("\nDENIED\n")
+			b.WriteString("\n" + sel.heading("DENIED", s.Affected, s.Conversations) + "\n")
 			denied = true
 		}
 		o.writeBroken(&b, r, cr)
@@ -262,10 +253,11 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 		}
 		return nil
 	})
-	if err != nil {
+	if errors.Is(err, errLimit) {
+		b.WriteString("... more broken conversations not shown (--limit N, --all, --format json)\n")
+	} else if err != nil {
 		return err
 	}
-	writeFixesText(&b, r)
 	if notes := o.checkNotes(r); len(notes) > 0 {
 		b.WriteString("\nNOTES\n")
 		for _, n := range notes {
@@ -273,6 +265,69 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 		}
 	}
 	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+// writeConvTable prints the conversation table of the conversations
+// o.Select keeps, at most o.Select.Limit rows.
+func (o *Options) writeConvTable(w io.Writer, r *replay.Report, multi bool, table *CheckTable) error {
+	sel := &o.Select
+	var widths []int
+	// The widths measured while judging cover every conversation: use
+	// them only when every conversation is listed.
+	if table != nil && r.Summarized() && table.multi == multi && sel.All && sel.Match == nil && sel.Limit == 0 {
+		widths = table.w[:]
+	}
+	t := newStreamTable(convTableHeaders...)
+	if widths != nil {
+		t.measure = func(width []int) {
+			for i := range width {
+				width[i] = max(width[i], widths[i])
+			}
+		}
+	}
+	t.colour = func(_, col int, cell string) string {
+		if col == len(convTableHeaders)-1 {
+			return statusColour(cell)
+		}
+		return ""
+	}
+	more := false
+	err := t.write(w, o.Colour, func(emit func(cells ...string) error) error {
+		n := 0
+		keep := func(c *flows.Conversation, st replay.Status) (bool, error) {
+			if !sel.keep(c, st) {
+				return false, nil
+			}
+			if sel.Limit > 0 && n >= sel.Limit {
+				more = true
+				return false, errLimit
+			}
+			n++
+			return true, nil
+		}
+		ok, err := table.eachRow(r, multi, keep, emit)
+		if !ok {
+			err = r.EachBrief(func(cr *replay.ConvResult) error {
+				c := cr.Conv
+				if k, err := keep(c, cr.Status); !k {
+					return err
+				}
+				return emit(strconv.Itoa(c.ID), flows.ProtoName(c.Proto), endpoint(c.Client, c.HasPorts()), endpoint(c.Server, c.HasPorts()),
+					string(c.State), LegCell(&cr.Request, multi), LegCell(&cr.Response, multi), string(cr.Status))
+			})
+		}
+		if errors.Is(err, errLimit) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if more {
+		_, err = io.WriteString(w, "... more conversations not shown (--limit N, --all, --format json|jsonl|csv)\n")
+	}
 	return err
 }
 

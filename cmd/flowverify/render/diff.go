@@ -65,12 +65,69 @@ type diffSummaryJSON struct {
 }
 
 type diffDocument struct {
-	Old     string           `json:"old"`
-	New     string           `json:"new"`
-	Files   []string         `json:"files"`
-	Summary diffSummaryJSON  `json:"summary"`
-	Changes []diffChangeJSON `json:"changes"`
-	Notes   []string         `json:"notes"`
+	Old      string           `json:"old"`
+	New      string           `json:"new"`
+	Complete bool             `json:"complete"`
+	Files    []FileJSON       `json:"files"`
+	Summary  diffSummaryJSON  `json:"summary"`
+	ByRule   []diffRuleJSON   `json:"by_rule"`
+	Changes  []diffChangeJSON `json:"changes"`
+	Notes    []string         `json:"notes"`
+}
+
+// diffRuleJSON is the changes one rule explains (see replay.ChangeRule).
+type diffRuleJSON struct {
+	Change        string `json:"change"`
+	ACL           string `json:"acl"`
+	Direction     string `json:"direction"`
+	Rule          int    `json:"rule"`
+	RuleText      string `json:"rule_text"`
+	Conversations int    `json:"conversations"`
+	Legs          int    `json:"legs"`
+	Packets       uint64 `json:"packets"`
+}
+
+// byRule converts the diff's changes grouped by rule.
+func (v *Diff) byRule() []diffRuleJSON {
+	out := []diffRuleJSON{}
+	for _, g := range v.Diff.ByRule() {
+		c := replay.Check{Entry: g.Entry, ACLRef: g.ACLRef}
+		out = append(out, diffRuleJSON{Change: string(g.Kind), ACL: g.ACL, Direction: g.Direction.String(), Rule: g.Rule,
+			RuleText: DescribeRule(&c), Conversations: g.Conversations, Legs: g.Legs, Packets: g.Packets})
+	}
+	return out
+}
+
+// changes returns the changes the report lists (those Options.Select.Match keeps).
+func (v *Diff) changes() []*replay.Change {
+	out := make([]*replay.Change, 0, len(v.Diff.Changes))
+	for i := range v.Diff.Changes {
+		c := &v.Diff.Changes[i]
+		if m := v.Options.Select.Match; m == nil || m(c.Conv, "") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// WriteJSONL prints one JSON object per change.
+func (v *Diff) WriteJSONL(w io.Writer) error {
+	jl := newJSONLines(w)
+	for _, c := range v.changes() {
+		if err := jl.write(v.changeJSON(c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *Diff) changeJSON(c *replay.Change) diffChangeJSON {
+	cj := NewConvJSONEndpoints(c.Conv)
+	return diffChangeJSON{Conversation: c.Conv.ID, Proto: flows.ProtoName(c.Conv.Proto),
+		Client: cj[0], Server: cj[1], Leg: string(c.Role), Change: string(c.Kind), Packets: c.Packets, First: v.Options.FormatTime(c.First),
+		FirstFrame: FrameJSON{File: v.file(c.FirstFrame.File), Frame: c.FirstFrame.Frame},
+		OldVerdict: string(c.OldVerdict), NewVerdict: string(c.NewVerdict),
+		OldChecks: ChecksJSON(c.Old), NewChecks: ChecksJSON(c.New), Explanation: v.explanation(c)}
 }
 
 func (v *Diff) summary() diffSummaryJSON {
@@ -81,15 +138,10 @@ func (v *Diff) summary() diffSummaryJSON {
 }
 
 func (v *Diff) document() diffDocument {
-	doc := diffDocument{Old: v.OldName, New: v.NewName, Files: v.Options.Files, Summary: v.summary(), Changes: []diffChangeJSON{}, Notes: v.allNotes()}
-	for i := range v.Diff.Changes {
-		c := &v.Diff.Changes[i]
-		cj := NewConvJSONEndpoints(c.Conv)
-		doc.Changes = append(doc.Changes, diffChangeJSON{Conversation: c.Conv.ID, Proto: flows.ProtoName(c.Conv.Proto),
-			Client: cj[0], Server: cj[1], Leg: string(c.Role), Change: string(c.Kind), Packets: c.Packets, First: v.Options.FormatTime(c.First),
-			FirstFrame: FrameJSON{File: v.file(c.FirstFrame.File), Frame: c.FirstFrame.Frame},
-			OldVerdict: string(c.OldVerdict), NewVerdict: string(c.NewVerdict),
-			OldChecks: ChecksJSON(c.Old), NewChecks: ChecksJSON(c.New), Explanation: v.explanation(c)})
+	doc := diffDocument{Old: v.OldName, New: v.NewName, Complete: v.Options.complete(), Files: v.Options.filesJSON(), Summary: v.summary(),
+		ByRule: v.byRule(), Changes: []diffChangeJSON{}, Notes: v.allNotes()}
+	for _, c := range v.changes() {
+		doc.Changes = append(doc.Changes, v.changeJSON(c))
 	}
 	return doc
 }
@@ -111,8 +163,7 @@ var diffCSVHeader = []string{"conversation", "proto", "client", "client_port", "
 
 func (v *Diff) rows() [][]string {
 	rows := make([][]string, 0, len(v.Diff.Changes))
-	for i := range v.Diff.Changes {
-		c := &v.Diff.Changes[i]
+	for _, c := range v.changes() {
 		cp, sp := "", ""
 		if c.Conv.HasPorts() {
 			cp, sp = strconv.Itoa(int(c.Conv.Client.Port)), strconv.Itoa(int(c.Conv.Server.Port))
@@ -125,21 +176,45 @@ func (v *Diff) rows() [][]string {
 	return rows
 }
 
-// WriteText prints the diff for people.
+// WriteText prints the diff for people: the totals, what changed by
+// rule, then each changed leg (those Options.Select keeps, at most
+// Options.Select.Limit).
 func (v *Diff) WriteText(w io.Writer) error {
 	var b strings.Builder
+	v.Options.writeIncompleteText(&b)
 	s := v.summary()
 	fmt.Fprintf(&b, "Diff: %s -> %s over %d conversations (%d IP packets evaluated)\n", v.OldName, v.NewName, s.Conversations, s.Evaluated)
 	fmt.Fprintf(&b, "Newly denied: %d conversations (%d packets); newly allowed: %d conversations (%d packets)\n",
 		s.NewlyDenied, s.PacketsNewlyDenied, s.NewlyAllowed, s.PacketsNewlyAllowed)
 	fmt.Fprintf(&b, "Denied packets: %d before, %d after\n", s.DeniedOld, s.DeniedNew)
+	if groups := v.byRule(); len(groups) > 0 {
+		b.WriteString("\nWHAT CHANGED (by the rule that explains it: the new ACL's deny, or the old ACL's deny that no longer applies)\n")
+		t := newTextTable("CHANGE", "RULE", "MATCHES", "CONVS", "LEGS", "PACKETS").alignRight(3, 4, 5)
+		for _, g := range groups {
+			d := "in"
+			if g.Direction == "outbound" {
+				d = "out"
+			}
+			t.add(g.Change, g.ACL+" "+d+"#"+strconv.Itoa(g.Rule), g.RuleText, strconv.Itoa(g.Conversations), strconv.Itoa(g.Legs), strconv.FormatUint(g.Packets, 10))
+		}
+		_ = t.write(&b, false)
+	}
+	sel := &v.Options.Select
+	listed := v.changes()
+	if sel.Match != nil {
+		fmt.Fprintf(&b, "\nChanges listed: %d of %d, matching %s\n", len(listed), len(v.Diff.Changes), sel.Describe)
+	}
+	shown := 0
 	for _, kind := range []replay.ChangeKind{replay.NewlyDenied, replay.NewlyAllowed} {
 		first := true
-		for i := range v.Diff.Changes {
-			c := &v.Diff.Changes[i]
+		for _, c := range listed {
 			if c.Kind != kind {
 				continue
 			}
+			if sel.Limit > 0 && shown >= sel.Limit {
+				break
+			}
+			shown++
 			if first {
 				fmt.Fprintf(&b, "\n%s\n", strings.ToUpper(strings.ReplaceAll(string(kind), "-", " ")))
 				first = false
@@ -153,6 +228,9 @@ func (v *Diff) WriteText(w io.Writer) error {
 				fmt.Fprintf(&b, "  %s\n", e)
 			}
 		}
+	}
+	if shown < len(listed) {
+		fmt.Fprintf(&b, "... %d more changed leg(s) not shown (--limit N, --format json|jsonl|csv)\n", len(listed)-shown)
 	}
 	if n := v.allNotes(); len(n) > 0 {
 		b.WriteString("\nNOTES\n")

@@ -33,6 +33,7 @@
 //	packets.go                --packets lines (JSONL, CSV, text) and the compact checks "in#130"
 //	diff.go                   flowverify diff (text, JSON, CSV)
 //	lint.go                   flowverify lint (text, JSON)
+//	sarif.go                  --format sarif of lint, check and diff (SARIF 2.1.0, results on the rule lines)
 //	explain.go                flowverify explain (text, JSON)
 //	synth.go, synth_json.go   flowverify synth report (text, JSON) and the cli placeholder
 //	synth_intent*.go          synth's peer decisions, rules-vs-over-permission curve and unseen-data replays (text, JSON)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"runtime"
 	"sort"
 	"strconv"
@@ -24,6 +25,33 @@ type Flows struct {
 	sum   flows.Summary
 	nano  bool
 	probs []capture.Problem
+	// match, when not nil, keeps only the conversations it accepts in the
+	// listings (see SetMatch).
+	match     func(*flows.Conversation) bool
+	matchDesc string
+}
+
+// SetMatch makes the report list only the conversations m accepts
+// (--where, --conversation, described by desc); the summary still covers
+// every one.
+func (r *Flows) SetMatch(m func(*flows.Conversation) bool, desc string) {
+	r.match, r.matchDesc = m, desc
+}
+
+// listed iterates over the listed conversations (all, or those the
+// match accepts), in ID order, reusing one value as
+// flows.Classified.Conversations does.
+func (r *Flows) listed() iter.Seq[*flows.Conversation] {
+	return func(yield func(*flows.Conversation) bool) {
+		for c := range r.convs.Conversations() {
+			if r.match != nil && !r.match(c) {
+				continue
+			}
+			if !yield(c) {
+				return
+			}
+		}
+	}
 }
 
 // NewFlows returns the report of a stream read to its end and its
@@ -45,7 +73,7 @@ func (r *Flows) Write(out io.Writer, format string, colour bool) error {
 	case "json":
 		err = r.writeJSONDocument(w)
 	case "jsonl":
-		for c := range r.convs.Conversations() {
+		for c := range r.listed() {
 			if _, err = w.Write(append(r.appendConvJSON(w.AvailableBuffer(), c, false), '\n')); err != nil {
 				break
 			}
@@ -54,7 +82,7 @@ func (r *Flows) Write(out io.Writer, format string, colour bool) error {
 		cw := csv.NewWriter(w)
 		err = cw.Write(FlowsCSVHeader)
 		if err == nil {
-			for c := range r.convs.Conversations() {
+			for c := range r.listed() {
 				if err = cw.Write(r.csvRow(c)); err != nil {
 					break
 				}
@@ -172,7 +200,7 @@ func (r *Flows) writeJSONDocument(w io.Writer) error {
 	first := true
 	var compact, b []byte
 	indenter := newJSONIndenter("    ", "  ")
-	for c := range r.convs.Conversations() {
+	for c := range r.listed() {
 		// As json.MarshalIndent(r.convJSON(c), "    ", "  "): compact
 		// (HTML-escaped) encoding, then indentation.
 		compact = r.appendConvJSON(compact[:0], c, true)
@@ -264,13 +292,16 @@ func (r *Flows) writeText(w io.Writer, colour bool) error {
 		}
 		return ""
 	}
+	if r.match != nil {
+		fmt.Fprintf(w, "Conversations matching %s (the summary counts every one)\n", r.matchDesc)
+	}
 	if r.convs.Len() > 0 {
 		// Cells are appended into one reused buffer: no allocation per row
 		// on either pass (the table is generated twice). The first pass,
 		// which only measures the columns, runs on every core.
 		var row cellRow
 		rows := func(emit func(cells [][]byte) error) error {
-			for c := range r.convs.Conversations() {
+			for c := range r.listed() {
 				if err := emit(row.conversation(c)); err != nil {
 					return err
 				}

@@ -20,9 +20,11 @@ type Lint struct {
 
 // LintACL is the findings of one ACL.
 type LintACL struct {
-	ID       string                `json:"id"`
-	Name     string                `json:"name,omitempty"`
-	Position string                `json:"position,omitempty"`
+	ID       string `json:"id"`
+	Name     string `json:"name,omitempty"`
+	Position string `json:"position,omitempty"`
+	// Pos is where the ACL was defined (SARIF places whole-direction findings there).
+	Pos      nacl.Pos              `json:"-"`
 	Counts   map[nacl.Severity]int `json:"counts"`
 	Findings []lint.Finding        `json:"findings"`
 }

@@ -264,6 +264,9 @@ func SynthMessage(m *synth.Message) string {
 		return fmt.Sprintf("%d ICMP conversation(s) of unknown type (no packet observations given): allowed as all ICMP types", m.Count)
 	case synth.MsgNothingAllowed:
 		return fmt.Sprintf("no conversation needs a rule: the generated ACL allows nothing (%d conversation(s) read, all excluded)", m.Count)
+	case synth.MsgMergeWorkLimit:
+		return fmt.Sprintf("%s %s: budget merging of %d rules stopped at its work limit (%d pair costs per rule; analysis-incomplete): %d rules remain, over --max-rules",
+			m.Direction, family(m.IPv6), m.Count, m.Limit, m.Count)
 	case synth.MsgOutsideForced:
 		s = fmt.Sprintf("%s client ports outside the forced %s range %s get no rule: their replies will be denied (see \"Replies outside the forced ephemeral range\")", pn, m.Profile, m.Range)
 	case synth.MsgSymmetricPorts:
