@@ -29,6 +29,8 @@ func TestSynthSentences(t *testing.T) {
 			"public tcp clients of unknown OS, using ports below 32768: 1024-65535 covers every client OS: 1 client(s), e.g. 198.51.100.7 (20000-20000)"},
 		{synth.Message{Kind: synth.MsgLowConfidence, Count: 5, Convs: []synth.ConvExample{ex, ex}},
 			"5 conversation(s) producing rules had low-confidence client/server roles (no handshake; decided by port or first packet), e.g. #3 udp 10.0.1.10:5000 -> 10.0.2.20:6000 (ephemeral-port); #3 udp 10.0.1.10:5000 -> 10.0.2.20:6000 (ephemeral-port)"},
+		{synth.Message{Kind: synth.MsgMergeWorkLimit, Direction: nacl.Ingress, Count: 5000, Limit: 64},
+			"inbound IPv4: budget merging of 5000 rules stopped at its work limit (64 pair costs per rule; analysis-incomplete): 5000 rules remain, over --max-rules"},
 		{synth.Message{Kind: synth.MsgUnknownICMP, Count: 2},
 			"2 ICMP conversation(s) of unknown type (no packet observations given): allowed as all ICMP types"},
 		{synth.Message{Kind: synth.MsgUnsureRole, Direction: nacl.Egress, Proto: nacl.ProtoUDP, Port: 6000, Count: 3, Of: 3, Convs: []synth.ConvExample{ex}, Peers: 1},
