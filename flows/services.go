@@ -1,5 +1,7 @@
 package flows
 
+import "slices"
+
 // Service is a well-known server port that the classifier treats as
 // evidence of the server side.
 type Service struct {
@@ -71,3 +73,16 @@ func ServiceName(port uint16) string {
 	}
 	return ""
 }
+
+// RestrictedPorts are the TCP/UDP server ports flowverify never opens to
+// the whole address family on its own inference (synth's intent, check's
+// fixes): remote administration (SSH, Telnet, RDP, WinRM, VNC, SMB/RPC,
+// Docker, SNMP) and databases and caches (SQL Server, Oracle, MySQL,
+// PostgreSQL, Redis, Elasticsearch, memcached, MongoDB). A NACL open to
+// 0.0.0.0/0 on 22 or 3389 fails CIS AWS Foundations 5.1 and AWS Security
+// Hub control EC2.21.
+var RestrictedPorts = []uint16{22, 23, 135, 139, 161, 445, 1433, 1434, 1521, 2375, 2376,
+	3306, 3389, 5432, 5900, 5985, 5986, 6379, 9200, 9300, 11211, 27017}
+
+// IsRestrictedPort reports whether port is listed in RestrictedPorts.
+func IsRestrictedPort(port uint16) bool { return slices.Contains(RestrictedPorts, port) }

@@ -331,3 +331,44 @@ func TestChangeSetNoRuleNumber(t *testing.T) {
 		t.Errorf("proof %+v", rep.Proof)
 	}
 }
+
+// A broken service reached from more than PublicPeers public peers gets
+// one rule naming 0.0.0.0/0 (tomorrow's peers are other addresses); an
+// administrative port (Telnet, 23) reached the same way keeps its
+// observed peers; so do private peers.
+func TestFixPublicServiceWidens(t *testing.T) {
+	acl := webACL(t)
+	g := newConvGen()
+	for i := 0; i < 12; i++ {
+		g.tcp("ok", fmt.Sprintf("203.0.%d.7", 113+i), uint16(40000+i), "10.0.1.10", 25)
+		g.tcp("ok", fmt.Sprintf("198.51.%d.9", 100+i), uint16(41000+i), "10.0.1.10", 23)
+		g.tcp("ok", fmt.Sprintf("10.9.%d.5", i), uint16(42000+i), "10.0.1.10", 21)
+	}
+	rep := g.report(t, simple(t, acl, "10.0.1.0/24"), ReportOptions{})
+	var smtp, telnet, ftp []string
+	for _, f := range rep.Fixes {
+		if f.Direction != nacl.Ingress {
+			continue
+		}
+		switch f.Entry.Ports.From {
+		case 25:
+			smtp = append(smtp, f.Entry.CIDR.String())
+		case 23:
+			telnet = append(telnet, f.Entry.CIDR.String())
+		case 21:
+			ftp = append(ftp, f.Entry.CIDR.String())
+		}
+	}
+	if len(smtp) != 1 || smtp[0] != "0.0.0.0/0" {
+		t.Errorf("smtp fixes %v, want one 0.0.0.0/0", smtp)
+	}
+	if len(telnet) == 0 || slices.Contains(telnet, "0.0.0.0/0") {
+		t.Errorf("telnet fixes %v, want the observed peers", telnet)
+	}
+	if len(ftp) == 0 || slices.Contains(ftp, "0.0.0.0/0") {
+		t.Errorf("ftp (private peers) fixes %v, want the observed peers", ftp)
+	}
+	if !rep.Proof.Passed {
+		t.Errorf("proof %+v", rep.Proof)
+	}
+}

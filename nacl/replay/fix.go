@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/flows/ephemeral"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/formats/text"
@@ -66,7 +67,17 @@ const (
 	NoteNoRuleNumber
 	// NoteACLFull: no free rule number at all.
 	NoteACLFull
+	// NotePublicPeers: Below distinct peers, all in public address space
+	// and more than PublicPeers, on a port that is not administrative:
+	// the service is public, so the rule names Subnet (0.0.0.0/0 or ::/0)
+	// rather than a list of addresses that tomorrow's peers will miss.
+	NotePublicPeers
 )
+
+// PublicPeers is how many distinct public peers a fix's service may have
+// before it names the whole address family (NotePublicPeers), as synth's
+// default --max-peers.
+const PublicPeers = 8
 
 // FixNote is a piece of advice about a Fix: its Kind and the values its
 // sentence quotes (fields the kind does not use are zero).
@@ -256,6 +267,9 @@ func (fx *fixer) candidates() []*candidate {
 		if g.subOK {
 			prefixes = append(prefixes, g.sub)
 			notes = append(notes, FixNote{Kind: NotePeersSubnet, Subnet: g.sub})
+		} else if all, ok := fx.publicService(k, &e, addrs); ok {
+			prefixes = append(prefixes, all)
+			notes = append(notes, FixNote{Kind: NotePublicPeers, Subnet: all, Below: len(addrs)})
 		} else if set, err := sb.IPSet(); err == nil {
 			prefixes = set.Prefixes()
 		} else {
@@ -281,6 +295,42 @@ func (fx *fixer) candidates() []*candidate {
 		}
 	}
 	return out
+}
+
+// cgnat is the shared address space of RFC 6598, private in practice.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// publicService reports whether the group's rule e should name the whole
+// address family: more than PublicPeers distinct peers, every one in
+// public address space (not private, not in a modelled subnet), on a
+// request port that is not an administrative or database port
+// (flows.RestrictedPorts), and the widened rule lets no guarded packet
+// (a refused, unanswered or explicitly denied connection) through.
+func (fx *fixer) publicService(k fixKey, e *nacl.Entry, addrs []netip.Addr) (netip.Prefix, bool) {
+	if len(addrs) <= PublicPeers {
+		return netip.Prefix{}, false
+	}
+	if (k.proto == nacl.ProtoTCP || k.proto == nacl.ProtoUDP) && k.role == RoleRequest && flows.IsRestrictedPort(k.port) {
+		return netip.Prefix{}, false
+	}
+	for _, a := range addrs {
+		if a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || cgnat.Contains(a) {
+			return netip.Prefix{}, false
+		}
+		if _, p := fx.j.lookup(a); p.IsValid() {
+			return netip.Prefix{}, false
+		}
+	}
+	all := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	if k.v6 {
+		all = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	wide := *e
+	wide.CIDR = all
+	if opensAny(fx.bucketGuards(bucket{k.acl, k.dir, k.v6}), k.dir, k.rule, &wide) != nil {
+		return netip.Prefix{}, false
+	}
+	return all, true
 }
 
 // carve splits a candidate's port range around the destination ports of

@@ -312,23 +312,12 @@ func wellKnown(proto uint8, port uint16) bool {
 	return port < 1024 || flows.IsServicePort(port)
 }
 
-// restrictedPorts are the TCP/UDP server ports synth never opens to the
-// whole address family on its own inference: remote administration
-// (SSH, Telnet, RDP, WinRM, VNC, SMB/RPC, Docker, SNMP) and databases
-// and caches (SQL Server, Oracle, MySQL, PostgreSQL, Redis, Elasticsearch,
-// memcached, MongoDB).
-var restrictedPorts = map[uint16]bool{
-	22: true, 23: true, 135: true, 139: true, 161: true, 445: true,
-	1433: true, 1434: true, 1521: true, 2375: true, 2376: true,
-	3306: true, 3389: true, 5432: true, 5900: true, 5985: true, 5986: true,
-	6379: true, 9200: true, 9300: true, 11211: true, 27017: true,
-}
-
 // RestrictedPort reports whether a TCP or UDP server port is an
 // administrative or database port that intent inference keeps to the
-// observed peers even when they are public (see IntentRestricted).
+// observed peers even when they are public (see IntentRestricted and
+// flows.RestrictedPorts).
 func RestrictedPort(proto uint8, port uint16) bool {
-	return (proto == nacl.ProtoTCP || proto == nacl.ProtoUDP) && restrictedPorts[port]
+	return (proto == nacl.ProtoTCP || proto == nacl.ProtoUDP) && flows.IsRestrictedPort(port)
 }
 
 // decide turns the evidence of every decision into a Decision, in a

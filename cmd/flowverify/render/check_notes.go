@@ -70,6 +70,8 @@ func FixNote(n *replay.FixNote) string {
 		return fmt.Sprintf("ports: the %s ephemeral range %d-%d (%s)", n.Profile, p.From, p.To, p.Description)
 	case replay.NoteExactPorts:
 		return "ports: the observed client ports fit no known ephemeral profile, so the rule covers exactly the observed range"
+	case replay.NotePublicPeers:
+		return fmt.Sprintf("peers: %d distinct peers, all in public address space: a public service, so the rule names %s (administrative and database ports never get this)", n.Below, n.Subnet)
 	case replay.NotePeersSubnet:
 		return "peers: every peer lies in subnet " + n.Subnet.String() + ", so the rule names that subnet"
 	case replay.NotePortsLeftOut:
