@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -219,7 +218,6 @@ func runSynth(env *runEnv, args []string) int {
 			frac = 0
 		}
 	}
-	pct := strconv.FormatFloat(frac*100, 'f', -1, 64) + "%"
 	if frac > 0 && !estimate {
 		opts.Learn = synth.Learned(cut)
 	}
@@ -232,20 +230,19 @@ func runSynth(env *runEnv, args []string) int {
 		return fail(env, "synth", err)
 	}
 	if frac > 0 {
-		learned, label := res, fmt.Sprintf("held out: the last %s of the capture time, conversations starting at or after %s", pct, cut.UTC().Format("2006-01-02T15:04:05.000Z"))
+		learned := res
 		if estimate {
 			eo := opts
 			eo.Learn = synth.Learned(cut)
 			if learned, err = synth.SynthesizeRecording(recording, eo); err != nil {
 				return fail(env, "synth", err)
 			}
-			label = fmt.Sprintf("rules learned from the first %s of the capture time, replayed on the conversations starting at or after %s; --holdout sets the share, --holdout off skips this",
-				strconv.FormatFloat(100-frac*100, 'f', -1, 64)+"%", cut.UTC().Format("2006-01-02T15:04:05.000Z"))
 		}
-		u, err := synth.ReplayUnseen(learned, recording, func(c *flows.Conversation) bool { return !c.First().Before(cut) }, label)
+		u, err := synth.ReplayUnseen(learned, recording, func(c *flows.Conversation) bool { return !c.First().Before(cut) }, "holdout")
 		if err != nil {
 			return fail(env, "synth", err)
 		}
+		u.Holdout, u.Cut = frac, cut
 		u.Estimate = estimate
 		res.Unseen = append(res.Unseen, *u)
 	}
