@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/formats/limits"
@@ -154,32 +155,24 @@ func looksLikeCIDR(s string) bool {
 	return err == nil
 }
 
-// placement is what placing the ACLs on subnets had to say: stderr lines
-// (warnings and notices, "warning: subnet ...: left out") for the command
-// to print, and notes for the report.
-type placement struct {
-	stderr []string
-	notes  []string
-	// resolvers are the Amazon DNS resolvers inferred from the traffic,
-	// which the report prints first.
-	resolvers []replay.InferredResolver
-}
-
-// print writes the stderr lines as "flowverify CMD: PREFIXLINE", leaving
-// out those in skip (already printed).
-func (p *placement) print(env *runEnv, cmd, prefix string, skip *placement) {
-	for _, l := range p.stderr {
-		if skip != nil && slices.Contains(skip.stderr, l) {
-			continue
+// printPlacement writes p's stderr lines as "flowverify CMD: PREFIXLINE",
+// leaving out those of skip (already printed; may be nil).
+func printPlacement(env *runEnv, cmd, prefix string, p, skip *render.Placement) {
+	var done []string
+	if skip != nil {
+		done = skip.Stderr()
+	}
+	for _, l := range p.Stderr() {
+		if !slices.Contains(done, l) {
+			fmt.Fprintf(env.stderr, "flowverify %s: %s%s\n", cmd, prefix, l)
 		}
-		fmt.Fprintf(env.stderr, "flowverify %s: %s%s\n", cmd, prefix, l)
 	}
 }
 
 // topology places the ACL(s) of file as the flags say; in host-detection
 // mode it uses rec's conversations. It prints nothing: what it has to
 // say is in the placement.
-func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Recording) (*replay.Topology, *placement, error) {
+func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Recording) (*replay.Topology, *render.Placement, error) {
 	vpc, err := parsePrefixes("vpc-cidr", rf.vpcCIDRs)
 	if err != nil {
 		return nil, nil, err
@@ -195,12 +188,12 @@ func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Reco
 		return nil, nil, err
 	}
 	if len(topo.VPCCIDRs) == 0 && rec != nil {
-		pl.resolvers = replay.InferResolvers(rec, topo)
-		for _, r := range pl.resolvers {
+		pl.Resolvers = replay.InferResolvers(rec, topo)
+		for _, r := range pl.Resolvers {
 			topo.Resolvers = append(topo.Resolvers, r.Addr)
 		}
 		if len(topo.Resolvers) > 0 {
-			pl.notes = slices.DeleteFunc(pl.notes, func(n string) bool { return strings.HasPrefix(n, "no --vpc-cidr given") })
+			pl.NoVPCCIDR = false
 		}
 	}
 	return topo, pl, nil
@@ -209,8 +202,8 @@ func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Reco
 // place builds the topology from the flags (simple or VPC mode) with the
 // VPC CIDRs of --vpc-cidr and, from --vpcs, of the subnets' VPCs. It
 // prints nothing: what it has to say is in the placement.
-func (rf *replayFlags) place(file *aclfile.File, sel string, rec *replay.Recording, vpc []netip.Prefix, vpcs []replay.VPCInfo) (*replay.Topology, *placement, error) {
-	pl := &placement{}
+func (rf *replayFlags) place(file *aclfile.File, sel string, rec *replay.Recording, vpc []netip.Prefix, vpcs []replay.VPCInfo) (*replay.Topology, *render.Placement, error) {
+	pl := &render.Placement{}
 	if rf.subnetsFile != "" {
 		if len(rf.subnets) > 0 {
 			return nil, nil, errors.New("--subnet and --subnets are exclusive (simple mode or VPC mode)")
@@ -232,12 +225,7 @@ func (rf *replayFlags) place(file *aclfile.File, sel string, rec *replay.Recordi
 			return nil, nil, fmt.Errorf("%s with %s: %w", file.Path, rf.subnetsFile, err)
 		}
 		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, ids)...)
-		for _, s := range skipped {
-			pl.stderr = append(pl.stderr, "warning: subnet "+s+": left out")
-		}
-		if len(vpc) == 0 {
-			pl.notes = append(pl.notes, "no --vpc-cidr given: describe-subnets does not hold the VPC CIDR, so the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
-		}
+		pl.VPCMode, pl.LeftOut, pl.NoVPCCIDR = true, skipped, len(vpc) == 0
 		return topo, pl, nil
 	}
 	acl, err := file.Select(sel)
@@ -253,16 +241,11 @@ func (rf *replayFlags) place(file *aclfile.File, sel string, rec *replay.Recordi
 		if !ok {
 			return nil, nil, errors.New("no --subnet given and no capture host could be detected (no unicast conversation): give --subnet CIDR")
 		}
-		hp := replay.HostPrefix(host)
-		pl.stderr = append(pl.stderr, fmt.Sprintf("notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s; override with --subnet CIDR or --subnets FILE",
-			host, n, rec.NumConversations(), hp))
-		pl.notes = append(pl.notes, fmt.Sprintf("subnet %s is the detected capture host (no --subnet given)", hp))
-		cidrs = []netip.Prefix{hp}
+		pl.Host, pl.HostConvs, pl.Convs, pl.HostPrefix = host, n, rec.NumConversations(), replay.HostPrefix(host)
+		cidrs = []netip.Prefix{pl.HostPrefix}
 	}
 	vpc = append(vpc, replay.VPCCIDRs(vpcs, nil)...)
-	if len(vpc) == 0 {
-		pl.notes = append(pl.notes, "no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
-	}
+	pl.NoVPCCIDR = len(vpc) == 0
 	topo, err := replay.SimpleTopology(acl, cidrs, vpc)
 	if err == nil {
 		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, nil)...)

@@ -80,7 +80,7 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl: %w", err))
 	}
-	oldPl.print(env, cmd, "", nil)
+	printPlacement(env, cmd, "", oldPl, nil)
 	// The new topology uses the same subnets (no second host detection).
 	nrf := *rf
 	if rf.subnetsFile == "" {
@@ -93,7 +93,7 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl-new: %w", err))
 	}
-	newPl.print(env, cmd, "--nacl-new: ", oldPl) // what placing the old ACLs did not say already
+	printPlacement(env, cmd, "--nacl-new: ", newPl, oldPl) // what placing the old ACLs did not say already
 	oldJudge, err := replay.NewJudge(oldTopo)
 	if err != nil {
 		return fail(env, cmd, err)
@@ -112,7 +112,7 @@ func runDiff(env *runEnv, args []string) int {
 	co := &checkOutput{env: env, in: in, rep: newRep, topo: newTopo, nano: in.anyNano(), sel: sel}
 	ro := co.renderOptions()
 	w := bufio.NewWriter(env.stdout)
-	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: oldPl.notes}
+	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: oldPl.Notes()}
 	switch *format {
 	case "json":
 		err = dv.WriteJSON(w)

@@ -75,7 +75,7 @@ func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl 
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	pl.print(env, cmd, "", nil)
+	printPlacement(env, cmd, "", pl, nil)
 	judge, err := replay.NewJudge(topo)
 	if err != nil {
 		return fail(env, cmd, err)
@@ -91,7 +91,7 @@ func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl 
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	rep := &render.FlowCheckReport{Report: res, Notes: pl.notes}
+	rep := &render.FlowCheckReport{Report: res, Notes: pl.Notes()}
 
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	switch {
@@ -227,12 +227,12 @@ func diffFlowLogs(env *runEnv, cmd, format, failOn string, rf *replayFlags, fl *
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl: %w", err))
 	}
-	oldPl.print(env, cmd, "", nil)
+	printPlacement(env, cmd, "", oldPl, nil)
 	newTopo, newPl, err := rf.topology(newFile, aclNew, nil)
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl-new: %w", err))
 	}
-	newPl.print(env, cmd, "--nacl-new: ", oldPl)
+	printPlacement(env, cmd, "--nacl-new: ", newPl, oldPl)
 	var ifaces []replay.InterfaceInfo
 	if fl.interfaces != "" {
 		if ifaces, err = replay.ReadInterfaces(fl.interfaces); err != nil {

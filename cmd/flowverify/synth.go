@@ -185,17 +185,17 @@ func runSynth(env *runEnv, args []string) int {
 	incomplete := reportProblems(env.stderr, "synth", stream)
 	recording := rec.Classify()
 	runtime.GC() // see replayInput.record
+	pl := render.Placement{NoVPCCIDR: len(opts.VPCCIDRs) == 0}
 	if len(opts.Subnets) == 0 {
 		host, n, ok := replay.DetectHostIn(recording)
 		if !ok {
 			return fail(env, "synth", errors.New("no --subnet given and no capture host could be detected (no unicast conversation): give --subnet CIDR"))
 		}
-		opts.Subnets = []netip.Prefix{replay.HostPrefix(host)}
-		fmt.Fprintf(env.stderr, "flowverify synth: notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s\n",
-			host, n, recording.NumConversations(), opts.Subnets[0])
+		pl.Host, pl.HostConvs, pl.Convs, pl.HostPrefix = host, n, recording.NumConversations(), replay.HostPrefix(host)
+		opts.Subnets = []netip.Prefix{pl.HostPrefix}
 	}
-	if len(opts.VPCCIDRs) == 0 {
-		fmt.Fprintln(env.stderr, "flowverify synth: notice: no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not recognised as exempt (169.254.169.253 still is)")
+	for _, l := range pl.SynthStderr() {
+		fmt.Fprintf(env.stderr, "flowverify synth: %s\n", l)
 	}
 	opts.Observations = synth.FromRecording(recording)
 	// --holdout learns from the first part of the capture time and replays
