@@ -8,10 +8,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
-	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -202,49 +200,23 @@ func runSynth(env *runEnv, args []string) int {
 	// the rest; without it the ACL is learned from everything, and a
 	// second synthesis from the first 80% estimates how such rules hold on
 	// later traffic (--holdout off skips it).
-	frac, estimate := synth.DefaultHoldout, true
+	h := synth.Holdout{Share: synth.DefaultHoldout, Estimate: true}
 	if sf.holdout != "" {
-		if frac, err = synth.ParseHoldout(sf.holdout); err != nil {
+		if h.Share, err = synth.ParseHoldout(sf.holdout); err != nil {
 			return fail(env, "synth", fmt.Errorf("--holdout: %w", err))
 		}
-		estimate = false
+		h.Estimate = false
 	}
-	var cut time.Time
-	if frac > 0 {
-		var ok bool
-		if cut, ok = synth.HoldoutCut(recording, frac); !ok && !estimate {
-			return fail(env, "synth", errors.New("--holdout: the capture spans no time to split"))
-		} else if !ok {
-			frac = 0
-		}
-	}
-	if frac > 0 && !estimate {
-		opts.Learn = synth.Learned(cut)
-	}
-	res, err := synth.SynthesizeRecording(recording, opts)
+	res, err := synth.SynthesizeHoldout(recording, opts, h)
 	if err != nil {
+		if errors.Is(err, synth.ErrNoTimeToSplit) {
+			err = fmt.Errorf("--holdout: %w", err)
+		}
 		return fail(env, "synth", err)
 	}
 	check, err := synth.SelfCheck(res, opts.Observations)
 	if err != nil {
 		return fail(env, "synth", err)
-	}
-	if frac > 0 {
-		learned := res
-		if estimate {
-			eo := opts
-			eo.Learn = synth.Learned(cut)
-			if learned, err = synth.SynthesizeRecording(recording, eo); err != nil {
-				return fail(env, "synth", err)
-			}
-		}
-		u, err := synth.ReplayUnseen(learned, recording, func(c *flows.Conversation) bool { return !c.First().Before(cut) }, "holdout")
-		if err != nil {
-			return fail(env, "synth", err)
-		}
-		u.Holdout, u.Cut = frac, cut
-		u.Estimate = estimate
-		res.Unseen = append(res.Unseen, *u)
 	}
 	for _, path := range sf.validate {
 		u, bad, err := replayValidation(env, cf, res, path)
