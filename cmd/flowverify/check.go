@@ -137,7 +137,7 @@ func runCheck(env *runEnv, args []string) int {
 			writeFailed = true
 		}
 	}
-	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: pl.Notes(), nano: in.anyNano(), sel: sel}
+	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: render.PlacementNotes(pl), nano: in.anyNano(), sel: sel}
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
 	denied := rep.Summary.Denied > 0

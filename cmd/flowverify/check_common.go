@@ -157,100 +157,58 @@ func looksLikeCIDR(s string) bool {
 
 // printPlacement writes p's stderr lines as "flowverify CMD: PREFIXLINE",
 // leaving out those of skip (already printed; may be nil).
-func printPlacement(env *runEnv, cmd, prefix string, p, skip *render.Placement) {
+func printPlacement(env *runEnv, cmd, prefix string, p, skip *replay.Placement) {
 	var done []string
 	if skip != nil {
-		done = skip.Stderr()
+		done = render.PlacementStderr(skip)
 	}
-	for _, l := range p.Stderr() {
+	for _, l := range render.PlacementStderr(p) {
 		if !slices.Contains(done, l) {
 			fmt.Fprintf(env.stderr, "flowverify %s: %s%s\n", cmd, prefix, l)
 		}
 	}
 }
 
-// topology places the ACL(s) of file as the flags say; in host-detection
-// mode it uses rec's conversations. It prints nothing: what it has to
-// say is in the placement.
-func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Recording) (*replay.Topology, *render.Placement, error) {
+// topology places the ACL(s) of file as the flags say (sel picks the ACL
+// in simple mode); in host-detection mode it uses rec's conversations.
+// It prints nothing: what it has to say is in the placement.
+func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Recording) (*replay.Topology, *replay.Placement, error) {
 	vpc, err := parsePrefixes("vpc-cidr", rf.vpcCIDRs)
 	if err != nil {
 		return nil, nil, err
 	}
-	var vpcs []replay.VPCInfo
+	o := replay.PlaceOptions{VPCCIDRs: vpc, Rec: rec, ACLs: file.ACLs}
 	if rf.vpcsFile != "" {
-		if vpcs, err = replay.ReadVPCs(rf.vpcsFile); err != nil {
+		if o.VPCs, err = replay.ReadVPCs(rf.vpcsFile); err != nil {
 			return nil, nil, err
 		}
 	}
-	topo, pl, err := rf.place(file, sel, rec, vpc, vpcs)
-	if err != nil {
+	if rf.subnetsFile == "" {
+		if o.ACL, err = file.Select(sel); err != nil {
+			return nil, nil, err
+		}
+		if o.CIDRs, err = parsePrefixes("subnet", rf.subnets); err != nil {
+			return nil, nil, err
+		}
+		return replay.Place(o)
+	}
+	if len(rf.subnets) > 0 {
+		return nil, nil, errors.New("--subnet and --subnets are exclusive (simple mode or VPC mode)")
+	}
+	if _, statErr := os.Stat(rf.subnetsFile); statErr != nil && looksLikeCIDR(strings.Split(rf.subnetsFile, ",")[0]) {
+		return nil, nil, fmt.Errorf("--subnets takes an 'aws ec2 describe-subnets' JSON file, and %s is a CIDR: did you mean --subnet %s?", rf.subnetsFile, rf.subnetsFile)
+	}
+	if o.Subnets, err = replay.ReadSubnets(rf.subnetsFile); err != nil {
 		return nil, nil, err
 	}
-	if len(topo.VPCCIDRs) == 0 && rec != nil {
-		pl.Resolvers = replay.InferResolvers(rec, topo)
-		for _, r := range pl.Resolvers {
-			topo.Resolvers = append(topo.Resolvers, r.Addr)
-		}
-		if len(topo.Resolvers) > 0 {
-			pl.NoVPCCIDR = false
-		}
+	if o.Subnets == nil {
+		o.Subnets = []replay.SubnetInfo{}
+	}
+	topo, pl, err := replay.Place(o)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s with %s: %w", file.Path, rf.subnetsFile, err)
 	}
 	return topo, pl, nil
-}
-
-// place builds the topology from the flags (simple or VPC mode) with the
-// VPC CIDRs of --vpc-cidr and, from --vpcs, of the subnets' VPCs. It
-// prints nothing: what it has to say is in the placement.
-func (rf *replayFlags) place(file *aclfile.File, sel string, rec *replay.Recording, vpc []netip.Prefix, vpcs []replay.VPCInfo) (*replay.Topology, *render.Placement, error) {
-	pl := &render.Placement{}
-	if rf.subnetsFile != "" {
-		if len(rf.subnets) > 0 {
-			return nil, nil, errors.New("--subnet and --subnets are exclusive (simple mode or VPC mode)")
-		}
-		if _, statErr := os.Stat(rf.subnetsFile); statErr != nil && looksLikeCIDR(strings.Split(rf.subnetsFile, ",")[0]) {
-			return nil, nil, fmt.Errorf("--subnets takes an 'aws ec2 describe-subnets' JSON file, and %s is a CIDR: did you mean --subnet %s?", rf.subnetsFile, rf.subnetsFile)
-		}
-		infos, err := replay.ReadSubnets(rf.subnetsFile)
-		if err != nil {
-			return nil, nil, err
-		}
-		ids := map[string]bool{}
-		for _, s := range infos {
-			ids[s.VPCID] = true
-		}
-		vpc = append(vpc, replay.VPCCIDRs(vpcs, ids)...)
-		topo, skipped, err := replay.VPCTopology(file.ACLs, infos, vpc)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s with %s: %w", file.Path, rf.subnetsFile, err)
-		}
-		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, ids)...)
-		pl.VPCMode, pl.LeftOut, pl.NoVPCCIDR = true, skipped, len(vpc) == 0
-		return topo, pl, nil
-	}
-	acl, err := file.Select(sel)
-	if err != nil {
-		return nil, nil, err
-	}
-	cidrs, err := parsePrefixes("subnet", rf.subnets)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(cidrs) == 0 {
-		host, n, ok := replay.DetectHostIn(rec)
-		if !ok {
-			return nil, nil, errors.New("no --subnet given and no capture host could be detected (no unicast conversation): give --subnet CIDR")
-		}
-		pl.Host, pl.HostConvs, pl.Convs, pl.HostPrefix = host, n, rec.NumConversations(), replay.HostPrefix(host)
-		cidrs = []netip.Prefix{pl.HostPrefix}
-	}
-	vpc = append(vpc, replay.VPCCIDRs(vpcs, nil)...)
-	pl.NoVPCCIDR = len(vpc) == 0
-	topo, err := replay.SimpleTopology(acl, cidrs, vpc)
-	if err == nil {
-		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, nil)...)
-	}
-	return topo, pl, err
 }
 
 // replayInput is the capture side of a replay: the paths to read (inputs

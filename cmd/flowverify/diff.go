@@ -112,7 +112,7 @@ func runDiff(env *runEnv, args []string) int {
 	co := &checkOutput{env: env, in: in, rep: newRep, topo: newTopo, nano: in.anyNano(), sel: sel}
 	ro := co.renderOptions()
 	w := bufio.NewWriter(env.stdout)
-	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: oldPl.Notes()}
+	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: render.PlacementNotes(oldPl)}
 	switch *format {
 	case "json":
 		err = dv.WriteJSON(w)

@@ -91,7 +91,7 @@ func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl 
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	rep := &render.FlowCheckReport{Report: res, Notes: pl.Notes()}
+	rep := &render.FlowCheckReport{Report: res, Notes: render.PlacementNotes(pl)}
 
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	switch {

@@ -183,7 +183,7 @@ func runSynth(env *runEnv, args []string) int {
 	incomplete := reportProblems(env.stderr, "synth", stream)
 	recording := rec.Classify()
 	runtime.GC() // see replayInput.record
-	pl := render.Placement{NoVPCCIDR: len(opts.VPCCIDRs) == 0}
+	pl := replay.Placement{NoVPCCIDR: len(opts.VPCCIDRs) == 0}
 	if len(opts.Subnets) == 0 {
 		host, n, ok := replay.DetectHostIn(recording)
 		if !ok {
@@ -192,7 +192,7 @@ func runSynth(env *runEnv, args []string) int {
 		pl.Host, pl.HostConvs, pl.Convs, pl.HostPrefix = host, n, recording.NumConversations(), replay.HostPrefix(host)
 		opts.Subnets = []netip.Prefix{pl.HostPrefix}
 	}
-	for _, l := range pl.SynthStderr() {
+	for _, l := range render.SynthPlacementStderr(&pl) {
 		fmt.Fprintf(env.stderr, "flowverify synth: %s\n", l)
 	}
 	opts.Observations = synth.FromRecording(recording)
