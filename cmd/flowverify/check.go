@@ -182,15 +182,8 @@ func (in *replayInput) secondPass(cf *captureFlags, j *replay.Judge, emit func(*
 	defer s.Close()
 	pp := replay.NewPacketPass(j, cf.cfg, in.rec)
 	in.rec = nil // the pass keeps what it needs (one bit per conversation)
-	var p capture.Packet
-	for s.Next(&p) == nil {
-		r, ok := pp.Next(&p)
-		if !ok {
-			continue
-		}
-		if err := emit(&p, r); err != nil {
-			return err
-		}
+	if err := pp.Stream(s, emit); err != nil {
+		return err
 	}
 	for i, f := range s.Files() {
 		if i < len(in.files) && f.Records != in.files[i].Records {

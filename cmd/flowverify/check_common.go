@@ -304,23 +304,11 @@ func (in *replayInput) spool(env *runEnv, p string) (string, error) {
 	return f.Name(), nil
 }
 
-// recordAll feeds every packet of s to r in batches (the table's batched
-// lookups are faster on large captures). It sets a low GC target first:
+// recordAll feeds every packet of s to r. It sets a low GC target first:
 // like the flows table, the recorder's memory is almost all live.
 func recordAll(s *capture.Stream, r *replay.Recorder) error {
 	lowGCHeadroom()
-	for {
-		ps, err := s.NextBatch(256)
-		if len(ps) > 0 {
-			r.AddBatch(ps)
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return r.AddStream(s)
 }
 
 // record runs the first pass.
