@@ -136,26 +136,10 @@ func runFlowsFlowLogs(env *runEnv, format, logFormat string, paths []string) int
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	// Conversations finish out of order; they are released in ID order,
-	// so only those finished ahead of an open one are held.
-	pending := map[int]render.FlowLogConversationJSON{}
 	var convs []render.FlowLogConversationJSON
-	next := 1
-	release := func() {
-		for {
-			c, ok := pending[next]
-			if !ok {
-				return
-			}
-			delete(pending, next)
-			convs = append(convs, c)
-			next++
-		}
-	}
-	pairer := flowlog.NewPairer(flowlog.PairConfig{}, func(c *flowlog.Conversation) {
-		pending[c.ID] = render.NewFlowLogConversationJSON(c)
-		release()
-	})
+	pairer := flowlog.NewPairer(flowlog.PairConfig{}, flowlog.InOrder(func(c *flowlog.Conversation) {
+		convs = append(convs, render.NewFlowLogConversationJSON(c))
+	}))
 	for rec := rd.Next(); rec != nil; rec = rd.Next() {
 		pairer.Add(rec)
 	}
