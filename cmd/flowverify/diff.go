@@ -94,18 +94,7 @@ func runDiff(env *runEnv, args []string) int {
 		return fail(env, cmd, fmt.Errorf("--nacl-new: %w", err))
 	}
 	printPlacement(env, cmd, "--nacl-new: ", newPl, oldPl) // what placing the old ACLs did not say already
-	oldJudge, err := replay.NewJudge(oldTopo)
-	if err != nil {
-		return fail(env, cmd, err)
-	}
-	newJudge, err := replay.NewJudge(newTopo)
-	if err != nil {
-		return fail(env, cmd, err)
-	}
-	// diff shows no fixes: skip the classes, change sets and proof.
-	noFixes := replay.ReportOptions{NoFixes: true}
-	oldRep, newRep := replay.SummarizeWith(oldJudge, in.rec, noFixes), replay.SummarizeWith(newJudge, in.rec, noFixes)
-	d, err := replay.Compare(oldRep, newRep)
+	d, newRep, err := replay.CompareTopologies(oldTopo, newTopo, in.rec)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
