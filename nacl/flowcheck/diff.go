@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/flowverify/flowverify/flows/flowlog"
+	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/replay"
 )
 
@@ -42,11 +43,33 @@ type DiffFlow struct {
 	// records logged different actions.
 	Logged flowlog.Action
 	Mixed  bool
-	// Old and New are the judgements of the flow's first record.
-	Old, New Result
+	// Old and New are the verdicts of the flow's first record.
+	Old, New Decision
 	// File and Line locate the flow's first record.
 	File string
 	Line int64
+}
+
+// Decision is a record's verdict at the logging interface and the rule
+// behind it: compact, for reports that keep one per flow.
+type Decision struct {
+	Verdict replay.Verdict
+	// HasRule: ACL, Direction and Rule name the deciding rule; else
+	// Reason says why no rule decided (exempt, not filtered).
+	HasRule   bool
+	ACL       string
+	Direction nacl.Direction
+	Rule      int
+	Reason    string
+}
+
+// DecisionOf returns the compact form of res.
+func DecisionOf(res *Result) Decision {
+	d := Decision{Verdict: res.Verdict, Reason: res.Judgement.Reason}
+	if c := res.Check(); c != nil {
+		d.HasRule, d.ACL, d.Direction, d.Rule = true, c.ACL, c.Direction, c.Rule
+	}
+	return d
 }
 
 // DiffReport is the outcome of judging every record against two ACLs.
@@ -103,7 +126,7 @@ func Diff(paths []string, oldJ, newJ *replay.Judge, o Options) (*DiffReport, err
 		f := flows[k]
 		if f == nil {
 			f = &DiffFlow{Interface: k.eni, Proto: k.proto, Src: k.src, Dst: k.dst, HasPorts: rec.HasPorts(), Change: change,
-				Logged: rec.Action, Old: od, New: nd, File: rec.File, Line: rec.Line}
+				Logged: rec.Action, Old: DecisionOf(&od), New: DecisionOf(&nd), File: rec.File, Line: rec.Line}
 			flows[k] = f
 			order = append(order, k)
 		}

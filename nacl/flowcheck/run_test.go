@@ -138,10 +138,10 @@ func TestDiff(t *testing.T) {
 		t.Fatalf("diff = %+v", d)
 	}
 	den, alw := d.Flows[0], d.Flows[1]
-	if den.Change != NewlyDenied || den.Dst.Port() != 443 || den.Line != 5 || den.Logged != flowlog.ActionReject || den.Mixed || den.New.Check().Rule != nacl32767 {
+	if den.Change != NewlyDenied || den.Dst.Port() != 443 || den.Line != 5 || den.Logged != flowlog.ActionReject || den.Mixed || den.New.Rule != nacl32767 || !den.New.HasRule {
 		t.Errorf("first flow = %+v, want the HTTPS record newly denied by the default rule", den)
 	}
-	if alw.Change != NewlyAllowed || alw.Dst.Port() != 3389 || alw.New.Check().Rule != 120 || alw.Old.Check().Rule != nacl32767 {
+	if alw.Change != NewlyAllowed || alw.Dst.Port() != 3389 || alw.New.Rule != 120 || alw.Old.Rule != nacl32767 {
 		t.Errorf("second flow = %+v, want the RDP record newly allowed by rule 120", alw)
 	}
 }

@@ -61,16 +61,16 @@ func NewFlowDiffReport(d *flowcheck.DiffReport) *FlowDiffReport {
 }
 
 // flowRuleText names the deciding rule ("acl-1 in#100"), else the
-// judgement's reason.
-func flowRuleText(res *flowcheck.Result) string {
-	if c := res.Check(); c != nil {
-		dir := "in"
-		if c.Direction == nacl.Egress {
-			dir = "out"
-		}
-		return c.ACL + " " + dir + "#" + strconv.Itoa(c.Rule)
+// reason no rule decided.
+func flowRuleText(d *flowcheck.Decision) string {
+	if !d.HasRule {
+		return d.Reason
 	}
-	return res.Judgement.Reason
+	dir := "in"
+	if d.Direction == nacl.Egress {
+		dir = "out"
+	}
+	return d.ACL + " " + dir + "#" + strconv.Itoa(d.Rule)
 }
 
 // FlowDiffCSVHeader is the header of `diff --format csv` over flow logs.
