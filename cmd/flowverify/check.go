@@ -101,7 +101,7 @@ func runCheck(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	pl.print(env, cmd, "", nil)
+	printPlacement(env, cmd, "", pl, nil)
 	var fixedFmt aclfile.Format
 	if o.writeFixed != "" {
 		if fixedFmt, err = fixedFormat(o.fixedFormat, file.Format); err != nil {
@@ -119,7 +119,7 @@ func runCheck(env *runEnv, args []string) int {
 		observe = table.Observe
 	}
 	rep := replay.SummarizeWith(judge, in.rec, replay.ReportOptions{FixAll: o.fixAll, Observe: observe})
-	rep.InferredResolvers = pl.resolvers
+	rep.InferredResolvers = pl.Resolvers
 	writeFailed := false
 	if o.writeFixed != "" {
 		files, warnings, err := writeFixed(rep, o.writeFixed, fixedFmt)
@@ -137,7 +137,7 @@ func runCheck(env *runEnv, args []string) int {
 			writeFailed = true
 		}
 	}
-	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: pl.notes, nano: in.anyNano(), sel: sel}
+	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: render.PlacementNotes(pl), nano: in.anyNano(), sel: sel}
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
 	denied := rep.Summary.Denied > 0
@@ -182,15 +182,8 @@ func (in *replayInput) secondPass(cf *captureFlags, j *replay.Judge, emit func(*
 	defer s.Close()
 	pp := replay.NewPacketPass(j, cf.cfg, in.rec)
 	in.rec = nil // the pass keeps what it needs (one bit per conversation)
-	var p capture.Packet
-	for s.Next(&p) == nil {
-		r, ok := pp.Next(&p)
-		if !ok {
-			continue
-		}
-		if err := emit(&p, r); err != nil {
-			return err
-		}
+	if err := pp.Stream(s, emit); err != nil {
+		return err
 	}
 	for i, f := range s.Files() {
 		if i < len(in.files) && f.Records != in.files[i].Records {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/formats/limits"
@@ -154,120 +155,60 @@ func looksLikeCIDR(s string) bool {
 	return err == nil
 }
 
-// placement is what placing the ACLs on subnets had to say: stderr lines
-// (warnings and notices, "warning: subnet ...: left out") for the command
-// to print, and notes for the report.
-type placement struct {
-	stderr []string
-	notes  []string
-	// resolvers are the Amazon DNS resolvers inferred from the traffic,
-	// which the report prints first.
-	resolvers []replay.InferredResolver
-}
-
-// print writes the stderr lines as "flowverify CMD: PREFIXLINE", leaving
-// out those in skip (already printed).
-func (p *placement) print(env *runEnv, cmd, prefix string, skip *placement) {
-	for _, l := range p.stderr {
-		if skip != nil && slices.Contains(skip.stderr, l) {
-			continue
+// printPlacement writes p's stderr lines as "flowverify CMD: PREFIXLINE",
+// leaving out those of skip (already printed; may be nil).
+func printPlacement(env *runEnv, cmd, prefix string, p, skip *replay.Placement) {
+	var done []string
+	if skip != nil {
+		done = render.PlacementStderr(skip)
+	}
+	for _, l := range render.PlacementStderr(p) {
+		if !slices.Contains(done, l) {
+			fmt.Fprintf(env.stderr, "flowverify %s: %s%s\n", cmd, prefix, l)
 		}
-		fmt.Fprintf(env.stderr, "flowverify %s: %s%s\n", cmd, prefix, l)
 	}
 }
 
-// topology places the ACL(s) of file as the flags say; in host-detection
-// mode it uses rec's conversations. It prints nothing: what it has to
-// say is in the placement.
-func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Recording) (*replay.Topology, *placement, error) {
+// topology places the ACL(s) of file as the flags say (sel picks the ACL
+// in simple mode); in host-detection mode it uses rec's conversations.
+// It prints nothing: what it has to say is in the placement.
+func (rf *replayFlags) topology(file *aclfile.File, sel string, rec *replay.Recording) (*replay.Topology, *replay.Placement, error) {
 	vpc, err := parsePrefixes("vpc-cidr", rf.vpcCIDRs)
 	if err != nil {
 		return nil, nil, err
 	}
-	var vpcs []replay.VPCInfo
+	o := replay.PlaceOptions{VPCCIDRs: vpc, Rec: rec, ACLs: file.ACLs}
 	if rf.vpcsFile != "" {
-		if vpcs, err = replay.ReadVPCs(rf.vpcsFile); err != nil {
+		if o.VPCs, err = replay.ReadVPCs(rf.vpcsFile); err != nil {
 			return nil, nil, err
 		}
 	}
-	topo, pl, err := rf.place(file, sel, rec, vpc, vpcs)
-	if err != nil {
+	if rf.subnetsFile == "" {
+		if o.ACL, err = file.Select(sel); err != nil {
+			return nil, nil, err
+		}
+		if o.CIDRs, err = parsePrefixes("subnet", rf.subnets); err != nil {
+			return nil, nil, err
+		}
+		return replay.Place(o)
+	}
+	if len(rf.subnets) > 0 {
+		return nil, nil, errors.New("--subnet and --subnets are exclusive (simple mode or VPC mode)")
+	}
+	if _, statErr := os.Stat(rf.subnetsFile); statErr != nil && looksLikeCIDR(strings.Split(rf.subnetsFile, ",")[0]) {
+		return nil, nil, fmt.Errorf("--subnets takes an 'aws ec2 describe-subnets' JSON file, and %s is a CIDR: did you mean --subnet %s?", rf.subnetsFile, rf.subnetsFile)
+	}
+	if o.Subnets, err = replay.ReadSubnets(rf.subnetsFile); err != nil {
 		return nil, nil, err
 	}
-	if len(topo.VPCCIDRs) == 0 && rec != nil {
-		pl.resolvers = replay.InferResolvers(rec, topo)
-		for _, r := range pl.resolvers {
-			topo.Resolvers = append(topo.Resolvers, r.Addr)
-		}
-		if len(topo.Resolvers) > 0 {
-			pl.notes = slices.DeleteFunc(pl.notes, func(n string) bool { return strings.HasPrefix(n, "no --vpc-cidr given") })
-		}
+	if o.Subnets == nil {
+		o.Subnets = []replay.SubnetInfo{}
+	}
+	topo, pl, err := replay.Place(o)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s with %s: %w", file.Path, rf.subnetsFile, err)
 	}
 	return topo, pl, nil
-}
-
-// place builds the topology from the flags (simple or VPC mode) with the
-// VPC CIDRs of --vpc-cidr and, from --vpcs, of the subnets' VPCs. It
-// prints nothing: what it has to say is in the placement.
-func (rf *replayFlags) place(file *aclfile.File, sel string, rec *replay.Recording, vpc []netip.Prefix, vpcs []replay.VPCInfo) (*replay.Topology, *placement, error) {
-	pl := &placement{}
-	if rf.subnetsFile != "" {
-		if len(rf.subnets) > 0 {
-			return nil, nil, errors.New("--subnet and --subnets are exclusive (simple mode or VPC mode)")
-		}
-		if _, statErr := os.Stat(rf.subnetsFile); statErr != nil && looksLikeCIDR(strings.Split(rf.subnetsFile, ",")[0]) {
-			return nil, nil, fmt.Errorf("--subnets takes an 'aws ec2 describe-subnets' JSON file, and %s is a CIDR: did you mean --subnet %s?", rf.subnetsFile, rf.subnetsFile)
-		}
-		infos, err := replay.ReadSubnets(rf.subnetsFile)
-		if err != nil {
-			return nil, nil, err
-		}
-		ids := map[string]bool{}
-		for _, s := range infos {
-			ids[s.VPCID] = true
-		}
-		vpc = append(vpc, replay.VPCCIDRs(vpcs, ids)...)
-		topo, skipped, err := replay.VPCTopology(file.ACLs, infos, vpc)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s with %s: %w", file.Path, rf.subnetsFile, err)
-		}
-		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, ids)...)
-		for _, s := range skipped {
-			pl.stderr = append(pl.stderr, "warning: subnet "+s+": left out")
-		}
-		if len(vpc) == 0 {
-			pl.notes = append(pl.notes, "no --vpc-cidr given: describe-subnets does not hold the VPC CIDR, so the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
-		}
-		return topo, pl, nil
-	}
-	acl, err := file.Select(sel)
-	if err != nil {
-		return nil, nil, err
-	}
-	cidrs, err := parsePrefixes("subnet", rf.subnets)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(cidrs) == 0 {
-		host, n, ok := replay.DetectHostIn(rec)
-		if !ok {
-			return nil, nil, errors.New("no --subnet given and no capture host could be detected (no unicast conversation): give --subnet CIDR")
-		}
-		hp := replay.HostPrefix(host)
-		pl.stderr = append(pl.stderr, fmt.Sprintf("notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s; override with --subnet CIDR or --subnets FILE",
-			host, n, rec.NumConversations(), hp))
-		pl.notes = append(pl.notes, fmt.Sprintf("subnet %s is the detected capture host (no --subnet given)", hp))
-		cidrs = []netip.Prefix{hp}
-	}
-	vpc = append(vpc, replay.VPCCIDRs(vpcs, nil)...)
-	if len(vpc) == 0 {
-		pl.notes = append(pl.notes, "no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not exempted (169.254.169.253 still is)")
-	}
-	topo, err := replay.SimpleTopology(acl, cidrs, vpc)
-	if err == nil {
-		topo.Resolvers = append(topo.Resolvers, replay.VPCResolvers(vpcs, nil)...)
-	}
-	return topo, pl, err
 }
 
 // replayInput is the capture side of a replay: the paths to read (inputs
@@ -363,23 +304,11 @@ func (in *replayInput) spool(env *runEnv, p string) (string, error) {
 	return f.Name(), nil
 }
 
-// recordAll feeds every packet of s to r in batches (the table's batched
-// lookups are faster on large captures). It sets a low GC target first:
+// recordAll feeds every packet of s to r. It sets a low GC target first:
 // like the flows table, the recorder's memory is almost all live.
 func recordAll(s *capture.Stream, r *replay.Recorder) error {
 	lowGCHeadroom()
-	for {
-		ps, err := s.NextBatch(256)
-		if len(ps) > 0 {
-			r.AddBatch(ps)
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return r.AddStream(s)
 }
 
 // record runs the first pass.

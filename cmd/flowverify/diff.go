@@ -80,7 +80,7 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl: %w", err))
 	}
-	oldPl.print(env, cmd, "", nil)
+	printPlacement(env, cmd, "", oldPl, nil)
 	// The new topology uses the same subnets (no second host detection).
 	nrf := *rf
 	if rf.subnetsFile == "" {
@@ -93,26 +93,15 @@ func runDiff(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl-new: %w", err))
 	}
-	newPl.print(env, cmd, "--nacl-new: ", oldPl) // what placing the old ACLs did not say already
-	oldJudge, err := replay.NewJudge(oldTopo)
-	if err != nil {
-		return fail(env, cmd, err)
-	}
-	newJudge, err := replay.NewJudge(newTopo)
-	if err != nil {
-		return fail(env, cmd, err)
-	}
-	// diff shows no fixes: skip the classes, change sets and proof.
-	noFixes := replay.ReportOptions{NoFixes: true}
-	oldRep, newRep := replay.SummarizeWith(oldJudge, in.rec, noFixes), replay.SummarizeWith(newJudge, in.rec, noFixes)
-	d, err := replay.Compare(oldRep, newRep)
+	printPlacement(env, cmd, "--nacl-new: ", newPl, oldPl) // what placing the old ACLs did not say already
+	d, newRep, err := replay.CompareTopologies(oldTopo, newTopo, in.rec)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
 	co := &checkOutput{env: env, in: in, rep: newRep, topo: newTopo, nano: in.anyNano(), sel: sel}
 	ro := co.renderOptions()
 	w := bufio.NewWriter(env.stdout)
-	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: oldPl.notes}
+	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: render.PlacementNotes(oldPl)}
 	switch *format {
 	case "json":
 		err = dv.WriteJSON(w)

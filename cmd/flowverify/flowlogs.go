@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"time"
 
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/flows/flowlog"
@@ -77,7 +75,7 @@ func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl 
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	pl.print(env, cmd, "", nil)
+	printPlacement(env, cmd, "", pl, nil)
 	judge, err := replay.NewJudge(topo)
 	if err != nil {
 		return fail(env, cmd, err)
@@ -88,48 +86,21 @@ func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl 
 			return fail(env, cmd, err)
 		}
 	}
-	opts := flowlog.Options{Format: fl.format}
-
-	// Pass 1: verdicts, hits, conversations.
-	rd, err := flowlog.Open(paths, opts)
+	opts := flowcheck.Options{Log: flowlog.Options{Format: fl.format}, Window: win, Interfaces: ifaces, MaxExamples: maxExamples}
+	res, err := flowcheck.Run(paths, judge, opts)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	checker := flowcheck.New(judge, ifaces)
-	pairer := flowlog.NewPairer(flowlog.PairConfig{}, nil)
-	rep := &render.FlowCheckReport{Notes: pl.notes}
-	inWin := newFlowWindow(win)
-	for rec := rd.Next(); rec != nil; rec = rd.Next() {
-		if !inWin(rec) {
-			continue
-		}
-		res := checker.Check(rec)
-		pairer.Add(rec)
-		var ex *[]render.FlowExample
-		switch res.Attribution {
-		case flowcheck.AttrNACL:
-			ex = &rep.Explained
-		case flowcheck.AttrNotNACL:
-			ex = &rep.Unexplained
-		case flowcheck.AttrAcceptWouldDeny:
-			ex = &rep.WouldDeny
-		}
-		if ex != nil && len(*ex) < maxExamples {
-			*ex = append(*ex, render.NewFlowExample(rec, &res))
-		}
-	}
-	rd.Close()
-	pairer.Finish()
-	rep.Summary, rep.Totals, rep.Hits, rep.Problems = rd.Summary(), checker.Totals(), checker.Hits(), rd.Problems()
-	rep.Conversations = pairer.Len()
-	if rep.Totals.Uncertain > 0 {
-		rep.Notes = append(rep.Notes, "uncertain verdicts: flow logs carry no ICMP type, so rules naming one cannot be matched; or an interface's side could not be told (no subnet-id, flow-direction or --interfaces)")
-	}
+	rep := &render.FlowCheckReport{Report: res, Notes: render.PlacementNotes(pl)}
 
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	switch {
 	case fl.records:
-		err = writeFlowRecords(w, paths, opts, judge, ifaces, pairer, newFlowWindow(win))
+		pw := render.NewPacketWriter(&render.Options{})
+		err = res.Records(paths, judge, opts, func(v *flowcheck.RecordVisit) error {
+			_, err := w.Write(pw.FlowRecordJSON(v))
+			return err
+		})
 	case o.format == "json":
 		err = render.WriteFlowCheckJSON(w, rep)
 	case o.format == "jsonl":
@@ -157,33 +128,6 @@ func runCheckFlowLogs(env *runEnv, cmd string, o checkOpts, rf *replayFlags, fl 
 	return exitOK
 }
 
-// writeFlowRecords is the second pass of --records: the same records in
-// the same order, each with its conversation and leg (the roles decided
-// in the first pass).
-func writeFlowRecords(w io.Writer, paths []string, opts flowlog.Options, judge *replay.Judge, ifaces []replay.InterfaceInfo, first *flowlog.Pairer, inWin func(*flowlog.Record) bool) error {
-	rd, err := flowlog.Open(paths, opts)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
-	checker := flowcheck.New(judge, ifaces)
-	pairer := flowlog.NewPairer(flowlog.PairConfig{}, nil)
-	pw := render.NewPacketWriter(&render.Options{})
-	for rec := rd.Next(); rec != nil; rec = rd.Next() {
-		if !inWin(rec) {
-			continue
-		}
-		res := checker.Check(rec)
-		id, fromA := pairer.Add(rec)
-		roles := first.Roles(id)
-		fr := render.FlowRecord{Rec: rec, Res: &res, Conversation: id, Leg: roles.LegOf(fromA), Weak: roles.Weak()}
-		if _, err := w.Write(pw.FlowRecordJSON(&fr)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // runFlowsFlowLogs is `flows` over VPC Flow Logs: the conversations built
 // from the records, in the order of their first record.
 func runFlowsFlowLogs(env *runEnv, format, logFormat string, paths []string) int {
@@ -192,26 +136,10 @@ func runFlowsFlowLogs(env *runEnv, format, logFormat string, paths []string) int
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	// Conversations finish out of order; they are released in ID order,
-	// so only those finished ahead of an open one are held.
-	pending := map[int]render.FlowLogConversationJSON{}
 	var convs []render.FlowLogConversationJSON
-	next := 1
-	release := func() {
-		for {
-			c, ok := pending[next]
-			if !ok {
-				return
-			}
-			delete(pending, next)
-			convs = append(convs, c)
-			next++
-		}
-	}
-	pairer := flowlog.NewPairer(flowlog.PairConfig{}, func(c *flowlog.Conversation) {
-		pending[c.ID] = render.NewFlowLogConversationJSON(c)
-		release()
-	})
+	pairer := flowlog.NewPairer(flowlog.PairConfig{}, flowlog.InOrder(func(c *flowlog.Conversation) {
+		convs = append(convs, render.NewFlowLogConversationJSON(c))
+	}))
 	for rec := rd.Next(); rec != nil; rec = rd.Next() {
 		pairer.Add(rec)
 	}
@@ -247,70 +175,10 @@ func runDiffFlowLogs(env *runEnv, cmd, format, failOn string, oldTopo, newTopo *
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	rd, err := flowlog.Open(paths, flowlog.Options{Format: logFormat})
+	rep, err := flowcheck.Diff(paths, oldJudge, newJudge, flowcheck.Options{Log: flowlog.Options{Format: logFormat}, Window: win, Interfaces: ifaces})
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	oldC, newC := flowcheck.New(oldJudge, ifaces), flowcheck.New(newJudge, ifaces)
-	type key struct {
-		eni, proto, src, dst, change string
-	}
-	rows := map[key]*render.FlowDiffRow{}
-	var order []key
-	rep := &render.FlowDiffReport{}
-	rule := func(res *flowcheck.Result) string {
-		if c := res.Check(); c != nil {
-			return c.ACL + " " + dirText(c) + "#" + fmt.Sprint(c.Rule)
-		}
-		return res.Judgement.Reason
-	}
-	inWin := newFlowWindow(win)
-	for rec := rd.Next(); rec != nil; rec = rd.Next() {
-		if !inWin(rec) {
-			continue
-		}
-		rep.Records++
-		o, n := oldC.Check(rec), newC.Check(rec)
-		od, nd := o.Verdict == replay.Deny, n.Verdict == replay.Deny
-		if od == nd {
-			continue
-		}
-		change := "newly-denied"
-		if od {
-			change = "newly-allowed"
-			rep.NewlyAllowed++
-		} else {
-			rep.NewlyDenied++
-		}
-		ex := render.NewFlowExample(rec, &n)
-		k := key{rec.InterfaceID, ex.Proto, ex.Src, ex.Dst, change}
-		row := rows[k]
-		if row == nil {
-			row = &render.FlowDiffRow{Interface: k.eni, Proto: k.proto, Src: k.src, Dst: k.dst, Change: change, Logged: rec.Action.String(),
-				OldVerdict: string(o.Verdict), OldRule: rule(&o), NewVerdict: string(n.Verdict), NewRule: rule(&n), First: fmt.Sprintf("%s:%d", rec.File, rec.Line)}
-			rows[k] = row
-			order = append(order, k)
-		}
-		row.Records++
-		row.Packets += rec.Packets
-		row.Bytes += rec.Bytes
-		if row.Logged != rec.Action.String() {
-			row.Logged = "both"
-		}
-	}
-	rd.Close()
-	for _, want := range []string{"newly-denied", "newly-allowed"} {
-		for _, k := range order {
-			if k.change == want {
-				rep.Rows = append(rep.Rows, *rows[k])
-			}
-		}
-	}
-	problems := rd.Problems()
-	for i := range problems {
-		rep.Problems = append(rep.Problems, problems[i].Error())
-	}
-	rep.Complete = rd.Summary().Complete()
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	err = render.WriteFlowDiff(w, format, rep, env.stdoutIsTerminal)
 	if ferr := w.Flush(); err == nil {
@@ -319,24 +187,16 @@ func runDiffFlowLogs(env *runEnv, cmd, format, failOn string, oldTopo, newTopo *
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	for _, p := range rep.Problems {
-		fmt.Fprintf(env.stderr, "flowverify %s: %s\n", cmd, p)
+	for i := range rep.Problems {
+		fmt.Fprintf(env.stderr, "flowverify %s: %s\n", cmd, rep.Problems[i].Error())
 	}
-	if !rep.Complete {
+	if !rep.Summary.Complete() {
 		return exitError
 	}
 	if rep.NewlyDenied > 0 && failOn != "never" {
 		return exitFindings
 	}
 	return exitOK
-}
-
-// dirText is "in" or "out".
-func dirText(c *replay.Check) string {
-	if c.Direction == 1 {
-		return "out"
-	}
-	return "in"
 }
 
 // diffFlowLogs places both NACLs and runs runDiffFlowLogs.
@@ -351,12 +211,12 @@ func diffFlowLogs(env *runEnv, cmd, format, failOn string, rf *replayFlags, fl *
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl: %w", err))
 	}
-	oldPl.print(env, cmd, "", nil)
+	printPlacement(env, cmd, "", oldPl, nil)
 	newTopo, newPl, err := rf.topology(newFile, aclNew, nil)
 	if err != nil {
 		return fail(env, cmd, fmt.Errorf("--nacl-new: %w", err))
 	}
-	newPl.print(env, cmd, "--nacl-new: ", oldPl)
+	printPlacement(env, cmd, "--nacl-new: ", newPl, oldPl)
 	var ifaces []replay.InterfaceInfo
 	if fl.interfaces != "" {
 		if ifaces, err = replay.ReadInterfaces(fl.interfaces); err != nil {
@@ -368,31 +228,4 @@ func diffFlowLogs(env *runEnv, cmd, format, failOn string, rf *replayFlags, fl *
 		return fail(env, cmd, err)
 	}
 	return runDiffFlowLogs(env, cmd, format, failOn, oldTopo, newTopo, ifaces, fl.format, win, paths)
-}
-
-// newFlowWindow returns the --since/--until filter for records: a record
-// is in the window when its aggregation interval overlaps it. Relative
-// bounds count from the start of the first record read.
-func newFlowWindow(w replay.Window) func(*flowlog.Record) bool {
-	var since, until time.Time
-	started := false
-	resolve := func(b replay.TimeBound, start time.Time) time.Time {
-		if b.IsRel {
-			return start.Add(b.Rel)
-		}
-		return b.Abs
-	}
-	return func(r *flowlog.Record) bool {
-		if !w.Since.Set && !w.Until.Set {
-			return true
-		}
-		if !started {
-			started = true
-			since, until = resolve(w.Since, r.StartTime()), resolve(w.Until, r.StartTime())
-		}
-		if w.Since.Set && r.EndTime().Before(since) {
-			return false
-		}
-		return !w.Until.Set || !r.StartTime().After(until)
-	}
 }

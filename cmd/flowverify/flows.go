@@ -46,7 +46,7 @@ func runFlows(env *runEnv, args []string) int {
 	stopOnInterrupt(stream, cf.live != "")
 	lowGCHeadroom()
 
-	rep := render.NewFlows(stream, classifyStream(stream, cf.cfg))
+	rep := render.NewFlows(stream, flows.ClassifyStream(stream, cf.cfg))
 	if m := sel.Match; m != nil {
 		rep.SetMatch(func(c *flows.Conversation) bool { return m(c, "") }, sel.Describe)
 	}
@@ -122,20 +122,4 @@ func signalName(s syscall.Signal) string {
 		return "SIGHUP"
 	}
 	return s.String()
-}
-
-// classifyStream reads the whole stream into a conversation table and
-// classifies it. Conversations are then built one at a time (flows.Classified.Conversations), so
-// memory stays at the table's compact size.
-func classifyStream(s *capture.Stream, cfg flows.Config) *flows.Classified {
-	t := flows.NewTable(cfg)
-	// Packets come in batches decoded ahead by the stream's goroutine;
-	// AddAll overlaps the table's memory accesses over several of them.
-	for {
-		ps, err := s.NextBatch(256)
-		if err != nil {
-			return t.Classify()
-		}
-		t.AddAll(ps)
-	}
 }

@@ -9,33 +9,9 @@ import (
 	"strings"
 
 	"github.com/agext/levenshtein"
+	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/spf13/pflag"
 )
-
-// usage prints the command list to w.
-func usage(w io.Writer) error {
-	var b bytes.Buffer
-	fmt.Fprintln(&b, "flowverify: replay packet captures against AWS VPC Network ACLs")
-	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "Usage: flowverify COMMAND [flags] [args]")
-	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "Commands:")
-	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "Examples:")
-	for _, name := range []string{"check", "lint"} {
-		c, _ := lookup(name)
-		fmt.Fprintf(&b, "  %s\n", c.examples[0])
-	}
-	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "'flowverify help COMMAND' (or COMMAND --help) shows a command's flags, examples and exit codes;")
-	fmt.Fprintln(&b, "'flowverify --version' the version; 'flowverify man' the manual page.")
-	fmt.Fprintln(&b, "Exit codes: 0 ok, 1 findings (denied packets, lint findings), 2 error.")
-	_, err := w.Write(b.Bytes())
-	return err
-}
 
 // newFlagSet returns a pflag set that reports errors instead of exiting;
 // --help prints the command's help (synopsis, summary, flags, examples,
@@ -45,47 +21,17 @@ func newFlagSet(env *runEnv, name, synopsis string) *pflag.FlagSet {
 	fs.SetOutput(env.stderr)
 	fs.SortFlags = true
 	fs.Usage = func() {
-		_ = writeCommandHelp(env.stdout, name, synopsis, fs) // help is best effort; the exit code is 0 either way
+		var doc *render.CommandDoc
+		if c, ok := lookup(name); ok {
+			d := c.doc(false)
+			doc = &d
+		}
+		_ = render.WriteCommandHelp(env.stdout, name, synopsis, doc, fs) // help is best effort; the exit code is 0 either way
 	}
 	if env.def != nil {
 		env.def.flags, env.def.synopsis = fs, synopsis
 	}
 	return fs
-}
-
-// writeCommandHelp prints the help of command name.
-func writeCommandHelp(w io.Writer, name, synopsis string, fs *pflag.FlagSet) error {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "Usage: flowverify %s %s\n", name, synopsis)
-	c, ok := lookup(name)
-	if ok {
-		fmt.Fprintf(&b, "\n%s\n", upperFirst(c.summary))
-	}
-	fmt.Fprintf(&b, "\nFlags:\n%s", fs.FlagUsages())
-	if ok {
-		if len(c.examples) > 0 {
-			fmt.Fprintf(&b, "\nExamples:\n")
-			for _, e := range c.examples {
-				fmt.Fprintf(&b, "  %s\n", e)
-			}
-		}
-		fmt.Fprintf(&b, "\nExit codes:\n")
-		for code, text := range c.exits {
-			if text != "" {
-				fmt.Fprintf(&b, "  %d  %s\n", code, text)
-			}
-		}
-	}
-	_, err := w.Write(b.Bytes())
-	return err
-}
-
-// upperFirst capitalises the first letter of s.
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // parseFlags parses args; it returns (exit code, false) when the command
@@ -179,3 +125,26 @@ func define(c *command) commandDef {
 	}
 	return d
 }
+
+// doc describes c for help; with flags, also its flags and synopsis
+// (from define, which runs the command with --help).
+func (c *command) doc(flags bool) render.CommandDoc {
+	d := render.CommandDoc{Name: c.name, Summary: c.summary, Examples: c.examples, Exits: c.exits}
+	if flags {
+		def := define(c)
+		d.Flags, d.Synopsis = def.flags, def.synopsis
+	}
+	return d
+}
+
+// commandDocs describes every command, in the order of commands.
+func commandDocs(flags bool) []render.CommandDoc {
+	docs := make([]render.CommandDoc, len(commands))
+	for i := range commands {
+		docs[i] = commands[i].doc(flags)
+	}
+	return docs
+}
+
+// usage prints the command list to w.
+func usage(w io.Writer) error { return render.WriteUsage(w, commandDocs(false)) }

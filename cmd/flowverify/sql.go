@@ -51,7 +51,7 @@ func runSQL(env *runEnv, args []string) int {
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	pl.print(env, cmd, "", nil)
+	printPlacement(env, cmd, "", pl, nil)
 	judge, err := replay.NewJudge(topo)
 	if err != nil {
 		return fail(env, cmd, err)

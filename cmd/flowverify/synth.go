@@ -7,12 +7,9 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
-	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -186,68 +183,40 @@ func runSynth(env *runEnv, args []string) int {
 	incomplete := reportProblems(env.stderr, "synth", stream)
 	recording := rec.Classify()
 	runtime.GC() // see replayInput.record
+	pl := replay.Placement{NoVPCCIDR: len(opts.VPCCIDRs) == 0}
 	if len(opts.Subnets) == 0 {
 		host, n, ok := replay.DetectHostIn(recording)
 		if !ok {
 			return fail(env, "synth", errors.New("no --subnet given and no capture host could be detected (no unicast conversation): give --subnet CIDR"))
 		}
-		opts.Subnets = []netip.Prefix{replay.HostPrefix(host)}
-		fmt.Fprintf(env.stderr, "flowverify synth: notice: no --subnet given: using the capture host %s (in %d of %d conversations) as %s\n",
-			host, n, recording.NumConversations(), opts.Subnets[0])
+		pl.Host, pl.HostConvs, pl.Convs, pl.HostPrefix = host, n, recording.NumConversations(), replay.HostPrefix(host)
+		opts.Subnets = []netip.Prefix{pl.HostPrefix}
 	}
-	if len(opts.VPCCIDRs) == 0 {
-		fmt.Fprintln(env.stderr, "flowverify synth: notice: no --vpc-cidr given: the Amazon DNS resolver at VPC base+2 is not recognised as exempt (169.254.169.253 still is)")
+	for _, l := range render.SynthPlacementStderr(&pl) {
+		fmt.Fprintf(env.stderr, "flowverify synth: %s\n", l)
 	}
 	opts.Observations = synth.FromRecording(recording)
 	// --holdout learns from the first part of the capture time and replays
 	// the rest; without it the ACL is learned from everything, and a
 	// second synthesis from the first 80% estimates how such rules hold on
 	// later traffic (--holdout off skips it).
-	frac, estimate := synth.DefaultHoldout, true
+	h := synth.Holdout{Share: synth.DefaultHoldout, Estimate: true}
 	if sf.holdout != "" {
-		if frac, err = synth.ParseHoldout(sf.holdout); err != nil {
+		if h.Share, err = synth.ParseHoldout(sf.holdout); err != nil {
 			return fail(env, "synth", fmt.Errorf("--holdout: %w", err))
 		}
-		estimate = false
+		h.Estimate = false
 	}
-	var cut time.Time
-	if frac > 0 {
-		var ok bool
-		if cut, ok = synth.HoldoutCut(recording, frac); !ok && !estimate {
-			return fail(env, "synth", errors.New("--holdout: the capture spans no time to split"))
-		} else if !ok {
-			frac = 0
-		}
-	}
-	pct := strconv.FormatFloat(frac*100, 'f', -1, 64) + "%"
-	if frac > 0 && !estimate {
-		opts.Learn = synth.Learned(cut)
-	}
-	res, err := synth.SynthesizeRecording(recording, opts)
+	res, err := synth.SynthesizeHoldout(recording, opts, h)
 	if err != nil {
+		if errors.Is(err, synth.ErrNoTimeToSplit) {
+			err = fmt.Errorf("--holdout: %w", err)
+		}
 		return fail(env, "synth", err)
 	}
 	check, err := synth.SelfCheck(res, opts.Observations)
 	if err != nil {
 		return fail(env, "synth", err)
-	}
-	if frac > 0 {
-		learned, label := res, fmt.Sprintf("held out: the last %s of the capture time, conversations starting at or after %s", pct, cut.UTC().Format("2006-01-02T15:04:05.000Z"))
-		if estimate {
-			eo := opts
-			eo.Learn = synth.Learned(cut)
-			if learned, err = synth.SynthesizeRecording(recording, eo); err != nil {
-				return fail(env, "synth", err)
-			}
-			label = fmt.Sprintf("rules learned from the first %s of the capture time, replayed on the conversations starting at or after %s; --holdout sets the share, --holdout off skips this",
-				strconv.FormatFloat(100-frac*100, 'f', -1, 64)+"%", cut.UTC().Format("2006-01-02T15:04:05.000Z"))
-		}
-		u, err := synth.ReplayUnseen(learned, recording, func(c *flows.Conversation) bool { return !c.First().Before(cut) }, label)
-		if err != nil {
-			return fail(env, "synth", err)
-		}
-		u.Estimate = estimate
-		res.Unseen = append(res.Unseen, *u)
 	}
 	for _, path := range sf.validate {
 		u, bad, err := replayValidation(env, cf, res, path)

@@ -169,3 +169,24 @@ func compareLeg(ol, nl *Leg, kind ChangeKind) (Change, bool) {
 	ch.Kind, ch.OldVerdict, ch.NewVerdict = kind, ol.Verdict, nl.Verdict
 	return ch, found
 }
+
+// CompareTopologies judges rec with the old and the new topology (no
+// fixes: a diff shows none) and compares the two reports; it returns the
+// new report too (its inputs and conversations are the diff's context).
+func CompareTopologies(oldTopo, newTopo *Topology, rec *Recording) (*Diff, *Report, error) {
+	oldJudge, err := NewJudge(oldTopo)
+	if err != nil {
+		return nil, nil, err
+	}
+	newJudge, err := NewJudge(newTopo)
+	if err != nil {
+		return nil, nil, err
+	}
+	noFixes := ReportOptions{NoFixes: true}
+	oldRep, newRep := SummarizeWith(oldJudge, rec, noFixes), SummarizeWith(newJudge, rec, noFixes)
+	d, err := Compare(oldRep, newRep)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, newRep, nil
+}

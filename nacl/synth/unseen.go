@@ -51,8 +51,14 @@ type UnseenDenial struct {
 // from: the held-out part of the capture (--holdout) or other captures
 // (--validate).
 type Unseen struct {
-	// Label names the data: "holdout: last 20% (after TIME)" or a file.
+	// Label names the data: a file, or "holdout" for the held-out part
+	// of the capture (then Holdout and Cut describe it).
 	Label string
+	// Holdout is set by the caller when the data is the last part of the
+	// capture time: the share held out (0.2 for the last 20%); Cut is
+	// where that part starts (conversations starting at or after it).
+	Holdout float64
+	Cut     time.Time
 	// Working counts the conversations that worked (crossing the ACL's
 	// boundary); Denied lists those the ACL breaks, in ID order.
 	Working int

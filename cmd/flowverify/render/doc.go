@@ -42,6 +42,11 @@
 //	                          change-set merges and problems, the proof's lint findings and problems
 //	synth_notes.go            synth's sentences: warnings and notes (synth.Message), peer decisions' reasons,
 //	                          the self-check and unseen-data summaries, denied replies outside a forced range
+//	flowlogs.go, flowlog_diff.go  check and diff over VPC Flow Logs (text, JSON, JSONL, CSV, --records lines)
+//	placement.go              what placing the ACLs had to say (replay.Placement): left-out subnets, the
+//	                          detected capture host, a missing VPC CIDR
+//	cli.go                    usage, command help, the man page and the bash/zsh/fish completion scripts
+//	                          (from CommandDoc values cmd/flowverify describes its commands with)
 //
 // Speed matters on three paths, measured by bench/bench.sh: the flows JSON
 // encoder (appendConvJSON), the check conversation table (CheckTable,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -13,18 +14,6 @@ import (
 	"github.com/flowverify/flowverify/nacl/replay"
 )
 
-// FlowRecord is one judged flow-log record for --records output.
-type FlowRecord struct {
-	Rec *flowlog.Record
-	Res *flowcheck.Result
-	// Conversation is the record's conversation ID; Leg its direction
-	// in it (request or response); Weak is true when the client/server
-	// decision rests on weak evidence.
-	Conversation int
-	Leg          flowlog.Leg
-	Weak         bool
-}
-
 // FlowRecordJSON returns one JSON object (with a trailing newline) for a
 // judged record, in input order: file, line, time (start) and end,
 // interface, action (as logged), proto, src, dst, sport/dport, packets,
@@ -32,7 +21,7 @@ type FlowRecord struct {
 // attribution (when any), placement, uncertain (when true), checks in the
 // shape of --packets lines, and decided_by (the index in checks of the
 // check behind verdict and attribution). The slice is reused.
-func (w *PacketWriter) FlowRecordJSON(fr *FlowRecord) []byte {
+func (w *PacketWriter) FlowRecordJSON(fr *flowcheck.RecordVisit) []byte {
 	r, res := fr.Rec, fr.Res
 	b := w.buf[:0]
 	b = append(b, `{"file":`...)
@@ -126,20 +115,31 @@ func (w *PacketWriter) appendChecksJSON(b []byte, j *replay.Judgement) []byte {
 	return append(b, ']')
 }
 
-// FlowCheckReport is the result of `check` over flow logs.
+// FlowCheckReport is the result of `check` over flow logs with the
+// placement notes of the topology.
 type FlowCheckReport struct {
-	Summary  flowlog.Summary
-	Totals   flowcheck.Totals
-	Hits     []flowcheck.Hit
-	Problems []flowlog.Problem
-	// Unexplained are examples of REJECTs the NACL does not explain.
-	Unexplained []FlowExample
-	// Explained are examples of REJECTs the NACL explains.
-	Explained []FlowExample
-	// WouldDeny are examples of ACCEPTs the ACL would deny.
-	WouldDeny     []FlowExample
-	Conversations int
-	Notes         []string
+	*flowcheck.Report
+	Notes []string
+}
+
+// notes are the placement notes, then the note on uncertain verdicts.
+func (r *FlowCheckReport) notes() []string {
+	if r.Totals.Uncertain == 0 {
+		return r.Notes
+	}
+	return append(slices.Clip(r.Notes), "uncertain verdicts: flow logs carry no ICMP type, so rules naming one cannot be matched; or an interface's side could not be told (no subnet-id, flow-direction or --interfaces)")
+}
+
+// flowExamples quotes judged records.
+func flowExamples(xs []flowcheck.Example) []FlowExample {
+	if xs == nil {
+		return nil
+	}
+	out := make([]FlowExample, len(xs))
+	for i := range xs {
+		out[i] = NewFlowExample(&xs[i].Record, &xs[i].Result)
+	}
+	return out
 }
 
 // FlowExample is one record quoted in a report.
@@ -237,8 +237,8 @@ func WriteFlowCheckJSON(w io.Writer, r *FlowCheckReport) error {
 		WouldDeny   []FlowExample    `json:"accept_would_deny"`
 		Problems    []string         `json:"problems"`
 		Notes       []string         `json:"notes"`
-	}{Complete: r.Summary.Complete(), Hits: []flowHitJSON{}, Problems: []string{}, Notes: r.Notes,
-		Explained: r.Explained, Unexplained: r.Unexplained, WouldDeny: r.WouldDeny}
+	}{Complete: r.Summary.Complete(), Hits: []flowHitJSON{}, Problems: []string{}, Notes: r.notes(),
+		Explained: flowExamples(r.Explained), Unexplained: flowExamples(r.Unexplained), WouldDeny: flowExamples(r.WouldDeny)}
 	for _, f := range r.Summary.Files {
 		doc.Files = append(doc.Files, fileJSON{f.Name, f.Kind, f.Gzip, f.Format, f.Version, f.Records, f.NoData, f.SkipData, f.Bad, f.Complete})
 	}
@@ -294,9 +294,9 @@ func WriteFlowCheckText(w io.Writer, r *FlowCheckReport, colour bool) error {
 		title string
 		ex    []FlowExample
 	}{
-		{"REJECTs the NACL explains (first ones)", r.Explained},
-		{"REJECTs the NACL does not explain: a security group, VPC Block Public Access or a packet after the close (first ones)", r.Unexplained},
-		{"ACCEPTs the ACL would deny (first ones)", r.WouldDeny},
+		{"REJECTs the NACL explains (first ones)", flowExamples(r.Explained)},
+		{"REJECTs the NACL does not explain: a security group, VPC Block Public Access or a packet after the close (first ones)", flowExamples(r.Unexplained)},
+		{"ACCEPTs the ACL would deny (first ones)", flowExamples(r.WouldDeny)},
 	} {
 		if len(sec.ex) == 0 {
 			continue
@@ -326,7 +326,7 @@ func WriteFlowCheckText(w io.Writer, r *FlowCheckReport, colour bool) error {
 	if !s.Complete() {
 		fmt.Fprintln(w, "INCOMPLETE: some input could not be read to its end (see the problems on stderr).")
 	}
-	for _, n := range r.Notes {
+	for _, n := range r.notes() {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/flowverify/flowverify/flows"
@@ -101,7 +102,7 @@ func writeSynthUnseen(b *strings.Builder, r *synth.Result) {
 		if u.Estimate {
 			title = "Held-out estimate"
 		}
-		fmt.Fprintf(b, "%s (%s): %s\n", title, u.Label, SynthUnseenSummary(u))
+		fmt.Fprintf(b, "%s (%s): %s\n", title, unseenLabel(u), SynthUnseenSummary(u))
 		if u.Estimate && !u.OK() {
 			b.WriteString("  (the printed rules were learned from the whole capture; what the estimate denies appeared only late in it: such traffic may be rare, record longer to cover it)\n")
 		}
@@ -122,4 +123,18 @@ func writeSynthUnseen(b *strings.Builder, r *synth.Result) {
 			fmt.Fprintf(b, "  never worked, admitted by a response (ephemeral) range: %s\n", synthFailedViaResponse(&f))
 		}
 	}
+}
+
+// unseenLabel names the replayed data: the file, or the held-out part of
+// the capture time (for an estimate, what the rules were learned from).
+func unseenLabel(u *synth.Unseen) string {
+	if u.Holdout <= 0 {
+		return u.Label
+	}
+	at := formatTimeMillis(u.Cut)
+	if u.Estimate {
+		return fmt.Sprintf("rules learned from the first %s of the capture time, replayed on the conversations starting at or after %s; --holdout sets the share, --holdout off skips this",
+			strconv.FormatFloat(100-u.Holdout*100, 'f', -1, 64)+"%", at)
+	}
+	return fmt.Sprintf("held out: the last %s of the capture time, conversations starting at or after %s", strconv.FormatFloat(u.Holdout*100, 'f', -1, 64)+"%", at)
 }

@@ -75,7 +75,7 @@ func synthIntentJSON(j *SynthJSON, r *synth.Result) {
 	}
 	for i := range r.Unseen {
 		u := &r.Unseen[i]
-		ju := SynthUnseenJSON{Label: u.Label, OK: u.OK(), Incomplete: u.Incomplete, Estimate: u.Estimate, Summary: SynthUnseenSummary(u), Working: u.Working, Failed: u.Failed,
+		ju := SynthUnseenJSON{Label: unseenLabel(u), OK: u.OK(), Incomplete: u.Incomplete, Estimate: u.Estimate, Summary: SynthUnseenSummary(u), Working: u.Working, Failed: u.Failed,
 			FailedAllowed:    texts(u.FailedAllowed, synthFailedAllowed),
 			FailedServedPort: u.FailedServedPort, FailedViaResponse: texts(u.FailedViaResponse, synthFailedViaResponse), Exempt: u.Exempt}
 		ju.Denied, ju.Restricted = synthDenialsJSON(u.Denied), synthDenialsJSON(u.Restricted)

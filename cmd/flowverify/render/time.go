@@ -54,3 +54,7 @@ func FormatTime(t time.Time, nano bool) string {
 // FormatTimeSeconds formats t in RFC 3339 UTC to the second
 // ("2026-11-24T03:18:54Z"), as synth's observation window is printed.
 func FormatTimeSeconds(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// formatTimeMillis formats t in RFC 3339 UTC to the millisecond
+// ("2026-11-24T03:18:54.120Z"), as synth's holdout cut is printed.
+func formatTimeMillis(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
