@@ -99,25 +99,8 @@ func (w *PacketWriter) JSON(p *capture.Packet, r *replay.PacketResult) []byte {
 			b = w.q(b, why)
 		}
 	}
-	b = append(b, `,"checks":[`...)
-	for i := 0; i < r.Judgement.NCheck; i++ {
-		c := &r.Judgement.Checks[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"acl":`...)
-		b = w.q(b, c.ACL)
-		b = append(b, `,"subnet":"`...)
-		b = c.Subnet.AppendTo(b)
-		b = append(b, `","direction":"`...)
-		b = append(b, c.Direction.String()...)
-		b = append(b, `","rule":`...)
-		b = strconv.AppendInt(b, int64(c.Rule), 10)
-		b = append(b, `,"action":"`...)
-		b = append(b, c.Action.String()...)
-		b = append(b, `"}`...)
-	}
-	b = append(b, "]}\n"...)
+	b = w.appendChecksJSON(b, &r.Judgement)
+	b = append(b, "}\n"...)
 	w.buf = b
 	return b
 }
