@@ -3,10 +3,10 @@
 # or an unlucky user could hand it, under a memory ceiling (ulimit -v) and
 # a time limit (timeout), and checks the documented exit code and what it
 # must (or must not) print. .ci/run runs it; locally:
-#   bash testdata/hostile/run.sh
-# Generated inputs (too large to commit) come from testdata/hostile/gen.
+#   bash cmd/flowverify/testdata/hostile/run.sh
+# Generated inputs (too large to commit) come from cmd/flowverify/testdata/hostile/gen.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../../.."
 
 MEM_KB=${HOSTILE_MEM_KB:-2097152} # 2 GiB of address space per row
 SECS=${HOSTILE_SECS:-60}          # per row; each takes a few seconds at most
@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 # its rows fail).
 fv=${HOSTILE_BIN:-$work/flowverify}
 [ -n "${HOSTILE_BIN:-}" ] || go build -o "$fv" ./cmd/flowverify || exit 2
-go run ./testdata/hostile/gen "$work" || exit 2
+go run ./cmd/flowverify/testdata/hostile/gen "$work" || exit 2
 nacl=pcaps/webserver.nacl
 pcap=pcaps/webserver.pcap
 

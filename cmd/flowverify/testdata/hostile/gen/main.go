@@ -1,5 +1,5 @@
 // Command gen writes the generated inputs of the hostile-input table
-// (testdata/hostile/run.sh) into a directory: inputs too large to commit
+// (cmd/flowverify/testdata/hostile/run.sh) into a directory: inputs too large to commit
 // (100,000 first fragments, 20,000 distinct-port conversations, 30,000
 // rules) and small crafted ones. Standard library only; the same files
 // every run.
