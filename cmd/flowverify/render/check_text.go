@@ -261,7 +261,7 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 	if notes := o.checkNotes(r); len(notes) > 0 {
 		b.WriteString("\nNOTES\n")
 		for _, n := range notes {
-			fmt.Fprintf(&b, "- %s\n", n)
+			writeWrapped(&b, "- ", n, o.Width)
 		}
 	}
 	_, err = io.WriteString(w, b.String())
@@ -368,6 +368,10 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 		b.WriteByte('\n')
 	}
 	for _, e := range o.sentences(cr) {
+		if o.Width > 0 {
+			writeWrapped(b, "  ", capitalise(e), o.Width)
+			continue
+		}
 		b.WriteString("  ")
 		if e != "" && e[0] < utf8.RuneSelf {
 			b.WriteString(strings.ToUpper(e[:1]))
@@ -377,7 +381,7 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 		}
 		b.WriteByte('\n')
 	}
-	writeClassText(b, r, cr)
+	writeClassText(b, r, cr, o.Width)
 	for _, i := range cr.Fixes {
 		b.WriteString("  fix (" + r.Fixes[i].ACL + "): " + r.Fixes[i].Line + "\n")
 	}
