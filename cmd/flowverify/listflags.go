@@ -106,25 +106,8 @@ func (l *listFlags) selection() (render.ConvSelect, error) {
 
 // incomplete lists the inputs that could not be read to their end.
 func (in *replayInput) incomplete() []render.IncompleteFile {
-	var out []render.IncompleteFile
 	if in.stream == nil {
 		return nil
 	}
-	probs := in.stream.Problems()
-	for i := range in.files {
-		f := &in.files[i]
-		if f.Complete {
-			continue
-		}
-		name := f.Name
-		reason := "not read to its end"
-		for _, p := range probs {
-			if p.Fatal && (p.File == name || p.File == in.paths[i]) {
-				reason = strings.TrimPrefix(p.Error(), p.File+": ")
-				break
-			}
-		}
-		out = append(out, render.IncompleteFile{Name: name, Reason: reason})
-	}
-	return out
+	return render.IncompleteFiles(in.files, in.paths, in.stream.Problems())
 }
