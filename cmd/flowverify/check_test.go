@@ -381,3 +381,27 @@ func TestCheckWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckWidthACLNames: in terminal mode (here --width) the verdict
+// cells of a multi-ACL table name the ACLs by their Name tag; output that
+// is not a terminal keeps the IDs, so goldens and scripts are unchanged.
+func TestCheckWidthACLNames(t *testing.T) {
+	args := []string{"check", "--all", "--nacl", samples + "vpc-acls.json", "--subnets", samples + "vpc-subnets.json", "--vpc-cidr", "10.0.0.0/16", samples + "vpc-two-subnets.pcap"}
+	plain, _, _ := runCLI(t, nil, args...)
+	named, _, _ := runCLI(t, nil, append([]string{args[0], "--width", "200"}, args[1:]...)...)
+	row := func(out string) string {
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "1 ") {
+				return line
+			}
+		}
+		t.Fatalf("no row 1 in:\n%s", out)
+		return ""
+	}
+	if r := row(plain); !strings.Contains(r, "allow acl-web out#100:allow, acl-db in#100:allow") {
+		t.Errorf("non-terminal row lost the IDs: %q", r)
+	}
+	if r := row(named); !strings.Contains(r, "allow web out#100:allow, db in#100:allow") || strings.Contains(r, "acl-") {
+		t.Errorf("terminal row does not name the ACLs: %q", r)
+	}
+}
