@@ -94,3 +94,46 @@ func TestJSONSchemas(t *testing.T) {
 		})
 	}
 }
+
+// jsonl: every line of check and flows is a conversation of its JSON
+// document's schema, and the last line of an incomplete run is the
+// incomplete line.
+func TestJSONLSchemas(t *testing.T) {
+	data, err := os.ReadFile(samples + "webserver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, data[:3000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	incomplete := compileSchema(t, "incomplete-line.schema.json")
+	cases := []struct {
+		schema string
+		args   []string
+	}{
+		{"check.schema.json#/$defs/conversation", append(append([]string(nil), webArgs...), "--format", "jsonl", "--all")},
+		{"flows.schema.json#/$defs/conversation", []string{"flows", "--format", "jsonl"}},
+	}
+	for _, c := range cases {
+		sch := compileSchema(t, c.schema)
+		for _, in := range []string{samples + "webserver.pcap", cut} {
+			out, _, _ := runCLI(t, nil, append(c.args, in)...)
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			if in == cut {
+				if err := validateJSON(t, incomplete, lines[len(lines)-1]); err != nil {
+					t.Errorf("%s %s: last line is not the incomplete line: %v", c.args[0], in, err)
+				}
+				lines = lines[:len(lines)-1]
+			}
+			if len(lines) < 2 {
+				t.Fatalf("%s %s: %d lines", c.args[0], in, len(lines))
+			}
+			for i, line := range lines {
+				if err := validateJSON(t, sch, line); err != nil {
+					t.Errorf("%s %s line %d: %v", c.args[0], in, i+1, err)
+				}
+			}
+		}
+	}
+}
