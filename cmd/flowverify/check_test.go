@@ -405,3 +405,10 @@ func TestCheckWidthACLNames(t *testing.T) {
 		t.Errorf("terminal row does not name the ACLs: %q", r)
 	}
 }
+
+func TestCheckWidthNegative(t *testing.T) {
+	_, errs, code := runCLI(t, nil, "check", "--width", "-3", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", samples+"webserver.pcap")
+	if code != exitError || !strings.Contains(errs, "--width -3") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}

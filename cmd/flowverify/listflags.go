@@ -58,6 +58,9 @@ func (l *listFlags) selection() (render.ConvSelect, error) {
 	if l.limit < 0 {
 		return sel, fmt.Errorf("--limit %d: want 0 (no limit) or more", l.limit)
 	}
+	if l.width < -1 {
+		return sel, fmt.Errorf("--width %d: want 0 (no wrapping) or more", l.width)
+	}
 	var tests []func(*flows.Conversation, replay.Status) bool
 	var desc []string
 	if l.status != "" {
