@@ -137,7 +137,7 @@ func runCheck(env *runEnv, args []string) int {
 			writeFailed = true
 		}
 	}
-	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: render.PlacementNotes(pl), nano: in.anyNano(), sel: sel}
+	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: render.PlacementNotes(pl), nano: in.anyNano(), sel: sel, width: o.list.textWidth(env)}
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	out.w = w
 	denied := rep.Summary.Denied > 0
@@ -211,6 +211,8 @@ type checkOutput struct {
 	w     *bufio.Writer
 	// sel chooses the conversations listed.
 	sel render.ConvSelect
+	// width is the text width (0: no wrapping).
+	width int
 }
 
 // renderOptions returns the options for the replay renderers.
@@ -219,7 +221,7 @@ func (o *checkOutput) renderOptions() *render.Options {
 	for i := range o.in.files {
 		names[i] = o.in.fileName(i)
 	}
-	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal, Notes: o.notes,
+	return &render.Options{Files: names, Nano: o.nano, FileNano: o.in.nano, Colour: o.env.stdoutIsTerminal, Width: o.width, Notes: o.notes,
 		Select: o.sel, Incomplete: o.in.incomplete(), Inputs: o.in.files}
 }
 

@@ -220,3 +220,63 @@ func TestFlowsWhere(t *testing.T) {
 		t.Errorf("csv: %q", out)
 	}
 }
+
+// An input cut short ends every jsonl report (check, check --packets,
+// flows) with one {"type":"incomplete","complete":false,...} line naming
+// the file and why; a whole input has no such line. CSV keeps its table
+// and the contract is stderr plus exit 2.
+func TestIncompleteMarkedJSONLAndCSV(t *testing.T) {
+	data, err := os.ReadFile(samples + "webserver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, data[:3000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lastLine := func(out string) map[string]any {
+		t.Helper()
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		var m map[string]any
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	runs := map[string][]string{
+		"check":          append(append([]string(nil), webArgs...), "--format", "jsonl"),
+		"check-packets":  append(append([]string(nil), webArgs...), "--format", "jsonl", "--packets"),
+		"flows":          {"flows", "--format", "jsonl"},
+		"check-complete": append(append([]string(nil), webArgs...), "--format", "jsonl"),
+	}
+	for name, args := range runs {
+		in := cut
+		if name == "check-complete" {
+			in = samples + "webserver.pcap"
+		}
+		out, errs, code := runCLI(t, nil, append(args, in)...)
+		last := lastLine(out)
+		if name == "check-complete" {
+			if _, ok := last["type"]; ok || code != exitFindings {
+				t.Errorf("%s: exit %d, last line %v: want no incomplete line", name, code, last)
+			}
+			continue
+		}
+		if code != exitError || !strings.Contains(errs, "record truncated") {
+			t.Errorf("%s: exit %d, stderr %q", name, code, errs)
+		}
+		inc, _ := last["incomplete"].([]any)
+		if last["type"] != "incomplete" || last["complete"] != false || len(inc) != 1 ||
+			!strings.Contains(inc[0].(map[string]any)["reason"].(string), "frame 14 (offset 2761) record truncated") ||
+			inc[0].(map[string]any)["file"] != cut {
+			t.Errorf("%s: last line %v: want the incomplete marker", name, last)
+		}
+		if n := strings.Count(out, `"type":"incomplete"`); n != 1 {
+			t.Errorf("%s: %d incomplete lines, want 1", name, n)
+		}
+	}
+	out, errs, code := runCLI(t, nil, append(append([]string(nil), webArgs...), "--format", "csv", cut)...)
+	if code != exitError || !strings.Contains(errs, cut) || !strings.Contains(errs, "record truncated") || !strings.HasPrefix(out, "id,") {
+		t.Errorf("csv: exit %d, stderr %q, out %.40q", code, errs, out)
+	}
+}

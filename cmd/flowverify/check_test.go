@@ -340,3 +340,75 @@ func TestDiffNewPlacementWarnings(t *testing.T) {
 		t.Errorf("warnings repeated or missing:\n%s", errs)
 	}
 }
+
+// TestCheckWidth: --width wraps the DENIED stories and the notes at word
+// boundaries; --width 0 and a non-terminal stdout keep every sentence on
+// one line, so the two reports hold the same words.
+func TestCheckWidth(t *testing.T) {
+	args := []string{"check", "--nacl", samples + "webserver.nacl", "--subnet", "10.0.1.0/24", "--vpc-cidr", "10.0.0.0/16", samples + "webserver.pcap"}
+	plain, _, code := runCLI(t, nil, args...)
+	if code != exitFindings {
+		t.Fatalf("exit %d", code)
+	}
+	zero, _, _ := runCLI(t, nil, append([]string{args[0], "--width", "0"}, args[1:]...)...)
+	if zero != plain {
+		t.Fatal("--width 0 changed the report")
+	}
+	const width = 50
+	wrapped, _, _ := runCLI(t, nil, append([]string{args[0], "--width", "50"}, args[1:]...)...)
+	if wrapped == plain {
+		t.Fatal("--width 50 wrapped nothing")
+	}
+	if strings.Join(strings.Fields(wrapped), " ") != strings.Join(strings.Fields(plain), " ") {
+		t.Fatal("--width changed the words of the report, not only line breaks")
+	}
+	// Every line of the DENIED and NOTES sections that is a sentence (not
+	// a leg line, not a fix) fits the width unless it is one long word.
+	section := ""
+	for _, line := range strings.Split(wrapped, "\n") {
+		if line != "" && line[0] != ' ' && line[0] != '-' && line[0] != '#' {
+			section = strings.Fields(line)[0]
+		}
+		if section != "DENIED" && section != "NOTES" {
+			continue
+		}
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "#") || strings.HasPrefix(trimmed, "request") || strings.HasPrefix(trimmed, "response") || strings.HasPrefix(trimmed, "fix (") {
+			continue
+		}
+		if len([]rune(line)) > width && strings.Contains(trimmed, " ") {
+			t.Errorf("line wider than %d: %q", width, line)
+		}
+	}
+}
+
+// TestCheckWidthACLNames: in terminal mode (here --width) the verdict
+// cells of a multi-ACL table name the ACLs by their Name tag; output that
+// is not a terminal keeps the IDs, so goldens and scripts are unchanged.
+func TestCheckWidthACLNames(t *testing.T) {
+	args := []string{"check", "--all", "--nacl", samples + "vpc-acls.json", "--subnets", samples + "vpc-subnets.json", "--vpc-cidr", "10.0.0.0/16", samples + "vpc-two-subnets.pcap"}
+	plain, _, _ := runCLI(t, nil, args...)
+	named, _, _ := runCLI(t, nil, append([]string{args[0], "--width", "200"}, args[1:]...)...)
+	row := func(out string) string {
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "1 ") {
+				return line
+			}
+		}
+		t.Fatalf("no row 1 in:\n%s", out)
+		return ""
+	}
+	if r := row(plain); !strings.Contains(r, "allow acl-web out#100:allow, acl-db in#100:allow") {
+		t.Errorf("non-terminal row lost the IDs: %q", r)
+	}
+	if r := row(named); !strings.Contains(r, "allow web out#100:allow, db in#100:allow") || strings.Contains(r, "acl-") {
+		t.Errorf("terminal row does not name the ACLs: %q", r)
+	}
+}
+
+func TestCheckWidthNegative(t *testing.T) {
+	_, errs, code := runCLI(t, nil, "check", "--width", "-3", "--nacl", samples+"webserver.nacl", "--subnet", "10.0.1.0/24", samples+"webserver.pcap")
+	if code != exitError || !strings.Contains(errs, "--width -3") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}

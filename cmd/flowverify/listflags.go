@@ -21,6 +21,8 @@ type listFlags struct {
 	status        string
 	conversations []string
 	where         string
+	// width is --width: the text width (0 unlimited; -1: the terminal's).
+	width int
 }
 
 // defaultLimit is the default --limit of the text listings.
@@ -32,6 +34,16 @@ func addListFlags(fs *pflag.FlagSet, l *listFlags) {
 	fs.IntVar(&l.limit, "limit", defaultLimit, "text: list at most N conversations and N broken ones (0: no limit); json, jsonl and csv list every conversation the filters keep")
 	fs.StringVar(&l.status, "status", "", "list only conversations of this status: denied or affected (any packet denied), ok, request-denied, response-denied, both-denied, exempt, not-filtered (comma-separated)")
 	addWhereFlags(fs, l)
+	fs.IntVar(&l.width, "width", -1, "text: wrap sentences and notes at N columns (0: never wrap); default: the terminal's width when stdout is a terminal, else no wrapping")
+}
+
+// textWidth is the width text reports wrap at: --width when given, else
+// the terminal's (0, no wrapping, when stdout is not a terminal).
+func (l *listFlags) textWidth(env *runEnv) int {
+	if l.width >= 0 {
+		return l.width
+	}
+	return env.termWidth
 }
 
 // addWhereFlags registers --where and --conversation on fs.
@@ -45,6 +57,9 @@ func (l *listFlags) selection() (render.ConvSelect, error) {
 	sel := render.ConvSelect{All: l.all, Limit: l.limit}
 	if l.limit < 0 {
 		return sel, fmt.Errorf("--limit %d: want 0 (no limit) or more", l.limit)
+	}
+	if l.width < -1 {
+		return sel, fmt.Errorf("--width %d: want 0 (no wrapping) or more", l.width)
 	}
 	var tests []func(*flows.Conversation, replay.Status) bool
 	var desc []string
@@ -94,25 +109,8 @@ func (l *listFlags) selection() (render.ConvSelect, error) {
 
 // incomplete lists the inputs that could not be read to their end.
 func (in *replayInput) incomplete() []render.IncompleteFile {
-	var out []render.IncompleteFile
 	if in.stream == nil {
 		return nil
 	}
-	probs := in.stream.Problems()
-	for i := range in.files {
-		f := &in.files[i]
-		if f.Complete {
-			continue
-		}
-		name := f.Name
-		reason := "not read to its end"
-		for _, p := range probs {
-			if p.Fatal && (p.File == name || p.File == in.paths[i]) {
-				reason = strings.TrimPrefix(p.Error(), p.File+": ")
-				break
-			}
-		}
-		out = append(out, render.IncompleteFile{Name: name, Reason: reason})
-	}
-	return out
+	return render.IncompleteFiles(in.files, in.paths, in.stream.Problems())
 }

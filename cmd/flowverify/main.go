@@ -52,6 +52,9 @@ type runEnv struct {
 	stdout, stderr io.Writer
 	// stdoutIsTerminal enables colour in text output.
 	stdoutIsTerminal bool
+	// termWidth is the terminal's width in columns when stdout is a
+	// terminal, else 0 (text is not wrapped).
+	termWidth int
 	// def, when not nil, receives the flags and synopsis a command
 	// defines (see define).
 	def *commandDef
@@ -146,6 +149,9 @@ func lookup(name string) (*command, bool) {
 func main() {
 	colour := isTerminal(os.Stdout)
 	env, flush := terminalSafeEnv(os.Stdin, os.Stdout, os.Stderr, colour)
+	if colour {
+		env.termWidth = terminalWidth(os.Stdout)
+	}
 	if stdoutWasClosed(os.Stdout) {
 		env.stdout = closedWriter{}
 	}

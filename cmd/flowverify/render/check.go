@@ -59,16 +59,22 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 			return err
 		})
 	case "jsonl":
+		var err error
 		if packets {
-			return pass2(func(p *capture.Packet, r replay.PacketResult) error {
+			err = pass2(func(p *capture.Packet, r replay.PacketResult) error {
 				_, err := w.Write(pw.JSON(p, &r))
 				return err
 			})
+		} else {
+			err = ro.eachListed(rep, func(cr *replay.ConvResult) error {
+				_, err := w.Write(append(ro.appendCheckConvJSON(w.AvailableBuffer(), cr), '\n'))
+				return err
+			})
 		}
-		return ro.eachListed(rep, func(cr *replay.ConvResult) error {
-			_, err := w.Write(append(ro.appendCheckConvJSON(w.AvailableBuffer(), cr), '\n'))
+		if err != nil {
 			return err
-		})
+		}
+		return ro.WriteIncompleteJSONL(w)
 	case "csv":
 		cw := csv.NewWriter(w)
 		if packets {

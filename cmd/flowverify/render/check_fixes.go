@@ -65,13 +65,13 @@ func targetWords(c replay.Classification) string {
 
 // writeClassText prints a denied conversation's class and, when it gets
 // no fix, why.
-func writeClassText(b *strings.Builder, r *replay.Report, cr *replay.ConvResult) {
+func writeClassText(b *strings.Builder, r *replay.Report, cr *replay.ConvResult, width int) {
 	if cr.Class.Class == "" {
 		return
 	}
-	fmt.Fprintf(b, "  class: %s; %s\n", cr.Class, ClassDetail(cr.Class, cr.Conv))
+	writeWrapped(b, "  class: ", fmt.Sprintf("%s; %s", cr.Class, ClassDetail(cr.Class, cr.Conv)), width)
 	if !r.Fixed(cr.Class.Class) {
-		b.WriteString("  no fix: " + noFixWhy(cr.Class.Class) + "\n")
+		writeWrapped(b, "  no fix: ", noFixWhy(cr.Class.Class), width)
 	}
 }
 

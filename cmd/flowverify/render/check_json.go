@@ -23,6 +23,9 @@ type Options struct {
 	FileNano []bool
 	// Colour enables ANSI colours in text output.
 	Colour bool
+	// Width wraps the sentences and notes of text output at word
+	// boundaries to this many columns (0: no wrapping).
+	Width int
 	// Notes are the command's notes (where the NACLs were placed, ...),
 	// printed before the report's own caveats.
 	Notes []string

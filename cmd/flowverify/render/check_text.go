@@ -225,7 +225,7 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 			return err
 		}
 		b.Reset()
-		if err := o.writeConvTable(w, r, multi, table); err != nil {
+		if err := o.writeConvTable(w, r, multi, table, o.aclNames(t, multi)); err != nil {
 			return err
 		}
 	} else if r.Summary.Conversations > 0 {
@@ -261,21 +261,51 @@ func (o *Options) WriteCheckText(w io.Writer, r *replay.Report, t *replay.Topolo
 	if notes := o.checkNotes(r); len(notes) > 0 {
 		b.WriteString("\nNOTES\n")
 		for _, n := range notes {
-			fmt.Fprintf(&b, "- %s\n", n)
+			writeWrapped(&b, "- ", n, o.Width)
 		}
 	}
 	_, err = io.WriteString(w, b.String())
 	return err
 }
 
+// aclNames replaces, in the verdict cells of a terminal's table (o.Width
+// set, several ACLs named in the cells), each ACL ID by its Name tag when
+// it has one that no other ACL of the topology shares; nil when nothing
+// is replaced. Output that is not a terminal keeps the IDs.
+func (o *Options) aclNames(t *replay.Topology, multi bool) *strings.Replacer {
+	if o.Width == 0 || !multi {
+		return nil
+	}
+	byName := map[string][]string{}
+	for _, s := range t.Subnets {
+		if s.ACL == nil || s.ACL.Name == "" || s.ACL.Name == s.ACL.ID {
+			continue
+		}
+		if ids := byName[s.ACL.Name]; !slices.Contains(ids, s.ACL.ID) {
+			byName[s.ACL.Name] = append(ids, s.ACL.ID)
+		}
+	}
+	var pairs []string
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		if ids := byName[name]; len(ids) == 1 {
+			pairs = append(pairs, ids[0]+" ", name+" ")
+		}
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	return strings.NewReplacer(pairs...)
+}
+
 // writeConvTable prints the conversation table of the conversations
 // o.Select keeps, at most o.Select.Limit rows.
-func (o *Options) writeConvTable(w io.Writer, r *replay.Report, multi bool, table *CheckTable) error {
+// names, when not nil, writes ACL names for IDs in the verdict cells.
+func (o *Options) writeConvTable(w io.Writer, r *replay.Report, multi bool, table *CheckTable, names *strings.Replacer) error {
 	sel := &o.Select
 	var widths []int
-	// The widths measured while judging cover every conversation: use
-	// them only when every conversation is listed.
-	if table != nil && r.Summarized() && table.multi == multi && sel.All && sel.Match == nil && sel.Limit == 0 {
+	// The widths measured while judging cover every conversation (with
+	// IDs): use them only when every conversation is listed.
+	if table != nil && r.Summarized() && table.multi == multi && sel.All && sel.Match == nil && sel.Limit == 0 && names == nil {
 		widths = table.w[:]
 	}
 	t := newStreamTable(convTableHeaders...)
@@ -294,6 +324,13 @@ func (o *Options) writeConvTable(w io.Writer, r *replay.Report, multi bool, tabl
 	}
 	more := false
 	err := t.write(w, o.Colour, func(emit func(cells ...string) error) error {
+		if names != nil {
+			plain := emit
+			emit = func(cells ...string) error {
+				cells[5], cells[6] = names.Replace(cells[5]), names.Replace(cells[6])
+				return plain(cells...)
+			}
+		}
 		n := 0
 		keep := func(c *flows.Conversation, st replay.Status) (bool, error) {
 			if !sel.keep(c, st) {
@@ -368,6 +405,10 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 		b.WriteByte('\n')
 	}
 	for _, e := range o.sentences(cr) {
+		if o.Width > 0 {
+			writeWrapped(b, "  ", capitalise(e), o.Width)
+			continue
+		}
 		b.WriteString("  ")
 		if e != "" && e[0] < utf8.RuneSelf {
 			b.WriteString(strings.ToUpper(e[:1]))
@@ -377,7 +418,7 @@ func (o *Options) writeBroken(b *strings.Builder, r *replay.Report, cr *replay.C
 		}
 		b.WriteByte('\n')
 	}
-	writeClassText(b, r, cr)
+	writeClassText(b, r, cr, o.Width)
 	for _, i := range cr.Fixes {
 		b.WriteString("  fix (" + r.Fixes[i].ACL + "): " + r.Fixes[i].Line + "\n")
 	}

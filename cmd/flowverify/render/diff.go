@@ -118,7 +118,7 @@ func (v *Diff) WriteJSONL(w io.Writer) error {
 			return err
 		}
 	}
-	return nil
+	return v.Options.WriteIncompleteJSONL(w)
 }
 
 func (v *Diff) changeJSON(c *replay.Change) diffChangeJSON {

@@ -78,6 +78,9 @@ func (r *Flows) Write(out io.Writer, format string, colour bool) error {
 				break
 			}
 		}
+		if err == nil {
+			err = writeIncompleteJSONL(w, filesJSON(r.files), IncompleteFiles(r.files, nil, r.probs))
+		}
 	case "csv":
 		cw := csv.NewWriter(w)
 		err = cw.Write(FlowsCSVHeader)
