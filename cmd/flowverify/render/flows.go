@@ -128,12 +128,13 @@ type FlowsConvJSON struct {
 	First          string       `json:"first"`
 	Last           string       `json:"last"`
 	DurationSec    float64      `json:"duration_s"`
-	FirstFile      string       `json:"first_file"`
-	FirstFrame     int64        `json:"first_frame"`
-	ToServer       DirJSON      `json:"to_server"`
-	ToClient       DirJSON      `json:"to_client"`
-	ICMPErrors     uint64       `json:"icmp_errors"`
-	Fragments      uint64       `json:"fragments"`
+	// FirstFrame is the conversation's first packet, {"file","frame"}
+	// as in every other document.
+	FirstFrame FrameJSON `json:"first_frame"`
+	ToServer   DirJSON   `json:"to_server"`
+	ToClient   DirJSON   `json:"to_client"`
+	ICMPErrors uint64    `json:"icmp_errors"`
+	Fragments  uint64    `json:"fragments"`
 }
 
 func (r *Flows) fileName(i int) string {

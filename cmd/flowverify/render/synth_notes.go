@@ -215,10 +215,7 @@ func synthPublicPeers(d *synth.Decision) string {
 // SynthMessages writes each warning or note of a synthesis as a sentence
 // (nil for none).
 func SynthMessages(ms []synth.Message) []string {
-	if len(ms) == 0 {
-		return nil
-	}
-	out := make([]string, len(ms))
+	out := make([]string, len(ms)) // never nil: JSON lists are [] when empty
 	for i := range ms {
 		out[i] = SynthMessage(&ms[i])
 	}
