@@ -214,6 +214,9 @@ func runSynth(env *runEnv, args []string) int {
 		}
 		return fail(env, "synth", err)
 	}
+	for i := range res.Unseen {
+		res.Unseen[i].Files = fs.Args()
+	}
 	check, err := synth.SelfCheck(res, opts.Observations)
 	if err != nil {
 		return fail(env, "synth", err)
@@ -224,6 +227,7 @@ func runSynth(env *runEnv, args []string) int {
 			return fail(env, "synth", fmt.Errorf("--validate %s: %w", path, err))
 		}
 		incomplete = incomplete || bad
+		u.Files = []string{path}
 		res.Unseen = append(res.Unseen, *u)
 	}
 	if err := writeSynthReport(env, sf, res, check); err != nil {

@@ -293,6 +293,10 @@ func TestSynthValidateAndHoldout(t *testing.T) {
 			Denied []struct {
 				Reason string `json:"reason"`
 				Leg    string `json:"leg"`
+				First  struct {
+					File  string `json:"file"`
+					Frame int64  `json:"frame"`
+				} `json:"first_frame"`
 			} `json:"denied"`
 		} `json:"unseen_data"`
 		Decisions []struct {
@@ -303,7 +307,8 @@ func TestSynthValidateAndHoldout(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.HeldOut == 0 || len(r.Unseen) != 1 || r.Unseen[0].OK || len(r.Unseen[0].Denied) != 7 || r.Unseen[0].Denied[1].Reason != "new port" ||
-		r.Unseen[0].Denied[1].Leg != "request" || len(r.Decisions) == 0 || r.Decisions[0].Intent != "public-destination" {
+		r.Unseen[0].Denied[1].Leg != "request" || r.Unseen[0].Denied[1].First.File != pcap || r.Unseen[0].Denied[1].First.Frame < 1 ||
+		len(r.Decisions) == 0 || r.Decisions[0].Intent != "public-destination" {
 		t.Errorf("json report: %+v\n%s", r, data)
 	}
 }

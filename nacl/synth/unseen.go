@@ -93,6 +93,9 @@ type Unseen struct {
 	// set, learned from part of the data, rather than the result itself:
 	// an estimate of how rules learned this way hold on later traffic.
 	Estimate bool
+	// Files names the replayed files, indexed by UnseenDenial.First.File;
+	// the caller sets it (the captures it read).
+	Files []string
 }
 
 // FailedConv is a conversation that never worked whose request the rules

@@ -3,6 +3,7 @@ package render
 import (
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl/synth"
+	"strconv"
 )
 
 // SynthDecisionJSON is the peer decision of one service.
@@ -55,8 +56,8 @@ type SynthUnseenDenialJSON struct {
 	Rule      int    `json:"rule_number"`
 	Reason    string `json:"reason"`
 	Packets   uint64 `json:"packets"`
-	File      int    `json:"first_file"`
-	Frame     int64  `json:"first_frame"`
+	// First is the first denied packet, {"file","frame"}.
+	First FrameJSON `json:"first_frame"`
 }
 
 // intentJSON fills the report's decisions, curve and unseen replays.
@@ -78,17 +79,25 @@ func synthIntentJSON(j *SynthJSON, r *synth.Result) {
 		ju := SynthUnseenJSON{Label: unseenLabel(u), OK: u.OK(), Incomplete: u.Incomplete, Estimate: u.Estimate, Summary: SynthUnseenSummary(u), Working: u.Working, Failed: u.Failed,
 			FailedAllowed:    texts(u.FailedAllowed, synthFailedAllowed),
 			FailedServedPort: u.FailedServedPort, FailedViaResponse: texts(u.FailedViaResponse, synthFailedViaResponse), Exempt: u.Exempt}
-		ju.Denied, ju.Restricted = synthDenialsJSON(u.Denied), synthDenialsJSON(u.Restricted)
+		ju.Denied, ju.Restricted = synthDenialsJSON(u.Denied, u.Files), synthDenialsJSON(u.Restricted, u.Files)
 		j.Unseen = append(j.Unseen, ju)
 	}
 }
 
 // synthDenialsJSON converts denied conversations of unseen data (never nil).
-func synthDenialsJSON(ds []synth.UnseenDenial) []SynthUnseenDenialJSON {
+func synthDenialsJSON(ds []synth.UnseenDenial, files []string) []SynthUnseenDenialJSON {
 	out := make([]SynthUnseenDenialJSON, 0, len(ds))
 	for _, d := range ds {
 		out = append(out, SynthUnseenDenialJSON{ID: d.Conv.ID, Label: synthConvLabel(&d.Conv), Leg: synthLeg(d.Response), Direction: d.Direction.String(), Rule: d.Rule,
-			Reason: string(d.Reason), Packets: d.Packets, File: d.First.File, Frame: d.First.Frame})
+			Reason: string(d.Reason), Packets: d.Packets, First: FrameJSON{File: fileAt(files, d.First.File), Frame: d.First.Frame}})
 	}
 	return out
+}
+
+// fileAt names file i of files, or "#i" when the caller gave no name.
+func fileAt(files []string, i int) string {
+	if i >= 0 && i < len(files) {
+		return files[i]
+	}
+	return "#" + strconv.Itoa(i)
 }
