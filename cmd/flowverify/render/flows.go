@@ -2,12 +2,15 @@ package render
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"iter"
+	"net/netip"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -296,6 +299,17 @@ func (r *Flows) writeText(w io.Writer, colour bool) error {
 		}
 		return ""
 	}
+	// The answer first: the summary, the top services and peers, then
+	// the conversations.
+	if err := r.writeSummaryText(w, colour); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if r.convs.Len() > 0 {
+		if err := r.writeTopText(w); err != nil {
+			return err
+		}
+	}
 	if r.match != nil {
 		fmt.Fprintf(w, "Conversations matching %s (the summary counts every one)\n", r.matchDesc)
 	}
@@ -316,9 +330,8 @@ func (r *Flows) writeText(w io.Writer, colour bool) error {
 		if err := t.writeBytes(w, colour, rows); err != nil {
 			return err
 		}
-		fmt.Fprintln(w)
 	}
-	return r.writeSummaryText(w, colour)
+	return nil
 }
 
 func (r *Flows) writeSummaryText(w io.Writer, colour bool) error {
@@ -520,4 +533,99 @@ func linkTypesText(lts []uint16) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// maxRankedPeers bounds the distinct client addresses the flows summary
+// ranks (a flood has one per conversation); conversations of further
+// peers are counted as "other peers".
+const maxRankedPeers = 65536
+
+// flowsTop is how many services and peers the flows summary lists.
+const flowsTop = 10
+
+// flowsRank is one row of the flows summary: a service or a peer with
+// its conversations, packets and distinct counterparts.
+type flowsRank struct {
+	key string
+	// proto, port (services) and addr (peers) order ties.
+	proto uint8
+	port  int
+	addr  netip.Addr
+	convs int
+	pkts  uint64
+	peers map[netip.Addr]struct{}
+}
+
+// writeRankText writes the top rows of m, most conversations first, then
+// by key; peerHead names the counterpart column.
+func writeRankText(w io.Writer, title, keyHead, peerHead string, m map[string]*flowsRank, other int) error {
+	rows := make([]*flowsRank, 0, len(m))
+	for _, r := range m {
+		rows = append(rows, r)
+	}
+	slices.SortFunc(rows, func(a, b *flowsRank) int {
+		return cmp.Or(cmp.Compare(b.convs, a.convs), cmp.Compare(b.pkts, a.pkts),
+			cmp.Compare(a.proto, b.proto), cmp.Compare(a.port, b.port), a.addr.Compare(b.addr))
+	})
+	fmt.Fprintf(w, "%s (top %d of %d)\n", title, min(flowsTop, len(rows)), len(rows))
+	t := newTextTable(keyHead, "CONVS", "PACKETS", peerHead).alignRight(1, 2, 3)
+	for i, r := range rows {
+		if i == flowsTop {
+			break
+		}
+		t.add(r.key, strconv.Itoa(r.convs), strconv.FormatUint(r.pkts, 10), strconv.Itoa(len(r.peers)))
+	}
+	if err := t.write(w, false); err != nil {
+		return err
+	}
+	if other > 0 {
+		fmt.Fprintf(w, "  (%d conversation(s) of further peers not ranked: more than %d distinct peers)\n", other, maxRankedPeers)
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+// writeTopText writes the flows summary by service (server protocol and
+// port, or ICMP) and by peer (client address), over every conversation.
+func (r *Flows) writeTopText(w io.Writer) error {
+	svcs := map[string]*flowsRank{}
+	peers := map[string]*flowsRank{}
+	other := 0
+	for c := range r.convs.Conversations() {
+		pk := c.ToServer.Packets + c.ToClient.Packets
+		key, port := flows.ProtoName(c.Proto), -1
+		if c.HasPorts() {
+			key += "/" + strconv.Itoa(int(c.Server.Port))
+			port = int(c.Server.Port)
+		}
+		s := svcs[key]
+		if s == nil {
+			s = &flowsRank{key: key, proto: c.Proto, port: port, peers: map[netip.Addr]struct{}{}}
+			svcs[key] = s
+		}
+		s.convs++
+		s.pkts += pk
+		if len(s.peers) < maxRankedPeers {
+			s.peers[c.Client.Addr] = struct{}{}
+		}
+		pkey := c.Client.Addr.String()
+		p := peers[pkey]
+		if p == nil {
+			if len(peers) >= maxRankedPeers {
+				other++
+				continue
+			}
+			p = &flowsRank{key: pkey, addr: c.Client.Addr, peers: map[netip.Addr]struct{}{}}
+			peers[pkey] = p
+		}
+		p.convs++
+		p.pkts += pk
+		if len(p.peers) < maxRankedPeers {
+			p.peers[c.Server.Addr] = struct{}{}
+		}
+	}
+	if err := writeRankText(w, "BY SERVICE", "SERVICE", "CLIENTS", svcs, 0); err != nil {
+		return err
+	}
+	return writeRankText(w, "BY PEER (client address)", "CLIENT", "SERVERS", peers, other)
 }
