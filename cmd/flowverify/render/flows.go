@@ -543,6 +543,10 @@ const maxRankedPeers = 65536
 // flowsTop is how many services and peers the flows summary lists.
 const flowsTop = 10
 
+// maxCountedClients bounds the distinct clients counted per service;
+// beyond it the count prints as "N+".
+const maxCountedClients = 1024
+
 // flowsRank is one row of the flows summary: a service or a peer with
 // its conversations, packets and distinct counterparts.
 type flowsRank struct {
@@ -553,11 +557,12 @@ type flowsRank struct {
 	addr  netip.Addr
 	convs int
 	pkts  uint64
-	peers map[netip.Addr]struct{}
+	peers map[netip.Addr]struct{} // services: distinct clients (at most maxCountedClients)
 }
 
 // writeRankText writes the top rows of m, most conversations first, then
-// by key; peerHead names the counterpart column.
+// by packets and key; peerHead names the distinct-counterpart column
+// ("" for none).
 func writeRankText(w io.Writer, title, keyHead, peerHead string, m map[string]*flowsRank, other int) error {
 	rows := make([]*flowsRank, 0, len(m))
 	for _, r := range m {
@@ -568,12 +573,24 @@ func writeRankText(w io.Writer, title, keyHead, peerHead string, m map[string]*f
 			cmp.Compare(a.proto, b.proto), cmp.Compare(a.port, b.port), a.addr.Compare(b.addr))
 	})
 	fmt.Fprintf(w, "%s (top %d of %d)\n", title, min(flowsTop, len(rows)), len(rows))
-	t := newTextTable(keyHead, "CONVS", "PACKETS", peerHead).alignRight(1, 2, 3)
+	heads := []string{keyHead, "CONVS", "PACKETS"}
+	if peerHead != "" {
+		heads = append(heads, peerHead)
+	}
+	t := newTextTable(heads...).alignRight(1, 2, 3)
 	for i, r := range rows {
 		if i == flowsTop {
 			break
 		}
-		t.add(r.key, strconv.Itoa(r.convs), strconv.FormatUint(r.pkts, 10), strconv.Itoa(len(r.peers)))
+		cells := []string{r.key, strconv.Itoa(r.convs), strconv.FormatUint(r.pkts, 10)}
+		if peerHead != "" {
+			n := strconv.Itoa(len(r.peers))
+			if len(r.peers) >= maxCountedClients {
+				n += "+"
+			}
+			cells = append(cells, n)
+		}
+		t.add(cells...)
 	}
 	if err := t.write(w, false); err != nil {
 		return err
@@ -605,7 +622,7 @@ func (r *Flows) writeTopText(w io.Writer) error {
 		}
 		s.convs++
 		s.pkts += pk
-		if len(s.peers) < maxRankedPeers {
+		if len(s.peers) < maxCountedClients {
 			s.peers[c.Client.Addr] = struct{}{}
 		}
 		pkey := c.Client.Addr.String()
@@ -615,17 +632,14 @@ func (r *Flows) writeTopText(w io.Writer) error {
 				other++
 				continue
 			}
-			p = &flowsRank{key: pkey, addr: c.Client.Addr, peers: map[netip.Addr]struct{}{}}
+			p = &flowsRank{key: pkey, addr: c.Client.Addr}
 			peers[pkey] = p
 		}
 		p.convs++
 		p.pkts += pk
-		if len(p.peers) < maxRankedPeers {
-			p.peers[c.Server.Addr] = struct{}{}
-		}
 	}
 	if err := writeRankText(w, "BY SERVICE", "SERVICE", "CLIENTS", svcs, 0); err != nil {
 		return err
 	}
-	return writeRankText(w, "BY PEER (client address)", "CLIENT", "SERVERS", peers, other)
+	return writeRankText(w, "BY PEER (client address)", "CLIENT", "", peers, other)
 }
