@@ -68,8 +68,14 @@ func appendLegCell(b []byte, l *replay.Leg, withACL bool) []byte {
 	return b
 }
 
-// convTableHeaders are the columns of the text conversation table.
-var convTableHeaders = []string{"ID", "PROTO", "CLIENT", "SERVER", "STATE", "REQUEST", "RESPONSE", "STATUS"}
+// convTableHeaders are the columns of the text conversation table, the
+// status early; convTableOrder maps each to its index in the cells the
+// rows are built with (ID, PROTO, CLIENT, SERVER, STATE, REQUEST,
+// RESPONSE, STATUS), which CheckTable measures.
+var (
+	convTableHeaders = []string{"ID", "STATUS", "PROTO", "CLIENT", "SERVER", "STATE", "REQUEST", "RESPONSE"}
+	convTableOrder   = []int{0, 7, 1, 2, 3, 4, 5, 6}
+)
 
 // CheckTable measures the text conversation table of check while
 // replay.SummarizeEach judges (pass Observe), and remembers each row's
@@ -312,18 +318,27 @@ func (o *Options) writeConvTable(w io.Writer, r *replay.Report, multi bool, tabl
 	if widths != nil {
 		t.measure = func(width []int) {
 			for i := range width {
-				width[i] = max(width[i], widths[i])
+				width[i] = max(width[i], widths[convTableOrder[i]])
 			}
 		}
 	}
 	t.colour = func(_, col int, cell string) string {
-		if col == len(convTableHeaders)-1 {
+		if col == 1 {
 			return statusColour(cell)
 		}
 		return ""
 	}
 	more := false
-	err := t.write(w, o.Colour, func(emit func(cells ...string) error) error {
+	err := t.write(w, o.Colour, func(emitShown func(cells ...string) error) error {
+		// Rows are built in the measured order and shown in the
+		// table's.
+		emit := func(cells ...string) error {
+			shown := make([]string, len(convTableOrder))
+			for i, j := range convTableOrder {
+				shown[i] = cells[j]
+			}
+			return emitShown(shown...)
+		}
 		if names != nil {
 			plain := emit
 			emit = func(cells ...string) error {
