@@ -266,7 +266,7 @@ func (r *Flows) summaryJSON() FlowsSummaryJSON {
 
 // FlowsCSVHeader names the CSV columns of the conversation table.
 var FlowsCSVHeader = []string{
-	"id", "proto", "client_addr", "client_port", "server_addr", "server_port", "client_profiles",
+	"id", "proto", "client", "client_port", "server", "server_port", "client_profiles",
 	"to_server_packets", "to_server_bytes", "to_client_packets", "to_client_bytes",
 	"state", "handshake", "evidence", "confidence", "first", "last", "duration_s", "first_file", "first_frame",
 }
