@@ -19,6 +19,9 @@ type fanIn struct {
 	// stays small.
 	count map[endpointKey]peerStat
 	min   int
+	// now is the time inc stamps on the endpoints it counts (streaming
+	// tables forget endpoints not seen for a while).
+	now int64
 }
 
 // peerStat is what fanIn knows of one endpoint's peers.
@@ -30,6 +33,8 @@ type peerStat struct {
 	// later peer had another address, another port.
 	first                endpointKey
 	mixedAddr, mixedPort bool
+	// last is when the endpoint was last counted (streaming tables only).
+	last int64
 }
 
 // newFanIn counts peers over the distinct keys of the index (a reused
@@ -76,6 +81,7 @@ func (f *fanIn) inc(e, peer endpointKey, in bool) {
 		st.mixedPort = st.mixedPort || peer.port != st.first.port
 	}
 	st.total++
+	st.last = f.now
 	if in {
 		st.in++
 	}

@@ -22,6 +22,9 @@ type Classified struct {
 // Classify decides client and server for every conversation, computes the
 // summary, and returns the result. The table must not be used afterwards.
 func (t *Table) Classify() *Classified {
+	if t.ev != nil {
+		panic("flows: Classify on a streaming table (use Close)")
+	}
 	fan := newFanIn(&t.idx, &t.recs, t.cfg.FanInPeers)
 	// Decisions are stored packed (one byte each) from the start, so that
 	// classification adds almost nothing to the table's memory.
@@ -41,17 +44,22 @@ func (t *Table) Classify() *Classified {
 				packed[i] = pack(kd)
 			}
 		}
-		t.sum.ConversationsByProto[ProtoName(r.k.proto)]++
-		if r.k.proto == capture.ProtoTCP {
-			if both := r.side[0] | r.side[1]; both&(sSYN|sSYNACK) == 0 {
-				t.sum.Anomalies["tcp without handshake"]++
-			} else if both&sSYN == 0 {
-				// One-sided capture, asymmetric routing, or backscatter.
-				t.sum.Anomalies["syn-ack without syn"]++
-			}
-		}
+		t.countConversation(r)
 	}
 	return &Classified{t: t, decisions: packed, sum: t.sum}
+}
+
+// countConversation adds r to the summary's conversation counts.
+func (t *Table) countConversation(r *rec) {
+	t.sum.ConversationsByProto[ProtoName(r.k.proto)]++
+	if r.k.proto == capture.ProtoTCP {
+		if both := r.side[0] | r.side[1]; both&(sSYN|sSYNACK) == 0 {
+			t.sum.Anomalies["tcp without handshake"]++
+		} else if both&sSYN == 0 {
+			// One-sided capture, asymmetric routing, or backscatter.
+			t.sum.Anomalies["syn-ack without syn"]++
+		}
+	}
 }
 
 // Len is the number of conversations; their IDs are 1..Len().

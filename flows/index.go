@@ -6,8 +6,9 @@ import "math/bits"
 // addressing with linear probing. Each 8-byte slot holds the top 32 bits
 // of the key's hash (the tag) and the record index + 1 (0 is empty). Keys
 // live in the records: a record is only read when the tags match, and the
-// table grows from the tags alone. Entries are never deleted: a reused key
-// points at its newest record.
+// table grows from the tags alone. A reused key points at its newest
+// record; entries are deleted only when a streaming table finishes the
+// record an entry points at (remove).
 type index struct {
 	slots []uint64
 	used  int
@@ -97,6 +98,47 @@ func (x *index) each(fn func(idx int)) {
 	for _, v := range x.slots {
 		if v != 0 {
 			fn(int(uint32(v) - 1))
+		}
+	}
+}
+
+// remove deletes the entry that points at record idx, whose key has tag
+// tag, if there is one (linear probing with backward-shift deletion:
+// later entries of the probe run move back, so lookups never stop early).
+func (x *index) remove(tag uint32, idx int) {
+	if len(x.slots) == 0 {
+		return
+	}
+	mask := uint64(len(x.slots) - 1)
+	want := uint32(idx + 1)
+	i := uint64(tag) >> x.shift
+	for {
+		v := x.slots[i]
+		if v == 0 {
+			return
+		}
+		if uint32(v>>32) == tag && uint32(v) == want {
+			break
+		}
+		i = (i + 1) & mask
+	}
+	x.used--
+	for j := i; ; {
+		x.slots[i] = 0
+		for {
+			j = (j + 1) & mask
+			v := x.slots[j]
+			if v == 0 {
+				return
+			}
+			// The entry at j may move to the hole at i unless its home
+			// position lies cyclically in (i, j].
+			home := (v >> 32) >> x.shift
+			if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+				x.slots[i] = v
+				i = j
+				break
+			}
 		}
 	}
 }

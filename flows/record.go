@@ -28,6 +28,7 @@ const (
 	fFirstSyn1                     // the first SYN came from canonical side 1
 	fErrorToSyn                    // an ICMP error came back before the TCP handshake completed
 	fSynSideData                   // the first SYN's sender later sent payload with ACK (it got a SYN-ACK the capture lacks)
+	fLate                          // streaming: left the ID-order queue while live (listed when it ends, out of order)
 )
 
 // dir is the compact per-direction counter of a record; times are
@@ -128,14 +129,25 @@ func fromNS(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 const chunkBits = 12
 
 // store holds records in fixed-size chunks, indexed from 0. Pointers
-// returned by add and at are valid until the next add.
+// returned by add and at are valid until the next add. A table that
+// finishes conversations as it goes (Table.Stream) frees their slots,
+// which add reuses; otherwise slots are never freed and a record's index
+// is its conversation's ID - 1.
 type store struct {
 	chunks [][]rec
 	n      int
+	// free holds the indices of freed slots (zeroed records).
+	free []int32
 }
 
-// add appends a zero record and returns its index and address.
+// add returns the index and address of a zero record: a freed slot when
+// there is one, else a new one appended.
 func (s *store) add() (int, *rec) {
+	if n := len(s.free); n > 0 {
+		i := int(s.free[n-1])
+		s.free = s.free[:n-1]
+		return i, s.at(i)
+	}
 	if s.n>>chunkBits == len(s.chunks) {
 		c := 1 << chunkBits
 		if s.n == 0 {
@@ -149,6 +161,15 @@ func (s *store) add() (int, *rec) {
 	s.n++
 	return i, &(*last)[len(*last)-1]
 }
+
+// release zeroes the record at index i and makes its slot reusable.
+func (s *store) release(i int) {
+	*s.at(i) = rec{}
+	s.free = append(s.free, int32(i))
+}
+
+// live is the number of records in use.
+func (s *store) live() int { return s.n - len(s.free) }
 
 // at returns the record with index i.
 func (s *store) at(i int) *rec { return &s.chunks[i>>chunkBits][i&(1<<chunkBits-1)] }

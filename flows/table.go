@@ -95,6 +95,8 @@ type Table struct {
 	sum   Summary
 	idle  [3]int64 // TCP, UDP, other, in ns
 	lingr int64
+	// ev is the state of a streaming table (Stream), nil otherwise.
+	ev *evictor
 	// sink keeps AddAll's look-ahead loads from being optimised away.
 	sink uint64
 }
@@ -220,6 +222,12 @@ func (t *Table) add(p *capture.Packet, pk *pre) Ref {
 	}
 	nonFirst := p.Fragment && p.FragOffset != 0
 	ns := toNS(p.Time)
+	if ev := t.ev; ev != nil {
+		if ns > ev.now {
+			ev.now = ns
+		}
+		defer t.expire()
+	}
 	if p.HasICMP && !nonFirst && isICMP(p.Proto) && isICMPError(p.Proto, p.ICMPType) {
 		if ref, ok := t.attachError(p, ns); ok {
 			return ref
@@ -255,7 +263,14 @@ func (t *Table) add(p *capture.Packet, pk *pre) Ref {
 	case p.PortsOnly:
 		// Flags unknown (header cut after the ports): no TCP state.
 	default:
-		t.protoUpdate(r, side, p, ns)
+		if t.ev != nil && r.flags&fClosed == 0 {
+			t.protoUpdate(r, side, p, ns)
+			if r.flags&fClosed != 0 {
+				t.closed(t.ev.slot, r)
+			}
+		} else {
+			t.protoUpdate(r, side, p, ns)
+		}
 		if p.HeadLen > 0 && r.d[0].pkts+r.d[1].pkts <= payloadLookPackets {
 			payloadUpdate(r, side, p)
 		}
@@ -296,17 +311,21 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 			startNew, reuse = tcpStartsNew(r, side, p.TCPFlags, p.Seq, ns, t.lingr)
 		}
 		if !startNew {
-			return i + 1, r
+			if t.ev != nil {
+				t.ev.slot = i
+			}
+			return t.idOf(i), r
 		}
 		if reuse {
 			t.anomaly("tcp port reuse without close", "")
 		}
 		continued = k.proto == capture.ProtoTCP && !isPureSYN(p)
 	}
-	if t.recs.n >= maxConversations {
+	if t.recs.live() >= maxConversations {
 		t.anomaly("conversation table full", "")
 		return 0, nil
 	}
+	old := i
 	i, r := t.recs.add()
 	r.k = *k
 	if side == 1 {
@@ -316,7 +335,26 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 		r.flags |= fContinued
 	}
 	t.idx.setTag(&t.recs, k, tag, i)
-	return i + 1, r
+	if t.ev == nil {
+		return i + 1, r
+	}
+	id := t.started(i, r, ns)
+	t.ev.slot = i
+	if old >= 0 {
+		// The 5-tuple's previous conversation ended with this packet.
+		t.finish(old, false)
+		t.release()
+		r = t.recs.at(i)
+	}
+	return int(id), r
+}
+
+// idOf is the conversation ID of the record at index i.
+func (t *Table) idOf(i int) int {
+	if t.ev != nil {
+		return int(t.ev.ids[i])
+	}
+	return i + 1
 }
 
 // attachError adds an ICMP error to the conversation it quotes, when that
@@ -340,7 +378,7 @@ func (t *Table) attachError(p *capture.Packet, ns int64) (Ref, bool) {
 	if k.proto == capture.ProtoTCP && r.flags&fEstablished == 0 {
 		r.flags |= fErrorToSyn
 	}
-	return Ref{ID: i + 1, From: Side(from ^ r.aSide()), ICMPError: true}, true
+	return Ref{ID: t.idOf(i), From: Side(from ^ r.aSide()), ICMPError: true}, true
 }
 
 // idleFor is now-last, never negative (captures may step back in time).
