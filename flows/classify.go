@@ -48,7 +48,7 @@ func classify(r *rec, fan *fanIn) decision {
 	}
 	if fan != nil {
 		d.learn = learnFiltered
-		if r.k.kind&^kindV6 == kindPorts && strong(d) {
+		if r.k.kind&^kindV6 == kindPorts && len(fan.count) > 0 && strong(d) {
 			if fan.wants(endpointOf(&r.k, d.client)) {
 				d.learn |= learnClient
 			}

@@ -13,8 +13,12 @@ import (
 // are listed in ID (first-packet) order. When more have ended, the oldest
 // live conversation stops holding them back: it is listed when it ends,
 // after conversations that started later. A long SSH session therefore
-// never pins memory, and every other conversation keeps its order.
-const ReorderWindow = 65536
+// never pins memory (held-back conversations take about 150 bytes each,
+// 40 MB at most), and every other conversation keeps its order. At 2,500
+// new conversations a second the window spans 100 s of capture, more than
+// the 60 s a UDP flow stays live after its last packet, so busy captures
+// list everything but long TCP sessions in ID order.
+const ReorderWindow = 262144
 
 // Stream switches t, which must be empty, to streaming: a conversation
 // that has ended is finished as the capture goes, its record freed, and
@@ -42,7 +46,7 @@ func (t *Table) Stream(emit func(*Conversation)) {
 	if t.recs.n != 0 || t.ev != nil {
 		panic("flows: Stream on a table that is not empty")
 	}
-	t.ev = &evictor{emit: emit, window: ReorderWindow,
+	t.ev = &evictor{emit: emit, window: ReorderWindow, base: 1,
 		fan: fanIn{count: map[endpointKey]peerStat{}, min: t.cfg.FanInPeers}, known: knownRoles{}, seen: map[key]int64{}}
 }
 
@@ -53,7 +57,7 @@ func (t *Table) Live() int {
 	if t.ev == nil {
 		return t.recs.n
 	}
-	return t.recs.live() + t.ev.pend.len()
+	return t.recs.live() + t.ev.held
 }
 
 // Close finishes every conversation of a streaming table that is still
@@ -64,49 +68,32 @@ func (t *Table) Close() Summary {
 	if ev == nil {
 		panic("flows: Close on a table that is not streaming")
 	}
-	// The live conversations are those of the ID-order queue and those
-	// that left it while live (fLate): merge them with the held-back
-	// ended ones, by ID.
-	var late []orderEntry
-	for s := range t.recs.n {
-		if ev.ids[s] != 0 && t.recs.at(s).flags&fLate != 0 {
-			late = append(late, orderEntry{slot: uint32(s), id: uint32(ev.ids[s])})
+	// Live conversations that stopped holding back others (fLate) come
+	// first: their IDs are below every one still in seq.
+	var late []uint32
+	for i := range t.recs.n {
+		if ev.ids.get(uint32(i)) != 0 && t.recs.at(i).flags&fLate != 0 {
+			late = append(late, uint32(i))
 		}
 	}
-	slices.SortFunc(late, func(a, b orderEntry) int { return cmp.Compare(ev.ids[a.slot], ev.ids[b.slot]) })
-	for {
-		ev.dropStale()
-		best, from := uint64(math.MaxUint64), 0
-		if ev.pend.len() > 0 {
-			best, from = ev.pend.minID(), 1
-		}
-		if ev.order.len() > 0 {
-			if id := ev.ids[ev.order.front().slot]; id < best {
-				best, from = id, 2
-			}
-		}
-		if len(late) > 0 {
-			if id := ev.ids[late[0].slot]; id < best {
-				best, from = id, 3
-			}
-		}
-		var slot uint32
-		switch from {
-		case 0:
-			return t.sum
-		case 1:
-			p := ev.pend.pop()
-			t.emitRec(&p.r, p.id)
-			continue
-		case 2:
-			slot = ev.order.pop().slot
-		case 3:
-			slot, late = late[0].slot, late[1:]
-		}
-		t.emitRec(t.recs.at(int(slot)), best)
-		ev.ids[slot] = 0
-		t.recs.release(int(slot))
+	slices.SortFunc(late, func(a, b uint32) int { return cmp.Compare(ev.ids.get(a), ev.ids.get(b)) })
+	for _, i := range late {
+		t.emitRec(t.recs.at(int(i)), ev.ids.get(i))
+		ev.ids.set(i, 0)
+		t.recs.release(int(i))
 	}
+	for ev.seq.len() > 0 {
+		v := ev.seq.pop()
+		if v < 0 {
+			t.emitHeld(-v - 1)
+		} else {
+			t.emitRec(t.recs.at(int(v)), ev.base)
+			ev.ids.set(uint32(v), 0)
+			t.recs.release(int(v))
+		}
+		ev.base++
+	}
+	return t.sum
 }
 
 // StreamConversations reads s to its end (or first error, which s
@@ -127,22 +114,27 @@ func StreamConversations(s *capture.Stream, cfg Config, emit func(*Conversation)
 // evictor is the state of a streaming table.
 type evictor struct {
 	emit func(*Conversation)
-	// ids holds the conversation ID of the record in each slot (0: free).
-	ids    []uint64
+	// ids holds the conversation ID of the record in each slot (0:
+	// free), in chunks parallel to the store's.
+	ids    idTable
 	nextID uint64
-	// now is the latest packet time seen, in ns.
-	now int64
+	// now is the latest packet time seen, t0 the first, in ns.
+	now, t0 int64
 	// slot is the index of the record the last lookup returned.
 	slot int
 	// timers are the ended-conversation candidates, by deadline, one FIFO
 	// per timeout: TCP idle, UDP idle, other idle, TCP closed (linger).
 	// A deadline only moves later, so an entry whose conversation saw
 	// packets since is pushed again with its new deadline.
-	timers [4]fifo[timerEntry]
-	// order holds the live conversations in ID order (entries of ended
-	// ones are dropped when they reach the head).
-	order  fifo[orderEntry]
-	pend   pendHeap
+	timers [4]deque[timerEntry]
+	// seq holds, for every ID from base to nextID, where the
+	// conversation is: its slot while it is live (>= 0), or, once it
+	// ended and waits for an earlier one, -1 - its index in pool.
+	seq  deque[int32]
+	base uint64
+	// pool holds the ended conversations held back (held of them).
+	pool   pendPool
+	held   int
 	window int
 	// fan and known are the aggregates of other conversations that
 	// weak decisions need, kept for endpoints active in the last TCPIdle.
@@ -158,69 +150,58 @@ type evictor struct {
 const timerClosed = 3
 
 // timerEntry is a deadline of the record in slot, whose conversation ID
-// has low 32 bits id (a freed and reused slot no longer matches).
+// has low 32 bits id (a freed and reused slot no longer matches): due is
+// in whole seconds after the table's first packet, rounded up (12 bytes
+// an entry; the exact deadline is read from the record when it is due).
 type timerEntry struct {
-	slot, id uint32
-	due      int64
+	slot, id, due uint32
 }
 
-// orderEntry is a live conversation in ID order.
-type orderEntry struct{ slot, id uint32 }
-
-// fifo is a queue in a slice, compacted as its head advances.
-type fifo[T any] struct {
-	buf  []T
-	head int
-}
-
-func (q *fifo[T]) push(v T)    { q.buf = append(q.buf, v) }
-func (q *fifo[T]) len() int    { return len(q.buf) - q.head }
-func (q *fifo[T]) front() *T   { return &q.buf[q.head] }
-func (q *fifo[T]) empty() bool { return q.head == len(q.buf) }
-
-// pop removes and returns the head.
-func (q *fifo[T]) pop() T {
-	v := q.buf[q.head]
-	q.head++
-	if q.head == len(q.buf) {
-		q.buf, q.head = q.buf[:0], 0
-	} else if q.head >= 1024 && q.head*2 >= len(q.buf) {
-		n := copy(q.buf, q.buf[q.head:])
-		q.buf, q.head = q.buf[:n], 0
+// dueSec is deadline ns as a timerEntry.due: seconds after t0, rounded
+// up, clamped to the uint32 range.
+func (ev *evictor) dueSec(ns int64) uint32 {
+	if ns <= ev.t0 {
+		return 0
 	}
-	return v
+	d := (uint64(ns-ev.t0) + 999_999_999) / 1e9
+	return uint32(min(d, math.MaxUint32))
+}
+
+// nowSec is the time of the latest packet in whole seconds after t0,
+// rounded down: an entry is due when its due is below it.
+func (ev *evictor) nowSec() uint32 {
+	if ev.now <= ev.t0 {
+		return 0
+	}
+	return uint32(min(uint64(ev.now-ev.t0)/1e9, math.MaxUint32))
 }
 
 // live reports whether slot holds the conversation whose ID has low bits id.
 func (ev *evictor) live(slot, id uint32) bool {
-	full := ev.ids[slot]
+	full := ev.ids.get(slot)
 	return full != 0 && uint32(full) == id
-}
-
-// dropStale drops the ended conversations at the head of order.
-func (ev *evictor) dropStale() {
-	for !ev.order.empty() {
-		h := *ev.order.front()
-		if ev.live(h.slot, h.id) {
-			return
-		}
-		ev.order.pop()
-	}
 }
 
 // started registers the new record r in slot i, started at ns, and
 // returns its conversation ID.
 func (t *Table) started(i int, r *rec, ns int64) uint64 {
 	ev := t.ev
-	for len(ev.ids) <= i {
-		ev.ids = append(ev.ids, 0)
-	}
 	ev.nextID++
 	id := ev.nextID
-	ev.ids[i] = id
+	ev.ids.set(uint32(i), id)
+	if ev.nextID == 1 {
+		ev.t0 = ns
+	}
 	c := protoClass(r.k.proto)
-	ev.timers[c].push(timerEntry{slot: uint32(i), id: uint32(id), due: addSat(ns, t.idle[c])})
-	ev.order.push(orderEntry{slot: uint32(i), id: uint32(id)})
+	tq := &ev.timers[c]
+	tq.push(timerEntry{slot: uint32(i), id: uint32(id), due: ev.dueSec(addSat(ns, t.idle[c]))})
+	if tq.len() > 2*t.recs.live()+4096 {
+		// Entries of conversations that ended otherwise (a TCP close)
+		// wait for their idle deadline: drop them now and then, so that
+		// the queue stays within twice the live conversations.
+		ev.compactTimers(tq)
+	}
+	ev.seq.push(int32(i))
 	if r.k.kind&^kindV6 == kindPorts {
 		ev.countPeers(r, ns)
 	}
@@ -260,10 +241,21 @@ func (ev *evictor) countPeers(r *rec, ns int64) {
 	}
 }
 
+// compactTimers removes the entries of ended conversations from tq.
+func (ev *evictor) compactTimers(tq *deque[timerEntry]) {
+	var kept deque[timerEntry]
+	for tq.len() > 0 {
+		if e := tq.pop(); ev.live(e.slot, e.id) {
+			kept.push(e)
+		}
+	}
+	*tq = kept
+}
+
 // closed registers that the TCP record in slot i was just closed.
 func (t *Table) closed(i int, r *rec) {
 	ev := t.ev
-	ev.timers[timerClosed].push(timerEntry{slot: uint32(i), id: uint32(ev.ids[i]), due: addSat(r.closeNS, t.lingr)})
+	ev.timers[timerClosed].push(timerEntry{slot: uint32(i), id: uint32(ev.ids.get(uint32(i))), due: ev.dueSec(addSat(r.closeNS, t.lingr))})
 }
 
 // deadline is when the record r ends if no packet comes: idle past its
@@ -280,9 +272,10 @@ func (t *Table) deadline(r *rec) int64 {
 func (t *Table) expire() {
 	ev := t.ev
 	done := false
+	nowSec := ev.nowSec()
 	for q := range ev.timers {
 		tq := &ev.timers[q]
-		for !tq.empty() && tq.front().due < ev.now {
+		for tq.len() > 0 && tq.front().due < nowSec {
 			e := tq.pop()
 			if !ev.live(e.slot, e.id) {
 				continue
@@ -291,8 +284,10 @@ func (t *Table) expire() {
 			if d := t.deadline(r); d < ev.now {
 				t.finish(int(e.slot), true)
 				done = true
-			} else if q != timerClosed {
-				tq.push(timerEntry{slot: e.slot, id: e.id, due: d})
+			} else {
+				// Packets came since: wait for the new deadline (at or
+				// after now, so it is not due again in this loop).
+				tq.push(timerEntry{slot: e.slot, id: e.id, due: ev.dueSec(d)})
 			}
 		}
 	}
@@ -320,17 +315,26 @@ func (ev *evictor) sweepAggregates(before int64) {
 	}
 }
 
-// finish moves the record in slot i to the held-back heap and frees the
-// slot; unindex removes its index entry (false when a newer record of
-// the same 5-tuple already replaced it).
+// finish ends the conversation in slot i and frees the slot: it is
+// emitted at once when it no longer holds its place in ID order (fLate),
+// else held back until the earlier ones have ended (release). unindex
+// removes its index entry (false when a newer record of the same
+// 5-tuple already replaced it).
 func (t *Table) finish(i int, unindex bool) {
 	ev := t.ev
 	r := t.recs.at(i)
 	if unindex {
 		t.idx.remove(t.idx.tag(&r.k), i)
 	}
-	ev.pend.push(ev.ids[i], r)
-	ev.ids[i] = 0
+	id := ev.ids.get(uint32(i))
+	if id < ev.base {
+		t.emitRec(r, id)
+	} else {
+		p := ev.pool.put(id, r)
+		ev.seq.set(int(id-ev.base), -1-p)
+		ev.held++
+	}
+	ev.ids.set(uint32(i), 0)
 	t.recs.release(i)
 }
 
@@ -339,22 +343,31 @@ func (t *Table) finish(i int, unindex bool) {
 // the oldest live ones.
 func (t *Table) release() {
 	ev := t.ev
-	for {
-		ev.dropStale()
-		minLive := uint64(math.MaxUint64)
-		if !ev.order.empty() {
-			minLive = ev.ids[ev.order.front().slot]
+	for ev.seq.len() > 0 {
+		v := *ev.seq.front()
+		if v < 0 {
+			ev.seq.pop()
+			t.emitHeld(-v - 1)
+			ev.base++
+			continue
 		}
-		for ev.pend.len() > 0 && ev.pend.minID() < minLive {
-			p := ev.pend.pop()
-			t.emitRec(&p.r, p.id)
-		}
-		if ev.pend.len() <= ev.window || ev.order.empty() {
+		if ev.held <= ev.window {
 			return
 		}
-		h := ev.order.pop()
-		t.recs.at(int(h.slot)).flags |= fLate
+		ev.seq.pop()
+		t.recs.at(int(v)).flags |= fLate
+		ev.base++
 	}
+}
+
+// emitHeld emits the held-back conversation at index p of the pool and
+// frees its place.
+func (t *Table) emitHeld(p int32) {
+	ev := t.ev
+	h := ev.pool.at(p)
+	t.emitRec(&h.r, h.id)
+	ev.pool.free = append(ev.pool.free, p)
+	ev.held--
 }
 
 // emitRec decides r's client and server, counts it in the summary and
@@ -389,63 +402,45 @@ type pend struct {
 	r  rec
 }
 
-// pendHeap is a min-heap of held-back conversations by ID. Records stay
-// in place in a pool; the heap orders their pool indices.
-type pendHeap struct {
-	pool []pend
-	free []int32
-	heap []int32
+// pendPool holds records in fixed-size chunks (never copied when the
+// pool grows), reusing freed places.
+type pendPool struct {
+	chunks [][]pend
+	n      int
+	free   []int32
 }
 
-func (h *pendHeap) len() int { return len(h.heap) }
+// pendChunkBits sizes the pool's chunks (1,024 records, 152 KiB).
+const pendChunkBits = 10
 
-// minID is the smallest held-back ID (the heap must not be empty).
-func (h *pendHeap) minID() uint64 { return h.pool[h.heap[0]].id }
+func (p *pendPool) at(i int32) *pend { return &p.chunks[i>>pendChunkBits][i&(1<<pendChunkBits-1)] }
 
-func (h *pendHeap) less(i, j int) bool { return h.pool[h.heap[i]].id < h.pool[h.heap[j]].id }
-
-// push copies r into the heap as conversation id.
-func (h *pendHeap) push(id uint64, r *rec) {
+// put copies r into the pool as conversation id and returns its index.
+func (p *pendPool) put(id uint64, r *rec) int32 {
 	var at int32
-	if n := len(h.free); n > 0 {
-		at, h.free = h.free[n-1], h.free[:n-1]
-		h.pool[at] = pend{id: id, r: *r}
+	if n := len(p.free); n > 0 {
+		at, p.free = p.free[n-1], p.free[:n-1]
 	} else {
-		at = int32(len(h.pool))
-		h.pool = append(h.pool, pend{id: id, r: *r})
-	}
-	h.heap = append(h.heap, at)
-	for j := len(h.heap) - 1; j > 0; {
-		p := (j - 1) / 2
-		if !h.less(j, p) {
-			break
+		if p.n>>pendChunkBits == len(p.chunks) {
+			p.chunks = append(p.chunks, make([]pend, 1<<pendChunkBits))
 		}
-		h.heap[j], h.heap[p] = h.heap[p], h.heap[j]
-		j = p
+		at = int32(p.n)
+		p.n++
 	}
+	*p.at(at) = pend{id: id, r: *r}
+	return at
 }
 
-// pop removes the held-back conversation with the smallest ID and
-// returns it (valid until the next push).
-func (h *pendHeap) pop() *pend {
-	top := h.heap[0]
-	n := len(h.heap) - 1
-	h.heap[0] = h.heap[n]
-	h.heap = h.heap[:n]
-	for i := 0; ; {
-		l, m := 2*i+1, i
-		if l < n && h.less(l, m) {
-			m = l
-		}
-		if l+1 < n && h.less(l+1, m) {
-			m = l + 1
-		}
-		if m == i {
-			break
-		}
-		h.heap[i], h.heap[m] = h.heap[m], h.heap[i]
-		i = m
+// idTable holds a uint64 per store slot, in chunks as the store's (no
+// slack when it grows).
+type idTable struct{ chunks [][]uint64 }
+
+func (x *idTable) get(i uint32) uint64 { return x.chunks[i>>chunkBits][i&(1<<chunkBits-1)] }
+
+// set stores v for slot i, adding chunks as needed.
+func (x *idTable) set(i uint32, v uint64) {
+	for int(i>>chunkBits) >= len(x.chunks) {
+		x.chunks = append(x.chunks, make([]uint64, 1<<chunkBits))
 	}
-	h.free = append(h.free, top)
-	return &h.pool[top]
+	x.chunks[i>>chunkBits][i&(1<<chunkBits-1)] = v
 }

@@ -118,7 +118,21 @@ func (t *Table) Add(p *capture.Packet) Ref {
 	if p == nil {
 		return Ref{}
 	}
-	return t.add(p, nil)
+	ref := t.add(p, nil)
+	t.maybeExpire()
+	return ref
+}
+
+// expireEvery is how often (in records) a streaming table looks for
+// ended conversations: a count of records, not a batch boundary, so that
+// what is emitted when never depends on how the input was batched.
+var expireEvery uint64 = 32
+
+// maybeExpire runs expire on a streaming table every expireEvery records.
+func (t *Table) maybeExpire() {
+	if t.ev != nil && t.sum.Packets%expireEvery == 0 {
+		t.expire()
+	}
 }
 
 // pre is a packet's key computed ahead by AddAll.
@@ -195,6 +209,7 @@ func (t *Table) addAll(ps []capture.Packet, refs []Ref) {
 			if gr != nil {
 				gr[i] = ref
 			}
+			t.maybeExpire()
 		}
 	}
 }
@@ -222,11 +237,8 @@ func (t *Table) add(p *capture.Packet, pk *pre) Ref {
 	}
 	nonFirst := p.Fragment && p.FragOffset != 0
 	ns := toNS(p.Time)
-	if ev := t.ev; ev != nil {
-		if ns > ev.now {
-			ev.now = ns
-		}
-		defer t.expire()
+	if ev := t.ev; ev != nil && ns > ev.now {
+		ev.now = ns
 	}
 	if p.HasICMP && !nonFirst && isICMP(p.Proto) && isICMPError(p.Proto, p.ICMPType) {
 		if ref, ok := t.attachError(p, ns); ok {
@@ -352,7 +364,7 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 // idOf is the conversation ID of the record at index i.
 func (t *Table) idOf(i int) int {
 	if t.ev != nil {
-		return int(t.ev.ids[i])
+		return int(t.ev.ids.get(uint32(i)))
 	}
 	return i + 1
 }

@@ -46,11 +46,19 @@ func runFlows(env *runEnv, args []string) int {
 	stopOnInterrupt(stream, cf.live != "")
 	lowGCHeadroom()
 
-	rep := render.NewFlows(stream, flows.ClassifyStream(stream, cf.cfg))
+	// Conversations are reported as they end (JSONL and CSV print them at
+	// once; text and JSON after their summary), so that memory grows with
+	// the conversations live at once, however long the capture.
+	rep := render.NewFlows(stream, env.stdout, *format, env.stdoutIsTerminal)
 	if m := sel.Match; m != nil {
 		rep.SetMatch(func(c *flows.Conversation) bool { return m(c, "") }, sel.Describe)
 	}
-	if err := rep.Write(env.stdout, *format, env.stdoutIsTerminal); err != nil {
+	sum := flows.StreamConversations(stream, cf.cfg, func(c *flows.Conversation) {
+		if !rep.Add(c) {
+			stream.Close() // output failed: stop reading
+		}
+	})
+	if err := rep.Close(sum); err != nil {
 		return fail(env, "flows", err)
 	}
 	if reportProblems(env.stderr, "flows", stream) {

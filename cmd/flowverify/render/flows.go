@@ -3,105 +3,169 @@ package render
 import (
 	"bufio"
 	"cmp"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"net/netip"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
 )
 
-// Flows is the data of `flowverify flows`, shared by every format.
+// Flows is the report of `flowverify flows`, in every format. The
+// conversations arrive one at a time as the streaming table finishes them
+// (Add); JSONL and CSV print each at once, so that `flows --live --format
+// jsonl` shows a connection when it ends and memory stays flat. Text and
+// JSON print the summary first, so their conversation rows wait in a
+// spool (memory up to 32 MiB, then an unlinked temporary file) until
+// Close has the summary.
 type Flows struct {
-	files []capture.FileInfo
-	convs *flows.Classified
-	sum   flows.Summary
-	nano  bool
-	probs []capture.Problem
+	stream *capture.Stream
+	files  []capture.FileInfo
+	nano   bool
+	sum    flows.Summary
+	probs  []capture.Problem
 	// match, when not nil, keeps only the conversations it accepts in the
 	// listings (see SetMatch).
 	match     func(*flows.Conversation) bool
 	matchDesc string
+
+	format string
+	colour bool
+	w      *bufio.Writer
+	err    error
+	// n counts every conversation, listed counts those listed.
+	n, listed int
+	csv       *csv.Writer
+	spool     spool
+	// text: the cells of a row, the column widths of the listed rows,
+	// the ranking of services and peers over every conversation.
+	row   cellRow
+	width []int
+	top   flowsTopAcc
+	// json: reused encoding buffers.
+	compact, indented []byte
+	indenter          *jsonIndenter
 }
 
 // SetMatch makes the report list only the conversations m accepts
 // (--where, --conversation, described by desc); the summary still covers
-// every one.
+// every one. Call it before the first Add.
 func (r *Flows) SetMatch(m func(*flows.Conversation) bool, desc string) {
 	r.match, r.matchDesc = m, desc
 }
 
-// listed iterates over the listed conversations (all, or those the
-// match accepts), in ID order, reusing one value as
-// flows.Classified.Conversations does.
-func (r *Flows) listed() iter.Seq[*flows.Conversation] {
-	return func(yield func(*flows.Conversation) bool) {
-		for c := range r.convs.Conversations() {
-			if r.match != nil && !r.match(c) {
-				continue
-			}
-			if !yield(c) {
-				return
-			}
-		}
-	}
-}
-
-// NewFlows returns the report of a stream read to its end and its
-// classified conversations.
-func NewFlows(s *capture.Stream, convs *flows.Classified) *Flows {
-	r := &Flows{files: s.Files(), convs: convs, sum: convs.Summary(), probs: s.Problems()}
-	for _, f := range r.files {
-		r.nano = r.nano || f.Nanosecond
+// NewFlows returns the report of stream s in format (text, json, jsonl
+// or csv) to out; colour enables ANSI colours in text.
+func NewFlows(s *capture.Stream, out io.Writer, format string, colour bool) *Flows {
+	r := &Flows{stream: s, format: format, colour: colour, w: bufio.NewWriterSize(out, 1<<16)}
+	r.refreshFiles()
+	switch format {
+	case "csv":
+		r.csv = csv.NewWriter(r.w)
+		r.err = r.csv.Write(FlowsCSVHeader)
+	case "json":
+		r.indenter = newJSONIndenter("    ", "  ")
+	case "jsonl":
+	default:
+		r.width = flowsTextWidths()
+		r.top = newFlowsTopAcc()
 	}
 	return r
 }
 
-// Write prints the report in format (text, json, jsonl or csv) to out;
-// colour enables ANSI colours in text.
-func (r *Flows) Write(out io.Writer, format string, colour bool) error {
-	w := bufio.NewWriterSize(out, 1<<16)
-	var err error
-	switch format {
-	case "json":
-		err = r.writeJSONDocument(w)
-	case "jsonl":
-		for c := range r.listed() {
-			if _, err = w.Write(append(r.appendConvJSON(w.AvailableBuffer(), c, false), '\n')); err != nil {
-				break
-			}
-		}
-		if err == nil {
-			err = writeIncompleteJSONL(w, filesJSON(r.files), IncompleteFiles(r.files, nil, r.probs))
-		}
-	case "csv":
-		cw := csv.NewWriter(w)
-		err = cw.Write(FlowsCSVHeader)
-		if err == nil {
-			for c := range r.listed() {
-				if err = cw.Write(r.csvRow(c)); err != nil {
-					break
-				}
-			}
-		}
-		cw.Flush()
-		if err == nil {
-			err = cw.Error()
-		}
-	default:
-		err = r.writeText(w, colour)
+// refreshFiles reads the stream's files again: a capture's precision
+// (micro- or nanoseconds) and the files of a merged read are known as
+// they are opened. Timestamps print with nanoseconds from the first
+// conversation of a nanosecond file on.
+func (r *Flows) refreshFiles() {
+	r.files = r.stream.Files()
+	for _, f := range r.files {
+		r.nano = r.nano || f.Nanosecond
 	}
-	if ferr := w.Flush(); err == nil {
+}
+
+// Add reports conversation c (the emit function of
+// flows.StreamConversations). It returns false once writing failed
+// (Close returns the error): the caller may stop reading.
+func (r *Flows) Add(c *flows.Conversation) bool {
+	if r.err != nil {
+		return false
+	}
+	r.n++
+	if f := c.FirstFrame().File; f >= len(r.files) {
+		r.refreshFiles()
+	}
+	if r.top.svcs != nil {
+		r.top.add(c)
+	}
+	if r.match != nil && !r.match(c) {
+		return true
+	}
+	r.listed++
+	switch r.format {
+	case "jsonl":
+		_, r.err = r.w.Write(append(r.appendConvJSON(r.w.AvailableBuffer(), c, false), '\n'))
+	case "csv":
+		r.err = r.csv.Write(r.csvRow(c))
+	case "json":
+		// As json.MarshalIndent(r.convJSON(c), "    ", "  "): compact
+		// (HTML-escaped) encoding, then indentation.
+		r.compact = r.appendConvJSON(r.compact[:0], c, true)
+		b := r.indented[:0]
+		if r.listed == 1 {
+			b = append(b, "\n    "...)
+		} else {
+			b = append(b, ",\n    "...)
+		}
+		r.indented = r.indenter.append(b, r.compact)
+		r.err = r.spool.write(r.indented)
+	default:
+		cells := r.row.conversation(c)
+		b := r.indented[:0]
+		for i, cell := range cells {
+			if i < len(r.width) {
+				r.width[i] = max(r.width[i], runeCount(cell))
+			}
+			b = binary.AppendUvarint(b, uint64(len(cell)))
+			b = append(b, cell...)
+		}
+		r.indented = b
+		r.err = r.spool.write(b)
+	}
+	return r.err == nil
+}
+
+// Close writes the rest of the report once the capture is read: sum is
+// the streaming table's summary. It returns the first error met.
+func (r *Flows) Close(sum flows.Summary) error {
+	defer r.spool.close()
+	r.sum = sum
+	r.refreshFiles()
+	r.probs = r.stream.Problems()
+	err := r.err
+	if err == nil {
+		switch r.format {
+		case "jsonl":
+			err = writeIncompleteJSONL(r.w, filesJSON(r.files), IncompleteFiles(r.files, nil, r.probs))
+		case "csv":
+			r.csv.Flush()
+			err = r.csv.Error()
+		case "json":
+			err = r.writeJSONDocument(r.w)
+		default:
+			err = r.writeText(r.w, r.colour)
+		}
+	}
+	if ferr := r.w.Flush(); err == nil {
 		err = ferr
 	}
 	return err
@@ -188,8 +252,8 @@ type ProblemJSON struct {
 	Fatal  bool   `json:"fatal"`
 }
 
-// writeJSONDocument streams a FlowsJSON: the head fields, then one
-// conversation at a time.
+// writeJSONDocument writes a FlowsJSON: the head fields, then the
+// spooled conversations.
 func (r *Flows) writeJSONDocument(w io.Writer) error {
 	head := []struct {
 		name string
@@ -204,24 +268,10 @@ func (r *Flows) writeJSONDocument(w io.Writer) error {
 		fmt.Fprintf(w, "  %q: %s,\n", h.name, b)
 	}
 	io.WriteString(w, `  "conversations": [`)
-	first := true
-	var compact, b []byte
-	indenter := newJSONIndenter("    ", "  ")
-	for c := range r.listed() {
-		// As json.MarshalIndent(r.convJSON(c), "    ", "  "): compact
-		// (HTML-escaped) encoding, then indentation.
-		compact = r.appendConvJSON(compact[:0], c, true)
-		b = indenter.append(b[:0], compact)
-		sep := ",\n    "
-		if first {
-			sep, first = "\n    ", false
-		}
-		io.WriteString(w, sep)
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
+	if err := r.spool.copyTo(w); err != nil {
+		return err
 	}
-	if !first {
+	if r.listed > 0 {
 		io.WriteString(w, "\n  ")
 	}
 	_, err := io.WriteString(w, "]\n}\n")
@@ -251,7 +301,7 @@ func problemsJSON(probs []capture.Problem) []ProblemJSON {
 func (r *Flows) summaryJSON() FlowsSummaryJSON {
 	s := FlowsSummaryJSON{
 		Packets: r.sum.Packets, IP: r.sum.IP, NonIP: r.sum.NonIP, Undecodable: r.sum.Undecodable,
-		Conversations:        r.convs.Len(),
+		Conversations:        r.n,
 		ConversationsByProto: r.sum.ConversationsByProto,
 		Anomalies:            r.sum.Anomalies,
 	}
@@ -287,9 +337,21 @@ func (r *Flows) csvRow(c *flows.Conversation) []string {
 	}
 }
 
+// flowsTextHeaders are the columns of the flows conversation table.
+var flowsTextHeaders = []string{"ID", "PROTO", "CLIENT", "SERVER", "CLIENT-PROFILES", "PKTS>", "BYTES>", "PKTS<", "BYTES<",
+	"STATE", "EVIDENCE", "CONF", "DURATION"}
+
+// flowsTextWidths returns the widths of the table's headers.
+func flowsTextWidths() []int {
+	w := make([]int, len(flowsTextHeaders))
+	for i, h := range flowsTextHeaders {
+		w[i] = runeCount(h)
+	}
+	return w
+}
+
 func (r *Flows) writeText(w io.Writer, colour bool) error {
-	t := newStreamTable("ID", "PROTO", "CLIENT", "SERVER", "CLIENT-PROFILES", "PKTS>", "BYTES>", "PKTS<", "BYTES<",
-		"STATE", "EVIDENCE", "CONF", "DURATION").alignRight(0, 5, 6, 7, 8)
+	t := newStreamTable(flowsTextHeaders...).alignRight(0, 5, 6, 7, 8)
 	t.colour = func(_, col int, cell string) string {
 		switch {
 		case col == 9 && (cell == string(flows.StateRejected) || cell == string(flows.StateUnanswered)):
@@ -305,7 +367,7 @@ func (r *Flows) writeText(w io.Writer, colour bool) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	if r.convs.Len() > 0 {
+	if r.n > 0 {
 		if err := r.writeTopText(w); err != nil {
 			return err
 		}
@@ -313,25 +375,46 @@ func (r *Flows) writeText(w io.Writer, colour bool) error {
 	if r.match != nil {
 		fmt.Fprintf(w, "Conversations matching %s (the summary counts every one)\n", r.matchDesc)
 	}
-	if r.convs.Len() > 0 {
-		// Cells are appended into one reused buffer: no allocation per row
-		// on either pass (the table is generated twice). The first pass,
-		// which only measures the columns, runs on every core.
-		var row cellRow
-		rows := func(emit func(cells [][]byte) error) error {
-			for c := range r.listed() {
-				if err := emit(row.conversation(c)); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		t.measure = r.measureText
-		if err := t.writeBytes(w, colour, rows); err != nil {
+	if r.n == 0 {
+		return nil
+	}
+	// The rows were measured as they came; they are read back from the
+	// spool, each cell a uvarint length and its bytes.
+	t.measure = func(width []int) { copy(width, r.width) }
+	return t.writeBytes(w, colour, func(emit func(cells [][]byte) error) error {
+		rd, err := r.spool.reader()
+		if err != nil {
 			return err
 		}
-	}
-	return nil
+		cells := make([][]byte, len(flowsTextHeaders))
+		ends := make([]int, len(flowsTextHeaders))
+		var buf []byte
+		for {
+			buf = buf[:0]
+			for i := range cells {
+				n, err := binary.ReadUvarint(rd)
+				if err != nil {
+					if i == 0 && errors.Is(err, io.EOF) {
+						return nil
+					}
+					return fmt.Errorf("reading the spooled conversation table: %w", err)
+				}
+				start := len(buf)
+				buf = slices.Grow(buf, int(n))[:start+int(n)]
+				if _, err := io.ReadFull(rd, buf[start:]); err != nil {
+					return fmt.Errorf("reading the spooled conversation table: %w", err)
+				}
+				ends[i] = len(buf)
+			}
+			start := 0
+			for i, e := range ends {
+				cells[i], start = buf[start:e:e], e
+			}
+			if err := emit(cells); err != nil {
+				return err
+			}
+		}
+	})
 }
 
 func (r *Flows) writeSummaryText(w io.Writer, colour bool) error {
@@ -352,7 +435,7 @@ func (r *Flows) writeSummaryText(w io.Writer, colour bool) error {
 	}
 	s := r.sum
 	fmt.Fprintf(w, "  packets read: %d (ip %d, non-ip %d, undecodable %d)\n", s.Packets, s.IP, s.NonIP, s.Undecodable)
-	fmt.Fprintf(w, "  conversations: %d%s\n", r.convs.Len(), protoCountsText(s.ConversationsByProto))
+	fmt.Fprintf(w, "  conversations: %d%s\n", r.n, protoCountsText(s.ConversationsByProto))
 	if len(s.Anomalies) > 0 {
 		fmt.Fprintf(w, "  anomalies:%s\n", anomaliesText(s.Anomalies))
 	}
@@ -393,38 +476,6 @@ func (row *cellRow) conversation(c *flows.Conversation) [][]byte {
 	row.b = appendHumanDuration(row.b, c.Duration())
 	row.end()
 	return row.cells()
-}
-
-// measureText widens width to the text cells of every conversation,
-// splitting the conversations between the cores (Conversation only
-// reads the classified table).
-func (r *Flows) measureText(width []int) {
-	n := r.convs.Len()
-	workers := min(runtime.GOMAXPROCS(0), max(n/10000, 1))
-	widths := make([][]int, workers)
-	var wg sync.WaitGroup
-	for wk := range workers {
-		widths[wk] = make([]int, len(width))
-		wg.Go(func() {
-			var conv flows.Conversation
-			var row cellRow
-			ww := widths[wk]
-			for id := 1 + n*wk/workers; id <= n*(wk+1)/workers; id++ {
-				r.convs.Conversation(id, &conv)
-				for i, c := range row.conversation(&conv) {
-					if i < len(ww) {
-						ww[i] = max(ww[i], runeCount(c))
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
-	for _, ww := range widths {
-		for i := range width {
-			width[i] = max(width[i], ww[i])
-		}
-	}
 }
 
 // cellRow builds the cells of one table row in a reused buffer.
@@ -602,44 +653,54 @@ func writeRankText(w io.Writer, title, keyHead, peerHead string, m map[string]*f
 	return err
 }
 
-// writeTopText writes the flows summary by service (server protocol and
-// port, or ICMP) and by peer (client address), over every conversation.
-func (r *Flows) writeTopText(w io.Writer) error {
-	svcs := map[string]*flowsRank{}
-	peers := map[string]*flowsRank{}
-	other := 0
-	for c := range r.convs.Conversations() {
-		pk := c.ToServer.Packets + c.ToClient.Packets
-		key, port := flows.ProtoName(c.Proto), -1
-		if c.HasPorts() {
-			key += "/" + strconv.Itoa(int(c.Server.Port))
-			port = int(c.Server.Port)
-		}
-		s := svcs[key]
-		if s == nil {
-			s = &flowsRank{key: key, proto: c.Proto, port: port, peers: map[netip.Addr]struct{}{}}
-			svcs[key] = s
-		}
-		s.convs++
-		s.pkts += pk
-		if len(s.peers) < maxCountedClients {
-			s.peers[c.Client.Addr] = struct{}{}
-		}
-		pkey := c.Client.Addr.String()
-		p := peers[pkey]
-		if p == nil {
-			if len(peers) >= maxRankedPeers {
-				other++
-				continue
-			}
-			p = &flowsRank{key: pkey, addr: c.Client.Addr}
-			peers[pkey] = p
-		}
-		p.convs++
-		p.pkts += pk
+// flowsTopAcc ranks services (server protocol and port, or ICMP) and
+// peers (client address) over every conversation, as they arrive.
+type flowsTopAcc struct {
+	svcs, peers map[string]*flowsRank
+	other       int
+}
+
+func newFlowsTopAcc() flowsTopAcc {
+	return flowsTopAcc{svcs: map[string]*flowsRank{}, peers: map[string]*flowsRank{}}
+}
+
+// add counts conversation c.
+func (a *flowsTopAcc) add(c *flows.Conversation) {
+	pk := c.ToServer.Packets + c.ToClient.Packets
+	key, port := flows.ProtoName(c.Proto), -1
+	if c.HasPorts() {
+		key += "/" + strconv.Itoa(int(c.Server.Port))
+		port = int(c.Server.Port)
 	}
-	if err := writeRankText(w, "BY SERVICE", "SERVICE", "CLIENTS", svcs, 0); err != nil {
+	s := a.svcs[key]
+	if s == nil {
+		s = &flowsRank{key: key, proto: c.Proto, port: port, peers: map[netip.Addr]struct{}{}}
+		a.svcs[key] = s
+	}
+	s.convs++
+	s.pkts += pk
+	if len(s.peers) < maxCountedClients {
+		s.peers[c.Client.Addr] = struct{}{}
+	}
+	pkey := c.Client.Addr.String()
+	p := a.peers[pkey]
+	if p == nil {
+		if len(a.peers) >= maxRankedPeers {
+			a.other++
+			return
+		}
+		p = &flowsRank{key: pkey, addr: c.Client.Addr}
+		a.peers[pkey] = p
+	}
+	p.convs++
+	p.pkts += pk
+}
+
+// writeTopText writes the flows summary by service and by peer, over
+// every conversation.
+func (r *Flows) writeTopText(w io.Writer) error {
+	if err := writeRankText(w, "BY SERVICE", "SERVICE", "CLIENTS", r.top.svcs, 0); err != nil {
 		return err
 	}
-	return writeRankText(w, "BY PEER (client address)", "CLIENT", "", peers, other)
+	return writeRankText(w, "BY PEER (client address)", "CLIENT", "", r.top.peers, r.top.other)
 }

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -60,7 +61,7 @@ func TestConvJSONMatchesEncodingJSONOnSamples(t *testing.T) {
 		}
 		convs := classify(s)
 		for _, nano := range []bool{false, true} {
-			r := NewFlows(s, convs)
+			r := NewFlows(s, io.Discard, "jsonl", false)
 			r.nano = nano
 			for c := range convs.Conversations() {
 				checkConvJSON(t, r, c)

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"slices"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/pcaps"
 )
 
 // TestStreamTableWriteBytes checks that writeBytes prints what write prints.
@@ -122,36 +123,40 @@ func TestAppendHumanDuration(t *testing.T) {
 	}
 }
 
-// TestMeasureTextParallel: the parallel first pass of the text table
-// measures what the serial one does (enough conversations for 2 workers).
-func TestMeasureTextParallel(t *testing.T) {
-	tb := flows.NewTable(flows.Config{})
-	t0 := time.Unix(1700000000, 0)
-	rng := rand.New(rand.NewPCG(13, 14))
-	for i := 0; i < 30000; i++ {
-		p := &capture.Packet{Frame: int64(i + 1), Time: t0.Add(time.Duration(i) * time.Millisecond), Kind: capture.KindIP, Version: 4,
-			Proto: capture.ProtoUDP, HasPorts: true, IPLen: 60 + rng.IntN(1000),
-			Src: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), Dst: netip.AddrFrom4([4]byte{192, 0, 2, byte(rng.IntN(3))}),
-			SrcPort: uint16(1024 + rng.IntN(60000)), DstPort: uint16(rng.IntN(2000))}
-		if i%1000 == 999 {
-			p.Src = netip.MustParseAddr("2001:db8:ffff:ffff:ffff:ffff:ffff:1")
-			p.Dst = netip.MustParseAddr("2001:db8::2")
-		}
-		tb.Add(p)
+// TestFlowsSpoolToFile: text and JSON reports whose rows moved from
+// memory to the spool's temporary file print exactly what they print
+// from memory.
+func TestFlowsSpoolToFile(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join(pcaps.Dir(), "*.pcap"))
+	if len(paths) == 0 {
+		t.Fatal("no bundled captures")
 	}
-	r := &Flows{convs: tb.Classify()}
-	header := make([]int, 13)
-	serial := append([]int(nil), header...)
-	var row cellRow
-	for c := range r.convs.Conversations() {
-		for i, cell := range row.conversation(c) {
-			serial[i] = max(serial[i], runeCount(cell))
+	report := func(format string) string {
+		s, err := capture.Open(paths, capture.Options{})
+		if err != nil {
+			t.Fatal(err)
 		}
+		defer s.Close()
+		var out bytes.Buffer
+		r := NewFlows(s, &out, format, false)
+		sum := flows.StreamConversations(s, flows.Config{}, func(c *flows.Conversation) { r.Add(c) })
+		if err := r.Close(sum); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
 	}
-	parallel := append([]int(nil), header...)
-	r.measureText(parallel)
-	if !slices.Equal(serial, parallel) {
-		t.Errorf("parallel widths %v, serial %v", parallel, serial)
+	defer func(m int) { spoolMemory = m }(spoolMemory)
+	for _, format := range []string{"text", "json"} {
+		spoolMemory = 32 << 20
+		mem := report(format)
+		spoolMemory = 100
+		file := report(format)
+		if mem != file {
+			t.Errorf("%s: the report spooled to a file differs from the one spooled in memory", format)
+		}
+		if n := strings.Count(mem, "\n"); n < 50 {
+			t.Errorf("%s: %d lines, want the bundled captures' conversations", format, n)
+		}
 	}
 }
 
