@@ -25,9 +25,6 @@ func (q *deque[T]) at(i int) *T {
 // front returns the first value (the deque must not be empty).
 func (q *deque[T]) front() *T { return q.at(0) }
 
-// set replaces the value at position i from the front.
-func (q *deque[T]) set(i int, v T) { *q.at(i) = v }
-
 // push appends v.
 func (q *deque[T]) push(v T) {
 	p := q.head + q.n

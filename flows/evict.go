@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"cmp"
 	"math"
 	"slices"
 
@@ -46,7 +45,9 @@ func (t *Table) Stream(emit func(*Conversation)) {
 	if t.recs.n != 0 || t.ev != nil {
 		panic("flows: Stream on a table that is not empty")
 	}
-	t.ev = &evictor{emit: emit, window: ReorderWindow, base: 1,
+	t.recs.side = map[int]*rec{}
+	t.recs.done = [][]uint64{}
+	t.ev = &evictor{emit: emit, window: ReorderWindow,
 		fan: fanIn{count: map[endpointKey]peerStat{}, min: t.cfg.FanInPeers}, known: knownRoles{}, seen: map[key]int64{}}
 }
 
@@ -57,7 +58,7 @@ func (t *Table) Live() int {
 	if t.ev == nil {
 		return t.recs.n
 	}
-	return t.recs.live() + t.ev.held
+	return t.recs.n - t.ev.next + t.ev.late
 }
 
 // Close finishes every conversation of a streaming table that is still
@@ -68,30 +69,23 @@ func (t *Table) Close() Summary {
 	if ev == nil {
 		panic("flows: Close on a table that is not streaming")
 	}
-	// Live conversations that stopped holding back others (fLate) come
-	// first: their IDs are below every one still in seq.
-	var late []uint32
-	for i := range t.recs.n {
-		if ev.ids.get(uint32(i)) != 0 && t.recs.at(i).flags&fLate != 0 {
-			late = append(late, uint32(i))
+	// Live conversations that stopped holding back others come first:
+	// their IDs are below every other one left.
+	var late []int
+	for i := range t.recs.side {
+		late = append(late, i)
+	}
+	for i := t.recs.first << chunkBits; i < ev.next; i++ {
+		if !t.recs.isDone(i) {
+			late = append(late, i)
 		}
 	}
-	slices.SortFunc(late, func(a, b uint32) int { return cmp.Compare(ev.ids.get(a), ev.ids.get(b)) })
+	slices.Sort(late)
 	for _, i := range late {
-		t.emitRec(t.recs.at(int(i)), ev.ids.get(i))
-		ev.ids.set(i, 0)
-		t.recs.release(int(i))
+		t.emitRec(t.recs.at(i), i)
 	}
-	for ev.seq.len() > 0 {
-		v := ev.seq.pop()
-		if v < 0 {
-			t.emitHeld(-v - 1)
-		} else {
-			t.emitRec(t.recs.at(int(v)), ev.base)
-			ev.ids.set(uint32(v), 0)
-			t.recs.release(int(v))
-		}
-		ev.base++
+	for ; ev.next < t.recs.n; ev.next++ {
+		t.emitRec(t.recs.at(ev.next), ev.next)
 	}
 	return t.sum
 }
@@ -111,13 +105,15 @@ func StreamConversations(s *capture.Stream, cfg Config, emit func(*Conversation)
 	}
 }
 
-// evictor is the state of a streaming table.
+// evictor is the state of a streaming table. Records stay in the store
+// in ID order: next is the index of the first one not yet emitted; from
+// there on every record is live, or ended and held back (held of them,
+// marked done). Records below next that have not ended (late of them)
+// are the live conversations that stopped holding back later ones.
 type evictor struct {
-	emit func(*Conversation)
-	// ids holds the conversation ID of the record in each slot (0:
-	// free), in chunks parallel to the store's.
-	ids    idTable
-	nextID uint64
+	emit             func(*Conversation)
+	next, held, late int
+	window           int
 	// now is the latest packet time seen, t0 the first, in ns.
 	now, t0 int64
 	// slot is the index of the record the last lookup returned.
@@ -127,15 +123,6 @@ type evictor struct {
 	// A deadline only moves later, so an entry whose conversation saw
 	// packets since is pushed again with its new deadline.
 	timers [4]deque[timerEntry]
-	// seq holds, for every ID from base to nextID, where the
-	// conversation is: its slot while it is live (>= 0), or, once it
-	// ended and waits for an earlier one, -1 - its index in pool.
-	seq  deque[int32]
-	base uint64
-	// pool holds the ended conversations held back (held of them).
-	pool   pendPool
-	held   int
-	window int
 	// fan and known are the aggregates of other conversations that
 	// weak decisions need, kept for endpoints active in the last TCPIdle.
 	fan   fanIn
@@ -149,13 +136,10 @@ type evictor struct {
 // timerClosed indexes evictor.timers: the closed-TCP linger queue.
 const timerClosed = 3
 
-// timerEntry is a deadline of the record in slot, whose conversation ID
-// has low 32 bits id (a freed and reused slot no longer matches): due is
-// in whole seconds after the table's first packet, rounded up (12 bytes
-// an entry; the exact deadline is read from the record when it is due).
-type timerEntry struct {
-	slot, id, due uint32
-}
+// timerEntry is a deadline of the record whose index has low 32 bits
+// idx: due is in whole seconds after the table's first packet, rounded
+// up (8 bytes an entry; the exact deadline is read from the record).
+type timerEntry struct{ idx, due uint32 }
 
 // dueSec is deadline ns as a timerEntry.due: seconds after t0, rounded
 // up, clamped to the uint32 range.
@@ -176,36 +160,34 @@ func (ev *evictor) nowSec() uint32 {
 	return uint32(min(uint64(ev.now-ev.t0)/1e9, math.MaxUint32))
 }
 
-// live reports whether slot holds the conversation whose ID has low bits id.
-func (ev *evictor) live(slot, id uint32) bool {
-	full := ev.ids.get(slot)
-	return full != 0 && uint32(full) == id
+// liveRec returns the record with index i if its conversation is live
+// (nil when it has ended).
+func (t *Table) liveRec(i int) *rec {
+	r := t.recs.at(i)
+	if r == nil || (i>>chunkBits >= t.recs.first && t.recs.isDone(i)) {
+		return nil
+	}
+	return r
 }
 
-// started registers the new record r in slot i, started at ns, and
-// returns its conversation ID.
-func (t *Table) started(i int, r *rec, ns int64) uint64 {
+// started registers the new record r with index i, started at ns.
+func (t *Table) started(i int, r *rec, ns int64) {
 	ev := t.ev
-	ev.nextID++
-	id := ev.nextID
-	ev.ids.set(uint32(i), id)
-	if ev.nextID == 1 {
+	if i == 0 {
 		ev.t0 = ns
 	}
 	c := protoClass(r.k.proto)
 	tq := &ev.timers[c]
-	tq.push(timerEntry{slot: uint32(i), id: uint32(id), due: ev.dueSec(addSat(ns, t.idle[c]))})
-	if tq.len() > 2*t.recs.live()+4096 {
+	tq.push(timerEntry{idx: uint32(i), due: ev.dueSec(addSat(ns, t.idle[c]))})
+	if tq.len() > 2*t.Live()+4096 {
 		// Entries of conversations that ended otherwise (a TCP close)
 		// wait for their idle deadline: drop them now and then, so that
 		// the queue stays within twice the live conversations.
-		ev.compactTimers(tq)
+		t.compactTimers(tq)
 	}
-	ev.seq.push(int32(i))
 	if r.k.kind&^kindV6 == kindPorts {
 		ev.countPeers(r, ns)
 	}
-	return id
 }
 
 // countPeers counts the new conversation r for fan-in: the distinct
@@ -242,20 +224,20 @@ func (ev *evictor) countPeers(r *rec, ns int64) {
 }
 
 // compactTimers removes the entries of ended conversations from tq.
-func (ev *evictor) compactTimers(tq *deque[timerEntry]) {
+func (t *Table) compactTimers(tq *deque[timerEntry]) {
 	var kept deque[timerEntry]
 	for tq.len() > 0 {
-		if e := tq.pop(); ev.live(e.slot, e.id) {
+		if e := tq.pop(); t.liveRec(t.recs.full(e.idx)) != nil {
 			kept.push(e)
 		}
 	}
 	*tq = kept
 }
 
-// closed registers that the TCP record in slot i was just closed.
+// closed registers that the TCP record with index i was just closed.
 func (t *Table) closed(i int, r *rec) {
 	ev := t.ev
-	ev.timers[timerClosed].push(timerEntry{slot: uint32(i), id: uint32(ev.ids.get(uint32(i))), due: ev.dueSec(addSat(r.closeNS, t.lingr))})
+	ev.timers[timerClosed].push(timerEntry{idx: uint32(i), due: ev.dueSec(addSat(r.closeNS, t.lingr))})
 }
 
 // deadline is when the record r ends if no packet comes: idle past its
@@ -277,17 +259,18 @@ func (t *Table) expire() {
 		tq := &ev.timers[q]
 		for tq.len() > 0 && tq.front().due < nowSec {
 			e := tq.pop()
-			if !ev.live(e.slot, e.id) {
+			i := t.recs.full(e.idx)
+			r := t.liveRec(i)
+			if r == nil {
 				continue
 			}
-			r := t.recs.at(int(e.slot))
 			if d := t.deadline(r); d < ev.now {
-				t.finish(int(e.slot), true)
+				t.finish(i, true)
 				done = true
 			} else {
 				// Packets came since: wait for the new deadline (at or
 				// after now, so it is not due again in this loop).
-				tq.push(timerEntry{slot: e.slot, id: e.id, due: ev.dueSec(d)})
+				tq.push(timerEntry{idx: e.idx, due: ev.dueSec(d)})
 			}
 		}
 	}
@@ -315,64 +298,55 @@ func (ev *evictor) sweepAggregates(before int64) {
 	}
 }
 
-// finish ends the conversation in slot i and frees the slot: it is
-// emitted at once when it no longer holds its place in ID order (fLate),
-// else held back until the earlier ones have ended (release). unindex
-// removes its index entry (false when a newer record of the same
-// 5-tuple already replaced it).
+// finish ends the conversation with record index i: it is emitted at
+// once when it no longer holds its place in ID order (i < next), else
+// marked done and held back until the earlier ones have ended (release).
+// unindex removes its index entry (false when a newer record of the
+// same 5-tuple already replaced it).
 func (t *Table) finish(i int, unindex bool) {
 	ev := t.ev
 	r := t.recs.at(i)
 	if unindex {
 		t.idx.remove(t.idx.tag(&r.k), i)
 	}
-	id := ev.ids.get(uint32(i))
-	if id < ev.base {
-		t.emitRec(r, id)
-	} else {
-		p := ev.pool.put(id, r)
-		ev.seq.set(int(id-ev.base), -1-p)
+	if i >= ev.next {
+		t.recs.setDone(i)
 		ev.held++
+		return
 	}
-	ev.ids.set(uint32(i), 0)
-	t.recs.release(i)
+	t.emitRec(r, i)
+	ev.late--
+	if i>>chunkBits < t.recs.first {
+		delete(t.recs.side, i)
+	} else {
+		t.recs.setDone(i)
+	}
 }
 
 // release emits the held-back conversations that no live conversation
 // precedes, and, beyond the reorder window, stops holding them back for
-// the oldest live ones.
+// the oldest live ones; then it drops the chunks of records all emitted.
 func (t *Table) release() {
 	ev := t.ev
-	for ev.seq.len() > 0 {
-		v := *ev.seq.front()
-		if v < 0 {
-			ev.seq.pop()
-			t.emitHeld(-v - 1)
-			ev.base++
-			continue
+	for ev.next < t.recs.n {
+		if t.recs.isDone(ev.next) {
+			t.emitRec(t.recs.at(ev.next), ev.next)
+			ev.held--
+		} else if ev.held > ev.window {
+			ev.late++
+		} else {
+			break
 		}
-		if ev.held <= ev.window {
-			return
-		}
-		ev.seq.pop()
-		t.recs.at(int(v)).flags |= fLate
-		ev.base++
+		ev.next++
+	}
+	for (t.recs.first+1)<<chunkBits <= ev.next {
+		t.recs.dropFront()
 	}
 }
 
-// emitHeld emits the held-back conversation at index p of the pool and
-// frees its place.
-func (t *Table) emitHeld(p int32) {
-	ev := t.ev
-	h := ev.pool.at(p)
-	t.emitRec(&h.r, h.id)
-	ev.pool.free = append(ev.pool.free, p)
-	ev.held--
-}
-
 // emitRec decides r's client and server, counts it in the summary and
-// emits it as conversation id.
-func (t *Table) emitRec(r *rec, id uint64) {
+// emits it as the conversation with record index i.
+func (t *Table) emitRec(r *rec, i int) {
 	ev := t.ev
 	d := classify(r, &ev.fan)
 	if weak(d) {
@@ -384,7 +358,7 @@ func (t *Table) emitRec(r *rec, id uint64) {
 	t.countConversation(r)
 	ev.conv = Conversation{}
 	t.build(&ev.conv, r, d)
-	ev.conv.ID = int(id)
+	ev.conv.ID = i + 1
 	ev.emit(&ev.conv)
 }
 
@@ -394,53 +368,4 @@ func addSat(a, b int64) int64 {
 		return math.MaxInt64
 	}
 	return a + b
-}
-
-// pend is an ended conversation held back for ID order.
-type pend struct {
-	id uint64
-	r  rec
-}
-
-// pendPool holds records in fixed-size chunks (never copied when the
-// pool grows), reusing freed places.
-type pendPool struct {
-	chunks [][]pend
-	n      int
-	free   []int32
-}
-
-// pendChunkBits sizes the pool's chunks (1,024 records, 152 KiB).
-const pendChunkBits = 10
-
-func (p *pendPool) at(i int32) *pend { return &p.chunks[i>>pendChunkBits][i&(1<<pendChunkBits-1)] }
-
-// put copies r into the pool as conversation id and returns its index.
-func (p *pendPool) put(id uint64, r *rec) int32 {
-	var at int32
-	if n := len(p.free); n > 0 {
-		at, p.free = p.free[n-1], p.free[:n-1]
-	} else {
-		if p.n>>pendChunkBits == len(p.chunks) {
-			p.chunks = append(p.chunks, make([]pend, 1<<pendChunkBits))
-		}
-		at = int32(p.n)
-		p.n++
-	}
-	*p.at(at) = pend{id: id, r: *r}
-	return at
-}
-
-// idTable holds a uint64 per store slot, in chunks as the store's (no
-// slack when it grows).
-type idTable struct{ chunks [][]uint64 }
-
-func (x *idTable) get(i uint32) uint64 { return x.chunks[i>>chunkBits][i&(1<<chunkBits-1)] }
-
-// set stores v for slot i, adding chunks as needed.
-func (x *idTable) set(i uint32, v uint64) {
-	for int(i>>chunkBits) >= len(x.chunks) {
-		x.chunks = append(x.chunks, make([]uint64, 1<<chunkBits))
-	}
-	x.chunks[i>>chunkBits][i&(1<<chunkBits-1)] = v
 }

@@ -28,8 +28,9 @@ func (x *index) find(s *store, k *key) int {
 	return x.findTag(s, k, x.tag(k))
 }
 
-// tag is the top 32 bits of k's hash.
-func (x *index) tag(k *key) uint32 { return uint32(k.hash(x.seed) >> 32) }
+// tag is the top 32 bits of k's hash, never zero (its lowest bit is
+// set), so that no entry is 0 (empty) whatever record index it holds.
+func (x *index) tag(k *key) uint32 { return uint32(k.hash(x.seed)>>32) | 1 }
 
 // findTag is find with k's tag already computed.
 func (x *index) findTag(s *store, k *key, tag uint32) int {
@@ -42,8 +43,10 @@ func (x *index) findTag(s *store, k *key, tag uint32) int {
 		if v == 0 {
 			return -1
 		}
-		if uint32(v>>32) == tag && s.at(int(uint32(v)-1)).k.eq(k) {
-			return int(uint32(v) - 1)
+		if uint32(v>>32) == tag {
+			if i := s.full(uint32(v) - 1); s.at(i).k.eq(k) {
+				return i
+			}
 		}
 	}
 }
@@ -62,7 +65,7 @@ func (x *index) setTag(s *store, k *key, tag uint32, idx int) {
 			x.used++
 			return
 		}
-		if uint32(v>>32) == tag && s.at(int(uint32(v)-1)).k.eq(k) {
+		if uint32(v>>32) == tag && s.at(s.full(uint32(v)-1)).k.eq(k) {
 			x.slots[i] = entry
 			return
 		}
@@ -93,7 +96,8 @@ func (x *index) grow() {
 	}
 }
 
-// each calls fn with the newest record index of every distinct key.
+// each calls fn with the newest record index of every distinct key (of
+// a table that is not streaming: indices below 2^32).
 func (x *index) each(fn func(idx int)) {
 	for _, v := range x.slots {
 		if v != 0 {

@@ -128,32 +128,41 @@ func fromNS(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 // captures stay small.
 const chunkBits = 12
 
-// store holds records in fixed-size chunks, indexed from 0. Pointers
-// returned by add and at are valid until the next add. A table that
-// finishes conversations as it goes (Table.Stream) frees their slots,
-// which add reuses; otherwise slots are never freed and a record's index
-// is its conversation's ID - 1.
+// store holds records in fixed-size chunks, indexed from 0 in the order
+// they were added: a record's index is its conversation's ID - 1.
+// Pointers returned by add and at are valid until the next add.
+//
+// A streaming table (Table.Stream) frees chunks from the front once
+// every conversation in them has been emitted (dropFront); the few still
+// live then (long conversations that stopped holding back the others)
+// move to side. done marks, in a streaming table, the records whose
+// conversation has ended.
 type store struct {
 	chunks [][]rec
-	n      int
-	// free holds the indices of freed slots (zeroed records).
-	free []int32
+	// first is the number of chunks dropped from the front.
+	first int
+	n     int
+	side  map[int]*rec
+	done  [][]uint64
+	// spare is a dropped chunk kept for reuse.
+	spare []rec
 }
 
-// add returns the index and address of a zero record: a freed slot when
-// there is one, else a new one appended.
+// add appends a zero record and returns its index and address.
 func (s *store) add() (int, *rec) {
-	if n := len(s.free); n > 0 {
-		i := int(s.free[n-1])
-		s.free = s.free[:n-1]
-		return i, s.at(i)
-	}
-	if s.n>>chunkBits == len(s.chunks) {
+	if s.n>>chunkBits-s.first == len(s.chunks) {
 		c := 1 << chunkBits
 		if s.n == 0 {
 			c = 16
 		}
-		s.chunks = append(s.chunks, make([]rec, 0, c))
+		chunk := make([]rec, 0, c)
+		if s.spare != nil {
+			chunk, s.spare = s.spare[:0], nil
+		}
+		s.chunks = append(s.chunks, chunk)
+		if s.done != nil {
+			s.done = append(s.done, make([]uint64, 1<<chunkBits/64))
+		}
 	}
 	last := &s.chunks[len(s.chunks)-1]
 	*last = append(*last, rec{})
@@ -162,14 +171,47 @@ func (s *store) add() (int, *rec) {
 	return i, &(*last)[len(*last)-1]
 }
 
-// release zeroes the record at index i and makes its slot reusable.
-func (s *store) release(i int) {
-	*s.at(i) = rec{}
-	s.free = append(s.free, int32(i))
+// at returns the record with index i (nil when its chunk was dropped and
+// it is not in side).
+func (s *store) at(i int) *rec {
+	c := i>>chunkBits - s.first
+	if c < 0 {
+		return s.side[i]
+	}
+	return &s.chunks[c][i&(1<<chunkBits-1)]
 }
 
-// live is the number of records in use.
-func (s *store) live() int { return s.n - len(s.free) }
+// full returns the index whose low 32 bits are low, among the last 2^32
+// records added (index entries and timers hold 32 bits).
+func (s *store) full(low uint32) int {
+	last := s.n - 1
+	return last - int(uint32(last)-low)
+}
 
-// at returns the record with index i.
-func (s *store) at(i int) *rec { return &s.chunks[i>>chunkBits][i&(1<<chunkBits-1)] }
+// isDone reports whether record i (in a chunk not dropped) has ended.
+func (s *store) isDone(i int) bool {
+	c := i>>chunkBits - s.first
+	return s.done[c][i>>6&(1<<(chunkBits-6)-1)]&(1<<(i&63)) != 0
+}
+
+// setDone marks record i (in a chunk not dropped) ended.
+func (s *store) setDone(i int) {
+	c := i>>chunkBits - s.first
+	s.done[c][i>>6&(1<<(chunkBits-6)-1)] |= 1 << (i & 63)
+}
+
+// dropFront drops the first chunk, moving its records that have not
+// ended to side.
+func (s *store) dropFront() {
+	base := s.first << chunkBits
+	for j := range s.chunks[0] {
+		if !s.isDone(base + j) {
+			r := s.chunks[0][j]
+			s.side[base+j] = &r
+		}
+	}
+	s.spare = s.chunks[0]
+	s.chunks[0], s.done[0] = nil, nil
+	s.chunks, s.done = s.chunks[1:], s.done[1:]
+	s.first++
+}

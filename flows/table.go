@@ -194,8 +194,9 @@ func (t *Table) addAll(ps []capture.Packet, refs []Ref) {
 			for i := range g {
 				if v := pos[i]; pres[i].why == "" && v != 0 && uint32(v>>32) == pres[i].tag {
 					// The record spans up to three cache lines.
-					r := t.recs.at(int(uint32(v) - 1))
-					sink += r.k.a.lo + uint64(r.d[0].lastNS) + uint64(r.flags)
+					if r := t.recs.at(t.recs.full(uint32(v) - 1)); r != nil {
+						sink += r.k.a.lo + uint64(r.d[0].lastNS) + uint64(r.flags)
+					}
 				}
 			}
 			t.sink += sink
@@ -326,14 +327,14 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 			if t.ev != nil {
 				t.ev.slot = i
 			}
-			return t.idOf(i), r
+			return i + 1, r
 		}
 		if reuse {
 			t.anomaly("tcp port reuse without close", "")
 		}
 		continued = k.proto == capture.ProtoTCP && !isPureSYN(p)
 	}
-	if t.recs.live() >= maxConversations {
+	if t.Live() >= maxConversations {
 		t.anomaly("conversation table full", "")
 		return 0, nil
 	}
@@ -350,7 +351,7 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 	if t.ev == nil {
 		return i + 1, r
 	}
-	id := t.started(i, r, ns)
+	t.started(i, r, ns)
 	t.ev.slot = i
 	if old >= 0 {
 		// The 5-tuple's previous conversation ended with this packet.
@@ -358,15 +359,7 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 		t.release()
 		r = t.recs.at(i)
 	}
-	return int(id), r
-}
-
-// idOf is the conversation ID of the record at index i.
-func (t *Table) idOf(i int) int {
-	if t.ev != nil {
-		return int(t.ev.ids.get(uint32(i)))
-	}
-	return i + 1
+	return i + 1, r
 }
 
 // attachError adds an ICMP error to the conversation it quotes, when that
@@ -390,7 +383,7 @@ func (t *Table) attachError(p *capture.Packet, ns int64) (Ref, bool) {
 	if k.proto == capture.ProtoTCP && r.flags&fEstablished == 0 {
 		r.flags |= fErrorToSyn
 	}
-	return Ref{ID: t.idOf(i), From: Side(from ^ r.aSide()), ICMPError: true}, true
+	return Ref{ID: i + 1, From: Side(from ^ r.aSide()), ICMPError: true}, true
 }
 
 // idleFor is now-last, never negative (captures may step back in time).
