@@ -122,7 +122,49 @@ func FuzzTable(f *testing.F) {
 		if !reflect.DeepEqual(refs, refs3) || !reflect.DeepEqual(convs, convs3) || !reflect.DeepEqual(sum, sum3) {
 			t.Fatal("AddAllRefs differs from Add")
 		}
+		checkStreaming(t, pkts, convs)
 	})
+}
+
+// checkStreaming runs pkts through a streaming table (finishing
+// conversations every record, the most eviction there can be) and checks
+// it emits IDs 1..N once each, their packets those the refs name, and,
+// when time never steps back (then the whole-capture table joins a late
+// packet to a conversation the streaming one already ended), the
+// whole-capture table's conversations.
+func checkStreaming(t *testing.T, pkts []*capture.Packet, whole []*Conversation) {
+	defer func(e uint64) { expireEvery = e }(expireEvery)
+	expireEvery = 1
+	tb := NewTable(Config{})
+	seen := map[int]uint64{}
+	tb.Stream(func(c *Conversation) {
+		if _, dup := seen[c.ID]; dup {
+			t.Fatalf("conversation %d emitted twice", c.ID)
+		}
+		seen[c.ID] = c.ToServer.Packets + c.ToClient.Packets
+	})
+	refs := map[int]uint64{}
+	monotone := true
+	for i, p := range pkts {
+		if i > 0 && p.Time.Before(pkts[i-1].Time) {
+			monotone = false
+		}
+		if r := tb.Add(p); r.ID != 0 {
+			refs[r.ID]++
+		}
+	}
+	tb.Close()
+	for id := 1; id <= len(seen); id++ {
+		if _, ok := seen[id]; !ok {
+			t.Fatalf("conversation %d of %d never emitted", id, len(seen))
+		}
+		if seen[id] != refs[id] {
+			t.Fatalf("conversation %d: %d packets, refs say %d", id, seen[id], refs[id])
+		}
+	}
+	if monotone && len(seen) != len(whole) {
+		t.Fatalf("streaming found %d conversations, the whole-capture table %d", len(seen), len(whole))
+	}
 }
 
 // FuzzParseTshark checks that the tshark table parser used by the corpus

@@ -322,6 +322,12 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 			startNew = true
 		} else if k.proto == capture.ProtoTCP && p.IsFirstFragmentOrWhole() && !p.PortsOnly {
 			startNew, reuse = tcpStartsNew(r, side, p.TCPFlags, p.Seq, ns, t.lingr)
+		} else if k.proto == capture.ProtoTCP && r.flags&fClosed != 0 && ns-r.closeNS > t.lingr {
+			// A segment whose flags are unknown (a later fragment, a
+			// header cut after the ports) more than the linger after a
+			// close: the closed conversation has ended (a streaming
+			// table has already finished it).
+			startNew = true
 		}
 		if !startNew {
 			if t.ev != nil {
@@ -376,6 +382,9 @@ func (t *Table) attachError(p *capture.Packet, ns int64) (Ref, bool) {
 	r := t.recs.at(i)
 	if idleFor(ns, r.lastNS()) > t.idle[protoClass(k.proto)] {
 		return Ref{}, false
+	}
+	if r.flags&fClosed != 0 && ns-r.closeNS > t.lingr {
+		return Ref{}, false // a TCP connection closed more than the linger ago has ended
 	}
 	from := 1 - qside // the quoted packet's receiver side
 	r.count(from, ns, p.IPLen, p.File, p.Frame)
