@@ -109,7 +109,9 @@ func TestFlowsStreamsLiveInput(t *testing.T) {
 	}()
 	var errb bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- run(&runEnv{stdin: bytes.NewReader(nil), stdout: out, stderr: &errb}, []string{"flows", "--format", "jsonl", fifo}) }()
+	go func() {
+		done <- run(&runEnv{stdin: bytes.NewReader(nil), stdout: out, stderr: &errb}, []string{"flows", "--format", "jsonl", fifo})
+	}()
 	select {
 	case code := <-done:
 		if code != exitOK {
