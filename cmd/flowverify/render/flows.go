@@ -51,8 +51,10 @@ type Flows struct {
 	row   cellRow
 	width []int
 	top   flowsTopAcc
-	// json: reused encoding buffers.
+	// json: reused encoding buffers, and the file names as JSON strings
+	// (escapeHTML off and on), made when first needed.
 	compact, indented []byte
+	fileJSON          [][2][]byte
 	indenter          *jsonIndenter
 }
 
@@ -88,6 +90,7 @@ func NewFlows(s *capture.Stream, out io.Writer, format string, colour bool) *Flo
 // conversation of a nanosecond file on.
 func (r *Flows) refreshFiles() {
 	r.files = r.stream.Files()
+	r.fileJSON = r.fileJSON[:0]
 	for _, f := range r.files {
 		r.nano = r.nano || f.Nanosecond
 	}
@@ -202,6 +205,23 @@ type FlowsConvJSON struct {
 	ToClient   DirJSON   `json:"to_client"`
 	ICMPErrors uint64    `json:"icmp_errors"`
 	Fragments  uint64    `json:"fragments"`
+}
+
+// appendFileJSON appends the name of file i as a JSON string, as
+// appendJSONString would (cached: every conversation names its file).
+func (r *Flows) appendFileJSON(b []byte, i int, escapeHTML bool) []byte {
+	if i < 0 || i >= len(r.files) {
+		return appendJSONString(b, "", escapeHTML)
+	}
+	for len(r.fileJSON) <= i {
+		name := r.files[len(r.fileJSON)].Name
+		r.fileJSON = append(r.fileJSON, [2][]byte{appendJSONString(nil, name, false), appendJSONString(nil, name, true)})
+	}
+	h := 0
+	if escapeHTML {
+		h = 1
+	}
+	return append(b, r.fileJSON[i][h]...)
 }
 
 func (r *Flows) fileName(i int) string {
