@@ -6,16 +6,33 @@
 package main
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-short" {
+		// A long stream of short connections on standard output (too
+		// large to write as a file): as a busy host's --live capture.
+		n, err := strconv.Atoi(os.Args[2])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		w := bufio.NewWriterSize(os.Stdout, 1<<20)
+		shortConnections(w, n)
+		if err := w.Flush(); err != nil {
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: gen DIR")
+		fmt.Fprintln(os.Stderr, "usage: gen DIR | gen -short N")
 		os.Exit(2)
 	}
 	dir := os.Args[1]
@@ -112,6 +129,37 @@ func distinctPorts(n int) []byte {
 		p.add(1_700_000_000+(t+20)/1_000_000, (t+20)%1_000_000, ipv4(cli, srv, 6, 2, 0, tcp(cport, sport, 1001, 5001, 0x10)))
 	}
 	return p.b
+}
+
+// shortConnections writes n TCP connections (SYN, SYN-ACK, ACK,
+// FIN-ACK both ways, ACK), 600 a second (36,000 a minute), each from its
+// own client port, as one pcap stream.
+func shortConnections(w *bufio.Writer, n int) {
+	p := newPcap()
+	w.Write(p.b)
+	srv := [4]byte{10, 0, 1, 10}
+	for i := range n {
+		p.b = p.b[:0]
+		cli := [4]byte{198, 18, byte(i >> 16), byte(i >> 8)}
+		cport := uint16(1024 + i%60000)
+		t := uint64(i) * 1_000_000 / 600 // microseconds
+		at := func(d uint64) (uint32, uint32) {
+			return 1_700_000_000 + uint32((t+d)/1_000_000), uint32((t + d) % 1_000_000)
+		}
+		for _, s := range []struct {
+			d     uint64
+			out   bool
+			flags uint8
+		}{{0, true, 0x02}, {500, false, 0x12}, {1000, true, 0x10}, {5000, true, 0x11}, {5500, false, 0x11}, {6000, true, 0x10}} {
+			sec, usec := at(s.d)
+			if s.out {
+				p.add(sec, usec, ipv4(cli, srv, 6, 1, 0, tcp(cport, 443, 1, 1, s.flags)))
+			} else {
+				p.add(sec, usec, ipv4(srv, cli, 6, 1, 0, tcp(443, cport, 1, 1, s.flags)))
+			}
+		}
+		w.Write(p.b)
+	}
 }
 
 // rules: n inbound rules allowing one port each from their own /32
