@@ -155,9 +155,11 @@ func (s *store) add() (int, *rec) {
 		if s.n == 0 {
 			c = 16
 		}
-		chunk := make([]rec, 0, c)
+		var chunk []rec
 		if s.spare != nil {
 			chunk, s.spare = s.spare[:0], nil
+		} else {
+			chunk = make([]rec, 0, c)
 		}
 		s.chunks = append(s.chunks, chunk)
 		if s.done != nil {
