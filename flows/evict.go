@@ -69,6 +69,9 @@ func (t *Table) Close() Summary {
 	if ev == nil {
 		panic("flows: Close on a table that is not streaming")
 	}
+	// No more packets: the index and the timers go (their memory serves
+	// the report being written).
+	t.idx, ev.timers = index{}, [4]deque[timerEntry]{}
 	// Live conversations that stopped holding back others come first:
 	// their IDs are below every other one left.
 	var late []int
@@ -83,9 +86,22 @@ func (t *Table) Close() Summary {
 	slices.Sort(late)
 	for _, i := range late {
 		t.emitRec(t.recs.at(i), i)
+		if i>>chunkBits < t.recs.first {
+			delete(t.recs.side, i)
+		} else {
+			t.recs.setDone(i)
+		}
 	}
+	// The rest in ID order, dropping chunks as they are emitted (the
+	// report being written meanwhile reuses their memory).
 	for ; ev.next < t.recs.n; ev.next++ {
 		t.emitRec(t.recs.at(ev.next), ev.next)
+		t.recs.setDone(ev.next)
+		if ev.next&(1<<chunkBits-1) == 1<<chunkBits-1 {
+			for (t.recs.first+1)<<chunkBits <= ev.next+1 {
+				t.recs.dropFront()
+			}
+		}
 	}
 	return t.sum
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"encoding/csv"
@@ -132,14 +133,19 @@ func (r *Flows) Add(c *flows.Conversation) bool {
 		r.indented = r.indenter.append(b, r.compact)
 		r.err = r.spool.write(r.indented)
 	default:
+		// A row is spooled as its length (uvarint) and its cells joined
+		// by NUL (no cell holds one: numbers, addresses, names).
 		cells := r.row.conversation(c)
-		b := r.indented[:0]
+		n := 0
 		for i, cell := range cells {
 			if i < len(r.width) {
 				r.width[i] = max(r.width[i], runeCount(cell))
 			}
-			b = binary.AppendUvarint(b, uint64(len(cell)))
-			b = append(b, cell...)
+			n += len(cell) + 1
+		}
+		b := binary.AppendUvarint(r.indented[:0], uint64(n))
+		for _, cell := range cells {
+			b = append(append(b, cell...), 0)
 		}
 		r.indented = b
 		r.err = r.spool.write(b)
@@ -399,36 +405,32 @@ func (r *Flows) writeText(w io.Writer, colour bool) error {
 		return nil
 	}
 	// The rows were measured as they came; they are read back from the
-	// spool, each cell a uvarint length and its bytes.
+	// spool (see Add for the row format).
 	t.measure = func(width []int) { copy(width, r.width) }
 	return t.writeBytes(w, colour, func(emit func(cells [][]byte) error) error {
 		rd, err := r.spool.reader()
 		if err != nil {
 			return err
 		}
-		cells := make([][]byte, len(flowsTextHeaders))
-		ends := make([]int, len(flowsTextHeaders))
-		var buf []byte
+		cells := make([][]byte, 0, len(flowsTextHeaders))
+		var row []byte
 		for {
-			buf = buf[:0]
-			for i := range cells {
-				n, err := binary.ReadUvarint(rd)
-				if err != nil {
-					if i == 0 && errors.Is(err, io.EOF) {
-						return nil
-					}
-					return fmt.Errorf("reading the spooled conversation table: %w", err)
-				}
-				start := len(buf)
-				buf = slices.Grow(buf, int(n))[:start+int(n)]
-				if _, err := io.ReadFull(rd, buf[start:]); err != nil {
-					return fmt.Errorf("reading the spooled conversation table: %w", err)
-				}
-				ends[i] = len(buf)
+			n, err := binary.ReadUvarint(rd)
+			if errors.Is(err, io.EOF) {
+				return nil
 			}
-			start := 0
-			for i, e := range ends {
-				cells[i], start = buf[start:e:e], e
+			if err != nil || n > 1<<20 {
+				return fmt.Errorf("reading the spooled conversation table: bad row length (%v)", err)
+			}
+			row = slices.Grow(row[:0], int(n))[:n]
+			if _, err := io.ReadFull(rd, row); err != nil {
+				return fmt.Errorf("reading the spooled conversation table: %w", err)
+			}
+			cells = cells[:0]
+			for rest := row; len(rest) > 0; {
+				i := bytes.IndexByte(rest, 0)
+				cells = append(cells, rest[:i:i])
+				rest = rest[i+1:]
 			}
 			if err := emit(cells); err != nil {
 				return err
@@ -634,7 +636,7 @@ type flowsRank struct {
 // writeRankText writes the top rows of m, most conversations first, then
 // by packets and key; peerHead names the distinct-counterpart column
 // ("" for none).
-func writeRankText(w io.Writer, title, keyHead, peerHead string, m map[string]*flowsRank, other int) error {
+func writeRankText[K comparable](w io.Writer, title, keyHead, peerHead string, m map[K]*flowsRank, other int) error {
 	rows := make([]*flowsRank, 0, len(m))
 	for _, r := range m {
 		rows = append(rows, r)
@@ -674,43 +676,55 @@ func writeRankText(w io.Writer, title, keyHead, peerHead string, m map[string]*f
 }
 
 // flowsTopAcc ranks services (server protocol and port, or ICMP) and
-// peers (client address) over every conversation, as they arrive.
+// peers (client address) over every conversation, as they arrive. The
+// maps are keyed by values, so that counting a conversation allocates
+// nothing (a flood has millions); the printed key is made once per row.
 type flowsTopAcc struct {
-	svcs, peers map[string]*flowsRank
-	other       int
+	svcs  map[flowsService]*flowsRank
+	peers map[netip.Addr]*flowsRank
+	other int
+}
+
+// flowsService is a service's key: protocol and server port (-1 for
+// protocols without ports).
+type flowsService struct {
+	proto uint8
+	port  int
 }
 
 func newFlowsTopAcc() flowsTopAcc {
-	return flowsTopAcc{svcs: map[string]*flowsRank{}, peers: map[string]*flowsRank{}}
+	return flowsTopAcc{svcs: map[flowsService]*flowsRank{}, peers: map[netip.Addr]*flowsRank{}}
 }
 
 // add counts conversation c.
 func (a *flowsTopAcc) add(c *flows.Conversation) {
 	pk := c.ToServer.Packets + c.ToClient.Packets
-	key, port := flows.ProtoName(c.Proto), -1
+	sk := flowsService{proto: c.Proto, port: -1}
 	if c.HasPorts() {
-		key += "/" + strconv.Itoa(int(c.Server.Port))
-		port = int(c.Server.Port)
+		sk.port = int(c.Server.Port)
 	}
-	s := a.svcs[key]
+	s := a.svcs[sk]
 	if s == nil {
-		s = &flowsRank{key: key, proto: c.Proto, port: port, peers: map[netip.Addr]struct{}{}}
-		a.svcs[key] = s
+		key := flows.ProtoName(c.Proto)
+		if sk.port >= 0 {
+			key += "/" + strconv.Itoa(sk.port)
+		}
+		s = &flowsRank{key: key, proto: c.Proto, port: sk.port, peers: map[netip.Addr]struct{}{}}
+		a.svcs[sk] = s
 	}
 	s.convs++
 	s.pkts += pk
 	if len(s.peers) < maxCountedClients {
 		s.peers[c.Client.Addr] = struct{}{}
 	}
-	pkey := c.Client.Addr.String()
-	p := a.peers[pkey]
+	p := a.peers[c.Client.Addr]
 	if p == nil {
 		if len(a.peers) >= maxRankedPeers {
 			a.other++
 			return
 		}
-		p = &flowsRank{key: pkey, addr: c.Client.Addr}
-		a.peers[pkey] = p
+		p = &flowsRank{key: c.Client.Addr.String(), addr: c.Client.Addr}
+		a.peers[c.Client.Addr] = p
 	}
 	p.convs++
 	p.pkts += pk
