@@ -4,6 +4,7 @@
 # flowverify's peak memory.
 #
 #   bash bench/bench.sh [SIZE] [RUNS] [FLOOD]   e.g. bash bench/bench.sh 2GB 3 5000000
+#   (SHORT=N sets the long run of short connections, default 3 M; FLOWLOG_RECORDS the flow logs)
 #
 # Besides the mixed capture it times, each against tcpdump on the same
 # file: the mixed capture copied to pcapng (editcap -F pcapng), check in
@@ -83,6 +84,18 @@ if [ "$flood" -gt 0 ]; then
   read -r t_flchecktext m_flchecktext < <(best_of "$out/flowverify" check --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$floodfile")
 fi
 
+# A long run of short connections (600 a second, each its own 5-tuple,
+# the hostile table's generator), piped in as --live reads an interface:
+# the peak memory of runs of SHORT/10 and SHORT connections shows whether
+# memory follows the connections live at once (flat) or those seen.
+short=${SHORT:-3000000}
+go build -o "$out/shortgen" ./cmd/flowverify/testdata/hostile/gen
+for n in $((short / 10)) "$short"; do
+  /usr/bin/time -f "%e %M" -o "$out/short-$n.txt" bash -c "'$out/shortgen' -short $n | '$out/flowverify' flows --format jsonl - >/dev/null"
+done
+read -r t_short1 m_short1 < <(tail -n 1 "$out/short-$((short / 10)).txt")
+read -r t_short2 m_short2 < <(tail -n 1 "$out/short-$short.txt")
+
 convs=$("$out/flowverify" flows --format jsonl "$file" | grep -c '"id":' || true)
 bytes=$(stat -c %s "$file")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b == 0) print "inf"; else printf "%.2f", a/b }'; }
@@ -111,11 +124,15 @@ if [ "$flood" -gt 0 ]; then
   row "flowverify check --format jsonl (allow-all) FLOOD" "$t_flcheck" "$m_flcheck" "$t_fltcpdump"
   row "flowverify check (allow-all, text) FLOOD" "$t_flchecktext" "$m_flchecktext" "$t_fltcpdump"
 fi
+echo "short connections from a pipe (generator | flows --format jsonl -, 600 a second):"
+printf '%-58s %8s s  %9s KiB peak RSS\n' "  $((short / 10)) connections ($((short / 6000)) min)" "$t_short1" "$m_short1"
+printf '%-58s %8s s  %9s KiB peak RSS\n' "  $short connections ($((short / 600)) min)" "$t_short2" "$m_short2"
 echo "flows jsonl / tcpdump wall time:        $(ratio "$t_flows" "$t_tcpdump")  (goal <= 1.00)"
 echo "tshark / flows jsonl wall time:         $(ratio "$t_tshark" "$t_flows")  (goal > 10)"
 echo "check allow-all / flows text wall time: $(ratio "$t_check" "$t_flowstext")  (goal <= 1.20)"
 echo "check webserver / flows text wall time: $(ratio "$t_checkweb" "$t_flowstext")  (every broken conversation explained)"
 worst=$(printf '%s\n' "$t_flows" "$t_flowstext" "$t_check" "$t_checkjla" "$t_checkweb" "$t_checkjl" "$t_checkjson" "$t_checkcsv" "$t_synth" "$t_diff" | sort -g | tail -n 1)
+echo "short connections: peak RSS x10 connections / x1:  $(ratio "$m_short2" "$m_short1")  (goal: flat, 1.00)"
 echo "slowest command / tcpdump wall time:    $(ratio "$worst" "$t_tcpdump")  (goal <= 1.00 for every command)"
 echo "pcapng flows jsonl / tcpdump on pcapng: $(ratio "$t_ngflows" "$t_ngtcpdump")  (goal <= 1.00)"
 if [ "$flood" -gt 0 ]; then
