@@ -25,25 +25,32 @@ func (b *builder) boxes() []*box {
 
 // serviceBoxes builds the boxes of one service.
 func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
-	addrs := make([]netip.Addr, 0, len(peers))
-	for a := range peers {
-		addrs = append(addrs, a)
+	type peer struct {
+		addr netip.Addr
+		use  peerUse
 	}
-	slices.SortFunc(addrs, netip.Addr.Compare)
+	addrs := make([]peer, 0, len(peers))
+	for a, u := range peers {
+		addrs = append(addrs, peer{a, u})
+	}
+	slices.SortFunc(addrs, func(x, y peer) int { return x.addr.Compare(y.addr) })
 	// Each peer becomes the prefix its widest decision gave it (see
 	// builder.add); distinct prefixes are what MaxPeers counts.
 	widened := make([]netip.Prefix, 0, len(addrs))
-	seen := map[netip.Prefix]bool{}
+	seen := make(map[netip.Prefix]bool, min(len(addrs), b.opts.MaxPeers+1))
 	restricted := false
 	if k.kind == KindService && k.ports.From == k.ports.To {
 		a := b.decs[decKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: k.ports.From}]
 		restricted = a != nil && a.d != nil && a.d.Intent == IntentRestricted
 	}
 	for _, a := range addrs {
-		p := b.peerPrefix(peers[a], a)
+		p := b.peerPrefix(a.use, a.addr)
 		if !seen[p] {
 			seen[p] = true
 			widened = append(widened, p)
+			if len(widened) > b.opts.MaxPeers && !restricted {
+				break // the whole family: the rest need not be counted
+			}
 		}
 	}
 	proto := &box{dir: k.dir, v6: k.v6, proto: k.proto, ports: k.ports, icmpType: k.icmpT, icmpCode: k.icmpC, kind: k.kind, profile: k.profile}
@@ -77,9 +84,9 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 		bx.prefix = p
 		// prefixes and addrs are both sorted: walk them together.
 		first := true
-		for i < len(addrs) && p.Contains(addrs[i]) {
-			pu := peers[addrs[i]]
-			bx.use.merge(pu.usage(addrs[i]))
+		for i < len(addrs) && p.Contains(addrs[i].addr) {
+			pu := addrs[i].use
+			bx.use.merge(pu.usage(addrs[i].addr))
 			bx.intended += units
 			var in Intent
 			if pu.dec > 0 {
