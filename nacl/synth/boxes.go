@@ -1,6 +1,8 @@
 package synth
 
 import (
+	"cmp"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 
@@ -33,7 +35,7 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 	for a, u := range peers {
 		addrs = append(addrs, peer{a, u})
 	}
-	slices.SortFunc(addrs, func(x, y peer) int { return x.addr.Compare(y.addr) })
+	slices.SortFunc(addrs, func(x, y peer) int { return compareAddr(x.addr, y.addr) })
 	// Each peer becomes the prefix its widest decision gave it (see
 	// builder.add); distinct prefixes are what MaxPeers counts.
 	widened := make([]netip.Prefix, 0, len(addrs))
@@ -106,4 +108,14 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 		out = append(out, &bx)
 	}
 	return out
+}
+
+// compareAddr orders addresses as netip.Addr.Compare does, comparing two
+// IPv4 addresses (most peers) as integers.
+func compareAddr(x, y netip.Addr) int {
+	if x.Is4() && y.Is4() {
+		a, b := x.As4(), y.As4()
+		return cmp.Compare(binary.BigEndian.Uint32(a[:]), binary.BigEndian.Uint32(b[:]))
+	}
+	return x.Compare(y)
 }

@@ -59,7 +59,7 @@ func (b *builder) chooseRanges() {
 		keys = append(keys, keyed{k, gi})
 	}
 	slices.SortFunc(keys, func(x, y keyed) int {
-		if c := x.k.addr.Compare(y.k.addr); c != 0 {
+		if c := compareAddr(x.k.addr, y.k.addr); c != 0 {
 			return c
 		}
 		return cmp.Compare(x.k.proto, y.k.proto)
