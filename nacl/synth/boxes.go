@@ -1,8 +1,6 @@
 package synth
 
 import (
-	"cmp"
-	"encoding/binary"
 	"net/netip"
 	"slices"
 
@@ -26,16 +24,20 @@ func (b *builder) boxes() []*box {
 }
 
 // serviceBoxes builds the boxes of one service.
-func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
+func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 	type peer struct {
+		key  addrKey
 		addr netip.Addr
 		use  peerUse
 	}
 	addrs := make([]peer, 0, len(peers))
 	for a, u := range peers {
-		addrs = append(addrs, peer{a, u})
+		addrs = append(addrs, peer{key: a, use: u})
 	}
-	slices.SortFunc(addrs, func(x, y peer) int { return compareAddr(x.addr, y.addr) })
+	slices.SortFunc(addrs, func(x, y peer) int { return x.key.compare(y.key) })
+	for i := range addrs {
+		addrs[i].addr = addrs[i].key.addr()
+	}
 	// Each peer becomes the prefix its widest decision gave it (see
 	// builder.add); distinct prefixes are what MaxPeers counts.
 	widened := make([]netip.Prefix, 0, len(addrs))
@@ -108,14 +110,4 @@ func (b *builder) serviceBoxes(k svcKey, peers map[netip.Addr]peerUse) []*box {
 		out = append(out, &bx)
 	}
 	return out
-}
-
-// compareAddr orders addresses as netip.Addr.Compare does, comparing two
-// IPv4 addresses (most peers) as integers.
-func compareAddr(x, y netip.Addr) int {
-	if x.Is4() && y.Is4() {
-		a, b := x.As4(), y.As4()
-		return cmp.Compare(binary.BigEndian.Uint32(a[:]), binary.BigEndian.Uint32(b[:]))
-	}
-	return x.Compare(y)
 }

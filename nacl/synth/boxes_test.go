@@ -5,16 +5,24 @@ import (
 	"testing"
 )
 
-// TestCompareAddr: compareAddr orders as netip.Addr.Compare, across and
-// within families.
-func TestCompareAddr(t *testing.T) {
-	addrs := []string{"0.0.0.0", "10.0.0.1", "10.0.0.2", "9.255.255.255", "255.255.255.255", "198.51.100.7",
-		"::", "::1", "::ffff:10.0.0.1", "2001:db8::1", "fe80::1%eth0", "fe80::1", "fe80::1%eth1"}
-	for _, x := range addrs {
-		for _, y := range addrs {
-			a, b := netip.MustParseAddr(x), netip.MustParseAddr(y)
-			if got, want := compareAddr(a, b), a.Compare(b); got != want {
-				t.Errorf("compareAddr(%s, %s) = %d, want %d", a, b, got, want)
+// TestAddrKey: an address survives its key, and keys order as
+// netip.Addr.Compare orders addresses without a zone.
+func TestAddrKey(t *testing.T) {
+	addrs := []netip.Addr{{}}
+	for _, s := range []string{"0.0.0.0", "10.0.0.1", "10.0.0.2", "9.255.255.255", "255.255.255.255",
+		"::", "::1", "::ffff:10.0.0.1", "::a00:1", "2001:db8::1", "fe80::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"} {
+		addrs = append(addrs, netip.MustParseAddr(s))
+	}
+	for _, a := range addrs {
+		if got := keyOf(a).addr(); got != a {
+			t.Errorf("keyOf(%v).addr() = %v", a, got)
+		}
+		for _, b := range addrs {
+			if got, want := keyOf(a).compare(keyOf(b)), a.Compare(b); got != want {
+				t.Errorf("keyOf(%v).compare(keyOf(%v)) = %d, want %d", a, b, got, want)
+			}
+			if (keyOf(a) == keyOf(b)) != (a == b) {
+				t.Errorf("keys of %v and %v: equal %v", a, b, keyOf(a) == keyOf(b))
 			}
 		}
 	}

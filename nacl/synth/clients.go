@@ -9,6 +9,12 @@ import (
 	"github.com/flowverify/flowverify/nacl"
 )
 
+// clientMapKey is clientKey as a pointer-free map key.
+type clientMapKey struct {
+	addr  addrKey
+	proto uint8
+}
+
 // clientKey is a client group: one client address and transport.
 type clientKey struct {
 	addr  netip.Addr

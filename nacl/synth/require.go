@@ -28,7 +28,7 @@ func (b *builder) noteClient(u *usedConv) {
 		return
 	}
 	c := u.c
-	k := clientKey{addr: c.Client.Addr, proto: c.Proto}
+	k := clientMapKey{addr: keyOf(c.Client.Addr), proto: c.Proto}
 	gi, ok := b.clients[k]
 	if !ok {
 		gi = int32(len(b.groups))
@@ -51,7 +51,7 @@ func (b *builder) nextGroup() *clientPorts {
 // deterministic order.
 func (b *builder) chooseRanges() {
 	type keyed struct {
-		k  clientKey
+		k  clientMapKey
 		gi int32
 	}
 	keys := make([]keyed, 0, len(b.clients))
@@ -59,7 +59,7 @@ func (b *builder) chooseRanges() {
 		keys = append(keys, keyed{k, gi})
 	}
 	slices.SortFunc(keys, func(x, y keyed) int {
-		if c := compareAddr(x.k.addr, y.k.addr); c != 0 {
+		if c := x.k.addr.compare(y.k.addr); c != 0 {
 			return c
 		}
 		return cmp.Compare(x.k.proto, y.k.proto)
@@ -70,7 +70,7 @@ func (b *builder) chooseRanges() {
 	b.res.Clients = make([]ClientRange, 0, len(keys))
 	warns, notes := newAggregate(), newAggregate()
 	for _, kg := range keys {
-		k, g := kg.k, &b.groups[kg.gi]
+		k, g := clientKey{addr: kg.k.addr.addr(), proto: kg.k.proto}, &b.groups[kg.gi]
 		public := b.opts.Peers == PeersIntent && !b.inSubnets(k.addr) && !isPrivate(b.modelled, k.addr)
 		f := b.forcedFor(k.addr)
 		cr, msg, warning, ex := g.choose(k, f, public, b.clientSets)
@@ -132,15 +132,16 @@ func (b *builder) forcedOut(c *flows.Conversation, g *clientPorts) {
 func (b *builder) add(k svcKey, peer netip.Addr, d *Decision, first, last time.Time) {
 	m := b.services[k]
 	if m == nil {
-		m = map[netip.Addr]peerUse{}
+		m = map[addrKey]peerUse{}
 		b.services[k] = m
 	}
-	u := m[peer]
+	pk := keyOf(peer)
+	u := m[pk]
 	if d != nil && b.prefixFor(d, peer).Bits() < b.peerPrefix(u, peer).Bits() {
 		u.dec = int32(d.index + 1)
 	}
 	u.add(first, last)
-	m[peer] = u
+	m[pk] = u
 }
 
 // peerPrefix is the rule prefix of peer as recorded in u.

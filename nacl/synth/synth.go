@@ -27,11 +27,11 @@ type builder struct {
 	res      *Result
 	judge    *replay.Judge
 	denies   *nacl.Evaluator // kept denies only, nil without --keep-denies
-	services map[svcKey]map[netip.Addr]peerUse
+	services map[svcKey]map[addrKey]peerUse
 	// clients indexes groups by client; groupOf queues the group of each
 	// conversation with hasClientGroup, in order, for the second pass
 	// (groupNext is the next to take).
-	clients     map[clientKey]int32
+	clients     map[clientMapKey]int32
 	groups      []clientPorts
 	clientSets  []clientSets
 	groupOf     []int32
@@ -146,7 +146,7 @@ func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	b := &builder{opts: &opts, services: map[svcKey]map[netip.Addr]peerUse{}, clients: map[clientKey]int32{}, copyConvs: src.reused(),
+	b := &builder{opts: &opts, services: map[svcKey]map[addrKey]peerUse{}, clients: map[clientMapKey]int32{}, copyConvs: src.reused(),
 		decs: map[decKey]*decAcc{}, modelled: opts.modelled()}
 	b.res = &Result{opts: opts, excluded: map[int]string{}}
 	if compact {
