@@ -26,18 +26,14 @@ func (b *builder) boxes() []*box {
 // serviceBoxes builds the boxes of one service.
 func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 	type peer struct {
-		key  addrKey
-		addr netip.Addr
-		use  peerUse
+		key addrKey
+		use peerUse
 	}
 	addrs := make([]peer, 0, len(peers))
 	for a, u := range peers {
 		addrs = append(addrs, peer{key: a, use: u})
 	}
 	slices.SortFunc(addrs, func(x, y peer) int { return x.key.compare(y.key) })
-	for i := range addrs {
-		addrs[i].addr = addrs[i].key.addr()
-	}
 	// Each peer becomes the prefix its widest decision gave it (see
 	// builder.add); distinct prefixes are what MaxPeers counts.
 	widened := make([]netip.Prefix, 0, len(addrs))
@@ -48,7 +44,7 @@ func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 		restricted = a != nil && a.d != nil && a.d.Intent == IntentRestricted
 	}
 	for _, a := range addrs {
-		p := b.peerPrefix(a.use, a.addr)
+		p := b.peerPrefix(a.use, a.key.addr())
 		if !seen[p] {
 			seen[p] = true
 			widened = append(widened, p)
@@ -88,9 +84,9 @@ func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 		bx.prefix = p
 		// prefixes and addrs are both sorted: walk them together.
 		first := true
-		for i < len(addrs) && p.Contains(addrs[i].addr) {
-			pu := addrs[i].use
-			bx.use.merge(pu.usage(addrs[i].addr))
+		for i < len(addrs) && p.Contains(addrs[i].key.addr()) {
+			pu, a := addrs[i].use, addrs[i].key.addr()
+			bx.use.merge(pu.usage(a))
 			bx.intended += units
 			var in Intent
 			if pu.dec > 0 {
