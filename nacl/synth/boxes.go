@@ -25,6 +25,18 @@ func (b *builder) boxes() []*box {
 
 // serviceBoxes builds the boxes of one service.
 func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
+	restricted := false
+	if k.kind == KindService && k.ports.From == k.ports.To {
+		a := b.decs[decKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: k.ports.From}]
+		restricted = a != nil && a.d != nil && a.d.Intent == IntentRestricted
+	}
+	proto := &box{dir: k.dir, v6: k.v6, proto: k.proto, ports: k.ports, icmpType: k.icmpT, icmpCode: k.icmpC, kind: k.kind, profile: k.profile}
+	units := proto.serviceUnits()
+	// A restricted port (IntentRestricted) is never opened to the whole
+	// family by the peer count: only a budget merge, which is reported.
+	if !restricted && b.manyPeers(peers) {
+		return []*box{b.familyBox(proto, units, peers)}
+	}
 	type peer struct {
 		key addrKey
 		use peerUse
@@ -35,47 +47,27 @@ func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 	}
 	slices.SortFunc(addrs, func(x, y peer) int { return x.key.compare(y.key) })
 	// Each peer becomes the prefix its widest decision gave it (see
-	// builder.add); distinct prefixes are what MaxPeers counts.
+	// builder.add), aggregated into the fewest exact prefixes.
 	widened := make([]netip.Prefix, 0, len(addrs))
-	seen := make(map[netip.Prefix]bool, min(len(addrs), b.opts.MaxPeers+1))
-	restricted := false
-	if k.kind == KindService && k.ports.From == k.ports.To {
-		a := b.decs[decKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: k.ports.From}]
-		restricted = a != nil && a.d != nil && a.d.Intent == IntentRestricted
-	}
+	seen := make(map[netip.Prefix]bool, len(addrs))
 	for _, a := range addrs {
 		p := b.peerPrefix(a.use, a.key.addr())
 		if !seen[p] {
 			seen[p] = true
 			widened = append(widened, p)
-			if len(widened) > b.opts.MaxPeers && !restricted {
-				break // the whole family: the rest need not be counted
-			}
 		}
 	}
-	proto := &box{dir: k.dir, v6: k.v6, proto: k.proto, ports: k.ports, icmpType: k.icmpT, icmpCode: k.icmpC, kind: k.kind, profile: k.profile}
-	units := proto.serviceUnits()
 	var prefixes []netip.Prefix
-	// A restricted port (IntentRestricted) is never opened to the whole
-	// family by the peer count: only a budget merge, which is reported.
-	if len(widened) > b.opts.MaxPeers && !restricted {
-		all := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
-		if k.v6 {
-			all = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
-		}
-		prefixes = []netip.Prefix{all}
+	var sb netipx.IPSetBuilder
+	for _, p := range widened {
+		sb.AddPrefix(p)
+	}
+	set, err := sb.IPSet()
+	if err != nil {
+		// Cannot happen with valid prefixes; keep each peer exact.
+		prefixes = widened
 	} else {
-		var sb netipx.IPSetBuilder
-		for _, p := range widened {
-			sb.AddPrefix(p)
-		}
-		set, err := sb.IPSet()
-		if err != nil {
-			// Cannot happen with valid prefixes; keep each peer exact.
-			prefixes = widened
-		} else {
-			prefixes = set.Prefixes()
-		}
+		prefixes = set.Prefixes()
 	}
 	out := make([]*box, 0, len(prefixes))
 	i := 0
@@ -83,21 +75,8 @@ func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 		bx := *proto
 		bx.prefix = p
 		// prefixes and addrs are both sorted: walk them together.
-		first := true
-		for i < len(addrs) && p.Contains(addrs[i].key.addr()) {
-			pu, a := addrs[i].use, addrs[i].key.addr()
-			bx.use.merge(pu.usage(a))
-			bx.intended += units
-			var in Intent
-			if pu.dec > 0 {
-				in = b.res.Decisions[pu.dec-1].Intent
-			}
-			if first {
-				bx.intent = in
-			} else if in != bx.intent {
-				bx.mixed, bx.intent = true, ""
-			}
-			first = false
+		for first := true; i < len(addrs) && p.Contains(addrs[i].key.addr()); first = false {
+			b.addPeer(&bx, first, addrs[i].use, addrs[i].key.addr(), units)
 			i++
 		}
 		if restricted && !bx.mixed && bx.intent == "" {
@@ -106,4 +85,64 @@ func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 		out = append(out, &bx)
 	}
 	return out
+}
+
+// manyPeers reports whether the peers of a service widen to more than
+// MaxPeers distinct prefixes (what MaxPeers counts), which opens the
+// whole address family. The count does not depend on the order.
+func (b *builder) manyPeers(peers map[addrKey]peerUse) bool {
+	if len(peers) <= b.opts.MaxPeers {
+		return false
+	}
+	seen := make(map[netip.Prefix]bool, b.opts.MaxPeers+1)
+	for a, u := range peers {
+		seen[b.peerPrefix(u, a.addr())] = true
+		if len(seen) > b.opts.MaxPeers {
+			return true
+		}
+	}
+	return false
+}
+
+// familyBox is the one box of a service open to the whole address family
+// (0.0.0.0/0 or ::/0), with the use of its peers. It is what the sorted
+// walk of serviceBoxes gives for that one prefix, without sorting: the
+// walk takes the peers in the family when they sort first (no peer of a
+// shorter address), and merging their use does not depend on the order.
+func (b *builder) familyBox(proto *box, units float64, peers map[addrKey]peerUse) *box {
+	bx := *proto
+	bx.prefix = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	if proto.v6 {
+		bx.prefix = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	bits := uint8(bx.prefix.Addr().BitLen())
+	for a := range peers {
+		if a.bits < bits {
+			return &bx // sorts before the family: the walk takes no peer
+		}
+	}
+	first := true
+	for a, u := range peers {
+		if a.bits == bits {
+			b.addPeer(&bx, first, u, a.addr(), units)
+			first = false
+		}
+	}
+	return &bx
+}
+
+// addPeer adds the use of one peer (address a) to bx; first says it is
+// the box's first peer.
+func (b *builder) addPeer(bx *box, first bool, pu peerUse, a netip.Addr, units float64) {
+	bx.use.merge(pu.usage(a))
+	bx.intended += units
+	var in Intent
+	if pu.dec > 0 {
+		in = b.res.Decisions[pu.dec-1].Intent
+	}
+	if first {
+		bx.intent = in
+	} else if in != bx.intent {
+		bx.mixed, bx.intent = true, ""
+	}
 }
