@@ -34,8 +34,16 @@ func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 	units := proto.serviceUnits()
 	// A restricted port (IntentRestricted) is never opened to the whole
 	// family by the peer count: only a budget merge, which is reported.
-	if !restricted && b.manyPeers(peers) {
+	switch one, many := b.fewPrefixes(peers); {
+	case many && !restricted:
 		return []*box{b.familyBox(proto, units, peers)}
+	case one.IsValid():
+		if bx, ok := b.prefixBox(proto, units, peers, one); ok {
+			if restricted && !bx.mixed && bx.intent == "" {
+				bx.intent = IntentRestricted
+			}
+			return []*box{bx}
+		}
 	}
 	type peer struct {
 		key addrKey
@@ -49,7 +57,7 @@ func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 	// Each peer becomes the prefix its widest decision gave it (see
 	// builder.add), aggregated into the fewest exact prefixes.
 	widened := make([]netip.Prefix, 0, len(addrs))
-	seen := make(map[netip.Prefix]bool, len(addrs))
+	seen := map[netip.Prefix]bool{}
 	for _, a := range addrs {
 		p := b.peerPrefix(a.use, a.key.addr())
 		if !seen[p] {
@@ -87,21 +95,50 @@ func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 	return out
 }
 
-// manyPeers reports whether the peers of a service widen to more than
-// MaxPeers distinct prefixes (what MaxPeers counts), which opens the
-// whole address family. The count does not depend on the order.
-func (b *builder) manyPeers(peers map[addrKey]peerUse) bool {
-	if len(peers) <= b.opts.MaxPeers {
-		return false
-	}
-	seen := make(map[netip.Prefix]bool, b.opts.MaxPeers+1)
+// fewPrefixes counts the distinct prefixes the peers of a service widen
+// to (see builder.add), up to MaxPeers+1: many says there are more than
+// MaxPeers (what MaxPeers counts, which opens the whole address family);
+// one is the prefix when all widen to the same one. Neither depends on
+// the order.
+func (b *builder) fewPrefixes(peers map[addrKey]peerUse) (one netip.Prefix, many bool) {
+	seen := map[netip.Prefix]bool{}
 	for a, u := range peers {
-		seen[b.peerPrefix(u, a.addr())] = true
-		if len(seen) > b.opts.MaxPeers {
-			return true
+		p := b.peerPrefix(u, a.addr())
+		if !seen[p] {
+			seen[p] = true
+			one = p
+			if len(seen) > b.opts.MaxPeers {
+				return netip.Prefix{}, true
+			}
 		}
 	}
-	return false
+	if len(seen) != 1 {
+		return netip.Prefix{}, false
+	}
+	return one, false
+}
+
+// prefixBox is the one box of a service whose peers all widen to prefix
+// p, as the sorted walk of serviceBoxes makes it: aggregating one prefix
+// gives itself (when it is in canonical form), every peer lies in it, and
+// merging their use does not depend on the order. ok is false, to fall
+// back to the walk, when p is not canonical or a peer lies outside it.
+func (b *builder) prefixBox(proto *box, units float64, peers map[addrKey]peerUse, p netip.Prefix) (*box, bool) {
+	if p != p.Masked() {
+		return nil, false
+	}
+	bx := *proto
+	bx.prefix = p
+	first := true
+	for a, u := range peers {
+		addr := a.addr()
+		if !p.Contains(addr) {
+			return nil, false
+		}
+		b.addPeer(&bx, first, u, addr, units)
+		first = false
+	}
+	return &bx, true
 }
 
 // familyBox is the one box of a service open to the whole address family

@@ -5,6 +5,9 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/flowverify/flowverify/nacl"
+	"go4.org/netipx"
 )
 
 // TestAddrKey: an address survives its key, and keys order as
@@ -71,6 +74,121 @@ func TestFamilyBox(t *testing.T) {
 		}
 		if !tc.zero && !(tc.v6 && tc.other) && got.use.convs == 0 {
 			t.Errorf("%+v: no peer taken", tc)
+		}
+	}
+}
+
+// refServiceBoxes is serviceBoxes as it was before its shortcuts (the
+// whole family and a single prefix built without sorting): the slow
+// reference of TestServiceBoxesReference.
+func refServiceBoxes(b *builder, k svcKey, peers map[addrKey]peerUse) []*box {
+	addrs := make([]netip.Addr, 0, len(peers))
+	for a := range peers {
+		addrs = append(addrs, a.addr())
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare)
+	widened := make([]netip.Prefix, 0, len(addrs))
+	seen := map[netip.Prefix]bool{}
+	restricted := false
+	if k.kind == KindService && k.ports.From == k.ports.To {
+		a := b.decs[decKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: k.ports.From}]
+		restricted = a != nil && a.d != nil && a.d.Intent == IntentRestricted
+	}
+	for _, a := range addrs {
+		p := b.peerPrefix(peers[keyOf(a)], a)
+		if !seen[p] {
+			seen[p] = true
+			widened = append(widened, p)
+		}
+	}
+	proto := &box{dir: k.dir, v6: k.v6, proto: k.proto, ports: k.ports, icmpType: k.icmpT, icmpCode: k.icmpC, kind: k.kind, profile: k.profile}
+	units := proto.serviceUnits()
+	var prefixes []netip.Prefix
+	if len(widened) > b.opts.MaxPeers && !restricted {
+		all := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		if k.v6 {
+			all = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		}
+		prefixes = []netip.Prefix{all}
+	} else {
+		var sb netipx.IPSetBuilder
+		for _, p := range widened {
+			sb.AddPrefix(p)
+		}
+		set, _ := sb.IPSet()
+		prefixes = set.Prefixes()
+	}
+	out := make([]*box, 0, len(prefixes))
+	i := 0
+	for _, p := range prefixes {
+		bx := *proto
+		bx.prefix = p
+		first := true
+		for i < len(addrs) && p.Contains(addrs[i]) {
+			pu := peers[keyOf(addrs[i])]
+			bx.use.merge(pu.usage(addrs[i]))
+			bx.intended += units
+			var in Intent
+			if pu.dec > 0 {
+				in = b.res.Decisions[pu.dec-1].Intent
+			}
+			if first {
+				bx.intent = in
+			} else if in != bx.intent {
+				bx.mixed, bx.intent = true, ""
+			}
+			first = false
+			i++
+		}
+		if restricted && !bx.mixed && bx.intent == "" {
+			bx.intent = IntentRestricted
+		}
+		out = append(out, &bx)
+	}
+	return out
+}
+
+// TestServiceBoxesReference: serviceBoxes builds the boxes of the slow
+// reference for random peer sets: public peers (one prefix, or the whole
+// family past --max-peers), exact and /24-widened peers, mixed
+// decisions, the other family among them, and a restricted port.
+func TestServiceBoxesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 200 {
+		o := opts("10.0.1.0/24")
+		o.MaxPeers = 1 + rng.IntN(40)
+		o.PeerPrefix4 = []int{32, 24, 16}[rng.IntN(3)]
+		b := &builder{opts: &o, modelled: o.modelled(), decs: map[decKey]*decAcc{},
+			res: &Result{Decisions: []Decision{{Intent: IntentPublic}, {Intent: IntentRestricted}, {Intent: IntentSubnet}}}}
+		k := svcKey{dir: nacl.Ingress, v6: trial%5 == 4, proto: 6, ports: nacl.PortRange{From: 22, To: 22}, kind: KindService}
+		if trial%3 == 0 {
+			b.decs[decKey{dir: k.dir, v6: k.v6, proto: 6, port: 22}] = &decAcc{d: &b.res.Decisions[1]}
+		}
+		decs := []int32{1}[:1]
+		switch trial % 4 {
+		case 1:
+			decs = []int32{0, 2, 3}
+		case 2:
+			decs = []int32{0}
+		case 3:
+			decs = []int32{1, 1, 1, 2}
+		}
+		peers := map[addrKey]peerUse{}
+		for i := range rng.IntN(120) {
+			a := netip.AddrFrom4([4]byte{198, byte(51 + rng.IntN(1+trial%3)), byte(rng.IntN(8)), byte(rng.IntN(256))})
+			if k.v6 != (trial%7 == 6 && i%9 == 0) {
+				a = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 7: byte(rng.IntN(4)), 15: byte(i)})
+			}
+			peers[keyOf(a)] = peerUse{convs: int32(1 + rng.IntN(3)), dec: decs[rng.IntN(len(decs))], first: int64(1 + rng.IntN(1000)), last: int64(1000 + rng.IntN(1000))}
+		}
+		got, want := b.serviceBoxes(k, peers), refServiceBoxes(b, k, peers)
+		if len(got) != len(want) {
+			t.Fatalf("trial %d: %d boxes, reference %d", trial, len(got), len(want))
+		}
+		for i := range got {
+			if *got[i] != *want[i] {
+				t.Fatalf("trial %d box %d: %+v, reference %+v", trial, i, *got[i], *want[i])
+			}
 		}
 	}
 }
