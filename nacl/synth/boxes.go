@@ -20,6 +20,10 @@ func (b *builder) boxes() []*box {
 		out = append(out, b.serviceBoxes(k, b.services[k])...)
 	}
 	slices.SortFunc(out, compareBoxes)
+	// The per-peer maps are not needed any more: free them before the
+	// budget merges allocate.
+	b.noteServed()
+	b.services = nil
 	return out
 }
 

@@ -193,6 +193,7 @@ func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 		i++
 		return nil
 	})
+	b.groups, b.groupOf, b.clientSets = nil, nil, nil
 	if b.nLowConf > 0 {
 		b.warn(Message{Kind: MsgLowConfidence, Count: b.nLowConf, Convs: b.lowConf})
 	}
