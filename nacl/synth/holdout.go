@@ -36,7 +36,8 @@ type Holdout struct {
 // other.
 func SynthesizeHoldout(rec *replay.Recording, opts Options, h Holdout) (*Result, error) {
 	if h.Share > 0 && h.Estimate {
-		return synthesizeEstimate(rec, opts, h.Share)
+		res, _, err := synthesizeEstimate(rec, opts, h.Share, false)
+		return res, err
 	}
 	frac := h.Share
 	var cut time.Time
@@ -59,11 +60,30 @@ func SynthesizeHoldout(rec *replay.Recording, opts Options, h Holdout) (*Result,
 	return res, nil
 }
 
-// synthesizeEstimate learns the rules from everything and, concurrently,
-// estimates how such rules hold on later traffic: a second synthesis
-// from the conversations starting before the cut, replayed on the rest
-// (skipped when the capture spans no time).
-func synthesizeEstimate(rec *replay.Recording, opts Options, frac float64) (*Result, error) {
+// SynthesizeChecked is SynthesizeHoldout followed by SelfCheck of the
+// result against opts.Observations. With h.Estimate the self-check runs
+// while the held-out estimate is still being computed.
+func SynthesizeChecked(rec *replay.Recording, opts Options, h Holdout) (*Result, *CheckResult, error) {
+	if h.Share > 0 && h.Estimate {
+		return synthesizeEstimate(rec, opts, h.Share, true)
+	}
+	res, err := SynthesizeHoldout(rec, opts, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	check, err := SelfCheck(res, opts.Observations)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, check, nil
+}
+
+// synthesizeEstimate learns the rules from everything (and self-checks
+// them when check is set) and, concurrently, estimates how such rules
+// hold on later traffic: a second synthesis from the conversations
+// starting before the cut, replayed on the rest (skipped when the capture
+// spans no time).
+func synthesizeEstimate(rec *replay.Recording, opts Options, frac float64, check bool) (*Result, *CheckResult, error) {
 	// Both syntheses read the shared observations: build their lazy index
 	// first, so that neither writes it.
 	opts.Observations.prepare()
@@ -89,17 +109,24 @@ func synthesizeEstimate(rec *replay.Recording, opts Options, frac float64) (*Res
 		done <- estimate{u, err}
 	}()
 	res, err := SynthesizeRecording(rec, opts)
-	e := <-done
-	if err != nil {
-		return nil, err
+	var cr *CheckResult
+	var checkErr error
+	if err == nil && check {
+		cr, checkErr = SelfCheck(res, opts.Observations)
 	}
-	if e.err != nil {
-		return nil, e.err
+	e := <-done
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case e.err != nil:
+		return nil, nil, e.err
+	case checkErr != nil:
+		return nil, nil, checkErr
 	}
 	if e.u != nil {
 		res.Unseen = append(res.Unseen, *e.u)
 	}
-	return res, nil
+	return res, cr, nil
 }
 
 // replayHoldout replays the conversations of rec starting at or after
