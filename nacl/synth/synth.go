@@ -134,7 +134,9 @@ func (s recSource) reused() bool { return s.rec.Conversations == nil }
 // SynthesizeRecording generates the minimal ACL allowing the
 // conversations of a replay recording (see the package documentation),
 // in ID order, built one at a time: memory grows with the distinct (peer,
-// service) pairs and client groups, plus one byte per conversation, not
+// service) pairs and client groups, plus, while it runs, one byte per
+// conversation and four per conversation whose response crosses the
+// boundary (its client group, from the first pass to the second), not
 // with the conversations. (The tests keep a materialised reference,
 // Synthesize.) Result.Excluded is left nil
 // (there may be millions); EachExcluded yields them.
