@@ -417,24 +417,40 @@ func FuzzPcapng(f *testing.F) {
 // onlyVersion10 reports whether every section header of a (problem-free)
 // file says version 1.0: pcapgo skips 1.2 sections, which libpcap reads.
 func onlyVersion10(file []byte) bool {
+	ok := true
+	eachBlock(file, func(i int, order binary.ByteOrder) bool {
+		if i+16 > len(file) {
+			return false
+		}
+		if binary.LittleEndian.Uint32(file[i:]) == ngSHB && (order.Uint16(file[i+12:]) != 1 || order.Uint16(file[i+14:]) != 0) {
+			ok = false
+		}
+		return ok
+	})
+	return ok
+}
+
+// eachBlock calls fn with the offset and byte order of every block of a
+// pcapng file, following the block lengths, until fn returns false or a
+// length is too short to go on.
+func eachBlock(file []byte, fn func(i int, order binary.ByteOrder) bool) {
 	order := binary.ByteOrder(binary.LittleEndian)
-	for i := 0; i+16 <= len(file); {
+	for i := 0; i+12 <= len(file); {
 		if binary.LittleEndian.Uint32(file[i:]) == ngSHB {
 			order = binary.LittleEndian
 			if file[i+8] == 0x1a {
 				order = binary.BigEndian
 			}
-			if order.Uint16(file[i+12:]) != 1 || order.Uint16(file[i+14:]) != 0 {
-				return false
-			}
+		}
+		if !fn(i, order) {
+			return
 		}
 		n := int(order.Uint32(file[i+4:]))
 		if n < 12 {
-			return true
+			return
 		}
 		i += n
 	}
-	return true
 }
 
 // sameProblems compares the problems of two reads of one file.
@@ -479,25 +495,14 @@ func TestPcapngFastPath(t *testing.T) {
 	}
 	for name, file := range files {
 		variants := map[string][]byte{"whole": file}
-		order := binary.ByteOrder(binary.LittleEndian)
-		for i := 0; i+12 <= len(file); {
-			if binary.LittleEndian.Uint32(file[i:]) == ngSHB {
-				order = binary.LittleEndian
-				if file[i+8] == 0x1a {
-					order = binary.BigEndian
-				}
-			}
+		eachBlock(file, func(i int, _ binary.ByteOrder) bool {
 			for _, d := range []int{0, 5, 13, 29} {
 				if i+d < len(file) {
 					variants[fmt.Sprintf("cut at %d", i+d)] = file[:i+d]
 				}
 			}
-			n := int(order.Uint32(file[i+4:]))
-			if n < 12 || len(variants) > 400 {
-				break
-			}
-			i += n
-		}
+			return len(variants) <= 400
+		})
 		for i := 0; i < min(len(file), 600); i += 7 {
 			bad := append([]byte(nil), file...)
 			bad[i] ^= 0x5a

@@ -1,15 +1,8 @@
 package synth
 
 import (
-	"errors"
-	"io"
-	"net/netip"
 	"os"
 	"testing"
-
-	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/flows"
-	"github.com/flowverify/flowverify/nacl/replay"
 )
 
 // BenchmarkSynthesizeCapture times what synth does after reading a
@@ -21,34 +14,12 @@ func BenchmarkSynthesizeCapture(b *testing.B) {
 	if path == "" {
 		b.Skip("FLOWVERIFY_SYNTH_BENCH is not set")
 	}
-	s, err := capture.Open([]string{path}, capture.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := replay.NewRecorder(flows.DefaultConfig(), replay.Window{})
-	var p capture.Packet
-	for {
-		if err := s.Next(&p); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			b.Fatal(err)
-		}
-		r.Add(&p)
-	}
-	s.Close()
-	rec := r.Classify()
-	o := opts("10.0.1.0/24")
-	o.Peers = PeersIntent
-	o.VPCCIDRs = []netip.Prefix{mustPrefix("10.0.0.0/16")}
+	rec := readCapture(b, path).Classify()
+	o := sampleOpts("10.0.1.0/24")
 	o.Observations = FromRecording(rec)
 	b.ResetTimer()
 	for b.Loop() {
-		res, err := SynthesizeHoldout(rec, o, Holdout{Share: DefaultHoldout, Estimate: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := SelfCheck(res, o.Observations); err != nil {
+		if _, _, err := SynthesizeChecked(rec, o, Holdout{Share: DefaultHoldout, Estimate: true}); err != nil {
 			b.Fatal(err)
 		}
 	}
