@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -58,6 +59,9 @@ type refRecord struct {
 	ts           time.Time
 	capLen, wire int
 	link         uint16
+	// offset is the record's file offset (ngReader only; sameRecords
+	// does not compare it).
+	offset int64
 }
 
 // readNgReference reads a pcapng file with pcapgo; ok is false when pcapgo fails.
@@ -87,6 +91,12 @@ func readNgReference(file []byte) (recs []refRecord, ok bool) {
 // readNgRecords reads a pcapng file with ngReader, returning the records
 // and the problems (fatal last).
 func readNgRecords(file []byte, readAhead bool) (recs []refRecord, probs []*fileProblem) {
+	return readNgRecordsWith(file, readAhead, true)
+}
+
+// readNgRecordsWith is readNgRecords with the fast path of enhanced
+// packet blocks (nextEPB) on or off.
+func readNgRecordsWith(file []byte, readAhead, fast bool) (recs []refRecord, probs []*fileProblem) {
 	warn := func(p *fileProblem) { probs = append(probs, p) }
 	var info FileInfo
 	rr, err := openReader(bytes.NewReader(file), &info, readAhead, warn)
@@ -99,6 +109,7 @@ func readNgRecords(file []byte, readAhead bool) (recs []refRecord, probs []*file
 	if !ok {
 		return nil, append(probs, &fileProblem{reason: "not pcapng"})
 	}
+	ng.noFast = !fast
 	if ng.in.pf != nil {
 		defer ng.in.pf.close()
 	}
@@ -106,7 +117,7 @@ func readNgRecords(file []byte, readAhead bool) (recs []refRecord, probs []*file
 		var rec record
 		err := ng.next(&rec)
 		if rec.data != nil {
-			recs = append(recs, refRecord{data: append([]byte(nil), rec.data...), ts: rec.ts, capLen: rec.capLen, wire: rec.wireLen, link: rec.linkType})
+			recs = append(recs, refRecord{data: append([]byte(nil), rec.data...), ts: rec.ts, capLen: rec.capLen, wire: rec.wireLen, link: rec.linkType, offset: rec.offset})
 		}
 		if err == io.EOF {
 			return recs, probs
@@ -159,6 +170,9 @@ func differentialFiles(t testing.TB) map[string][]byte {
 		w.epb(2, 1_800_000_001, raw[:7])
 		w.block(ngSPB, w.u32(uint32(len(raw))), raw)
 		w.block(5, w.u32(0), make([]byte, 20)) // interface statistics: skipped
+		w.idb(LinkTypeRaw)                     // microseconds: the fast path (nextEPB)
+		w.epb(3, 1_800_000_000_123_456, raw)
+		w.epb(3, 1_800_000_000_123_457, raw[:9])
 		files["built-"+order.String()] = w.out
 	}
 	return files
@@ -389,6 +403,9 @@ func FuzzPcapng(f *testing.F) {
 		}
 		again, _ := readNgRecords(file, true)
 		sameRecords(t, "read-ahead", again, got, 1)
+		slow, slowProbs := readNgRecordsWith(file, false, false)
+		sameRecords(t, "without the fast path", slow, got, 1)
+		sameProblems(t, slowProbs, probs)
 		if len(probs) == 0 && onlyVersion10(file) {
 			if want, ok := readNgReference(file); ok {
 				sameRecords(t, "fuzz", got, want, 0)
@@ -400,22 +417,132 @@ func FuzzPcapng(f *testing.F) {
 // onlyVersion10 reports whether every section header of a (problem-free)
 // file says version 1.0: pcapgo skips 1.2 sections, which libpcap reads.
 func onlyVersion10(file []byte) bool {
+	ok := true
+	eachBlock(file, func(i int, order binary.ByteOrder) bool {
+		if i+16 > len(file) {
+			return false
+		}
+		if binary.LittleEndian.Uint32(file[i:]) == ngSHB && (order.Uint16(file[i+12:]) != 1 || order.Uint16(file[i+14:]) != 0) {
+			ok = false
+		}
+		return ok
+	})
+	return ok
+}
+
+// eachBlock calls fn with the offset and byte order of every block of a
+// pcapng file, following the block lengths, until fn returns false or a
+// length is too short to go on.
+func eachBlock(file []byte, fn func(i int, order binary.ByteOrder) bool) {
 	order := binary.ByteOrder(binary.LittleEndian)
-	for i := 0; i+16 <= len(file); {
+	for i := 0; i+12 <= len(file); {
 		if binary.LittleEndian.Uint32(file[i:]) == ngSHB {
 			order = binary.LittleEndian
 			if file[i+8] == 0x1a {
 				order = binary.BigEndian
 			}
-			if order.Uint16(file[i+12:]) != 1 || order.Uint16(file[i+14:]) != 0 {
-				return false
-			}
+		}
+		if !fn(i, order) {
+			return
 		}
 		n := int(order.Uint32(file[i+4:]))
 		if n < 12 {
-			return true
+			return
 		}
 		i += n
 	}
-	return true
+}
+
+// sameProblems compares the problems of two reads of one file.
+func sameProblems(t *testing.T, got, want []*fileProblem) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d problems, want %d: %+v %+v", len(got), len(want), got, want)
+	}
+	for i := range got {
+		if *got[i] != *want[i] {
+			t.Fatalf("problem %d: %+v, want %+v", i+1, got[i], want[i])
+		}
+	}
+}
+
+// TestPcapngFastPath: reading enhanced packet blocks through nextEPB
+// gives the records and problems of the full block reader, on every
+// differential file, cut short at and around every block boundary, and
+// with a damaged byte at every 7th of the first 600 offsets; and the
+// fast path is taken for the common blocks.
+func TestPcapngFastPath(t *testing.T) {
+	files := differentialFiles(t)
+	raw := ip4{src: "10.0.0.1", dst: "10.0.0.2", proto: ProtoUDP}.build(udp(1, 2, nil))
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		w := &ngBuilder{order: order}
+		w.shb(1)
+		w.idb(LinkTypeRaw)                                 // microseconds
+		w.idb(LinkTypeRaw, w.opt(ngOptTSResol, []byte{9})) // nanoseconds
+		w.epb(1, 1<<63, raw)                               // out of range, no previous packet: the zero time
+		w.epb(0, 1_800_000_000_123_456, raw)
+		w.block(ngEPB, w.u32(0), w.u32(0), w.u32(7), w.u32(uint32(len(raw))), w.u32(3), raw, make([]byte, (4-len(raw)%4)%4)) // wire < captured
+		w.epb(0, 1_800_000_000_123_458, raw, w.opt(2, w.u32(1)))                                                             // epb_flags
+		w.epb(0, 1_800_000_000_123_459, raw, cat(w.u16(2), w.u16(100), w.u32(0)))                                            // option overruns the block
+		w.epb(1, 1<<63, raw)                                                                                                 // out of range: the previous time
+		w.epb(1, 1_800_000_000_123_456_789, raw[:1])
+		files["fast-"+order.String()] = w.out
+		files["huge-caplen-"+order.String()] = cat(w.out, w.out[:0], func() []byte {
+			v := &ngBuilder{order: order}
+			v.block(ngEPB, v.u32(0), v.u32(0), v.u32(1), v.u32(0xfffffffd), v.u32(0)) // 32 bytes claiming 4 GB
+			return v.out
+		}())
+	}
+	for name, file := range files {
+		variants := map[string][]byte{"whole": file}
+		eachBlock(file, func(i int, _ binary.ByteOrder) bool {
+			for _, d := range []int{0, 5, 13, 29} {
+				if i+d < len(file) {
+					variants[fmt.Sprintf("cut at %d", i+d)] = file[:i+d]
+				}
+			}
+			return len(variants) <= 400
+		})
+		for i := 0; i < min(len(file), 600); i += 7 {
+			bad := append([]byte(nil), file...)
+			bad[i] ^= 0x5a
+			variants[fmt.Sprintf("byte %d damaged", i)] = bad
+		}
+		for v, f := range variants {
+			for _, ahead := range []bool{false, true} {
+				got, gotProbs := readNgRecordsWith(f, ahead, true)
+				want, wantProbs := readNgRecordsWith(f, ahead, false)
+				sameRecords(t, name+" "+v, got, want, 1)
+				for i := range got {
+					if got[i].offset != want[i].offset || !got[i].ts.Equal(want[i].ts) {
+						t.Fatalf("%s %s record %d: offset %d ts %v, want %d %v", name, v, i+1, got[i].offset, got[i].ts, want[i].offset, want[i].ts)
+					}
+				}
+				sameProblems(t, gotProbs, wantProbs)
+			}
+		}
+	}
+	// The fast path is taken, for microsecond and nanosecond interfaces
+	// in either byte order.
+	for _, file := range [][]byte{pcapngFile(t, []uint16{LinkTypeEthernet}, genFrames(10, 66)), files["built-LittleEndian"], files["fast-BigEndian"]} {
+		rr, err := openReader(bytes.NewReader(file), &FileInfo{}, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ng := rr.(*ngReader)
+		fast := 0
+		var rec record
+		for {
+			if ng.nextEPB(&rec) {
+				fast++
+				continue
+			}
+			if err := ng.next(&rec); err != nil {
+				break
+			}
+		}
+		if fast == 0 {
+			t.Errorf("no record read by nextEPB")
+		}
+	}
 }

@@ -207,7 +207,7 @@ func runSynth(env *runEnv, args []string) int {
 		}
 		h.Estimate = false
 	}
-	res, err := synth.SynthesizeHoldout(recording, opts, h)
+	res, check, err := synth.SynthesizeChecked(recording, opts, h)
 	if err != nil {
 		if errors.Is(err, synth.ErrNoTimeToSplit) {
 			err = fmt.Errorf("--holdout: %w", err)
@@ -216,10 +216,6 @@ func runSynth(env *runEnv, args []string) int {
 	}
 	for i := range res.Unseen {
 		res.Unseen[i].Files = fs.Args()
-	}
-	check, err := synth.SelfCheck(res, opts.Observations)
-	if err != nil {
-		return fail(env, "synth", err)
 	}
 	for _, path := range sf.validate {
 		u, bad, err := replayValidation(env, cf, res, path)

@@ -184,6 +184,12 @@ func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
 	b.res.ACL = acl
 	b.res.OverBits = math.Log2(1 + b.res.OverPermission)
 	b.res.Curve = curve(b.res.Merges)
+	return nil
+}
+
+// noteServed records the service ports of the working conversations
+// (Result.served) from the services' keys.
+func (b *builder) noteServed() {
 	b.res.served = map[servedKey]bool{}
 	for k := range b.services {
 		switch {
@@ -193,7 +199,6 @@ func (b *builder) finish(boxes []*box, kept []nacl.Entry) error {
 			b.res.served[servedKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: uint16(k.icmpT)<<8 | uint16(k.icmpC)}] = true
 		}
 	}
-	return nil
 }
 
 // curve reads the rules-vs-over-permission trade-off off the lossy

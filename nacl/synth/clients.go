@@ -9,13 +9,21 @@ import (
 	"github.com/flowverify/flowverify/nacl"
 )
 
+// clientMapKey is clientKey as a pointer-free map key.
+type clientMapKey struct {
+	addr  addrKey
+	proto uint8
+}
+
 // clientKey is a client group: one client address and transport.
 type clientKey struct {
 	addr  netip.Addr
 	proto uint8
 }
 
-// clientPorts accumulates the observed ports of one client group.
+// clientPorts accumulates the observed ports of one client group. It is
+// small and pointer-free (one per distinct client): the rare port sets
+// live in clientSets.
 type clientPorts struct {
 	convs  int32
 	lo, hi uint16 // over ports >= 1024; valid when high
@@ -24,23 +32,41 @@ type clientPorts struct {
 	chosen int32
 	// outIdx is the index of the group in Result.OutsideForced.
 	outIdx int32
-	low    map[uint16]struct{} // ports below 1024 (fit no profile)
-	out    map[uint16]struct{} // ports outside a forced range
+	// sets is the index of the group's port sets in the builder's
+	// clientSets, plus one; 0: none.
+	sets int32
 }
 
-func (g *clientPorts) add(port uint16, forced *EphemeralChoice) {
+// clientSets are the port sets of a client group that few groups have.
+type clientSets struct {
+	low map[uint16]struct{} // ports below 1024 (fit no profile)
+	out map[uint16]struct{} // ports outside a forced range
+}
+
+// setsOf returns g's port sets in all, adding them when g has none.
+func (g *clientPorts) setsOf(all *[]clientSets) *clientSets {
+	if g.sets == 0 {
+		*all = append(*all, clientSets{})
+		g.sets = int32(len(*all))
+	}
+	return &(*all)[g.sets-1]
+}
+
+func (g *clientPorts) add(port uint16, forced *EphemeralChoice, sets *[]clientSets) {
 	g.convs++
 	if forced != nil && !forced.Range.Contains(port) {
-		if g.out == nil {
-			g.out = map[uint16]struct{}{}
+		x := g.setsOf(sets)
+		if x.out == nil {
+			x.out = map[uint16]struct{}{}
 		}
-		g.out[port] = struct{}{}
+		x.out[port] = struct{}{}
 	}
 	if port < 1024 {
-		if g.low == nil {
-			g.low = map[uint16]struct{}{}
+		x := g.setsOf(sets)
+		if x.low == nil {
+			x.low = map[uint16]struct{}{}
 		}
-		g.low[port] = struct{}{}
+		x.low[port] = struct{}{}
 		return
 	}
 	if !g.high {
@@ -86,12 +112,16 @@ const (
 // mode). It returns what there is to say (a warning or a note, kind 0
 // when nothing) without the client, so that many clients share one
 // message, and an example naming the client.
-func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice, public bool) (cr ClientRange, msg Message, warning bool, example ClientExample) {
+func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice, public bool, sets []clientSets) (cr ClientRange, msg Message, warning bool, example ClientExample) {
+	var x clientSets
+	if g.sets > 0 {
+		x = sets[g.sets-1]
+	}
 	cr = ClientRange{Client: k.addr, Proto: k.proto, Convs: int(g.convs)}
 	if g.high {
 		cr.Lo, cr.Hi = g.lo, g.hi
-	} else if len(g.low) > 0 {
-		ps := sortedPorts(g.low)
+	} else if len(x.low) > 0 {
+		ps := sortedPorts(x.low)
 		cr.Lo, cr.Hi = ps[0], ps[len(ps)-1]
 	}
 	msg.Proto = k.proto
@@ -99,7 +129,7 @@ func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice, public bool) 
 	switch {
 	case forced != nil:
 		cr.Profile, cr.Range, cr.Forced = forced.Name, forced.Range, true
-		cr.Outside = sortedPorts(g.out)
+		cr.Outside = sortedPorts(x.out)
 		if len(cr.Outside) > 0 {
 			msg.Kind, msg.Profile, msg.Range, warning = MsgOutsideForced, forced.Name, cr.Range, true
 		}
@@ -107,11 +137,11 @@ func (g *clientPorts) choose(k clientKey, forced *EphemeralChoice, public bool) 
 		// Only ports below 1024: a symmetric service (NTP 123<->123, IKE
 		// 500<->500, DNS 53<->53). Allow exactly those.
 		cr.Profile = "exact"
-		cr.Outside = sortedPorts(g.low)
+		cr.Outside = sortedPorts(x.low)
 		msg.Kind = MsgSymmetricPorts
-	case len(g.low) > 0:
+	case len(x.low) > 0:
 		cr.Profile, cr.Range = "fallback", fallbackRange
-		cr.Outside = sortedPorts(g.low)
+		cr.Outside = sortedPorts(x.low)
 		msg.Kind, msg.Range, warning = MsgFallback, fallbackRange, true
 	default:
 		var union bool

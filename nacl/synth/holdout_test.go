@@ -2,6 +2,7 @@ package synth
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -57,5 +58,42 @@ func TestSynthesizeHoldout(t *testing.T) {
 	}
 	if r, err := SynthesizeHoldout(one, o1, Holdout{Share: 0.2, Estimate: true}); err != nil || len(r.Unseen) != 0 {
 		t.Errorf("estimate of an empty capture: err %v, %d replays; want it skipped", err, len(r.Unseen))
+	}
+}
+
+// TestSynthesizeChecked: the result and self-check of SynthesizeChecked
+// (the self-check run beside the estimate) are those of SynthesizeHoldout
+// then SelfCheck, for every kind of holdout; the estimate runs on its own
+// goroutine, so the same synthesis twice also gives the same result.
+func TestSynthesizeChecked(t *testing.T) {
+	rec := record(t, "webserver.pcap")
+	o := sampleOpts("10.0.1.0/24")
+	o.Observations = FromRecording(rec)
+	for _, h := range []Holdout{{}, {Share: 0.2}, {Share: 0.2, Estimate: true}, {Share: 0.5, Estimate: true}} {
+		res, check, err := SynthesizeChecked(rec, o, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := SynthesizeHoldout(rec, o, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCheck, err := SelfCheck(want, o.Observations)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (res.opts.Learn == nil) != (want.opts.Learn == nil) {
+			t.Errorf("%+v: learned from different conversations", h)
+		}
+		res.opts.Learn, want.opts.Learn = nil, nil // functions are never deeply equal
+		if !reflect.DeepEqual(res, want) || !reflect.DeepEqual(check, wantCheck) {
+			t.Errorf("%+v: SynthesizeChecked differs from SynthesizeHoldout and SelfCheck", h)
+		}
+		if check.Packets == 0 || !check.OK() {
+			t.Errorf("%+v: self-check %+v", h, check)
+		}
+		if h.Share > 0 && len(res.Unseen) != 1 {
+			t.Errorf("%+v: %d unseen replays", h, len(res.Unseen))
+		}
 	}
 }

@@ -156,6 +156,19 @@ func mergeShapes(buf []Observed, conv int, keys []replay.KeyStat) []Observed {
 	return buf
 }
 
+// prepare builds the lazy per-conversation index of listed shapes, after
+// which reading o (shapesOf, icmpOf, Each) writes nothing and may run on
+// several goroutines at once. A nil o is ready.
+func (o *Observations) prepare() {
+	if o == nil || o.rec != nil || o.byCnv != nil {
+		return
+	}
+	o.byCnv = map[int][]int{}
+	for i, x := range o.list {
+		o.byCnv[x.ConvID] = append(o.byCnv[x.ConvID], i)
+	}
+}
+
 // shapesOf returns every shape recorded for conversation id.
 func (o *Observations) shapesOf(id int) []Observed {
 	if o == nil {
@@ -169,12 +182,7 @@ func (o *Observations) shapesOf(id int) []Observed {
 		slices.SortFunc(out, func(a, b Observed) int { return compareObs(&a, &b) })
 		return out
 	}
-	if o.byCnv == nil {
-		o.byCnv = map[int][]int{}
-		for i, x := range o.list {
-			o.byCnv[x.ConvID] = append(o.byCnv[x.ConvID], i)
-		}
-	}
+	o.prepare()
 	idx := o.byCnv[id]
 	out := make([]Observed, len(idx))
 	for i, j := range idx {

@@ -46,6 +46,13 @@ func readSample(t *testing.T, name string) *replay.Recorder {
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("sample %s not recorded yet: %v", path, err)
 	}
+	return readCapture(t, path)
+}
+
+// readCapture feeds every packet of the capture at path to a fresh
+// recorder; it fails when the capture cannot be read whole.
+func readCapture(t testing.TB, path string) *replay.Recorder {
+	t.Helper()
 	s, err := capture.Open([]string{path}, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +70,7 @@ func readSample(t *testing.T, name string) *replay.Recorder {
 		rec.Add(&p)
 	}
 	if !s.Complete() {
-		t.Fatalf("%s: incomplete read: %v", name, s.Problems())
+		t.Fatalf("%s: incomplete read: %v", path, s.Problems())
 	}
 	return rec
 }

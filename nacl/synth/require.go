@@ -12,41 +12,68 @@ import (
 	"github.com/flowverify/flowverify/nacl/replay"
 )
 
+// hasClientGroup reports whether the response of u crosses a boundary
+// on a ported protocol: the conversations whose client port joins a
+// client group (noteClient) and whose response rules depend on the
+// group's range (require).
+func hasClientGroup(u *usedConv) bool {
+	return u.c.HasPorts() && u.seenResp && u.resp != 0
+}
+
 // noteClient records the client port of a conversation whose response
-// crosses a boundary.
+// crosses a boundary, and queues the index of its client group for
+// require, which meets the same conversations in the same order.
 func (b *builder) noteClient(u *usedConv) {
-	c := u.c
-	if !c.HasPorts() || !u.seenResp || u.resp == 0 {
+	if !hasClientGroup(u) {
 		return
 	}
-	k := clientKey{addr: c.Client.Addr, proto: c.Proto}
-	g := b.clients[k]
-	if g == nil {
-		g = &clientPorts{}
-		b.clients[k] = g
+	c := u.c
+	k := clientMapKey{addr: keyOf(c.Client.Addr), proto: c.Proto}
+	gi, ok := b.clients[k]
+	if !ok {
+		gi = int32(len(b.groups))
+		b.groups = append(b.groups, clientPorts{})
+		b.clients[k] = gi
 	}
-	g.add(c.Client.Port, b.forcedFor(c.Client.Addr))
+	b.groups[gi].add(c.Client.Port, b.forcedFor(c.Client.Addr), &b.clientSets)
+	b.groupOf = append(b.groupOf, gi)
+}
+
+// nextGroup returns the client group of the next conversation require
+// meets with hasClientGroup, in the order noteClient queued them.
+func (b *builder) nextGroup() *clientPorts {
+	g := &b.groups[b.groupOf[b.groupNext]]
+	b.groupNext++
+	return g
 }
 
 // chooseRanges decides every client group's response range, in a
 // deterministic order.
 func (b *builder) chooseRanges() {
-	keys := make([]clientKey, 0, len(b.clients))
-	for k := range b.clients {
-		keys = append(keys, k)
+	type keyed struct {
+		k  clientMapKey
+		gi int32
 	}
-	slices.SortFunc(keys, func(x, y clientKey) int {
-		if c := x.addr.Compare(y.addr); c != 0 {
+	keys := make([]keyed, 0, len(b.clients))
+	for k, gi := range b.clients {
+		keys = append(keys, keyed{k, gi})
+	}
+	slices.SortFunc(keys, func(x, y keyed) int {
+		if c := x.k.addr.compare(y.k.addr); c != 0 {
 			return c
 		}
-		return cmp.Compare(x.proto, y.proto)
+		return cmp.Compare(x.k.proto, y.k.proto)
 	})
+	// The client map is not needed any more: the groups are reached
+	// through groupOf.
+	b.clients = nil
+	b.res.Clients = make([]ClientRange, 0, len(keys))
 	warns, notes := newAggregate(), newAggregate()
-	for _, k := range keys {
-		g := b.clients[k]
+	for _, kg := range keys {
+		k, g := clientKey{addr: kg.k.addr.addr(), proto: kg.k.proto}, &b.groups[kg.gi]
 		public := b.opts.Peers == PeersIntent && !b.inSubnets(k.addr) && !isPrivate(b.modelled, k.addr)
 		f := b.forcedFor(k.addr)
-		cr, msg, warning, ex := g.choose(k, f, public)
+		cr, msg, warning, ex := g.choose(k, f, public, b.clientSets)
 		if warning {
 			warns.add(msg, ex)
 		} else {
@@ -91,14 +118,13 @@ func (b *builder) inSubnets(a netip.Addr) bool {
 }
 
 // forcedOut records a conversation whose client port lies outside the
-// forced ephemeral range.
-func (b *builder) forcedOut(c *flows.Conversation) {
+// forced ephemeral range; g is its client group.
+func (b *builder) forcedOut(c *flows.Conversation, g *clientPorts) {
 	if b.res.forcedOut == nil {
 		b.res.forcedOut = map[int]netip.AddrPort{}
 	}
 	b.res.forcedOut[c.ID] = netip.AddrPortFrom(c.Client.Addr, c.Client.Port)
-	gi := b.clients[clientKey{addr: c.Client.Addr, proto: c.Proto}].outIdx
-	b.res.OutsideForced[gi].Convs++
+	b.res.OutsideForced[g.outIdx].Convs++
 }
 
 // add records that peer needs service k, on behalf of one conversation
@@ -106,15 +132,16 @@ func (b *builder) forcedOut(c *flows.Conversation) {
 func (b *builder) add(k svcKey, peer netip.Addr, d *Decision, first, last time.Time) {
 	m := b.services[k]
 	if m == nil {
-		m = map[netip.Addr]peerUse{}
+		m = map[addrKey]peerUse{}
 		b.services[k] = m
 	}
-	u := m[peer]
+	pk := keyOf(peer)
+	u := m[pk]
 	if d != nil && b.prefixFor(d, peer).Bits() < b.peerPrefix(u, peer).Bits() {
 		u.dec = int32(d.index + 1)
 	}
 	u.add(first, last)
-	m[peer] = u
+	m[pk] = u
 }
 
 // peerPrefix is the rule prefix of peer as recorded in u.
@@ -162,8 +189,9 @@ func (b *builder) require(u *usedConv) {
 			b.addLeg(c, false, &req, u.req, svcKey{proto: proto, ports: nacl.PortRange{From: c.Server.Port, To: c.Server.Port}, kind: KindService},
 				c.ToServer.First, c.ToServer.Last)
 		}
-		if u.seenResp && u.resp != 0 {
-			g := &b.res.Clients[b.clients[clientKey{addr: c.Client.Addr, proto: c.Proto}].chosen]
+		if hasClientGroup(u) {
+			cg := b.nextGroup()
+			g := &b.res.Clients[cg.chosen]
 			// The group's range always gets a rule (a forced range too, even
 			// when no observed port lies in it); ports outside it get exact
 			// rules so that every observed response is allowed.
@@ -174,7 +202,7 @@ func (b *builder) require(u *usedConv) {
 			if g.Forced && !g.Range.Contains(c.Client.Port) {
 				// The forced range is what the user asked for: no rule on
 				// the observed port, the replies are denied (reported).
-				b.forcedOut(c)
+				b.forcedOut(c, cg)
 			} else if g.Profile == "exact" || !g.Range.Contains(c.Client.Port) {
 				k := svcKey{proto: proto, kind: KindResponse, profile: "exact", ports: nacl.PortRange{From: c.Client.Port, To: c.Client.Port}}
 				b.addLeg(c, true, &resp, u.resp, k, c.ToClient.First, c.ToClient.Last)

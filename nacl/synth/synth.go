@@ -23,12 +23,19 @@ type svcKey struct {
 
 // builder holds the state of one synthesis.
 type builder struct {
-	opts        *Options
-	res         *Result
-	judge       *replay.Judge
-	denies      *nacl.Evaluator // kept denies only, nil without --keep-denies
-	services    map[svcKey]map[netip.Addr]peerUse
-	clients     map[clientKey]*clientPorts
+	opts     *Options
+	res      *Result
+	judge    *replay.Judge
+	denies   *nacl.Evaluator // kept denies only, nil without --keep-denies
+	services map[svcKey]map[addrKey]peerUse
+	// clients indexes groups by client; groupOf queues the group of each
+	// conversation with hasClientGroup, in order, for the second pass
+	// (groupNext is the next to take).
+	clients     map[clientMapKey]int32
+	groups      []clientPorts
+	clientSets  []clientSets
+	groupOf     []int32
+	groupNext   int
 	lowConf     []ConvExample
 	nLowConf    int
 	unknownICMP int
@@ -127,7 +134,9 @@ func (s recSource) reused() bool { return s.rec.Conversations == nil }
 // SynthesizeRecording generates the minimal ACL allowing the
 // conversations of a replay recording (see the package documentation),
 // in ID order, built one at a time: memory grows with the distinct (peer,
-// service) pairs and client groups, plus one byte per conversation, not
+// service) pairs and client groups, plus, while it runs, one byte per
+// conversation and four per conversation whose response crosses the
+// boundary (its client group, from the first pass to the second), not
 // with the conversations. (The tests keep a materialised reference,
 // Synthesize.) Result.Excluded is left nil
 // (there may be millions); EachExcluded yields them.
@@ -139,7 +148,7 @@ func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	b := &builder{opts: &opts, services: map[svcKey]map[netip.Addr]peerUse{}, clients: map[clientKey]*clientPorts{}, copyConvs: src.reused(),
+	b := &builder{opts: &opts, services: map[svcKey]map[addrKey]peerUse{}, clients: map[clientMapKey]int32{}, copyConvs: src.reused(),
 		decs: map[decKey]*decAcc{}, modelled: opts.modelled()}
 	b.res = &Result{opts: opts, excluded: map[int]string{}}
 	if compact {
@@ -186,6 +195,7 @@ func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 		i++
 		return nil
 	})
+	b.groups, b.groupOf, b.clientSets = nil, nil, nil
 	if b.nLowConf > 0 {
 		b.warn(Message{Kind: MsgLowConfidence, Count: b.nLowConf, Convs: b.lowConf})
 	}
