@@ -178,7 +178,7 @@ type lazyReport struct {
 	fx  *fixer
 	// scanners are the capture's scanners (for Classify); noFixes says
 	// the report has no classes (ReportOptions.NoFixes).
-	scanners Scanners
+	scanners *lazyScanners
 	noFixes  bool
 	// affectedBits has bit id set for the conversations with a denied packet.
 	affectedBits []uint64
@@ -229,10 +229,9 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	s.Since, s.Until = rec.Since, rec.Until
 	s.ExemptBy, s.NotFilteredBy = map[string]uint64{}, map[string]uint64{}
 	fx := newFixer(j)
-	var scanners Scanners
-	if !o.NoFixes {
-		scanners = DetectScanners(rec)
-	}
+	// The scanners are detected only if a denied conversation that
+	// worked needs them (see lazyScanners).
+	scanners := &lazyScanners{rec: rec}
 	cb := &convBuilder{j: j, rec: rec}
 	n := rec.NumConversations()
 	affected := make([]uint64, n/64+1)
@@ -278,7 +277,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		} else if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
 			s.Affected++
 			broke.add(cr)
-			cls := Classify(cr, rec.state(id), scanners)
+			cls := classify(cr, rec.state(id), scanners)
 			cr.Class = cls
 			classes[id] = classCode(cls.Class)
 			r.Classes[cls.Class]++
@@ -458,7 +457,7 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 			cr.Denials = appendDenials(cr.Denials[:0], cr)
 			cr.Fixes = r.lazy.fx.indexes(cr)
 			if !r.lazy.noFixes {
-				cr.Class = Classify(cr, cb.rec.state(id), r.lazy.scanners)
+				cr.Class = classify(cr, cb.rec.state(id), r.lazy.scanners)
 			}
 		}
 		if err := fn(cr); err != nil {
