@@ -364,6 +364,7 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	buf.WriteString("  \"conversations\": [")
 	n := 0
 	var compact []byte
+	ind := newJSONIndenter("    ", "  ")
 	err := o.eachListed(r, func(cr *replay.ConvResult) error {
 		if n > 0 {
 			buf.WriteByte(',')
@@ -371,7 +372,7 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 		n++
 		buf.WriteString("\n    ")
 		compact = o.appendCheckConvJSON(compact[:0], cr)
-		buf.Write(appendIndentJSON(buf.AvailableBuffer(), compact, "    ", "  "))
+		buf.Write(ind.append(buf.AvailableBuffer(), compact))
 		if buf.Len() >= 64<<10 {
 			return flush()
 		}
