@@ -2,6 +2,7 @@ package replay
 
 import (
 	"net/netip"
+	"sync"
 
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
@@ -212,18 +213,17 @@ func (s Scanners) scanTargets(client netip.Addr) (int, bool) {
 // lazyScanners detects the scanners of a recording the first time a
 // classification asks (only a denied conversation that worked does): a
 // capture with no such conversation, such as a flood judged by an
-// allow-all ACL, never pays for the detection. Not safe for concurrent use.
+// allow-all ACL, never pays for the detection. Safe for concurrent use.
 type lazyScanners struct {
 	rec  *Recording
+	once sync.Once
 	done bool
 	s    Scanners
 }
 
 // scanTargets detects the scanners on first use, then looks client up.
 func (l *lazyScanners) scanTargets(client netip.Addr) (int, bool) {
-	if !l.done {
-		l.s, l.done = DetectScanners(l.rec), true
-	}
+	l.once.Do(func() { l.s, l.done = DetectScanners(l.rec), true })
 	return l.s.scanTargets(client)
 }
 

@@ -3,6 +3,8 @@ package replay
 import (
 	"cmp"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
@@ -450,21 +452,111 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 		if !ok {
 			continue
 		}
-		if !details {
-			cb.conv.State = cb.rec.state(id)
-		}
 		if details {
-			cr.Denials = appendDenials(cr.Denials[:0], cr)
-			cr.Fixes = r.lazy.fx.indexes(cr)
-			if !r.lazy.noFixes {
-				cr.Class = classify(cr, cb.rec.state(id), r.lazy.scanners)
-			}
+			r.lazy.detail(cb, id, cr)
+		} else {
+			cb.conv.State = cb.rec.state(id)
 		}
 		if err := fn(cr); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// detail adds the denials, fixes and class to cr, conversation id as cb built it.
+func (l *lazyReport) detail(cb *convBuilder, id int, cr *ConvResult) {
+	cr.Denials = appendDenials(cr.Denials[:0], cr)
+	cr.Fixes = l.fx.indexes(cr)
+	if !l.noFixes {
+		cr.Class = classify(cr, cb.rec.state(id), l.scanners)
+	}
+}
+
+// orderedChunk is how many conversation IDs a worker of
+// EachConversationOrdered takes at a time.
+const orderedChunk = 256
+
+// EachConversationOrdered is EachConversation spread over workers
+// goroutines, for output: render appends what one conversation prints to
+// b and returns it, on worker w (0 <= w < workers; cr, with its denials,
+// fixes and class, is the worker's own reused value), and emit receives
+// what render appended for consecutive conversations, in ID order. The
+// concatenation of what emit receives is the same whatever the number of
+// workers (one: no goroutine). render must be safe to call concurrently
+// for distinct w. It stops at the first error of render or emit.
+func (r *Report) EachConversationOrdered(workers int, render func(w int, cr *ConvResult, b []byte) ([]byte, error), emit func([]byte) error) error {
+	if r.lazy == nil || workers <= 1 {
+		var b []byte
+		return r.EachConversation(func(cr *ConvResult) error {
+			var err error
+			if b, err = render(0, cr, b[:0]); err != nil {
+				return err
+			}
+			return emit(b)
+		})
+	}
+	l := r.lazy
+	n := l.rec.NumConversations()
+	type chunk struct {
+		lo, hi int
+		buf    []byte
+		err    error
+		done   chan struct{}
+	}
+	// At most inflight chunks exist: memory stays a few chunks of output.
+	inflight := 4 * workers
+	free := make(chan *chunk, inflight)
+	for range inflight {
+		free <- &chunk{}
+	}
+	jobs, order := make(chan *chunk, inflight), make(chan *chunk, inflight)
+	var stop atomic.Bool
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		for lo := 1; lo <= n && !stop.Load(); lo += orderedChunk {
+			c := <-free
+			c.lo, c.hi, c.err, c.done = lo, min(lo+orderedChunk-1, n), nil, make(chan struct{})
+			order <- c
+			jobs <- c
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cb := &convBuilder{j: l.j, rec: l.rec}
+			for c := range jobs {
+				c.buf = c.buf[:0]
+				for id := c.lo; id <= c.hi && c.err == nil && !stop.Load(); id++ {
+					cr, ok := cb.result(id)
+					if !ok {
+						continue
+					}
+					l.detail(cb, id, cr)
+					c.buf, c.err = render(w, cr, c.buf)
+				}
+				close(c.done)
+			}
+		}()
+	}
+	var err error
+	for c := range order {
+		<-c.done
+		if err == nil {
+			if err = c.err; err == nil {
+				err = emit(c.buf)
+			}
+			if err != nil {
+				stop.Store(true)
+			}
+		}
+		free <- c
+	}
+	wg.Wait()
+	return err
 }
 
 // affected reports whether conversation id has a denied packet.

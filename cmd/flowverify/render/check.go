@@ -66,8 +66,10 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 				return err
 			})
 		} else {
-			err = ro.eachListed(rep, func(cr *replay.ConvResult) error {
-				_, err := w.Write(append(ro.appendCheckConvJSON(w.AvailableBuffer(), cr), '\n'))
+			err = ro.eachListedOrdered(rep, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
+				return append(ow.appendCheckConvJSON(b, cr), '\n')
+			}, func(b []byte) error {
+				_, err := w.Write(b)
 				return err
 			})
 		}

@@ -31,8 +31,10 @@ func (o *Options) WriteCheckCSV(w *bufio.Writer, r *replay.Report) error {
 	if _, err := w.Write(append(b, '\n')); err != nil {
 		return err
 	}
-	return o.eachListed(r, func(cr *replay.ConvResult) error {
-		_, err := w.Write(o.appendCheckCSVRecord(w.AvailableBuffer(), r, cr))
+	return o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
+		return ow.appendCheckCSVRecord(b, r, cr)
+	}, func(b []byte) error {
+		_, err := w.Write(b)
 		return err
 	})
 }

@@ -42,6 +42,12 @@ type Options struct {
 	// checkJSON caches the JSON of each distinct check (appendCheckJSON).
 	checkJSON  map[replay.Check][]byte
 	lastChecks [4]recentCheck
+	// scratch is a reused buffer of the encoders (one per goroutine, see
+	// eachListedOrdered).
+	scratch []byte
+	// workers, when positive, sets how many goroutines render the listed
+	// conversations (default: one per core, see eachListedOrdered).
+	workers int
 }
 
 // sentences returns Sentences(cr), remembering the check phrases.
@@ -362,26 +368,27 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 		return err
 	}
 	buf.WriteString("  \"conversations\": [")
-	n := 0
-	var compact []byte
+	if err := flush(); err != nil {
+		return err
+	}
+	// Every conversation is rendered as ",\n    " and its indented
+	// object; the first one's comma is left out when it is written.
 	ind := newJSONIndenter("    ", "  ")
-	err := o.eachListed(r, func(cr *replay.ConvResult) error {
-		if n > 0 {
-			buf.WriteByte(',')
+	first := true
+	err := o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
+		ow.scratch = ow.appendCheckConvJSON(ow.scratch[:0], cr)
+		return ind.append(append(b, ",\n    "...), ow.scratch)
+	}, func(b []byte) error {
+		if first && len(b) > 0 {
+			first, b = false, b[1:]
 		}
-		n++
-		buf.WriteString("\n    ")
-		compact = o.appendCheckConvJSON(compact[:0], cr)
-		buf.Write(ind.append(buf.AvailableBuffer(), compact))
-		if buf.Len() >= 64<<10 {
-			return flush()
-		}
-		return nil
+		_, err := w.Write(b)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	if n > 0 {
+	if !first {
 		buf.WriteString("\n  ")
 	}
 	buf.WriteString("],\n")
