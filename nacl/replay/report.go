@@ -3,8 +3,6 @@ package replay
 import (
 	"cmp"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
@@ -195,6 +193,9 @@ type ReportOptions struct {
 	Observe func(*ConvResult)
 	// NoFixes skips the classes, change sets and proof (diff needs none).
 	NoFixes bool
+	// Workers is how many goroutines judge the conversations (0: one per
+	// core, up to 8; 1: none). The report is the same whatever the number.
+	Workers int
 }
 
 // SummarizeWith is Summarize with options.
@@ -243,28 +244,9 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	held, holdCut := newFixer(j), n*4/5
 	var hits ruleHits
 	var broke brokeAcc
-	for id := 1; id <= n; id++ {
-		if !rec.hasKeys(id) {
-			continue
-		}
-		var cr *ConvResult
-		if keep {
-			c := rec.Conversations
-			var conv *flows.Conversation
-			if c != nil {
-				conv = c[id-1]
-			} else {
-				conv = new(flows.Conversation)
-				rec.Conversation(id, conv)
-			}
-			cr = &ConvResult{Conv: conv}
-			cb.fill(id, cr, false)
-		} else {
-			rec.roles(id, &cb.conv)
-			cr = &cb.cr
-			*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
-			cb.fill(id, cr, true)
-		}
+	// visit adds conversation id's result (its conversation in state st)
+	// to the report, in ID order.
+	visit := func(id int, cr *ConvResult, st flows.State) {
 		for _, l := range []*Leg{&cr.Request, &cr.Response} {
 			for i := range l.Keys {
 				r.count(&l.Keys[i])
@@ -279,7 +261,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		} else if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
 			s.Affected++
 			broke.add(cr)
-			cls := classify(cr, rec.state(id), scanners)
+			cls := classify(cr, st, scanners)
 			cr.Class = cls
 			classes[id] = classCode(cls.Class)
 			r.Classes[cls.Class]++
@@ -299,9 +281,84 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		if keep {
 			r.Conversations = append(r.Conversations, cr)
 		} else if observe != nil {
-			cb.conv.State = rec.state(id)
+			cr.Conv.State = st
 			observe(cr)
 		}
+	}
+	workers := o.Workers
+	if workers == 0 {
+		workers = defaultWorkers()
+	}
+	switch {
+	case keep:
+		for id := 1; id <= n; id++ {
+			if !rec.hasKeys(id) {
+				continue
+			}
+			c := rec.Conversations
+			var conv *flows.Conversation
+			if c != nil {
+				conv = c[id-1]
+			} else {
+				conv = new(flows.Conversation)
+				rec.Conversation(id, conv)
+			}
+			cr := &ConvResult{Conv: conv}
+			cb.fill(id, cr, false)
+			visit(id, cr, rec.state(id))
+		}
+	case workers <= 1:
+		for id := 1; id <= n; id++ {
+			if !rec.hasKeys(id) {
+				continue
+			}
+			rec.roles(id, &cb.conv)
+			cr := &cb.cr
+			*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
+			cb.fill(id, cr, true)
+			visit(id, cr, rec.state(id))
+		}
+	default:
+		// Judging (the conversations' keys, their results) runs on the
+		// workers, a chunk of IDs each; the report is summed up here in ID
+		// order, as the loop above does.
+		builders := make([]*convBuilder, workers)
+		for w := range builders {
+			builders[w] = &convBuilder{j: j, rec: rec}
+		}
+		type slot struct {
+			id   int
+			st   flows.State
+			conv flows.Conversation
+			cr   ConvResult
+		}
+		type chunk struct {
+			slots []slot
+			n     int
+		}
+		_ = runOrdered(workers, n, func() *chunk { return &chunk{slots: make([]slot, orderedChunk)} },
+			func(w, lo, hi int, c *chunk) error {
+				cb := builders[w]
+				c.n = 0
+				for id := lo; id <= hi; id++ {
+					if !rec.hasKeys(id) {
+						continue
+					}
+					sl := &c.slots[c.n]
+					c.n++
+					sl.id, sl.st = id, rec.state(id)
+					rec.roles(id, &sl.conv)
+					sl.cr = ConvResult{Conv: &sl.conv, Request: Leg{Keys: sl.cr.Request.Keys}, Response: Leg{Keys: sl.cr.Response.Keys}}
+					cb.fill(id, &sl.cr, true)
+				}
+				return nil
+			}, func(c *chunk) error {
+				for i := range c.slots[:c.n] {
+					sl := &c.slots[i]
+					visit(sl.id, &sl.cr, sl.st)
+				}
+				return nil
+			})
 	}
 	for _, k := range rec.Unattributed() {
 		kr := KeyResult{KeyStat: k, Judgement: j.Judge(&k.Key)}
@@ -471,92 +528,6 @@ func (l *lazyReport) detail(cb *convBuilder, id int, cr *ConvResult) {
 	if !l.noFixes {
 		cr.Class = classify(cr, cb.rec.state(id), l.scanners)
 	}
-}
-
-// orderedChunk is how many conversation IDs a worker of
-// EachConversationOrdered takes at a time.
-const orderedChunk = 256
-
-// EachConversationOrdered is EachConversation spread over workers
-// goroutines, for output: render appends what one conversation prints to
-// b and returns it, on worker w (0 <= w < workers; cr, with its denials,
-// fixes and class, is the worker's own reused value), and emit receives
-// what render appended for consecutive conversations, in ID order. The
-// concatenation of what emit receives is the same whatever the number of
-// workers (one: no goroutine). render must be safe to call concurrently
-// for distinct w. It stops at the first error of render or emit.
-func (r *Report) EachConversationOrdered(workers int, render func(w int, cr *ConvResult, b []byte) ([]byte, error), emit func([]byte) error) error {
-	if r.lazy == nil || workers <= 1 {
-		var b []byte
-		return r.EachConversation(func(cr *ConvResult) error {
-			var err error
-			if b, err = render(0, cr, b[:0]); err != nil {
-				return err
-			}
-			return emit(b)
-		})
-	}
-	l := r.lazy
-	n := l.rec.NumConversations()
-	type chunk struct {
-		lo, hi int
-		buf    []byte
-		err    error
-		done   chan struct{}
-	}
-	// At most inflight chunks exist: memory stays a few chunks of output.
-	inflight := 4 * workers
-	free := make(chan *chunk, inflight)
-	for range inflight {
-		free <- &chunk{}
-	}
-	jobs, order := make(chan *chunk, inflight), make(chan *chunk, inflight)
-	var stop atomic.Bool
-	go func() {
-		defer close(order)
-		defer close(jobs)
-		for lo := 1; lo <= n && !stop.Load(); lo += orderedChunk {
-			c := <-free
-			c.lo, c.hi, c.err, c.done = lo, min(lo+orderedChunk-1, n), nil, make(chan struct{})
-			order <- c
-			jobs <- c
-		}
-	}()
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cb := &convBuilder{j: l.j, rec: l.rec}
-			for c := range jobs {
-				c.buf = c.buf[:0]
-				for id := c.lo; id <= c.hi && c.err == nil && !stop.Load(); id++ {
-					cr, ok := cb.result(id)
-					if !ok {
-						continue
-					}
-					l.detail(cb, id, cr)
-					c.buf, c.err = render(w, cr, c.buf)
-				}
-				close(c.done)
-			}
-		}()
-	}
-	var err error
-	for c := range order {
-		<-c.done
-		if err == nil {
-			if err = c.err; err == nil {
-				err = emit(c.buf)
-			}
-			if err != nil {
-				stop.Store(true)
-			}
-		}
-		free <- c
-	}
-	wg.Wait()
-	return err
 }
 
 // affected reports whether conversation id has a denied packet.
