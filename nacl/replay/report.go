@@ -3,6 +3,7 @@ package replay
 import (
 	"cmp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
@@ -376,9 +377,15 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	}
 	isAffected := func(id int) bool { return id/64 < len(affected) && affected[id/64]&(1<<(id%64)) != 0 }
 	classOf := func(id int) Class { return classNames[classes[id]] }
-	r.Proof = r.prove(j, rec, isAffected, classOf, r.toFix)
+	// The proof and the held-out check replay the affected conversations
+	// against two patched judges, independently: one of them on another core.
 	held.guards = fx.guards
-	r.Proof.HeldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf)
+	var heldOut *HeldOut
+	var wg sync.WaitGroup
+	wg.Go(func() { heldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf) })
+	r.Proof = r.prove(j, rec, isAffected, classOf, r.toFix)
+	wg.Wait()
+	r.Proof.HeldOut = heldOut
 	fx.guards = nil
 	if !keep {
 		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, scanners: scanners, noFixes: o.NoFixes, affectedBits: affected}
