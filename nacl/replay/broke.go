@@ -83,17 +83,32 @@ type brokeKey struct {
 	role Role
 }
 
-// brokeAcc accumulates the denied keys of affected conversations.
+// brokeAcc accumulates the denied keys of affected conversations. The
+// groups live in one slice (the map holds their indexes: no object per
+// peer for the garbage collector to scan), each rule lists its groups in
+// order of creation, and the last rule and service met are looked up
+// first (a conversation's denied keys mostly share them).
 type brokeAcc struct {
 	rules    map[ruleKey]*BrokeRule
-	groups   map[brokeKey]*BrokeGroup
+	groups   map[brokeKey]int32
 	services map[serviceKey]*BrokeService
+	// all holds the groups in chunks of groupChunk (growing never copies
+	// them); byRule the indexes of each rule's groups.
+	all    [][]BrokeGroup
+	n      int32
+	byRule map[*BrokeRule][]int32
+	// The last rule and service met.
+	lastRK ruleKey
+	lastBR *BrokeRule
+	lastSK serviceKey
+	lastSV *BrokeService
 }
 
 // add counts the denied keys of conversation result cr.
 func (b *brokeAcc) add(cr *ConvResult) {
 	if b.rules == nil {
-		b.rules, b.groups, b.services = map[ruleKey]*BrokeRule{}, map[brokeKey]*BrokeGroup{}, map[serviceKey]*BrokeService{}
+		b.rules, b.groups, b.services = map[ruleKey]*BrokeRule{}, map[brokeKey]int32{}, map[serviceKey]*BrokeService{}
+		b.byRule = map[*BrokeRule][]int32{}
 	}
 	c := cr.Conv
 	id := c.ID
@@ -110,26 +125,39 @@ func (b *brokeAcc) add(cr *ConvResult) {
 					continue
 				}
 				rk := ruleKey{ch.ACLRef, ch.Direction, ch.Rule}
-				br := b.rules[rk]
-				if br == nil {
-					br = &BrokeRule{ACL: ch.ACL, ACLRef: ch.ACLRef, Direction: ch.Direction, Rule: ch.Rule, Entry: ch.Entry}
-					b.rules[rk] = br
+				br := b.lastBR
+				if br == nil || rk != b.lastRK {
+					if br = b.rules[rk]; br == nil {
+						br = &BrokeRule{ACL: ch.ACL, ACLRef: ch.ACLRef, Direction: ch.Direction, Rule: ch.Rule, Entry: ch.Entry}
+						b.rules[rk] = br
+					}
+					b.lastRK, b.lastBR = rk, br
 				}
 				peer := kr.Key.Src
 				if ch.Direction == nacl.Egress {
 					peer = kr.Key.Dst
 				}
 				gk := brokeKey{rule: rk, peer: peer, port: c.Server.Port, has: c.HasPorts(), role: l.Role}
-				g := b.groups[gk]
-				if g == nil {
-					g = &BrokeGroup{Peer: peer, Proto: c.Proto, Port: gk.port, HasPort: gk.has, Role: l.Role}
-					b.groups[gk] = g
+				gi, ok := b.groups[gk]
+				if !ok {
+					gi = b.n
+					b.n++
+					if int(gi)/groupChunk == len(b.all) {
+						b.all = append(b.all, make([]BrokeGroup, groupChunk))
+					}
+					*b.group(gi) = BrokeGroup{Peer: peer, Proto: c.Proto, Port: gk.port, HasPort: gk.has, Role: l.Role}
+					b.groups[gk] = gi
+					b.byRule[br] = append(b.byRule[br], gi)
 				}
+				g := b.group(gi)
 				sk := serviceKey{rk, l.Role, c.Proto, gk.port, gk.has}
-				sv := b.services[sk]
-				if sv == nil {
-					sv = &BrokeService{Role: l.Role, Proto: c.Proto, Port: gk.port, HasPort: gk.has}
-					b.services[sk] = sv
+				sv := b.lastSV
+				if sv == nil || sk != b.lastSK {
+					if sv = b.services[sk]; sv == nil {
+						sv = &BrokeService{Role: l.Role, Proto: c.Proto, Port: gk.port, HasPort: gk.has}
+						b.services[sk] = sv
+					}
+					b.lastSK, b.lastSV = sk, sv
 				}
 				if sv.lastConv != id {
 					sv.lastConv = id
@@ -157,6 +185,12 @@ func (b *brokeAcc) add(cr *ConvResult) {
 	}
 }
 
+// groupChunk is the size of brokeAcc's group chunks.
+const groupChunk = 1024
+
+// group returns group i.
+func (b *brokeAcc) group(i int32) *BrokeGroup { return &b.all[i/groupChunk][i%groupChunk] }
+
 // widen extends [first, last] to hold [f, l].
 func widen(first, last *time.Time, f, l time.Time) {
 	if first.IsZero() || f.Before(*first) {
@@ -171,17 +205,17 @@ func widen(first, last *time.Time, f, l time.Time) {
 // ACL, direction, rule), each with its groups in the same order (then
 // peer, port).
 func (b *brokeAcc) list() []BrokeRule {
-	byRule := map[ruleKey][]BrokeGroup{}
-	for k, g := range b.groups {
-		byRule[k.rule] = append(byRule[k.rule], *g)
-	}
 	svcs := map[ruleKey][]*BrokeService{}
 	for k, sv := range b.services {
 		svcs[k.rule] = append(svcs[k.rule], sv)
 	}
 	out := make([]BrokeRule, 0, len(b.rules))
 	for k, br := range b.rules {
-		gs := byRule[k]
+		idx := b.byRule[br]
+		gs := make([]BrokeGroup, len(idx))
+		for i, gi := range idx {
+			gs[i] = *b.group(gi)
+		}
 		slices.SortFunc(gs, func(x, y BrokeGroup) int {
 			return cmp.Or(cmp.Compare(y.Conversations, x.Conversations), cmp.Compare(y.Packets, x.Packets),
 				x.Peer.Compare(y.Peer), cmp.Compare(x.Port, y.Port), cmp.Compare(x.Role, y.Role))
