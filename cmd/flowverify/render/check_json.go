@@ -42,9 +42,9 @@ type Options struct {
 	// checkJSON caches the JSON of each distinct check (appendCheckJSON).
 	checkJSON  map[replay.Check][]byte
 	lastChecks [4]recentCheck
-	// scratch is a reused buffer of the encoders (one per goroutine, see
-	// eachListedOrdered).
-	scratch []byte
+	// indented is the layout of the json document's conversations (one
+	// per goroutine, see eachListedOrdered).
+	indented *convLayout
 	// workers, when positive, sets how many goroutines render the listed
 	// conversations (default: one per core, see eachListedOrdered).
 	workers int
@@ -373,11 +373,9 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	}
 	// Every conversation is rendered as ",\n    " and its indented
 	// object; the first one's comma is left out when it is written.
-	ind := newJSONIndenter("    ", "  ")
 	first := true
 	err := o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
-		ow.scratch = ow.appendCheckConvJSON(ow.scratch[:0], cr)
-		return ind.append(append(b, ",\n    "...), ow.scratch)
+		return ow.appendCheckConvJSONIndented(append(b, ",\n    "...), cr)
 	}, func(b []byte) error {
 		if first && len(b) > 0 {
 			first, b = false, b[1:]
