@@ -40,8 +40,9 @@ type BrokeRule struct {
 	Conversations int
 	Packets       uint64
 	First, Last   time.Time
-	// Groups are by peer and service; Services roll them up by service
-	// (leg, protocol, port), most conversations first.
+	// Groups are by peer and service, the BrokeGroups with the most
+	// conversations (a flood has a group per peer); Services roll them
+	// up by service (leg, protocol, port), most conversations first.
 	Groups   []BrokeGroup
 	Services []BrokeService
 	lastConv int
@@ -75,25 +76,57 @@ type serviceKey struct {
 // TopPeers is how many peers BrokeService.TopPeers keeps.
 const TopPeers = 3
 
+// BrokeGroups is how many groups BrokeRule.Groups keeps.
+const BrokeGroups = 64
+
+// brokeKey identifies a group: rule (an index into brokeAcc.rules), peer,
+// service port and leg.
 type brokeKey struct {
-	rule ruleKey
 	peer netip.Addr
+	rule int32
 	port uint16
 	has  bool
-	role Role
+	resp bool
 }
 
-// brokeAcc accumulates the denied keys of affected conversations.
-type brokeAcc struct {
-	rules    map[ruleKey]*BrokeRule
-	groups   map[brokeKey]*BrokeGroup
-	services map[serviceKey]*BrokeService
+// groupAcc counts one group (its key says the rest): 48 bytes, no pointer.
+type groupAcc struct {
+	conversations, lastConv int
+	packets                 uint64
+	firstNS, lastNS         int64
+	proto                   uint8
 }
+
+// brokeAcc accumulates the denied keys of affected conversations. A flood
+// makes a group per peer, so a group is a map entry and 48 bytes in
+// chunked storage (no object per peer for the garbage collector to scan);
+// the last rule and service met are looked up first (a conversation's
+// denied keys mostly share them).
+type brokeAcc struct {
+	ruleIdx  map[ruleKey]int32
+	rules    []*BrokeRule
+	groups   map[brokeKey]int32
+	accs     [][]groupAcc
+	n        int32
+	services map[serviceKey]*BrokeService
+	// The last rule and service met.
+	lastRK ruleKey
+	lastRI int32
+	lastSK serviceKey
+	lastSV *BrokeService
+}
+
+// groupChunk is the size of brokeAcc's group chunks.
+const groupChunk = 1024
+
+// acc returns the counters of group i.
+func (b *brokeAcc) acc(i int32) *groupAcc { return &b.accs[i/groupChunk][i%groupChunk] }
 
 // add counts the denied keys of conversation result cr.
 func (b *brokeAcc) add(cr *ConvResult) {
-	if b.rules == nil {
-		b.rules, b.groups, b.services = map[ruleKey]*BrokeRule{}, map[brokeKey]*BrokeGroup{}, map[serviceKey]*BrokeService{}
+	if b.ruleIdx == nil {
+		b.ruleIdx, b.groups, b.services = map[ruleKey]int32{}, map[brokeKey]int32{}, map[serviceKey]*BrokeService{}
+		b.lastRI = -1
 	}
 	c := cr.Conv
 	id := c.ID
@@ -110,26 +143,41 @@ func (b *brokeAcc) add(cr *ConvResult) {
 					continue
 				}
 				rk := ruleKey{ch.ACLRef, ch.Direction, ch.Rule}
-				br := b.rules[rk]
-				if br == nil {
-					br = &BrokeRule{ACL: ch.ACL, ACLRef: ch.ACLRef, Direction: ch.Direction, Rule: ch.Rule, Entry: ch.Entry}
-					b.rules[rk] = br
+				ri := b.lastRI
+				if ri < 0 || rk != b.lastRK {
+					var ok bool
+					if ri, ok = b.ruleIdx[rk]; !ok {
+						ri = int32(len(b.rules))
+						b.rules = append(b.rules, &BrokeRule{ACL: ch.ACL, ACLRef: ch.ACLRef, Direction: ch.Direction, Rule: ch.Rule, Entry: ch.Entry})
+						b.ruleIdx[rk] = ri
+					}
+					b.lastRK, b.lastRI = rk, ri
 				}
+				br := b.rules[ri]
 				peer := kr.Key.Src
 				if ch.Direction == nacl.Egress {
 					peer = kr.Key.Dst
 				}
-				gk := brokeKey{rule: rk, peer: peer, port: c.Server.Port, has: c.HasPorts(), role: l.Role}
-				g := b.groups[gk]
-				if g == nil {
-					g = &BrokeGroup{Peer: peer, Proto: c.Proto, Port: gk.port, HasPort: gk.has, Role: l.Role}
-					b.groups[gk] = g
+				gk := brokeKey{peer: peer, rule: ri, port: c.Server.Port, has: c.HasPorts(), resp: l.Role == RoleResponse}
+				gi, ok := b.groups[gk]
+				if !ok {
+					gi = b.n
+					b.n++
+					if int(gi)/groupChunk == len(b.accs) {
+						b.accs = append(b.accs, make([]groupAcc, groupChunk))
+					}
+					*b.acc(gi) = groupAcc{proto: c.Proto, firstNS: zeroNS, lastNS: zeroNS}
+					b.groups[gk] = gi
 				}
+				g := b.acc(gi)
 				sk := serviceKey{rk, l.Role, c.Proto, gk.port, gk.has}
-				sv := b.services[sk]
-				if sv == nil {
-					sv = &BrokeService{Role: l.Role, Proto: c.Proto, Port: gk.port, HasPort: gk.has}
-					b.services[sk] = sv
+				sv := b.lastSV
+				if sv == nil || sk != b.lastSK {
+					if sv = b.services[sk]; sv == nil {
+						sv = &BrokeService{Role: l.Role, Proto: c.Proto, Port: gk.port, HasPort: gk.has}
+						b.services[sk] = sv
+					}
+					b.lastSK, b.lastSV = sk, sv
 				}
 				if sv.lastConv != id {
 					sv.lastConv = id
@@ -146,14 +194,24 @@ func (b *brokeAcc) add(cr *ConvResult) {
 						sv.Peers++
 					}
 					g.lastConv = id
-					g.Conversations++
+					g.conversations++
 				}
 				br.Packets += kr.Packets
-				g.Packets += kr.Packets
+				g.packets += kr.Packets
 				widen(&br.First, &br.Last, kr.First, kr.Last)
-				widen(&g.First, &g.Last, kr.First, kr.Last)
+				widenNS(&g.firstNS, &g.lastNS, timeNS(kr.First), timeNS(kr.Last))
 			}
 		}
+	}
+}
+
+// widenNS is widen on times as timeNS stores them (zeroNS: the zero time).
+func widenNS(first, last *int64, f, l int64) {
+	if *first == zeroNS || f < *first {
+		*first = f
+	}
+	if l > *last {
+		*last = l
 	}
 }
 
@@ -167,27 +225,54 @@ func widen(first, last *time.Time, f, l time.Time) {
 	}
 }
 
-// list returns the rules, most denied conversations first (then packets,
-// ACL, direction, rule), each with its groups in the same order (then
-// peer, port).
-func (b *brokeAcc) list() []BrokeRule {
-	byRule := map[ruleKey][]BrokeGroup{}
-	for k, g := range b.groups {
-		byRule[k.rule] = append(byRule[k.rule], *g)
+// compareGroups orders groups: most conversations first, then packets,
+// peer, port, leg, then what is left of their key (a total order).
+func compareGroups(x, y *BrokeGroup) int {
+	return cmp.Or(cmp.Compare(y.Conversations, x.Conversations), cmp.Compare(y.Packets, x.Packets),
+		x.Peer.Compare(y.Peer), cmp.Compare(x.Port, y.Port), cmp.Compare(x.Role, y.Role), boolCmp(x.HasPort, y.HasPort))
+}
+
+// keepTop inserts g into top, sorted by compareGroups and at most n long.
+func keepTop(top []BrokeGroup, g *BrokeGroup, n int) []BrokeGroup {
+	if len(top) == n && compareGroups(g, &top[n-1]) >= 0 {
+		return top
 	}
+	i := len(top)
+	for i > 0 && compareGroups(g, &top[i-1]) < 0 {
+		i--
+	}
+	if len(top) < n {
+		top = append(top, BrokeGroup{})
+	}
+	copy(top[i+1:], top[i:])
+	top[i] = *g
+	return top
+}
+
+// list returns the rules, most denied conversations first (then packets,
+// ACL, direction, rule), each with its top groups (BrokeGroups of them)
+// and its services, each with its top peers (TopPeers), in the order of
+// compareGroups: without sorting or holding every group.
+func (b *brokeAcc) list() []BrokeRule {
 	svcs := map[ruleKey][]*BrokeService{}
 	for k, sv := range b.services {
 		svcs[k.rule] = append(svcs[k.rule], sv)
 	}
+	for k, gi := range b.groups {
+		a := b.acc(gi)
+		br := b.rules[k.rule]
+		g := BrokeGroup{Peer: k.peer, Proto: a.proto, Port: k.port, HasPort: k.has, Role: RoleRequest, Conversations: a.conversations,
+			Packets: a.packets, First: nsTime(a.firstNS), Last: nsTime(a.lastNS), lastConv: a.lastConv}
+		if k.resp {
+			g.Role = RoleResponse
+		}
+		br.Groups = keepTop(br.Groups, &g, BrokeGroups)
+		sv := b.services[serviceKey{ruleKey{br.ACLRef, br.Direction, br.Rule}, g.Role, g.Proto, g.Port, g.HasPort}]
+		sv.TopPeers = keepTop(sv.TopPeers, &g, TopPeers)
+	}
 	out := make([]BrokeRule, 0, len(b.rules))
-	for k, br := range b.rules {
-		gs := byRule[k]
-		slices.SortFunc(gs, func(x, y BrokeGroup) int {
-			return cmp.Or(cmp.Compare(y.Conversations, x.Conversations), cmp.Compare(y.Packets, x.Packets),
-				x.Peer.Compare(y.Peer), cmp.Compare(x.Port, y.Port), cmp.Compare(x.Role, y.Role))
-		})
-		br.Groups = gs
-		br.Services = services(svcs[k], gs)
+	for _, br := range b.rules {
+		br.Services = services(svcs[ruleKey{br.ACLRef, br.Direction, br.Rule}])
 		out = append(out, *br)
 	}
 	slices.SortFunc(out, func(x, y BrokeRule) int {
@@ -264,26 +349,9 @@ func (d *Diff) ByRule() []ChangeRule {
 	return out
 }
 
-// services sorts the services of one rule (most conversations first,
-// then packets, leg, protocol, port) and fills their top peers from the
-// rule's groups (sorted, most conversations first).
-func services(svs []*BrokeService, gs []BrokeGroup) []BrokeService {
-	type skey struct {
-		role  Role
-		proto uint8
-		port  uint16
-		has   bool
-	}
-	by := make(map[skey]*BrokeService, len(svs))
-	for _, sv := range svs {
-		by[skey{sv.Role, sv.Proto, sv.Port, sv.HasPort}] = sv
-	}
-	for i := range gs {
-		g := &gs[i]
-		if sv := by[skey{g.Role, g.Proto, g.Port, g.HasPort}]; sv != nil && len(sv.TopPeers) < TopPeers {
-			sv.TopPeers = append(sv.TopPeers, *g)
-		}
-	}
+// services sorts the services of one rule: most conversations first,
+// then packets, leg, protocol, port.
+func services(svs []*BrokeService) []BrokeService {
 	out := make([]BrokeService, 0, len(svs))
 	for _, sv := range svs {
 		out = append(out, *sv)

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"net/netip"
+	"sync"
 
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
@@ -131,41 +132,99 @@ type Scanners map[netip.Addr]int
 // DetectScanners finds the clients of rec with at least ScanMinTargets
 // distinct TCP targets (server address and port) whose conversations
 // never worked (refused, unanswered, handshake never completed).
+//
+// It counts in two passes so that its memory follows the scanners rather
+// than the conversations: the first counts never-worked conversations per
+// client (an upper bound of its distinct targets), the second collects the
+// distinct targets of only the clients that reach ScanMinTargets there.
 func DetectScanners(rec *Recording) Scanners {
+	out := Scanners{}
+	perClient := map[netip.Addr]int{}
+	eachNeverWorked(rec, func(cl netip.Addr, _ netip.AddrPort) { perClient[cl]++ })
+	cand := map[netip.Addr]struct{}{}
+	for a, n := range perClient {
+		if n >= ScanMinTargets {
+			cand[a] = struct{}{}
+		}
+	}
+	clear(perClient)
+	perClient = nil
+	if len(cand) == 0 {
+		return out
+	}
 	type target struct {
 		client netip.Addr
 		server netip.AddrPort
 	}
 	seen := map[target]struct{}{}
-	count := map[netip.Addr]int{}
-	for id := 1; id <= rec.NumConversations(); id++ {
-		proto, a, b := rec.endpoints(id)
-		if proto != nacl.ProtoTCP {
-			continue
+	eachNeverWorked(rec, func(cl netip.Addr, sv netip.AddrPort) {
+		if _, ok := cand[cl]; !ok {
+			return
 		}
+		t := target{cl, sv}
+		if _, dup := seen[t]; dup {
+			return
+		}
+		seen[t] = struct{}{}
+		out[cl]++
+	})
+	for a, n := range out {
+		if n < ScanMinTargets {
+			delete(out, a)
+		}
+	}
+	return out
+}
+
+// eachNeverWorked calls fn with the client and the server of every TCP
+// conversation of rec that never worked (refused, unanswered, handshake
+// never completed), in ID order.
+func eachNeverWorked(rec *Recording, fn func(client netip.Addr, server netip.AddrPort)) {
+	for id := 1; id <= rec.NumConversations(); id++ {
 		switch rec.state(id) {
 		case flows.StateRejected, flows.StateUnanswered, flows.StateHandshake:
 		default:
+			continue
+		}
+		proto, a, b := rec.endpoints(id)
+		if proto != nacl.ProtoTCP {
 			continue
 		}
 		cl, sv := a, b
 		if rec.clientSide(id) == flows.SideB {
 			cl, sv = b, a
 		}
-		t := target{cl.Addr, netip.AddrPortFrom(sv.Addr, sv.Port)}
-		if _, dup := seen[t]; dup {
-			continue
-		}
-		seen[t] = struct{}{}
-		count[cl.Addr]++
+		fn(cl.Addr, netip.AddrPortFrom(sv.Addr, sv.Port))
 	}
-	out := Scanners{}
-	for a, n := range count {
-		if n >= ScanMinTargets {
-			out[a] = n
-		}
-	}
-	return out
+}
+
+// scanLookup answers Classify's question: how many never-answered targets
+// the client at an address hit, when it is a scanner.
+type scanLookup interface {
+	scanTargets(client netip.Addr) (int, bool)
+}
+
+// scanTargets looks a client up in s.
+func (s Scanners) scanTargets(client netip.Addr) (int, bool) {
+	n, ok := s[client]
+	return n, ok
+}
+
+// lazyScanners detects the scanners of a recording the first time a
+// classification asks (only a denied conversation that worked does): a
+// capture with no such conversation, such as a flood judged by an
+// allow-all ACL, never pays for the detection. Safe for concurrent use.
+type lazyScanners struct {
+	rec  *Recording
+	once sync.Once
+	done bool
+	s    Scanners
+}
+
+// scanTargets detects the scanners on first use, then looks client up.
+func (l *lazyScanners) scanTargets(client netip.Addr) (int, bool) {
+	l.once.Do(func() { l.s, l.done = DetectScanners(l.rec), true })
+	return l.s.scanTargets(client)
 }
 
 // IsTargeted reports whether a deny entry is about particular traffic
@@ -193,6 +252,11 @@ func IsTargeted(e *nacl.Entry) (bool, Target) {
 // state is its final flows state and scanners the capture's scanners.
 // It returns the zero Classification when nothing is denied.
 func Classify(cr *ConvResult, state flows.State, scanners Scanners) Classification {
+	return classify(cr, state, scanners)
+}
+
+// classify is Classify with the scanners behind a lookup (see lazyScanners).
+func classify(cr *ConvResult, state flows.State, scanners scanLookup) Classification {
 	if cr.Request.Denied == 0 && cr.Response.Denied == 0 {
 		return Classification{}
 	}
@@ -238,7 +302,7 @@ func Classify(cr *ConvResult, state flows.State, scanners Scanners) Classificati
 		return Classification{Class: ClassIntended, Cause: CauseUnanswered}
 	}
 	// 3. A worked conversation of a scanner.
-	if n, ok := scanners[cr.Conv.Client.Addr]; ok {
+	if n, ok := scanners.scanTargets(cr.Conv.Client.Addr); ok {
 		return Classification{Class: ClassIntended, Cause: CauseScan, Targets: n}
 	}
 	if onlyFragments {

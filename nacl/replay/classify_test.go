@@ -372,3 +372,86 @@ func TestFixPublicServiceWidens(t *testing.T) {
 		t.Errorf("proof %+v", rep.Proof)
 	}
 }
+
+// detectScannersRef is the one-pass definition of DetectScanners: one set
+// of every never-worked (client, target) pair.
+func detectScannersRef(rec *Recording) Scanners {
+	type target struct {
+		client netip.Addr
+		server netip.AddrPort
+	}
+	seen := map[target]bool{}
+	count := map[netip.Addr]int{}
+	eachNeverWorked(rec, func(cl netip.Addr, sv netip.AddrPort) {
+		if !seen[target{cl, sv}] {
+			seen[target{cl, sv}] = true
+			count[cl]++
+		}
+	})
+	out := Scanners{}
+	for a, n := range count {
+		if n >= ScanMinTargets {
+			out[a] = n
+		}
+	}
+	return out
+}
+
+// A client with enough never-worked conversations but too few distinct
+// targets passes the first count of DetectScanners and must still not be
+// a scanner; the laziness must not change who is one.
+func TestDetectScannersTwoPass(t *testing.T) {
+	g := newConvGen()
+	for p := uint16(0); p < ScanMinTargets+2; p++ {
+		g.tcp("rst", "203.0.113.66", 40000+p, "10.0.1.10", 2000+p)                    // 12 targets
+		g.tcp("syn", "203.0.113.77", 40000+p, "10.0.1.10", 3000+p%(ScanMinTargets-1)) // 12 conversations, 9 targets
+		if p < ScanMinTargets-1 {
+			g.tcp("syn", "203.0.113.88", 40000+p, "10.0.1.11", 22+p) // 9 targets
+		}
+		g.tcp("ok", "203.0.113.99", 40000+p, "10.0.1.10", 4000+p) // worked
+	}
+	rec := NewRecorder(flows.DefaultConfig(), Window{})
+	for i := range g.ps {
+		rec.Add(&g.ps[i])
+	}
+	r := rec.Classify()
+	got, want := DetectScanners(r), detectScannersRef(r)
+	if len(got) != 1 || got[netip.MustParseAddr("203.0.113.66")] != ScanMinTargets+2 {
+		t.Errorf("DetectScanners = %v, want only 203.0.113.66 with %d targets", got, ScanMinTargets+2)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("DetectScanners = %v, reference %v", got, want)
+	}
+}
+
+// The scanners are detected only when a denied conversation that worked
+// is classified: an allow-all report (a flood judged by an open ACL)
+// never pays for them, the scan scenario does.
+func TestScannersLazy(t *testing.T) {
+	g := newConvGen()
+	for p := uint16(0); p < ScanMinTargets; p++ {
+		g.tcp("rst", "203.0.113.66", 40000+p, "10.0.1.10", 2000+p)
+	}
+	g.tcp("ok", "203.0.113.66", 41000, "10.0.1.10", 8443)
+	a := nacl.Allow
+	open := &nacl.ACL{ID: "acl-open", Entries: []nacl.Entry{ent(t, "in", 100, a, -1, "0.0.0.0/0", 0, 0), ent(t, "out", 100, a, -1, "0.0.0.0/0", 0, 0)}}
+	for _, tc := range []struct {
+		acl  *nacl.ACL
+		want bool
+	}{{open, false}, {webACL(t), true}} {
+		rec := NewRecorder(flows.DefaultConfig(), Window{})
+		for i := range g.ps {
+			rec.Add(&g.ps[i])
+		}
+		rep := Summarize(mustJudge(t, simple(t, tc.acl, "10.0.1.0/24")), rec.Classify())
+		if err := rep.EachConversation(func(*ConvResult) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if done := rep.lazy.scanners.done; done != tc.want {
+			t.Errorf("%s: scanners detected = %v, want %v", tc.acl.ID, done, tc.want)
+		}
+		if tc.want && rep.Classes[ClassIntended] == 0 {
+			t.Errorf("%s: the scanner's open port is not intended: %v", tc.acl.ID, rep.Classes)
+		}
+	}
+}

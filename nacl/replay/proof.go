@@ -95,6 +95,7 @@ func (r *Report) holdOut(j *Judge, rec *Recording, held *fixer, cut int, affecte
 		return nil
 	}
 	cb := &convBuilder{j: pj, rec: rec, rolesOnly: true}
+	ob := &convBuilder{j: j, rec: rec, rolesOnly: true}
 	for id := cut + 1; id <= rec.NumConversations(); id++ {
 		if !affected(id) {
 			continue
@@ -109,7 +110,7 @@ func (r *Report) holdOut(j *Judge, rec *Recording, held *fixer, cut int, affecte
 		switch {
 		case r.toFix(cls) && !denied:
 			h.Fixed = append(h.Fixed, id)
-		case cls == ClassIntended && r.lessDenied(j, rec, id, cr):
+		case cls == ClassIntended && lessDenied(ob, id, cr):
 			h.Opened = append(h.Opened, id)
 		}
 	}
@@ -148,6 +149,7 @@ func (r *Report) prove(j *Judge, rec *Recording, affected func(int) bool, classO
 		return pf
 	}
 	cb := &convBuilder{j: pj, rec: rec, rolesOnly: true}
+	ob := &convBuilder{j: j, rec: rec, rolesOnly: true}
 	for id := 1; id <= rec.NumConversations(); id++ {
 		if !affected(id) {
 			continue
@@ -165,9 +167,9 @@ func (r *Report) prove(j *Judge, rec *Recording, affected func(int) bool, classO
 			pf.StillDenied = append(pf.StillDenied, id)
 		case toFix(cls):
 			pf.Fixed = append(pf.Fixed, id)
-		case cls == ClassIntended && r.lessDenied(j, rec, id, cr):
+		case cls == ClassIntended && lessDenied(ob, id, cr):
 			pf.Opened = append(pf.Opened, id)
-		case cls == ClassUnclear && r.lessDenied(j, rec, id, cr):
+		case cls == ClassUnclear && lessDenied(ob, id, cr):
 			pf.UnclearOpened = append(pf.UnclearOpened, id)
 		}
 	}
@@ -183,10 +185,9 @@ func (r *Report) prove(j *Judge, rec *Recording, affected func(int) bool, classO
 }
 
 // lessDenied reports whether the patched result pr of conversation id
-// denies fewer packets than the original judge does.
-func (r *Report) lessDenied(j *Judge, rec *Recording, id int, pr *ConvResult) bool {
+// denies fewer packets than the original judge (that of ob) does.
+func lessDenied(ob *convBuilder, id int, pr *ConvResult) bool {
 	after := pr.Request.Denied + pr.Response.Denied
-	ob := &convBuilder{j: j, rec: rec, rolesOnly: true}
 	or, ok := ob.result(id)
 	if !ok {
 		return false

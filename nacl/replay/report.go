@@ -3,6 +3,7 @@ package replay
 import (
 	"cmp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
@@ -178,7 +179,7 @@ type lazyReport struct {
 	fx  *fixer
 	// scanners are the capture's scanners (for Classify); noFixes says
 	// the report has no classes (ReportOptions.NoFixes).
-	scanners Scanners
+	scanners *lazyScanners
 	noFixes  bool
 	// affectedBits has bit id set for the conversations with a denied packet.
 	affectedBits []uint64
@@ -193,6 +194,9 @@ type ReportOptions struct {
 	Observe func(*ConvResult)
 	// NoFixes skips the classes, change sets and proof (diff needs none).
 	NoFixes bool
+	// Workers is how many goroutines judge the conversations (0: one per
+	// core, up to 8; 1: none). The report is the same whatever the number.
+	Workers int
 }
 
 // SummarizeWith is Summarize with options.
@@ -229,10 +233,9 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	s.Since, s.Until = rec.Since, rec.Until
 	s.ExemptBy, s.NotFilteredBy = map[string]uint64{}, map[string]uint64{}
 	fx := newFixer(j)
-	var scanners Scanners
-	if !o.NoFixes {
-		scanners = DetectScanners(rec)
-	}
+	// The scanners are detected only if a denied conversation that
+	// worked needs them (see lazyScanners).
+	scanners := &lazyScanners{rec: rec}
 	cb := &convBuilder{j: j, rec: rec}
 	n := rec.NumConversations()
 	affected := make([]uint64, n/64+1)
@@ -242,28 +245,9 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	held, holdCut := newFixer(j), n*4/5
 	var hits ruleHits
 	var broke brokeAcc
-	for id := 1; id <= n; id++ {
-		if !rec.hasKeys(id) {
-			continue
-		}
-		var cr *ConvResult
-		if keep {
-			c := rec.Conversations
-			var conv *flows.Conversation
-			if c != nil {
-				conv = c[id-1]
-			} else {
-				conv = new(flows.Conversation)
-				rec.Conversation(id, conv)
-			}
-			cr = &ConvResult{Conv: conv}
-			cb.fill(id, cr, false)
-		} else {
-			rec.roles(id, &cb.conv)
-			cr = &cb.cr
-			*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
-			cb.fill(id, cr, true)
-		}
+	// visit adds conversation id's result (its conversation in state st)
+	// to the report, in ID order.
+	visit := func(id int, cr *ConvResult, st flows.State) {
 		for _, l := range []*Leg{&cr.Request, &cr.Response} {
 			for i := range l.Keys {
 				r.count(&l.Keys[i])
@@ -278,7 +262,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		} else if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
 			s.Affected++
 			broke.add(cr)
-			cls := Classify(cr, rec.state(id), scanners)
+			cls := classify(cr, st, scanners)
 			cr.Class = cls
 			classes[id] = classCode(cls.Class)
 			r.Classes[cls.Class]++
@@ -298,9 +282,84 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		if keep {
 			r.Conversations = append(r.Conversations, cr)
 		} else if observe != nil {
-			cb.conv.State = rec.state(id)
+			cr.Conv.State = st
 			observe(cr)
 		}
+	}
+	workers := o.Workers
+	if workers == 0 {
+		workers = defaultWorkers()
+	}
+	switch {
+	case keep:
+		for id := 1; id <= n; id++ {
+			if !rec.hasKeys(id) {
+				continue
+			}
+			c := rec.Conversations
+			var conv *flows.Conversation
+			if c != nil {
+				conv = c[id-1]
+			} else {
+				conv = new(flows.Conversation)
+				rec.Conversation(id, conv)
+			}
+			cr := &ConvResult{Conv: conv}
+			cb.fill(id, cr, false)
+			visit(id, cr, rec.state(id))
+		}
+	case workers <= 1:
+		for id := 1; id <= n; id++ {
+			if !rec.hasKeys(id) {
+				continue
+			}
+			rec.roles(id, &cb.conv)
+			cr := &cb.cr
+			*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
+			cb.fill(id, cr, true)
+			visit(id, cr, rec.state(id))
+		}
+	default:
+		// Judging (the conversations' keys, their results) runs on the
+		// workers, a chunk of IDs each; the report is summed up here in ID
+		// order, as the loop above does.
+		builders := make([]*convBuilder, workers)
+		for w := range builders {
+			builders[w] = &convBuilder{j: j, rec: rec}
+		}
+		type slot struct {
+			id   int
+			st   flows.State
+			conv flows.Conversation
+			cr   ConvResult
+		}
+		type chunk struct {
+			slots []slot
+			n     int
+		}
+		_ = runOrdered(workers, n, func() *chunk { return &chunk{slots: make([]slot, orderedChunk)} },
+			func(w, lo, hi int, c *chunk) error {
+				cb := builders[w]
+				c.n = 0
+				for id := lo; id <= hi; id++ {
+					if !rec.hasKeys(id) {
+						continue
+					}
+					sl := &c.slots[c.n]
+					c.n++
+					sl.id, sl.st = id, rec.state(id)
+					rec.roles(id, &sl.conv)
+					sl.cr = ConvResult{Conv: &sl.conv, Request: Leg{Keys: sl.cr.Request.Keys}, Response: Leg{Keys: sl.cr.Response.Keys}}
+					cb.fill(id, &sl.cr, true)
+				}
+				return nil
+			}, func(c *chunk) error {
+				for i := range c.slots[:c.n] {
+					sl := &c.slots[i]
+					visit(sl.id, &sl.cr, sl.st)
+				}
+				return nil
+			})
 	}
 	for _, k := range rec.Unattributed() {
 		kr := KeyResult{KeyStat: k, Judgement: j.Judge(&k.Key)}
@@ -318,9 +377,15 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	}
 	isAffected := func(id int) bool { return id/64 < len(affected) && affected[id/64]&(1<<(id%64)) != 0 }
 	classOf := func(id int) Class { return classNames[classes[id]] }
-	r.Proof = r.prove(j, rec, isAffected, classOf, r.toFix)
+	// The proof and the held-out check replay the affected conversations
+	// against two patched judges, independently: one of them on another core.
 	held.guards = fx.guards
-	r.Proof.HeldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf)
+	var heldOut *HeldOut
+	var wg sync.WaitGroup
+	wg.Go(func() { heldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf) })
+	r.Proof = r.prove(j, rec, isAffected, classOf, r.toFix)
+	wg.Wait()
+	r.Proof.HeldOut = heldOut
 	fx.guards = nil
 	if !keep {
 		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, scanners: scanners, noFixes: o.NoFixes, affectedBits: affected}
@@ -451,21 +516,25 @@ func (r *Report) eachConv(affectedOnly, details bool, fn func(*ConvResult) error
 		if !ok {
 			continue
 		}
-		if !details {
-			cb.conv.State = cb.rec.state(id)
-		}
 		if details {
-			cr.Denials = appendDenials(cr.Denials[:0], cr)
-			cr.Fixes = r.lazy.fx.indexes(cr)
-			if !r.lazy.noFixes {
-				cr.Class = Classify(cr, cb.rec.state(id), r.lazy.scanners)
-			}
+			r.lazy.detail(cb, id, cr)
+		} else {
+			cb.conv.State = cb.rec.state(id)
 		}
 		if err := fn(cr); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// detail adds the denials, fixes and class to cr, conversation id as cb built it.
+func (l *lazyReport) detail(cb *convBuilder, id int, cr *ConvResult) {
+	cr.Denials = appendDenials(cr.Denials[:0], cr)
+	cr.Fixes = l.fx.indexes(cr)
+	if !l.noFixes {
+		cr.Class = classify(cr, cb.rec.state(id), l.scanners)
+	}
 }
 
 // affected reports whether conversation id has a denied packet.

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
@@ -202,5 +203,58 @@ func TestRuleHitsRepliesOnly(t *testing.T) {
 	}
 	if h := hitsFor(t, rep.Rules, nacl.Ingress, 120); h.RepliesOnly() || h.ResponsePackets != 0 {
 		t.Errorf("in#120: %+v", h)
+	}
+}
+
+// keepTop keeps the first n groups of the full sort, whatever the order
+// groups come in (many ties on conversations and packets).
+func TestKeepTop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 50 {
+		var all []BrokeGroup
+		for i := range 300 {
+			all = append(all, BrokeGroup{Peer: netip.AddrFrom4([4]byte{192, 0, 2, byte(rng.IntN(8))}), Port: uint16(rng.IntN(3)), HasPort: rng.IntN(2) == 0,
+				Role: []Role{RoleRequest, RoleResponse}[rng.IntN(2)], Conversations: rng.IntN(4), Packets: uint64(rng.IntN(3)), lastConv: i})
+		}
+		for _, n := range []int{1, TopPeers, BrokeGroups, 1000} {
+			var top []BrokeGroup
+			for i := range all {
+				top = keepTop(top, &all[i], n)
+			}
+			want := slices.Clone(all)
+			slices.SortStableFunc(want, func(x, y BrokeGroup) int { return compareGroups(&x, &y) })
+			want = want[:min(n, len(want))]
+			for i := range want {
+				if compareGroups(&top[i], &want[i]) != 0 {
+					t.Fatalf("round %d, n %d: group %d is %+v, want %+v", round, n, i, top[i], want[i])
+				}
+			}
+			if len(top) != len(want) {
+				t.Fatalf("round %d, n %d: %d groups, want %d", round, n, len(top), len(want))
+			}
+		}
+	}
+}
+
+// A flood of denied peers: the rule keeps its BrokeGroups busiest groups,
+// the service counts every peer and names the busiest three.
+func TestBrokeFloodBounded(t *testing.T) {
+	g := newConvGen()
+	for i := range 200 {
+		for range 1 + i%5 { // peers 4, 9, 14, ... have 5 conversations
+			g.tcp("syn", fmt.Sprintf("198.51.%d.%d", i/250, i%250), uint16(40000+len(g.ps)), "10.0.1.10", 8443)
+		}
+	}
+	rep := g.report(t, simple(t, webACL(t), "10.0.1.0/24"), ReportOptions{})
+	if len(rep.Broke) != 1 {
+		t.Fatalf("%d rules", len(rep.Broke))
+	}
+	b := rep.Broke[0]
+	if len(b.Groups) != BrokeGroups || b.Groups[0].Conversations != 5 || b.Groups[0].Peer.String() != "198.51.0.4" || len(b.Services) != 1 {
+		t.Fatalf("%d groups, first %+v", len(b.Groups), b.Groups[0])
+	}
+	sv := b.Services[0]
+	if sv.Peers != 200 || sv.Conversations != 600 || len(sv.TopPeers) != TopPeers || sv.TopPeers[2].Peer.String() != "198.51.0.14" {
+		t.Errorf("service: %d peers, %d conversations, top %+v", sv.Peers, sv.Conversations, sv.TopPeers)
 	}
 }

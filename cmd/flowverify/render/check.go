@@ -66,8 +66,10 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 				return err
 			})
 		} else {
-			err = ro.eachListed(rep, func(cr *replay.ConvResult) error {
-				_, err := w.Write(append(ro.appendCheckConvJSON(w.AvailableBuffer(), cr), '\n'))
+			err = ro.eachListedOrdered(rep, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
+				return append(ow.appendCheckConvJSON(b, cr), '\n')
+			}, func(b []byte) error {
+				_, err := w.Write(b)
 				return err
 			})
 		}
@@ -76,8 +78,8 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 		}
 		return ro.WriteIncompleteJSONL(w)
 	case "csv":
-		cw := csv.NewWriter(w)
 		if packets {
+			cw := csv.NewWriter(w)
 			if err := cw.Write(PacketCSVHeader); err != nil {
 				return err
 			}
@@ -88,14 +90,7 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 			}
 			return cw.Error()
 		}
-		if err := cw.Write(CheckCSVHeader); err != nil {
-			return err
-		}
-		if err := ro.EachCheckCSVRow(rep, cw.Write); err != nil {
-			return err
-		}
-		cw.Flush()
-		return cw.Error()
+		return ro.WriteCheckCSV(w, rep)
 	}
 	if err := ro.WriteCheckText(w, rep, o.Topology, o.Table); err != nil {
 		return err

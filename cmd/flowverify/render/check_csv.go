@@ -1,8 +1,10 @@
 package render
 
 import (
+	"bufio"
 	"strconv"
-	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -14,37 +16,148 @@ var CheckCSVHeader = []string{"id", "proto", "client", "client_port", "server", 
 	"response_verdict", "response_checks", "response_packets", "response_denied",
 	"first_denied", "first_denied_file", "first_denied_frame", "explanation", "fix", "class", "cause"}
 
-// EachCheckCSVRow calls fn with the CSV row (see CheckCSVHeader) of every
-// conversation in turn, without holding them all; it stops at fn's first error.
-func (o *Options) EachCheckCSVRow(r *replay.Report, fn func([]string) error) error {
-	return o.eachListed(r, func(cr *replay.ConvResult) error {
-		c := cr.Conv
-		cp, sp := "", ""
-		if c.HasPorts() {
-			cp, sp = strconv.Itoa(int(c.Client.Port)), strconv.Itoa(int(c.Server.Port))
+// WriteCheckCSV writes the header (CheckCSVHeader) and one record per
+// listed conversation, byte for byte as encoding/csv's Writer writes
+// them (check_csv_test.go compares both), without holding them all and
+// without a []string per record.
+func (o *Options) WriteCheckCSV(w *bufio.Writer, r *replay.Report) error {
+	b := w.AvailableBuffer()
+	for i, h := range CheckCSVHeader {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		var fd, ff, fr string
-		for _, l := range []*replay.Leg{&cr.Request, &cr.Response} {
-			if l.Denied > 0 && (fd == "" || o.FormatTime(l.FirstDenied) < fd) {
-				fd, ff, fr = o.FormatTime(l.FirstDenied), o.file(l.FirstDeniedFrame.File), strconv.FormatInt(l.FirstDeniedFrame.Frame, 10)
-			}
-		}
-		var fixes []string
-		for _, i := range cr.Fixes {
-			fixes = append(fixes, r.Fixes[i].Line)
-		}
-		legV := func(l *replay.Leg) string {
-			if l.Verdict == "" {
-				return "none"
-			}
-			return string(l.Verdict)
-		}
-		return fn([]string{strconv.Itoa(c.ID), flows.ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
-			string(c.State), string(cr.Status),
-			legV(&cr.Request), ChecksText(cr.Request.Checks, true), u64(cr.Request.Packets), u64(cr.Request.Denied),
-			legV(&cr.Response), ChecksText(cr.Response.Checks, true), u64(cr.Response.Packets), u64(cr.Response.Denied),
-			fd, ff, fr, strings.Join(o.sentences(cr), " | "), strings.Join(fixes, " | "), string(cr.Class.Class), string(cr.Class.Cause)})
+		b = appendCSVField(b, h)
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return err
+	}
+	return o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
+		return ow.appendCheckCSVRecord(b, r, cr)
+	}, func(b []byte) error {
+		_, err := w.Write(b)
+		return err
 	})
+}
+
+// appendCheckCSVRecord appends the CSV record of one conversation (see
+// CheckCSVHeader) with its newline.
+func (o *Options) appendCheckCSVRecord(b []byte, r *replay.Report, cr *replay.ConvResult) []byte {
+	c := cr.Conv
+	ports := c.HasPorts()
+	b = strconv.AppendInt(b, int64(c.ID), 10)
+	b = appendCSVField(append(b, ','), flows.ProtoName(c.Proto))
+	b = appendCSVAddrPort(b, c.Client, ports)
+	b = appendCSVAddrPort(b, c.Server, ports)
+	b = appendCSVField(append(b, ','), string(c.State))
+	b = appendCSVField(append(b, ','), string(cr.Status))
+	for _, l := range []*replay.Leg{&cr.Request, &cr.Response} {
+		v := string(l.Verdict)
+		if v == "" {
+			v = "none"
+		}
+		b = appendCSVField(append(b, ','), v)
+		b = append(b, ',')
+		start := len(b)
+		b = quoteCSVTail(appendChecks(b, l.Checks, true), start)
+		b = strconv.AppendUint(append(b, ','), l.Packets, 10)
+		b = strconv.AppendUint(append(b, ','), l.Denied, 10)
+	}
+	// The first denied packet of either leg (the earlier time as printed).
+	var fd string
+	var fl *replay.Leg
+	for _, l := range []*replay.Leg{&cr.Request, &cr.Response} {
+		if l.Denied == 0 {
+			continue
+		}
+		if t := o.FormatTime(l.FirstDenied); fd == "" || t < fd {
+			fd, fl = t, l
+		}
+	}
+	b = appendCSVField(append(b, ','), fd)
+	b = append(b, ',')
+	if fl != nil {
+		b = appendCSVField(b, o.file(fl.FirstDeniedFrame.File))
+		b = strconv.AppendInt(append(b, ','), fl.FirstDeniedFrame.Frame, 10)
+	} else {
+		b = append(b, ',')
+	}
+	b = append(b, ',')
+	start := len(b)
+	for i, s := range o.sentences(cr) {
+		if i > 0 {
+			b = append(b, " | "...)
+		}
+		b = append(b, s...)
+	}
+	b = quoteCSVTail(b, start)
+	b = append(b, ',')
+	start = len(b)
+	for i, f := range cr.Fixes {
+		if i > 0 {
+			b = append(b, " | "...)
+		}
+		b = append(b, r.Fixes[f].Line...)
+	}
+	b = quoteCSVTail(b, start)
+	b = appendCSVField(append(b, ','), string(cr.Class.Class))
+	b = appendCSVField(append(b, ','), string(cr.Class.Cause))
+	return append(b, '\n')
+}
+
+// appendCSVAddrPort appends ",ADDR,PORT" (PORT empty without ports).
+func appendCSVAddrPort(b []byte, e flows.Endpoint, ports bool) []byte {
+	b = append(b, ',')
+	start := len(b)
+	b = quoteCSVTail(e.Addr.AppendTo(b), start) // a zone may hold anything
+	b = append(b, ',')
+	if ports {
+		b = strconv.AppendUint(b, uint64(e.Port), 10)
+	}
+	return b
+}
+
+// appendCSVField appends one CSV field as encoding/csv's Writer (comma
+// separator, LF line ends) writes it: quoted when it must be.
+func appendCSVField(b []byte, f string) []byte {
+	start := len(b)
+	return quoteCSVTail(append(b, f...), start)
+}
+
+// quoteCSVTail quotes b[start:], one field appended raw, when
+// encoding/csv would: when it holds a quote, a comma, a CR or an LF, is
+// `\.`, or starts with a space character; quotes inside are doubled.
+func quoteCSVTail(b []byte, start int) []byte {
+	f := b[start:]
+	if !csvNeedsQuotes(f) {
+		return b
+	}
+	var tmp [256]byte
+	raw := append(tmp[:0], f...)
+	b = append(b[:start], '"')
+	for _, c := range raw {
+		if c == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, c)
+	}
+	return append(b, '"')
+}
+
+// csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for a comma separator.
+func csvNeedsQuotes(f []byte) bool {
+	if len(f) == 0 {
+		return false
+	}
+	if string(f) == `\.` {
+		return true
+	}
+	for _, c := range f {
+		if c == '\n' || c == '\r' || c == '"' || c == ',' {
+			return true
+		}
+	}
+	r, _ := utf8.DecodeRune(f)
+	return unicode.IsSpace(r)
 }
 
 func u64(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -42,6 +42,12 @@ type Options struct {
 	// checkJSON caches the JSON of each distinct check (appendCheckJSON).
 	checkJSON  map[replay.Check][]byte
 	lastChecks [4]recentCheck
+	// indented is the layout of the json document's conversations (one
+	// per goroutine, see eachListedOrdered).
+	indented *convLayout
+	// workers, when positive, sets how many goroutines render the listed
+	// conversations (default: one per core, see eachListedOrdered).
+	workers int
 }
 
 // sentences returns Sentences(cr), remembering the check phrases.
@@ -362,25 +368,25 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 		return err
 	}
 	buf.WriteString("  \"conversations\": [")
-	n := 0
-	var compact []byte
-	err := o.eachListed(r, func(cr *replay.ConvResult) error {
-		if n > 0 {
-			buf.WriteByte(',')
+	if err := flush(); err != nil {
+		return err
+	}
+	// Every conversation is rendered as ",\n    " and its indented
+	// object; the first one's comma is left out when it is written.
+	first := true
+	err := o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
+		return ow.appendCheckConvJSONIndented(append(b, ",\n    "...), cr)
+	}, func(b []byte) error {
+		if first && len(b) > 0 {
+			first, b = false, b[1:]
 		}
-		n++
-		buf.WriteString("\n    ")
-		compact = o.appendCheckConvJSON(compact[:0], cr)
-		buf.Write(appendIndentJSON(buf.AvailableBuffer(), compact, "    ", "  "))
-		if buf.Len() >= 64<<10 {
-			return flush()
-		}
-		return nil
+		_, err := w.Write(b)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	if n > 0 {
+	if !first {
 		buf.WriteString("\n  ")
 	}
 	buf.WriteString("],\n")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
@@ -15,50 +16,130 @@ import (
 // produces for o.CheckConvJSON(cr) (without its newline), without
 // reflection (check_json_fast_test.go compares both).
 func (o *Options) appendCheckConvJSON(b []byte, cr *replay.ConvResult) []byte {
+	return o.appendConvJSON(b, cr, &convLayout{})
+}
+
+// appendCheckConvJSONIndented appends the same object as the json
+// document holds it: indented as json.Indent(prefix "    ", indent "  ")
+// indents the compact object, written directly rather than indented after
+// (check_json_fast_test.go compares both).
+func (o *Options) appendCheckConvJSONIndented(b []byte, cr *replay.ConvResult) []byte {
+	if o.indented == nil {
+		o.indented = newConvLayout("    ", "  ")
+	}
+	return o.appendConvJSON(b, cr, o.indented)
+}
+
+// convLayout lays out the punctuation of a conversation's JSON: compact
+// (in is nil) or indented, the object's members at depth 1. Values that
+// come compact (endpoints, cached checks, the class) are indented by sub.
+type convLayout struct {
+	in      *jsonIndenter
+	sub     [5]*jsonIndenter // sub[d] indents a compact value that starts at depth d
+	scratch []byte
+}
+
+// newConvLayout returns an indented layout.
+func newConvLayout(prefix, indent string) *convLayout {
+	l := &convLayout{in: newJSONIndenter(prefix, indent)}
+	for d := range l.sub {
+		l.sub[d] = newJSONIndenter(prefix+strings.Repeat(indent, d), indent)
+	}
+	return l
+}
+
+// key appends a member name at depth d, after a comma unless first.
+func (l *convLayout) key(b []byte, d int, first bool, name string) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	if l.in != nil {
+		b = l.in.newline(b, d)
+	}
+	b = append(b, '"')
+	b = append(b, name...)
+	if l.in != nil {
+		return append(b, '"', ':', ' ')
+	}
+	return append(b, '"', ':')
+}
+
+// elem starts an array element at depth d, after a comma unless first.
+func (l *convLayout) elem(b []byte, d int, first bool) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	if l.in != nil {
+		b = l.in.newline(b, d)
+	}
+	return b
+}
+
+// close ends an object or array (c) whose members were at depth d+1;
+// empty ones stay {} and [].
+func (l *convLayout) close(b []byte, d int, empty bool, c byte) []byte {
+	if l.in != nil && !empty {
+		b = l.in.newline(b, d)
+	}
+	return append(b, c)
+}
+
+// value appends v, a compact JSON value written by render, starting at depth d.
+func (l *convLayout) value(b []byte, d int, render func([]byte) []byte) []byte {
+	if l.in == nil {
+		return render(b)
+	}
+	l.scratch = render(l.scratch[:0])
+	return l.sub[d].append(b, l.scratch)
+}
+
+// appendConvJSON appends the conversation object laid out by l.
+func (o *Options) appendConvJSON(b []byte, cr *replay.ConvResult, l *convLayout) []byte {
 	c := cr.Conv
 	ports := c.HasPorts()
-	b = append(b, `{"id":`...)
+	b = append(b, '{')
+	b = l.key(b, 1, true, "id")
 	b = strconv.AppendInt(b, int64(c.ID), 10)
-	b = append(b, `,"proto":`...)
+	b = l.key(b, 1, false, "proto")
 	b = appendJSONString(b, flows.ProtoName(c.Proto), false)
-	b = append(b, `,"client":`...)
-	b = appendEndpointJSON(b, c.Client, ports, false)
-	b = append(b, `,"server":`...)
-	b = appendEndpointJSON(b, c.Server, ports, false)
-	b = append(b, `,"state":`...)
+	b = l.key(b, 1, false, "client")
+	b = l.value(b, 1, func(b []byte) []byte { return appendEndpointJSON(b, c.Client, ports, false) })
+	b = l.key(b, 1, false, "server")
+	b = l.value(b, 1, func(b []byte) []byte { return appendEndpointJSON(b, c.Server, ports, false) })
+	b = l.key(b, 1, false, "state")
 	b = appendJSONString(b, string(c.State), false)
-	b = append(b, `,"evidence":`...)
+	b = l.key(b, 1, false, "evidence")
 	b = appendJSONString(b, string(c.Evidence), false)
-	b = append(b, `,"confidence":`...)
+	b = l.key(b, 1, false, "confidence")
 	b = appendJSONString(b, string(c.Confidence), false)
-	b = append(b, `,"status":`...)
+	b = l.key(b, 1, false, "status")
 	b = appendJSONString(b, string(cr.Status), false)
-	b = append(b, `,"request":`...)
-	b = o.appendLegJSON(b, &cr.Request, ports)
-	b = append(b, `,"response":`...)
-	b = o.appendLegJSON(b, &cr.Response, ports)
-	b = append(b, `,"explanations":[`...)
-	for i, s := range o.sentences(cr) {
-		if i > 0 {
-			b = append(b, ',')
-		}
+	b = l.key(b, 1, false, "request")
+	b = o.appendLegJSON(b, &cr.Request, ports, l)
+	b = l.key(b, 1, false, "response")
+	b = o.appendLegJSON(b, &cr.Response, ports, l)
+	b = l.key(b, 1, false, "explanations")
+	b = append(b, '[')
+	ss := o.sentences(cr)
+	for i, s := range ss {
+		b = l.elem(b, 2, i == 0)
 		b = appendJSONString(b, s, false)
 	}
-	b = append(b, `],"fixes":[`...)
+	b = l.close(b, 1, len(ss) == 0, ']')
+	b = l.key(b, 1, false, "fixes")
+	b = append(b, '[')
 	for i, f := range cr.Fixes {
-		if i > 0 {
-			b = append(b, ',')
-		}
+		b = l.elem(b, 2, i == 0)
 		b = strconv.AppendInt(b, int64(f), 10)
 	}
-	b = append(b, ']')
+	b = l.close(b, 1, len(cr.Fixes) == 0, ']')
 	if cj := o.classJSON(cr.Class, cr.Conv); cj != nil {
 		// Only denied conversations have a class: encoding/json is cheap
 		// enough there, and keeps the shape in one place (ClassJSON).
-		b = append(b, `,"class":`...)
-		b = appendMarshalled(b, cj)
+		b = l.key(b, 1, false, "class")
+		b = l.value(b, 1, func(b []byte) []byte { return appendMarshalled(b, cj) })
 	}
-	return append(b, '}')
+	return l.close(b, 0, false, '}')
 }
 
 // appendMarshalled appends v as encoding/json writes it without HTML
@@ -73,70 +154,68 @@ func appendMarshalled(b []byte, v any) []byte {
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
 
-// appendLegJSON appends o.legJSON(l, ports) as encoding/json would.
-func (o *Options) appendLegJSON(b []byte, l *replay.Leg, ports bool) []byte {
-	b = append(b, `{"from":`...)
-	b = appendEndpointJSON(b, l.From, ports, false)
-	b = append(b, `,"to":`...)
-	b = appendEndpointJSON(b, l.To, ports, false)
-	b = append(b, `,"verdict":`...)
-	if l.Verdict == "" {
+// appendLegJSON appends o.legJSON(lg, ports) as encoding/json would,
+// laid out by l (its members at depth 2).
+func (o *Options) appendLegJSON(b []byte, lg *replay.Leg, ports bool, l *convLayout) []byte {
+	b = append(b, '{')
+	b = l.key(b, 2, true, "from")
+	b = l.value(b, 2, func(b []byte) []byte { return appendEndpointJSON(b, lg.From, ports, false) })
+	b = l.key(b, 2, false, "to")
+	b = l.value(b, 2, func(b []byte) []byte { return appendEndpointJSON(b, lg.To, ports, false) })
+	b = l.key(b, 2, false, "verdict")
+	if lg.Verdict == "" {
 		b = append(b, `"none"`...)
 	} else {
-		b = appendJSONString(b, string(l.Verdict), false)
+		b = appendJSONString(b, string(lg.Verdict), false)
 	}
-	if l.Reason != "" {
-		b = append(b, `,"reason":`...)
-		b = appendJSONString(b, l.Reason, false)
+	if lg.Reason != "" {
+		b = l.key(b, 2, false, "reason")
+		b = appendJSONString(b, lg.Reason, false)
 	}
-	b = append(b, `,"checks":[`...)
-	for i := range l.Checks {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = o.appendCachedCheckJSON(b, &l.Checks[i])
+	b = l.key(b, 2, false, "checks")
+	b = append(b, '[')
+	for i := range lg.Checks {
+		b = l.elem(b, 3, i == 0)
+		b = l.value(b, 3, func(b []byte) []byte { return o.appendCachedCheckJSON(b, &lg.Checks[i]) })
 	}
-	b = append(b, `],"packets":`...)
-	b = strconv.AppendUint(b, l.Packets, 10)
-	b = append(b, `,"allowed":`...)
-	b = strconv.AppendUint(b, l.Allowed, 10)
-	b = append(b, `,"denied":`...)
-	b = strconv.AppendUint(b, l.Denied, 10)
-	b = append(b, `,"exempt":`...)
-	b = strconv.AppendUint(b, l.Exempt, 10)
-	b = append(b, `,"not_filtered":`...)
-	b = strconv.AppendUint(b, l.NotFiltered, 10)
-	b = append(b, `,"uncertain":`...)
-	b = strconv.AppendUint(b, l.Uncertain, 10)
-	b = append(b, `,"icmp_errors":`...)
-	b = strconv.AppendUint(b, l.ICMPErrors, 10)
-	b = o.appendTimeMember(b, `,"first":`, l.First)
-	if l.Packets > 0 {
-		b = o.appendFrameMember(b, `,"first_frame":`, l.FirstFrame)
+	b = l.close(b, 2, len(lg.Checks) == 0, ']')
+	for _, m := range [...]struct {
+		name string
+		n    uint64
+	}{{"packets", lg.Packets}, {"allowed", lg.Allowed}, {"denied", lg.Denied}, {"exempt", lg.Exempt},
+		{"not_filtered", lg.NotFiltered}, {"uncertain", lg.Uncertain}, {"icmp_errors", lg.ICMPErrors}} {
+		b = l.key(b, 2, false, m.name)
+		b = strconv.AppendUint(b, m.n, 10)
 	}
-	b = o.appendTimeMember(b, `,"first_denied":`, l.FirstDenied)
-	if l.Denied > 0 {
-		b = o.appendFrameMember(b, `,"first_denied_frame":`, l.FirstDeniedFrame)
+	b = o.appendTimeMember(b, l, "first", lg.First)
+	if lg.Packets > 0 {
+		b = o.appendFrameMember(b, l, "first_frame", lg.FirstFrame)
 	}
-	return append(b, '}')
+	b = o.appendTimeMember(b, l, "first_denied", lg.FirstDenied)
+	if lg.Denied > 0 {
+		b = o.appendFrameMember(b, l, "first_denied_frame", lg.FirstDeniedFrame)
+	}
+	return l.close(b, 1, false, '}')
 }
 
-// appendTimeMember appends name and t, or nothing for the zero time (omitempty).
-func (o *Options) appendTimeMember(b []byte, name string, t time.Time) []byte {
+// appendTimeMember appends the leg member name and t, or nothing for the
+// zero time (omitempty).
+func (o *Options) appendTimeMember(b []byte, l *convLayout, name string, t time.Time) []byte {
 	if t.IsZero() {
 		return b
 	}
-	return appendRFC3339JSON(append(b, name...), t, o.Nano)
+	return appendRFC3339JSON(l.key(b, 2, false, name), t, o.Nano)
 }
 
-// appendFrameMember appends name and a FrameJSON.
-func (o *Options) appendFrameMember(b []byte, name string, f flows.FrameRef) []byte {
-	b = append(b, name...)
-	b = append(b, `{"file":`...)
+// appendFrameMember appends the leg member name and a FrameJSON.
+func (o *Options) appendFrameMember(b []byte, l *convLayout, name string, f flows.FrameRef) []byte {
+	b = l.key(b, 2, false, name)
+	b = append(b, '{')
+	b = l.key(b, 3, true, "file")
 	b = appendJSONString(b, o.file(f.File), false)
-	b = append(b, `,"frame":`...)
+	b = l.key(b, 3, false, "frame")
 	b = strconv.AppendInt(b, f.Frame, 10)
-	return append(b, '}')
+	return l.close(b, 2, false, '}')
 }
 
 // maxCachedChecks bounds the check cache (distinct rules × subnets ×

@@ -23,6 +23,14 @@ func checkConvJSONEqual(t *testing.T, o *Options, cr *replay.ConvResult) {
 	if got := append(o.appendCheckConvJSON(nil, cr), '\n'); !bytes.Equal(got, want.Bytes()) {
 		t.Fatalf("conversation %d:\n got %s\nwant %s", cr.Conv.ID, got, want.Bytes())
 	}
+	// The json document's form: indented as json.Indent indents it.
+	var wantIndent bytes.Buffer
+	if err := json.Indent(&wantIndent, bytes.TrimSuffix(want.Bytes(), []byte("\n")), "    ", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.appendCheckConvJSONIndented(nil, cr); !bytes.Equal(got, wantIndent.Bytes()) {
+		t.Fatalf("conversation %d indented:\n got %s\nwant %s", cr.Conv.ID, got, wantIndent.Bytes())
+	}
 }
 
 // TestCheckConvJSONFast: the fast encoder of check's JSON conversations

@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -23,7 +24,8 @@ type ConvSelect struct {
 	Limit int
 	// Match, when not nil, keeps only the conversations it accepts (the
 	// conversation has its ID, protocol, endpoints, client side and
-	// state). A filter lists every conversation it accepts, affected or not.
+	// state). A filter lists every conversation it accepts, affected or
+	// not. It is called from several goroutines at once.
 	Match func(c *flows.Conversation, st replay.Status) bool
 	// Describe says how the filter was given ("--where 'port 443'"), for
 	// the listing's heading.
@@ -52,6 +54,35 @@ func (o *Options) eachListed(r *replay.Report, fn func(*replay.ConvResult) error
 		return fn(cr)
 	})
 }
+
+// eachListedOrdered is eachListed for output, over every core: render
+// appends what one listed conversation prints, with its own Options (the
+// caches of Options are per goroutine), and emit receives the output of
+// consecutive conversations in ID order, the same bytes as one goroutine
+// would write (see replay.Report.EachConversationOrdered).
+func (o *Options) eachListedOrdered(r *replay.Report, render func(ow *Options, cr *replay.ConvResult, b []byte) []byte, emit func([]byte) error) error {
+	workers := min(runtime.GOMAXPROCS(0), maxListWorkers)
+	if o.workers > 0 {
+		workers = o.workers
+	}
+	opts := make([]*Options, workers)
+	for i := range opts {
+		ow := *o
+		ow.phrases, ow.checkJSON, ow.lastChecks, ow.indented = nil, nil, [len(o.lastChecks)]recentCheck{}, nil
+		opts[i] = &ow
+	}
+	m := o.Select.Match
+	return r.EachConversationOrdered(workers, func(w int, cr *replay.ConvResult, b []byte) ([]byte, error) {
+		if m != nil && !m(cr.Conv, cr.Status) {
+			return b, nil
+		}
+		return render(opts[w], cr, b), nil
+	}, emit)
+}
+
+// maxListWorkers caps the goroutines that render listed conversations:
+// past a few, the single writer is the bottleneck.
+const maxListWorkers = 8
 
 // isDenied reports whether st is a status with a denied packet.
 func isDenied(st replay.Status) bool {

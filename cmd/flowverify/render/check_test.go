@@ -154,7 +154,7 @@ func (o *Options) CheckReportJSON(r *replay.Report, t *replay.Topology) CheckRep
 // CheckCSVRows returns one row per conversation (see CheckCSVHeader).
 func (o *Options) CheckCSVRows(r *replay.Report) [][]string {
 	rows := make([][]string, 0, len(r.Conversations))
-	_ = o.EachCheckCSVRow(r, func(row []string) error { rows = append(rows, row); return nil })
+	_ = o.eachCheckCSVRowRef(r, func(row []string) error { rows = append(rows, row); return nil })
 	return rows
 }
 

@@ -1,0 +1,120 @@
+package replay
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// defaultWorkers is how many goroutines judge and render conversations
+// by default: one per core, up to 8 (past a few, the goroutine that sums
+// up or writes in order is the bottleneck).
+func defaultWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
+
+// orderedChunk is how many conversation IDs a worker of runOrdered takes
+// at a time.
+const orderedChunk = 256
+
+// runOrdered splits the conversation IDs 1..n into chunks of orderedChunk,
+// has workers goroutines fill a chunk value each (fill(w, lo, hi, c): w is
+// the worker, 0 <= w < workers, lo..hi the IDs) and calls consume with the
+// chunks in ID order on the calling goroutine, so that what consume does
+// is the same whatever the number of workers. At most a few chunk values
+// (made by newChunk, then reused) exist at once. It stops at the first
+// error of fill or consume.
+func runOrdered[T any](workers, n int, newChunk func() *T, fill func(w, lo, hi int, c *T) error, consume func(c *T) error) error {
+	type job struct {
+		lo, hi int
+		val    *T
+		err    error
+		done   chan struct{}
+	}
+	inflight := 4 * workers
+	free := make(chan *job, inflight)
+	for range inflight {
+		free <- &job{val: newChunk()}
+	}
+	jobs, order := make(chan *job, inflight), make(chan *job, inflight)
+	var stop atomic.Bool
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		for lo := 1; lo <= n && !stop.Load(); lo += orderedChunk {
+			c := <-free
+			c.lo, c.hi, c.err, c.done = lo, min(lo+orderedChunk-1, n), nil, make(chan struct{})
+			order <- c
+			jobs <- c
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				if !stop.Load() {
+					c.err = fill(w, c.lo, c.hi, c.val)
+				}
+				close(c.done)
+			}
+		}()
+	}
+	var err error
+	for c := range order {
+		<-c.done
+		if err == nil {
+			if err = c.err; err == nil {
+				err = consume(c.val)
+			}
+			if err != nil {
+				stop.Store(true)
+			}
+		}
+		free <- c
+	}
+	wg.Wait()
+	return err
+}
+
+// EachConversationOrdered is EachConversation spread over workers
+// goroutines, for output: render appends what one conversation prints to
+// b and returns it, on worker w (0 <= w < workers; cr, with its denials,
+// fixes and class, is the worker's own reused value), and emit receives
+// what render appended for consecutive conversations, in ID order. The
+// concatenation of what emit receives is the same whatever the number of
+// workers (one: no goroutine). render must be safe to call concurrently
+// for distinct w. It stops at the first error of render or emit.
+func (r *Report) EachConversationOrdered(workers int, render func(w int, cr *ConvResult, b []byte) ([]byte, error), emit func([]byte) error) error {
+	if r.lazy == nil || workers <= 1 {
+		var b []byte
+		return r.EachConversation(func(cr *ConvResult) error {
+			var err error
+			if b, err = render(0, cr, b[:0]); err != nil {
+				return err
+			}
+			return emit(b)
+		})
+	}
+	l := r.lazy
+	builders := make([]*convBuilder, workers)
+	for w := range builders {
+		builders[w] = &convBuilder{j: l.j, rec: l.rec}
+	}
+	return runOrdered(workers, l.rec.NumConversations(), func() *[]byte { return new([]byte) },
+		func(w, lo, hi int, buf *[]byte) error {
+			cb, b := builders[w], (*buf)[:0]
+			defer func() { *buf = b }()
+			for id := lo; id <= hi; id++ {
+				cr, ok := cb.result(id)
+				if !ok {
+					continue
+				}
+				l.detail(cb, id, cr)
+				var err error
+				if b, err = render(w, cr, b); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, func(buf *[]byte) error { return emit(*buf) })
+}
