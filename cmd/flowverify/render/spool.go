@@ -14,13 +14,18 @@ var spoolMemory = 32 << 20
 
 // spool keeps bytes written now to be read back once, later: the rows of
 // a report whose summary must print first. It holds up to spoolMemory
-// bytes in memory, then continues in a temporary file that is unlinked
-// at once (nothing is left behind, even after a crash).
+// bytes in memory, in blocks of spoolBlock (no copying as it grows),
+// then continues in a temporary file that is unlinked at once (nothing
+// is left behind, even after a crash).
 type spool struct {
-	mem []byte
-	f   *os.File
-	w   *bufio.Writer
+	blocks [][]byte
+	size   int
+	f      *os.File
+	w      *bufio.Writer
 }
+
+// spoolBlock is the size of a spool's memory blocks.
+const spoolBlock = 1 << 20
 
 // write appends p.
 func (s *spool) write(p []byte) error {
@@ -28,20 +33,36 @@ func (s *spool) write(p []byte) error {
 		_, err := s.w.Write(p)
 		return err
 	}
-	if len(s.mem)+len(p) <= spoolMemory {
-		s.mem = append(s.mem, p...)
-		return nil
+	if s.size+len(p) > spoolMemory {
+		return s.toFile(p)
 	}
+	s.size += len(p)
+	for len(p) > 0 {
+		if n := len(s.blocks); n == 0 || len(s.blocks[n-1]) == cap(s.blocks[n-1]) {
+			s.blocks = append(s.blocks, make([]byte, 0, spoolBlock))
+		}
+		b := &s.blocks[len(s.blocks)-1]
+		k := min(len(p), cap(*b)-len(*b))
+		*b = append(*b, p[:k]...)
+		p = p[k:]
+	}
+	return nil
+}
+
+// toFile moves the spool to a temporary file and appends p there.
+func (s *spool) toFile(p []byte) error {
 	f, err := os.CreateTemp("", "flowverify-spool-*")
 	if err != nil {
 		return fmt.Errorf("spooling the report's rows: %w", err)
 	}
 	os.Remove(f.Name())
 	s.f, s.w = f, bufio.NewWriterSize(f, 1<<16)
-	if _, err := s.w.Write(s.mem); err != nil {
-		return fmt.Errorf("spooling the report's rows to %s: %w", f.Name(), err)
+	for _, b := range s.blocks {
+		if _, err := s.w.Write(b); err != nil {
+			return fmt.Errorf("spooling the report's rows to %s: %w", f.Name(), err)
+		}
 	}
-	s.mem = nil
+	s.blocks = nil
 	_, err = s.w.Write(p)
 	return err
 }
@@ -55,7 +76,11 @@ type spoolReader interface {
 // reader returns the spooled bytes from the start.
 func (s *spool) reader() (spoolReader, error) {
 	if s.f == nil {
-		return bytes.NewReader(s.mem), nil
+		rs := make([]io.Reader, len(s.blocks))
+		for i, b := range s.blocks {
+			rs[i] = bytes.NewReader(b)
+		}
+		return bufio.NewReaderSize(io.MultiReader(rs...), 1<<16), nil
 	}
 	if err := s.w.Flush(); err != nil {
 		return nil, fmt.Errorf("spooling the report's rows to %s: %w", s.f.Name(), err)
@@ -69,8 +94,12 @@ func (s *spool) reader() (spoolReader, error) {
 // copyTo writes the spooled bytes to w.
 func (s *spool) copyTo(w io.Writer) error {
 	if s.f == nil {
-		_, err := w.Write(s.mem)
-		return err
+		for _, b := range s.blocks {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	r, err := s.reader()
 	if err != nil {
