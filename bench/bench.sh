@@ -125,8 +125,8 @@ if [ "$flood" -gt 0 ]; then
   row "flowverify check (allow-all, text) FLOOD" "$t_flchecktext" "$m_flchecktext" "$t_fltcpdump"
 fi
 echo "short connections from a pipe (generator | flows --format jsonl -, 600 a second):"
-printf '%-58s %8s s  %9s KiB peak RSS\n' "  $((short / 10)) connections ($((short / 6000)) min)" "$t_short1" "$m_short1"
-printf '%-58s %8s s  %9s KiB peak RSS\n' "  $short connections ($((short / 600)) min)" "$t_short2" "$m_short2"
+printf '%-58s %8s s  %9s KiB peak RSS\n' "  $((short / 10)) connections ($((short / 360000)) min of traffic)" "$t_short1" "$m_short1"
+printf '%-58s %8s s  %9s KiB peak RSS\n' "  $short connections ($((short / 36000)) min of traffic)" "$t_short2" "$m_short2"
 echo "flows jsonl / tcpdump wall time:        $(ratio "$t_flows" "$t_tcpdump")  (goal <= 1.00)"
 echo "tshark / flows jsonl wall time:         $(ratio "$t_tshark" "$t_flows")  (goal > 10)"
 echo "check allow-all / flows text wall time: $(ratio "$t_check" "$t_flowstext")  (goal <= 1.20)"
