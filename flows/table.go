@@ -87,7 +87,9 @@ const maxConversations = 1 << 31
 //
 // Memory grows with conversations, never with packets: each conversation
 // is one 144-byte record in a chunked store plus its share of 8-byte index
-// slots (about 160 bytes per conversation measured, see mem_test.go).
+// slots (about 160 bytes per conversation measured, see mem_test.go). A
+// streaming table (Stream) frees the conversations that have ended, so
+// its memory grows with those live at once (and an 8-byte timer each).
 type Table struct {
 	cfg   Config
 	recs  store
