@@ -86,11 +86,7 @@ func (t *Table) Close() Summary {
 	slices.Sort(late)
 	for _, i := range late {
 		t.emitRec(t.recs.at(i), i)
-		if i>>chunkBits < t.recs.first {
-			delete(t.recs.side, i)
-		} else {
-			t.recs.setDone(i)
-		}
+		t.recs.retire(i)
 	}
 	// The rest in ID order, dropping chunks as they are emitted (the
 	// report being written meanwhile reuses their memory).
@@ -132,8 +128,6 @@ type evictor struct {
 	window           int
 	// now is the latest packet time seen, t0 the first, in ns.
 	now, t0 int64
-	// slot is the index of the record the last lookup returned.
-	slot int
 	// timers are the ended-conversation candidates, by deadline, one FIFO
 	// per timeout: TCP idle, UDP idle, other idle, TCP closed (linger).
 	// A deadline only moves later, so an entry whose conversation saw
@@ -332,11 +326,7 @@ func (t *Table) finish(i int, unindex bool) {
 	}
 	t.emitRec(r, i)
 	ev.late--
-	if i>>chunkBits < t.recs.first {
-		delete(t.recs.side, i)
-	} else {
-		t.recs.setDone(i)
-	}
+	t.recs.retire(i)
 }
 
 // release emits the held-back conversations that no live conversation

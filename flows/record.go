@@ -28,7 +28,6 @@ const (
 	fFirstSyn1                     // the first SYN came from canonical side 1
 	fErrorToSyn                    // an ICMP error came back before the TCP handshake completed
 	fSynSideData                   // the first SYN's sender later sent payload with ACK (it got a SYN-ACK the capture lacks)
-	fLate                          // streaming: left the ID-order queue while live (listed when it ends, out of order)
 )
 
 // dir is the compact per-direction counter of a record; times are
@@ -57,6 +56,12 @@ type rec struct {
 	flags  uint8
 	// pay holds the payload evidence (pay* bits, see payload.go).
 	pay uint8
+}
+
+// closedBefore reports whether r is a TCP conversation closed more than
+// linger before ns: it has ended, and later packets start a new one.
+func (r *rec) closedBefore(ns, linger int64) bool {
+	return r.flags&fClosed != 0 && ns-r.closeNS > linger
 }
 
 // aSide is the canonical side of A (the sender of the first packet).
@@ -200,6 +205,16 @@ func (s *store) isDone(i int) bool {
 func (s *store) setDone(i int) {
 	c := i>>chunkBits - s.first
 	s.done[c][i>>6&(1<<(chunkBits-6)-1)] |= 1 << (i & 63)
+}
+
+// retire marks record i ended once it has been emitted: done in its
+// chunk, or gone from side when its chunk was dropped.
+func (s *store) retire(i int) {
+	if i>>chunkBits < s.first {
+		delete(s.side, i)
+	} else {
+		s.setDone(i)
+	}
 }
 
 // dropFront drops the first chunk, moving its records that have not

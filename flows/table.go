@@ -278,13 +278,10 @@ func (t *Table) add(p *capture.Packet, pk *pre) Ref {
 	case p.PortsOnly:
 		// Flags unknown (header cut after the ports): no TCP state.
 	default:
-		if t.ev != nil && r.flags&fClosed == 0 {
-			t.protoUpdate(r, side, p, ns)
-			if r.flags&fClosed != 0 {
-				t.closed(t.ev.slot, r)
-			}
-		} else {
-			t.protoUpdate(r, side, p, ns)
+		wasClosed := r.flags & fClosed
+		t.protoUpdate(r, side, p, ns)
+		if t.ev != nil && wasClosed == 0 && r.flags&fClosed != 0 {
+			t.closed(id-1, r)
 		}
 		if p.HeadLen > 0 && r.d[0].pkts+r.d[1].pkts <= payloadLookPackets {
 			payloadUpdate(r, side, p)
@@ -324,7 +321,7 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 			startNew = true
 		} else if k.proto == capture.ProtoTCP && p.IsFirstFragmentOrWhole() && !p.PortsOnly {
 			startNew, reuse = tcpStartsNew(r, side, p.TCPFlags, p.Seq, ns, t.lingr)
-		} else if k.proto == capture.ProtoTCP && r.flags&fClosed != 0 && ns-r.closeNS > t.lingr {
+		} else if k.proto == capture.ProtoTCP && r.closedBefore(ns, t.lingr) {
 			// A segment whose flags are unknown (a later fragment, a
 			// header cut after the ports) more than the linger after a
 			// close: the closed conversation has ended (a streaming
@@ -332,9 +329,6 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 			startNew = true
 		}
 		if !startNew {
-			if t.ev != nil {
-				t.ev.slot = i
-			}
 			return i + 1, r
 		}
 		if reuse {
@@ -360,7 +354,6 @@ func (t *Table) lookup(k *key, tag uint32, side uint8, p *capture.Packet, ns int
 		return i + 1, r
 	}
 	t.started(i, r, ns)
-	t.ev.slot = i
 	if old >= 0 {
 		// The 5-tuple's previous conversation ended with this packet.
 		t.finish(old, false)
@@ -385,7 +378,7 @@ func (t *Table) attachError(p *capture.Packet, ns int64) (Ref, bool) {
 	if idleFor(ns, r.lastNS()) > t.idle[protoClass(k.proto)] {
 		return Ref{}, false
 	}
-	if r.flags&fClosed != 0 && ns-r.closeNS > t.lingr {
+	if r.closedBefore(ns, t.lingr) {
 		return Ref{}, false // a TCP connection closed more than the linger ago has ended
 	}
 	from := 1 - qside // the quoted packet's receiver side

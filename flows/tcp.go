@@ -21,7 +21,7 @@ func tcpStartsNew(r *rec, s uint8, flags uint8, seq uint32, ns, linger int64) (s
 		}
 		return false, false
 	}
-	if r.flags&fClosed != 0 && ns-r.closeNS > linger {
+	if r.closedBefore(ns, linger) {
 		return true, false
 	}
 	return false, false

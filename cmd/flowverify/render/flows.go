@@ -53,10 +53,11 @@ type Flows struct {
 	width []int
 	top   flowsTopAcc
 	// json: reused encoding buffers, and the file names as JSON strings
-	// (escapeHTML off and on), made when first needed.
-	compact, indented []byte
-	fileJSON          [][2][]byte
-	indenter          *jsonIndenter
+	// (escapeHTML off and on), made when first needed; text: the spooled
+	// form of a row.
+	compact, indented, rowBuf []byte
+	fileJSON                  [][2][]byte
+	indenter                  *jsonIndenter
 }
 
 // SetMatch makes the report list only the conversations m accepts
@@ -143,11 +144,11 @@ func (r *Flows) Add(c *flows.Conversation) bool {
 			}
 			n += len(cell) + 1
 		}
-		b := binary.AppendUvarint(r.indented[:0], uint64(n))
+		b := binary.AppendUvarint(r.rowBuf[:0], uint64(n))
 		for _, cell := range cells {
 			b = append(append(b, cell...), 0)
 		}
-		r.indented = b
+		r.rowBuf = b
 		r.err = r.spool.write(b)
 	}
 	return r.err == nil
