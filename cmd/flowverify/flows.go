@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"syscall"
 
@@ -50,6 +52,12 @@ func runFlows(env *runEnv, args []string) int {
 	// once; text and JSON after their summary), so that memory grows with
 	// the conversations live at once, however long the capture.
 	rep := render.NewFlows(stream, env.stdout, *format, env.stdoutIsTerminal)
+	if cf.live == "" && !slices.ContainsFunc(fs.Args(), func(p string) bool { return p == "-" || mustSpool(p) }) {
+		// Files: rows are formatted on every core, a batch at a time.
+		// A live capture or a pipe prints each row when its conversation
+		// ends.
+		rep.SetWorkers(runtime.GOMAXPROCS(0))
+	}
 	if m := sel.Match; m != nil {
 		rep.SetMatch(func(c *flows.Conversation) bool { return m(c, "") }, sel.Describe)
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,10 +29,11 @@ import (
 // Close has the summary.
 type Flows struct {
 	stream *capture.Stream
-	files  []capture.FileInfo
-	nano   bool
-	sum    flows.Summary
-	probs  []capture.Problem
+	// fmt is the format of the rows (files and precision) as of the
+	// latest conversation.
+	fmt   *flowsFormat
+	sum   flows.Summary
+	probs []capture.Problem
 	// match, when not nil, keeps only the conversations it accepts in the
 	// listings (see SetMatch).
 	match     func(*flows.Conversation) bool
@@ -42,22 +42,24 @@ type Flows struct {
 	format string
 	colour bool
 	w      *bufio.Writer
-	err    error
+	// term is the output when it is a TermWriter: batches found safe are
+	// written to it without a second scan.
+	term *TermWriter
+	err  error
 	// n counts every conversation, listed counts those listed.
 	n, listed int
-	csv       *csv.Writer
-	spool     spool
-	// text: the cells of a row, the column widths of the listed rows,
-	// the ranking of services and peers over every conversation.
-	row   cellRow
+	// cur is the batch being filled; pipe, when not nil, formats batches
+	// on other goroutines (SetWorkers).
+	cur  *flowsBatch
+	pipe *flowsPipe
+	// spool holds the rows of text and JSON until the summary is printed
+	// (spoolUnsafe: some of them need TermWriter's escaping).
+	spool       spool
+	spoolUnsafe bool
+	// text: the column widths of the listed rows, the ranking of services
+	// and peers over every conversation.
 	width []int
 	top   flowsTopAcc
-	// json: reused encoding buffers, and the file names as JSON strings
-	// (escapeHTML off and on), made when first needed; text: the spooled
-	// form of a row.
-	compact, indented, rowBuf []byte
-	fileJSON                  [][2][]byte
-	indenter                  *jsonIndenter
 }
 
 // SetMatch makes the report list only the conversations m accepts
@@ -70,15 +72,21 @@ func (r *Flows) SetMatch(m func(*flows.Conversation) bool, desc string) {
 // NewFlows returns the report of stream s in format (text, json, jsonl
 // or csv) to out; colour enables ANSI colours in text.
 func NewFlows(s *capture.Stream, out io.Writer, format string, colour bool) *Flows {
-	r := &Flows{stream: s, format: format, colour: colour, w: bufio.NewWriterSize(out, 1<<16)}
+	r := &Flows{stream: s, format: format, colour: colour, w: bufio.NewWriterSize(out, 1<<16),
+		cur: &flowsBatch{convs: make([]flows.Conversation, 0, 1)}}
+	r.term, _ = out.(*TermWriter)
 	r.refreshFiles()
 	switch format {
 	case "csv":
-		r.csv = csv.NewWriter(r.w)
-		r.err = r.csv.Write(FlowsCSVHeader)
-	case "json":
-		r.indenter = newJSONIndenter("    ", "  ")
-	case "jsonl":
+		b := r.w.AvailableBuffer()
+		for i, h := range FlowsCSVHeader {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendCSVField(b, h)
+		}
+		_, r.err = r.w.Write(append(b, '\n'))
+	case "json", "jsonl":
 	default:
 		r.width = flowsTextWidths()
 		r.top = newFlowsTopAcc()
@@ -86,27 +94,42 @@ func NewFlows(s *capture.Stream, out io.Writer, format string, colour bool) *Flo
 	return r
 }
 
+// SetWorkers has the rows formatted on workers goroutines, in batches,
+// while the caller goes on adding conversations; they print in the same
+// order and bytes as without. Meant for reading files: a row then prints
+// a batch later than its conversation ended, so live captures and pipes
+// keep the default (one goroutine, each row at once). Call it before the
+// first Add.
+func (r *Flows) SetWorkers(workers int) {
+	if workers <= 1 || r.pipe != nil {
+		return
+	}
+	r.pipe = newFlowsPipe(workers, r.format, r.consume)
+	r.cur = <-r.pipe.free
+}
+
 // refreshFiles reads the stream's files again: a capture's precision
 // (micro- or nanoseconds) and the files of a merged read are known as
 // they are opened. Timestamps print with nanoseconds from the first
 // conversation of a nanosecond file on.
 func (r *Flows) refreshFiles() {
-	r.files = r.stream.Files()
-	r.fileJSON = r.fileJSON[:0]
-	for _, f := range r.files {
-		r.nano = r.nano || f.Nanosecond
+	nano := false
+	if r.fmt != nil {
+		nano = r.fmt.nano
 	}
+	r.fmt = newFlowsFormat(r.stream.Files(), nano)
 }
 
 // Add reports conversation c (the emit function of
 // flows.StreamConversations). It returns false once writing failed
 // (Close returns the error): the caller may stop reading.
 func (r *Flows) Add(c *flows.Conversation) bool {
-	if r.err != nil {
+	if r.err != nil || (r.pipe != nil && r.pipe.failed.Load()) {
 		return false
 	}
 	r.n++
-	if f := c.FirstFrame().File; f >= len(r.files) {
+	if f := c.FirstFrame().File; f >= len(r.fmt.files) {
+		r.send() // the rows before keep the format they had
 		r.refreshFiles()
 	}
 	if r.top.svcs != nil {
@@ -116,59 +139,77 @@ func (r *Flows) Add(c *flows.Conversation) bool {
 		return true
 	}
 	r.listed++
-	switch r.format {
-	case "jsonl":
-		_, r.err = r.w.Write(append(r.appendConvJSON(r.w.AvailableBuffer(), c, false), '\n'))
-	case "csv":
-		r.err = r.csv.Write(r.csvRow(c))
-	case "json":
-		// As json.MarshalIndent(r.convJSON(c), "    ", "  "): compact
-		// (HTML-escaped) encoding, then indentation.
-		r.compact = r.appendConvJSON(r.compact[:0], c, true)
-		b := r.indented[:0]
-		if r.listed == 1 {
-			b = append(b, "\n    "...)
-		} else {
-			b = append(b, ",\n    "...)
-		}
-		r.indented = r.indenter.append(b, r.compact)
-		r.err = r.spool.write(r.indented)
-	default:
-		// A row is spooled as its length (uvarint) and its cells joined
-		// by NUL (no cell holds one: numbers, addresses, names).
-		cells := r.row.conversation(c)
-		n := 0
-		for i, cell := range cells {
-			if i < len(r.width) {
-				r.width[i] = max(r.width[i], runeCount(cell))
-			}
-			n += len(cell) + 1
-		}
-		b := binary.AppendUvarint(r.rowBuf[:0], uint64(n))
-		for _, cell := range cells {
-			b = append(append(b, cell...), 0)
-		}
-		r.rowBuf = b
-		r.err = r.spool.write(b)
+	r.cur.convs = append(r.cur.convs, *c)
+	if len(r.cur.convs) == cap(r.cur.convs) {
+		r.send()
 	}
 	return r.err == nil
+}
+
+// send formats and writes the current batch: at once, or on the pipe.
+func (r *Flows) send() {
+	b := r.cur
+	if len(b.convs) == 0 {
+		return
+	}
+	b.f, b.listed = r.fmt, r.listed-len(b.convs)
+	if r.pipe != nil {
+		r.cur = r.pipe.send(b)
+		return
+	}
+	b.format(r.format, false)
+	if err := r.consume(b); err != nil && r.err == nil {
+		r.err = err
+	}
+	b.convs = b.convs[:0]
+}
+
+// consume writes a formatted batch: to the output (jsonl, csv) or the
+// spool (json, text). With a pipe it runs on the pipe's goroutine, the
+// only one then writing to the output or the spool.
+func (r *Flows) consume(b *flowsBatch) error {
+	switch r.format {
+	case "jsonl", "csv":
+		if b.safe && r.term != nil {
+			if err := r.w.Flush(); err != nil {
+				return err
+			}
+			_, err := r.term.writeSafe(b.out)
+			return err
+		}
+		_, err := r.w.Write(b.out)
+		return err
+	case "json":
+		r.spoolUnsafe = r.spoolUnsafe || !b.safe
+	default:
+		for i, w := range b.width {
+			r.width[i] = max(r.width[i], w)
+		}
+	}
+	return r.spool.write(b.out)
 }
 
 // Close writes the rest of the report once the capture is read: sum is
 // the streaming table's summary. It returns the first error met.
 func (r *Flows) Close(sum flows.Summary) error {
 	defer r.spool.close()
+	r.send()
+	if r.pipe != nil {
+		if err := r.pipe.close(); err != nil && r.err == nil {
+			r.err = err
+		}
+		r.pipe = nil
+	}
 	r.sum = sum
 	r.refreshFiles()
 	r.probs = r.stream.Problems()
 	err := r.err
 	if err == nil {
+		files := r.fmt.files
 		switch r.format {
 		case "jsonl":
-			err = writeIncompleteJSONL(r.w, filesJSON(r.files), IncompleteFiles(r.files, nil, r.probs))
+			err = writeIncompleteJSONL(r.w, filesJSON(files), IncompleteFiles(files, nil, r.probs))
 		case "csv":
-			r.csv.Flush()
-			err = r.csv.Error()
 		case "json":
 			err = r.writeJSONDocument(r.w)
 		default:
@@ -212,30 +253,6 @@ type FlowsConvJSON struct {
 	ToClient   DirJSON   `json:"to_client"`
 	ICMPErrors uint64    `json:"icmp_errors"`
 	Fragments  uint64    `json:"fragments"`
-}
-
-// appendFileJSON appends the name of file i as a JSON string, as
-// appendJSONString would (cached: every conversation names its file).
-func (r *Flows) appendFileJSON(b []byte, i int, escapeHTML bool) []byte {
-	if i < 0 || i >= len(r.files) {
-		return appendJSONString(b, "", escapeHTML)
-	}
-	for len(r.fileJSON) <= i {
-		name := r.files[len(r.fileJSON)].Name
-		r.fileJSON = append(r.fileJSON, [2][]byte{appendJSONString(nil, name, false), appendJSONString(nil, name, true)})
-	}
-	h := 0
-	if escapeHTML {
-		h = 1
-	}
-	return append(b, r.fileJSON[i][h]...)
-}
-
-func (r *Flows) fileName(i int) string {
-	if i >= 0 && i < len(r.files) {
-		return r.files[i].Name
-	}
-	return ""
 }
 
 // FlowsJSON is the whole report in --format json (conversations last,
@@ -285,7 +302,7 @@ func (r *Flows) writeJSONDocument(w io.Writer) error {
 	head := []struct {
 		name string
 		v    any
-	}{{"files", filesJSON(r.files)}, {"summary", r.summaryJSON()}, {"problems", problemsJSON(r.probs)}}
+	}{{"files", filesJSON(r.fmt.files)}, {"summary", r.summaryJSON()}, {"problems", problemsJSON(r.probs)}}
 	io.WriteString(w, "{\n")
 	for _, h := range head {
 		b, err := json.MarshalIndent(h.v, "  ", "  ")
@@ -295,7 +312,7 @@ func (r *Flows) writeJSONDocument(w io.Writer) error {
 		fmt.Fprintf(w, "  %q: %s,\n", h.name, b)
 	}
 	io.WriteString(w, `  "conversations": [`)
-	if err := r.spool.copyTo(w); err != nil {
+	if err := r.copySpool(w); err != nil {
 		return err
 	}
 	if r.listed > 0 {
@@ -303,6 +320,18 @@ func (r *Flows) writeJSONDocument(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, "]\n}\n")
 	return err
+}
+
+// copySpool copies the spooled rows to w, the report's writer; rows
+// every one of which was found safe skip TermWriter's scan.
+func (r *Flows) copySpool(w io.Writer) error {
+	if r.spoolUnsafe || r.term == nil || w != io.Writer(r.w) {
+		return r.spool.copyTo(w)
+	}
+	if err := r.w.Flush(); err != nil {
+		return err
+	}
+	return r.spool.copyTo(safeWriter{r.term})
 }
 
 func filesJSON(files []capture.FileInfo) []FileJSON {
@@ -346,22 +375,6 @@ var FlowsCSVHeader = []string{
 	"id", "proto", "client", "client_port", "server", "server_port", "client_profiles",
 	"to_server_packets", "to_server_bytes", "to_client_packets", "to_client_bytes",
 	"state", "handshake", "evidence", "confidence", "first", "last", "duration_s", "first_file", "first_frame",
-}
-
-func (r *Flows) csvRow(c *flows.Conversation) []string {
-	cp, sp := "", ""
-	if c.HasPorts() {
-		cp, sp = strconv.Itoa(int(c.Client.Port)), strconv.Itoa(int(c.Server.Port))
-	}
-	ff := c.FirstFrame()
-	return []string{
-		strconv.Itoa(c.ID), flows.ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
-		strings.Join(c.ClientProfiles, " "),
-		u64(c.ToServer.Packets), u64(c.ToServer.Bytes), u64(c.ToClient.Packets), u64(c.ToClient.Bytes),
-		string(c.State), strconv.FormatBool(c.HandshakeSeen), string(c.Evidence), string(c.Confidence),
-		FormatTime(c.First(), r.nano), FormatTime(c.Last(), r.nano),
-		strconv.FormatFloat(c.Duration().Seconds(), 'f', -1, 64), r.fileName(ff.File), strconv.FormatInt(ff.Frame, 10),
-	}
 }
 
 // flowsTextHeaders are the columns of the flows conversation table.
@@ -442,7 +455,7 @@ func (r *Flows) writeText(w io.Writer, colour bool) error {
 
 func (r *Flows) writeSummaryText(w io.Writer, colour bool) error {
 	fmt.Fprintln(w, colourText("Summary", ansiBold, colour))
-	for _, f := range r.files {
+	for _, f := range r.fmt.files {
 		state := "complete"
 		if !f.Complete {
 			state = colourText("INCOMPLETE", ansiRed, colour)

@@ -14,8 +14,9 @@ import (
 // appendConvJSON appends the compact JSON object of one conversation,
 // byte for byte what json.Marshal (escapeHTML true) or an Encoder with
 // SetEscapeHTML(false) produces for r.convJSON(c), without reflection or
-// allocation (flows_json_test.go checks both).
-func (r *Flows) appendConvJSON(b []byte, c *flows.Conversation, escapeHTML bool) []byte {
+// allocation (flows_json_test.go checks both), with r's files and
+// precision.
+func (r *flowsFormat) appendConvJSON(b []byte, c *flows.Conversation, escapeHTML bool) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendInt(b, int64(c.ID), 10)
 	b = append(b, `,"proto":`...)

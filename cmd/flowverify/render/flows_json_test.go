@@ -2,12 +2,13 @@ package render
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
-	"io"
 	"math"
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ import (
 
 // checkConvJSON compares appendConvJSON with encoding/json on c, in both
 // escaping modes (jsonl: Encoder without HTML escaping; json: Marshal).
-func checkConvJSON(t *testing.T, r *Flows, c *flows.Conversation) {
+func checkConvJSON(t *testing.T, r *flowsFormat, c *flows.Conversation) {
 	t.Helper()
 	v := r.convJSON(c)
 	want, err := json.Marshal(v)
@@ -61,10 +62,10 @@ func TestConvJSONMatchesEncodingJSONOnSamples(t *testing.T) {
 		}
 		convs := classify(s)
 		for _, nano := range []bool{false, true} {
-			r := NewFlows(s, io.Discard, "jsonl", false)
-			r.nano = nano
+			r := newFlowsFormat(s.Files(), nano)
 			for c := range convs.Conversations() {
 				checkConvJSON(t, r, c)
+				checkConvCSV(t, r, c)
 				n++
 			}
 		}
@@ -130,7 +131,10 @@ func TestConvJSONMatchesEncodingJSONRandom(t *testing.T) {
 		if rng.IntN(50) == 0 {
 			c.ClientProfiles = []string{"x<y", strings.Repeat("é", 3)}
 		}
-		checkConvJSON(t, &Flows{files: files, nano: rng.IntN(2) == 0}, c)
+		f := newFlowsFormat(files, false)
+		f.nano = rng.IntN(2) == 0
+		checkConvJSON(t, f, c)
+		checkConvCSV(t, f, c)
 	}
 }
 
@@ -183,7 +187,7 @@ func classify(s *capture.Stream) *flows.Classified {
 
 // convJSON is the slow reference of appendConvJSON: the conversation as
 // the value encoding/json encodes.
-func (r *Flows) convJSON(c *flows.Conversation) FlowsConvJSON {
+func (r *flowsFormat) convJSON(c *flows.Conversation) FlowsConvJSON {
 	j := FlowsConvJSON{
 		ID:             c.ID,
 		Proto:          flows.ProtoName(c.Proto),
@@ -216,4 +220,36 @@ func (r *Flows) convJSON(c *flows.Conversation) FlowsConvJSON {
 		j.EchoID = &id
 	}
 	return j
+}
+
+// csvRow is the slow reference of appendConvCSV: the record as
+// encoding/csv's Writer takes it.
+func (r *flowsFormat) csvRow(c *flows.Conversation) []string {
+	cp, sp := "", ""
+	if c.HasPorts() {
+		cp, sp = strconv.Itoa(int(c.Client.Port)), strconv.Itoa(int(c.Server.Port))
+	}
+	ff := c.FirstFrame()
+	return []string{
+		strconv.Itoa(c.ID), flows.ProtoName(c.Proto), c.Client.Addr.String(), cp, c.Server.Addr.String(), sp,
+		strings.Join(c.ClientProfiles, " "),
+		u64(c.ToServer.Packets), u64(c.ToServer.Bytes), u64(c.ToClient.Packets), u64(c.ToClient.Bytes),
+		string(c.State), strconv.FormatBool(c.HandshakeSeen), string(c.Evidence), string(c.Confidence),
+		FormatTime(c.First(), r.nano), FormatTime(c.Last(), r.nano),
+		strconv.FormatFloat(c.Duration().Seconds(), 'f', -1, 64), r.fileName(ff.File), strconv.FormatInt(ff.Frame, 10),
+	}
+}
+
+// checkConvCSV compares appendConvCSV with encoding/csv on c.
+func checkConvCSV(t *testing.T, r *flowsFormat, c *flows.Conversation) {
+	t.Helper()
+	var want bytes.Buffer
+	w := csv.NewWriter(&want)
+	if err := w.Write(r.csvRow(c)); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if got := r.appendConvCSV(nil, c); !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("csv: got\n%s\nwant\n%s", got, want.Bytes())
+	}
 }

@@ -145,6 +145,20 @@ func (t *TermWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// writeSafe writes p, whose every byte safeByte accepts (checked by the
+// caller, often on another goroutine), without scanning it again.
+func (t *TermWriter) writeSafe(p []byte) (int, error) {
+	if len(t.pending) > 0 {
+		return t.Write(p)
+	}
+	return t.w.Write(p)
+}
+
+// safeWriter writes to a TermWriter bytes already found safe.
+type safeWriter struct{ t *TermWriter }
+
+func (s safeWriter) Write(p []byte) (int, error) { return s.t.writeSafe(p) }
+
 // Flush writes what a write left incomplete (an unfinished character or
 // colour code), escaped.
 func (t *TermWriter) Flush() error {
