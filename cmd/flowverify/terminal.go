@@ -6,17 +6,14 @@ import (
 	"golang.org/x/term"
 )
 
-// isTerminal reports whether f is a character device (a terminal), so that
-// colour is used only there. NO_COLOR (https://no-color.org) disables it.
+// isTerminal reports whether f is a terminal, so that colour is used
+// only there (not on /dev/null or another character device that is not
+// one). NO_COLOR (https://no-color.org) and TERM=dumb disable it.
 func isTerminal(f *os.File) bool {
 	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return false
 	}
-	st, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	return st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // terminalWidth is the width of the terminal f in columns, or 0 when it
