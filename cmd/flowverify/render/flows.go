@@ -132,14 +132,18 @@ func (r *Flows) Add(c *flows.Conversation) bool {
 		r.send() // the rows before keep the format they had
 		r.refreshFiles()
 	}
-	if r.top.svcs != nil {
-		r.top.add(c)
-	}
-	if r.match != nil && !r.match(c) {
+	// Text ranks every conversation (consume does, off this goroutine),
+	// and lists those the filter keeps.
+	listed := r.match == nil || r.match(c)
+	if listed {
+		r.listed++
+	} else if r.top.svcs == nil {
 		return true
 	}
-	r.listed++
 	r.cur.convs = append(r.cur.convs, *c)
+	if r.match != nil && r.top.svcs != nil {
+		r.cur.hidden = append(r.cur.hidden, !listed)
+	}
 	if len(r.cur.convs) == cap(r.cur.convs) {
 		r.send()
 	}
@@ -152,7 +156,7 @@ func (r *Flows) send() {
 	if len(b.convs) == 0 {
 		return
 	}
-	b.f, b.listed = r.fmt, r.listed-len(b.convs)
+	b.f, b.listed = r.fmt, r.listed-len(b.convs)+b.unlisted()
 	if r.pipe != nil {
 		r.cur = r.pipe.send(b)
 		return
@@ -161,7 +165,7 @@ func (r *Flows) send() {
 	if err := r.consume(b); err != nil && r.err == nil {
 		r.err = err
 	}
-	b.convs = b.convs[:0]
+	b.reset()
 }
 
 // consume writes a formatted batch: to the output (jsonl, csv) or the
@@ -182,6 +186,9 @@ func (r *Flows) consume(b *flowsBatch) error {
 	case "json":
 		r.spoolUnsafe = r.spoolUnsafe || !b.safe
 	default:
+		for i := range b.convs {
+			r.top.add(&b.convs[i])
+		}
 		for i, w := range b.width {
 			r.width[i] = max(r.width[i], w)
 		}

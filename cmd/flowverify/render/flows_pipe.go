@@ -70,7 +70,10 @@ var flowsBatchSize = 256
 // formatted, what they print.
 type flowsBatch struct {
 	convs []flows.Conversation
-	f     *flowsFormat
+	// hidden, when not nil, marks the conversations not listed (text: the
+	// summary ranks them, the table does not list them).
+	hidden []bool
+	f      *flowsFormat
 	// listed is how many conversations were listed before this batch
 	// (json: the first one opens the array without a comma).
 	listed int
@@ -84,6 +87,22 @@ type flowsBatch struct {
 	// Scratch space of the formatter.
 	row     cellRow
 	compact []byte
+}
+
+// unlisted counts the batch's conversations that are not listed.
+func (b *flowsBatch) unlisted() int {
+	n := 0
+	for _, h := range b.hidden {
+		if h {
+			n++
+		}
+	}
+	return n
+}
+
+// reset empties the batch for reuse.
+func (b *flowsBatch) reset() {
+	b.convs, b.hidden = b.convs[:0], b.hidden[:0]
 }
 
 // jsonRowIndenter indents the conversations of --format json, as
@@ -123,6 +142,9 @@ func (b *flowsBatch) format(format string, check bool) {
 		}
 		clear(b.width)
 		for i := range b.convs {
+			if b.hidden != nil && b.hidden[i] {
+				continue
+			}
 			cells := b.row.conversation(&b.convs[i])
 			n := 0
 			for k, cell := range cells {
@@ -233,7 +255,7 @@ func newFlowsPipe(workers int, format string, consume func(*flowsBatch) error) *
 					p.failed.Store(true)
 				}
 			}
-			b.convs = b.convs[:0]
+			b.reset()
 			p.free <- b
 		}
 	}()
