@@ -60,6 +60,7 @@ read -r t_flows m_flows < <(best_of "$out/flowverify" flows --format jsonl "$fil
 # also explains every broken conversation (most of this traffic is denied).
 printf 'in 100 allow all 0.0.0.0/0\nin 101 allow all ::/0\nout 100 allow all 0.0.0.0/0\nout 101 allow all ::/0\n' > "$out/allow-all.nacl"
 read -r t_flowstext m_flowstext < <(best_of "$out/flowverify" flows "$file")
+read -r t_flowscsv m_flowscsv < <(best_of "$out/flowverify" flows --format csv "$file")
 read -r t_check m_check < <(best_of "$out/flowverify" check --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$file")
 read -r t_checkweb m_checkweb < <(best_of "$out/flowverify" check --fail-on never --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
 read -r t_tshark m_tshark < <(runs=1 best_of tshark -n -q -z conv,tcp -r "$file")
@@ -84,6 +85,22 @@ if [ "$flood" -gt 0 ]; then
   read -r t_flchecktext m_flchecktext < <(best_of "$out/flowverify" check --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$floodfile")
 fi
 
+# Cores: the same commands with GOMAXPROCS 1, 2, 4, ... up to the
+# machine's cores (read-ahead, decoding, the conversation table, judging
+# and formatting run on goroutines of their own).
+cores=$(nproc)
+core_counts=()
+for ((c = 1; c <= cores; c *= 2)); do core_counts+=("$c"); done
+[ "${core_counts[-1]}" = "$cores" ] || core_counts+=("$cores")
+declare -A t_cores
+for c in "${core_counts[@]}"; do
+  read -r t_cores[flows,$c] _ < <(GOMAXPROCS=$c best_of "$out/flowverify" flows --format jsonl "$file")
+  read -r t_cores[check,$c] _ < <(GOMAXPROCS=$c best_of "$out/flowverify" check --fail-on never --format jsonl --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
+  if [ "$flood" -gt 0 ]; then
+    read -r t_cores[flood,$c] _ < <(GOMAXPROCS=$c best_of "$out/flowverify" flows --format jsonl "$floodfile")
+  fi
+done
+
 # A long run of short connections (600 a second, each its own 5-tuple,
 # the hostile table's generator), piped in as --live reads an interface:
 # the peak memory of runs of SHORT/10 and SHORT connections shows whether
@@ -105,6 +122,7 @@ printf '%-58s %8s s  %9s KiB peak RSS\n' "tcpdump -r FILE -w /dev/null" "$t_tcpd
 row "tshark -n -q -z conv,tcp -r FILE" "$t_tshark" "$m_tshark" "$t_tcpdump"
 row "flowverify flows --format jsonl FILE" "$t_flows" "$m_flows" "$t_tcpdump"
 row "flowverify flows FILE (text)" "$t_flowstext" "$m_flowstext" "$t_tcpdump"
+row "flowverify flows --format csv FILE" "$t_flowscsv" "$m_flowscsv" "$t_tcpdump"
 row "flowverify check (allow-all NACL) FILE" "$t_check" "$m_check" "$t_tcpdump"
 row "flowverify check --format jsonl (allow-all NACL) FILE" "$t_checkjla" "$m_checkjla" "$t_tcpdump"
 row "flowverify check (webserver.nacl) FILE" "$t_checkweb" "$m_checkweb" "$t_tcpdump"
@@ -124,6 +142,13 @@ if [ "$flood" -gt 0 ]; then
   row "flowverify check --format jsonl (allow-all) FLOOD" "$t_flcheck" "$m_flcheck" "$t_fltcpdump"
   row "flowverify check (allow-all, text) FLOOD" "$t_flchecktext" "$m_flchecktext" "$t_fltcpdump"
 fi
+echo "cores (GOMAXPROCS): wall time in seconds"
+printf '  %-40s' "GOMAXPROCS"; for c in "${core_counts[@]}"; do printf ' %7s' "$c"; done; echo
+printf '  %-40s' "flows --format jsonl FILE"; for c in "${core_counts[@]}"; do printf ' %7s' "${t_cores[flows,$c]}"; done; echo
+printf '  %-40s' "check --format jsonl (webserver) FILE"; for c in "${core_counts[@]}"; do printf ' %7s' "${t_cores[check,$c]}"; done; echo
+if [ "$flood" -gt 0 ]; then
+  printf '  %-40s' "flows --format jsonl FLOOD"; for c in "${core_counts[@]}"; do printf ' %7s' "${t_cores[flood,$c]}"; done; echo
+fi
 echo "short connections from a pipe (generator | flows --format jsonl -, 600 a second):"
 printf '%-58s %8s s  %9s KiB peak RSS\n' "  $((short / 10)) connections ($((short / 360000)) min of traffic)" "$t_short1" "$m_short1"
 printf '%-58s %8s s  %9s KiB peak RSS\n' "  $short connections ($((short / 36000)) min of traffic)" "$t_short2" "$m_short2"
@@ -131,7 +156,7 @@ echo "flows jsonl / tcpdump wall time:        $(ratio "$t_flows" "$t_tcpdump")  
 echo "tshark / flows jsonl wall time:         $(ratio "$t_tshark" "$t_flows")  (goal > 10)"
 echo "check allow-all / flows text wall time: $(ratio "$t_check" "$t_flowstext")  (goal <= 1.20)"
 echo "check webserver / flows text wall time: $(ratio "$t_checkweb" "$t_flowstext")  (every broken conversation explained)"
-worst=$(printf '%s\n' "$t_flows" "$t_flowstext" "$t_check" "$t_checkjla" "$t_checkweb" "$t_checkjl" "$t_checkjson" "$t_checkcsv" "$t_synth" "$t_diff" | sort -g | tail -n 1)
+worst=$(printf '%s\n' "$t_flows" "$t_flowstext" "$t_flowscsv" "$t_check" "$t_checkjla" "$t_checkweb" "$t_checkjl" "$t_checkjson" "$t_checkcsv" "$t_synth" "$t_diff" | sort -g | tail -n 1)
 echo "short connections: peak RSS x10 connections / x1:  $(ratio "$m_short2" "$m_short1")  (goal: flat, 1.00)"
 echo "slowest command / tcpdump wall time:    $(ratio "$worst" "$t_tcpdump")  (goal <= 1.00 for every command)"
 echo "pcapng flows jsonl / tcpdump on pcapng: $(ratio "$t_ngflows" "$t_ngtcpdump")  (goal <= 1.00)"
