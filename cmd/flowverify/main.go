@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 
@@ -188,25 +189,42 @@ func (closedWriter) Write([]byte) (int, error) {
 	return 0, errors.New("standard output is closed: the output cannot be written (redirect it to a file or /dev/null)")
 }
 
-// startProfile writes a CPU profile to $FLOWVERIFY_CPUPROFILE when it is
-// set (a developer aid for `go tool pprof`); it returns the stop function.
+// startProfile writes a CPU profile to $FLOWVERIFY_CPUPROFILE and an
+// execution trace (which goroutine ran, waited or blocked when: `go tool
+// trace`) to $FLOWVERIFY_TRACE when they are set (developer aids); it
+// returns the stop function.
 func startProfile(stderr io.Writer) func() {
-	path := os.Getenv("FLOWVERIFY_CPUPROFILE")
-	if path == "" {
-		return func() {}
+	var stops []func() error
+	start := func(env string, begin func(io.Writer) error, end func()) {
+		path := os.Getenv(env)
+		if path == "" {
+			return
+		}
+		f, err := os.Create(path)
+		if err == nil {
+			if err = begin(f); err != nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "flowverify: %s: %v\n", env, err)
+			return
+		}
+		stops = append(stops, func() error {
+			end()
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("%s: %w", env, err)
+			}
+			return nil
+		})
 	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "flowverify: FLOWVERIFY_CPUPROFILE: %v\n", err)
-		return func() {}
-	}
+	start("FLOWVERIFY_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile)
+	start("FLOWVERIFY_TRACE", trace.Start, trace.Stop)
 	return func() {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			fmt.Fprintf(stderr, "flowverify: FLOWVERIFY_CPUPROFILE: %v\n", err)
+		for _, stop := range stops {
+			if err := stop(); err != nil {
+				fmt.Fprintf(stderr, "flowverify: %v\n", err)
+			}
 		}
 	}
 }
