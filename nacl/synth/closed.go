@@ -80,8 +80,10 @@ func newlyAllowsClosed(m, x, y *box, proto int, ports []uint16) bool {
 	if !ok {
 		return false
 	}
-	var cover [][2]int
-	for _, bx := range []*box{x, y} {
+	// The port intervals x and y allow, in order, then the end of m's.
+	var buf [3][2]int
+	cover := buf[:0]
+	for _, bx := range [2]*box{x, y} {
 		if a, z, ok := portSpan(bx, proto); ok {
 			cover = append(cover, [2]int{a, z})
 		}

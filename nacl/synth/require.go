@@ -1,9 +1,7 @@
 package synth
 
 import (
-	"cmp"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
@@ -28,12 +26,9 @@ func (b *builder) noteClient(u *usedConv) {
 		return
 	}
 	c := u.c
-	k := clientMapKey{addr: keyOf(c.Client.Addr), proto: c.Proto}
-	gi, ok := b.clients[k]
-	if !ok {
-		gi = int32(len(b.groups))
+	gi := b.clients.index(c.Client.Addr, c.Proto, int32(len(b.groups)))
+	if int(gi) == len(b.groups) {
 		b.groups = append(b.groups, clientPorts{})
-		b.clients[k] = gi
 	}
 	b.groups[gi].add(c.Client.Port, b.forcedFor(c.Client.Addr), &b.clientSets)
 	b.groupOf = append(b.groupOf, gi)
@@ -50,26 +45,14 @@ func (b *builder) nextGroup() *clientPorts {
 // chooseRanges decides every client group's response range, in a
 // deterministic order.
 func (b *builder) chooseRanges() {
-	type keyed struct {
-		k  clientMapKey
-		gi int32
-	}
-	keys := make([]keyed, 0, len(b.clients))
-	for k, gi := range b.clients {
-		keys = append(keys, keyed{k, gi})
-	}
-	slices.SortFunc(keys, func(x, y keyed) int {
-		if c := x.k.addr.compare(y.k.addr); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.k.proto, y.k.proto)
-	})
+	n := b.clients.len()
 	// The client map is not needed any more: the groups are reached
 	// through groupOf.
-	b.clients = nil
-	b.res.Clients = make([]ClientRange, 0, len(keys))
+	sorted := b.clients.sorted()
+	b.clients = clientMap{}
+	b.res.Clients = make([]ClientRange, 0, n)
 	warns, notes := newAggregate(), newAggregate()
-	for _, kg := range keys {
+	for kg := range sorted {
 		k, g := clientKey{addr: kg.k.addr.addr(), proto: kg.k.proto}, &b.groups[kg.gi]
 		public := b.opts.Peers == PeersIntent && !b.inSubnets(k.addr) && !isPrivate(b.modelled, k.addr)
 		f := b.forcedFor(k.addr)
@@ -132,16 +115,15 @@ func (b *builder) forcedOut(c *flows.Conversation, g *clientPorts) {
 func (b *builder) add(k svcKey, peer netip.Addr, d *Decision, first, last time.Time) {
 	m := b.services[k]
 	if m == nil {
-		m = map[addrKey]peerUse{}
+		m = newPeerMap()
 		b.services[k] = m
 	}
-	pk := keyOf(peer)
-	u := m[pk]
+	u := m.get(peer)
 	if d != nil && b.prefixFor(d, peer).Bits() < b.peerPrefix(u, peer).Bits() {
 		u.dec = int32(d.index + 1)
 	}
 	u.add(first, last)
-	m[pk] = u
+	m.set(peer, u)
 }
 
 // peerPrefix is the rule prefix of peer as recorded in u.

@@ -27,11 +27,11 @@ type builder struct {
 	res      *Result
 	judge    *replay.Judge
 	denies   *nacl.Evaluator // kept denies only, nil without --keep-denies
-	services map[svcKey]map[addrKey]peerUse
+	services map[svcKey]*peerMap
 	// clients indexes groups by client; groupOf queues the group of each
 	// conversation with hasClientGroup, in order, for the second pass
 	// (groupNext is the next to take).
-	clients     map[clientMapKey]int32
+	clients     clientMap
 	groups      []clientPorts
 	clientSets  []clientSets
 	groupOf     []int32
@@ -148,7 +148,7 @@ func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	b := &builder{opts: &opts, services: map[svcKey]map[addrKey]peerUse{}, clients: map[clientMapKey]int32{}, copyConvs: src.reused(),
+	b := &builder{opts: &opts, services: map[svcKey]*peerMap{}, copyConvs: src.reused(),
 		decs: map[decKey]*decAcc{}, modelled: opts.modelled()}
 	b.res = &Result{opts: opts, excluded: map[int]string{}}
 	if compact {
