@@ -42,11 +42,10 @@ func (b *builder) noteClosed(cl *classified) {
 // port that a scan or a refused connection found closed: the budget
 // never buys rules by opening what the capture says should stay shut.
 func (b *builder) cost(x, y *box) float64 {
-	c := mergeCost(x, y)
+	c, m := mergeCostOf(x, y)
 	if c == 0 || len(b.closed) == 0 {
 		return c
 	}
-	m := merged(x, y)
 	for k, ports := range b.closed {
 		if k.dir != m.dir || k.v6 != m.v6 || (m.proto != nacl.ProtoAll && m.proto != k.proto) {
 			continue

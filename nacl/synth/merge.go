@@ -161,8 +161,7 @@ func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool, r
 // prefix-length order.
 func neighbours(group []*box) []pair {
 	n := len(group)
-	seen := map[pair]bool{}
-	var out []pair
+	out := make([]pair, 0, 3*n)
 	idx := make([]int, n)
 	add := func(cmpf func(x, y int) int) {
 		for i := range idx {
@@ -170,11 +169,7 @@ func neighbours(group []*box) []pair {
 		}
 		slices.SortStableFunc(idx, cmpf)
 		for k := 0; k+1 < n; k++ {
-			p := pair{min(idx[k], idx[k+1]), max(idx[k], idx[k+1])}
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, p)
-			}
+			out = append(out, pair{min(idx[k], idx[k+1]), max(idx[k], idx[k+1])})
 		}
 	}
 	add(func(x, y int) int { return x - y }) // group is in service order
@@ -194,11 +189,12 @@ func neighbours(group []*box) []pair {
 		}
 		return x - y
 	})
+	// Sorted, each pair once.
 	slices.SortFunc(out, func(p, q pair) int {
 		if p.i != q.i {
 			return p.i - q.i
 		}
 		return p.j - q.j
 	})
-	return out
+	return slices.Compact(out)
 }
