@@ -38,9 +38,10 @@ func (b *builder) noteClosed(cl *classified) {
 	}
 }
 
-// cost is the merge cost (mergeCostOf), infinite when the merged rule would newly allow a
-// port that a scan or a refused connection found closed: the budget
-// never buys rules by opening what the capture says should stay shut.
+// cost is the merge cost (mergeCostOf), infinite when the merged rule
+// would newly allow a port that a scan or a refused connection found
+// closed: the budget never buys rules by opening what the capture says
+// should stay shut.
 func (b *builder) cost(x, y *box) float64 {
 	c, m := mergeCostOf(x, y)
 	if c == 0 || len(b.closed) == 0 {
