@@ -108,9 +108,16 @@ func (o *Observations) Each(fn func(*Observed)) {
 // shapes merged (first frame of the first, packets summed); then the
 // packets that joined no conversation.
 func (o *Observations) each(rec *replay.Recording, fn func(*Observed)) {
+	eachConvShapes(rec, 1, rec.NumConversations(), fn)
+	eachLooseShape(rec, fn)
+}
+
+// eachConvShapes reads the shapes of conversations from to to (IDs,
+// inclusive) of rec, as each does.
+func eachConvShapes(rec *replay.Recording, from, to int, fn func(*Observed)) {
 	var buf []Observed
 	var keys []replay.KeyStat
-	for id := 1; id <= rec.NumConversations(); id++ {
+	for id := from; id <= to; id++ {
 		buf = buf[:0]
 		for _, side := range []flows.Side{flows.SideA, flows.SideB} {
 			keys = rec.AppendKeys(keys[:0], id, side)
@@ -120,7 +127,12 @@ func (o *Observations) each(rec *replay.Recording, fn func(*Observed)) {
 			fn(&buf[i])
 		}
 	}
-	buf = buf[:0]
+}
+
+// eachLooseShape reads the shapes of the packets of rec that joined no
+// conversation, as each does.
+func eachLooseShape(rec *replay.Recording, fn func(*Observed)) {
+	var buf []Observed
 	seen := map[obsKey]int{}
 	for _, k := range rec.Unattributed() {
 		ok := obsKey{p: k.Key, icmpError: k.ICMPError}
