@@ -182,7 +182,11 @@ func runSynth(env *runEnv, args []string) int {
 	}
 	incomplete := reportProblems(env.stderr, "synth", stream)
 	recording := rec.Classify()
-	runtime.GC() // see replayInput.record
+	// As in check (replayInput.record): collect the first pass's garbage,
+	// then synthesize with the report phase's headroom (the syntheses
+	// grow maps over a live heap that is mostly the recording).
+	runtime.GC()
+	reportPhaseGC()
 	pl := replay.Placement{NoVPCCIDR: len(opts.VPCCIDRs) == 0}
 	if len(opts.Subnets) == 0 {
 		host, n, ok := replay.DetectHostIn(recording)
