@@ -121,8 +121,12 @@ type clientPorts struct {
 	convs  int32
 	lo, hi uint16 // over ports >= 1024; valid when high
 	high   bool
-	// chosen is the index of the group's range in Result.Clients.
-	chosen int32
+	// The chosen response range (see choose), for the second pass: the
+	// range, its profile (an index in the builder's profiles) and whether
+	// it was forced.
+	rng     nacl.PortRange
+	profile int16
+	forced  bool
 	// outIdx is the index of the group in Result.OutsideForced.
 	outIdx int32
 	// sets is the index of the group's port sets in the builder's

@@ -150,10 +150,12 @@ func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool, r
 		b.res.Lossless++
 		return
 	}
-	m := mergeBoxes(a, c)
-	b.res.Merges = append(b.res.Merges, Merge{Direction: dir, IPv6: v6,
-		A: ruleText(a.entry()), B: ruleText(c.entry()), To: ruleText(m.entry()),
-		Added: cost, AddedBits: math.Log2(1 + cost), Rules: rules})
+	mg := Merge{Direction: dir, IPv6: v6, Added: cost, AddedBits: math.Log2(1 + cost), Rules: rules}
+	if !b.rulesOnly {
+		m := merged(a, c)
+		mg.A, mg.B, mg.To = ruleText(a.entry()), ruleText(c.entry()), ruleText(m.entry())
+	}
+	b.res.Merges = append(b.res.Merges, mg)
 }
 
 // neighbours returns candidate pairs (i < j) of a large group: boxes next

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
@@ -50,20 +51,24 @@ func (b *builder) chooseRanges() {
 	// through groupOf.
 	sorted := b.clients.sorted()
 	b.clients = clientMap{}
-	b.res.Clients = make([]ClientRange, 0, n)
+	if !b.rulesOnly {
+		b.res.Clients = make([]ClientRange, 0, n)
+	}
 	warns, notes := newAggregate(), newAggregate()
 	for kg := range sorted {
 		k, g := clientKey{addr: kg.k.addr.addr(), proto: kg.k.proto}, &b.groups[kg.gi]
 		public := b.opts.Peers == PeersIntent && !b.inSubnets(k.addr) && !isPrivate(b.modelled, k.addr)
 		f := b.forcedFor(k.addr)
 		cr, msg, warning, ex := g.choose(k, f, public, b.clientSets)
-		if warning {
-			warns.add(msg, ex)
-		} else {
-			notes.add(msg, ex)
+		g.rng, g.profile, g.forced = cr.Range, b.profileIndex(cr.Profile), cr.Forced
+		if !b.rulesOnly {
+			if warning {
+				warns.add(msg, ex)
+			} else {
+				notes.add(msg, ex)
+			}
+			b.res.Clients = append(b.res.Clients, cr)
 		}
-		g.chosen = int32(len(b.res.Clients))
-		b.res.Clients = append(b.res.Clients, cr)
 		if f != nil && len(cr.Outside) > 0 {
 			g.outIdx = int32(len(b.res.OutsideForced))
 			b.res.OutsideForced = append(b.res.OutsideForced, OutsideForced{Client: k.addr, Proto: k.proto, Ports: cr.Outside, Profile: f.Name, Range: f.Range})
@@ -71,6 +76,16 @@ func (b *builder) chooseRanges() {
 	}
 	b.res.Warnings = append(b.res.Warnings, warns.msgs...)
 	b.res.Notes = append(b.res.Notes, notes.msgs...)
+}
+
+// profileIndex returns the index of profile name in b.profiles, adding
+// it when new (there are a handful).
+func (b *builder) profileIndex(name string) int16 {
+	if i := slices.Index(b.profiles, name); i >= 0 {
+		return int16(i)
+	}
+	b.profiles = append(b.profiles, name)
+	return int16(len(b.profiles) - 1)
 }
 
 // forcedFor returns the forced response range of client a: the most
@@ -172,20 +187,20 @@ func (b *builder) require(u *usedConv) {
 				c.ToServer.First, c.ToServer.Last)
 		}
 		if hasClientGroup(u) {
-			cg := b.nextGroup()
-			g := &b.res.Clients[cg.chosen]
+			g := b.nextGroup()
+			profile := b.profiles[g.profile]
 			// The group's range always gets a rule (a forced range too, even
 			// when no observed port lies in it); ports outside it get exact
 			// rules so that every observed response is allowed.
-			if g.Profile != "exact" {
-				k := svcKey{proto: proto, kind: KindResponse, profile: g.Profile, ports: g.Range}
+			if profile != "exact" {
+				k := svcKey{proto: proto, kind: KindResponse, profile: profile, ports: g.rng}
 				b.addLeg(c, true, &resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
 			}
-			if g.Forced && !g.Range.Contains(c.Client.Port) {
+			if g.forced && !g.rng.Contains(c.Client.Port) {
 				// The forced range is what the user asked for: no rule on
 				// the observed port, the replies are denied (reported).
-				b.forcedOut(c, cg)
-			} else if g.Profile == "exact" || !g.Range.Contains(c.Client.Port) {
+				b.forcedOut(c, g)
+			} else if profile == "exact" || !g.rng.Contains(c.Client.Port) {
 				k := svcKey{proto: proto, kind: KindResponse, profile: "exact", ports: nacl.PortRange{From: c.Client.Port, To: c.Client.Port}}
 				b.addLeg(c, true, &resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
 			}
