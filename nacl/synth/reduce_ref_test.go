@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -122,6 +123,28 @@ func TestNeighboursReference(t *testing.T) {
 		slices.SortFunc(group, compareBoxes)
 		if got, want := neighbours(group), refNeighbours(group); !slices.Equal(got, want) {
 			t.Fatalf("trial %d (%d boxes): %d pairs, reference %d", trial, len(group), len(got), len(want))
+		}
+	}
+}
+
+// TestSortCandsReference: sortCands orders the candidates of a group as
+// the stable sort by cost it replaces, with many equal costs.
+func TestSortCandsReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	for range 200 {
+		group := make([]*box, 2+rng.IntN(300))
+		for i := range group {
+			group[i] = &box{proto: nacl.ProtoTCP, prefix: randPrefix(rng, false)}
+		}
+		var cands []cand
+		for _, p := range neighbours(group) {
+			cands = append(cands, cand{p, float64(rng.IntN(5))})
+		}
+		want := slices.Clone(cands)
+		slices.SortStableFunc(want, func(x, y cand) int { return cmp.Compare(x.cost, y.cost) })
+		sortCands(cands)
+		if !slices.Equal(cands, want) {
+			t.Fatalf("%d candidates: order differs from the stable sort by cost", len(cands))
 		}
 	}
 }
