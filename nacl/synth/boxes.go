@@ -24,6 +24,7 @@ func (b *builder) boxes() []*box {
 	// budget merges allocate.
 	b.noteServed()
 	b.services = nil
+	b.svcMemo[0].m, b.svcMemo[1].m = nil, nil
 	return out
 }
 

@@ -257,7 +257,9 @@ func unsureRole(c *flows.Conversation) bool {
 
 // decisionFor returns the decision of the leg of c crossing dir (resp:
 // the response leg, whose decision is the request leg's in the opposite
-// direction), or nil.
+// direction), or nil. It serves the second pass, when the decisions are
+// all made: the last answer is remembered (the legs of a conversation,
+// and runs of conversations, share their decision).
 func (b *builder) decisionFor(c *flows.Conversation, dir nacl.Direction, resp bool) *decAcc {
 	port, ok := servicePort(c)
 	if !ok {
@@ -266,7 +268,13 @@ func (b *builder) decisionFor(c *flows.Conversation, dir nacl.Direction, resp bo
 	if resp {
 		dir = 1 - dir
 	}
-	return b.decs[decKey{dir: dir, v6: c.Client.Addr.Is6(), proto: c.Proto, port: port}]
+	k := decKey{dir: dir, v6: c.Client.Addr.Is6(), proto: c.Proto, port: port}
+	if m := &b.decMemo; m.ok && m.k == k {
+		return m.a
+	}
+	a := b.decs[k]
+	b.decMemo.k, b.decMemo.a, b.decMemo.ok = k, a, true
+	return a
 }
 
 // modelled returns the prefixes peers may be generalised to: the given

@@ -126,12 +126,18 @@ func (b *builder) forcedOut(c *flows.Conversation, g *clientPorts) {
 }
 
 // add records that peer needs service k, on behalf of one conversation
-// leg, generalised as decision d says (nil: the peer itself).
-func (b *builder) add(k svcKey, peer netip.Addr, d *Decision, first, last time.Time) {
-	m := b.services[k]
-	if m == nil {
-		m = newPeerMap()
-		b.services[k] = m
+// leg, generalised as decision d says (nil: the peer itself). The peer
+// map of the last key is remembered per kind of leg (slot 0: requests,
+// 1: responses), which runs of conversations of one service share.
+func (b *builder) add(slot int, k svcKey, peer netip.Addr, d *Decision, first, last time.Time) {
+	e := &b.svcMemo[slot]
+	m := e.m
+	if m == nil || e.k != k {
+		if m = b.services[k]; m == nil {
+			m = newPeerMap()
+			b.services[k] = m
+		}
+		e.k, e.m = k, m
 	}
 	u := m.get(peer)
 	if d != nil && b.prefixFor(d, peer).Bits() < b.peerPrefix(u, peer).Bits() {
@@ -171,7 +177,11 @@ func (b *builder) addLeg(c *flows.Conversation, resp bool, p *nacl.Packet, dirs 
 				d = a.d
 			}
 		}
-		b.add(k, peer, d, first, last)
+		slot := 0
+		if resp {
+			slot = 1
+		}
+		b.add(slot, k, peer, d, first, last)
 	}
 }
 

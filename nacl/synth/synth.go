@@ -49,6 +49,17 @@ type builder struct {
 	blocked int
 	// copyConvs: conversation values are reused by the source.
 	copyConvs bool
+	// svcMemo and decMemo remember the last lookups of add and
+	// decisionFor (ok: decMemo holds one).
+	svcMemo [2]struct {
+		k svcKey
+		m *peerMap
+	}
+	decMemo struct {
+		k  decKey
+		a  *decAcc
+		ok bool
+	}
 	// profiles are the names of the chosen response ranges' profiles
 	// (clientPorts.profile indexes them).
 	profiles []string
