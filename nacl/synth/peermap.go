@@ -68,3 +68,50 @@ func (m *peerMap) all() iter.Seq2[addrKey, peerUse] {
 		}
 	}
 }
+
+// peerSet is a set of addresses, pointer-free (the collector does not
+// scan it): IPv4 addresses by their four bytes, others by addrKey.
+type peerSet struct {
+	v4    map[uint32]struct{}
+	other map[addrKey]struct{}
+}
+
+// has reports whether a is in the set.
+func (s *peerSet) has(a netip.Addr) bool {
+	if k, ok := v4Key(a); ok {
+		_, in := s.v4[k]
+		return in
+	}
+	_, in := s.other[keyOf(a)]
+	return in
+}
+
+// add puts a in the set.
+func (s *peerSet) add(a netip.Addr) {
+	if k, ok := v4Key(a); ok {
+		if s.v4 == nil {
+			s.v4 = map[uint32]struct{}{}
+		}
+		s.v4[k] = struct{}{}
+		return
+	}
+	if s.other == nil {
+		s.other = map[addrKey]struct{}{}
+	}
+	s.other[keyOf(a)] = struct{}{}
+}
+
+// len returns the number of addresses in the set.
+func (s *peerSet) len() int { return len(s.v4) + len(s.other) }
+
+// appendAddrs appends the addresses of the set to dst, in no particular
+// order.
+func (s *peerSet) appendAddrs(dst []netip.Addr) []netip.Addr {
+	for k := range s.v4 {
+		dst = append(dst, v4AddrKey(k).addr())
+	}
+	for k := range s.other {
+		dst = append(dst, k.addr())
+	}
+	return dst
+}

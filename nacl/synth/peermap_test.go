@@ -107,3 +107,37 @@ func TestClientMap(t *testing.T) {
 		t.Fatalf("sorted: %d clients, want %d in the order of addrKey.compare", len(got), len(wantOrder))
 	}
 }
+
+// TestPeerSet: a peerSet holds the addresses a set of netip.Addr holds
+// (IPv4, IPv6, IPv4-mapped IPv6, the zero address) and gives them back.
+func TestPeerSet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	var s peerSet
+	ref := map[netip.Addr]bool{}
+	for range 3000 {
+		var a netip.Addr
+		switch rng.IntN(4) {
+		case 0, 1:
+			a = netip.AddrFrom4([4]byte{198, 51, byte(rng.IntN(4)), byte(rng.IntN(256))})
+		case 2:
+			a = netip.AddrFrom16([16]byte{0x20, 0x01, 15: byte(rng.IntN(256))})
+			if rng.IntN(2) == 0 {
+				a = netip.AddrFrom16(netip.AddrFrom4([4]byte{198, 51, 0, byte(rng.IntN(256))}).As16())
+			}
+		}
+		if s.has(a) != ref[a] {
+			t.Fatalf("has(%v) = %v, want %v", a, s.has(a), ref[a])
+		}
+		s.add(a)
+		ref[a] = true
+	}
+	got := s.appendAddrs(nil)
+	if s.len() != len(ref) || len(got) != len(ref) {
+		t.Fatalf("%d addresses (%d given back), want %d", s.len(), len(got), len(ref))
+	}
+	for _, a := range got {
+		if !ref[a] {
+			t.Fatalf("gave back %v, not added", a)
+		}
+	}
+}
