@@ -187,11 +187,7 @@ func (o *Observations) shapesOf(id int) []Observed {
 		return nil
 	}
 	if o.rec != nil {
-		var out []Observed
-		for _, side := range []flows.Side{flows.SideA, flows.SideB} {
-			out = mergeShapes(out, id, o.rec.Keys(id, side))
-		}
-		slices.SortFunc(out, func(a, b Observed) int { return compareObs(&a, &b) })
+		out, _ := o.shapesInto(nil, nil, id)
 		return out
 	}
 	o.prepare()
@@ -202,6 +198,21 @@ func (o *Observations) shapesOf(id int) []Observed {
 	}
 	slices.SortFunc(out, func(a, b Observed) int { return compareObs(&a, &b) })
 	return out
+}
+
+// shapesInto is shapesOf reusing the storage of buf (its contents are
+// replaced) and keys (scratch space, returned for the next call).
+func (o *Observations) shapesInto(buf []Observed, keys []replay.KeyStat, id int) ([]Observed, []replay.KeyStat) {
+	if o == nil || o.rec == nil {
+		return o.shapesOf(id), keys
+	}
+	buf = buf[:0]
+	for _, side := range []flows.Side{flows.SideA, flows.SideB} {
+		keys = o.rec.AppendKeys(keys[:0], id, side)
+		buf = mergeShapes(buf, id, keys)
+	}
+	slices.SortFunc(buf, func(a, b Observed) int { return compareObs(&a, &b) })
+	return buf, keys
 }
 
 // icmpOf returns the ICMP/ICMPv6 shapes recorded for conversation c.
