@@ -69,15 +69,7 @@ type keyedGroup struct {
 // integers, the others by addrKey.compare; addresses shorter than IPv4
 // (the zero address) come first, IPv6 last.
 func (m *clientMap) sorted() iter.Seq[keyedGroup] {
-	type v4Group struct {
-		k  uint64
-		gi int32
-	}
-	v4 := make([]v4Group, 0, len(m.v4))
-	for k, gi := range m.v4 {
-		v4 = append(v4, v4Group{k, gi})
-	}
-	slices.SortFunc(v4, func(x, y v4Group) int { return cmp.Compare(x.k, y.k) })
+	packed, v4 := m.sortedV4()
 	other := make([]keyedGroup, 0, len(m.other))
 	for k, gi := range m.other {
 		other = append(other, keyedGroup{k, gi})
@@ -95,8 +87,13 @@ func (m *clientMap) sorted() iter.Seq[keyedGroup] {
 				return
 			}
 		}
+		for _, x := range packed {
+			if !yield(v4Keyed(x>>24, int32(x&(1<<24-1)))) {
+				return
+			}
+		}
 		for _, x := range v4 {
-			if !yield(keyedGroup{k: clientMapKey{addr: v4AddrKey(uint32(x.k >> 8)), proto: uint8(x.k)}, gi: x.gi}) {
+			if !yield(v4Keyed(x.k, x.gi)) {
 				return
 			}
 		}
@@ -106,6 +103,46 @@ func (m *clientMap) sorted() iter.Seq[keyedGroup] {
 			}
 		}
 	}
+}
+
+// v4Keyed returns the keyedGroup of IPv4 client key k (v4ClientKey).
+func v4Keyed(k uint64, gi int32) keyedGroup {
+	return keyedGroup{k: clientMapKey{addr: v4AddrKey(uint32(k >> 8)), proto: uint8(k)}, gi: gi}
+}
+
+// v4Group is an IPv4 client key (v4ClientKey) and its group index.
+type v4Group struct {
+	k  uint64
+	gi int32
+}
+
+// packedGroups bounds the group indexes sortedV4 packs beside the 40-bit
+// client key in one uint64 (a variable for tests).
+var packedGroups = int32(1) << 24
+
+// sortedV4 returns the IPv4 clients ordered by key: packed (key<<24 |
+// group index, sorted as integers: the keys are distinct, so the index
+// never decides) when every group index is below packedGroups, else as
+// v4Groups (packed nil).
+func (m *clientMap) sortedV4() (packed []uint64, groups []v4Group) {
+	packed = make([]uint64, 0, len(m.v4))
+	for k, gi := range m.v4 {
+		if gi >= packedGroups {
+			packed = nil
+			break
+		}
+		packed = append(packed, k<<24|uint64(gi))
+	}
+	if packed != nil {
+		slices.Sort(packed)
+		return packed, nil
+	}
+	groups = make([]v4Group, 0, len(m.v4))
+	for k, gi := range m.v4 {
+		groups = append(groups, v4Group{k, gi})
+	}
+	slices.SortFunc(groups, func(x, y v4Group) int { return cmp.Compare(x.k, y.k) })
+	return nil, groups
 }
 
 // clientKey is a client group: one client address and transport.

@@ -106,6 +106,12 @@ func TestClientMap(t *testing.T) {
 	if !slices.Equal(got, wantOrder) {
 		t.Fatalf("sorted: %d clients, want %d in the order of addrKey.compare", len(got), len(wantOrder))
 	}
+	// Past packedGroups groups the IPv4 clients are sorted unpacked.
+	defer func(n int32) { packedGroups = n }(packedGroups)
+	packedGroups = int32(len(ref) / 2)
+	if got := slices.Collect(m.sorted()); !slices.Equal(got, wantOrder) {
+		t.Fatalf("sorted unpacked: %d clients, want %d in the order of addrKey.compare", len(got), len(wantOrder))
+	}
 }
 
 // TestPeerSet: a peerSet holds the addresses a set of netip.Addr holds
