@@ -182,7 +182,11 @@ func runSynth(env *runEnv, args []string) int {
 	}
 	incomplete := reportProblems(env.stderr, "synth", stream)
 	recording := rec.Classify()
-	runtime.GC() // see replayInput.record
+	// As in check (replayInput.record): collect the first pass's garbage,
+	// then synthesize with the report phase's headroom (the syntheses
+	// grow maps over a live heap that is mostly the recording).
+	runtime.GC()
+	reportPhaseGC()
 	pl := replay.Placement{NoVPCCIDR: len(opts.VPCCIDRs) == 0}
 	if len(opts.Subnets) == 0 {
 		host, n, ok := replay.DetectHostIn(recording)
@@ -284,7 +288,7 @@ func writeSynthACL(env *runEnv, sf *synthFlags, acl *nacl.ACL) error {
 func writeSynthReport(env *runEnv, sf *synthFlags, res *synth.Result, check *synth.CheckResult) error {
 	return writeTo(sf.report, env.stderr, func(w io.Writer) error {
 		if sf.reportFormat == "json" {
-			return render.WriteJSON(w, render.NewSynthJSON(res, check))
+			return render.WriteSynthJSON(w, res, check)
 		}
 		return render.WriteSynthText(w, res, check)
 	})

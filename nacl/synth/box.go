@@ -2,7 +2,9 @@ package synth
 
 import (
 	"cmp"
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"net/netip"
 	"time"
 
@@ -192,21 +194,21 @@ func contains(a, b *box) bool {
 
 // supernet returns the smallest prefix containing both p and q.
 func supernet(p, q netip.Prefix) netip.Prefix {
-	bits := min(p.Bits(), q.Bits())
+	n := min(p.Bits(), q.Bits())
 	a, b := p.Addr().As16(), q.Addr().As16()
 	off := 0
 	if p.Addr().Is4() {
 		off = 96
 	}
-	common := 0
-	for i := 0; i < 128; i++ {
-		if (a[i/8]>>(7-i%8))&1 != (b[i/8]>>(7-i%8))&1 {
-			break
-		}
-		common = i + 1
+	// common is the number of leading bits the two 128-bit forms share.
+	common := 128
+	if x := binary.BigEndian.Uint64(a[:8]) ^ binary.BigEndian.Uint64(b[:8]); x != 0 {
+		common = bits.LeadingZeros64(x)
+	} else if x := binary.BigEndian.Uint64(a[8:]) ^ binary.BigEndian.Uint64(b[8:]); x != 0 {
+		common = 64 + bits.LeadingZeros64(x)
 	}
-	bits = min(bits, common-off)
-	s, _ := p.Addr().Prefix(max(bits, 0))
+	n = min(n, common-off)
+	s, _ := p.Addr().Prefix(max(n, 0))
 	return s
 }
 
@@ -284,14 +286,15 @@ func unionIsBox(a, b *box) bool {
 	return false
 }
 
-// mergeCost is the space a merge admits that neither a nor b allowed.
-func mergeCost(a, b *box) float64 {
+// mergeCostOf returns the space a merge admits that neither a nor b
+// allowed and, when it is not 0, the merged box.
+func mergeCostOf(a, b *box) (float64, box) {
 	if unionIsBox(a, b) {
-		return 0
+		return 0, box{}
 	}
 	m := merged(a, b)
 	c := m.volume() - a.volume() - b.volume() + intersection(a, b)
-	return max(c, math.SmallestNonzeroFloat64)
+	return max(c, math.SmallestNonzeroFloat64), m
 }
 
 // compareBoxes orders rules deterministically: family, protocol, service,

@@ -24,11 +24,12 @@ func (b *builder) boxes() []*box {
 	// budget merges allocate.
 	b.noteServed()
 	b.services = nil
+	b.svcMemo[0].m, b.svcMemo[1].m = nil, nil
 	return out
 }
 
 // serviceBoxes builds the boxes of one service.
-func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
+func (b *builder) serviceBoxes(k svcKey, peers *peerMap) []*box {
 	restricted := false
 	if k.kind == KindService && k.ports.From == k.ports.To {
 		a := b.decs[decKey{dir: k.dir, v6: k.v6, proto: uint8(k.proto), port: k.ports.From}]
@@ -53,8 +54,8 @@ func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 		key addrKey
 		use peerUse
 	}
-	addrs := make([]peer, 0, len(peers))
-	for a, u := range peers {
+	addrs := make([]peer, 0, peers.len())
+	for a, u := range peers.all() {
 		addrs = append(addrs, peer{key: a, use: u})
 	}
 	slices.SortFunc(addrs, func(x, y peer) int { return x.key.compare(y.key) })
@@ -104,9 +105,9 @@ func (b *builder) serviceBoxes(k svcKey, peers map[addrKey]peerUse) []*box {
 // MaxPeers (what MaxPeers counts, which opens the whole address family);
 // one is the prefix when all widen to the same one. Neither depends on
 // the order.
-func (b *builder) fewPrefixes(peers map[addrKey]peerUse) (one netip.Prefix, many bool) {
+func (b *builder) fewPrefixes(peers *peerMap) (one netip.Prefix, many bool) {
 	seen := map[netip.Prefix]bool{}
-	for a, u := range peers {
+	for a, u := range peers.all() {
 		p := b.peerPrefix(u, a.addr())
 		if !seen[p] {
 			seen[p] = true
@@ -127,14 +128,14 @@ func (b *builder) fewPrefixes(peers map[addrKey]peerUse) (one netip.Prefix, many
 // gives itself (when it is in canonical form), every peer lies in it, and
 // merging their use does not depend on the order. ok is false, to fall
 // back to the walk, when p is not canonical or a peer lies outside it.
-func (b *builder) prefixBox(proto *box, units float64, peers map[addrKey]peerUse, p netip.Prefix) (*box, bool) {
+func (b *builder) prefixBox(proto *box, units float64, peers *peerMap, p netip.Prefix) (*box, bool) {
 	if p != p.Masked() {
 		return nil, false
 	}
 	bx := *proto
 	bx.prefix = p
 	first := true
-	for a, u := range peers {
+	for a, u := range peers.all() {
 		addr := a.addr()
 		if !p.Contains(addr) {
 			return nil, false
@@ -150,20 +151,20 @@ func (b *builder) prefixBox(proto *box, units float64, peers map[addrKey]peerUse
 // walk of serviceBoxes gives for that one prefix, without sorting: the
 // walk takes the peers in the family when they sort first (no peer of a
 // shorter address), and merging their use does not depend on the order.
-func (b *builder) familyBox(proto *box, units float64, peers map[addrKey]peerUse) *box {
+func (b *builder) familyBox(proto *box, units float64, peers *peerMap) *box {
 	bx := *proto
 	bx.prefix = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
 	if proto.v6 {
 		bx.prefix = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 	}
 	bits := uint8(bx.prefix.Addr().BitLen())
-	for a := range peers {
+	for a := range peers.all() {
 		if a.bits < bits {
 			return &bx // sorts before the family: the walk takes no peer
 		}
 	}
 	first := true
-	for a, u := range peers {
+	for a, u := range peers.all() {
 		if a.bits == bits {
 			b.addPeer(&bx, first, u, a.addr(), units)
 			first = false

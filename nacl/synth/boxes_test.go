@@ -57,7 +57,7 @@ func TestFamilyBox(t *testing.T) {
 			peers[keyOf(netip.Addr{})] = peerUse{convs: 1}
 		}
 		proto := &box{v6: tc.v6, proto: 6, kind: KindService}
-		got := b.familyBox(proto, 1, peers)
+		got := b.familyBox(proto, 1, peerMapOf(peers))
 		// The sorted walk.
 		want := *proto
 		want.prefix = got.prefix
@@ -181,7 +181,7 @@ func TestServiceBoxesReference(t *testing.T) {
 			}
 			peers[keyOf(a)] = peerUse{convs: int32(1 + rng.IntN(3)), dec: decs[rng.IntN(len(decs))], first: int64(1 + rng.IntN(1000)), last: int64(1000 + rng.IntN(1000))}
 		}
-		got, want := b.serviceBoxes(k, peers), refServiceBoxes(b, k, peers)
+		got, want := b.serviceBoxes(k, peerMapOf(peers)), refServiceBoxes(b, k, peers)
 		if len(got) != len(want) {
 			t.Fatalf("trial %d: %d boxes, reference %d", trial, len(got), len(want))
 		}

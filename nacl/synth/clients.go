@@ -1,9 +1,10 @@
 package synth
 
 import (
+	"cmp"
+	"iter"
 	"net/netip"
 	"slices"
-	"strings"
 
 	"github.com/flowverify/flowverify/flows/ephemeral"
 	"github.com/flowverify/flowverify/nacl"
@@ -13,6 +14,135 @@ import (
 type clientMapKey struct {
 	addr  addrKey
 	proto uint8
+}
+
+// clientMap indexes the client groups by client address and transport.
+// There is one entry per distinct client (on a busy public service,
+// nearly one per conversation), so IPv4 clients are keyed by one integer
+// (address and transport, see v4ClientKey); other addresses by
+// clientMapKey.
+type clientMap struct {
+	v4    map[uint64]int32
+	other map[clientMapKey]int32
+}
+
+// v4ClientKey packs an IPv4 client key: the address above the transport,
+// so that the keys order as (address, transport).
+func v4ClientKey(a uint32, proto uint8) uint64 { return uint64(a)<<8 | uint64(proto) }
+
+// index returns the group index of client (a, proto), recording next for
+// it when it has none.
+func (m *clientMap) index(a netip.Addr, proto uint8, next int32) int32 {
+	if k4, ok := v4Key(a); ok {
+		if m.v4 == nil {
+			m.v4 = map[uint64]int32{}
+		}
+		k := v4ClientKey(k4, proto)
+		if gi, ok := m.v4[k]; ok {
+			return gi
+		}
+		m.v4[k] = next
+		return next
+	}
+	if m.other == nil {
+		m.other = map[clientMapKey]int32{}
+	}
+	k := clientMapKey{addr: keyOf(a), proto: proto}
+	if gi, ok := m.other[k]; ok {
+		return gi
+	}
+	m.other[k] = next
+	return next
+}
+
+// len returns the number of clients.
+func (m *clientMap) len() int { return len(m.v4) + len(m.other) }
+
+// keyedGroup is a client and the index of its group.
+type keyedGroup struct {
+	k  clientMapKey
+	gi int32
+}
+
+// sorted yields every client with its group index, ordered by address
+// (as netip.Addr.Compare) then transport. The IPv4 clients are sorted as
+// integers, the others by addrKey.compare; addresses shorter than IPv4
+// (the zero address) come first, IPv6 last.
+func (m *clientMap) sorted() iter.Seq[keyedGroup] {
+	packed, v4 := m.sortedV4()
+	other := make([]keyedGroup, 0, len(m.other))
+	for k, gi := range m.other {
+		other = append(other, keyedGroup{k, gi})
+	}
+	slices.SortFunc(other, func(x, y keyedGroup) int {
+		if c := x.k.addr.compare(y.k.addr); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.k.proto, y.k.proto)
+	})
+	return func(yield func(keyedGroup) bool) {
+		i := 0
+		for ; i < len(other) && other[i].k.addr.bits < 32; i++ {
+			if !yield(other[i]) {
+				return
+			}
+		}
+		for _, x := range packed {
+			if !yield(v4Keyed(x>>24, int32(x&(1<<24-1)))) {
+				return
+			}
+		}
+		for _, x := range v4 {
+			if !yield(v4Keyed(x.k, x.gi)) {
+				return
+			}
+		}
+		for ; i < len(other); i++ {
+			if !yield(other[i]) {
+				return
+			}
+		}
+	}
+}
+
+// v4Keyed returns the keyedGroup of IPv4 client key k (v4ClientKey).
+func v4Keyed(k uint64, gi int32) keyedGroup {
+	return keyedGroup{k: clientMapKey{addr: v4AddrKey(uint32(k >> 8)), proto: uint8(k)}, gi: gi}
+}
+
+// v4Group is an IPv4 client key (v4ClientKey) and its group index.
+type v4Group struct {
+	k  uint64
+	gi int32
+}
+
+// packedGroups bounds the group indexes sortedV4 packs beside the 40-bit
+// client key in one uint64 (a variable for tests).
+var packedGroups = int32(1) << 24
+
+// sortedV4 returns the IPv4 clients ordered by key: packed (key<<24 |
+// group index, sorted as integers: the keys are distinct, so the index
+// never decides) when every group index is below packedGroups, else as
+// v4Groups (packed nil).
+func (m *clientMap) sortedV4() (packed []uint64, groups []v4Group) {
+	packed = make([]uint64, 0, len(m.v4))
+	for k, gi := range m.v4 {
+		if gi >= packedGroups {
+			packed = nil
+			break
+		}
+		packed = append(packed, k<<24|uint64(gi))
+	}
+	if packed != nil {
+		slices.Sort(packed)
+		return packed, nil
+	}
+	groups = make([]v4Group, 0, len(m.v4))
+	for k, gi := range m.v4 {
+		groups = append(groups, v4Group{k, gi})
+	}
+	slices.SortFunc(groups, func(x, y v4Group) int { return cmp.Compare(x.k, y.k) })
+	return nil, groups
 }
 
 // clientKey is a client group: one client address and transport.
@@ -28,8 +158,12 @@ type clientPorts struct {
 	convs  int32
 	lo, hi uint16 // over ports >= 1024; valid when high
 	high   bool
-	// chosen is the index of the group's range in Result.Clients.
-	chosen int32
+	// The chosen response range (see choose), for the second pass: the
+	// range, its profile (an index in the builder's profiles) and whether
+	// it was forced.
+	rng     nacl.PortRange
+	profile int16
+	forced  bool
 	// outIdx is the index of the group in Result.OutsideForced.
 	outIdx int32
 	// sets is the index of the group's port sets in the builder's
@@ -177,8 +311,7 @@ func narrowest(lo, hi uint16) (name string, r nacl.PortRange, union bool) {
 	if !ok {
 		return "fallback", fallbackRange, false
 	}
-	r = nacl.PortRange{From: p.From, To: p.To}
-	names := []string{p.Name}
+	r, name = nacl.PortRange{From: p.From, To: p.To}, p.Name
 	for _, q := range ephemeral.Profiles {
 		if q.Name == p.Name || !q.Contains(lo) || !q.Contains(hi) {
 			continue
@@ -189,7 +322,7 @@ func narrowest(lo, hi uint16) (name string, r nacl.PortRange, union bool) {
 			continue
 		}
 		r.From, r.To = min(r.From, q.From), max(r.To, q.To)
-		names = append(names, q.Name)
+		name, union = name+"+"+q.Name, true
 	}
-	return strings.Join(names, "+"), r, len(names) > 1
+	return name, r, union
 }

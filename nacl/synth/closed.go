@@ -38,15 +38,15 @@ func (b *builder) noteClosed(cl *classified) {
 	}
 }
 
-// cost is mergeCost, infinite when the merged rule would newly allow a
-// port that a scan or a refused connection found closed: the budget
-// never buys rules by opening what the capture says should stay shut.
+// cost is the merge cost (mergeCostOf), infinite when the merged rule
+// would newly allow a port that a scan or a refused connection found
+// closed: the budget never buys rules by opening what the capture says
+// should stay shut.
 func (b *builder) cost(x, y *box) float64 {
-	c := mergeCost(x, y)
+	c, m := mergeCostOf(x, y)
 	if c == 0 || len(b.closed) == 0 {
 		return c
 	}
-	m := merged(x, y)
 	for k, ports := range b.closed {
 		if k.dir != m.dir || k.v6 != m.v6 || (m.proto != nacl.ProtoAll && m.proto != k.proto) {
 			continue
@@ -80,8 +80,10 @@ func newlyAllowsClosed(m, x, y *box, proto int, ports []uint16) bool {
 	if !ok {
 		return false
 	}
-	var cover [][2]int
-	for _, bx := range []*box{x, y} {
+	// The port intervals x and y allow, in order, then the end of m's.
+	var buf [3][2]int
+	cover := buf[:0]
+	for _, bx := range [2]*box{x, y} {
 		if a, z, ok := portSpan(bx, proto); ok {
 			cover = append(cover, [2]int{a, z})
 		}

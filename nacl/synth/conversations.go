@@ -20,7 +20,7 @@ func Synthesize(convs []*flows.Conversation, opts Options) (*Result, error) {
 		}
 	}
 	slices.SortFunc(sorted, compareConvs)
-	return synthesize(sliceSource(sorted), opts, false)
+	return synthesize(sliceSource(sorted), opts, false, false)
 }
 
 // compareConvs orders conversations by ID, then by content, so that any

@@ -100,7 +100,9 @@ func synthesizeEstimate(rec *replay.Recording, opts Options, frac float64, check
 		}
 		eo := opts
 		eo.Learn = Learned(cut)
-		learned, err := SynthesizeRecording(rec, eo)
+		// Only the rules are replayed: the result's report parts are
+		// not made.
+		learned, err := synthesize(recSource{rec}, eo, true, true)
 		if err != nil {
 			done <- estimate{err: err}
 			return

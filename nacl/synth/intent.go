@@ -182,7 +182,7 @@ type decKey struct {
 // holds the decision.
 type decAcc struct {
 	key    decKey
-	peers  map[netip.Addr]struct{}
+	peers  peerSet
 	more   bool
 	convs  int
 	unsure int
@@ -205,16 +205,16 @@ func (b *builder) noteDecision(u *usedConv) {
 		k := decKey{dir: dir, v6: c.Client.Addr.Is6(), proto: c.Proto, port: port}
 		a := b.decs[k]
 		if a == nil {
-			a = &decAcc{key: k, peers: map[netip.Addr]struct{}{}}
+			a = &decAcc{key: k}
 			b.decs[k] = a
 		}
 		peer := c.Client.Addr
 		if dir == nacl.Egress {
 			peer = c.Server.Addr
 		}
-		if _, seen := a.peers[peer]; !seen {
-			if len(a.peers) < maxDecisionPeers {
-				a.peers[peer] = struct{}{}
+		if !a.peers.has(peer) {
+			if a.peers.len() < maxDecisionPeers {
+				a.peers.add(peer)
 			} else {
 				a.more = true
 			}
@@ -257,7 +257,9 @@ func unsureRole(c *flows.Conversation) bool {
 
 // decisionFor returns the decision of the leg of c crossing dir (resp:
 // the response leg, whose decision is the request leg's in the opposite
-// direction), or nil.
+// direction), or nil. It serves the second pass, when the decisions are
+// all made: the last answer is remembered (the legs of a conversation,
+// and runs of conversations, share their decision).
 func (b *builder) decisionFor(c *flows.Conversation, dir nacl.Direction, resp bool) *decAcc {
 	port, ok := servicePort(c)
 	if !ok {
@@ -266,7 +268,13 @@ func (b *builder) decisionFor(c *flows.Conversation, dir nacl.Direction, resp bo
 	if resp {
 		dir = 1 - dir
 	}
-	return b.decs[decKey{dir: dir, v6: c.Client.Addr.Is6(), proto: c.Proto, port: port}]
+	k := decKey{dir: dir, v6: c.Client.Addr.Is6(), proto: c.Proto, port: port}
+	if m := &b.decMemo; m.ok && m.k == k {
+		return m.a
+	}
+	a := b.decs[k]
+	b.decMemo.k, b.decMemo.a, b.decMemo.ok = k, a, true
+	return a
 }
 
 // modelled returns the prefixes peers may be generalised to: the given
@@ -354,11 +362,8 @@ func (b *builder) decide() {
 
 func (b *builder) decideOne(a *decAcc, modelled []netip.Prefix) *Decision {
 	k := a.key
-	d := &Decision{Direction: k.dir, IPv6: k.v6, Proto: k.proto, Port: k.port, Peers: len(a.peers), PeersMore: a.more, Convs: a.convs}
-	peers := make([]netip.Addr, 0, len(a.peers))
-	for p := range a.peers {
-		peers = append(peers, p)
-	}
+	d := &Decision{Direction: k.dir, IPv6: k.v6, Proto: k.proto, Port: k.port, Peers: a.peers.len(), PeersMore: a.more, Convs: a.convs}
+	peers := a.peers.appendAddrs(make([]netip.Addr, 0, a.peers.len()))
 	slices.SortFunc(peers, netip.Addr.Compare)
 	var public, private []netip.Addr
 	for _, p := range peers {

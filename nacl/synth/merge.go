@@ -98,10 +98,6 @@ func (b *builder) reduce(group []*box, budget int, dir nacl.Direction, v6 bool) 
 // work limit is reached (then it warns: the rule list stays over budget).
 func (b *builder) reduceRounds(group []*box, dir nacl.Direction, v6 bool) []*box {
 	limit := mergeWorkPerBox*len(group) + 1024
-	type cand struct {
-		pair
-		cost float64
-	}
 	var cands []cand
 	for len(group) > allPairsLimit {
 		cands = cands[:0]
@@ -119,7 +115,7 @@ func (b *builder) reduceRounds(group []*box, dir nacl.Direction, v6 bool) []*box
 			b.warn(Message{Kind: MsgMergeWorkLimit, Direction: dir, IPv6: v6, Count: len(group), Limit: mergeWorkPerBox})
 			break
 		}
-		slices.SortStableFunc(cands, func(x, y cand) int { return cmp.Compare(x.cost, y.cost) })
+		sortCands(cands)
 		quota := max(1, (len(group)-allPairsLimit)/2)
 		used := make([]bool, len(group))
 		left := len(group)
@@ -143,6 +139,27 @@ func (b *builder) reduceRounds(group []*box, dir nacl.Direction, v6 bool) []*box
 	return group
 }
 
+// cand is a merge candidate of reduceRounds: a pair and its cost.
+type cand struct {
+	pair
+	cost float64
+}
+
+// sortCands orders merge candidates by cost, equal costs in pair order:
+// the candidates come in pair order (neighbours), so this is their stable
+// sort by cost, without the stable sort's extra work.
+func sortCands(cands []cand) {
+	slices.SortFunc(cands, func(x, y cand) int {
+		if c := cmp.Compare(x.cost, y.cost); c != 0 {
+			return c
+		}
+		if x.i != y.i {
+			return x.i - y.i
+		}
+		return x.j - y.j
+	})
+}
+
 // record counts a free merge or reports a lossy one; rules is the number
 // of rules of the group after it.
 func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool, rules int) {
@@ -150,10 +167,12 @@ func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool, r
 		b.res.Lossless++
 		return
 	}
-	m := mergeBoxes(a, c)
-	b.res.Merges = append(b.res.Merges, Merge{Direction: dir, IPv6: v6,
-		A: ruleText(a.entry()), B: ruleText(c.entry()), To: ruleText(m.entry()),
-		Added: cost, AddedBits: math.Log2(1 + cost), Rules: rules})
+	mg := Merge{Direction: dir, IPv6: v6, Added: cost, AddedBits: math.Log2(1 + cost), Rules: rules}
+	if !b.rulesOnly {
+		m := merged(a, c)
+		mg.A, mg.B, mg.To = ruleText(a.entry()), ruleText(c.entry()), ruleText(m.entry())
+	}
+	b.res.Merges = append(b.res.Merges, mg)
 }
 
 // neighbours returns candidate pairs (i < j) of a large group: boxes next
@@ -161,8 +180,7 @@ func (b *builder) record(a, c *box, cost float64, dir nacl.Direction, v6 bool, r
 // prefix-length order.
 func neighbours(group []*box) []pair {
 	n := len(group)
-	seen := map[pair]bool{}
-	var out []pair
+	out := make([]pair, 0, 3*n)
 	idx := make([]int, n)
 	add := func(cmpf func(x, y int) int) {
 		for i := range idx {
@@ -170,14 +188,13 @@ func neighbours(group []*box) []pair {
 		}
 		slices.SortStableFunc(idx, cmpf)
 		for k := 0; k+1 < n; k++ {
-			p := pair{min(idx[k], idx[k+1]), max(idx[k], idx[k+1])}
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, p)
-			}
+			out = append(out, pair{min(idx[k], idx[k+1]), max(idx[k], idx[k+1])})
 		}
 	}
-	add(func(x, y int) int { return x - y }) // group is in service order
+	// The group is in service order: its neighbours are consecutive.
+	for k := 0; k+1 < n; k++ {
+		out = append(out, pair{k, k + 1})
+	}
 	add(func(x, y int) int {
 		if r := group[x].prefix.Addr().Compare(group[y].prefix.Addr()); r != 0 {
 			return r
@@ -194,11 +211,12 @@ func neighbours(group []*box) []pair {
 		}
 		return x - y
 	})
+	// Sorted, each pair once.
 	slices.SortFunc(out, func(p, q pair) int {
 		if p.i != q.i {
 			return p.i - q.i
 		}
 		return p.j - q.j
 	})
-	return out
+	return slices.Compact(out)
 }

@@ -108,9 +108,16 @@ func (o *Observations) Each(fn func(*Observed)) {
 // shapes merged (first frame of the first, packets summed); then the
 // packets that joined no conversation.
 func (o *Observations) each(rec *replay.Recording, fn func(*Observed)) {
+	eachConvShapes(rec, 1, rec.NumConversations(), fn)
+	eachLooseShape(rec, fn)
+}
+
+// eachConvShapes reads the shapes of conversations from to to (IDs,
+// inclusive) of rec, as each does.
+func eachConvShapes(rec *replay.Recording, from, to int, fn func(*Observed)) {
 	var buf []Observed
 	var keys []replay.KeyStat
-	for id := 1; id <= rec.NumConversations(); id++ {
+	for id := from; id <= to; id++ {
 		buf = buf[:0]
 		for _, side := range []flows.Side{flows.SideA, flows.SideB} {
 			keys = rec.AppendKeys(keys[:0], id, side)
@@ -120,7 +127,12 @@ func (o *Observations) each(rec *replay.Recording, fn func(*Observed)) {
 			fn(&buf[i])
 		}
 	}
-	buf = buf[:0]
+}
+
+// eachLooseShape reads the shapes of the packets of rec that joined no
+// conversation, as each does.
+func eachLooseShape(rec *replay.Recording, fn func(*Observed)) {
+	var buf []Observed
 	seen := map[obsKey]int{}
 	for _, k := range rec.Unattributed() {
 		ok := obsKey{p: k.Key, icmpError: k.ICMPError}
@@ -175,11 +187,7 @@ func (o *Observations) shapesOf(id int) []Observed {
 		return nil
 	}
 	if o.rec != nil {
-		var out []Observed
-		for _, side := range []flows.Side{flows.SideA, flows.SideB} {
-			out = mergeShapes(out, id, o.rec.Keys(id, side))
-		}
-		slices.SortFunc(out, func(a, b Observed) int { return compareObs(&a, &b) })
+		out, _ := o.shapesInto(nil, nil, id)
 		return out
 	}
 	o.prepare()
@@ -190,6 +198,21 @@ func (o *Observations) shapesOf(id int) []Observed {
 	}
 	slices.SortFunc(out, func(a, b Observed) int { return compareObs(&a, &b) })
 	return out
+}
+
+// shapesInto is shapesOf reusing the storage of buf (its contents are
+// replaced) and keys (scratch space, returned for the next call).
+func (o *Observations) shapesInto(buf []Observed, keys []replay.KeyStat, id int) ([]Observed, []replay.KeyStat) {
+	if o == nil || o.rec == nil {
+		return o.shapesOf(id), keys
+	}
+	buf = buf[:0]
+	for _, side := range []flows.Side{flows.SideA, flows.SideB} {
+		keys = o.rec.AppendKeys(keys[:0], id, side)
+		buf = mergeShapes(buf, id, keys)
+	}
+	slices.SortFunc(buf, func(a, b Observed) int { return compareObs(&a, &b) })
+	return buf, keys
 }
 
 // icmpOf returns the ICMP/ICMPv6 shapes recorded for conversation c.

@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"cmp"
 	"net/netip"
 	"slices"
 	"time"
@@ -28,12 +27,9 @@ func (b *builder) noteClient(u *usedConv) {
 		return
 	}
 	c := u.c
-	k := clientMapKey{addr: keyOf(c.Client.Addr), proto: c.Proto}
-	gi, ok := b.clients[k]
-	if !ok {
-		gi = int32(len(b.groups))
+	gi := b.clients.index(c.Client.Addr, c.Proto, int32(len(b.groups)))
+	if int(gi) == len(b.groups) {
 		b.groups = append(b.groups, clientPorts{})
-		b.clients[k] = gi
 	}
 	b.groups[gi].add(c.Client.Port, b.forcedFor(c.Client.Addr), &b.clientSets)
 	b.groupOf = append(b.groupOf, gi)
@@ -50,37 +46,29 @@ func (b *builder) nextGroup() *clientPorts {
 // chooseRanges decides every client group's response range, in a
 // deterministic order.
 func (b *builder) chooseRanges() {
-	type keyed struct {
-		k  clientMapKey
-		gi int32
-	}
-	keys := make([]keyed, 0, len(b.clients))
-	for k, gi := range b.clients {
-		keys = append(keys, keyed{k, gi})
-	}
-	slices.SortFunc(keys, func(x, y keyed) int {
-		if c := x.k.addr.compare(y.k.addr); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.k.proto, y.k.proto)
-	})
+	n := b.clients.len()
 	// The client map is not needed any more: the groups are reached
 	// through groupOf.
-	b.clients = nil
-	b.res.Clients = make([]ClientRange, 0, len(keys))
+	sorted := b.clients.sorted()
+	b.clients = clientMap{}
+	if !b.rulesOnly {
+		b.res.Clients = make([]ClientRange, 0, n)
+	}
 	warns, notes := newAggregate(), newAggregate()
-	for _, kg := range keys {
+	for kg := range sorted {
 		k, g := clientKey{addr: kg.k.addr.addr(), proto: kg.k.proto}, &b.groups[kg.gi]
 		public := b.opts.Peers == PeersIntent && !b.inSubnets(k.addr) && !isPrivate(b.modelled, k.addr)
 		f := b.forcedFor(k.addr)
 		cr, msg, warning, ex := g.choose(k, f, public, b.clientSets)
-		if warning {
-			warns.add(msg, ex)
-		} else {
-			notes.add(msg, ex)
+		g.rng, g.profile, g.forced = cr.Range, b.profileIndex(cr.Profile), cr.Forced
+		if !b.rulesOnly {
+			if warning {
+				warns.add(msg, ex)
+			} else {
+				notes.add(msg, ex)
+			}
+			b.res.Clients = append(b.res.Clients, cr)
 		}
-		g.chosen = int32(len(b.res.Clients))
-		b.res.Clients = append(b.res.Clients, cr)
 		if f != nil && len(cr.Outside) > 0 {
 			g.outIdx = int32(len(b.res.OutsideForced))
 			b.res.OutsideForced = append(b.res.OutsideForced, OutsideForced{Client: k.addr, Proto: k.proto, Ports: cr.Outside, Profile: f.Name, Range: f.Range})
@@ -88,6 +76,16 @@ func (b *builder) chooseRanges() {
 	}
 	b.res.Warnings = append(b.res.Warnings, warns.msgs...)
 	b.res.Notes = append(b.res.Notes, notes.msgs...)
+}
+
+// profileIndex returns the index of profile name in b.profiles, adding
+// it when new (there are a handful).
+func (b *builder) profileIndex(name string) int16 {
+	if i := slices.Index(b.profiles, name); i >= 0 {
+		return int16(i)
+	}
+	b.profiles = append(b.profiles, name)
+	return int16(len(b.profiles) - 1)
 }
 
 // forcedFor returns the forced response range of client a: the most
@@ -128,20 +126,25 @@ func (b *builder) forcedOut(c *flows.Conversation, g *clientPorts) {
 }
 
 // add records that peer needs service k, on behalf of one conversation
-// leg, generalised as decision d says (nil: the peer itself).
-func (b *builder) add(k svcKey, peer netip.Addr, d *Decision, first, last time.Time) {
-	m := b.services[k]
-	if m == nil {
-		m = map[addrKey]peerUse{}
-		b.services[k] = m
+// leg, generalised as decision d says (nil: the peer itself). The peer
+// map of the last key is remembered per kind of leg (slot 0: requests,
+// 1: responses), which runs of conversations of one service share.
+func (b *builder) add(slot int, k svcKey, peer netip.Addr, d *Decision, first, last time.Time) {
+	e := &b.svcMemo[slot]
+	m := e.m
+	if m == nil || e.k != k {
+		if m = b.services[k]; m == nil {
+			m = newPeerMap()
+			b.services[k] = m
+		}
+		e.k, e.m = k, m
 	}
-	pk := keyOf(peer)
-	u := m[pk]
+	u := m.get(peer)
 	if d != nil && b.prefixFor(d, peer).Bits() < b.peerPrefix(u, peer).Bits() {
 		u.dec = int32(d.index + 1)
 	}
 	u.add(first, last)
-	m[pk] = u
+	m.set(peer, u)
 }
 
 // peerPrefix is the rule prefix of peer as recorded in u.
@@ -174,7 +177,11 @@ func (b *builder) addLeg(c *flows.Conversation, resp bool, p *nacl.Packet, dirs 
 				d = a.d
 			}
 		}
-		b.add(k, peer, d, first, last)
+		slot := 0
+		if resp {
+			slot = 1
+		}
+		b.add(slot, k, peer, d, first, last)
 	}
 }
 
@@ -190,20 +197,20 @@ func (b *builder) require(u *usedConv) {
 				c.ToServer.First, c.ToServer.Last)
 		}
 		if hasClientGroup(u) {
-			cg := b.nextGroup()
-			g := &b.res.Clients[cg.chosen]
+			g := b.nextGroup()
+			profile := b.profiles[g.profile]
 			// The group's range always gets a rule (a forced range too, even
 			// when no observed port lies in it); ports outside it get exact
 			// rules so that every observed response is allowed.
-			if g.Profile != "exact" {
-				k := svcKey{proto: proto, kind: KindResponse, profile: g.Profile, ports: g.Range}
+			if profile != "exact" {
+				k := svcKey{proto: proto, kind: KindResponse, profile: profile, ports: g.rng}
 				b.addLeg(c, true, &resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
 			}
-			if g.Forced && !g.Range.Contains(c.Client.Port) {
+			if g.forced && !g.rng.Contains(c.Client.Port) {
 				// The forced range is what the user asked for: no rule on
 				// the observed port, the replies are denied (reported).
-				b.forcedOut(c, cg)
-			} else if g.Profile == "exact" || !g.Range.Contains(c.Client.Port) {
+				b.forcedOut(c, g)
+			} else if profile == "exact" || !g.rng.Contains(c.Client.Port) {
 				k := svcKey{proto: proto, kind: KindResponse, profile: "exact", ports: nacl.PortRange{From: c.Client.Port, To: c.Client.Port}}
 				b.addLeg(c, true, &resp, u.resp, k, c.ToClient.First, c.ToClient.Last)
 			}

@@ -2,6 +2,8 @@ package synth
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -72,44 +74,94 @@ func CheckAgainst(res *Result, obs *Observations, expected func(convID int) bool
 	return checkWith(j, r, obs), nil
 }
 
+// parallelCheckMin is the number of conversations from which checkWith
+// splits a recording's shapes over the cores.
+const parallelCheckMin = 8192
+
+// checkWith replays every shape of obs. The shapes of a large recording
+// are judged in consecutive ranges of conversations on as many goroutines
+// as there are cores (up to 4), and the ranges' results joined in order:
+// the result is the one a single walk gives.
 func checkWith(j *replay.Judge, res *Result, obs *Observations) *CheckResult {
-	cr := &CheckResult{}
-	obs.Each(func(x *Observed) {
-		if res.heldOut.has(x.ConvID) {
-			return // not learned from: see ReplayUnseen
-		}
-		cr.Shapes++
-		cr.Packets += x.Packets
-		jd := j.Judge(&x.Packet)
-		switch jd.Verdict {
-		case replay.Allow:
-			cr.Allowed += x.Packets
-		case replay.Exempt:
-			cr.Exempt += x.Packets
-		case replay.NotFiltered:
-			cr.NotFiltered += x.Packets
-		case replay.Deny:
-			switch {
-			case res.IsExcluded(x.ConvID):
-				cr.Expected += x.Packets
-			case res.deniedByForcedRange(x.ConvID, &x.Packet):
-				cr.OutsideForced += x.Packets
-			case x.ConvID == 0 || jd.Uncertain() || !knownPorts(&x.Packet):
-				cr.Uncertain += x.Packets
-			default:
-				d := Denied{Observed: *x}
-				for k := 0; k < jd.NCheck; k++ {
-					if jd.Checks[k].Action == nacl.Deny {
-						d.Rule, d.Direction = jd.Checks[k].Rule, jd.Checks[k].Direction
-						break
-					}
-				}
-				cr.Failures = append(cr.Failures, d)
-				cr.FailedPackets += x.Packets
+	n := 0
+	if obs.rec != nil {
+		n = obs.rec.NumConversations()
+	}
+	parts := min(runtime.GOMAXPROCS(0), 4)
+	if n < parallelCheckMin || parts < 2 {
+		cr := &CheckResult{}
+		obs.Each(func(x *Observed) { cr.judge(j, res, x) })
+		return cr
+	}
+	crs := make([]CheckResult, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		from, to := 1+i*n/parts, (i+1)*n/parts
+		wg.Go(func() {
+			cr := &crs[i]
+			eachConvShapes(obs.rec, from, to, func(x *Observed) { cr.judge(j, res, x) })
+			if i == parts-1 {
+				eachLooseShape(obs.rec, func(x *Observed) { cr.judge(j, res, x) })
 			}
-		}
-	})
+		})
+	}
+	wg.Wait()
+	cr := &crs[0]
+	for i := 1; i < parts; i++ {
+		cr.join(&crs[i])
+	}
 	return cr
+}
+
+// join adds the counts and failures of o (the shapes after cr's) to cr.
+func (cr *CheckResult) join(o *CheckResult) {
+	cr.Shapes += o.Shapes
+	cr.Packets += o.Packets
+	cr.Allowed += o.Allowed
+	cr.Exempt += o.Exempt
+	cr.NotFiltered += o.NotFiltered
+	cr.Expected += o.Expected
+	cr.OutsideForced += o.OutsideForced
+	cr.Uncertain += o.Uncertain
+	cr.Failures = append(cr.Failures, o.Failures...)
+	cr.FailedPackets += o.FailedPackets
+}
+
+// judge replays one shape x and counts it in cr.
+func (cr *CheckResult) judge(j *replay.Judge, res *Result, x *Observed) {
+	if res.heldOut.has(x.ConvID) {
+		return // not learned from: see ReplayUnseen
+	}
+	cr.Shapes++
+	cr.Packets += x.Packets
+	jd := j.Judge(&x.Packet)
+	switch jd.Verdict {
+	case replay.Allow:
+		cr.Allowed += x.Packets
+	case replay.Exempt:
+		cr.Exempt += x.Packets
+	case replay.NotFiltered:
+		cr.NotFiltered += x.Packets
+	case replay.Deny:
+		switch {
+		case res.IsExcluded(x.ConvID):
+			cr.Expected += x.Packets
+		case res.deniedByForcedRange(x.ConvID, &x.Packet):
+			cr.OutsideForced += x.Packets
+		case x.ConvID == 0 || jd.Uncertain() || !knownPorts(&x.Packet):
+			cr.Uncertain += x.Packets
+		default:
+			d := Denied{Observed: *x}
+			for k := 0; k < jd.NCheck; k++ {
+				if jd.Checks[k].Action == nacl.Deny {
+					d.Rule, d.Direction = jd.Checks[k].Rule, jd.Checks[k].Direction
+					break
+				}
+			}
+			cr.Failures = append(cr.Failures, d)
+			cr.FailedPackets += x.Packets
+		}
+	}
 }
 
 // knownPorts is false for a TCP/UDP packet without ports or an ICMP

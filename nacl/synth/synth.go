@@ -27,11 +27,11 @@ type builder struct {
 	res      *Result
 	judge    *replay.Judge
 	denies   *nacl.Evaluator // kept denies only, nil without --keep-denies
-	services map[svcKey]map[addrKey]peerUse
+	services map[svcKey]*peerMap
 	// clients indexes groups by client; groupOf queues the group of each
 	// conversation with hasClientGroup, in order, for the second pass
 	// (groupNext is the next to take).
-	clients     map[clientMapKey]int32
+	clients     clientMap
 	groups      []clientPorts
 	clientSets  []clientSets
 	groupOf     []int32
@@ -49,6 +49,25 @@ type builder struct {
 	blocked int
 	// copyConvs: conversation values are reused by the source.
 	copyConvs bool
+	// svcMemo and decMemo remember the last lookups of add and
+	// decisionFor (ok: decMemo holds one).
+	svcMemo [2]struct {
+		k svcKey
+		m *peerMap
+	}
+	decMemo struct {
+		k  decKey
+		a  *decAcc
+		ok bool
+	}
+	// profiles are the names of the chosen response ranges' profiles
+	// (clientPorts.profile indexes them).
+	profiles []string
+	// rulesOnly: the result serves only to replay traffic against its
+	// rules (the held-out estimate): the per-client ranges
+	// (Result.Clients), their notes and the texts of the budget merges
+	// are not made.
+	rulesOnly bool
 }
 
 // dirSet is a set of NACL directions (bit 1<<Ingress, 1<<Egress): the
@@ -141,15 +160,18 @@ func (s recSource) reused() bool { return s.rec.Conversations == nil }
 // Synthesize.) Result.Excluded is left nil
 // (there may be millions); EachExcluded yields them.
 func SynthesizeRecording(rec *replay.Recording, opts Options) (*Result, error) {
-	return synthesize(recSource{rec}, opts, true)
+	return synthesize(recSource{rec}, opts, true, false)
 }
 
-func synthesize(src convSource, opts Options, compact bool) (*Result, error) {
+// synthesize builds the result from the conversations of src; compact
+// keeps exclusions compact (Result.compact), rulesOnly skips what only a
+// report shows (see builder.rulesOnly).
+func synthesize(src convSource, opts Options, compact, rulesOnly bool) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	b := &builder{opts: &opts, services: map[svcKey]map[addrKey]peerUse{}, clients: map[clientMapKey]int32{}, copyConvs: src.reused(),
-		decs: map[decKey]*decAcc{}, modelled: opts.modelled()}
+	b := &builder{opts: &opts, services: map[svcKey]*peerMap{}, copyConvs: src.reused(),
+		decs: map[decKey]*decAcc{}, modelled: opts.modelled(), rulesOnly: rulesOnly}
 	b.res = &Result{opts: opts, excluded: map[int]string{}}
 	if compact {
 		b.res.compact = &compactExcluded{src: src, reasonIdx: map[ExclusionReason]uint16{}}

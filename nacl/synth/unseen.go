@@ -180,11 +180,14 @@ func replayUnseen(res *Result, src convSource, obs *Observations, include func(*
 		return nil, fmt.Errorf("replaying %s: placing the generated ACL: %w", label, err)
 	}
 	u := &Unseen{Label: label}
+	var shapes []Observed
+	var keys []replay.KeyStat
 	err = src.each(func(c *flows.Conversation) error {
 		if include != nil && !include(c) {
 			return nil
 		}
-		u.replayOne(j, res, c, obs.shapesOf(c.ID))
+		shapes, keys = obs.shapesInto(shapes, keys, c.ID)
+		u.replayOne(j, res, c, shapes)
 		return nil
 	})
 	return u, err

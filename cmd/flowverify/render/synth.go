@@ -153,24 +153,45 @@ func writeSynthExcluded(b *strings.Builder, r *synth.Result) {
 // writeSynthClientSummary counts client groups by protocol and chosen
 // range when there are too many to list.
 func writeSynthClientSummary(b *strings.Builder, r *synth.Result) {
+	// Clients are counted by their range's value; its text (the sort
+	// key) is made once per distinct range, not once per client.
+	type group struct {
+		proto   uint8
+		profile string
+		rng     nacl.PortRange
+	}
 	type key struct {
 		proto   uint8
 		profile string
 		rng     string
 	}
-	n := map[key]int{}
-	ex := map[key]string{}
-	var keys []key
+	n := map[group]int{}
+	ex := map[group]string{}
+	var groups []group
 	for _, c := range r.Clients {
-		k := key{c.Proto, c.Profile, c.Range.String()}
+		g := group{c.Proto, c.Profile, c.Range}
 		if c.Profile == "exact" {
+			g.rng = nacl.PortRange{}
+		}
+		if n[g] == 0 {
+			groups = append(groups, g)
+			ex[g] = c.Client.String()
+		}
+		n[g]++
+	}
+	var keys []key
+	counts := map[key]int{}
+	examples := map[key]string{}
+	for _, g := range groups {
+		k := key{g.proto, g.profile, g.rng.String()}
+		if g.profile == "exact" {
 			k.rng = ""
 		}
-		if n[k] == 0 {
+		if counts[k] == 0 {
 			keys = append(keys, k)
-			ex[k] = c.Client.String()
+			examples[k] = ex[g]
 		}
-		n[k]++
+		counts[k] += n[g]
 	}
 	slices.SortFunc(keys, func(x, y key) int {
 		if c := cmp.Compare(x.proto, y.proto); c != 0 {
@@ -183,7 +204,7 @@ func writeSynthClientSummary(b *strings.Builder, r *synth.Result) {
 	})
 	fmt.Fprintf(b, "\nClient response ranges (%d client groups):\n", len(r.Clients))
 	for _, k := range keys {
-		fmt.Fprintf(b, "  %s %s %s: %d client(s), e.g. %s\n", flows.ProtoName(k.proto), k.profile, k.rng, n[k], ex[k])
+		fmt.Fprintf(b, "  %s %s %s: %d client(s), e.g. %s\n", flows.ProtoName(k.proto), k.profile, k.rng, counts[k], examples[k])
 	}
 }
 

@@ -2,6 +2,9 @@ package render
 
 import (
 	"bytes"
+	"cmp"
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -9,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/flowverify/flowverify/cmd/flowverify/internal/golden"
+	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/aclfile"
 	"github.com/flowverify/flowverify/nacl/synth"
@@ -133,5 +137,106 @@ func TestSynthReportUnseen(t *testing.T) {
 	j := NewSynthJSON(r, cr)
 	if len(j.Unseen) != 1 || j.Unseen[0].OK || len(j.Unseen[0].Denied) != 12 || j.Unseen[0].Denied[0].Reason != "new peer" || len(j.Decisions) == 0 || j.Decisions[0].Intent != "exact" {
 		t.Errorf("JSON: %+v", j.Unseen)
+	}
+}
+
+// refSynthClientSummary is writeSynthClientSummary as it was (the range's
+// text made for every client): the reference of
+// TestSynthClientSummaryReference.
+func refSynthClientSummary(b *strings.Builder, r *synth.Result) {
+	type key struct {
+		proto   uint8
+		profile string
+		rng     string
+	}
+	n := map[key]int{}
+	ex := map[key]string{}
+	var keys []key
+	for _, c := range r.Clients {
+		k := key{c.Proto, c.Profile, c.Range.String()}
+		if c.Profile == "exact" {
+			k.rng = ""
+		}
+		if n[k] == 0 {
+			keys = append(keys, k)
+			ex[k] = c.Client.String()
+		}
+		n[k]++
+	}
+	slices.SortFunc(keys, func(x, y key) int {
+		if c := cmp.Compare(x.proto, y.proto); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.profile, y.profile); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.rng, y.rng)
+	})
+	fmt.Fprintf(b, "\nClient response ranges (%d client groups):\n", len(r.Clients))
+	for _, k := range keys {
+		fmt.Fprintf(b, "  %s %s %s: %d client(s), e.g. %s\n", flows.ProtoName(k.proto), k.profile, k.rng, n[k], ex[k])
+	}
+}
+
+// TestSynthClientSummaryReference: the summary of many client groups is
+// the reference's, with ranges whose text orders differently from their
+// numbers (10000-20000 before 9000-9999), exact groups of several ports
+// and both transports.
+func TestSynthClientSummaryReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	ranges := []nacl.PortRange{{From: 9000, To: 9999}, {From: 10000, To: 20000}, {From: 1024, To: 65535}, {From: 123, To: 123}}
+	profiles := []string{"custom", "aws-managed", "exact", "linux"}
+	r := &synth.Result{}
+	for i := range 500 {
+		r.Clients = append(r.Clients, synth.ClientRange{
+			Client:  netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)}),
+			Proto:   []uint8{6, 17}[rng.IntN(2)],
+			Profile: profiles[rng.IntN(len(profiles))],
+			Range:   ranges[rng.IntN(len(ranges))],
+		})
+	}
+	var got, want strings.Builder
+	writeSynthClientSummary(&got, r)
+	refSynthClientSummary(&want, r)
+	if got.String() != want.String() {
+		t.Errorf("summary:\n%s\nreference:\n%s", got.String(), want.String())
+	}
+	if strings.Count(got.String(), "\n") < 10 {
+		t.Errorf("summary of few lines, want many groups:\n%s", got.String())
+	}
+}
+
+// TestWriteSynthJSON: the report written by WriteSynthJSON is the one
+// WriteJSON writes, byte for byte, for the samples' results and for one
+// whose texts need escaping (HTML characters, quotes, control and
+// invalid UTF-8 bytes, line separators, non-ASCII).
+func TestWriteSynthJSON(t *testing.T) {
+	for _, name := range []string{"webserver.pcap", "twotier.pcap", "portscan.pcap"} {
+		r, cr := synthSample(t, name, synthOpts("10.0.1.0/24"))
+		for _, check := range []*synth.CheckResult{cr, nil} {
+			var got, want bytes.Buffer
+			if err := WriteSynthJSON(&got, r, check); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteJSON(&want, NewSynthJSON(r, check)); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Errorf("%s: WriteSynthJSON differs from WriteJSON:\n%s\nwant:\n%s", name, got.String(), want.String())
+			}
+		}
+		r.Notes = append(r.Notes, synth.Message{Kind: synth.MsgNothingAllowed, Count: 1})
+		r.Clients = append(r.Clients, synth.ClientRange{Client: netip.MustParseAddr("2001:db8::1"), Proto: 17,
+			Profile: "a<b>&\"c\"\\\t\x01\xff\u2028é", Outside: []uint16{123, 500}})
+		var got, want bytes.Buffer
+		if err := WriteSynthJSON(&got, r, cr); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteJSON(&want, NewSynthJSON(r, cr)); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) || !strings.Contains(got.String(), `a<b>&\"c\"\\\t\u0001\ufffd\u2028é`) {
+			t.Errorf("%s with escapes: WriteSynthJSON differs from WriteJSON:\n%s\nwant:\n%s", name, got.String(), want.String())
+		}
 	}
 }
