@@ -53,10 +53,11 @@ func runFlows(env *runEnv, args []string) int {
 	// the conversations live at once, however long the capture.
 	rep := render.NewFlows(stream, env.stdout, *format, env.stdoutIsTerminal)
 	if cf.live == "" && !slices.ContainsFunc(fs.Args(), func(p string) bool { return p == "-" || mustSpool(p) }) {
-		// Files: rows are formatted on every core, a batch at a time.
-		// A live capture or a pipe prints each row when its conversation
-		// ends.
-		rep.SetWorkers(runtime.GOMAXPROCS(0))
+		// Files: rows are formatted on every core (up to 8: past a few,
+		// the goroutine writing them in order is the bottleneck), a batch
+		// at a time. A live capture or a pipe prints each row when its
+		// conversation ends.
+		rep.SetWorkers(min(runtime.GOMAXPROCS(0), 8))
 	}
 	if m := sel.Match; m != nil {
 		rep.SetMatch(func(c *flows.Conversation) bool { return m(c, "") }, sel.Describe)
