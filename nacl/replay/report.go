@@ -225,13 +225,8 @@ func SummarizeEach(j *Judge, rec *Recording, observe func(*ConvResult)) *Report 
 
 func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	observe := o.Observe
-	r := &Report{FixAll: o.FixAll, Classes: map[Class]int{}}
+	r := &Report{FixAll: o.FixAll, Classes: map[Class]int{}, Summary: newSummary(rec)}
 	s := &r.Summary
-	s.Records, s.IP, s.NonIP, s.Undecodable = rec.Counts.Records, rec.Counts.IP, rec.Counts.NonIP, rec.Counts.Undecodable
-	s.OutsideWindow, s.Unattributed = rec.Counts.OutsideWindow, rec.Counts.Unattributed
-	s.Start, s.End = rec.Counts.Start, rec.Counts.End
-	s.Since, s.Until = rec.Since, rec.Until
-	s.ExemptBy, s.NotFilteredBy = map[string]uint64{}, map[string]uint64{}
 	fx := newFixer(j)
 	// The scanners are detected only if a denied conversation that
 	// worked needs them (see lazyScanners).
@@ -393,6 +388,51 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	return r
 }
 
+// countConv adds the keys of one conversation's result to the summary,
+// and the conversation to its conversations (and affected ones).
+func (s *Summary) countConv(cr *ConvResult) {
+	for _, l := range []*Leg{&cr.Request, &cr.Response} {
+		for i := range l.Keys {
+			s.count(&l.Keys[i])
+		}
+	}
+	s.Conversations++
+	if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
+		s.Affected++
+	}
+}
+
+// add adds the counts of partial summary p (its conversations, keys and
+// reasons, not its record counts or bounds) to s and zeroes them in p.
+func (s *Summary) add(p *Summary) {
+	s.Evaluated += p.Evaluated
+	s.Tally.Packets += p.Tally.Packets
+	s.Allowed += p.Allowed
+	s.Denied += p.Denied
+	s.Exempt += p.Exempt
+	s.NotFiltered += p.NotFiltered
+	s.Uncertain += p.Uncertain
+	s.Conversations += p.Conversations
+	s.Affected += p.Affected
+	for r, n := range p.ExemptBy {
+		s.ExemptBy[r] += n
+	}
+	for r, n := range p.NotFilteredBy {
+		s.NotFilteredBy[r] += n
+	}
+	clear(p.ExemptBy)
+	clear(p.NotFilteredBy)
+	*p = Summary{ExemptBy: p.ExemptBy, NotFilteredBy: p.NotFilteredBy}
+}
+
+// newSummary returns the summary of rec before any key is judged: its
+// counts of records and packets, and its time bounds.
+func newSummary(rec *Recording) Summary {
+	return Summary{Records: rec.Counts.Records, IP: rec.Counts.IP, NonIP: rec.Counts.NonIP, Undecodable: rec.Counts.Undecodable,
+		OutsideWindow: rec.Counts.OutsideWindow, Unattributed: rec.Counts.Unattributed, Start: rec.Counts.Start, End: rec.Counts.End,
+		Since: rec.Since, Until: rec.Until, ExemptBy: map[string]uint64{}, NotFilteredBy: map[string]uint64{}}
+}
+
 // ClassGroup is a set of conversations of one class and cause.
 type ClassGroup struct {
 	Class Class
@@ -421,8 +461,10 @@ func (r *Report) Fixed(c Class) bool { return r.toFix(c) }
 func (r *Report) toFix(c Class) bool { return c == ClassBreakage || (r.FixAll && c != "") }
 
 // count adds one judged key to the summary.
-func (r *Report) count(kr *KeyResult) {
-	s := &r.Summary
+func (r *Report) count(kr *KeyResult) { r.Summary.count(kr) }
+
+// count adds one judged key to the summary.
+func (s *Summary) count(kr *KeyResult) {
 	jd := &kr.Judgement
 	s.Evaluated += kr.Packets
 	s.Tally.add(jd.Verdict, kr.Packets, jd.Uncertain())
@@ -575,10 +617,13 @@ func (cb *convBuilder) result(id int) (*ConvResult, bool) {
 
 // fill judges the keys of conversation id into cr (whose Conv is set) and
 // sets its legs and status; reuse appends to the legs' Keys buffers.
-func (cb *convBuilder) fill(id int, cr *ConvResult, reuse bool) {
+func (cb *convBuilder) fill(id int, cr *ConvResult, reuse bool) { cb.fillPair(id, cr, nil, nil, reuse) }
+
+// fillPair is fill that, when other is not nil, also judges the same keys
+// with judge oj into other (whose Conv is cr.Conv): the keys are read
+// from the recording once for both.
+func (cb *convBuilder) fillPair(id int, cr *ConvResult, oj *Judge, other *ConvResult, reuse bool) {
 	c := cr.Conv
-	cr.Request.Role, cr.Request.From, cr.Request.To = RoleRequest, c.Client, c.Server
-	cr.Response.Role, cr.Response.From, cr.Response.To = RoleResponse, c.Server, c.Client
 	req, resp := uint8(0), uint8(1)
 	a, b := c.Client, c.Server
 	if c.ClientSide == flows.SideB {
@@ -586,17 +631,30 @@ func (cb *convBuilder) fill(id int, cr *ConvResult, reuse bool) {
 		a, b = c.Server, c.Client
 	}
 	acc := cb.rec.convs.get(id)
-	for _, l := range []struct {
-		leg  *Leg
-		side uint8
-	}{{&cr.Request, req}, {&cr.Response, resp}} {
-		cb.keys = cb.rec.appendKeys(cb.keys[:0], id, acc, l.side, c.Proto, a, b)
-		if !reuse {
-			l.leg.Keys = nil
+	for _, r := range []*ConvResult{cr, other} {
+		if r != nil {
+			r.Request.Role, r.Request.From, r.Request.To = RoleRequest, c.Client, c.Server
+			r.Response.Role, r.Response.From, r.Response.To = RoleResponse, c.Server, c.Client
 		}
-		fillLeg(cb.j, l.leg, cb.keys)
+	}
+	for _, side := range [2]uint8{req, resp} {
+		cb.keys = cb.rec.appendKeys(cb.keys[:0], id, acc, side, c.Proto, a, b)
+		l := &cr.Request
+		if side == resp {
+			l = &cr.Response
+		}
+		if !reuse {
+			l.Keys = nil
+		}
+		fillLeg(cb.j, l, cb.keys)
+		if other != nil {
+			fillLeg(oj, other.Leg(l.Role), cb.keys)
+		}
 	}
 	cr.Status = status(cr)
+	if other != nil {
+		other.Status = status(other)
+	}
 }
 
 // fillLeg judges keys into the leg and fills its counters.

@@ -132,9 +132,9 @@ func (v *Diff) changeJSON(c *replay.Change) diffChangeJSON {
 
 func (v *Diff) summary() diffSummaryJSON {
 	d := v.Diff
-	return diffSummaryJSON{Conversations: d.New.Summary.Conversations, Evaluated: d.New.Summary.Evaluated,
+	return diffSummaryJSON{Conversations: d.New.Conversations, Evaluated: d.New.Evaluated,
 		NewlyDenied: d.NewlyDenied, NewlyAllowed: d.NewlyAllowed, PacketsNewlyDenied: d.PacketsNewlyDenied,
-		PacketsNewlyAllowed: d.PacketsNewlyAllowed, DeniedOld: d.Old.Summary.Denied, DeniedNew: d.New.Summary.Denied}
+		PacketsNewlyAllowed: d.PacketsNewlyAllowed, DeniedOld: d.Old.Denied, DeniedNew: d.New.Denied}
 }
 
 func (v *Diff) document() diffDocument {
@@ -148,7 +148,7 @@ func (v *Diff) document() diffDocument {
 
 func (v *Diff) allNotes() []string {
 	out := append([]string{}, v.Notes...)
-	return append(out, reportNotes(&v.Diff.New.Summary)...)
+	return append(out, reportNotes(&v.Diff.New)...)
 }
 
 func (v *Diff) file(i int) string {
