@@ -223,6 +223,24 @@ func (fx *fixer) add(cr *ConvResult) {
 	})
 }
 
+// snapshot returns a fixer holding fx's groups as they are now, as if
+// fed the same conversations (but no guards). Later adds to fx do not
+// change it: groups, peers and subnets are copied, and the ID lists share
+// storage only up to their current length, which fx appends after.
+func (fx *fixer) snapshot() *fixer {
+	s := &fixer{j: fx.j, groups: make(map[fixKey]*fixGroup, len(fx.groups)), order: slices.Clone(fx.order)}
+	for k, g := range fx.groups {
+		c := *g
+		c.peers = make(map[netip.Addr][]int, len(g.peers))
+		for a, ids := range g.peers {
+			c.peers[a] = ids[:len(ids):len(ids)]
+		}
+		c.subnets = maps.Clone(g.subnets)
+		s.groups[k] = &c
+	}
+	return s
+}
+
 // guard remembers the denied packets of a conversation that gets no fix.
 func (fx *fixer) guard(cr *ConvResult) {
 	eachDenied(cr, func(_ *Leg, kr *KeyResult, c *Check) {

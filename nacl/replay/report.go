@@ -237,12 +237,18 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	classes := make([]uint8, n+1)
 	// The held-out check learns from the first 80% of the conversations
 	// (by ID, that is by time) and replays the rest.
-	held, holdCut := newFixer(j), n*4/5
+	// held is fx as it stood after the last conversation up to holdCut
+	// (a copy made when visit passes it, not a second fixer fed alongside).
+	var held *fixer
+	holdCut := n * 4 / 5
 	var hits ruleHits
 	var broke brokeAcc
 	// visit adds conversation id's result (its conversation in state st)
 	// to the report, in ID order.
 	visit := func(id int, cr *ConvResult, st flows.State) {
+		if id > holdCut && held == nil {
+			held = fx.snapshot()
+		}
 		for _, l := range []*Leg{&cr.Request, &cr.Response} {
 			for i := range l.Keys {
 				r.count(&l.Keys[i])
@@ -263,9 +269,6 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 			r.Classes[cls.Class]++
 			if r.toFix(cls.Class) {
 				fx.add(cr)
-				if id <= holdCut {
-					held.add(cr)
-				}
 			} else {
 				if cls.Class == ClassIntended {
 					fx.guard(cr)
@@ -362,6 +365,18 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		r.count(&kr)
 		hits.add(&kr, 0, false)
 	}
+	if held == nil {
+		held = fx.snapshot()
+	}
+	isAffected := func(id int) bool { return id/64 < len(affected) && affected[id/64]&(1<<(id%64)) != 0 }
+	classOf := func(id int) Class { return classNames[classes[id]] }
+	// The held-out check (its own change set and replay) runs on another
+	// core while the change sets are built and proved here; both only
+	// read the guards.
+	held.guards = fx.guards
+	var heldOut *HeldOut
+	var wg sync.WaitGroup
+	wg.Go(func() { heldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf) })
 	r.Rules = hits.list(j.Topology())
 	r.Broke = broke.list()
 	fx.build()
@@ -370,14 +385,6 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		cr.Denials = appendDenials(nil, cr)
 		cr.Fixes = fx.indexes(cr)
 	}
-	isAffected := func(id int) bool { return id/64 < len(affected) && affected[id/64]&(1<<(id%64)) != 0 }
-	classOf := func(id int) Class { return classNames[classes[id]] }
-	// The proof and the held-out check replay the affected conversations
-	// against two patched judges, independently: one of them on another core.
-	held.guards = fx.guards
-	var heldOut *HeldOut
-	var wg sync.WaitGroup
-	wg.Go(func() { heldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf) })
 	r.Proof = r.prove(j, rec, isAffected, classOf, r.toFix)
 	wg.Wait()
 	r.Proof.HeldOut = heldOut
