@@ -39,9 +39,8 @@ type Options struct {
 	Inputs []capture.FileInfo
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
-	// checkJSON caches the JSON of each distinct check (appendCheckJSON).
-	checkJSON  map[replay.Check][]byte
-	lastChecks [4]recentCheck
+	// checks caches the JSON of each distinct check (appendCheckJSON).
+	checks checkCache
 	// indented is the layout of the json document's conversations (one
 	// per goroutine, see eachListedOrdered).
 	indented *convLayout

@@ -87,6 +87,15 @@ func BenchmarkCheckConvJSON(b *testing.B) {
 			}
 		}
 	})
+	b.Run("fast-indented", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			for _, cr := range convs {
+				buf = o.appendCheckConvJSONIndented(buf[:0], cr)
+			}
+		}
+	})
 	b.Run("encoding-json", func(b *testing.B) {
 		b.ReportAllocs()
 		var buf bytes.Buffer
