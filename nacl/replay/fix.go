@@ -277,10 +277,6 @@ func (fx *fixer) candidates() []*candidate {
 			e.ICMPType, e.ICMPCode = k.icmpT, k.icmpC
 		}
 		addrs := slices.SortedFunc(maps.Keys(g.peers), netip.Addr.Compare)
-		var sb netipx.IPSetBuilder
-		for _, a := range addrs {
-			sb.Add(a)
-		}
 		prefixes := make([]netip.Prefix, 0, len(addrs))
 		if g.subOK {
 			prefixes = append(prefixes, g.sub)
@@ -288,12 +284,8 @@ func (fx *fixer) candidates() []*candidate {
 		} else if all, ok := fx.publicService(k, &e, addrs); ok {
 			prefixes = append(prefixes, all)
 			notes = append(notes, FixNote{Kind: NotePublicPeers, Subnet: all, Below: len(addrs)})
-		} else if set, err := sb.IPSet(); err == nil {
-			prefixes = set.Prefixes()
 		} else {
-			for _, a := range addrs {
-				prefixes = append(prefixes, HostPrefix(a))
-			}
+			prefixes = aggregate(prefixes, addrs)
 		}
 		subnets := slices.Sorted(maps.Keys(g.subnets))
 		i := 0 // prefixes and addrs are both sorted: walk them together
@@ -313,6 +305,22 @@ func (fx *fixer) candidates() []*candidate {
 		}
 	}
 	return out
+}
+
+// aggregate appends the fewest prefixes that hold exactly addrs (netipx),
+// or one host prefix per address if they cannot be aggregated.
+func aggregate(prefixes []netip.Prefix, addrs []netip.Addr) []netip.Prefix {
+	var sb netipx.IPSetBuilder
+	for _, a := range addrs {
+		sb.Add(a)
+	}
+	if set, err := sb.IPSet(); err == nil {
+		return append(prefixes, set.Prefixes()...)
+	}
+	for _, a := range addrs {
+		prefixes = append(prefixes, HostPrefix(a))
+	}
+	return prefixes
 }
 
 // cgnat is the shared address space of RFC 6598, private in practice.
