@@ -276,7 +276,10 @@ func (fx *fixer) candidates() []*candidate {
 		case nacl.ProtoICMP, nacl.ProtoICMPv6:
 			e.ICMPType, e.ICMPCode = k.icmpT, k.icmpC
 		}
-		addrs := slices.SortedFunc(maps.Keys(g.peers), netip.Addr.Compare)
+		// The peers are sorted only to be aggregated: one prefix holding
+		// them all (their subnet, the whole family) needs no order.
+		addrs := slices.Collect(maps.Keys(g.peers))
+		sorted := false
 		prefixes := make([]netip.Prefix, 0, len(addrs))
 		if g.subOK {
 			prefixes = append(prefixes, g.sub)
@@ -285,6 +288,8 @@ func (fx *fixer) candidates() []*candidate {
 			prefixes = append(prefixes, all)
 			notes = append(notes, FixNote{Kind: NotePublicPeers, Subnet: all, Below: len(addrs)})
 		} else {
+			slices.SortFunc(addrs, netip.Addr.Compare)
+			sorted = true
 			prefixes = aggregate(prefixes, addrs)
 		}
 		subnets := slices.Sorted(maps.Keys(g.subnets))
@@ -292,10 +297,17 @@ func (fx *fixer) candidates() []*candidate {
 		for _, p := range prefixes {
 			c := &candidate{key: k, e: e, profile: profile, notes: slices.Clone(notes), subnets: subnets}
 			c.e.CIDR = p
-			for i < len(addrs) && !p.Contains(addrs[i]) && addrs[i].Less(p.Addr()) {
+			if !sorted { // one prefix: the peers it holds, in any order
+				for _, a := range addrs {
+					if p.Contains(a) {
+						c.convs = append(c.convs, g.peers[a]...)
+					}
+				}
+			}
+			for i < len(addrs) && sorted && !p.Contains(addrs[i]) && addrs[i].Less(p.Addr()) {
 				i++
 			}
-			for i < len(addrs) && p.Contains(addrs[i]) {
+			for i < len(addrs) && sorted && p.Contains(addrs[i]) {
 				c.convs = append(c.convs, g.peers[addrs[i]]...)
 				i++
 			}
