@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -67,8 +68,21 @@ func (v *Diff) WriteJSON(w io.Writer) error {
 	return d.flush()
 }
 
-// WriteCSV prints the changes as CSV.
-func (v *Diff) WriteCSV(w io.Writer) error { return writeCSV(w, diffCSVHeader, v.rows()) }
+// WriteCSV prints the changes as CSV, a row at a time.
+func (v *Diff) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(diffCSVHeader); err != nil {
+		return err
+	}
+	var row [17]string
+	for _, c := range v.changes() {
+		if err := cw.Write(v.row(row[:0], c)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
 
 type diffSummaryJSON struct {
 	Conversations       int    `json:"conversations"`
@@ -199,19 +213,16 @@ func (v *Diff) allNotes() []string {
 var diffCSVHeader = []string{"conversation", "proto", "client", "client_port", "server", "server_port", "leg", "change", "packets",
 	"first", "first_file", "first_frame", "old_verdict", "old_checks", "new_verdict", "new_checks", "explanation"}
 
-func (v *Diff) rows() [][]string {
-	rows := make([][]string, 0, len(v.Diff.Changes))
-	for _, c := range v.changes() {
-		cp, sp := "", ""
-		if c.Conv.HasPorts() {
-			cp, sp = strconv.Itoa(int(c.Conv.Client.Port)), strconv.Itoa(int(c.Conv.Server.Port))
-		}
-		rows = append(rows, []string{strconv.Itoa(c.Conv.ID), flows.ProtoName(c.Conv.Proto), c.Conv.Client.Addr.String(), cp,
-			c.Conv.Server.Addr.String(), sp, string(c.Role), string(c.Kind), strconv.FormatUint(c.Packets, 10), v.Options.FormatTime(c.First),
-			v.Options.file(c.FirstFrame.File), strconv.FormatInt(c.FirstFrame.Frame, 10), string(c.OldVerdict), ChecksText(c.Old, true),
-			string(c.NewVerdict), ChecksText(c.New, true), v.explanation(c)})
+// row appends the CSV fields of change c (diffCSVHeader) to row.
+func (v *Diff) row(row []string, c *replay.Change) []string {
+	cp, sp := "", ""
+	if c.Conv.HasPorts() {
+		cp, sp = strconv.Itoa(int(c.Conv.Client.Port)), strconv.Itoa(int(c.Conv.Server.Port))
 	}
-	return rows
+	return append(row, strconv.Itoa(c.Conv.ID), flows.ProtoName(c.Conv.Proto), c.Conv.Client.Addr.String(), cp,
+		c.Conv.Server.Addr.String(), sp, string(c.Role), string(c.Kind), strconv.FormatUint(c.Packets, 10), v.Options.FormatTime(c.First),
+		v.Options.file(c.FirstFrame.File), strconv.FormatInt(c.FirstFrame.Frame, 10), string(c.OldVerdict), ChecksText(c.Old, true),
+		string(c.NewVerdict), ChecksText(c.New, true), v.explanation(c))
 }
 
 // WriteText prints the diff for people: the totals, what changed by
