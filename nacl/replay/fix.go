@@ -278,7 +278,7 @@ func (fx *fixer) candidates() []*candidate {
 		}
 		// The peers are sorted only to be aggregated: one prefix holding
 		// them all (their subnet, the whole family) needs no order.
-		addrs := slices.Collect(maps.Keys(g.peers))
+		addrs := slices.AppendSeq(make([]netip.Addr, 0, len(g.peers)), maps.Keys(g.peers))
 		sorted := false
 		prefixes := make([]netip.Prefix, 0, len(addrs))
 		if g.subOK {
