@@ -41,6 +41,8 @@ type Options struct {
 	phrases phraseCache
 	// checks caches the JSON of each distinct check (appendCheckJSON).
 	checks checkCache
+	// fileJSON caches the JSON strings of the file names (appendFileJSON).
+	fileJSON [][]byte
 	// indented is the layout of the json document's conversations (one
 	// per goroutine, see eachListedOrdered).
 	indented *convLayout

@@ -214,10 +214,25 @@ func (o *Options) appendFrameMember(b []byte, l *convLayout, name string, f flow
 	b = l.key(b, 2, false, name)
 	b = append(b, '{')
 	b = l.key(b, 3, true, "file")
-	b = appendJSONString(b, o.file(f.File), false)
+	b = o.appendFileJSON(b, f.File)
 	b = l.key(b, 3, false, "frame")
 	b = strconv.AppendInt(b, f.Frame, 10)
 	return l.close(b, 2, false, '}')
+}
+
+// appendFileJSON appends the name of file i (o.file) as a JSON string,
+// escaped once per file.
+func (o *Options) appendFileJSON(b []byte, i int) []byte {
+	if i < 0 || i >= len(o.Files) {
+		return append(b, `""`...)
+	}
+	if o.fileJSON == nil {
+		o.fileJSON = make([][]byte, len(o.Files))
+	}
+	if o.fileJSON[i] == nil {
+		o.fileJSON[i] = appendJSONString(nil, o.Files[i], false)
+	}
+	return append(b, o.fileJSON[i]...)
 }
 
 // maxCachedChecks bounds the check cache (distinct rules × subnets ×

@@ -171,7 +171,7 @@ func (v *Diff) appendChangeJSON(b []byte, c *replay.Change, l *convLayout) []byt
 	b = l.key(b, 1, false, "first_frame")
 	b = append(b, '{')
 	b = l.key(b, 2, true, "file")
-	b = appendJSONString(b, o.file(c.FirstFrame.File), false)
+	b = o.appendFileJSON(b, c.FirstFrame.File)
 	b = l.key(b, 2, false, "frame")
 	b = strconv.AppendInt(b, c.FirstFrame.Frame, 10)
 	b = l.close(b, 1, false, '}')
