@@ -1,8 +1,6 @@
 package render
 
 import (
-	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -136,24 +134,30 @@ func (o *Options) appendConvJSON(b []byte, cr *replay.ConvResult, l *convLayout)
 	}
 	b = l.close(b, 1, len(cr.Fixes) == 0, ']')
 	if cj := o.classJSON(cr.Class, cr.Conv); cj != nil {
-		// Only denied conversations have a class: encoding/json is cheap
-		// enough there, and keeps the shape in one place (ClassJSON).
 		b = l.key(b, 1, false, "class")
-		b = l.value(b, 1, func(b []byte) []byte { return appendMarshalled(b, cj) })
+		b = l.value(b, 1, func(b []byte) []byte { return appendClassJSON(b, cj) })
 	}
 	return l.close(b, 0, false, '}')
 }
 
-// appendMarshalled appends v as encoding/json writes it without HTML
-// escaping (as the check encoders are set up).
-func appendMarshalled(b []byte, v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return append(b, "null"...)
+// appendClassJSON appends j as encoding/json writes a ClassJSON (rule
+// and acl omitted when empty).
+func appendClassJSON(b []byte, j *ClassJSON) []byte {
+	b = append(b, `{"class":`...)
+	b = appendJSONString(b, j.Class, false)
+	b = append(b, `,"cause":`...)
+	b = appendJSONString(b, j.Cause, false)
+	if j.Rule != 0 {
+		b = append(b, `,"rule":`...)
+		b = strconv.AppendInt(b, int64(j.Rule), 10)
 	}
-	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+	if j.ACL != "" {
+		b = append(b, `,"acl":`...)
+		b = appendJSONString(b, j.ACL, false)
+	}
+	b = append(b, `,"detail":`...)
+	b = appendJSONString(b, j.Detail, false)
+	return append(b, '}')
 }
 
 // appendLegJSON appends o.legJSON(lg, ports) as encoding/json would,
