@@ -94,11 +94,11 @@ func runDiff(env *runEnv, args []string) int {
 		return fail(env, cmd, fmt.Errorf("--nacl-new: %w", err))
 	}
 	printPlacement(env, cmd, "--nacl-new: ", newPl, oldPl) // what placing the old ACLs did not say already
-	d, newRep, err := replay.CompareTopologies(oldTopo, newTopo, in.rec)
+	d, err := replay.CompareTopologies(oldTopo, newTopo, in.rec)
 	if err != nil {
 		return fail(env, cmd, err)
 	}
-	co := &checkOutput{env: env, in: in, rep: newRep, topo: newTopo, nano: in.anyNano(), sel: sel}
+	co := &checkOutput{env: env, in: in, topo: newTopo, nano: in.anyNano(), sel: sel}
 	ro := co.renderOptions()
 	w := bufio.NewWriter(env.stdout)
 	dv := render.Diff{Options: ro, Diff: d, OldName: *oldPath, NewName: *newPath, Notes: render.PlacementNotes(oldPl)}

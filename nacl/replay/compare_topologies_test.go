@@ -32,12 +32,12 @@ func TestCompareTopologies(t *testing.T) {
 	old := topo(ent(t, "in", 100, nacl.Allow, 6, "0.0.0.0/0", 443, 443), ent(t, "in", 110, nacl.Allow, 6, "0.0.0.0/0", 22, 22), out)
 	tight := topo(ent(t, "in", 100, nacl.Allow, 6, "0.0.0.0/0", 443, 443), out)
 
-	d, newRep, err := CompareTopologies(old, tight, rec)
+	d, err := CompareTopologies(old, tight, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if newRep == nil || newRep.Summary.Denied == 0 {
-		t.Fatalf("new report: %+v", newRep)
+	if d.New.Denied == 0 || d.Old.Denied != 0 || d.New.Conversations != 2 {
+		t.Fatalf("summaries: old %+v, new %+v", d.Old, d.New)
 	}
 	if len(d.Changes) == 0 || d.PacketsNewlyDenied == 0 || d.PacketsNewlyAllowed != 0 {
 		t.Fatalf("diff = %+v, want SSH newly denied", d)
@@ -47,7 +47,7 @@ func TestCompareTopologies(t *testing.T) {
 			t.Errorf("change %+v: only the SSH conversation should change", ch)
 		}
 	}
-	same, _, err := CompareTopologies(old, old, rec)
+	same, err := CompareTopologies(old, old, rec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/flowverify/flowverify/flows"
@@ -37,9 +36,12 @@ type Change struct {
 	Denial *Denial
 }
 
-// Diff compares two reports of the same recording.
+// Diff is what changes when a recording is judged by a new topology
+// instead of the old one.
 type Diff struct {
-	Old, New *Report
+	// Old and New sum up the recording judged by each topology, as a
+	// report's Summary does.
+	Old, New Summary
 	Changes  []Change
 	// NewlyDenied and NewlyAllowed count conversations with such a change.
 	NewlyDenied, NewlyAllowed int
@@ -49,60 +51,11 @@ type Diff struct {
 	UnattributedChanged uint64
 }
 
-// Compare returns the legs whose verdict changes from oldRep to newRep; both
-// reports must come from Summarize on the same Recording (or both be
-// materialised, as the tests' reference BuildReport makes them). Changes are ordered by conversation ID, request before
-// response, newly denied first.
-func Compare(oldRep, newRep *Report) (*Diff, error) {
-	if len(oldRep.Unattributed) != len(newRep.Unattributed) || (oldRep.lazy == nil) != (newRep.lazy == nil) ||
-		(oldRep.lazy == nil && len(oldRep.Conversations) != len(newRep.Conversations)) ||
-		(oldRep.lazy != nil && oldRep.lazy.rec != newRep.lazy.rec) {
-		return nil, fmt.Errorf("reports of different recordings: %d and %d conversations", oldRep.Summary.Conversations, newRep.Summary.Conversations)
-	}
-	d := &Diff{Old: oldRep, New: newRep}
-	if oldRep.lazy != nil {
-		ob := &convBuilder{j: oldRep.lazy.j, rec: oldRep.lazy.rec, rolesOnly: true}
-		nb := &convBuilder{j: newRep.lazy.j, rec: newRep.lazy.rec, rolesOnly: true}
-		for id := 1; id <= ob.rec.NumConversations(); id++ {
-			oc, ok := ob.result(id)
-			if !ok {
-				continue
-			}
-			nc, _ := nb.result(id)
-			d.compareConv(oc, nc, func() { nc.Denials = appendDenials(nc.Denials[:0], nc) }, func() *flows.Conversation {
-				c := &flows.Conversation{}
-				ob.rec.Conversation(id, c)
-				return c
-			})
-		}
-	} else {
-		for i, oc := range oldRep.Conversations {
-			nc := newRep.Conversations[i]
-			if oc.Conv.ID != nc.Conv.ID {
-				return nil, fmt.Errorf("reports of different recordings: conversation %d vs %d", oc.Conv.ID, nc.Conv.ID)
-			}
-			d.compareConv(oc, nc, func() {}, nil)
-		}
-	}
-	for i := range oldRep.Unattributed {
-		o, n := &oldRep.Unattributed[i], &newRep.Unattributed[i]
-		if (o.Judgement.Verdict == Deny) != (n.Judgement.Verdict == Deny) {
-			d.UnattributedChanged += o.Packets
-			if n.Judgement.Verdict == Deny {
-				d.PacketsNewlyDenied += o.Packets
-			} else {
-				d.PacketsNewlyAllowed += o.Packets
-			}
-		}
-	}
-	return d, nil
-}
-
-// compareConv adds the changes of one conversation; explain fills the
-// new result's explanations when needed, and full, when not nil, builds
-// the whole conversation for the changes (oc.Conv is then partial and
-// reused by the caller).
-func (d *Diff) compareConv(oc, nc *ConvResult, explain func(), full func() *flows.Conversation) {
+// compareConv adds the changes of one conversation. When rec is not nil,
+// oc.Conv is partial and reused by the caller (see Recording.roles) and
+// nc has no denials yet: the whole conversation id is then built from rec
+// for the changes, and nc's denials are filled when a leg is newly denied.
+func (d *Diff) compareConv(oc, nc *ConvResult, rec *Recording, id int) {
 	denied, allowed := false, false
 	var conv *flows.Conversation
 	explained := false
@@ -115,16 +68,17 @@ func (d *Diff) compareConv(oc, nc *ConvResult, explain func(), full func() *flow
 			}
 			if conv == nil {
 				conv = oc.Conv
-				if full != nil {
-					conv = full()
+				if rec != nil {
+					conv = &flows.Conversation{}
+					rec.Conversation(id, conv)
 				}
 			}
 			ch.Conv, ch.Role = conv, role
 			if kind == NewlyDenied {
 				denied = true
 				d.PacketsNewlyDenied += ch.Packets
-				if !explained {
-					explain()
+				if !explained && rec != nil {
+					nc.Denials = appendDenials(nc.Denials[:0], nc)
 					explained = true
 				}
 				if d := legDenial(nc.Denials, role); d != nil {
@@ -170,23 +124,100 @@ func compareLeg(ol, nl *Leg, kind ChangeKind) (Change, bool) {
 	return ch, found
 }
 
-// CompareTopologies judges rec with the old and the new topology (no
-// fixes: a diff shows none) and compares the two reports; it returns the
-// new report too (its inputs and conversations are the diff's context).
-func CompareTopologies(oldTopo, newTopo *Topology, rec *Recording) (*Diff, *Report, error) {
+// CompareTopologies judges rec with the old and the new topology and
+// returns what changes. It walks the recording once: the keys of each
+// conversation are read once and judged by both topologies, and only what
+// a diff shows is kept (the changes and the two summaries; no fixes, rule
+// hits or per-conversation results). Changes are ordered by conversation
+// ID, request before response, newly denied first.
+func CompareTopologies(oldTopo, newTopo *Topology, rec *Recording) (*Diff, error) {
+	return compareTopologies(oldTopo, newTopo, rec, defaultWorkers())
+}
+
+// diffChunk is what a worker of compareTopologies finds in a chunk of
+// conversations: a partial diff, summed up in ID order.
+type diffChunk struct{ d Diff }
+
+// compareTopologies is CompareTopologies on workers goroutines (the diff
+// is the same whatever the number).
+func compareTopologies(oldTopo, newTopo *Topology, rec *Recording, workers int) (*Diff, error) {
 	oldJudge, err := NewJudge(oldTopo)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	newJudge, err := NewJudge(newTopo)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	noFixes := ReportOptions{NoFixes: true}
-	oldRep, newRep := SummarizeWith(oldJudge, rec, noFixes), SummarizeWith(newJudge, rec, noFixes)
-	d, err := Compare(oldRep, newRep)
+	d := &Diff{Old: newSummary(rec), New: newSummary(rec)}
+	type pair struct {
+		cb     convBuilder
+		oc, nc ConvResult
+	}
+	pairs := make([]pair, max(workers, 1))
+	for w := range pairs {
+		pairs[w].cb = convBuilder{j: oldJudge, rec: rec, rolesOnly: true}
+	}
+	err = runOrdered(max(workers, 1), rec.NumConversations(), func() *diffChunk {
+		return &diffChunk{d: Diff{Old: Summary{ExemptBy: map[string]uint64{}, NotFilteredBy: map[string]uint64{}},
+			New: Summary{ExemptBy: map[string]uint64{}, NotFilteredBy: map[string]uint64{}}}}
+	}, func(w, lo, hi int, c *diffChunk) error {
+		p := &pairs[w]
+		for id := lo; id <= hi; id++ {
+			if !rec.hasKeys(id) {
+				continue
+			}
+			rec.roles(id, &p.cb.conv)
+			oc, nc := &p.oc, &p.nc
+			*oc = ConvResult{Conv: &p.cb.conv, Request: Leg{Keys: oc.Request.Keys}, Response: Leg{Keys: oc.Response.Keys}}
+			*nc = ConvResult{Conv: &p.cb.conv, Request: Leg{Keys: nc.Request.Keys}, Response: Leg{Keys: nc.Response.Keys}, Denials: nc.Denials[:0]}
+			p.cb.fillPair(id, oc, newJudge, nc, true)
+			c.d.Old.countConv(oc)
+			c.d.New.countConv(nc)
+			c.d.compareConv(oc, nc, rec, id)
+		}
+		return nil
+	}, func(c *diffChunk) error {
+		d.add(&c.d)
+		return nil
+	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return d, newRep, nil
+	for _, k := range rec.Unattributed() {
+		o, n := KeyResult{KeyStat: k, Judgement: oldJudge.Judge(&k.Key)}, KeyResult{KeyStat: k, Judgement: newJudge.Judge(&k.Key)}
+		d.Old.count(&o)
+		d.New.count(&n)
+		d.compareUnattributed(&o, &n)
+	}
+	return d, nil
+}
+
+// compareUnattributed adds the change of one key outside conversations
+// judged o by the old topology and n by the new one.
+func (d *Diff) compareUnattributed(o, n *KeyResult) {
+	if (o.Judgement.Verdict == Deny) == (n.Judgement.Verdict == Deny) {
+		return
+	}
+	d.UnattributedChanged += o.Packets
+	if n.Judgement.Verdict == Deny {
+		d.PacketsNewlyDenied += o.Packets
+	} else {
+		d.PacketsNewlyAllowed += o.Packets
+	}
+}
+
+// add adds partial diff p (of the conversations after d's) to d and
+// empties p for reuse.
+func (d *Diff) add(p *Diff) {
+	d.Old.add(&p.Old)
+	d.New.add(&p.New)
+	d.Changes = append(d.Changes, p.Changes...)
+	d.NewlyDenied += p.NewlyDenied
+	d.NewlyAllowed += p.NewlyAllowed
+	d.PacketsNewlyDenied += p.PacketsNewlyDenied
+	d.PacketsNewlyAllowed += p.PacketsNewlyAllowed
+	d.UnattributedChanged += p.UnattributedChanged
+	clear(p.Changes)
+	*p = Diff{Old: p.Old, New: p.New, Changes: p.Changes[:0]}
 }

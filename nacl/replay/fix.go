@@ -223,6 +223,24 @@ func (fx *fixer) add(cr *ConvResult) {
 	})
 }
 
+// snapshot returns a fixer holding fx's groups as they are now, as if
+// fed the same conversations (but no guards). Later adds to fx do not
+// change it: groups, peers and subnets are copied, and the ID lists share
+// storage only up to their current length, which fx appends after.
+func (fx *fixer) snapshot() *fixer {
+	s := &fixer{j: fx.j, groups: make(map[fixKey]*fixGroup, len(fx.groups)), order: slices.Clone(fx.order)}
+	for k, g := range fx.groups {
+		c := *g
+		c.peers = make(map[netip.Addr][]int, len(g.peers))
+		for a, ids := range g.peers {
+			c.peers[a] = ids[:len(ids):len(ids)]
+		}
+		c.subnets = maps.Clone(g.subnets)
+		s.groups[k] = &c
+	}
+	return s
+}
+
 // guard remembers the denied packets of a conversation that gets no fix.
 func (fx *fixer) guard(cr *ConvResult) {
 	eachDenied(cr, func(_ *Leg, kr *KeyResult, c *Check) {
@@ -258,11 +276,10 @@ func (fx *fixer) candidates() []*candidate {
 		case nacl.ProtoICMP, nacl.ProtoICMPv6:
 			e.ICMPType, e.ICMPCode = k.icmpT, k.icmpC
 		}
-		addrs := slices.SortedFunc(maps.Keys(g.peers), netip.Addr.Compare)
-		var sb netipx.IPSetBuilder
-		for _, a := range addrs {
-			sb.Add(a)
-		}
+		// The peers are sorted only to be aggregated: one prefix holding
+		// them all (their subnet, the whole family) needs no order.
+		addrs := slices.AppendSeq(make([]netip.Addr, 0, len(g.peers)), maps.Keys(g.peers))
+		sorted := false
 		prefixes := make([]netip.Prefix, 0, len(addrs))
 		if g.subOK {
 			prefixes = append(prefixes, g.sub)
@@ -270,22 +287,27 @@ func (fx *fixer) candidates() []*candidate {
 		} else if all, ok := fx.publicService(k, &e, addrs); ok {
 			prefixes = append(prefixes, all)
 			notes = append(notes, FixNote{Kind: NotePublicPeers, Subnet: all, Below: len(addrs)})
-		} else if set, err := sb.IPSet(); err == nil {
-			prefixes = set.Prefixes()
 		} else {
-			for _, a := range addrs {
-				prefixes = append(prefixes, HostPrefix(a))
-			}
+			slices.SortFunc(addrs, netip.Addr.Compare)
+			sorted = true
+			prefixes = aggregate(prefixes, addrs)
 		}
 		subnets := slices.Sorted(maps.Keys(g.subnets))
 		i := 0 // prefixes and addrs are both sorted: walk them together
 		for _, p := range prefixes {
 			c := &candidate{key: k, e: e, profile: profile, notes: slices.Clone(notes), subnets: subnets}
 			c.e.CIDR = p
-			for i < len(addrs) && !p.Contains(addrs[i]) && addrs[i].Less(p.Addr()) {
+			if !sorted { // one prefix: the peers it holds, in any order
+				for _, a := range addrs {
+					if p.Contains(a) {
+						c.convs = append(c.convs, g.peers[a]...)
+					}
+				}
+			}
+			for i < len(addrs) && sorted && !p.Contains(addrs[i]) && addrs[i].Less(p.Addr()) {
 				i++
 			}
-			for i < len(addrs) && p.Contains(addrs[i]) {
+			for i < len(addrs) && sorted && p.Contains(addrs[i]) {
 				c.convs = append(c.convs, g.peers[addrs[i]]...)
 				i++
 			}
@@ -295,6 +317,22 @@ func (fx *fixer) candidates() []*candidate {
 		}
 	}
 	return out
+}
+
+// aggregate appends the fewest prefixes that hold exactly addrs (netipx),
+// or one host prefix per address if they cannot be aggregated.
+func aggregate(prefixes []netip.Prefix, addrs []netip.Addr) []netip.Prefix {
+	var sb netipx.IPSetBuilder
+	for _, a := range addrs {
+		sb.Add(a)
+	}
+	if set, err := sb.IPSet(); err == nil {
+		return append(prefixes, set.Prefixes()...)
+	}
+	for _, a := range addrs {
+		prefixes = append(prefixes, HostPrefix(a))
+	}
+	return prefixes
 }
 
 // cgnat is the shared address space of RFC 6598, private in practice.

@@ -1,9 +1,11 @@
 package replay
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/flowverify/flowverify/nacl"
+	"github.com/flowverify/flowverify/pcaps"
 )
 
 func TestPickRuleNumber(t *testing.T) {
@@ -75,5 +77,55 @@ func TestClientRange(t *testing.T) {
 	}
 	if _, _, _, ok := clientRange([]uint16{80}); ok {
 		t.Error("port 80 fits an ephemeral profile")
+	}
+}
+
+// TestFixerSnapshot: a snapshot of a fixer taken part way holds what a
+// fixer fed only the conversations up to then holds, however many more
+// the first is fed afterwards, and builds the same change sets (the
+// held-out check learns from such a snapshot).
+func TestFixerSnapshot(t *testing.T) {
+	strict := &nacl.ACL{ID: "acl-strict", Entries: []nacl.Entry{ent(t, "in", 100, nacl.Allow, 6, "0.0.0.0/0", 22, 22),
+		ent(t, "out", 100, nacl.Allow, 6, "0.0.0.0/0", 1024, 65535)}}
+	fed := 0
+	for _, s := range pcaps.Samples {
+		j := mustJudge(t, simple(t, strict, "10.0.1.0/24", "2001:db8:10:1::/64"))
+		rep := BuildReport(j, recordSample(t, s.File))
+		var denied []*ConvResult
+		for _, cr := range rep.Conversations {
+			if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
+				denied = append(denied, cr)
+			}
+		}
+		if len(denied) < 2 {
+			continue
+		}
+		cut := len(denied) / 2
+		fx, ref := newFixer(j), newFixer(j)
+		var snap *fixer
+		for i, cr := range denied {
+			if i == cut {
+				snap = fx.snapshot()
+			}
+			fx.add(cr)
+			if i < cut {
+				ref.add(cr)
+			}
+			fed++
+		}
+		if !reflect.DeepEqual(snap.groups, ref.groups) || !reflect.DeepEqual(snap.order, ref.order) {
+			t.Fatalf("%s: the snapshot's groups differ from a fixer fed the first %d conversations", s.File, cut)
+		}
+		if len(fx.order) == len(snap.order) && reflect.DeepEqual(fx.groups, snap.groups) {
+			t.Logf("%s: the later conversations added nothing new", s.File)
+		}
+		snap.build()
+		ref.build()
+		if !reflect.DeepEqual(snap.fixes, ref.fixes) || !reflect.DeepEqual(snap.sets, ref.sets) {
+			t.Errorf("%s: the snapshot builds other fixes: %+v, want %+v", s.File, snap.fixes, ref.fixes)
+		}
+	}
+	if fed == 0 {
+		t.Fatal("no sample has denied conversations under the strict ACL")
 	}
 }

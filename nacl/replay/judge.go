@@ -6,8 +6,8 @@
 // (Recorder), turns them into a per-conversation report with the denied
 // checks of each broken conversation (Denials) and fix suggestions
 // (Summarize, which rebuilds the per-conversation results on demand so
-// that memory stays small on large captures) and compares two reports
-// (Compare). It returns data only: cmd/flowverify/render prints
+// that memory stays small on large captures) and compares the verdicts of
+// two topologies (CompareTopologies). It returns data only: cmd/flowverify/render prints
 // it (tables, JSON, sentences).
 package replay
 

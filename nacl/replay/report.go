@@ -225,13 +225,8 @@ func SummarizeEach(j *Judge, rec *Recording, observe func(*ConvResult)) *Report 
 
 func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	observe := o.Observe
-	r := &Report{FixAll: o.FixAll, Classes: map[Class]int{}}
+	r := &Report{FixAll: o.FixAll, Classes: map[Class]int{}, Summary: newSummary(rec)}
 	s := &r.Summary
-	s.Records, s.IP, s.NonIP, s.Undecodable = rec.Counts.Records, rec.Counts.IP, rec.Counts.NonIP, rec.Counts.Undecodable
-	s.OutsideWindow, s.Unattributed = rec.Counts.OutsideWindow, rec.Counts.Unattributed
-	s.Start, s.End = rec.Counts.Start, rec.Counts.End
-	s.Since, s.Until = rec.Since, rec.Until
-	s.ExemptBy, s.NotFilteredBy = map[string]uint64{}, map[string]uint64{}
 	fx := newFixer(j)
 	// The scanners are detected only if a denied conversation that
 	// worked needs them (see lazyScanners).
@@ -242,12 +237,18 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	classes := make([]uint8, n+1)
 	// The held-out check learns from the first 80% of the conversations
 	// (by ID, that is by time) and replays the rest.
-	held, holdCut := newFixer(j), n*4/5
+	// held is fx as it stood after the last conversation up to holdCut
+	// (a copy made when visit passes it, not a second fixer fed alongside).
+	var held *fixer
+	holdCut := n * 4 / 5
 	var hits ruleHits
 	var broke brokeAcc
 	// visit adds conversation id's result (its conversation in state st)
 	// to the report, in ID order.
 	visit := func(id int, cr *ConvResult, st flows.State) {
+		if id > holdCut && held == nil {
+			held = fx.snapshot()
+		}
 		for _, l := range []*Leg{&cr.Request, &cr.Response} {
 			for i := range l.Keys {
 				r.count(&l.Keys[i])
@@ -268,9 +269,6 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 			r.Classes[cls.Class]++
 			if r.toFix(cls.Class) {
 				fx.add(cr)
-				if id <= holdCut {
-					held.add(cr)
-				}
 			} else {
 				if cls.Class == ClassIntended {
 					fx.guard(cr)
@@ -367,6 +365,18 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		r.count(&kr)
 		hits.add(&kr, 0, false)
 	}
+	if held == nil {
+		held = fx.snapshot()
+	}
+	isAffected := func(id int) bool { return id/64 < len(affected) && affected[id/64]&(1<<(id%64)) != 0 }
+	classOf := func(id int) Class { return classNames[classes[id]] }
+	// The held-out check (its own change set and replay) runs on another
+	// core while the change sets are built and proved here; both only
+	// read the guards.
+	held.guards = fx.guards
+	var heldOut *HeldOut
+	var wg sync.WaitGroup
+	wg.Go(func() { heldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf) })
 	r.Rules = hits.list(j.Topology())
 	r.Broke = broke.list()
 	fx.build()
@@ -375,14 +385,6 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		cr.Denials = appendDenials(nil, cr)
 		cr.Fixes = fx.indexes(cr)
 	}
-	isAffected := func(id int) bool { return id/64 < len(affected) && affected[id/64]&(1<<(id%64)) != 0 }
-	classOf := func(id int) Class { return classNames[classes[id]] }
-	// The proof and the held-out check replay the affected conversations
-	// against two patched judges, independently: one of them on another core.
-	held.guards = fx.guards
-	var heldOut *HeldOut
-	var wg sync.WaitGroup
-	wg.Go(func() { heldOut = r.holdOut(j, rec, held, holdCut, isAffected, classOf) })
 	r.Proof = r.prove(j, rec, isAffected, classOf, r.toFix)
 	wg.Wait()
 	r.Proof.HeldOut = heldOut
@@ -391,6 +393,51 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 		r.lazy = &lazyReport{j: j, rec: rec, fx: fx, scanners: scanners, noFixes: o.NoFixes, affectedBits: affected}
 	}
 	return r
+}
+
+// countConv adds the keys of one conversation's result to the summary,
+// and the conversation to its conversations (and affected ones).
+func (s *Summary) countConv(cr *ConvResult) {
+	for _, l := range []*Leg{&cr.Request, &cr.Response} {
+		for i := range l.Keys {
+			s.count(&l.Keys[i])
+		}
+	}
+	s.Conversations++
+	if cr.Request.Denied > 0 || cr.Response.Denied > 0 {
+		s.Affected++
+	}
+}
+
+// add adds the counts of partial summary p (its conversations, keys and
+// reasons, not its record counts or bounds) to s and zeroes them in p.
+func (s *Summary) add(p *Summary) {
+	s.Evaluated += p.Evaluated
+	s.Tally.Packets += p.Tally.Packets
+	s.Allowed += p.Allowed
+	s.Denied += p.Denied
+	s.Exempt += p.Exempt
+	s.NotFiltered += p.NotFiltered
+	s.Uncertain += p.Uncertain
+	s.Conversations += p.Conversations
+	s.Affected += p.Affected
+	for r, n := range p.ExemptBy {
+		s.ExemptBy[r] += n
+	}
+	for r, n := range p.NotFilteredBy {
+		s.NotFilteredBy[r] += n
+	}
+	clear(p.ExemptBy)
+	clear(p.NotFilteredBy)
+	*p = Summary{ExemptBy: p.ExemptBy, NotFilteredBy: p.NotFilteredBy}
+}
+
+// newSummary returns the summary of rec before any key is judged: its
+// counts of records and packets, and its time bounds.
+func newSummary(rec *Recording) Summary {
+	return Summary{Records: rec.Counts.Records, IP: rec.Counts.IP, NonIP: rec.Counts.NonIP, Undecodable: rec.Counts.Undecodable,
+		OutsideWindow: rec.Counts.OutsideWindow, Unattributed: rec.Counts.Unattributed, Start: rec.Counts.Start, End: rec.Counts.End,
+		Since: rec.Since, Until: rec.Until, ExemptBy: map[string]uint64{}, NotFilteredBy: map[string]uint64{}}
 }
 
 // ClassGroup is a set of conversations of one class and cause.
@@ -421,8 +468,10 @@ func (r *Report) Fixed(c Class) bool { return r.toFix(c) }
 func (r *Report) toFix(c Class) bool { return c == ClassBreakage || (r.FixAll && c != "") }
 
 // count adds one judged key to the summary.
-func (r *Report) count(kr *KeyResult) {
-	s := &r.Summary
+func (r *Report) count(kr *KeyResult) { r.Summary.count(kr) }
+
+// count adds one judged key to the summary.
+func (s *Summary) count(kr *KeyResult) {
 	jd := &kr.Judgement
 	s.Evaluated += kr.Packets
 	s.Tally.add(jd.Verdict, kr.Packets, jd.Uncertain())
@@ -575,10 +624,13 @@ func (cb *convBuilder) result(id int) (*ConvResult, bool) {
 
 // fill judges the keys of conversation id into cr (whose Conv is set) and
 // sets its legs and status; reuse appends to the legs' Keys buffers.
-func (cb *convBuilder) fill(id int, cr *ConvResult, reuse bool) {
+func (cb *convBuilder) fill(id int, cr *ConvResult, reuse bool) { cb.fillPair(id, cr, nil, nil, reuse) }
+
+// fillPair is fill that, when other is not nil, also judges the same keys
+// with judge oj into other (whose Conv is cr.Conv): the keys are read
+// from the recording once for both.
+func (cb *convBuilder) fillPair(id int, cr *ConvResult, oj *Judge, other *ConvResult, reuse bool) {
 	c := cr.Conv
-	cr.Request.Role, cr.Request.From, cr.Request.To = RoleRequest, c.Client, c.Server
-	cr.Response.Role, cr.Response.From, cr.Response.To = RoleResponse, c.Server, c.Client
 	req, resp := uint8(0), uint8(1)
 	a, b := c.Client, c.Server
 	if c.ClientSide == flows.SideB {
@@ -586,17 +638,30 @@ func (cb *convBuilder) fill(id int, cr *ConvResult, reuse bool) {
 		a, b = c.Server, c.Client
 	}
 	acc := cb.rec.convs.get(id)
-	for _, l := range []struct {
-		leg  *Leg
-		side uint8
-	}{{&cr.Request, req}, {&cr.Response, resp}} {
-		cb.keys = cb.rec.appendKeys(cb.keys[:0], id, acc, l.side, c.Proto, a, b)
-		if !reuse {
-			l.leg.Keys = nil
+	for _, r := range []*ConvResult{cr, other} {
+		if r != nil {
+			r.Request.Role, r.Request.From, r.Request.To = RoleRequest, c.Client, c.Server
+			r.Response.Role, r.Response.From, r.Response.To = RoleResponse, c.Server, c.Client
 		}
-		fillLeg(cb.j, l.leg, cb.keys)
+	}
+	for _, side := range [2]uint8{req, resp} {
+		cb.keys = cb.rec.appendKeys(cb.keys[:0], id, acc, side, c.Proto, a, b)
+		l := &cr.Request
+		if side == resp {
+			l = &cr.Response
+		}
+		if !reuse {
+			l.Keys = nil
+		}
+		fillLeg(cb.j, l, cb.keys)
+		if other != nil {
+			fillLeg(oj, other.Leg(l.Role), cb.keys)
+		}
 	}
 	cr.Status = status(cr)
+	if other != nil {
+		other.Status = status(other)
+	}
 }
 
 // fillLeg judges keys into the leg and fills its counters.

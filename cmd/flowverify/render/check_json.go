@@ -39,9 +39,10 @@ type Options struct {
 	Inputs []capture.FileInfo
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
-	// checkJSON caches the JSON of each distinct check (appendCheckJSON).
-	checkJSON  map[replay.Check][]byte
-	lastChecks [4]recentCheck
+	// checks caches the JSON of each distinct check (appendCheckJSON).
+	checks checkCache
+	// fileJSON caches the JSON strings of the file names (appendFileJSON).
+	fileJSON [][]byte
 	// indented is the layout of the json document's conversations (one
 	// per goroutine, see eachListedOrdered).
 	indented *convLayout
@@ -301,6 +302,75 @@ type CheckReportJSON struct {
 	Notes []string      `json:"notes"`
 }
 
+// jsonDoc writes an indented JSON document (as WriteJSON indents it) a
+// member at a time, so that long arrays can be streamed between members.
+type jsonDoc struct {
+	w   io.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func newJSONDoc(w io.Writer) *jsonDoc {
+	d := &jsonDoc{w: w}
+	d.enc = json.NewEncoder(&d.buf)
+	d.enc.SetEscapeHTML(false)
+	return d
+}
+
+// value appends v indented as a member value at depth 1 (prefix "  ")
+// or an array element at depth 2 (prefix "    ").
+func (d *jsonDoc) value(v any, prefix string) error {
+	d.enc.SetIndent(prefix, "  ")
+	if err := d.enc.Encode(v); err != nil {
+		return err
+	}
+	d.buf.Truncate(d.buf.Len() - 1) // the Encoder's newline
+	return nil
+}
+
+// member appends the member name: v at depth 1 and its comma.
+func (d *jsonDoc) member(name string, v any) error {
+	d.buf.WriteString("  \"" + name + "\": ")
+	if err := d.value(v, "  "); err != nil {
+		return err
+	}
+	d.buf.WriteString(",\n")
+	return nil
+}
+
+// flush writes what was appended.
+func (d *jsonDoc) flush() error {
+	_, err := d.w.Write(d.buf.Bytes())
+	d.buf.Reset()
+	return err
+}
+
+// array streams the member name, an array whose elements elements
+// passes to emit, each rendered by the caller at depth 2 as ",\n    "
+// and the element (the first element's comma is left out).
+func (d *jsonDoc) array(name string, elements func(emit func([]byte) error) error) error {
+	d.buf.WriteString("  \"" + name + "\": [")
+	if err := d.flush(); err != nil {
+		return err
+	}
+	first := true
+	err := elements(func(b []byte) error {
+		if first && len(b) > 0 {
+			first, b = false, b[1:]
+		}
+		_, err := d.w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !first {
+		d.buf.WriteString("\n  ")
+	}
+	d.buf.WriteString("],\n")
+	return nil
+}
+
 // dirWord is "in" or "out".
 func dirWord(d nacl.Direction) string {
 	if d == nacl.Egress {
@@ -328,69 +398,30 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	for i := range r.Fixes {
 		fixes = append(fixes, NewFixJSON(&r.Fixes[i]))
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	// value appends v indented as a member value at depth 1 (prefix "  ")
-	// or an array element at depth 2 (prefix "    ").
-	value := func(v any, prefix string) error {
-		enc.SetIndent(prefix, "  ")
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		buf.Truncate(buf.Len() - 1) // the Encoder's newline
-		return nil
-	}
-	member := func(name string, v any) error {
-		buf.WriteString("  \"" + name + "\": ")
-		if err := value(v, "  "); err != nil {
-			return err
-		}
-		buf.WriteString(",\n")
-		return nil
-	}
-	flush := func() error {
-		_, err := w.Write(buf.Bytes())
-		buf.Reset()
+	d := newJSONDoc(w)
+	d.buf.WriteString("{\n")
+	if err := d.member("complete", head.Complete); err != nil {
 		return err
 	}
-	buf.WriteString("{\n")
-	if err := member("complete", head.Complete); err != nil {
+	if err := d.member("files", head.Files); err != nil {
 		return err
 	}
-	if err := member("files", head.Files); err != nil {
+	if err := d.member("topology", head.Topology); err != nil {
 		return err
 	}
-	if err := member("topology", head.Topology); err != nil {
+	if err := d.member("summary", head.Summary); err != nil {
 		return err
 	}
-	if err := member("summary", head.Summary); err != nil {
-		return err
-	}
-	buf.WriteString("  \"conversations\": [")
-	if err := flush(); err != nil {
-		return err
-	}
-	// Every conversation is rendered as ",\n    " and its indented
-	// object; the first one's comma is left out when it is written.
-	first := true
-	err := o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
-		return ow.appendCheckConvJSONIndented(append(b, ",\n    "...), cr)
-	}, func(b []byte) error {
-		if first && len(b) > 0 {
-			first, b = false, b[1:]
-		}
-		_, err := w.Write(b)
-		return err
+	// Every conversation is rendered as ",\n    " and its indented object.
+	err := d.array("conversations", func(emit func([]byte) error) error {
+		return o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
+			return ow.appendCheckConvJSONIndented(append(b, ",\n    "...), cr)
+		}, emit)
 	})
 	if err != nil {
 		return err
 	}
-	if !first {
-		buf.WriteString("\n  ")
-	}
-	buf.WriteString("],\n")
-	if err := member("fixes", fixes); err != nil {
+	if err := d.member("fixes", fixes); err != nil {
 		return err
 	}
 	fj := o.fixesJSON(r)
@@ -398,23 +429,23 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 		name string
 		v    any
 	}{{"headlines", fj.Headlines}, {"classes", fj.Classes}, {"fix_all", fj.FixAll}, {"change_sets", fj.ChangeSets}, {"proof", fj.Proof}, {"unfixed", fj.Unfixed}, {"broke", o.BrokeJSON(r)}, {"rules", o.RulesJSON(r)}} {
-		if err := member(m.name, m.v); err != nil {
+		if err := d.member(m.name, m.v); err != nil {
 			return err
 		}
 	}
-	buf.WriteString("  \"notes\": ")
-	if err := value(head.Notes, "  "); err != nil {
+	d.buf.WriteString("  \"notes\": ")
+	if err := d.value(head.Notes, "  "); err != nil {
 		return err
 	}
 	if tail != nil {
-		buf.WriteString(",\n")
-		if err := flush(); err != nil {
+		d.buf.WriteString(",\n")
+		if err := d.flush(); err != nil {
 			return err
 		}
 		if err := tail(w); err != nil {
 			return err
 		}
 	}
-	buf.WriteString("\n}\n")
-	return flush()
+	d.buf.WriteString("\n}\n")
+	return d.flush()
 }

@@ -1,8 +1,6 @@
 package render
 
 import (
-	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +35,8 @@ type convLayout struct {
 	in      *jsonIndenter
 	sub     [5]*jsonIndenter // sub[d] indents a compact value that starts at depth d
 	scratch []byte
+	// checks caches the indented checks (see appendLaidOutCheck).
+	checks checkCache
 }
 
 // newConvLayout returns an indented layout.
@@ -103,9 +103,9 @@ func (o *Options) appendConvJSON(b []byte, cr *replay.ConvResult, l *convLayout)
 	b = l.key(b, 1, false, "proto")
 	b = appendJSONString(b, flows.ProtoName(c.Proto), false)
 	b = l.key(b, 1, false, "client")
-	b = l.value(b, 1, func(b []byte) []byte { return appendEndpointJSON(b, c.Client, ports, false) })
+	b = l.appendLaidOutEndpoint(b, 1, c.Client, ports)
 	b = l.key(b, 1, false, "server")
-	b = l.value(b, 1, func(b []byte) []byte { return appendEndpointJSON(b, c.Server, ports, false) })
+	b = l.appendLaidOutEndpoint(b, 1, c.Server, ports)
 	b = l.key(b, 1, false, "state")
 	b = appendJSONString(b, string(c.State), false)
 	b = l.key(b, 1, false, "evidence")
@@ -134,24 +134,30 @@ func (o *Options) appendConvJSON(b []byte, cr *replay.ConvResult, l *convLayout)
 	}
 	b = l.close(b, 1, len(cr.Fixes) == 0, ']')
 	if cj := o.classJSON(cr.Class, cr.Conv); cj != nil {
-		// Only denied conversations have a class: encoding/json is cheap
-		// enough there, and keeps the shape in one place (ClassJSON).
 		b = l.key(b, 1, false, "class")
-		b = l.value(b, 1, func(b []byte) []byte { return appendMarshalled(b, cj) })
+		b = l.value(b, 1, func(b []byte) []byte { return appendClassJSON(b, cj) })
 	}
 	return l.close(b, 0, false, '}')
 }
 
-// appendMarshalled appends v as encoding/json writes it without HTML
-// escaping (as the check encoders are set up).
-func appendMarshalled(b []byte, v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return append(b, "null"...)
+// appendClassJSON appends j as encoding/json writes a ClassJSON (rule
+// and acl omitted when empty).
+func appendClassJSON(b []byte, j *ClassJSON) []byte {
+	b = append(b, `{"class":`...)
+	b = appendJSONString(b, j.Class, false)
+	b = append(b, `,"cause":`...)
+	b = appendJSONString(b, j.Cause, false)
+	if j.Rule != 0 {
+		b = append(b, `,"rule":`...)
+		b = strconv.AppendInt(b, int64(j.Rule), 10)
 	}
-	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+	if j.ACL != "" {
+		b = append(b, `,"acl":`...)
+		b = appendJSONString(b, j.ACL, false)
+	}
+	b = append(b, `,"detail":`...)
+	b = appendJSONString(b, j.Detail, false)
+	return append(b, '}')
 }
 
 // appendLegJSON appends o.legJSON(lg, ports) as encoding/json would,
@@ -159,9 +165,9 @@ func appendMarshalled(b []byte, v any) []byte {
 func (o *Options) appendLegJSON(b []byte, lg *replay.Leg, ports bool, l *convLayout) []byte {
 	b = append(b, '{')
 	b = l.key(b, 2, true, "from")
-	b = l.value(b, 2, func(b []byte) []byte { return appendEndpointJSON(b, lg.From, ports, false) })
+	b = l.appendLaidOutEndpoint(b, 2, lg.From, ports)
 	b = l.key(b, 2, false, "to")
-	b = l.value(b, 2, func(b []byte) []byte { return appendEndpointJSON(b, lg.To, ports, false) })
+	b = l.appendLaidOutEndpoint(b, 2, lg.To, ports)
 	b = l.key(b, 2, false, "verdict")
 	if lg.Verdict == "" {
 		b = append(b, `"none"`...)
@@ -176,7 +182,7 @@ func (o *Options) appendLegJSON(b []byte, lg *replay.Leg, ports bool, l *convLay
 	b = append(b, '[')
 	for i := range lg.Checks {
 		b = l.elem(b, 3, i == 0)
-		b = l.value(b, 3, func(b []byte) []byte { return o.appendCachedCheckJSON(b, &lg.Checks[i]) })
+		b = o.appendLaidOutCheck(b, l, 3, &lg.Checks[i])
 	}
 	b = l.close(b, 2, len(lg.Checks) == 0, ']')
 	for _, m := range [...]struct {
@@ -212,52 +218,122 @@ func (o *Options) appendFrameMember(b []byte, l *convLayout, name string, f flow
 	b = l.key(b, 2, false, name)
 	b = append(b, '{')
 	b = l.key(b, 3, true, "file")
-	b = appendJSONString(b, o.file(f.File), false)
+	b = o.appendFileJSON(b, f.File)
 	b = l.key(b, 3, false, "frame")
 	b = strconv.AppendInt(b, f.Frame, 10)
 	return l.close(b, 2, false, '}')
+}
+
+// appendFileJSON appends the name of file i (o.file) as a JSON string,
+// escaped once per file.
+func (o *Options) appendFileJSON(b []byte, i int) []byte {
+	if i < 0 || i >= len(o.Files) {
+		return append(b, `""`...)
+	}
+	if o.fileJSON == nil {
+		o.fileJSON = make([][]byte, len(o.Files))
+	}
+	if o.fileJSON[i] == nil {
+		o.fileJSON[i] = appendJSONString(nil, o.Files[i], false)
+	}
+	return append(b, o.fileJSON[i]...)
 }
 
 // maxCachedChecks bounds the check cache (distinct rules × subnets ×
 // directions: a few hundred in practice).
 const maxCachedChecks = 1 << 14
 
-// appendCachedCheckJSON is appendCheckJSON, remembering each distinct
-// check's bytes (every conversation of a capture meets the same few rules).
-func (o *Options) appendCachedCheckJSON(b []byte, c *replay.Check) []byte {
-	// The last checks met first: comparing is cheaper than hashing strings.
-	for i := range o.lastChecks {
-		if l := &o.lastChecks[i]; l.json != nil && l.check == *c {
-			return append(b, l.json...)
-		}
-	}
-	if js, ok := o.checkJSON[*c]; ok {
-		o.rememberCheck(c, js)
-		return append(b, js...)
-	}
-	start := len(b)
-	b = appendCheckJSON(b, c)
-	if o.checkJSON == nil {
-		o.checkJSON = map[replay.Check][]byte{}
-	}
-	js := append([]byte(nil), b[start:]...)
-	if len(o.checkJSON) < maxCachedChecks {
-		o.checkJSON[*c] = js
-	}
-	o.rememberCheck(c, js)
-	return b
+// checkCache remembers the JSON of each distinct check (every
+// conversation of a capture meets the same few rules).
+type checkCache struct {
+	// last are the checks met last: comparing is cheaper than hashing strings.
+	last [4]recentCheck
+	m    map[replay.Check][]byte
 }
 
-// recentCheck is one entry of Options.lastChecks.
+// recentCheck is one entry of checkCache.last.
 type recentCheck struct {
 	check replay.Check
 	json  []byte
 }
 
-// rememberCheck makes c the most recent check.
-func (o *Options) rememberCheck(c *replay.Check, js []byte) {
-	copy(o.lastChecks[1:], o.lastChecks[:len(o.lastChecks)-1])
-	o.lastChecks[0] = recentCheck{*c, js}
+// get returns the JSON remembered for c.
+func (cc *checkCache) get(c *replay.Check) ([]byte, bool) {
+	for i := range cc.last {
+		if l := &cc.last[i]; l.json != nil && l.check == *c {
+			return l.json, true
+		}
+	}
+	js, ok := cc.m[*c]
+	if ok {
+		cc.remember(c, js)
+	}
+	return js, ok
+}
+
+// put remembers js (copied) as the JSON of c.
+func (cc *checkCache) put(c *replay.Check, js []byte) {
+	js = append([]byte(nil), js...)
+	if cc.m == nil {
+		cc.m = map[replay.Check][]byte{}
+	}
+	if len(cc.m) < maxCachedChecks {
+		cc.m[*c] = js
+	}
+	cc.remember(c, js)
+}
+
+// remember makes c the most recent check.
+func (cc *checkCache) remember(c *replay.Check, js []byte) {
+	copy(cc.last[1:], cc.last[:len(cc.last)-1])
+	cc.last[0] = recentCheck{*c, js}
+}
+
+// appendCachedCheckJSON is appendCheckJSON, remembering each distinct
+// check's bytes.
+func (o *Options) appendCachedCheckJSON(b []byte, c *replay.Check) []byte {
+	if js, ok := o.checks.get(c); ok {
+		return append(b, js...)
+	}
+	start := len(b)
+	b = appendCheckJSON(b, c)
+	o.checks.put(c, b[start:])
+	return b
+}
+
+// appendLaidOutCheck appends check c as an array element at depth d laid
+// out by l, remembering the indented bytes too (l's checks hold those of
+// one depth only: checks appear at one depth).
+func (o *Options) appendLaidOutCheck(b []byte, l *convLayout, d int, c *replay.Check) []byte {
+	if l.in == nil {
+		return o.appendCachedCheckJSON(b, c)
+	}
+	if js, ok := l.checks.get(c); ok {
+		return append(b, js...)
+	}
+	start := len(b)
+	b = l.value(b, d, func(b []byte) []byte { return o.appendCachedCheckJSON(b, c) })
+	l.checks.put(c, b[start:])
+	return b
+}
+
+// appendLaidOutEndpoint appends e (as appendEndpointJSON writes it) as a
+// value at depth d laid out by l: indented directly, not compact then
+// indented.
+func (l *convLayout) appendLaidOutEndpoint(b []byte, d int, e flows.Endpoint, ports bool) []byte {
+	if l.in == nil {
+		return appendEndpointJSON(b, e, ports, false)
+	}
+	// The address as appendEndpointJSON writes it: between `{"addr":` and `}`.
+	l.scratch = appendEndpointJSON(l.scratch[:0], e, false, false)
+	b = append(b, '{')
+	b = l.key(b, d+1, true, "addr")
+	b = append(b, l.scratch[len(`{"addr":`):len(l.scratch)-1]...)
+	if ports {
+		b = l.key(b, d+1, false, "port")
+		b = strconv.AppendUint(b, uint64(e.Port), 10)
+	}
+	return l.close(b, d, false, '}')
 }
 
 // appendCheckJSON appends NewCheckJSON(c) as encoding/json would.

@@ -62,8 +62,13 @@ func TestCheckConvJSONFast(t *testing.T) {
 			odd.Response.Verdict = ""
 			odd.Response.FirstDenied = time.Date(12000, 1, 1, 0, 0, 0, 5, time.UTC)
 			odd.Fixes = []int{3, 1}
+			// A class without a rule (rule and acl omitted), then one
+			// whose rule's ACL needs escaping.
+			odd.Class = replay.Classification{Class: "weird <class>", Cause: replay.CauseExplicitDeny}
 			checkConvJSONEqual(t, &Options{}, &odd)
-			n++
+			odd.Class.Cause, odd.Class.Check = replay.CauseHandshake, &odd.Request.Checks[0]
+			checkConvJSONEqual(t, &Options{}, &odd)
+			n += 2
 			break
 		}
 	}
@@ -84,6 +89,15 @@ func BenchmarkCheckConvJSON(b *testing.B) {
 		for b.Loop() {
 			for _, cr := range convs {
 				buf = o.appendCheckConvJSON(buf[:0], cr)
+			}
+		}
+	})
+	b.Run("fast-indented", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			for _, cr := range convs {
+				buf = o.appendCheckConvJSONIndented(buf[:0], cr)
 			}
 		}
 	})

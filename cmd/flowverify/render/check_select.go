@@ -68,7 +68,7 @@ func (o *Options) eachListedOrdered(r *replay.Report, render func(ow *Options, c
 	opts := make([]*Options, workers)
 	for i := range opts {
 		ow := *o
-		ow.phrases, ow.checkJSON, ow.lastChecks, ow.indented = nil, nil, [len(o.lastChecks)]recentCheck{}, nil
+		ow.phrases, ow.checks, ow.indented, ow.fileJSON = nil, checkCache{}, nil, nil
 		opts[i] = &ow
 	}
 	m := o.Select.Match

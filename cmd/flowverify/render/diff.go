@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -30,27 +31,57 @@ func (v *Diff) explanation(c *replay.Change) string {
 	return sentence(c.Conv, c.Denial, v.Options.phrases)
 }
 
-// WriteJSON prints the diff as one indented JSON document.
-func (v *Diff) WriteJSON(w io.Writer) error { return WriteJSON(w, v.document()) }
+// WriteJSON prints the diff as one indented JSON document (members old,
+// new, complete, files, summary, by_rule, changes and notes), the changes
+// streamed one at a time by the fast encoder.
+func (v *Diff) WriteJSON(w io.Writer) error {
+	d := newJSONDoc(w)
+	d.buf.WriteString("{\n")
+	for _, m := range []struct {
+		name string
+		v    any
+	}{{"old", v.OldName}, {"new", v.NewName}, {"complete", v.Options.complete()}, {"files", v.Options.filesJSON()},
+		{"summary", v.summary()}, {"by_rule", v.byRule()}} {
+		if err := d.member(m.name, m.v); err != nil {
+			return err
+		}
+	}
+	err := d.array("changes", func(emit func([]byte) error) error {
+		l := newConvLayout("    ", "  ")
+		var b []byte
+		for _, c := range v.changes() {
+			b = v.appendChangeJSON(append(b[:0], ",\n    "...), c, l)
+			if err := emit(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	d.buf.WriteString("  \"notes\": ")
+	if err := d.value(v.allNotes(), "  "); err != nil {
+		return err
+	}
+	d.buf.WriteString("\n}\n")
+	return d.flush()
+}
 
-// WriteCSV prints the changes as CSV.
-func (v *Diff) WriteCSV(w io.Writer) error { return writeCSV(w, diffCSVHeader, v.rows()) }
-
-type diffChangeJSON struct {
-	Conversation int          `json:"conversation"`
-	Proto        string       `json:"proto"`
-	Client       EndpointJSON `json:"client"`
-	Server       EndpointJSON `json:"server"`
-	Leg          string       `json:"leg"`
-	Change       string       `json:"change"`
-	Packets      uint64       `json:"packets"`
-	First        string       `json:"first"`
-	FirstFrame   FrameJSON    `json:"first_frame"`
-	OldVerdict   string       `json:"old_verdict"`
-	NewVerdict   string       `json:"new_verdict"`
-	OldChecks    []CheckJSON  `json:"old_checks"`
-	NewChecks    []CheckJSON  `json:"new_checks"`
-	Explanation  string       `json:"explanation,omitempty"`
+// WriteCSV prints the changes as CSV, a row at a time.
+func (v *Diff) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(diffCSVHeader); err != nil {
+		return err
+	}
+	var row [17]string
+	for _, c := range v.changes() {
+		if err := cw.Write(v.row(row[:0], c)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 type diffSummaryJSON struct {
@@ -62,17 +93,6 @@ type diffSummaryJSON struct {
 	PacketsNewlyAllowed uint64 `json:"packets_newly_allowed"`
 	DeniedOld           uint64 `json:"denied_old"`
 	DeniedNew           uint64 `json:"denied_new"`
-}
-
-type diffDocument struct {
-	Old      string           `json:"old"`
-	New      string           `json:"new"`
-	Complete bool             `json:"complete"`
-	Files    []FileJSON       `json:"files"`
-	Summary  diffSummaryJSON  `json:"summary"`
-	ByRule   []diffRuleJSON   `json:"by_rule"`
-	Changes  []diffChangeJSON `json:"changes"`
-	Notes    []string         `json:"notes"`
 }
 
 // diffRuleJSON is the changes one rule explains (see replay.ChangeRule).
@@ -112,68 +132,97 @@ func (v *Diff) changes() []*replay.Change {
 
 // WriteJSONL prints one JSON object per change.
 func (v *Diff) WriteJSONL(w io.Writer) error {
-	jl := newJSONLines(w)
+	var b []byte
+	l := &convLayout{}
 	for _, c := range v.changes() {
-		if err := jl.write(v.changeJSON(c)); err != nil {
+		b = append(v.appendChangeJSON(b[:0], c, l), '\n')
+		if _, err := w.Write(b); err != nil {
 			return err
 		}
 	}
 	return v.Options.WriteIncompleteJSONL(w)
 }
 
-func (v *Diff) changeJSON(c *replay.Change) diffChangeJSON {
-	cj := NewConvJSONEndpoints(c.Conv)
-	return diffChangeJSON{Conversation: c.Conv.ID, Proto: flows.ProtoName(c.Conv.Proto),
-		Client: cj[0], Server: cj[1], Leg: string(c.Role), Change: string(c.Kind), Packets: c.Packets, First: v.Options.FormatTime(c.First),
-		FirstFrame: FrameJSON{File: v.file(c.FirstFrame.File), Frame: c.FirstFrame.Frame},
-		OldVerdict: string(c.OldVerdict), NewVerdict: string(c.NewVerdict),
-		OldChecks: ChecksJSON(c.Old), NewChecks: ChecksJSON(c.New), Explanation: v.explanation(c)}
+// appendChangeJSON appends one change's JSON object laid out by l (its
+// members at depth 1): conversation, proto, client, server, leg, change,
+// packets, first, first_frame, old_verdict, new_verdict, old_checks,
+// new_checks and explanation (when there is one), as encoding/json
+// would write them (diff_test.go compares both).
+func (v *Diff) appendChangeJSON(b []byte, c *replay.Change, l *convLayout) []byte {
+	o, conv := v.Options, c.Conv
+	ports := conv.HasPorts()
+	b = append(b, '{')
+	b = l.key(b, 1, true, "conversation")
+	b = strconv.AppendInt(b, int64(conv.ID), 10)
+	b = l.key(b, 1, false, "proto")
+	b = appendJSONString(b, flows.ProtoName(conv.Proto), false)
+	b = l.key(b, 1, false, "client")
+	b = l.appendLaidOutEndpoint(b, 1, conv.Client, ports)
+	b = l.key(b, 1, false, "server")
+	b = l.appendLaidOutEndpoint(b, 1, conv.Server, ports)
+	b = l.key(b, 1, false, "leg")
+	b = appendJSONString(b, string(c.Role), false)
+	b = l.key(b, 1, false, "change")
+	b = appendJSONString(b, string(c.Kind), false)
+	b = l.key(b, 1, false, "packets")
+	b = strconv.AppendUint(b, c.Packets, 10)
+	b = l.key(b, 1, false, "first")
+	b = appendRFC3339JSON(b, c.First, o.Nano)
+	b = l.key(b, 1, false, "first_frame")
+	b = append(b, '{')
+	b = l.key(b, 2, true, "file")
+	b = o.appendFileJSON(b, c.FirstFrame.File)
+	b = l.key(b, 2, false, "frame")
+	b = strconv.AppendInt(b, c.FirstFrame.Frame, 10)
+	b = l.close(b, 1, false, '}')
+	b = l.key(b, 1, false, "old_verdict")
+	b = appendJSONString(b, string(c.OldVerdict), false)
+	b = l.key(b, 1, false, "new_verdict")
+	b = appendJSONString(b, string(c.NewVerdict), false)
+	for _, m := range [2]struct {
+		name   string
+		checks []replay.Check
+	}{{"old_checks", c.Old}, {"new_checks", c.New}} {
+		b = l.key(b, 1, false, m.name)
+		b = append(b, '[')
+		for i := range m.checks {
+			b = l.elem(b, 2, i == 0)
+			b = o.appendLaidOutCheck(b, l, 2, &m.checks[i])
+		}
+		b = l.close(b, 1, len(m.checks) == 0, ']')
+	}
+	if e := v.explanation(c); e != "" {
+		b = l.key(b, 1, false, "explanation")
+		b = appendJSONString(b, e, false)
+	}
+	return l.close(b, 0, false, '}')
 }
 
 func (v *Diff) summary() diffSummaryJSON {
 	d := v.Diff
-	return diffSummaryJSON{Conversations: d.New.Summary.Conversations, Evaluated: d.New.Summary.Evaluated,
+	return diffSummaryJSON{Conversations: d.New.Conversations, Evaluated: d.New.Evaluated,
 		NewlyDenied: d.NewlyDenied, NewlyAllowed: d.NewlyAllowed, PacketsNewlyDenied: d.PacketsNewlyDenied,
-		PacketsNewlyAllowed: d.PacketsNewlyAllowed, DeniedOld: d.Old.Summary.Denied, DeniedNew: d.New.Summary.Denied}
-}
-
-func (v *Diff) document() diffDocument {
-	doc := diffDocument{Old: v.OldName, New: v.NewName, Complete: v.Options.complete(), Files: v.Options.filesJSON(), Summary: v.summary(),
-		ByRule: v.byRule(), Changes: []diffChangeJSON{}, Notes: v.allNotes()}
-	for _, c := range v.changes() {
-		doc.Changes = append(doc.Changes, v.changeJSON(c))
-	}
-	return doc
+		PacketsNewlyAllowed: d.PacketsNewlyAllowed, DeniedOld: d.Old.Denied, DeniedNew: d.New.Denied}
 }
 
 func (v *Diff) allNotes() []string {
 	out := append([]string{}, v.Notes...)
-	return append(out, reportNotes(&v.Diff.New.Summary)...)
-}
-
-func (v *Diff) file(i int) string {
-	if i >= 0 && i < len(v.Options.Files) {
-		return v.Options.Files[i]
-	}
-	return ""
+	return append(out, reportNotes(&v.Diff.New)...)
 }
 
 var diffCSVHeader = []string{"conversation", "proto", "client", "client_port", "server", "server_port", "leg", "change", "packets",
 	"first", "first_file", "first_frame", "old_verdict", "old_checks", "new_verdict", "new_checks", "explanation"}
 
-func (v *Diff) rows() [][]string {
-	rows := make([][]string, 0, len(v.Diff.Changes))
-	for _, c := range v.changes() {
-		cp, sp := "", ""
-		if c.Conv.HasPorts() {
-			cp, sp = strconv.Itoa(int(c.Conv.Client.Port)), strconv.Itoa(int(c.Conv.Server.Port))
-		}
-		rows = append(rows, []string{strconv.Itoa(c.Conv.ID), flows.ProtoName(c.Conv.Proto), c.Conv.Client.Addr.String(), cp,
-			c.Conv.Server.Addr.String(), sp, string(c.Role), string(c.Kind), strconv.FormatUint(c.Packets, 10), v.Options.FormatTime(c.First),
-			v.file(c.FirstFrame.File), strconv.FormatInt(c.FirstFrame.Frame, 10), string(c.OldVerdict), ChecksText(c.Old, true),
-			string(c.NewVerdict), ChecksText(c.New, true), v.explanation(c)})
+// row appends the CSV fields of change c (diffCSVHeader) to row.
+func (v *Diff) row(row []string, c *replay.Change) []string {
+	cp, sp := "", ""
+	if c.Conv.HasPorts() {
+		cp, sp = strconv.Itoa(int(c.Conv.Client.Port)), strconv.Itoa(int(c.Conv.Server.Port))
 	}
-	return rows
+	return append(row, strconv.Itoa(c.Conv.ID), flows.ProtoName(c.Conv.Proto), c.Conv.Client.Addr.String(), cp,
+		c.Conv.Server.Addr.String(), sp, string(c.Role), string(c.Kind), strconv.FormatUint(c.Packets, 10), v.Options.FormatTime(c.First),
+		v.Options.file(c.FirstFrame.File), strconv.FormatInt(c.FirstFrame.Frame, 10), string(c.OldVerdict), ChecksText(c.Old, true),
+		string(c.NewVerdict), ChecksText(c.New, true), v.explanation(c))
 }
 
 // WriteText prints the diff for people: the totals, what changed by
@@ -222,7 +271,7 @@ func (v *Diff) WriteText(w io.Writer) error {
 			ports := c.Conv.HasPorts()
 			fmt.Fprintf(&b, "#%d %s %s -> %s, %s leg: %d packets, first at %s (%s frame %d)\n", c.Conv.ID, flows.ProtoName(c.Conv.Proto),
 				endpoint(c.Conv.Client, ports), endpoint(c.Conv.Server, ports),
-				c.Role, c.Packets, v.Options.FormatTime(c.First), v.file(c.FirstFrame.File), c.FirstFrame.Frame)
+				c.Role, c.Packets, v.Options.FormatTime(c.First), v.Options.file(c.FirstFrame.File), c.FirstFrame.Frame)
 			fmt.Fprintf(&b, "  old: %s %s\n  new: %s %s\n", c.OldVerdict, ChecksText(c.Old, true), c.NewVerdict, ChecksText(c.New, true))
 			if e := v.explanation(c); e != "" {
 				fmt.Fprintf(&b, "  %s\n", e)
