@@ -33,10 +33,7 @@ func (o *Options) WriteCheckCSV(w *bufio.Writer, r *replay.Report) error {
 	}
 	return o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
 		return ow.appendCheckCSVRecord(b, r, cr)
-	}, func(b []byte) error {
-		_, err := w.Write(b)
-		return err
-	})
+	}, func(b []byte, safe bool) error { return writeListed(w, o.Term, b, safe) })
 }
 
 // appendCheckCSVRecord appends the CSV record of one conversation (see
