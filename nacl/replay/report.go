@@ -667,9 +667,8 @@ func (cb *convBuilder) fillPair(id int, cr *ConvResult, oj *Judge, other *ConvRe
 // fillLeg judges keys into the leg and fills its counters.
 func fillLeg(j *Judge, l *Leg, keys []KeyStat) {
 	var rep, firstDenied *KeyResult
-	l.Keys = l.Keys[:0]
+	l.Keys = l.Keys[:0] // an empty leg keeps its buffer for the next conversation
 	if len(keys) == 0 {
-		l.Keys = nil
 		return
 	}
 	for i := range keys {
