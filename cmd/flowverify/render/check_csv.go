@@ -56,8 +56,8 @@ func (o *Options) appendCheckCSVRecord(b []byte, r *replay.Report, cr *replay.Co
 		b = append(b, ',')
 		start := len(b)
 		b = quoteCSVTail(appendChecks(b, l.Checks, true), start)
-		b = strconv.AppendUint(append(b, ','), l.Packets, 10)
-		b = strconv.AppendUint(append(b, ','), l.Denied, 10)
+		b = appendCount(append(b, ','), l.Packets)
+		b = appendCount(append(b, ','), l.Denied)
 	}
 	// The first denied packet of either leg (the earlier time as printed).
 	var fd string

@@ -140,6 +140,16 @@ func (o *Options) appendConvJSON(b []byte, cr *replay.ConvResult, l *convLayout)
 	return l.close(b, 0, false, '}')
 }
 
+// appendCount appends n in decimal, as strconv.AppendUint does: a leg's
+// counters are mostly 0 or 1 (a flood's conversations hold one packet),
+// written as one byte without a call.
+func appendCount(b []byte, n uint64) []byte {
+	if n < 10 {
+		return append(b, byte('0'+n))
+	}
+	return strconv.AppendUint(b, n, 10)
+}
+
 // appendClassJSON appends j as encoding/json writes a ClassJSON (rule
 // and acl omitted when empty).
 func appendClassJSON(b []byte, j *ClassJSON) []byte {
@@ -191,7 +201,7 @@ func (o *Options) appendLegJSON(b []byte, lg *replay.Leg, ports bool, l *convLay
 	}{{"packets", lg.Packets}, {"allowed", lg.Allowed}, {"denied", lg.Denied}, {"exempt", lg.Exempt},
 		{"not_filtered", lg.NotFiltered}, {"uncertain", lg.Uncertain}, {"icmp_errors", lg.ICMPErrors}} {
 		b = l.key(b, 2, false, m.name)
-		b = strconv.AppendUint(b, m.n, 10)
+		b = appendCount(b, m.n)
 	}
 	b = o.appendTimeMember(b, l, "first", lg.First)
 	if lg.Packets > 0 {
