@@ -227,6 +227,10 @@ func (o *checkOutput) renderOptions() *render.Options {
 
 // write prints the report; with --packets, pass2 streams the packets.
 func (o *checkOutput) write(format string, packets bool, pass2 func(emit func(*capture.Packet, replay.PacketResult) error) error) error {
-	c := render.Check{Options: o.renderOptions(), Report: o.rep, Topology: o.topo, Table: o.table}
+	ro := o.renderOptions()
+	// o.w buffers standard output: listing chunks found safe may go
+	// straight to its TermWriter.
+	ro.Term, _ = o.env.stdout.(*render.TermWriter)
+	c := render.Check{Options: ro, Report: o.rep, Topology: o.topo, Table: o.table}
 	return c.Write(o.w, format, packets, pass2)
 }

@@ -168,6 +168,13 @@ func (j *Judge) dhcpServiceEnd(a netip.Addr) bool {
 // IPv4-mapped IPv6 address (::ffff:169.254.1.1) is an IPv6 address outside
 // fe80::/10, so it is not link-scoped (netip's predicates unmap it first).
 func isLinkScoped(a netip.Addr) bool {
+	if a.Is4() {
+		// Judge asks for both ends of every key: IPv4 is tested on its
+		// four bytes (169.254/16, 224.0.0/24, 0.0.0.0, 255.255.255.255),
+		// the same answer as netip's predicates below give.
+		b := a.As4()
+		return (b[0] == 169 && b[1] == 254) || (b[0] == 224 && b[1] == 0 && b[2] == 0) || b == [4]byte{} || b == [4]byte{255, 255, 255, 255}
+	}
 	if a.Is4In6() {
 		return false
 	}

@@ -68,3 +68,44 @@ func TestMappedAddressesAreIPv6(t *testing.T) {
 		}
 	}
 }
+
+// isLinkScopedRef is isLinkScoped as netip's predicates spell it (the
+// reference of its IPv4 fast path).
+func isLinkScopedRef(a netip.Addr) bool {
+	if a.Is4In6() {
+		return false
+	}
+	return a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a.IsUnspecified() || (a.Is4() && a == broadcast4)
+}
+
+// isLinkScoped's IPv4 fast path answers as netip's predicates do: on
+// every address around the edges of the link-scoped ranges and on a
+// spread of others, and on IPv6 and IPv4-mapped addresses.
+func TestIsLinkScopedMatchesNetip(t *testing.T) {
+	var addrs []netip.Addr
+	for _, first := range []byte{0, 1, 10, 127, 168, 169, 170, 223, 224, 225, 239, 254, 255} {
+		for _, second := range []byte{0, 1, 253, 254, 255} {
+			for _, third := range []byte{0, 1, 255} {
+				for _, fourth := range []byte{0, 1, 254, 255} {
+					addrs = append(addrs, netip.AddrFrom4([4]byte{first, second, third, fourth}))
+				}
+			}
+		}
+	}
+	for _, s := range []string{"fe80::1", "ff02::1", "ff01::1", "::", "::ffff:169.254.1.1", "::ffff:255.255.255.255", "2001:db8::1", "::ffff:0.0.0.0"} {
+		addrs = append(addrs, netip.MustParseAddr(s))
+	}
+	scoped := 0
+	for _, a := range addrs {
+		got, want := isLinkScoped(a), isLinkScopedRef(a)
+		if got != want {
+			t.Errorf("isLinkScoped(%v) = %v, netip says %v", a, got, want)
+		}
+		if got {
+			scoped++
+		}
+	}
+	if scoped < 15 || scoped > len(addrs)-15 {
+		t.Fatalf("%d of %d addresses link-scoped: the edges are not covered", scoped, len(addrs))
+	}
+}

@@ -167,31 +167,44 @@ func (j *Judge) SubnetOf(a netip.Addr) (id string, cidr netip.Prefix, ok bool) {
 
 // Judge returns the judgement for one packet. It does not allocate.
 func (j *Judge) Judge(p *nacl.Packet) Judgement {
+	var jd Judgement
+	j.judgeInto(p, &jd)
+	return jd
+}
+
+// judgeInto is Judge writing the judgement into *jd (overwritten whole),
+// for callers that keep it in a slice: no copy of the large value.
+func (j *Judge) judgeInto(p *nacl.Packet, jd *Judgement) {
+	*jd = Judgement{}
 	if reason := j.exemptReason(p); reason != "" {
-		return Judgement{Verdict: Exempt, Reason: reason}
+		jd.Verdict, jd.Reason = Exempt, reason
+		return
 	}
 	if isLinkScoped(p.Src) || isLinkScoped(p.Dst) {
-		return Judgement{Verdict: NotFiltered, Reason: ReasonLinkLocal}
+		jd.Verdict, jd.Reason = NotFiltered, ReasonLinkLocal
+		return
 	}
 	if p.Proto == nacl.ProtoICMPv6 && p.HasICMP && p.ICMPType >= 133 && p.ICMPType <= 137 {
-		return Judgement{Verdict: NotFiltered, Reason: ReasonNDP}
+		jd.Verdict, jd.Reason = NotFiltered, ReasonNDP
+		return
 	}
 	si, sp := j.lookup(p.Src)
 	di, dp := j.lookup(p.Dst)
 	if si < 0 && di < 0 {
-		return Judgement{Verdict: NotFiltered, Reason: ReasonNotCrossing}
+		jd.Verdict, jd.Reason = NotFiltered, ReasonNotCrossing
+		return
 	}
 	if si == di {
-		return Judgement{Verdict: NotFiltered, Reason: ReasonSameSubnet}
+		jd.Verdict, jd.Reason = NotFiltered, ReasonSameSubnet
+		return
 	}
-	var jd Judgement
 	jd.Verdict = Allow
 	if si >= 0 {
-		jd.Checks[jd.NCheck] = j.check(si, sp, nacl.Egress, p)
+		j.checkInto(&jd.Checks[jd.NCheck], si, sp, nacl.Egress, p)
 		jd.NCheck++
 	}
 	if di >= 0 {
-		jd.Checks[jd.NCheck] = j.check(di, dp, nacl.Ingress, p)
+		j.checkInto(&jd.Checks[jd.NCheck], di, dp, nacl.Ingress, p)
 		jd.NCheck++
 	}
 	for i := 0; i < jd.NCheck; i++ {
@@ -199,14 +212,13 @@ func (j *Judge) Judge(p *nacl.Packet) Judgement {
 			jd.Verdict = Deny
 		}
 	}
-	return jd
 }
 
-// check evaluates p against subnet idx's rules of direction dir.
-func (j *Judge) check(idx int, pfx netip.Prefix, dir nacl.Direction, p *nacl.Packet) Check {
+// checkInto evaluates p against subnet idx's rules of direction dir into *c.
+func (j *Judge) checkInto(c *Check, idx int, pfx netip.Prefix, dir nacl.Direction, p *nacl.Packet) {
 	s := &j.subnets[idx]
 	d := s.ev.Evaluate(dir, p)
-	return Check{
+	*c = Check{
 		ACL: s.acl.ID, Subnet: pfx, SubnetID: s.id, Direction: dir,
 		Rule: d.RuleNumber, Action: d.Action, Uncertain: d.Uncertain, Entry: d.Entry, ACLRef: s.acl,
 	}

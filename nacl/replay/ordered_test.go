@@ -3,6 +3,7 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -141,6 +142,43 @@ func TestSummarizeWorkers(t *testing.T) {
 				t.Errorf("%+v, %d workers: the report differs from one worker's", o, workers)
 
 			}
+		}
+	}
+}
+
+// The summary of a report is the same whatever the number of workers
+// (with several, each chunk's keys are counted by the worker that judged
+// them and the partial sums added in order), on a recording with denied,
+// allowed, exempt and not-filtered keys.
+func TestSummarizeWorkersSameSummary(t *testing.T) {
+	g := newConvGen()
+	for i := range 2000 {
+		kind := []string{"ok", "rst", "syn"}[i%3]
+		switch i % 4 {
+		case 0: // exempt: the instance metadata service
+			g.tcp(kind, "10.0.1.10", uint16(20000+i), "169.254.169.254", 80)
+		case 1: // not filtered: neither end in the subnet
+			g.tcp(kind, fmt.Sprintf("203.0.113.%d", i%50), uint16(20000+i), "192.0.2.9", 443)
+		case 2: // replies dropped by the wide inbound deny
+			g.tcp(kind, "10.0.1.20", uint16(40000+i), fmt.Sprintf("192.0.2.%d", i%5), 80)
+		default:
+			g.tcp(kind, fmt.Sprintf("198.51.100.%d", i%50), uint16(30000+i), "10.0.1.10", 443)
+		}
+	}
+	rec := NewRecorder(flows.DefaultConfig(), Window{})
+	for i := range g.ps {
+		rec.Add(&g.ps[i])
+	}
+	recording := rec.Classify()
+	j := mustJudge(t, simple(t, webACL(t), "10.0.1.0/24"))
+	want := SummarizeWith(j, recording, ReportOptions{Workers: 1}).Summary
+	if want.Denied == 0 || want.Allowed == 0 || len(want.ExemptBy) == 0 || len(want.NotFilteredBy) == 0 || want.Conversations < 2000 {
+		t.Fatalf("the recording lacks a kind of key: %+v", want)
+	}
+	for _, workers := range []int{2, 3, 8} {
+		got := SummarizeWith(j, recording, ReportOptions{Workers: workers}).Summary
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%d workers: summary\n%+v\none worker:\n%+v", workers, got, want)
 		}
 	}
 }

@@ -244,14 +244,17 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	var hits ruleHits
 	var broke brokeAcc
 	// visit adds conversation id's result (its conversation in state st)
-	// to the report, in ID order.
-	visit := func(id int, cr *ConvResult, st flows.State) {
+	// to the report, in ID order; counted says its keys are already in the
+	// summary (added by the worker that judged them).
+	visit := func(id int, cr *ConvResult, st flows.State, counted bool) {
 		if id > holdCut && held == nil {
 			held = fx.snapshot()
 		}
 		for _, l := range []*Leg{&cr.Request, &cr.Response} {
 			for i := range l.Keys {
-				r.count(&l.Keys[i])
+				if !counted {
+					r.count(&l.Keys[i])
+				}
 				hits.add(&l.Keys[i], id, l.Role == RoleResponse)
 			}
 		}
@@ -304,7 +307,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 			}
 			cr := &ConvResult{Conv: conv}
 			cb.fill(id, cr, false)
-			visit(id, cr, rec.state(id))
+			visit(id, cr, rec.state(id), false)
 		}
 	case workers <= 1:
 		for id := 1; id <= n; id++ {
@@ -315,7 +318,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 			cr := &cb.cr
 			*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
 			cb.fill(id, cr, true)
-			visit(id, cr, rec.state(id))
+			visit(id, cr, rec.state(id), false)
 		}
 	default:
 		// Judging (the conversations' keys, their results) runs on the
@@ -331,11 +334,16 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 			conv flows.Conversation
 			cr   ConvResult
 		}
+		// A chunk's keys are counted into its partial summary by its
+		// worker (sums: the same whatever the order) and added here.
 		type chunk struct {
 			slots []slot
 			n     int
+			sum   Summary
 		}
-		_ = runOrdered(workers, n, func() *chunk { return &chunk{slots: make([]slot, orderedChunk)} },
+		_ = runOrdered(workers, n, func() *chunk {
+			return &chunk{slots: make([]slot, orderedChunk), sum: Summary{ExemptBy: map[string]uint64{}, NotFilteredBy: map[string]uint64{}}}
+		},
 			func(w, lo, hi int, c *chunk) error {
 				cb := builders[w]
 				c.n = 0
@@ -349,12 +357,18 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 					rec.roles(id, &sl.conv)
 					sl.cr = ConvResult{Conv: &sl.conv, Request: Leg{Keys: sl.cr.Request.Keys}, Response: Leg{Keys: sl.cr.Response.Keys}}
 					cb.fill(id, &sl.cr, true)
+					for _, l := range []*Leg{&sl.cr.Request, &sl.cr.Response} {
+						for i := range l.Keys {
+							c.sum.count(&l.Keys[i])
+						}
+					}
 				}
 				return nil
 			}, func(c *chunk) error {
+				s.add(&c.sum)
 				for i := range c.slots[:c.n] {
 					sl := &c.slots[i]
-					visit(sl.id, &sl.cr, sl.st)
+					visit(sl.id, &sl.cr, sl.st, true)
 				}
 				return nil
 			})
@@ -667,14 +681,14 @@ func (cb *convBuilder) fillPair(id int, cr *ConvResult, oj *Judge, other *ConvRe
 // fillLeg judges keys into the leg and fills its counters.
 func fillLeg(j *Judge, l *Leg, keys []KeyStat) {
 	var rep, firstDenied *KeyResult
-	l.Keys = l.Keys[:0]
+	l.Keys = l.Keys[:0] // an empty leg keeps its buffer for the next conversation
 	if len(keys) == 0 {
-		l.Keys = nil
 		return
 	}
 	for i := range keys {
 		k := &keys[i]
-		l.Keys = append(l.Keys, KeyResult{KeyStat: *k, Judgement: j.Judge(&k.Key)})
+		l.Keys = append(l.Keys, KeyResult{KeyStat: *k})
+		j.judgeInto(&k.Key, &l.Keys[len(l.Keys)-1].Judgement)
 	}
 	for i := range l.Keys {
 		kr := &l.Keys[i]

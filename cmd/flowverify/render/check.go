@@ -68,10 +68,7 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 		} else {
 			err = ro.eachListedOrdered(rep, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
 				return append(ow.appendCheckConvJSON(b, cr), '\n')
-			}, func(b []byte) error {
-				_, err := w.Write(b)
-				return err
-			})
+			}, func(b []byte, safe bool) error { return writeListed(w, ro.Term, b, safe) })
 		}
 		if err != nil {
 			return err

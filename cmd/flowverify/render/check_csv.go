@@ -33,10 +33,7 @@ func (o *Options) WriteCheckCSV(w *bufio.Writer, r *replay.Report) error {
 	}
 	return o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
 		return ow.appendCheckCSVRecord(b, r, cr)
-	}, func(b []byte) error {
-		_, err := w.Write(b)
-		return err
-	})
+	}, func(b []byte, safe bool) error { return writeListed(w, o.Term, b, safe) })
 }
 
 // appendCheckCSVRecord appends the CSV record of one conversation (see
@@ -59,8 +56,8 @@ func (o *Options) appendCheckCSVRecord(b []byte, r *replay.Report, cr *replay.Co
 		b = append(b, ',')
 		start := len(b)
 		b = quoteCSVTail(appendChecks(b, l.Checks, true), start)
-		b = strconv.AppendUint(append(b, ','), l.Packets, 10)
-		b = strconv.AppendUint(append(b, ','), l.Denied, 10)
+		b = appendCount(append(b, ','), l.Packets)
+		b = appendCount(append(b, ','), l.Denied)
 	}
 	// The first denied packet of either leg (the earlier time as printed).
 	var fd string

@@ -37,6 +37,11 @@ type Options struct {
 	// Inputs describe the input files for the JSON "files" objects (when
 	// nil they are made from Files and Incomplete).
 	Inputs []capture.FileInfo
+	// Term, when not nil, is the TermWriter that the *bufio.Writer given to
+	// Check.Write writes into: listing chunks the rendering goroutines
+	// found terminal-safe are written to it directly, skipping its scan on
+	// the writing goroutine (see writeListed).
+	Term *TermWriter
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
 	// checks caches the JSON of each distinct check (appendCheckJSON).
@@ -305,9 +310,11 @@ type CheckReportJSON struct {
 // jsonDoc writes an indented JSON document (as WriteJSON indents it) a
 // member at a time, so that long arrays can be streamed between members.
 type jsonDoc struct {
-	w   io.Writer
-	buf bytes.Buffer
-	enc *json.Encoder
+	w io.Writer
+	// term, when not nil, is the TermWriter under w (see Options.Term).
+	term *TermWriter
+	buf  bytes.Buffer
+	enc  *json.Encoder
 }
 
 func newJSONDoc(w io.Writer) *jsonDoc {
@@ -349,17 +356,24 @@ func (d *jsonDoc) flush() error {
 // passes to emit, each rendered by the caller at depth 2 as ",\n    "
 // and the element (the first element's comma is left out).
 func (d *jsonDoc) array(name string, elements func(emit func([]byte) error) error) error {
+	return d.arrayChecked(name, func(emit func([]byte, bool) error) error {
+		return elements(func(b []byte) error { return emit(b, false) })
+	})
+}
+
+// arrayChecked is array for elements passed with whether their bytes
+// were found terminal-safe (see writeListed; d.term is where they go).
+func (d *jsonDoc) arrayChecked(name string, elements func(emit func(b []byte, safe bool) error) error) error {
 	d.buf.WriteString("  \"" + name + "\": [")
 	if err := d.flush(); err != nil {
 		return err
 	}
 	first := true
-	err := elements(func(b []byte) error {
+	err := elements(func(b []byte, safe bool) error {
 		if first && len(b) > 0 {
 			first, b = false, b[1:]
 		}
-		_, err := d.w.Write(b)
-		return err
+		return writeListed(d.w, d.term, b, safe)
 	})
 	if err != nil {
 		return err
@@ -399,6 +413,7 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 		fixes = append(fixes, NewFixJSON(&r.Fixes[i]))
 	}
 	d := newJSONDoc(w)
+	d.term = o.Term
 	d.buf.WriteString("{\n")
 	if err := d.member("complete", head.Complete); err != nil {
 		return err
@@ -413,7 +428,7 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 		return err
 	}
 	// Every conversation is rendered as ",\n    " and its indented object.
-	err := d.array("conversations", func(emit func([]byte) error) error {
+	err := d.arrayChecked("conversations", func(emit func([]byte, bool) error) error {
 		return o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
 			return ow.appendCheckConvJSONIndented(append(b, ",\n    "...), cr)
 		}, emit)

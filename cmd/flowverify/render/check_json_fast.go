@@ -64,6 +64,28 @@ func (l *convLayout) key(b []byte, d int, first bool, name string) []byte {
 	return append(b, '"', ':')
 }
 
+// member is key with the name given as it is written compact, in
+// quotes with its colon, after a comma unless it is an object's first
+// member (`"id":`, `,"proto":`): compact, one copy of a constant (the
+// members of every listed conversation pass here).
+func (l *convLayout) member(b []byte, d int, lit string) []byte {
+	if l.in == nil {
+		return append(b, lit...)
+	}
+	return l.memberIndented(b, d, lit)
+}
+
+// memberIndented is member for an indented layout: the comma, the
+// newline and indentation, the name and its colon, and a space.
+func (l *convLayout) memberIndented(b []byte, d int, lit string) []byte {
+	if lit[0] == ',' {
+		b = append(b, ',')
+		lit = lit[1:]
+	}
+	b = l.in.newline(b, d)
+	return append(append(b, lit...), ' ')
+}
+
 // elem starts an array element at depth d, after a comma unless first.
 func (l *convLayout) elem(b []byte, d int, first bool) []byte {
 	if !first {
@@ -98,27 +120,27 @@ func (o *Options) appendConvJSON(b []byte, cr *replay.ConvResult, l *convLayout)
 	c := cr.Conv
 	ports := c.HasPorts()
 	b = append(b, '{')
-	b = l.key(b, 1, true, "id")
+	b = l.member(b, 1, `"id":`)
 	b = strconv.AppendInt(b, int64(c.ID), 10)
-	b = l.key(b, 1, false, "proto")
+	b = l.member(b, 1, `,"proto":`)
 	b = appendJSONString(b, flows.ProtoName(c.Proto), false)
-	b = l.key(b, 1, false, "client")
+	b = l.member(b, 1, `,"client":`)
 	b = l.appendLaidOutEndpoint(b, 1, c.Client, ports)
-	b = l.key(b, 1, false, "server")
+	b = l.member(b, 1, `,"server":`)
 	b = l.appendLaidOutEndpoint(b, 1, c.Server, ports)
-	b = l.key(b, 1, false, "state")
+	b = l.member(b, 1, `,"state":`)
 	b = appendJSONString(b, string(c.State), false)
-	b = l.key(b, 1, false, "evidence")
+	b = l.member(b, 1, `,"evidence":`)
 	b = appendJSONString(b, string(c.Evidence), false)
-	b = l.key(b, 1, false, "confidence")
+	b = l.member(b, 1, `,"confidence":`)
 	b = appendJSONString(b, string(c.Confidence), false)
-	b = l.key(b, 1, false, "status")
+	b = l.member(b, 1, `,"status":`)
 	b = appendJSONString(b, string(cr.Status), false)
-	b = l.key(b, 1, false, "request")
+	b = l.member(b, 1, `,"request":`)
 	b = o.appendLegJSON(b, &cr.Request, ports, l)
-	b = l.key(b, 1, false, "response")
+	b = l.member(b, 1, `,"response":`)
 	b = o.appendLegJSON(b, &cr.Response, ports, l)
-	b = l.key(b, 1, false, "explanations")
+	b = l.member(b, 1, `,"explanations":`)
 	b = append(b, '[')
 	ss := o.sentences(cr)
 	for i, s := range ss {
@@ -126,7 +148,7 @@ func (o *Options) appendConvJSON(b []byte, cr *replay.ConvResult, l *convLayout)
 		b = appendJSONString(b, s, false)
 	}
 	b = l.close(b, 1, len(ss) == 0, ']')
-	b = l.key(b, 1, false, "fixes")
+	b = l.member(b, 1, `,"fixes":`)
 	b = append(b, '[')
 	for i, f := range cr.Fixes {
 		b = l.elem(b, 2, i == 0)
@@ -134,10 +156,20 @@ func (o *Options) appendConvJSON(b []byte, cr *replay.ConvResult, l *convLayout)
 	}
 	b = l.close(b, 1, len(cr.Fixes) == 0, ']')
 	if cj := o.classJSON(cr.Class, cr.Conv); cj != nil {
-		b = l.key(b, 1, false, "class")
+		b = l.member(b, 1, `,"class":`)
 		b = l.value(b, 1, func(b []byte) []byte { return appendClassJSON(b, cj) })
 	}
 	return l.close(b, 0, false, '}')
+}
+
+// appendCount appends n in decimal, as strconv.AppendUint does: a leg's
+// counters are mostly 0 or 1 (a flood's conversations hold one packet),
+// written as one byte without a call.
+func appendCount(b []byte, n uint64) []byte {
+	if n < 10 {
+		return append(b, byte('0'+n))
+	}
+	return strconv.AppendUint(b, n, 10)
 }
 
 // appendClassJSON appends j as encoding/json writes a ClassJSON (rule
@@ -164,21 +196,21 @@ func appendClassJSON(b []byte, j *ClassJSON) []byte {
 // laid out by l (its members at depth 2).
 func (o *Options) appendLegJSON(b []byte, lg *replay.Leg, ports bool, l *convLayout) []byte {
 	b = append(b, '{')
-	b = l.key(b, 2, true, "from")
+	b = l.member(b, 2, `"from":`)
 	b = l.appendLaidOutEndpoint(b, 2, lg.From, ports)
-	b = l.key(b, 2, false, "to")
+	b = l.member(b, 2, `,"to":`)
 	b = l.appendLaidOutEndpoint(b, 2, lg.To, ports)
-	b = l.key(b, 2, false, "verdict")
+	b = l.member(b, 2, `,"verdict":`)
 	if lg.Verdict == "" {
 		b = append(b, `"none"`...)
 	} else {
 		b = appendJSONString(b, string(lg.Verdict), false)
 	}
 	if lg.Reason != "" {
-		b = l.key(b, 2, false, "reason")
+		b = l.member(b, 2, `,"reason":`)
 		b = appendJSONString(b, lg.Reason, false)
 	}
-	b = l.key(b, 2, false, "checks")
+	b = l.member(b, 2, `,"checks":`)
 	b = append(b, '[')
 	for i := range lg.Checks {
 		b = l.elem(b, 3, i == 0)
@@ -186,40 +218,41 @@ func (o *Options) appendLegJSON(b []byte, lg *replay.Leg, ports bool, l *convLay
 	}
 	b = l.close(b, 2, len(lg.Checks) == 0, ']')
 	for _, m := range [...]struct {
-		name string
-		n    uint64
-	}{{"packets", lg.Packets}, {"allowed", lg.Allowed}, {"denied", lg.Denied}, {"exempt", lg.Exempt},
-		{"not_filtered", lg.NotFiltered}, {"uncertain", lg.Uncertain}, {"icmp_errors", lg.ICMPErrors}} {
-		b = l.key(b, 2, false, m.name)
-		b = strconv.AppendUint(b, m.n, 10)
+		lit string
+		n   uint64
+	}{{`,"packets":`, lg.Packets}, {`,"allowed":`, lg.Allowed}, {`,"denied":`, lg.Denied}, {`,"exempt":`, lg.Exempt},
+		{`,"not_filtered":`, lg.NotFiltered}, {`,"uncertain":`, lg.Uncertain}, {`,"icmp_errors":`, lg.ICMPErrors}} {
+		b = l.member(b, 2, m.lit)
+		b = appendCount(b, m.n)
 	}
-	b = o.appendTimeMember(b, l, "first", lg.First)
+	b = o.appendTimeMember(b, l, `,"first":`, lg.First)
 	if lg.Packets > 0 {
-		b = o.appendFrameMember(b, l, "first_frame", lg.FirstFrame)
+		b = o.appendFrameMember(b, l, `,"first_frame":`, lg.FirstFrame)
 	}
-	b = o.appendTimeMember(b, l, "first_denied", lg.FirstDenied)
+	b = o.appendTimeMember(b, l, `,"first_denied":`, lg.FirstDenied)
 	if lg.Denied > 0 {
-		b = o.appendFrameMember(b, l, "first_denied_frame", lg.FirstDeniedFrame)
+		b = o.appendFrameMember(b, l, `,"first_denied_frame":`, lg.FirstDeniedFrame)
 	}
 	return l.close(b, 1, false, '}')
 }
 
-// appendTimeMember appends the leg member name and t, or nothing for the
-// zero time (omitempty).
-func (o *Options) appendTimeMember(b []byte, l *convLayout, name string, t time.Time) []byte {
+// appendTimeMember appends the leg member lit (see convLayout.member) and
+// t, or nothing for the zero time (omitempty).
+func (o *Options) appendTimeMember(b []byte, l *convLayout, lit string, t time.Time) []byte {
 	if t.IsZero() {
 		return b
 	}
-	return appendRFC3339JSON(l.key(b, 2, false, name), t, o.Nano)
+	return appendRFC3339JSON(l.member(b, 2, lit), t, o.Nano)
 }
 
-// appendFrameMember appends the leg member name and a FrameJSON.
-func (o *Options) appendFrameMember(b []byte, l *convLayout, name string, f flows.FrameRef) []byte {
-	b = l.key(b, 2, false, name)
+// appendFrameMember appends the leg member lit (see convLayout.member)
+// and a FrameJSON.
+func (o *Options) appendFrameMember(b []byte, l *convLayout, lit string, f flows.FrameRef) []byte {
+	b = l.member(b, 2, lit)
 	b = append(b, '{')
-	b = l.key(b, 3, true, "file")
+	b = l.member(b, 3, `"file":`)
 	b = o.appendFileJSON(b, f.File)
-	b = l.key(b, 3, false, "frame")
+	b = l.member(b, 3, `,"frame":`)
 	b = strconv.AppendInt(b, f.Frame, 10)
 	return l.close(b, 2, false, '}')
 }
@@ -327,10 +360,10 @@ func (l *convLayout) appendLaidOutEndpoint(b []byte, d int, e flows.Endpoint, po
 	// The address as appendEndpointJSON writes it: between `{"addr":` and `}`.
 	l.scratch = appendEndpointJSON(l.scratch[:0], e, false, false)
 	b = append(b, '{')
-	b = l.key(b, d+1, true, "addr")
+	b = l.member(b, d+1, `"addr":`)
 	b = append(b, l.scratch[len(`{"addr":`):len(l.scratch)-1]...)
 	if ports {
-		b = l.key(b, d+1, false, "port")
+		b = l.member(b, d+1, `,"port":`)
 		b = strconv.AppendUint(b, uint64(e.Port), 10)
 	}
 	return l.close(b, d, false, '}')

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -130,4 +131,14 @@ func judgedConvs(t *testing.T, j *replay.Judge, file string) []*replay.ConvResul
 		t.Fatal(err)
 	}
 	return convs
+}
+
+// appendCount writes what strconv.AppendUint writes, around its one-byte
+// fast path and beyond.
+func TestAppendCount(t *testing.T) {
+	for _, n := range []uint64{0, 1, 9, 10, 11, 99, 100, 12345, 1<<64 - 1} {
+		if got, want := string(appendCount([]byte("x"), n)), string(strconv.AppendUint([]byte("x"), n, 10)); got != want {
+			t.Errorf("appendCount(%d) = %q, want %q", n, got, want)
+		}
+	}
 }

@@ -1,11 +1,14 @@
 package render
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/flowverify/flowverify/flows"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -59,8 +62,11 @@ func (o *Options) eachListed(r *replay.Report, fn func(*replay.ConvResult) error
 // appends what one listed conversation prints, with its own Options (the
 // caches of Options are per goroutine), and emit receives the output of
 // consecutive conversations in ID order, the same bytes as one goroutine
-// would write (see replay.Report.EachConversationOrdered).
-func (o *Options) eachListedOrdered(r *replay.Report, render func(ow *Options, cr *replay.ConvResult, b []byte) []byte, emit func([]byte) error) error {
+// would write (see replay.Report.EachConversationOrdered). When o.Term is
+// set, each conversation's bytes are checked for terminal safety on the
+// goroutine that rendered them, and emit's safe says every byte rendered
+// so far (so every byte it receives) passed: it may skip TermWriter's scan.
+func (o *Options) eachListedOrdered(r *replay.Report, render func(ow *Options, cr *replay.ConvResult, b []byte) []byte, emit func(b []byte, safe bool) error) error {
 	workers := min(runtime.GOMAXPROCS(0), maxListWorkers)
 	if o.workers > 0 {
 		workers = o.workers
@@ -71,13 +77,45 @@ func (o *Options) eachListedOrdered(r *replay.Report, render func(ow *Options, c
 		ow.phrases, ow.checks, ow.indented, ow.fileJSON = nil, checkCache{}, nil, nil
 		opts[i] = &ow
 	}
+	// unsafe is set once a rendered conversation holds a byte TermWriter
+	// escapes; from then on every chunk goes through its scan. A chunk's
+	// rendering happens before its emit, so a chunk with such a byte is
+	// never passed as safe.
+	var unsafe atomic.Bool
+	check := o.Term != nil
 	m := o.Select.Match
 	return r.EachConversationOrdered(workers, func(w int, cr *replay.ConvResult, b []byte) ([]byte, error) {
 		if m != nil && !m(cr.Conv, cr.Status) {
 			return b, nil
 		}
-		return render(opts[w], cr, b), nil
-	}, emit)
+		start := len(b)
+		b = render(opts[w], cr, b)
+		if check && !unsafe.Load() && safePrefix(b[start:]) != len(b)-start {
+			unsafe.Store(true)
+		}
+		return b, nil
+	}, func(b []byte) error { return emit(b, check && !unsafe.Load()) })
+}
+
+// minDirect is the smallest listing chunk written straight to the
+// TermWriter (see writeListed): below it, the buffered write is cheaper
+// than flushing the buffer for it.
+const minDirect = 4 << 10
+
+// writeListed writes b, a chunk of a listing, to w. When safe (every byte
+// of b found terminal-safe by its renderer), term is the TermWriter that
+// w writes into, w is a *bufio.Writer and b is large, it flushes w and
+// writes b to term without its scan (TermWriter.writeSafe).
+func writeListed(w io.Writer, term *TermWriter, b []byte, safe bool) error {
+	if bw, ok := w.(*bufio.Writer); ok && safe && term != nil && len(b) >= minDirect {
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		_, err := term.writeSafe(b)
+		return err
+	}
+	_, err := w.Write(b)
+	return err
 }
 
 // maxListWorkers caps the goroutines that render listed conversations:

@@ -172,12 +172,22 @@ func (t *TermWriter) Flush() error {
 }
 
 // safePrefix returns the length of p's leading run of safe bytes. It
-// looks at eight bytes at a time (the whole output of a command passes
-// here): a word without a byte below 0x20 or from 0x7f up is safe; one
+// looks at 32, then eight bytes at a time (the whole output of a command
+// passes here): a word without a byte below 0x20 or from 0x7f up is safe; one
 // with such a byte is checked byte by byte (newlines and tabs are safe).
 func safePrefix(p []byte) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
+	// 32 bytes at a time while all are safe (one branch for four words);
+	// the first block that may not be is looked at again below.
+	for ; i+32 <= len(p); i += 32 {
+		x0, x1 := binary.LittleEndian.Uint64(p[i:]), binary.LittleEndian.Uint64(p[i+8:])
+		x2, x3 := binary.LittleEndian.Uint64(p[i+16:]), binary.LittleEndian.Uint64(p[i+24:])
+		if (x0|(x0-0x20*ones)|(x0+ones)|x1|(x1-0x20*ones)|(x1+ones)|
+			x2|(x2-0x20*ones)|(x2+ones)|x3|(x3-0x20*ones)|(x3+ones))&highs != 0 {
+			break
+		}
+	}
 	for ; i+8 <= len(p); i += 8 {
 		x := binary.LittleEndian.Uint64(p[i:])
 		// High bit set: 0x80 and up. Below 0x20: x-0x20.. borrows into

@@ -96,10 +96,16 @@ func TestTermWriterKeepsJSON(t *testing.T) {
 func TestSafePrefixMatchesBytewise(t *testing.T) {
 	r := rand.New(rand.NewPCG(16, 2))
 	alphabet := []byte("a Z~\n\t\x00\x1f\x20\x7e\x7f\x80\xff\x1b\x9b")
-	for range 20_000 {
-		p := make([]byte, r.IntN(40))
+	for n := range 40_000 {
+		// Short runs with many unsafe bytes, then long ones with few (past
+		// the 32-byte blocks).
+		size, odds := 40, 8
+		if n%2 == 1 {
+			size, odds = 300, 150
+		}
+		p := make([]byte, r.IntN(size))
 		for i := range p {
-			if r.IntN(8) == 0 {
+			if r.IntN(odds) == 0 {
 				p[i] = alphabet[r.IntN(len(alphabet))]
 			} else {
 				p[i] = byte(0x20 + r.IntN(0x5f))
