@@ -17,16 +17,23 @@ const inputBufSize = 64 << 10
 // openPath opens a file for reading ("-" is standard input).
 func openPath(path string) (io.ReadCloser, error) {
 	if path == "-" {
-		return io.NopCloser(os.Stdin), nil
+		return nopCloser{os.Stdin}, nil
 	}
 	return os.Open(path)
 }
 
+// nopCloser is io.NopCloser with a visible Reader (isPrompt looks at it).
+type nopCloser struct{ io.Reader }
+
+// Close does nothing: standard input stays open.
+func (nopCloser) Close() error { return nil }
+
 // openReader recognises the capture format of r (after transparent
 // gunzip) and returns its record reader, filling info's Format, Gzip,
 // Nanosecond and LinkTypes. readAhead starts a read-ahead goroutine for
-// classic pcap and pcapng. warn receives non-fatal problems (unsupported link types).
-func openReader(r io.Reader, info *FileInfo, readAhead bool, warn func(*fileProblem)) (recordReader, error) {
+// classic pcap and pcapng; prompt (a pipe) makes it deliver what has
+// arrived instead of whole chunks. warn receives non-fatal problems (unsupported link types).
+func openReader(r io.Reader, info *FileInfo, readAhead, prompt bool, warn func(*fileProblem)) (recordReader, error) {
 	br := bufio.NewReaderSize(r, inputBufSize)
 	head, err := br.Peek(2)
 	if err != nil && len(head) == 0 {
@@ -65,7 +72,7 @@ func openReader(r io.Reader, info *FileInfo, readAhead bool, warn func(*fileProb
 			return nil, &fileProblem{offset: 0, reason: "read error: " + err.Error()}
 		}
 		if readAhead {
-			pr.prefetch()
+			pr.prefetch(prompt)
 		}
 		if !SupportedLinkType(pr.link) {
 			warn(unsupportedLink(pr.link, 20))
@@ -80,7 +87,7 @@ func openReader(r io.Reader, info *FileInfo, readAhead bool, warn func(*fileProb
 			return nil, err
 		}
 		if readAhead {
-			ng.prefetch()
+			ng.prefetch(prompt)
 		}
 		info.Format = "pcapng"
 		return ng, nil

@@ -77,6 +77,7 @@ func OpenLive(iface string, opts Options) (*Stream, error) {
 	lr := &liveReader{h: h, link: uint16(h.LinkType())}
 	f.rr, f.closer = lr, lr
 	f.info.Format = "live"
+	s.prompt = true // SetIdle: every read may wait
 	f.info.LinkTypes = []uint16{lr.link}
 	return s, nil
 }

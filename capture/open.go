@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"sync"
 	"sync/atomic"
 )
@@ -23,6 +24,9 @@ type fileState struct {
 	// stop ends the file's read-ahead goroutine (nil without one); set
 	// once before reading, safe to call from any goroutine.
 	stop func()
+	// pf is the file's read-ahead goroutine when the input is prompt
+	// (see Stream.prompt), nil otherwise.
+	pf *prefetcher
 }
 
 // Stream delivers the packets of one or more capture files in timestamp
@@ -43,6 +47,13 @@ type Stream struct {
 	// (files only, not live captures); pipe is that goroutine once started.
 	decodeAhead bool
 	pipe        atomic.Pointer[pipe]
+	// prompt is set when an input is a pipe, a FIFO, a terminal or a
+	// reader other than a regular file: input arrives when it arrives, and
+	// each record is delivered as soon as it has been read (the
+	// decode-ahead hands its batch over before it waits for input).
+	prompt bool
+	// idle is SetIdle's function, nil when none.
+	idle func()
 	// batch holds NextBatch's packets without decode-ahead.
 	batch []Packet
 	// mu guards files and problems while the producer runs.
@@ -74,9 +85,25 @@ func Open(paths []string, opts Options) (*Stream, error) {
 			continue
 		}
 		f.closer = rc
-		s.attach(f, rc, readAhead && len(paths) <= maxPrefetchFiles)
+		prompt := isPrompt(rc)
+		s.attach(f, rc, prompt || readAhead && len(paths) <= maxPrefetchFiles, prompt)
 	}
 	return s, nil
+}
+
+// isPrompt reports whether r is anything but a regular file: standard
+// input, a pipe, a FIFO, a character device, a socket or a reader that is
+// not a file. Its input is read as it arrives.
+func isPrompt(r io.Reader) bool {
+	if n, ok := r.(nopCloser); ok {
+		r = n.Reader
+	}
+	f, ok := r.(*os.File)
+	if !ok {
+		return true
+	}
+	fi, err := f.Stat()
+	return err != nil || !fi.Mode().IsRegular()
 }
 
 // OpenReaders is Open over already-open readers (standard input, tests,
@@ -91,7 +118,8 @@ func OpenReaders(names []string, readers []io.Reader, opts Options) (*Stream, er
 	}
 	s.decodeAhead = decodeAhead
 	for i, r := range readers {
-		s.attach(s.addFile(names[i]), r, readAhead && len(readers) <= maxPrefetchFiles)
+		prompt := isPrompt(r)
+		s.attach(s.addFile(names[i]), r, prompt || readAhead && len(readers) <= maxPrefetchFiles, prompt)
 	}
 	return s, nil
 }
@@ -117,11 +145,12 @@ func (s *Stream) addFile(name string) *fileState {
 }
 
 // attach recognises the format of r and readies f's record reader.
-func (s *Stream) attach(f *fileState, r io.Reader, readAhead bool) {
+// prompt: r's input arrives when it arrives (isPrompt).
+func (s *Stream) attach(f *fileState, r io.Reader, readAhead, prompt bool) {
 	warn := func(fp *fileProblem) {
 		s.problems = append(s.problems, Problem{File: f.info.Name, Frame: fp.frame, Offset: fp.offset, Reason: fp.reason})
 	}
-	rr, err := openReader(r, &f.info, readAhead, warn)
+	rr, err := openReader(r, &f.info, readAhead, prompt, warn)
 	if err != nil {
 		s.fatal(f, err)
 		return
@@ -129,12 +158,16 @@ func (s *Stream) attach(f *fileState, r io.Reader, readAhead bool) {
 	f.rr = rr
 	switch r := rr.(type) {
 	case *pcapReader:
-		if r.pf != nil {
-			f.stop = r.pf.close
-		}
+		f.pf = r.pf
 	case *ngReader:
-		if r.in.pf != nil {
-			f.stop = r.in.pf.close
+		f.pf = r.in.pf
+	}
+	if f.pf != nil {
+		f.stop = f.pf.close
+		if prompt {
+			s.prompt = true
+		} else {
+			f.pf = nil
 		}
 	}
 }
@@ -213,6 +246,18 @@ func (s *Stream) advance(f *fileState) bool {
 	}
 }
 
+// SetIdle has f called on the goroutine that reads the Stream (Next,
+// NextBatch), before it waits for input that has not arrived yet, when an
+// input is read as it arrives: a pipe, a FIFO, standard input, a live
+// capture (before every read: a live read may wait). A program that prints
+// as it reads flushes its output there, so that what it has found is out
+// while the capture is quiet. Call it before the first Next.
+func (s *Stream) SetIdle(f func()) {
+	if s.prompt {
+		s.idle = f
+	}
+}
+
 // Next fills p with the next packet in timestamp order and returns nil, or
 // returns io.EOF when every file is exhausted. It does not return per-file
 // read errors: those are recorded in Problems and reading goes on.
@@ -229,6 +274,9 @@ func (s *Stream) Next(p *Packet) error {
 			s.startPipe()
 		}
 		return s.nextPiped(p)
+	}
+	if s.idle != nil {
+		s.idle()
 	}
 	return s.nextSync(p)
 }
@@ -254,6 +302,9 @@ func (s *Stream) NextBatch(n int) ([]Packet, error) {
 	}
 	if s.batch == nil {
 		s.batch = make([]Packet, 1)
+	}
+	if s.idle != nil {
+		s.idle()
 	}
 	if err := s.nextSync(&s.batch[0]); err != nil {
 		return nil, err

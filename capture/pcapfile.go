@@ -66,9 +66,10 @@ type pcapReader struct {
 // the last one says that further frames are not listed.
 const maxTimeWarnings = 10
 
-// prefetch starts reading ahead in another goroutine.
-func (pr *pcapReader) prefetch() {
-	pr.pf = startPrefetch(pr.r, min(pr.hdrLen+pr.maxCap, maxHeadroom))
+// prefetch starts reading ahead in another goroutine (prompt: see
+// startPrefetch).
+func (pr *pcapReader) prefetch(prompt bool) {
+	pr.pf = startPrefetch(pr.r, min(pr.hdrLen+pr.maxCap, maxHeadroom), prompt)
 	pr.buf, pr.start, pr.end = nil, 0, 0
 }
 

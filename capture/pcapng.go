@@ -99,10 +99,10 @@ func newNgReader(r io.Reader, info *FileInfo, warn func(*fileProblem)) (*ngReade
 	}
 }
 
-// prefetch starts reading ahead in another goroutine; the bytes already
-// buffered are kept.
-func (n *ngReader) prefetch() {
-	n.in.pf = startPrefetch(n.in.r, maxHeadroom)
+// prefetch starts reading ahead in another goroutine (prompt: see
+// startPrefetch); the bytes already buffered are kept.
+func (n *ngReader) prefetch(prompt bool) {
+	n.in.pf = startPrefetch(n.in.r, maxHeadroom, prompt)
 }
 
 func (n *ngReader) u16(b []byte) uint16 {

@@ -99,7 +99,7 @@ func readNgRecords(file []byte, readAhead bool) (recs []refRecord, probs []*file
 func readNgRecordsWith(file []byte, readAhead, fast bool) (recs []refRecord, probs []*fileProblem) {
 	warn := func(p *fileProblem) { probs = append(probs, p) }
 	var info FileInfo
-	rr, err := openReader(bytes.NewReader(file), &info, readAhead, warn)
+	rr, err := openReader(bytes.NewReader(file), &info, readAhead, false, warn)
 	if err != nil {
 		var fp *fileProblem
 		errors.As(err, &fp)
@@ -525,7 +525,7 @@ func TestPcapngFastPath(t *testing.T) {
 	// The fast path is taken, for microsecond and nanosecond interfaces
 	// in either byte order.
 	for _, file := range [][]byte{pcapngFile(t, []uint16{LinkTypeEthernet}, genFrames(10, 66)), files["built-LittleEndian"], files["fast-BigEndian"]} {
-		rr, err := openReader(bytes.NewReader(file), &FileInfo{}, false, nil)
+		rr, err := openReader(bytes.NewReader(file), &FileInfo{}, false, false, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,6 +57,10 @@ func (s *Stream) startPipe() {
 func (s *Stream) produce(pp *pipe) {
 	defer close(pp.done)
 	defer close(pp.full)
+	if s.prompt {
+		s.producePrompt(pp)
+		return
+	}
 	allocated := 0
 	for {
 		var b *pipeBatchT
@@ -99,6 +103,67 @@ func (s *Stream) produce(pp *pipe) {
 	}
 }
 
+// producePrompt is produce for a Stream with a prompt input (a pipe): a
+// batch is handed over as soon as the reading would wait for input, so
+// that no packet that has arrived waits for the next one. The hand-over
+// happens inside the read (the prefetchers' wait hook, called with s.mu
+// held: sending on full never blocks, as full has room for every batch),
+// so each packet is decoded outside the batch and copied in; a packet
+// read after its batch was handed over goes first in the next one.
+func (s *Stream) producePrompt(pp *pipe) {
+	var cur *pipeBatchT
+	flush := func() {
+		if cur != nil && cur.n > 0 {
+			pp.full <- cur
+			cur = nil
+		}
+	}
+	for _, f := range s.files {
+		if f.pf != nil {
+			f.pf.wait = flush
+		}
+	}
+	var p Packet
+	pending, pendingProb, allocated := false, 0, 0
+	for {
+		if allocated < pipeBatches {
+			cur = &pipeBatchT{pkts: make([]Packet, pipeBatch), nprob: make([]int, pipeBatch)}
+			allocated++
+		} else {
+			select {
+			case cur = <-pp.free:
+			case <-pp.stop:
+				return
+			}
+		}
+		cur.n = 0
+		if pending {
+			cur.pkts[0], cur.nprob[0], cur.n = p, pendingProb, 1
+			pending = false
+		}
+		eof := false
+		s.mu.Lock()
+		for cur.n < len(cur.pkts) {
+			if s.nextSync(&p) != nil {
+				eof = true
+				break
+			}
+			if cur == nil { // handed over while reading p
+				pending, pendingProb = true, len(s.problems)
+				break
+			}
+			cur.pkts[cur.n] = p
+			cur.nprob[cur.n] = len(s.problems)
+			cur.n++
+		}
+		s.mu.Unlock()
+		flush()
+		if eof {
+			return
+		}
+	}
+}
+
 // nextPiped is Next with decode-ahead.
 func (s *Stream) nextPiped(p *Packet) error {
 	pp := s.pipe.Load()
@@ -134,7 +199,16 @@ func (s *Stream) fillPiped(pp *pipe) bool {
 			pp.free <- pp.cur // never blocks: at most pipeBatches exist
 			pp.cur = nil
 		}
-		b, ok := <-pp.full
+		var b *pipeBatchT
+		ok := true
+		select {
+		case b, ok = <-pp.full:
+		default:
+			if s.idle != nil {
+				s.idle()
+			}
+			b, ok = <-pp.full
+		}
 		if !ok {
 			<-pp.done
 			pp.seen = -1

@@ -1,9 +1,11 @@
 package capture
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -130,4 +132,83 @@ func TestCloseStopsDecodeAhead(t *testing.T) {
 	if pp := s.pipe.Load(); pp != nil {
 		<-pp.done // the producer ends
 	}
+}
+
+// TestPipeMatchesFile: each input set read from pipes (os.Pipe, written in
+// irregular pieces of 1 to 9,000 bytes, so that records and pcapng blocks
+// arrive split) delivers what the same files deliver, packets and the
+// problems visible after each one, with and without decode-ahead.
+func TestPipeMatchesFile(t *testing.T) {
+	defer func(old bool) { decodeAhead = old }(decodeAhead)
+	sets := pipelineInputs(t)
+	if ng, _ := filepath.Glob(filepath.Join("..", "pcaps", "*.pcapng")); len(ng) > 0 {
+		sets = append(sets, ng[:1])
+	}
+	for _, paths := range sets {
+		for _, on := range []bool{false, true} {
+			decodeAhead = on
+			s, err := Open(paths, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, wantN, wantP := readTrace(t, s)
+			s.Close()
+			names := make([]string, len(paths))
+			readers := make([]io.Reader, len(paths))
+			for i, path := range paths {
+				data, err := os.ReadFile(path)
+				if err != nil {
+					data = nil // a missing file: an empty pipe
+				}
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				names[i], readers[i] = path, r
+				go func(seed int) {
+					defer w.Close()
+					step := 1
+					for len(data) > 0 {
+						n := min(len(data), step)
+						if _, err := w.Write(data[:n]); err != nil {
+							return
+						}
+						data = data[n:]
+						step = (step*7919 + seed) % 9001
+						if step == 0 {
+							step = 1
+						}
+					}
+				}(i + 1)
+			}
+			s, err = OpenReaders(names, readers, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, gotN, gotP := readTrace(t, s)
+			s.Close()
+			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotN, wantN) || !samePipeProblems(gotP, wantP) {
+				t.Errorf("%v decodeAhead=%v: from pipes %d packets, problems %v; from files %d, %v", paths, on, len(got), gotP, len(want), wantP)
+			}
+		}
+	}
+}
+
+// samePipeProblems compares problems, a missing file's "cannot open" (from
+// the file) standing for the empty pipe's "empty file" (from the pipe).
+func samePipeProblems(pipe, file []Problem) bool {
+	if len(pipe) != len(file) {
+		return false
+	}
+	for i := range pipe {
+		p, f := pipe[i], file[i]
+		if strings.HasPrefix(f.Reason, "cannot open") {
+			f = p
+		}
+		if p != f {
+			return false
+		}
+	}
+	return true
 }

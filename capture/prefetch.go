@@ -38,17 +38,24 @@ type chunk struct {
 // prefetcher owns the read-ahead goroutine of one file.
 type prefetcher struct {
 	headroom int
-	free     chan []byte
-	full     chan chunk
-	stop     chan struct{}
-	once     sync.Once
+	// prompt: each chunk is one Read of at most prefetchFirst bytes.
+	prompt bool
+	// wait, when set, is called by take (on the reader's goroutine)
+	// before it waits for a chunk that is not ready yet.
+	wait func()
+	free chan []byte
+	full chan chunk
+	stop chan struct{}
+	once sync.Once
 }
 
 // startPrefetch starts reading r ahead; headroom is the longest partial
-// record that must fit in front of a chunk.
-func startPrefetch(r io.Reader, headroom int) *prefetcher {
+// record that must fit in front of a chunk; prompt makes each chunk the
+// bytes of one Read.
+func startPrefetch(r io.Reader, headroom int, prompt bool) *prefetcher {
 	p := &prefetcher{
 		headroom: headroom,
+		prompt:   prompt,
 		free:     make(chan []byte, prefetchBuffers),
 		full:     make(chan chunk, prefetchBuffers),
 		stop:     make(chan struct{}),
@@ -74,8 +81,14 @@ func (p *prefetcher) run(r io.Reader) {
 				b = make([]byte, p.headroom+size) // grow: drop the small one
 			}
 		}
-		size = min(2*size, prefetchChunk)
-		n, err := readFull(r, b[p.headroom:])
+		var n int
+		var err error
+		if p.prompt {
+			n, err = readSome(r, b[p.headroom:])
+		} else {
+			size = min(2*size, prefetchChunk)
+			n, err = readFull(r, b[p.headroom:])
+		}
 		select {
 		case <-p.stop:
 			return
@@ -100,6 +113,17 @@ func readFull(r io.Reader, b []byte) (int, error) {
 	return n, nil
 }
 
+// readSome reads at least one byte into b unless r fails (io.EOF at
+// the end): the bytes of one Read, whatever has arrived.
+func readSome(r io.Reader, b []byte) (int, error) {
+	for {
+		n, err := r.Read(b)
+		if n > 0 || err != nil {
+			return n, err
+		}
+	}
+}
+
 // release gives a buffer back to the goroutine.
 func (p *prefetcher) release(b []byte) {
 	select {
@@ -118,6 +142,9 @@ func (p *prefetcher) take() (chunk, bool) {
 	case c := <-p.full:
 		return c, true
 	default:
+	}
+	if p.wait != nil {
+		p.wait()
 	}
 	select {
 	case c := <-p.full:

@@ -59,6 +59,9 @@ func runFlows(env *runEnv, args []string) int {
 		// conversation ends.
 		rep.SetWorkers(min(runtime.GOMAXPROCS(0), 8))
 	}
+	// From a pipe or a live capture (prompt inputs), the rows so far are
+	// written out whenever the reading is about to wait for input.
+	stream.SetIdle(rep.Idle)
 	if m := sel.Match; m != nil {
 		rep.SetMatch(func(c *flows.Conversation) bool { return m(c, "") }, sel.Describe)
 	}

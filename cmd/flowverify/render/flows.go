@@ -108,6 +108,22 @@ func (r *Flows) SetWorkers(workers int) {
 	r.cur = <-r.pipe.free
 }
 
+// Idle writes out the rows formatted so far (jsonl and csv print each
+// row when its conversation ends; text and json wait for the summary), for
+// capture.Stream.SetIdle: from a pipe or a live capture, a row is out
+// before the reading waits for more input, not when 64 KiB of rows have
+// gathered. It does nothing with workers (SetWorkers: files) or after an
+// error (Close reports it).
+func (r *Flows) Idle() {
+	if r.pipe != nil || r.err != nil || r.w.Buffered() == 0 {
+		return
+	}
+	if r.format != "jsonl" && r.format != "csv" {
+		return
+	}
+	r.err = r.w.Flush()
+}
+
 // refreshFiles reads the stream's files again: a capture's precision
 // (micro- or nanoseconds) and the files of a merged read are known as
 // they are opened. Timestamps print with nanoseconds from the first
