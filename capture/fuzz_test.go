@@ -3,8 +3,10 @@ package capture
 import (
 	"bytes"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -103,9 +105,11 @@ func FuzzReadFile(f *testing.F) {
 			t.Fatal(err)
 		}
 		var p Packet
+		var pkts []Packet
 		n := int64(0)
 		for s.Next(&p) == nil {
 			n++
+			pkts = append(pkts, p)
 			if p.Frame != n || p.File != 0 || p.Kind == 0 {
 				t.Fatalf("packet %d: frame %d kind %v", n, p.Frame, p.Kind)
 			}
@@ -128,6 +132,23 @@ func FuzzReadFile(f *testing.F) {
 		}
 		if s.Complete() != (fatal == 0) || fatal > 1 {
 			t.Fatalf("complete %v with problems %v", s.Complete(), s.Problems())
+		}
+		// Read as from a pipe that delivers a byte or a few at a time
+		// (records and blocks split across every read-ahead chunk): the
+		// same packets and problems.
+		if len(file) > 64<<10 {
+			return
+		}
+		s2, err := OpenReaders([]string{"fuzz"}, []io.Reader{iotest.HalfReader(iotest.OneByteReader(bytes.NewReader(file)))}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pkts2 []Packet
+		for s2.Next(&p) == nil {
+			pkts2 = append(pkts2, p)
+		}
+		if !reflect.DeepEqual(pkts, pkts2) || !reflect.DeepEqual(s.Problems(), s2.Problems()) {
+			t.Fatalf("read a byte at a time: %d packets, problems %v; at once: %d, %v", len(pkts2), s2.Problems(), len(pkts), s.Problems())
 		}
 	})
 }
