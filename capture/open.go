@@ -21,11 +21,8 @@ type fileState struct {
 	// record before a fatal problem).
 	last   bool
 	filter filter
-	// stop ends the file's read-ahead goroutine (nil without one); set
-	// once before reading, safe to call from any goroutine.
-	stop func()
-	// pf is the file's read-ahead goroutine when the input is prompt
-	// (see Stream.prompt), nil otherwise.
+	// pf is the file's read-ahead goroutine (nil without one); set once
+	// before reading; its close is safe from any goroutine.
 	pf *prefetcher
 }
 
@@ -162,14 +159,7 @@ func (s *Stream) attach(f *fileState, r io.Reader, readAhead, prompt bool) {
 	case *ngReader:
 		f.pf = r.in.pf
 	}
-	if f.pf != nil {
-		f.stop = f.pf.close
-		if prompt {
-			s.prompt = true
-		} else {
-			f.pf = nil
-		}
-	}
+	s.prompt = s.prompt || prompt
 }
 
 // start reads the first record of every file and builds the merge heap.
@@ -197,8 +187,8 @@ func (s *Stream) fatal(f *fileState, err error) {
 
 // drop stops reading f (and its read-ahead goroutine).
 func (s *Stream) drop(f *fileState) {
-	if f.stop != nil {
-		f.stop()
+	if f.pf != nil {
+		f.pf.close()
 	}
 	f.rr = nil
 }
@@ -387,8 +377,8 @@ func (s *Stream) Close() error {
 	}
 	var first error
 	for _, f := range s.files {
-		if f.stop != nil {
-			f.stop()
+		if f.pf != nil {
+			f.pf.close()
 		}
 		if f.closer != nil {
 			if err := f.closer.Close(); err != nil && first == nil {

@@ -53,6 +53,29 @@ func (s *Stream) startPipe() {
 	go s.produce(pp)
 }
 
+// batch returns a batch to fill: a new one while fewer than pipeBatches
+// exist (*allocated counts them), else one the consumer has freed; nil
+// once the Stream is closed.
+func (pp *pipe) batch(allocated *int) *pipeBatchT {
+	var b *pipeBatchT
+	select {
+	case b = <-pp.free:
+	default:
+		if *allocated < pipeBatches {
+			*allocated++
+			b = &pipeBatchT{pkts: make([]Packet, pipeBatch), nprob: make([]int, pipeBatch)}
+		} else {
+			select {
+			case b = <-pp.free:
+			case <-pp.stop:
+				return nil
+			}
+		}
+	}
+	b.n = 0
+	return b
+}
+
 // produce runs the synchronous Next into batches until EOF or Close.
 func (s *Stream) produce(pp *pipe) {
 	defer close(pp.done)
@@ -63,22 +86,10 @@ func (s *Stream) produce(pp *pipe) {
 	}
 	allocated := 0
 	for {
-		var b *pipeBatchT
-		select {
-		case b = <-pp.free:
-		default:
-			if allocated < pipeBatches {
-				b = &pipeBatchT{pkts: make([]Packet, pipeBatch), nprob: make([]int, pipeBatch)}
-				allocated++
-			} else {
-				select {
-				case b = <-pp.free:
-				case <-pp.stop:
-					return
-				}
-			}
+		b := pp.batch(&allocated)
+		if b == nil {
+			return
 		}
-		b.n = 0
 		eof := false
 		s.mu.Lock()
 		for b.n < len(b.pkts) {
@@ -126,17 +137,9 @@ func (s *Stream) producePrompt(pp *pipe) {
 	var p Packet
 	pending, pendingProb, allocated := false, 0, 0
 	for {
-		if allocated < pipeBatches {
-			cur = &pipeBatchT{pkts: make([]Packet, pipeBatch), nprob: make([]int, pipeBatch)}
-			allocated++
-		} else {
-			select {
-			case cur = <-pp.free:
-			case <-pp.stop:
-				return
-			}
+		if cur = pp.batch(&allocated); cur == nil {
+			return
 		}
-		cur.n = 0
 		if pending {
 			cur.pkts[0], cur.nprob[0], cur.n = p, pendingProb, 1
 			pending = false
@@ -199,16 +202,10 @@ func (s *Stream) fillPiped(pp *pipe) bool {
 			pp.free <- pp.cur // never blocks: at most pipeBatches exist
 			pp.cur = nil
 		}
-		var b *pipeBatchT
-		ok := true
-		select {
-		case b, ok = <-pp.full:
-		default:
-			if s.idle != nil {
-				s.idle()
-			}
-			b, ok = <-pp.full
+		if s.idle != nil && len(pp.full) == 0 {
+			s.idle() // about to wait for the producer
 		}
+		b, ok := <-pp.full
 		if !ok {
 			<-pp.done
 			pp.seen = -1
