@@ -196,7 +196,9 @@ func (s *store) add() (int, *rec) {
 		default:
 			chunk = make([]rec, 0, c)
 		}
-		if s.spare == nil && len(s.chunks) >= prefetchFrom {
+		if s.ahead == nil && s.spare == nil && len(s.chunks) >= prefetchFrom {
+			// (With a chunk still on its way, a spare was used instead:
+			// the one on its way serves next time.)
 			s.ahead = prefetchChunk()
 		}
 		s.chunks = append(s.chunks, chunk)
