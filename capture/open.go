@@ -236,6 +236,11 @@ func (s *Stream) advance(f *fileState) bool {
 	}
 }
 
+// Prompt reports whether an input is read as it arrives (a pipe, a FIFO,
+// standard input, a live capture) rather than from a regular file: what
+// is found should then be printed as it is found.
+func (s *Stream) Prompt() bool { return s.prompt }
+
 // SetIdle has f called on the goroutine that reads the Stream (Next,
 // NextBatch), before it waits for input that has not arrived yet, when an
 // input is read as it arrives: a pipe, a FIFO, standard input, a live

@@ -6,7 +6,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sync/atomic"
 	"syscall"
 
@@ -52,7 +51,7 @@ func runFlows(env *runEnv, args []string) int {
 	// once; text and JSON after their summary), so that memory grows with
 	// the conversations live at once, however long the capture.
 	rep := render.NewFlows(stream, env.stdout, *format, env.stdoutIsTerminal)
-	if cf.live == "" && !slices.ContainsFunc(fs.Args(), func(p string) bool { return p == "-" || mustSpool(p) }) {
+	if !stream.Prompt() {
 		// Files: rows are formatted on every core (up to 8: past a few,
 		// the goroutine writing them in order is the bottleneck), a batch
 		// at a time. A live capture or a pipe prints each row when its
