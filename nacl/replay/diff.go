@@ -131,7 +131,7 @@ func compareLeg(ol, nl *Leg, kind ChangeKind) (Change, bool) {
 // hits or per-conversation results). Changes are ordered by conversation
 // ID, request before response, newly denied first.
 func CompareTopologies(oldTopo, newTopo *Topology, rec *Recording) (*Diff, error) {
-	return compareTopologies(oldTopo, newTopo, rec, defaultWorkers())
+	return compareTopologies(oldTopo, newTopo, rec, DefaultWorkers())
 }
 
 // diffChunk is what a worker of compareTopologies finds in a chunk of

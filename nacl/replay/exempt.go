@@ -178,13 +178,7 @@ func isLinkScoped(a netip.Addr) bool {
 	if a.Is4In6() {
 		return false
 	}
-	if a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a.IsUnspecified() {
-		return true
-	}
-	if a.Is4() && a == broadcast4 {
-		return true
-	}
-	return false
+	return a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a.IsUnspecified()
 }
 
 var broadcast4 = netip.MustParseAddr("255.255.255.255")

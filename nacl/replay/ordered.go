@@ -6,10 +6,11 @@ import (
 	"sync/atomic"
 )
 
-// defaultWorkers is how many goroutines judge and render conversations
-// by default: one per core, up to 8 (past a few, the goroutine that sums
-// up or writes in order is the bottleneck).
-func defaultWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
+// DefaultWorkers is how many goroutines judge, render or format
+// conversations by default (replay's reports, check's listings, flows'
+// rows): one per core, up to 8 (past a few, the goroutine that sums up or
+// writes in order is the bottleneck).
+func DefaultWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
 
 // orderedChunk is how many conversation IDs a worker of runOrdered takes
 // at a time.
@@ -83,7 +84,9 @@ func runOrdered[T any](workers, n int, newChunk func() *T, fill func(w, lo, hi i
 // what render appended for consecutive conversations, in ID order. The
 // concatenation of what emit receives is the same whatever the number of
 // workers (one: no goroutine). render must be safe to call concurrently
-// for distinct w. It stops at the first error of render or emit.
+// for distinct w. It stops at the first error of render or emit; what
+// emit received by then may differ with the number of workers (with
+// several, a chunk whose render failed is not emitted at all).
 func (r *Report) EachConversationOrdered(workers int, render func(w int, cr *ConvResult, b []byte) ([]byte, error), emit func([]byte) error) error {
 	if r.lazy == nil || workers <= 1 {
 		var b []byte

@@ -40,6 +40,16 @@ type Tally struct {
 	Uncertain uint64
 }
 
+// merge adds the counts of o to t.
+func (t *Tally) merge(o *Tally) {
+	t.Packets += o.Packets
+	t.Allowed += o.Allowed
+	t.Denied += o.Denied
+	t.Exempt += o.Exempt
+	t.NotFiltered += o.NotFiltered
+	t.Uncertain += o.Uncertain
+}
+
 func (t *Tally) add(v Verdict, n uint64, uncertain bool) {
 	t.Packets += n
 	switch v {
@@ -192,7 +202,8 @@ type ReportOptions struct {
 	// Observe, when not nil, is called by SummarizeWith as SummarizeEach
 	// calls observe.
 	Observe func(*ConvResult)
-	// NoFixes skips the classes, change sets and proof (diff needs none).
+	// NoFixes skips the classes, change sets and proof, for a caller that
+	// needs only the verdicts and counts.
 	NoFixes bool
 	// Workers is how many goroutines judge the conversations (0: one per
 	// core, up to 8; 1: none). The report is the same whatever the number.
@@ -289,7 +300,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	}
 	workers := o.Workers
 	if workers == 0 {
-		workers = defaultWorkers()
+		workers = DefaultWorkers()
 	}
 	switch {
 	case keep:
@@ -427,12 +438,7 @@ func (s *Summary) countConv(cr *ConvResult) {
 // reasons, not its record counts or bounds) to s and zeroes them in p.
 func (s *Summary) add(p *Summary) {
 	s.Evaluated += p.Evaluated
-	s.Tally.Packets += p.Tally.Packets
-	s.Allowed += p.Allowed
-	s.Denied += p.Denied
-	s.Exempt += p.Exempt
-	s.NotFiltered += p.NotFiltered
-	s.Uncertain += p.Uncertain
+	s.Tally.merge(&p.Tally)
 	s.Conversations += p.Conversations
 	s.Affected += p.Affected
 	for r, n := range p.ExemptBy {
