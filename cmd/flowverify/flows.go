@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"sync/atomic"
 	"syscall"
@@ -12,6 +11,7 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/cmd/flowverify/render"
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl/replay"
 )
 
 func runFlows(env *runEnv, args []string) int {
@@ -52,11 +52,10 @@ func runFlows(env *runEnv, args []string) int {
 	// the conversations live at once, however long the capture.
 	rep := render.NewFlows(stream, env.stdout, *format, env.stdoutIsTerminal)
 	if !stream.Prompt() {
-		// Files: rows are formatted on every core (up to 8: past a few,
-		// the goroutine writing them in order is the bottleneck), a batch
-		// at a time. A live capture or a pipe prints each row when its
-		// conversation ends.
-		rep.SetWorkers(min(runtime.GOMAXPROCS(0), 8))
+		// Files: rows are formatted on every core, a batch at a time. A
+		// live capture or a pipe prints each row when its conversation
+		// ends.
+		rep.SetWorkers(replay.DefaultWorkers())
 	}
 	// From a pipe or a live capture (prompt inputs), the rows so far are
 	// written out whenever the reading is about to wait for input.

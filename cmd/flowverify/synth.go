@@ -288,7 +288,7 @@ func writeSynthACL(env *runEnv, sf *synthFlags, acl *nacl.ACL) error {
 func writeSynthReport(env *runEnv, sf *synthFlags, res *synth.Result, check *synth.CheckResult) error {
 	return writeTo(sf.report, env.stderr, func(w io.Writer) error {
 		if sf.reportFormat == "json" {
-			return render.WriteSynthJSON(w, res, check)
+			return render.WriteJSON(w, render.NewSynthJSON(res, check))
 		}
 		return render.WriteSynthText(w, res, check)
 	})

@@ -21,14 +21,7 @@ var CheckCSVHeader = []string{"id", "proto", "client", "client_port", "server", 
 // them (check_csv_test.go compares both), without holding them all and
 // without a []string per record.
 func (o *Options) WriteCheckCSV(w *bufio.Writer, r *replay.Report) error {
-	b := w.AvailableBuffer()
-	for i, h := range CheckCSVHeader {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendCSVField(b, h)
-	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
+	if _, err := w.Write(appendCSVRecord(w.AvailableBuffer(), CheckCSVHeader)); err != nil {
 		return err
 	}
 	return o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
@@ -103,14 +96,32 @@ func (o *Options) appendCheckCSVRecord(b []byte, r *replay.Report, cr *replay.Co
 
 // appendCSVAddrPort appends ",ADDR,PORT" (PORT empty without ports).
 func appendCSVAddrPort(b []byte, e flows.Endpoint, ports bool) []byte {
-	b = append(b, ',')
-	start := len(b)
-	b = quoteCSVTail(e.Addr.AppendTo(b), start) // a zone may hold anything
-	b = append(b, ',')
+	b = append(appendCSVAddr(append(b, ','), e), ',')
 	if ports {
 		b = strconv.AppendUint(b, uint64(e.Port), 10)
 	}
 	return b
+}
+
+// appendCSVAddr appends e's address as a CSV field (as Addr.String: a
+// zone may hold anything).
+func appendCSVAddr(b []byte, e flows.Endpoint) []byte {
+	if !e.Addr.IsValid() {
+		return append(b, "invalid IP"...)
+	}
+	start := len(b)
+	return quoteCSVTail(e.Addr.AppendTo(b), start)
+}
+
+// appendCSVRecord appends fields as one CSV record (a header).
+func appendCSVRecord(b []byte, fields []string) []byte {
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCSVField(b, f)
+	}
+	return append(b, '\n')
 }
 
 // appendCSVField appends one CSV field as encoding/csv's Writer (comma

@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"time"
 
@@ -314,25 +313,16 @@ type jsonDoc struct {
 	// term, when not nil, is the TermWriter under w (see Options.Term).
 	term *TermWriter
 	buf  bytes.Buffer
-	enc  *json.Encoder
 }
 
-func newJSONDoc(w io.Writer) *jsonDoc {
-	d := &jsonDoc{w: w}
-	d.enc = json.NewEncoder(&d.buf)
-	d.enc.SetEscapeHTML(false)
-	return d
-}
+func newJSONDoc(w io.Writer) *jsonDoc { return &jsonDoc{w: w} }
 
 // value appends v indented as a member value at depth 1 (prefix "  ")
 // or an array element at depth 2 (prefix "    ").
 func (d *jsonDoc) value(v any, prefix string) error {
-	d.enc.SetIndent(prefix, "  ")
-	if err := d.enc.Encode(v); err != nil {
-		return err
-	}
-	d.buf.Truncate(d.buf.Len() - 1) // the Encoder's newline
-	return nil
+	b, err := appendEncodedIndented(d.buf.AvailableBuffer(), v, prefix)
+	d.buf.Write(b)
+	return err
 }
 
 // member appends the member name: v at depth 1 and its comma.

@@ -14,8 +14,12 @@ import (
 // produces for o.CheckConvJSON(cr) (without its newline), without
 // reflection (check_json_fast_test.go compares both).
 func (o *Options) appendCheckConvJSON(b []byte, cr *replay.ConvResult) []byte {
-	return o.appendConvJSON(b, cr, &convLayout{})
+	return o.appendConvJSON(b, cr, &compactLayout)
 }
+
+// compactLayout is the compact layout, shared: a compact layout is only
+// read (its caches and scratch serve the indented ones).
+var compactLayout convLayout
 
 // appendCheckConvJSONIndented appends the same object as the json
 // document holds it: indented as json.Indent(prefix "    ", indent "  ")

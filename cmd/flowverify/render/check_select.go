@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -67,7 +66,7 @@ func (o *Options) eachListed(r *replay.Report, fn func(*replay.ConvResult) error
 // goroutine that rendered them, and emit's safe says every byte rendered
 // so far (so every byte it receives) passed: it may skip TermWriter's scan.
 func (o *Options) eachListedOrdered(r *replay.Report, render func(ow *Options, cr *replay.ConvResult, b []byte) []byte, emit func(b []byte, safe bool) error) error {
-	workers := min(runtime.GOMAXPROCS(0), maxListWorkers)
+	workers := replay.DefaultWorkers()
 	if o.workers > 0 {
 		workers = o.workers
 	}
@@ -117,10 +116,6 @@ func writeListed(w io.Writer, term *TermWriter, b []byte, safe bool) error {
 	_, err := w.Write(b)
 	return err
 }
-
-// maxListWorkers caps the goroutines that render listed conversations:
-// past a few, the single writer is the bottleneck.
-const maxListWorkers = 8
 
 // isDenied reports whether st is a status with a denied packet.
 func isDenied(st replay.Status) bool {

@@ -133,7 +133,7 @@ func (v *Diff) changes() []*replay.Change {
 // WriteJSONL prints one JSON object per change.
 func (v *Diff) WriteJSONL(w io.Writer) error {
 	var b []byte
-	l := &convLayout{}
+	l := &compactLayout
 	for _, c := range v.changes() {
 		b = append(v.appendChangeJSON(b[:0], c, l), '\n')
 		if _, err := w.Write(b); err != nil {

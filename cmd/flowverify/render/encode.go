@@ -1,18 +1,36 @@
 package render
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"io"
 )
 
 // WriteJSON writes v as one indented JSON document (HTML characters not
-// escaped), as every --format json document is written.
+// escaped), as every --format json document is written: the bytes of an
+// Encoder with SetIndent("", "  ") and SetEscapeHTML(false).
 func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	b, err := appendEncodedIndented(nil, v, "")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// appendEncodedIndented appends v as an Encoder with SetIndent(prefix,
+// "  ") and SetEscapeHTML(false) writes it, without its newline: encoded
+// compact, then laid out by appendIndentJSON (the Encoder's own
+// indentation cost as much as the encoding on large documents).
+func appendEncodedIndented(dst []byte, v any, prefix string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return dst, err
+	}
+	return appendIndentJSON(dst, bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), prefix, "  "), nil
 }
 
 // jsonLines writes one compact JSON object per line.

@@ -78,14 +78,7 @@ func NewFlows(s *capture.Stream, out io.Writer, format string, colour bool) *Flo
 	r.refreshFiles()
 	switch format {
 	case "csv":
-		b := r.w.AvailableBuffer()
-		for i, h := range FlowsCSVHeader {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendCSVField(b, h)
-		}
-		_, r.err = r.w.Write(append(b, '\n'))
+		_, r.err = r.w.Write(appendCSVRecord(r.w.AvailableBuffer(), FlowsCSVHeader))
 	case "json", "jsonl":
 	default:
 		r.width = flowsTextWidths()

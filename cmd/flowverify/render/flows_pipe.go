@@ -204,16 +204,6 @@ func (f *flowsFormat) appendConvCSV(b []byte, c *flows.Conversation) []byte {
 	return append(b, '\n')
 }
 
-// appendCSVAddr appends e's address as a CSV field (as Addr.String: a
-// zone may hold anything).
-func appendCSVAddr(b []byte, e flows.Endpoint) []byte {
-	if !e.Addr.IsValid() {
-		return append(b, "invalid IP"...)
-	}
-	start := len(b)
-	return quoteCSVTail(e.Addr.AppendTo(b), start)
-}
-
 // flowsPipe formats batches on workers goroutines and hands them, in the
 // order they were sent, to a consumer goroutine.
 type flowsPipe struct {

@@ -1,9 +1,6 @@
 package render
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"strconv"
 	"time"
 
@@ -125,24 +122,6 @@ func timePtr(t time.Time) *time.Time {
 	}
 	t = t.UTC()
 	return &t
-}
-
-// WriteSynthJSON writes the report of flowverify synth (NewSynthJSON)
-// as WriteJSON does, byte for byte: encoding/json writes it compact and
-// the indenter of the flows encoder lays it out, instead of the encoder's
-// own re-indentation of the whole document, which cost twice the encoding
-// on a report of a hundred thousand client ranges.
-func WriteSynthJSON(w io.Writer, r *synth.Result, check *synth.CheckResult) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(NewSynthJSON(r, check)); err != nil {
-		return err
-	}
-	compact := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	out := appendIndentJSON(make([]byte, 0, len(compact)+len(compact)/2), compact, "", "  ")
-	_, err := w.Write(append(out, '\n'))
-	return err
 }
 
 // NewSynthJSON returns the report of flowverify synth as JSON-ready

@@ -206,8 +206,9 @@ func TestSynthClientSummaryReference(t *testing.T) {
 	}
 }
 
-// TestWriteSynthJSON: the report written by WriteSynthJSON is the one
-// WriteJSON writes, byte for byte, for the samples' results and for one
+// TestWriteSynthJSON: the synth report written by WriteJSON (compact,
+// then laid out by appendIndentJSON) is the one encoding/json's indenting
+// Encoder writes, byte for byte, for the samples' results and for one
 // whose texts need escaping (HTML characters, quotes, control and
 // invalid UTF-8 bytes, line separators, non-ASCII).
 func TestWriteSynthJSON(t *testing.T) {
@@ -215,28 +216,28 @@ func TestWriteSynthJSON(t *testing.T) {
 		r, cr := synthSample(t, name, synthOpts("10.0.1.0/24"))
 		for _, check := range []*synth.CheckResult{cr, nil} {
 			var got, want bytes.Buffer
-			if err := WriteSynthJSON(&got, r, check); err != nil {
+			if err := WriteJSON(&got, NewSynthJSON(r, check)); err != nil {
 				t.Fatal(err)
 			}
-			if err := WriteJSON(&want, NewSynthJSON(r, check)); err != nil {
+			if err := refWriteJSON(&want, NewSynthJSON(r, check)); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got.Bytes(), want.Bytes()) {
-				t.Errorf("%s: WriteSynthJSON differs from WriteJSON:\n%s\nwant:\n%s", name, got.String(), want.String())
+				t.Errorf("%s: WriteJSON differs from the indenting Encoder:\n%s\nwant:\n%s", name, got.String(), want.String())
 			}
 		}
 		r.Notes = append(r.Notes, synth.Message{Kind: synth.MsgNothingAllowed, Count: 1})
 		r.Clients = append(r.Clients, synth.ClientRange{Client: netip.MustParseAddr("2001:db8::1"), Proto: 17,
 			Profile: "a<b>&\"c\"\\\t\x01\xff\u2028é", Outside: []uint16{123, 500}})
 		var got, want bytes.Buffer
-		if err := WriteSynthJSON(&got, r, cr); err != nil {
+		if err := WriteJSON(&got, NewSynthJSON(r, cr)); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteJSON(&want, NewSynthJSON(r, cr)); err != nil {
+		if err := refWriteJSON(&want, NewSynthJSON(r, cr)); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) || !strings.Contains(got.String(), `a<b>&\"c\"\\\t\u0001\ufffd\u2028é`) {
-			t.Errorf("%s with escapes: WriteSynthJSON differs from WriteJSON:\n%s\nwant:\n%s", name, got.String(), want.String())
+			t.Errorf("%s with escapes: WriteJSON differs from the indenting Encoder:\n%s\nwant:\n%s", name, got.String(), want.String())
 		}
 	}
 }
