@@ -16,8 +16,8 @@
 # Needs: go, tcpdump, tshark (editcap), GNU time (Debian: tcpdump tshark time).
 # The capture is generated once into bench/out/ (git-ignored) with a fixed
 # seed, so every run measures the same file. Each tool reads the file from
-# the page cache (it is read once before timing). Wall times are the best of
-# RUNS runs (default 3).
+# the page cache (it is read once before timing). Wall times are the median
+# of RUNS runs (default 3); every run is listed in bench/out/runs.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-2GB}
@@ -41,48 +41,54 @@ if [ "$flood" -gt 0 ] && [ ! -s "$floodfile" ]; then
 fi
 cat "$file" "$ngfile" > /dev/null
 
-# best_of CMD...: prints "SECONDS MAXRSS_KB" of the fastest of $runs runs.
-best_of() {
-  local best="" rss=""
+# median_of CMD...: prints "SECONDS MAXRSS_KB" of the median of $runs runs
+# (the issue's goals are ratios of medians; the lower middle run for an
+# even count) and appends every run's time to $out/runs.txt.
+median_of() {
+  local times=() rsss=()
   for _ in $(seq "$runs"); do
     /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" > /dev/null 2> "$out/stderr.txt" || {
       code=$?; [ $code -le 1 ] || { echo "bench: '$*' failed ($code):" >&2; cat "$out/stderr.txt" >&2; exit 2; }; }
     read -r t m < <(tail -n 1 "$out/time.txt")
-    if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$t; rss=$m; fi
+    times+=("$t"); rsss+=("$m")
   done
-  echo "$best $rss"
+  echo "${GOMAXPROCS:+GOMAXPROCS=$GOMAXPROCS }$*: ${times[*]}" >> "$out/runs.txt"
+  local i
+  i=$(for k in "${!times[@]}"; do echo "${times[$k]} $k"; done | sort -g | awk -v n="$runs" 'NR == int((n + 1) / 2) {print $2}')
+  echo "${times[$i]} ${rsss[$i]}"
 }
+: > "$out/runs.txt"
 
-read -r t_tcpdump m_tcpdump < <(best_of tcpdump -r "$file" -w /dev/null)
-read -r t_flows m_flows < <(best_of "$out/flowverify" flows --format jsonl "$file")
+read -r t_tcpdump m_tcpdump < <(median_of tcpdump -r "$file" -w /dev/null)
+read -r t_flows m_flows < <(median_of "$out/flowverify" flows --format jsonl "$file")
 # check against an allow-all NACL prints the same conversation table as
 # flows (the pure cost of judging); against the sample web-server NACL it
 # also explains every broken conversation (most of this traffic is denied).
 printf 'in 100 allow all 0.0.0.0/0\nin 101 allow all ::/0\nout 100 allow all 0.0.0.0/0\nout 101 allow all ::/0\n' > "$out/allow-all.nacl"
-read -r t_flowstext m_flowstext < <(best_of "$out/flowverify" flows "$file")
-read -r t_flowscsv m_flowscsv < <(best_of "$out/flowverify" flows --format csv "$file")
-read -r t_check m_check < <(best_of "$out/flowverify" check --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$file")
-read -r t_checkweb m_checkweb < <(best_of "$out/flowverify" check --fail-on never --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
-read -r t_tshark m_tshark < <(runs=1 best_of tshark -n -q -z conv,tcp -r "$file")
+read -r t_flowstext m_flowstext < <(median_of "$out/flowverify" flows "$file")
+read -r t_flowscsv m_flowscsv < <(median_of "$out/flowverify" flows --format csv "$file")
+read -r t_check m_check < <(median_of "$out/flowverify" check --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$file")
+read -r t_checkweb m_checkweb < <(median_of "$out/flowverify" check --fail-on never --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
+read -r t_tshark m_tshark < <(runs=1 median_of tshark -n -q -z conv,tcp -r "$file")
 
 # The other commands and formats on the same capture.
-read -r t_checkjl m_checkjl < <(best_of "$out/flowverify" check --fail-on never --format jsonl --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
-read -r t_checkjson m_checkjson < <(best_of "$out/flowverify" check --fail-on never --format json --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
-read -r t_checkcsv m_checkcsv < <(best_of "$out/flowverify" check --fail-on never --format csv --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
-read -r t_checkjla m_checkjla < <(best_of "$out/flowverify" check --format jsonl --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$file")
-read -r t_synth m_synth < <(best_of "$out/flowverify" synth --subnet 10.0.1.0/24 --vpc-cidr 10.0.0.0/16 "$file")
-read -r t_diff m_diff < <(best_of "$out/flowverify" diff --fail-on never --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl --nacl-new "$out/allow-all.nacl" "$file")
+read -r t_checkjl m_checkjl < <(median_of "$out/flowverify" check --fail-on never --format jsonl --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
+read -r t_checkjson m_checkjson < <(median_of "$out/flowverify" check --fail-on never --format json --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
+read -r t_checkcsv m_checkcsv < <(median_of "$out/flowverify" check --fail-on never --format csv --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
+read -r t_checkjla m_checkjla < <(median_of "$out/flowverify" check --format jsonl --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$file")
+read -r t_synth m_synth < <(median_of "$out/flowverify" synth --subnet 10.0.1.0/24 --vpc-cidr 10.0.0.0/16 "$file")
+read -r t_diff m_diff < <(median_of "$out/flowverify" diff --fail-on never --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl --nacl-new "$out/allow-all.nacl" "$file")
 # pcapng copy of the same capture.
-read -r t_ngtcpdump m_ngtcpdump < <(best_of tcpdump -r "$ngfile" -w /dev/null)
-read -r t_ngflows m_ngflows < <(best_of "$out/flowverify" flows --format jsonl "$ngfile")
+read -r t_ngtcpdump m_ngtcpdump < <(median_of tcpdump -r "$ngfile" -w /dev/null)
+read -r t_ngflows m_ngflows < <(median_of "$out/flowverify" flows --format jsonl "$ngfile")
 # SYN flood: every packet a new conversation.
 if [ "$flood" -gt 0 ]; then
   cat "$floodfile" > /dev/null
-  read -r t_fltcpdump m_fltcpdump < <(best_of tcpdump -r "$floodfile" -w /dev/null)
-  read -r t_flflows m_flflows < <(best_of "$out/flowverify" flows --format jsonl "$floodfile")
-  read -r t_flflowstext m_flflowstext < <(best_of "$out/flowverify" flows "$floodfile")
-  read -r t_flcheck m_flcheck < <(best_of "$out/flowverify" check --format jsonl --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$floodfile")
-  read -r t_flchecktext m_flchecktext < <(best_of "$out/flowverify" check --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$floodfile")
+  read -r t_fltcpdump m_fltcpdump < <(median_of tcpdump -r "$floodfile" -w /dev/null)
+  read -r t_flflows m_flflows < <(median_of "$out/flowverify" flows --format jsonl "$floodfile")
+  read -r t_flflowstext m_flflowstext < <(median_of "$out/flowverify" flows "$floodfile")
+  read -r t_flcheck m_flcheck < <(median_of "$out/flowverify" check --format jsonl --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$floodfile")
+  read -r t_flchecktext m_flchecktext < <(median_of "$out/flowverify" check --subnet 10.0.1.0/24 --nacl "$out/allow-all.nacl" "$floodfile")
 fi
 
 # Cores: the same commands with GOMAXPROCS 1, 2, 4, ... up to the
@@ -94,10 +100,10 @@ for ((c = 1; c <= cores; c *= 2)); do core_counts+=("$c"); done
 [ "${core_counts[-1]}" = "$cores" ] || core_counts+=("$cores")
 declare -A t_cores
 for c in "${core_counts[@]}"; do
-  read -r t_cores[flows,$c] _ < <(GOMAXPROCS=$c best_of "$out/flowverify" flows --format jsonl "$file")
-  read -r t_cores[check,$c] _ < <(GOMAXPROCS=$c best_of "$out/flowverify" check --fail-on never --format jsonl --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
+  read -r t_cores[flows,$c] _ < <(GOMAXPROCS=$c median_of "$out/flowverify" flows --format jsonl "$file")
+  read -r t_cores[check,$c] _ < <(GOMAXPROCS=$c median_of "$out/flowverify" check --fail-on never --format jsonl --subnet 10.0.1.0/24 --nacl pcaps/webserver.nacl "$file")
   if [ "$flood" -gt 0 ]; then
-    read -r t_cores[flood,$c] _ < <(GOMAXPROCS=$c best_of "$out/flowverify" flows --format jsonl "$floodfile")
+    read -r t_cores[flood,$c] _ < <(GOMAXPROCS=$c median_of "$out/flowverify" flows --format jsonl "$floodfile")
   fi
 done
 
@@ -117,7 +123,7 @@ convs=$("$out/flowverify" flows --format jsonl "$file" | grep -c '"id":' || true
 bytes=$(stat -c %s "$file")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b == 0) print "inf"; else printf "%.2f", a/b }'; }
 row() { printf '%-58s %8s s  %9s KiB peak RSS  %6s x tcpdump\n' "$1" "$2" "$3" "$(ratio "$2" "$4")"; }
-echo "capture: $file ($bytes bytes, $convs conversations), best of $runs runs (tshark: 1 run)"
+echo "capture: $file ($bytes bytes, $convs conversations), median of $runs runs (tshark: 1 run; every run: $out/runs.txt)"
 printf '%-58s %8s s  %9s KiB peak RSS\n' "tcpdump -r FILE -w /dev/null" "$t_tcpdump" "$m_tcpdump"
 row "tshark -n -q -z conv,tcp -r FILE" "$t_tshark" "$m_tshark" "$t_tcpdump"
 row "flowverify flows --format jsonl FILE" "$t_flows" "$m_flows" "$t_tcpdump"
@@ -175,7 +181,7 @@ if [ ! -d "$fldir/AWSLogs" ]; then
   go run ./bench/flowloggen -out "$fldir" -records "$flrecs" -seed 1
 fi
 cat "$fldir"/AWSLogs/*/vpcflowlogs/*/*/*/*/*.log.gz > /dev/null
-read -r t_fl m_fl < <(best_of "$out/flowverify" check --fail-on never --nacl pcaps/vpc-acls.json --subnets pcaps/vpc-subnets.json --vpc-cidr 10.0.0.0/16 "$fldir")
+read -r t_fl m_fl < <(median_of "$out/flowverify" check --fail-on never --nacl pcaps/vpc-acls.json --subnets pcaps/vpc-subnets.json --vpc-cidr 10.0.0.0/16 "$fldir")
 flcount=$("$out/flowverify" check --fail-on never --format json --nacl pcaps/vpc-acls.json --subnets pcaps/vpc-subnets.json --vpc-cidr 10.0.0.0/16 "$fldir" | sed -n '/"summary"/,/}/p' | awk -F': ' '/"records":/ {gsub(/,/,"",$2); print $2; exit}')
 printf '%-44s %8s s  %9s KiB peak RSS\n' "flowverify check FLOW-LOGS (a day, S3 layout)" "$t_fl" "$m_fl"
 echo "flow-log records per second (check, wall):  $(awk -v n="$flcount" -v t="$t_fl" 'BEGIN{ if (t == 0) print "inf"; else printf "%.0f", n/t }')  ($flcount records; goal >= 1 M/s per core)"

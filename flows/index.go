@@ -82,6 +82,7 @@ func (x *index) grow() {
 		panic("flows: conversation index full") // unreachable: maxConversations is below the bound
 	}
 	x.slots = make([]uint64, n)
+	adviseHuge(x.slots) // 8M slots for a flood's 5M conversations: 64 MiB
 	x.shift = uint(32 - logn)
 	mask := uint64(n - 1)
 	for _, v := range old {
