@@ -28,14 +28,17 @@ type flowsFormat struct {
 	// fileJSON[i] is file i's name as a JSON string, escapeHTML off and on.
 	fileJSON [][2][]byte
 	nano     bool
+	// namesPlain says every file name is printable ASCII (see rowPlain).
+	namesPlain bool
 }
 
 // newFlowsFormat returns the format of files; nano says a nanosecond
 // file was seen before (timestamps keep nanoseconds from then on).
 func newFlowsFormat(files []capture.FileInfo, nano bool) *flowsFormat {
-	f := &flowsFormat{files: files, nano: nano, fileJSON: make([][2][]byte, len(files))}
+	f := &flowsFormat{files: files, nano: nano, fileJSON: make([][2][]byte, len(files)), namesPlain: true}
 	for i, fi := range files {
 		f.nano = f.nano || fi.Nanosecond
+		f.namesPlain = f.namesPlain && plainASCII(fi.Name)
 		f.fileJSON[i] = [2][]byte{appendJSONString(nil, fi.Name, false), appendJSONString(nil, fi.Name, true)}
 	}
 	return f
@@ -158,7 +161,55 @@ func (b *flowsBatch) format(format string, check bool) {
 		}
 	}
 	b.out = out
-	b.safe = check && safePrefix(out) == len(out)
+	b.safe = check && (format != "text" && b.plain() || safePrefix(out) == len(out))
+}
+
+// plain reports whether the batch's json, jsonl or csv rows are
+// printable ASCII and newlines only, known without reading them: every
+// string they print is (rowPlain), and the rest is what the formatters
+// write themselves (names, punctuation, numbers, times, addresses).
+func (b *flowsBatch) plain() bool {
+	if !b.f.namesPlain {
+		return false
+	}
+	for i := range b.convs {
+		if !rowPlain(&b.convs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// rowPlain reports whether every string a json, jsonl or csv row of c
+// prints, its file name aside (flowsFormat.namesPlain), is printable
+// ASCII: what TermWriter passes as it is, and what JSON and CSV write
+// unchanged. The protocol name is a constant or a number; the rest are
+// checked, cheaper than reading the whole row for a byte to escape.
+// TestRowPlainCoversEveryString sets each string of a conversation in
+// turn to one a terminal would obey.
+func rowPlain(c *flows.Conversation) bool {
+	if c.Client.Addr.Zone() != "" || c.Server.Addr.Zone() != "" {
+		return false
+	}
+	if !plainASCII(string(c.State)) || !plainASCII(string(c.Evidence)) || !plainASCII(string(c.Confidence)) {
+		return false
+	}
+	for _, p := range c.ClientProfiles {
+		if !plainASCII(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainASCII reports whether s is printable ASCII (0x20-0x7e) only.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // appendConvCSV appends c's CSV record (FlowsCSVHeader), byte for byte
