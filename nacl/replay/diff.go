@@ -158,7 +158,7 @@ func compareTopologies(oldTopo, newTopo *Topology, rec *Recording, workers int) 
 	for w := range pairs {
 		pairs[w].cb = convBuilder{j: oldJudge, rec: rec, rolesOnly: true}
 	}
-	err = runOrdered(max(workers, 1), rec.NumConversations(), func() *diffChunk {
+	err = RunOrdered(max(workers, 1), rec.NumConversations(), func() *diffChunk {
 		return &diffChunk{d: Diff{Old: Summary{ExemptBy: map[string]uint64{}, NotFilteredBy: map[string]uint64{}},
 			New: Summary{ExemptBy: map[string]uint64{}, NotFilteredBy: map[string]uint64{}}}}
 	}, func(w, lo, hi int, c *diffChunk) error {

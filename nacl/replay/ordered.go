@@ -2,8 +2,6 @@ package replay
 
 import (
 	"runtime"
-	"sync"
-	"sync/atomic"
 )
 
 // DefaultWorkers is how many goroutines judge, render or format
@@ -12,69 +10,31 @@ import (
 // writes in order is the bottleneck).
 func DefaultWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
 
-// orderedChunk is how many conversation IDs a worker of runOrdered takes
+// orderedChunk is how many conversation IDs a worker of RunOrdered takes
 // at a time.
 const orderedChunk = 256
 
-// runOrdered splits the conversation IDs 1..n into chunks of orderedChunk,
+// RunOrdered splits the conversation IDs 1..n into chunks of orderedChunk,
 // has workers goroutines fill a chunk value each (fill(w, lo, hi, c): w is
 // the worker, 0 <= w < workers, lo..hi the IDs) and calls consume with the
-// chunks in ID order on the calling goroutine, so that what consume does
-// is the same whatever the number of workers. At most a few chunk values
-// (made by newChunk, then reused) exist at once. It stops at the first
-// error of fill or consume.
-func runOrdered[T any](workers, n int, newChunk func() *T, fill func(w, lo, hi int, c *T) error, consume func(c *T) error) error {
-	type job struct {
+// chunks in ID order, one at a time, so that what consume does is the
+// same whatever the number of workers (a Pipeline). At most a few chunk
+// values (made by newChunk, then reused) exist at once. It stops at the
+// first error of fill or consume and returns it.
+func RunOrdered[T any](workers, n int, newChunk func() *T, fill func(w, lo, hi int, c *T) error, consume func(c *T) error) error {
+	type span struct {
 		lo, hi int
 		val    *T
-		err    error
-		done   chan struct{}
 	}
-	inflight := 4 * workers
-	free := make(chan *job, inflight)
-	for range inflight {
-		free <- &job{val: newChunk()}
+	p := NewPipeline(workers, func() span { return span{val: newChunk()} },
+		func(w int, s *span) error { return fill(w, s.lo, s.hi, s.val) },
+		func(s *span) error { return consume(s.val) }, nil)
+	for lo := 1; lo <= n && !p.Failed(); lo += orderedChunk {
+		s := p.Next()
+		s.lo, s.hi = lo, min(lo+orderedChunk-1, n)
+		p.Submit()
 	}
-	jobs, order := make(chan *job, inflight), make(chan *job, inflight)
-	var stop atomic.Bool
-	go func() {
-		defer close(order)
-		defer close(jobs)
-		for lo := 1; lo <= n && !stop.Load(); lo += orderedChunk {
-			c := <-free
-			c.lo, c.hi, c.err, c.done = lo, min(lo+orderedChunk-1, n), nil, make(chan struct{})
-			order <- c
-			jobs <- c
-		}
-	}()
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range jobs {
-				if !stop.Load() {
-					c.err = fill(w, c.lo, c.hi, c.val)
-				}
-				close(c.done)
-			}
-		}()
-	}
-	var err error
-	for c := range order {
-		<-c.done
-		if err == nil {
-			if err = c.err; err == nil {
-				err = consume(c.val)
-			}
-			if err != nil {
-				stop.Store(true)
-			}
-		}
-		free <- c
-	}
-	wg.Wait()
-	return err
+	return p.Close()
 }
 
 // EachConversationOrdered is EachConversation spread over workers
@@ -103,7 +63,7 @@ func (r *Report) EachConversationOrdered(workers int, render func(w int, cr *Con
 	for w := range builders {
 		builders[w] = &convBuilder{j: l.j, rec: l.rec}
 	}
-	return runOrdered(workers, l.rec.NumConversations(), func() *[]byte { return new([]byte) },
+	return RunOrdered(workers, l.rec.NumConversations(), func() *[]byte { return new([]byte) },
 		func(w, lo, hi int, buf *[]byte) error {
 			cb, b := builders[w], (*buf)[:0]
 			defer func() { *buf = b }()

@@ -12,7 +12,7 @@ import (
 )
 
 // orderedRecording is a recording of a few thousand conversations
-// (several chunks of runOrdered): scanners, worked and refused
+// (several chunks of RunOrdered): scanners, worked and refused
 // conversations, denied and allowed ones, breakage and intended.
 func orderedRecording() *Recording {
 	g := newConvGen()

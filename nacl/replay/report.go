@@ -352,7 +352,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 			n     int
 			sum   Summary
 		}
-		_ = runOrdered(workers, n, func() *chunk {
+		_ = RunOrdered(workers, n, func() *chunk {
 			return &chunk{slots: make([]slot, orderedChunk), sum: Summary{ExemptBy: map[string]uint64{}, NotFilteredBy: map[string]uint64{}}}
 		},
 			func(w, lo, hi int, c *chunk) error {

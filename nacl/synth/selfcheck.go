@@ -2,8 +2,6 @@ package synth
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/flowverify/flowverify/nacl"
 	"github.com/flowverify/flowverify/nacl/replay"
@@ -79,37 +77,28 @@ func CheckAgainst(res *Result, obs *Observations, expected func(convID int) bool
 const parallelCheckMin = 8192
 
 // checkWith replays every shape of obs. The shapes of a large recording
-// are judged in consecutive ranges of conversations on as many goroutines
-// as there are cores (up to 4), and the ranges' results joined in order:
-// the result is the one a single walk gives.
+// are judged in chunks of consecutive conversations on as many
+// goroutines as there are cores (up to 4), and the chunks' results joined
+// in order (replay.RunOrdered): the result is the one a single walk gives.
 func checkWith(j *replay.Judge, res *Result, obs *Observations) *CheckResult {
 	n := 0
 	if obs.rec != nil {
 		n = obs.rec.NumConversations()
 	}
-	parts := min(runtime.GOMAXPROCS(0), 4)
-	if n < parallelCheckMin || parts < 2 {
-		cr := &CheckResult{}
+	workers := min(replay.DefaultWorkers(), 4)
+	cr := &CheckResult{}
+	if n < parallelCheckMin || workers < 2 {
 		obs.Each(func(x *Observed) { cr.judge(j, res, x) })
 		return cr
 	}
-	crs := make([]CheckResult, parts)
-	var wg sync.WaitGroup
-	for i := range parts {
-		from, to := 1+i*n/parts, (i+1)*n/parts
-		wg.Go(func() {
-			cr := &crs[i]
-			eachConvShapes(obs.rec, from, to, func(x *Observed) { cr.judge(j, res, x) })
-			if i == parts-1 {
-				eachLooseShape(obs.rec, func(x *Observed) { cr.judge(j, res, x) })
-			}
-		})
-	}
-	wg.Wait()
-	cr := &crs[0]
-	for i := 1; i < parts; i++ {
-		cr.join(&crs[i])
-	}
+	_ = replay.RunOrdered(workers, n, func() *CheckResult { return &CheckResult{} },
+		func(_, lo, hi int, c *CheckResult) error {
+			*c = CheckResult{Failures: c.Failures[:0]}
+			eachConvShapes(obs.rec, lo, hi, func(x *Observed) { c.judge(j, res, x) })
+			return nil
+		},
+		func(c *CheckResult) error { cr.join(c); return nil })
+	eachLooseShape(obs.rec, func(x *Observed) { cr.judge(j, res, x) })
 	return cr
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
+	"github.com/flowverify/flowverify/nacl/replay"
 )
 
 // Flows is the report of `flowverify flows`, in every format. The
@@ -51,7 +52,7 @@ type Flows struct {
 	// cur is the batch being filled; pipe, when not nil, formats batches
 	// on other goroutines (SetWorkers).
 	cur  *flowsBatch
-	pipe *flowsPipe
+	pipe *replay.Pipeline[flowsBatch]
 	// spool holds the rows of text and JSON until the summary is printed
 	// (spoolUnsafe: some of them need TermWriter's escaping).
 	spool       spool
@@ -97,8 +98,9 @@ func (r *Flows) SetWorkers(workers int) {
 	if workers <= 1 || r.pipe != nil {
 		return
 	}
-	r.pipe = newFlowsPipe(workers, r.format, r.consume)
-	r.cur = <-r.pipe.free
+	r.pipe = replay.NewPipeline(workers, func() flowsBatch { return flowsBatch{convs: make([]flows.Conversation, 0, flowsBatchSize)} },
+		func(_ int, b *flowsBatch) error { b.format(r.format, true); return nil }, r.consume, (*flowsBatch).reset)
+	r.cur = r.pipe.Next()
 }
 
 // Idle writes out the rows formatted so far (jsonl and csv print each
@@ -133,7 +135,7 @@ func (r *Flows) refreshFiles() {
 // flows.StreamConversations). It returns false once writing failed
 // (Close returns the error): the caller may stop reading.
 func (r *Flows) Add(c *flows.Conversation) bool {
-	if r.err != nil || (r.pipe != nil && r.pipe.failed.Load()) {
+	if r.err != nil || (r.pipe != nil && r.pipe.Failed()) {
 		return false
 	}
 	r.n++
@@ -167,7 +169,8 @@ func (r *Flows) send() {
 	}
 	b.f, b.listed = r.fmt, r.listed-len(b.convs)+b.unlisted()
 	if r.pipe != nil {
-		r.cur = r.pipe.send(b)
+		r.pipe.Submit()
+		r.cur = r.pipe.Next()
 		return
 	}
 	b.format(r.format, false)
@@ -211,7 +214,7 @@ func (r *Flows) Close(sum flows.Summary) error {
 	defer r.spool.close()
 	r.send()
 	if r.pipe != nil {
-		if err := r.pipe.close(); err != nil && r.err == nil {
+		if err := r.pipe.Close(); err != nil && r.err == nil {
 			r.err = err
 		}
 		r.pipe = nil

@@ -3,16 +3,15 @@ package render
 import (
 	"encoding/binary"
 	"strconv"
-	"sync"
-	"sync/atomic"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/flows"
 )
 
 // The flows report formats its conversations in batches. Reading a file,
-// the batches are formatted on every core (SetWorkers) while the
-// conversation table goes on, and written in ID order by one goroutine:
+// the batches are formatted on every core (SetWorkers, a
+// replay.Pipeline) while the conversation table goes on, and written in
+// ID order by one goroutine:
 // on a SYN flood, whose millions of conversations all end when the
 // capture does, formatting was most of the run and had one core. A live
 // capture or a pipe formats each conversation as it ends, on the
@@ -86,7 +85,6 @@ type flowsBatch struct {
 	// safe says out holds no byte TermWriter would escape (checked by the
 	// goroutine that formatted it).
 	safe bool
-	done chan struct{}
 	// Scratch space of the formatter.
 	row     cellRow
 	compact []byte
@@ -253,70 +251,4 @@ func (f *flowsFormat) appendConvCSV(b []byte, c *flows.Conversation) []byte {
 	b = appendCSVField(append(b, ','), f.fileName(ff.File))
 	b = strconv.AppendInt(append(b, ','), ff.Frame, 10)
 	return append(b, '\n')
-}
-
-// flowsPipe formats batches on workers goroutines and hands them, in the
-// order they were sent, to a consumer goroutine.
-type flowsPipe struct {
-	jobs, order, free chan *flowsBatch
-	workers           sync.WaitGroup
-	consumed          chan struct{}
-	// failed is set once consume failed (err, read after consumed closes).
-	failed atomic.Bool
-	err    error
-}
-
-// newFlowsPipe starts workers formatters of batches in format and the
-// goroutine that calls consume with each batch, in order.
-func newFlowsPipe(workers int, format string, consume func(*flowsBatch) error) *flowsPipe {
-	inflight := 4 * workers
-	p := &flowsPipe{jobs: make(chan *flowsBatch, inflight), order: make(chan *flowsBatch, inflight),
-		free: make(chan *flowsBatch, inflight), consumed: make(chan struct{})}
-	for range inflight {
-		p.free <- &flowsBatch{convs: make([]flows.Conversation, 0, flowsBatchSize)}
-	}
-	for range workers {
-		p.workers.Add(1)
-		go func() {
-			defer p.workers.Done()
-			for b := range p.jobs {
-				if !p.failed.Load() {
-					b.format(format, true)
-				}
-				close(b.done)
-			}
-		}()
-	}
-	go func() {
-		defer close(p.consumed)
-		for b := range p.order {
-			<-b.done
-			if p.err == nil {
-				if p.err = consume(b); p.err != nil {
-					p.failed.Store(true)
-				}
-			}
-			b.reset()
-			p.free <- b
-		}
-	}()
-	return p
-}
-
-// send queues batch b and returns an empty one to fill next.
-func (p *flowsPipe) send(b *flowsBatch) *flowsBatch {
-	b.done = make(chan struct{})
-	p.order <- b
-	p.jobs <- b
-	return <-p.free
-}
-
-// close waits for every batch sent to be consumed and returns the first
-// error of consume.
-func (p *flowsPipe) close() error {
-	close(p.jobs)
-	close(p.order)
-	<-p.consumed
-	p.workers.Wait()
-	return p.err
 }
