@@ -5,15 +5,18 @@ import (
 	"net/netip"
 )
 
-// peerMap holds the use of each peer of one service. There is one entry
-// per distinct (peer, service) pair, the largest aggregation of a
-// synthesis, so IPv4 peers (nearly all of them) are keyed by their four
-// bytes: a small, cheaply hashed, pointer-free map slot. Other addresses
-// (IPv6, and the zero address tests use) are keyed by addrKey.
-type peerMap struct {
-	v4    map[uint32]peerUse
-	other map[addrKey]peerUse
+// addrMap maps addresses to values. There is an entry per distinct peer
+// or client, the largest aggregations of a synthesis, so IPv4 addresses
+// (nearly all of them) are keyed by their four bytes: a small, cheaply
+// hashed, pointer-free map slot. Other addresses (IPv6, and the zero
+// address tests use) are keyed by addrKey. The zero value is empty.
+type addrMap[V any] struct {
+	v4    map[uint32]V
+	other map[addrKey]V
 }
+
+// peerMap holds the use of each peer of one service.
+type peerMap = addrMap[peerUse]
 
 func newPeerMap() *peerMap { return &peerMap{v4: map[uint32]peerUse{}} }
 
@@ -30,39 +33,56 @@ func v4Key(a netip.Addr) (uint32, bool) {
 // gives it: the IPv4-mapped form in lo).
 func v4AddrKey(k uint32) addrKey { return addrKey{lo: 0xffff<<32 | uint64(k), bits: 32} }
 
-// get returns the use of peer a (zero when none).
-func (m *peerMap) get(a netip.Addr) peerUse {
+// lookup returns the value of a and whether a has one.
+func (m *addrMap[V]) lookup(a netip.Addr) (V, bool) {
 	if k, ok := v4Key(a); ok {
-		return m.v4[k]
+		v, in := m.v4[k]
+		return v, in
 	}
-	return m.other[keyOf(a)]
+	v, in := m.other[keyOf(a)]
+	return v, in
 }
 
-// set stores the use of peer a.
-func (m *peerMap) set(a netip.Addr, u peerUse) {
+// get returns the value of a (zero when none).
+func (m *addrMap[V]) get(a netip.Addr) V {
+	v, _ := m.lookup(a)
+	return v
+}
+
+// has reports whether a has a value.
+func (m *addrMap[V]) has(a netip.Addr) bool {
+	_, in := m.lookup(a)
+	return in
+}
+
+// set stores the value of a.
+func (m *addrMap[V]) set(a netip.Addr, v V) {
 	if k, ok := v4Key(a); ok {
-		m.v4[k] = u
+		if m.v4 == nil {
+			m.v4 = map[uint32]V{}
+		}
+		m.v4[k] = v
 		return
 	}
 	if m.other == nil {
-		m.other = map[addrKey]peerUse{}
+		m.other = map[addrKey]V{}
 	}
-	m.other[keyOf(a)] = u
+	m.other[keyOf(a)] = v
 }
 
-// len returns the number of peers.
-func (m *peerMap) len() int { return len(m.v4) + len(m.other) }
+// len returns the number of addresses.
+func (m *addrMap[V]) len() int { return len(m.v4) + len(m.other) }
 
-// all yields every peer with its use, in no particular order.
-func (m *peerMap) all() iter.Seq2[addrKey, peerUse] {
-	return func(yield func(addrKey, peerUse) bool) {
-		for k, u := range m.v4 {
-			if !yield(v4AddrKey(k), u) {
+// all yields every address with its value, in no particular order.
+func (m *addrMap[V]) all() iter.Seq2[addrKey, V] {
+	return func(yield func(addrKey, V) bool) {
+		for k, v := range m.v4 {
+			if !yield(v4AddrKey(k), v) {
 				return
 			}
 		}
-		for k, u := range m.other {
-			if !yield(k, u) {
+		for k, v := range m.other {
+			if !yield(k, v) {
 				return
 			}
 		}
@@ -70,47 +90,22 @@ func (m *peerMap) all() iter.Seq2[addrKey, peerUse] {
 }
 
 // peerSet is a set of addresses, pointer-free (the collector does not
-// scan it): IPv4 addresses by their four bytes, others by addrKey.
-type peerSet struct {
-	v4    map[uint32]struct{}
-	other map[addrKey]struct{}
-}
+// scan it).
+type peerSet struct{ m addrMap[struct{}] }
 
 // has reports whether a is in the set.
-func (s *peerSet) has(a netip.Addr) bool {
-	if k, ok := v4Key(a); ok {
-		_, in := s.v4[k]
-		return in
-	}
-	_, in := s.other[keyOf(a)]
-	return in
-}
+func (s *peerSet) has(a netip.Addr) bool { return s.m.has(a) }
 
 // add puts a in the set.
-func (s *peerSet) add(a netip.Addr) {
-	if k, ok := v4Key(a); ok {
-		if s.v4 == nil {
-			s.v4 = map[uint32]struct{}{}
-		}
-		s.v4[k] = struct{}{}
-		return
-	}
-	if s.other == nil {
-		s.other = map[addrKey]struct{}{}
-	}
-	s.other[keyOf(a)] = struct{}{}
-}
+func (s *peerSet) add(a netip.Addr) { s.m.set(a, struct{}{}) }
 
 // len returns the number of addresses in the set.
-func (s *peerSet) len() int { return len(s.v4) + len(s.other) }
+func (s *peerSet) len() int { return s.m.len() }
 
 // appendAddrs appends the addresses of the set to dst, in no particular
 // order.
 func (s *peerSet) appendAddrs(dst []netip.Addr) []netip.Addr {
-	for k := range s.v4 {
-		dst = append(dst, v4AddrKey(k).addr())
-	}
-	for k := range s.other {
+	for k := range s.m.all() {
 		dst = append(dst, k.addr())
 	}
 	return dst
