@@ -52,10 +52,11 @@ func Matching(port uint16) []string {
 }
 
 // portMask[port] has bit i set when Profiles[i] contains port; the few
-// distinct masks map to shared name lists.
+// distinct masks map to shared name lists (an array: Matching runs for
+// every conversation, a map lookup was most of its cost).
 var (
 	portMask       [65536]uint8
-	matchingByMask = map[uint8][]string{}
+	matchingByMask [256][]string
 )
 
 func init() {
@@ -70,7 +71,7 @@ func init() {
 			}
 		}
 		portMask[port] = m
-		if _, ok := matchingByMask[m]; !ok {
+		if matchingByMask[m] == nil {
 			var names []string
 			for i, p := range Profiles {
 				if m&(1<<i) != 0 {
