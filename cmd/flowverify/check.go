@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 
@@ -138,7 +137,7 @@ func runCheck(env *runEnv, args []string) int {
 		}
 	}
 	out := &checkOutput{env: env, in: in, rep: rep, topo: topo, table: table, notes: render.PlacementNotes(pl), nano: in.anyNano(), sel: sel, width: o.list.textWidth(env)}
-	w := bufio.NewWriterSize(env.stdout, 64<<10)
+	w := render.NewOutput(env.stdout, 64<<10)
 	out.w = w
 	denied := rep.Summary.Denied > 0
 	if o.format == "sarif" {
@@ -208,7 +207,7 @@ type checkOutput struct {
 	// notes say where the NACLs were placed (printed before the report's).
 	notes []string
 	nano  bool
-	w     *bufio.Writer
+	w     *render.Output
 	// sel chooses the conversations listed.
 	sel render.ConvSelect
 	// width is the text width (0: no wrapping).
@@ -228,9 +227,8 @@ func (o *checkOutput) renderOptions() *render.Options {
 // write prints the report; with --packets, pass2 streams the packets.
 func (o *checkOutput) write(format string, packets bool, pass2 func(emit func(*capture.Packet, replay.PacketResult) error) error) error {
 	ro := o.renderOptions()
-	// o.w buffers standard output: listing chunks found safe may go
-	// straight to its TermWriter.
-	ro.Term, _ = o.env.stdout.(*render.TermWriter)
+	// o.w buffers standard output (an Output: listing chunks found safe
+	// may go straight to the TermWriter under it).
 	c := render.Check{Options: ro, Report: o.rep, Topology: o.topo, Table: o.table}
 	return c.Write(o.w, format, packets, pass2)
 }

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bufio"
 	"encoding/csv"
 	"io"
 
@@ -23,7 +22,7 @@ type Check struct {
 // packets, pass2 streams every judged packet to its emit function for the
 // per-packet listing. Write clears o.Report so that, once the report is
 // written, the second pass can reuse its memory.
-func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(emit func(*capture.Packet, replay.PacketResult) error) error) error {
+func (o *Check) Write(w *Output, format string, packets bool, pass2 func(emit func(*capture.Packet, replay.PacketResult) error) error) error {
 	ro := o.Options
 	pw := NewPacketWriter(ro)
 	rep := o.Report
@@ -66,9 +65,9 @@ func (o *Check) Write(w *bufio.Writer, format string, packets bool, pass2 func(e
 				return err
 			})
 		} else {
-			err = ro.eachListedOrdered(rep, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
+			err = ro.eachListedOrdered(rep, w.term != nil, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
 				return append(ow.appendCheckConvJSON(b, cr), '\n')
-			}, func(b []byte, safe bool) error { return writeListed(w, ro.Term, b, safe) })
+			}, func(b []byte, safe bool) error { return writeListed(w, b, safe) })
 		}
 		if err != nil {
 			return err

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bufio"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -20,13 +19,13 @@ var CheckCSVHeader = []string{"id", "proto", "client", "client_port", "server", 
 // listed conversation, byte for byte as encoding/csv's Writer writes
 // them (check_csv_test.go compares both), without holding them all and
 // without a []string per record.
-func (o *Options) WriteCheckCSV(w *bufio.Writer, r *replay.Report) error {
+func (o *Options) WriteCheckCSV(w *Output, r *replay.Report) error {
 	if _, err := w.Write(appendCSVRecord(w.AvailableBuffer(), CheckCSVHeader)); err != nil {
 		return err
 	}
-	return o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
+	return o.eachListedOrdered(r, w.term != nil, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
 		return ow.appendCheckCSVRecord(b, r, cr)
-	}, func(b []byte, safe bool) error { return writeListed(w, o.Term, b, safe) })
+	}, func(b []byte, safe bool) error { return writeListed(w, b, safe) })
 }
 
 // appendCheckCSVRecord appends the CSV record of one conversation (see

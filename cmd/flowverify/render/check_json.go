@@ -36,11 +36,6 @@ type Options struct {
 	// Inputs describe the input files for the JSON "files" objects (when
 	// nil they are made from Files and Incomplete).
 	Inputs []capture.FileInfo
-	// Term, when not nil, is the TermWriter that the *bufio.Writer given to
-	// Check.Write writes into: listing chunks the rendering goroutines
-	// found terminal-safe are written to it directly, skipping its scan on
-	// the writing goroutine (see writeListed).
-	Term *TermWriter
 	// phrases caches the check phrases of sentences.
 	phrases phraseCache
 	// checks caches the JSON of each distinct check (appendCheckJSON).
@@ -310,7 +305,8 @@ type CheckReportJSON struct {
 // member at a time, so that long arrays can be streamed between members.
 type jsonDoc struct {
 	w io.Writer
-	// term, when not nil, is the TermWriter under w (see Options.Term).
+	// term, when not nil, is the TermWriter under w (w is an Output over
+	// it): listing chunks found safe skip its scan (see writeListed).
 	term *TermWriter
 	buf  bytes.Buffer
 }
@@ -352,7 +348,7 @@ func (d *jsonDoc) array(name string, elements func(emit func([]byte) error) erro
 }
 
 // arrayChecked is array for elements passed with whether their bytes
-// were found terminal-safe (see writeListed; d.term is where they go).
+// were found terminal-safe (see writeListed).
 func (d *jsonDoc) arrayChecked(name string, elements func(emit func(b []byte, safe bool) error) error) error {
 	d.buf.WriteString("  \"" + name + "\": [")
 	if err := d.flush(); err != nil {
@@ -363,7 +359,7 @@ func (d *jsonDoc) arrayChecked(name string, elements func(emit func(b []byte, sa
 		if first && len(b) > 0 {
 			first, b = false, b[1:]
 		}
-		return writeListed(d.w, d.term, b, safe)
+		return writeListed(d.w, b, safe)
 	})
 	if err != nil {
 		return err
@@ -403,7 +399,7 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 		fixes = append(fixes, NewFixJSON(&r.Fixes[i]))
 	}
 	d := newJSONDoc(w)
-	d.term = o.Term
+	d.term = termOf(w)
 	d.buf.WriteString("{\n")
 	if err := d.member("complete", head.Complete); err != nil {
 		return err
@@ -419,7 +415,7 @@ func (o *Options) WriteCheckJSON(w io.Writer, r *replay.Report, t *replay.Topolo
 	}
 	// Every conversation is rendered as ",\n    " and its indented object.
 	err := d.arrayChecked("conversations", func(emit func([]byte, bool) error) error {
-		return o.eachListedOrdered(r, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
+		return o.eachListedOrdered(r, d.term != nil, func(ow *Options, cr *replay.ConvResult, b []byte) []byte {
 			return ow.appendCheckConvJSONIndented(append(b, ",\n    "...), cr)
 		}, emit)
 	})

@@ -1,8 +1,8 @@
 package render
 
 import (
-	"bufio"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,7 +27,7 @@ func TestCheckListingWorkers(t *testing.T) {
 			for _, workers := range []int{1, 2, 5} {
 				o := &Options{Files: []string{path}, workers: workers, Select: ConvSelect{Match: match}}
 				var out bytes.Buffer
-				w := bufio.NewWriter(&out)
+				w := NewOutput(&out, 4096)
 				c := Check{Options: o, Report: rep, Topology: topo}
 				if err := c.Write(w, format, false, nil); err != nil {
 					t.Fatal(err)
@@ -83,7 +83,7 @@ func listingReport(t *testing.T) (string, *replay.Report, *replay.Topology) {
 }
 
 // Listing chunks found terminal-safe on the rendering goroutines go
-// straight to the TermWriter (Options.Term): the output is the bytes
+// straight to the TermWriter under the Output: the output is the bytes
 // TermWriter writes when it scans everything, with a file name that is
 // safe and with one TermWriter must escape (a bidi override and a C1
 // control, written raw by the JSON and CSV encoders), in every machine
@@ -101,10 +101,12 @@ func TestCheckListingTermSafe(t *testing.T) {
 					}
 					tw := NewTermWriter(out, false)
 					o := &Options{Files: []string{name}, workers: workers}
+					// Hidden behind another writer, the TermWriter scans
+					// every byte (the reference).
+					w := NewOutput(struct{ io.Writer }{tw}, 64<<10)
 					if direct {
-						o.Term = tw
+						w = NewOutput(tw, 64<<10)
 					}
-					w := bufio.NewWriterSize(tw, 64<<10)
 					c := Check{Options: o, Report: rep, Topology: topo}
 					if err := c.Write(w, format, false, nil); err != nil {
 						t.Fatal(err)

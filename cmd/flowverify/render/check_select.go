@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -61,11 +60,12 @@ func (o *Options) eachListed(r *replay.Report, fn func(*replay.ConvResult) error
 // appends what one listed conversation prints, with its own Options (the
 // caches of Options are per goroutine), and emit receives the output of
 // consecutive conversations in ID order, the same bytes as one goroutine
-// would write (see replay.Report.EachConversationOrdered). When o.Term is
-// set, each conversation's bytes are checked for terminal safety on the
-// goroutine that rendered them, and emit's safe says every byte rendered
-// so far (so every byte it receives) passed: it may skip TermWriter's scan.
-func (o *Options) eachListedOrdered(r *replay.Report, render func(ow *Options, cr *replay.ConvResult, b []byte) []byte, emit func(b []byte, safe bool) error) error {
+// would write (see replay.Report.EachConversationOrdered). When check is
+// set (the output is an Output over a TermWriter), each conversation's
+// bytes are checked for terminal safety on the goroutine that rendered
+// them, and emit's safe says every byte rendered so far (so every byte it
+// receives) passed: it may skip TermWriter's scan.
+func (o *Options) eachListedOrdered(r *replay.Report, check bool, render func(ow *Options, cr *replay.ConvResult, b []byte) []byte, emit func(b []byte, safe bool) error) error {
 	workers := replay.DefaultWorkers()
 	if o.workers > 0 {
 		workers = o.workers
@@ -81,7 +81,6 @@ func (o *Options) eachListedOrdered(r *replay.Report, render func(ow *Options, c
 	// rendering happens before its emit, so a chunk with such a byte is
 	// never passed as safe.
 	var unsafe atomic.Bool
-	check := o.Term != nil
 	m := o.Select.Match
 	return r.EachConversationOrdered(workers, func(w int, cr *replay.ConvResult, b []byte) ([]byte, error) {
 		if m != nil && !m(cr.Conv, cr.Status) {
@@ -102,15 +101,15 @@ func (o *Options) eachListedOrdered(r *replay.Report, render func(ow *Options, c
 const minDirect = 4 << 10
 
 // writeListed writes b, a chunk of a listing, to w. When safe (every byte
-// of b found terminal-safe by its renderer), term is the TermWriter that
-// w writes into, w is a *bufio.Writer and b is large, it flushes w and
-// writes b to term without its scan (TermWriter.writeSafe).
-func writeListed(w io.Writer, term *TermWriter, b []byte, safe bool) error {
-	if bw, ok := w.(*bufio.Writer); ok && safe && term != nil && len(b) >= minDirect {
-		if err := bw.Flush(); err != nil {
+// of b found terminal-safe by its renderer), w is an Output over a
+// TermWriter and b is large, it flushes w and writes b to the TermWriter
+// without its scan (TermWriter.writeSafe).
+func writeListed(w io.Writer, b []byte, safe bool) error {
+	if o, ok := w.(*Output); ok && safe && o.term != nil && len(b) >= minDirect {
+		if err := o.Flush(); err != nil {
 			return err
 		}
-		_, err := term.writeSafe(b)
+		_, err := o.term.writeSafe(b)
 		return err
 	}
 	_, err := w.Write(b)

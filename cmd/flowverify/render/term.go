@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -213,4 +214,30 @@ func safePrefix(p []byte) int {
 // safeByte reports whether c is printable ASCII, a newline or a tab.
 func safeByte(c byte) bool {
 	return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t'
+}
+
+// Output is a buffered writer that knows whether it writes into a
+// TermWriter: chunks of a listing found terminal-safe on the goroutines
+// that rendered them are then written to the TermWriter directly,
+// skipping its scan (writeListed). NewOutput pairs the buffer with the
+// TermWriter it writes into, so that bytes written past the buffer always
+// reach the same place.
+type Output struct {
+	*bufio.Writer
+	term *TermWriter
+}
+
+// NewOutput returns an Output of size bytes writing to out.
+func NewOutput(out io.Writer, size int) *Output {
+	t, _ := out.(*TermWriter)
+	return &Output{Writer: bufio.NewWriterSize(out, size), term: t}
+}
+
+// termOf returns the TermWriter w writes into when w is an Output that
+// writes into one, else nil.
+func termOf(w io.Writer) *TermWriter {
+	if o, ok := w.(*Output); ok {
+		return o.term
+	}
+	return nil
 }
