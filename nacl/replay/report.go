@@ -242,7 +242,6 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	// The scanners are detected only if a denied conversation that
 	// worked needs them (see lazyScanners).
 	scanners := &lazyScanners{rec: rec}
-	cb := &convBuilder{j: j, rec: rec}
 	n := rec.NumConversations()
 	affected := make([]uint64, n/64+1)
 	classes := make([]uint8, n+1)
@@ -304,6 +303,7 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 	}
 	switch {
 	case keep:
+		cb := &convBuilder{j: j, rec: rec}
 		for id := 1; id <= n; id++ {
 			if !rec.hasKeys(id) {
 				continue
@@ -320,21 +320,10 @@ func buildReport(j *Judge, rec *Recording, keep bool, o ReportOptions) *Report {
 			cb.fill(id, cr, false)
 			visit(id, cr, rec.state(id), false)
 		}
-	case workers <= 1:
-		for id := 1; id <= n; id++ {
-			if !rec.hasKeys(id) {
-				continue
-			}
-			rec.roles(id, &cb.conv)
-			cr := &cb.cr
-			*cr = ConvResult{Conv: &cb.conv, Request: Leg{Keys: cr.Request.Keys}, Response: Leg{Keys: cr.Response.Keys}}
-			cb.fill(id, cr, true)
-			visit(id, cr, rec.state(id), false)
-		}
 	default:
 		// Judging (the conversations' keys, their results) runs on the
-		// workers, a chunk of IDs each; the report is summed up here in ID
-		// order, as the loop above does.
+		// workers (one or more), a chunk of IDs each; the report is summed
+		// up in ID order, as the loop above does.
 		builders := make([]*convBuilder, workers)
 		for w := range builders {
 			builders[w] = &convBuilder{j: j, rec: rec}
