@@ -80,8 +80,9 @@ type Summary struct {
 }
 
 // maxConversations bounds the table: 2^31 records fit the 2^32-slot index
-// at its 70% load limit (and would need about 320 GB of memory).
-const maxConversations = 1 << 31
+// at its 70% load limit (and would need about 320 GB of memory); on a
+// 32-bit machine, the largest int.
+const maxConversations = min(1<<31, math.MaxInt)
 
 // Table is the conversation table. It is not safe for concurrent use.
 //
