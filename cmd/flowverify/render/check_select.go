@@ -3,7 +3,6 @@ package render
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -93,27 +92,6 @@ func (o *Options) eachListedOrdered(r *replay.Report, check bool, render func(ow
 		}
 		return b, nil
 	}, func(b []byte) error { return emit(b, check && !unsafe.Load()) })
-}
-
-// minDirect is the smallest listing chunk written straight to the
-// TermWriter (see writeListed): below it, the buffered write is cheaper
-// than flushing the buffer for it.
-const minDirect = 4 << 10
-
-// writeListed writes b, a chunk of a listing, to w. When safe (every byte
-// of b found terminal-safe by its renderer), w is an Output over a
-// TermWriter and b is large, it flushes w and writes b to the TermWriter
-// without its scan (TermWriter.writeSafe).
-func writeListed(w io.Writer, b []byte, safe bool) error {
-	if o, ok := w.(*Output); ok && safe && o.term != nil && len(b) >= minDirect {
-		if err := o.Flush(); err != nil {
-			return err
-		}
-		_, err := o.term.writeSafe(b)
-		return err
-	}
-	_, err := w.Write(b)
-	return err
 }
 
 // isDenied reports whether st is a status with a denied packet.

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/binary"
@@ -42,11 +41,10 @@ type Flows struct {
 
 	format string
 	colour bool
-	w      *bufio.Writer
-	// term is the output when it is a TermWriter: batches found safe are
-	// written to it without a second scan.
-	term *TermWriter
-	err  error
+	// w buffers the output; batches found safe skip the scan of the
+	// TermWriter under it, if any (writeListed).
+	w   *Output
+	err error
 	// n counts every conversation, listed counts those listed.
 	n, listed int
 	// cur is the batch being filled; pipe, when not nil, formats batches
@@ -73,9 +71,8 @@ func (r *Flows) SetMatch(m func(*flows.Conversation) bool, desc string) {
 // NewFlows returns the report of stream s in format (text, json, jsonl
 // or csv) to out; colour enables ANSI colours in text.
 func NewFlows(s *capture.Stream, out io.Writer, format string, colour bool) *Flows {
-	r := &Flows{stream: s, format: format, colour: colour, w: bufio.NewWriterSize(out, 1<<16),
+	r := &Flows{stream: s, format: format, colour: colour, w: NewOutput(out, 1<<16),
 		cur: &flowsBatch{convs: make([]flows.Conversation, 0, 1)}}
-	r.term, _ = out.(*TermWriter)
 	r.refreshFiles()
 	switch format {
 	case "csv":
@@ -186,15 +183,7 @@ func (r *Flows) send() {
 func (r *Flows) consume(b *flowsBatch) error {
 	switch r.format {
 	case "jsonl", "csv":
-		if b.safe && r.term != nil {
-			if err := r.w.Flush(); err != nil {
-				return err
-			}
-			_, err := r.term.writeSafe(b.out)
-			return err
-		}
-		_, err := r.w.Write(b.out)
-		return err
+		return writeListed(r.w, b.out, b.safe)
 	case "json":
 		r.spoolUnsafe = r.spoolUnsafe || !b.safe
 	default:
@@ -344,13 +333,13 @@ func (r *Flows) writeJSONDocument(w io.Writer) error {
 // copySpool copies the spooled rows to w, the report's writer; rows
 // every one of which was found safe skip TermWriter's scan.
 func (r *Flows) copySpool(w io.Writer) error {
-	if r.spoolUnsafe || r.term == nil || w != io.Writer(r.w) {
+	if r.spoolUnsafe || r.w.term == nil || w != io.Writer(r.w) {
 		return r.spool.copyTo(w)
 	}
 	if err := r.w.Flush(); err != nil {
 		return err
 	}
-	return r.spool.copyTo(safeWriter{r.term})
+	return r.spool.copyTo(safeWriter{r.w.term})
 }
 
 func filesJSON(files []capture.FileInfo) []FileJSON {

@@ -200,16 +200,6 @@ func rowPlain(c *flows.Conversation) bool {
 	return true
 }
 
-// plainASCII reports whether s is printable ASCII (0x20-0x7e) only.
-func plainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
-}
-
 // appendConvCSV appends c's CSV record (FlowsCSVHeader), byte for byte
 // what encoding/csv's Writer writes for it (flows_text_test.go compares
 // both).

@@ -38,10 +38,7 @@ func appendEscaped(b []byte, r rune) []byte {
 // (newlines and tabs too: one field never spans lines), for a string
 // from an input file that is written on its own.
 func Escape(s string) string {
-	i := 0
-	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
-		i++
-	}
+	i := plainPrefix(s)
 	if i == len(s) {
 		return s
 	}
@@ -211,6 +208,19 @@ func safePrefix(p []byte) int {
 	return i
 }
 
+// plainPrefix returns the length of s's leading run of printable ASCII
+// (0x20-0x7e): what every writer passes as it is (TermWriter, JSON, CSV).
+func plainPrefix(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
+		i++
+	}
+	return i
+}
+
+// plainASCII reports whether s is printable ASCII only.
+func plainASCII(s string) bool { return plainPrefix(s) == len(s) }
+
 // safeByte reports whether c is printable ASCII, a newline or a tab.
 func safeByte(c byte) bool {
 	return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t'
@@ -240,4 +250,25 @@ func termOf(w io.Writer) *TermWriter {
 		return o.term
 	}
 	return nil
+}
+
+// minDirect is the smallest listing chunk written straight to the
+// TermWriter (see writeListed): below it, the buffered write is cheaper
+// than flushing the buffer for it.
+const minDirect = 4 << 10
+
+// writeListed writes b, a chunk of a listing, to w. When safe (every byte
+// of b found terminal-safe by its renderer), w is an Output over a
+// TermWriter and b is large, it flushes w and writes b to the TermWriter
+// without its scan (TermWriter.writeSafe).
+func writeListed(w io.Writer, b []byte, safe bool) error {
+	if o, ok := w.(*Output); ok && safe && o.term != nil && len(b) >= minDirect {
+		if err := o.Flush(); err != nil {
+			return err
+		}
+		_, err := o.term.writeSafe(b)
+		return err
+	}
+	_, err := w.Write(b)
+	return err
 }
