@@ -206,7 +206,7 @@ type ReportOptions struct {
 	// needs only the verdicts and counts.
 	NoFixes bool
 	// Workers is how many goroutines judge the conversations (0: one per
-	// core, up to 8; 1: none). The report is the same whatever the number.
+	// core, up to 8). The report is the same whatever the number.
 	Workers int
 }
 
